@@ -1,0 +1,164 @@
+// Package memory is an event store held in memory: for tests of the layers
+// above the store and for throw-away runs. It passes the same contract suite
+// as the durable stores.
+package memory
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// Store is an in-memory event store. The zero value is not usable; call New.
+type Store struct {
+	mu      sync.Mutex
+	log     []domain.Record
+	streams map[string][]int // stream -> indexes into log
+	ids     map[uuid.UUID]int
+	wake    chan struct{} // closed and replaced on every append
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{
+		streams: make(map[string][]int),
+		ids:     make(map[uuid.UUID]int),
+		wake:    make(chan struct{}),
+	}
+}
+
+// Append implements the store port.
+func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.AppendResult{}, err
+	}
+	if len(events) == 0 {
+		return domain.AppendResult{}, domain.Errorf(domain.ErrInvalid, "append to %s: no events", stream)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idx := s.streams[stream]
+	if res, done, err := s.replayed(stream, idx, events); done || err != nil {
+		return res, err
+	}
+	current := uint64(len(idx))
+	if !expected.Matches(current) {
+		return domain.AppendResult{}, domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", stream, expected, current)
+	}
+	for _, e := range events {
+		if _, dup := s.ids[e.ID]; dup {
+			return domain.AppendResult{}, domain.Errorf(domain.ErrDuplicateEvent, "event %s", e.ID)
+		}
+	}
+	now := time.Now().UTC()
+	var last domain.Record
+	for _, e := range events {
+		current++
+		md := e.Metadata
+		if md.Time.IsZero() {
+			md.Time = now
+		}
+		last = domain.Record{
+			ID:       e.ID,
+			Stream:   stream,
+			Version:  current,
+			Position: domain.Position{Seq: uint64(len(s.log) + 1)},
+			Type:     e.Type,
+			Data:     slices.Clone(e.Data),
+			Metadata: md,
+		}
+		s.ids[e.ID] = len(s.log)
+		s.streams[stream] = append(s.streams[stream], len(s.log))
+		s.log = append(s.log, last)
+	}
+	close(s.wake)
+	s.wake = make(chan struct{})
+	return domain.AppendResult{Version: last.Version, Position: last.Position}, nil
+}
+
+// replayed reports whether events were already appended, in order, to stream.
+func (s *Store) replayed(stream string, idx []int, events []domain.Envelope) (domain.AppendResult, bool, error) {
+	first, ok := s.ids[events[0].ID]
+	if !ok {
+		return domain.AppendResult{}, false, nil
+	}
+	if s.log[first].Stream != stream {
+		return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "event %s is in %s", events[0].ID, s.log[first].Stream)
+	}
+	start := int(s.log[first].Version) - 1
+	if start+len(events) > len(idx) {
+		return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "events partly stored in %s", stream)
+	}
+	for i, e := range events {
+		if s.log[idx[start+i]].ID != e.ID {
+			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "events partly stored in %s", stream)
+		}
+	}
+	last := s.log[idx[start+len(events)-1]]
+	return domain.AppendResult{Version: last.Version, Position: last.Position}, true, nil
+}
+
+// ReadStream implements the store port.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	idx := s.streams[stream]
+	if from >= uint64(len(idx)) {
+		return nil, nil
+	}
+	out := make([]domain.Record, 0, len(idx)-int(from))
+	for _, i := range idx[from:] {
+		out = append(out, s.log[i])
+	}
+	return out, nil
+}
+
+// ReadAll implements the projector's log port.
+func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) ([]domain.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := int(after.Seq)
+	if start >= len(s.log) {
+		return nil, nil
+	}
+	end := len(s.log)
+	if limit > 0 && start+limit < end {
+		end = start + limit
+	}
+	return slices.Clone(s.log[start:end]), nil
+}
+
+// Wait implements the projector's log port.
+func (s *Store) Wait(ctx context.Context, after domain.Position) error {
+	s.mu.Lock()
+	if int(after.Seq) < len(s.log) {
+		s.mu.Unlock()
+		return nil
+	}
+	wake := s.wake
+	s.mu.Unlock()
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-wake:
+		return nil
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close releases nothing; it exists so the store fits the contract suite.
+func (s *Store) Close() error { return nil }

@@ -1,0 +1,20 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// EventStore is what command handlers need of the event store.
+type EventStore interface {
+	// Append appends events to stream if its version matches expected. It
+	// returns a *domain.Error matching domain.ErrVersionConflict when it does
+	// not. Appending events whose ids are already stored at the end of that
+	// stream, in that order, is a no-op that returns the original result;
+	// an id stored in another stream gives domain.ErrDuplicateEvent.
+	Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error)
+	// ReadStream returns the events of stream whose version is above from,
+	// in order; none (and no error) for a stream that does not exist.
+	ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error)
+}

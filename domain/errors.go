@@ -1,0 +1,74 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for the boundaries (HTTP status, exit code).
+type Code string
+
+// Codes, mapped to HTTP statuses in one place (adapters/http).
+const (
+	CodeInvalid   Code = "invalid"   // malformed input: 400
+	CodeForbidden Code = "forbidden" // the actor may not do this: 403
+	CodeNotFound  Code = "not_found" // 404
+	CodeConflict  Code = "conflict"  // version conflict, booking clash: 409
+	CodeRule      Code = "rule"      // a domain rule is broken: 422
+)
+
+// Error is the ledger's one error type. Type is a stable slug (it becomes the
+// problem type URI); two errors are the same error when their Types match,
+// whatever their Detail.
+type Error struct {
+	Code   Code
+	Type   string
+	Title  string
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return e.Title
+	}
+	return e.Title + ": " + e.Detail
+}
+
+// Is matches errors of the same Type.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	if !errors.As(target, &t) {
+		return false
+	}
+	return t.Type == e.Type
+}
+
+// Errorf returns a copy of sentinel with a detail message.
+func Errorf(sentinel *Error, format string, args ...any) *Error {
+	c := *sentinel
+	c.Detail = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// CodeOf returns the code of err's domain error, or "" if it has none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+func newError(code Code, typ, title string) *Error {
+	return &Error{Code: code, Type: typ, Title: title}
+}
+
+// Store and command errors shared by every aggregate.
+var (
+	ErrVersionConflict = newError(CodeConflict, "version-conflict", "the stream changed since it was read")
+	ErrDuplicateEvent  = newError(CodeConflict, "duplicate-event", "an event with this id is already stored elsewhere")
+	ErrIdempotencyKey  = newError(CodeConflict, "idempotency-key-reused", "this idempotency key was used for another command")
+	ErrInvalid         = newError(CodeInvalid, "invalid-input", "invalid input")
+	ErrForbidden       = newError(CodeForbidden, "forbidden", "not allowed")
+	ErrNotFound        = newError(CodeNotFound, "not-found", "not found")
+)

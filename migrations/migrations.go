@@ -1,0 +1,62 @@
+// Package migrations holds the versioned SQL schema of each dialect,
+// embedded in the binary. Files are named NNNN_name.sql and applied in order,
+// each once; the adapters record applied versions in schema_migrations.
+package migrations
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+//go:embed postgres/*.sql sqlite/*.sql
+var files embed.FS
+
+// Dialects with a schema.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// Migration is one schema step.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// For returns the migrations of dialect in order.
+func For(dialect string) ([]Migration, error) {
+	entries, err := fs.ReadDir(files, dialect)
+	if err != nil {
+		return nil, fmt.Errorf("migrations for %q: %w", dialect, err)
+	}
+	var out []Migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		if !ok || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %s/%s: name is not NNNN_name.sql", dialect, name)
+		}
+		v, err := strconv.Atoi(num)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s/%s: %w", dialect, name, err)
+		}
+		body, err := files.ReadFile(path.Join(dialect, name))
+		if err != nil {
+			return nil, fmt.Errorf("migration %s/%s: %w", dialect, name, err)
+		}
+		out = append(out, Migration{Version: v, Name: strings.TrimSuffix(name, ".sql"), SQL: string(body)})
+	}
+	slices.SortFunc(out, func(a, b Migration) int { return a.Version - b.Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("migrations %s: version %d twice", dialect, out[i].Version)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,1 @@
+-- events: written by the postgres adapter work

@@ -1,0 +1,1 @@
+-- events: written by the sqlite adapter work
