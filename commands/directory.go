@@ -1,0 +1,197 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// Command names, stored in event metadata. Persisted: never rename.
+const (
+	CmdRegisterEstablishment = "RegisterEstablishment"
+	CmdOpenAccount           = "OpenAccount"
+	CmdUpdateAccount         = "UpdateAccount"
+	CmdActivateAccount       = "ActivateAccount"
+	CmdCloseAccount          = "CloseAccount"
+	CmdHabilitateInspector   = "HabilitateInspector"
+	CmdLinkRelative          = "LinkRelative"
+	CmdUnlinkRelative        = "UnlinkRelative"
+	CmdCreateGroup           = "CreateGroup"
+	CmdJoinGroup             = "JoinGroup"
+	CmdLeaveGroup            = "LeaveGroup"
+	CmdRecordConnection      = "RecordConnection"
+)
+
+// RegisterEstablishment opens an establishment.
+func (h *Handlers) RegisterEstablishment(ctx context.Context, req Request, cmd domain.RegisterEstablishment) (Result, error) {
+	c, err := h.begin(ctx, req, CmdRegisterEstablishment)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, uuid.Nil, domain.EstablishmentStream(cmd.UAI), func(_ context.Context, est *domain.Establishment) (string, []domain.Event, error) {
+		events, err := est.Register(c.actor, cmd)
+		return cmd.UAI, events, err
+	})
+}
+
+// OpenAccount opens an account; an unset cmd.Account gets a new id.
+func (h *Handlers) OpenAccount(ctx context.Context, req Request, cmd domain.OpenAccount) (Result, error) {
+	c, err := h.begin(ctx, req, CmdOpenAccount)
+	if err != nil {
+		return Result{}, err
+	}
+	cmd.Account = c.newID(cmd.Account)
+	return execute(ctx, c, cmd.Account, domain.AccountStream(cmd.Account), func(ctx context.Context, acc *domain.Account) (string, []domain.Event, error) {
+		var est domain.Establishment
+		if cmd.Establishment != "" {
+			if err := c.loadInto(ctx, domain.EstablishmentStream(cmd.Establishment), &est); err != nil {
+				return "", nil, err
+			}
+		}
+		events, err := acc.Open(c.actor, &est, cmd)
+		return cmd.Establishment, events, err
+	})
+}
+
+// UpdateAccount changes an account's directory attributes; it appends
+// nothing when nothing changes.
+func (h *Handlers) UpdateAccount(ctx context.Context, req Request, cmd domain.UpdateAccount) (Result, error) {
+	c, err := h.begin(ctx, req, CmdUpdateAccount)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, cmd.Account, domain.AccountStream(cmd.Account), func(ctx context.Context, acc *domain.Account) (string, []domain.Event, error) {
+		var est domain.Establishment
+		if cmd.Establishment != "" {
+			if err := c.loadInto(ctx, domain.EstablishmentStream(cmd.Establishment), &est); err != nil {
+				return "", nil, err
+			}
+		}
+		events, err := acc.Update(c.actor, &est, cmd)
+		return cmd.Establishment, events, err
+	})
+}
+
+// accountCommand runs a decision on one account's stream.
+func (h *Handlers) accountCommand(ctx context.Context, req Request, name string, account uuid.UUID, decide func(c *call, acc *domain.Account) ([]domain.Event, error)) (Result, error) {
+	c, err := h.begin(ctx, req, name)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, account, domain.AccountStream(account), func(_ context.Context, acc *domain.Account) (string, []domain.Event, error) {
+		events, err := decide(c, acc)
+		return acc.Establishment, events, err
+	})
+}
+
+// ActivateAccount marks an account's first use.
+func (h *Handlers) ActivateAccount(ctx context.Context, req Request, account uuid.UUID) (Result, error) {
+	return h.accountCommand(ctx, req, CmdActivateAccount, account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.Activate(c.actor, account)
+	})
+}
+
+// CloseAccount closes an account.
+func (h *Handlers) CloseAccount(ctx context.Context, req Request, account uuid.UUID, reason string) (Result, error) {
+	return h.accountCommand(ctx, req, CmdCloseAccount, account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.Close(c.actor, account, reason)
+	})
+}
+
+// HabilitateInspector sets the establishments an inspector may audit.
+func (h *Handlers) HabilitateInspector(ctx context.Context, req Request, account uuid.UUID, establishments []string) (Result, error) {
+	return h.accountCommand(ctx, req, CmdHabilitateInspector, account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.Habilitate(c.actor, account, establishments)
+	})
+}
+
+// LinkRelative links a relative to a student (on the student's stream).
+func (h *Handlers) LinkRelative(ctx context.Context, req Request, cmd domain.LinkRelative) (Result, error) {
+	c, err := h.begin(ctx, req, CmdLinkRelative)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, cmd.Student, domain.AccountStream(cmd.Student), func(ctx context.Context, student *domain.Account) (string, []domain.Event, error) {
+		var rel domain.Account
+		if err := c.loadInto(ctx, domain.AccountStream(cmd.Relative), &rel); err != nil {
+			return "", nil, err
+		}
+		events, err := student.LinkRelative(c.actor, &rel, cmd)
+		return student.Establishment, events, err
+	})
+}
+
+// UnlinkRelative removes a relative's link to a student.
+func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, student, relative uuid.UUID) (Result, error) {
+	return h.accountCommand(ctx, req, CmdUnlinkRelative, student, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.UnlinkRelative(c.actor, student, relative)
+	})
+}
+
+// CreateGroup creates a class or teaching group; an unset cmd.Group gets a
+// new id.
+func (h *Handlers) CreateGroup(ctx context.Context, req Request, cmd domain.CreateGroup) (Result, error) {
+	c, err := h.begin(ctx, req, CmdCreateGroup)
+	if err != nil {
+		return Result{}, err
+	}
+	cmd.Group = c.newID(cmd.Group)
+	return execute(ctx, c, cmd.Group, domain.GroupStream(cmd.Group), func(ctx context.Context, g *domain.Group) (string, []domain.Event, error) {
+		var est domain.Establishment
+		if err := c.loadInto(ctx, domain.EstablishmentStream(cmd.Establishment), &est); err != nil {
+			return "", nil, err
+		}
+		events, err := g.Create(c.actor, &est, cmd)
+		return cmd.Establishment, events, err
+	})
+}
+
+// JoinGroup puts an account in a group in a role.
+func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGroup) (Result, error) {
+	c, err := h.begin(ctx, req, CmdJoinGroup)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, cmd.Group, domain.GroupStream(cmd.Group), func(ctx context.Context, g *domain.Group) (string, []domain.Event, error) {
+		var member domain.Account
+		if err := c.loadInto(ctx, domain.AccountStream(cmd.Account), &member); err != nil {
+			return "", nil, err
+		}
+		events, err := g.Join(c.actor, &member, cmd)
+		return g.Establishment, events, err
+	})
+}
+
+// LeaveGroup removes an account from a group role.
+func (h *Handlers) LeaveGroup(ctx context.Context, req Request, group, account uuid.UUID, role domain.Role) (Result, error) {
+	c, err := h.begin(ctx, req, CmdLeaveGroup)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, group, domain.GroupStream(group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
+		g.ID = group
+		events, err := g.Leave(c.actor, account, role)
+		return g.Establishment, events, err
+	})
+}
+
+// RecordConnection appends the "user connected" event of a successful
+// sign-in by req.Actor. Connections have their own stream per account so
+// that sign-ins never conflict with directory changes.
+func (h *Handlers) RecordConnection(ctx context.Context, req Request, method domain.SignInMethod) (Result, error) {
+	c, err := h.begin(ctx, req, CmdRecordConnection)
+	if err != nil {
+		return Result{}, err
+	}
+	var acc domain.Account
+	if err := c.loadInto(ctx, domain.AccountStream(req.Actor), &acc); err != nil {
+		return Result{}, err
+	}
+	events, err := acc.RecordConnection(method)
+	if err != nil {
+		return Result{}, err
+	}
+	return c.append(ctx, req.Actor, domain.ConnectionsStream(req.Actor), domain.AnyVersion(), acc.Establishment, events)
+}

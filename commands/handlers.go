@@ -1,0 +1,280 @@
+// Package commands is the ledger's write side: one handler per command that
+// loads the streams it needs, resolves and authorizes the actor, decides
+// with the domain's pure rules and appends with an explicit expected
+// version. A version conflict is retried a bounded number of times; an
+// idempotency key makes a retried command return its original result and
+// record nothing twice.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// Config configures the handlers.
+type Config struct {
+	Store    EventStore
+	Registry *domain.Registry
+	// Now is the server clock stamped on events (time.Now by default; the
+	// simulator sets its own).
+	Now func() time.Time
+	// Retries bounds the attempts after a version conflict (default 5).
+	Retries int
+	Logger  *slog.Logger
+}
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.Store == nil {
+		return errors.New("commands: Store is required")
+	}
+	if c.Registry == nil {
+		return errors.New("commands: Registry is required")
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Retries == 0 {
+		c.Retries = 5
+	}
+	if c.Retries < 0 {
+		return fmt.Errorf("commands: Retries %d is negative", c.Retries)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Handlers runs the ledger's commands.
+type Handlers struct {
+	store   EventStore
+	reg     *domain.Registry
+	now     func() time.Time
+	retries int
+	log     *slog.Logger
+}
+
+// New returns handlers over a store.
+func New(cfg Config) (*Handlers, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger}, nil
+}
+
+// Request is who issues a command and how it is traced.
+type Request struct {
+	// Actor is the account issuing the command. Ignored when System is set.
+	Actor uuid.UUID
+	// System marks the ledger acting on its own (imports, bootstrap).
+	System bool
+	// CorrelationID links the events of one user action or import; a new one
+	// is made when unset.
+	CorrelationID uuid.UUID
+	// CausationID is the message that caused this command (defaults to the
+	// correlation id).
+	CausationID uuid.UUID
+	// IdempotencyKey, when set, makes a retry of the same command by the same
+	// actor return the original result and append nothing.
+	IdempotencyKey string
+}
+
+// Result tells what a command appended.
+type Result struct {
+	// ID is the entity the command created or acted on (lesson, message,
+	// booking, ...).
+	ID            uuid.UUID       `json:"id"`
+	Stream        string          `json:"stream"`
+	Version       uint64          `json:"version"`
+	Position      domain.Position `json:"position"`
+	Events        []uuid.UUID     `json:"events"`
+	CorrelationID uuid.UUID       `json:"correlation_id"`
+	// Replayed is set when an idempotency key matched an earlier command.
+	Replayed bool `json:"replayed,omitempty"`
+}
+
+// call is one command in flight.
+type call struct {
+	h           *Handlers
+	req         Request
+	actor       domain.Actor
+	command     string
+	correlation uuid.UUID
+}
+
+// begin resolves the actor of req: an account that exists and is open.
+func (h *Handlers) begin(ctx context.Context, req Request, command string) (*call, error) {
+	c := &call{h: h, req: req, command: command, correlation: req.CorrelationID}
+	if c.correlation == uuid.Nil {
+		c.correlation = uuid.New()
+	}
+	if req.System {
+		c.actor = domain.SystemActor()
+		return c, nil
+	}
+	var acc domain.Account
+	if _, err := h.load(ctx, domain.AccountStream(req.Actor), &acc); err != nil {
+		return nil, fmt.Errorf("%s: load actor: %w", command, err)
+	}
+	if !acc.Exists || acc.Closed {
+		return nil, domain.Errorf(domain.ErrForbidden, "account %s is unknown or closed", req.Actor)
+	}
+	c.actor = acc.Actor()
+	if c.actor.ReadOnly() && command != CmdRecordConnection {
+		return nil, domain.Errorf(domain.ErrForbidden, "%s never writes", c.actor.Profile)
+	}
+	return c, nil
+}
+
+// load folds stream into agg and returns its records.
+func (h *Handlers) load(ctx context.Context, stream string, agg domain.Aggregate) ([]domain.Record, error) {
+	recs, err := h.store.ReadStream(ctx, stream, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	for _, r := range recs {
+		e, err := h.reg.DecodeRecord(r)
+		if err != nil {
+			return nil, err
+		}
+		agg.Apply(e)
+	}
+	return recs, nil
+}
+
+// newID returns id, or, when unset, a new id: derived from the idempotency
+// key when there is one, so that a retried command targets the same stream.
+func (c *call) newID(id uuid.UUID) uuid.UUID {
+	if id != uuid.Nil {
+		return id
+	}
+	if c.req.IdempotencyKey != "" {
+		return domain.DeterministicID("entity", c.actor.Account.String(), c.req.IdempotencyKey)
+	}
+	return uuid.New()
+}
+
+// eventID returns the id of the i-th event the command appends.
+func (c *call) eventID(i int) uuid.UUID {
+	if c.req.IdempotencyKey == "" {
+		return uuid.New()
+	}
+	return domain.DeterministicID("event", c.actor.Account.String(), c.req.IdempotencyKey, strconv.Itoa(i))
+}
+
+// replayed looks in a loaded stream for the events of an earlier run of the
+// same command.
+func (c *call) replayed(id uuid.UUID, stream string, recs []domain.Record) (Result, bool, error) {
+	if c.req.IdempotencyKey == "" {
+		return Result{}, false, nil
+	}
+	first := c.eventID(0)
+	for i, r := range recs {
+		if r.ID != first {
+			continue
+		}
+		if r.Metadata.Command != c.command {
+			return Result{}, false, domain.Errorf(domain.ErrIdempotencyKey, "key %q was used for %s", c.req.IdempotencyKey, r.Metadata.Command)
+		}
+		res := Result{ID: id, Stream: stream, CorrelationID: r.Metadata.CorrelationID, Replayed: true}
+		for j := i; j < len(recs) && recs[j].ID == c.eventID(j-i); j++ {
+			res.Events = append(res.Events, recs[j].ID)
+			res.Version, res.Position = recs[j].Version, recs[j].Position
+		}
+		return res, true, nil
+	}
+	return Result{}, false, nil
+}
+
+// execute runs the load-decide-append cycle on one stream, retrying on a
+// version conflict. newAgg returns a fresh aggregate; decide reads it.
+func execute[A any, P interface {
+	*A
+	domain.Aggregate
+}](ctx context.Context, c *call, id uuid.UUID, stream string, decide func(ctx context.Context, agg P) (string, []domain.Event, error)) (Result, error) {
+	for attempt := 0; ; attempt++ {
+		agg := P(new(A))
+		recs, err := c.h.load(ctx, stream, agg)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: %w", c.command, err)
+		}
+		if res, ok, err := c.replayed(id, stream, recs); ok || err != nil {
+			return res, err
+		}
+		uai, events, err := decide(ctx, agg)
+		if err != nil {
+			return Result{}, err
+		}
+		res, err := c.append(ctx, id, stream, domain.Exact(uint64(len(recs))), uai, events)
+		if errors.Is(err, domain.ErrVersionConflict) && attempt < c.h.retries {
+			c.h.log.DebugContext(ctx, "version conflict, retrying", "command", c.command, "stream", stream, "attempt", attempt+1)
+			backoff(ctx, attempt)
+			continue
+		}
+		return res, err
+	}
+}
+
+// backoff sleeps a little, more after each attempt, with jitter.
+func backoff(ctx context.Context, attempt int) {
+	d := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+	d += rand.N(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// append encodes and appends events with their metadata.
+func (c *call) append(ctx context.Context, id uuid.UUID, stream string, expected domain.ExpectedVersion, establishment string, events []domain.Event) (Result, error) {
+	res := Result{ID: id, Stream: stream, CorrelationID: c.correlation}
+	if len(events) == 0 {
+		return res, nil
+	}
+	causation := c.req.CausationID
+	if causation == uuid.Nil {
+		causation = c.correlation
+	}
+	md := c.actor.MetadataFor(establishment)
+	md.CorrelationID, md.CausationID, md.Command = c.correlation, causation, c.command
+	md.Time = c.h.now().UTC().Truncate(time.Microsecond)
+	envs := make([]domain.Envelope, len(events))
+	for i, e := range events {
+		typ, data, err := c.h.reg.Encode(e)
+		if err != nil {
+			return Result{}, fmt.Errorf("%s: %w", c.command, err)
+		}
+		envs[i] = domain.Envelope{ID: c.eventID(i), Type: typ, Data: data, Metadata: md}
+		res.Events = append(res.Events, envs[i].ID)
+	}
+	ar, err := c.h.store.Append(ctx, stream, expected, envs)
+	if err != nil {
+		if c.req.IdempotencyKey != "" && errors.Is(err, domain.ErrDuplicateEvent) {
+			return Result{}, domain.Errorf(domain.ErrIdempotencyKey, "key %q was used for another command", c.req.IdempotencyKey)
+		}
+		return Result{}, fmt.Errorf("%s: %w", c.command, err)
+	}
+	res.Version, res.Position = ar.Version, ar.Position
+	return res, nil
+}
+
+// loadInto folds a stream other than the command's target (for
+// authorization and cross-checks).
+func (c *call) loadInto(ctx context.Context, stream string, agg domain.Aggregate) error {
+	if _, err := c.h.load(ctx, stream, agg); err != nil {
+		return fmt.Errorf("%s: %w", c.command, err)
+	}
+	return nil
+}

@@ -1,0 +1,499 @@
+package domain
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Aggregate folds the events of one stream into the state its decisions
+// need.
+type Aggregate interface {
+	Apply(Event)
+}
+
+// Directory errors.
+var (
+	ErrEstablishmentExists  = newError(CodeConflict, "establishment-exists", "establishment already registered")
+	ErrUnknownEstablishment = newError(CodeNotFound, "unknown-establishment", "unknown establishment")
+	ErrWrongEstablishment   = newError(CodeForbidden, "wrong-establishment", "outside the actor's establishment")
+	ErrAccountExists        = newError(CodeConflict, "account-exists", "account already opened")
+	ErrUnknownAccount       = newError(CodeNotFound, "unknown-account", "unknown account")
+	ErrAccountClosed        = newError(CodeRule, "account-closed", "account is closed")
+	ErrUnknownStudent       = newError(CodeNotFound, "unknown-student", "unknown student")
+	ErrNotAStudent          = newError(CodeRule, "not-a-student", "account is not a student")
+	ErrNotARelative         = newError(CodeRule, "not-a-relative", "account is not a relative")
+	ErrAlreadyLinked        = newError(CodeRule, "already-linked", "relative already linked to this student")
+	ErrNotLinked            = newError(CodeRule, "not-linked", "relative is not linked to this student")
+	ErrGroupExists          = newError(CodeConflict, "group-exists", "group already created")
+	ErrUnknownGroup         = newError(CodeNotFound, "unknown-group", "unknown group")
+	ErrAlreadyMember        = newError(CodeRule, "already-member", "account already holds this role in the group")
+	ErrNotMember            = newError(CodeRule, "not-member", "account does not hold this role in the group")
+	ErrAlreadyActivated     = newError(CodeRule, "already-activated", "account already activated")
+)
+
+// Establishment is the state of an establishment's stream.
+type Establishment struct {
+	Exists      bool
+	UAI         string
+	Name        string
+	Kind        EstablishmentKind
+	Departement string
+	Reasons     []JustificationReason
+}
+
+// Apply folds an event.
+func (s *Establishment) Apply(e Event) {
+	if r, ok := e.(EstablishmentRegistered); ok {
+		*s = Establishment{Exists: true, UAI: r.UAI, Name: r.Name, Kind: r.Kind, Departement: r.Departement, Reasons: r.Reasons}
+	}
+}
+
+// Reason returns the establishment's justification reason with code.
+func (s *Establishment) Reason(code string) (JustificationReason, bool) {
+	i := slices.IndexFunc(s.Reasons, func(r JustificationReason) bool { return r.Code == code })
+	if i < 0 {
+		return JustificationReason{}, false
+	}
+	return s.Reasons[i], true
+}
+
+// RegisterEstablishment is the command that opens an establishment.
+type RegisterEstablishment struct {
+	UAI         string                `json:"uai"`
+	Name        string                `json:"name"`
+	Kind        EstablishmentKind     `json:"kind"`
+	Departement string                `json:"departement"`
+	Reasons     []JustificationReason `json:"reasons,omitempty"`
+}
+
+// ValidUAI reports whether s looks like a UAI code: seven digits and a
+// letter (0131234A).
+func ValidUAI(s string) bool {
+	if len(s) != 8 {
+		return false
+	}
+	for _, c := range s[:7] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	c := s[7]
+	return c >= 'A' && c <= 'Z'
+}
+
+// Register decides the registration of an establishment.
+func (s *Establishment) Register(actor Actor, cmd RegisterEstablishment) ([]Event, error) {
+	if !actor.IsAdmin(cmd.UAI) {
+		return nil, Errorf(ErrForbidden, "only an administrator registers establishments")
+	}
+	if !ValidUAI(cmd.UAI) {
+		return nil, Errorf(ErrInvalid, "UAI %q is not seven digits and a letter", cmd.UAI)
+	}
+	if strings.TrimSpace(cmd.Name) == "" {
+		return nil, Errorf(ErrInvalid, "name is required")
+	}
+	switch cmd.Kind {
+	case KindCollege, KindLycee, KindEcole:
+	default:
+		return nil, Errorf(ErrInvalid, "kind %q is not college, lycee or ecole", cmd.Kind)
+	}
+	if s.Exists {
+		return nil, Errorf(ErrEstablishmentExists, "%s", cmd.UAI)
+	}
+	reasons := cmd.Reasons
+	if len(reasons) == 0 {
+		reasons = DefaultReasons()
+	}
+	seen := map[string]bool{}
+	for _, r := range reasons {
+		if r.Code == "" || seen[r.Code] {
+			return nil, Errorf(ErrInvalid, "reason codes must be set and distinct (%q)", r.Code)
+		}
+		seen[r.Code] = true
+	}
+	return []Event{EstablishmentRegistered{UAI: cmd.UAI, Name: cmd.Name, Kind: cmd.Kind, Departement: cmd.Departement, Reasons: reasons}}, nil
+}
+
+// Account is the directory state of one account, folded from its stream.
+type Account struct {
+	ID            uuid.UUID
+	Exists        bool
+	Closed        bool
+	Activated     bool
+	Establishment string
+	Profile       Profile
+	Function      Function
+	ExternalID    string
+	DisplayName   string
+	Habilitations []string
+	// Relatives of a student: relative account -> legal guardian.
+	Relatives map[uuid.UUID]bool
+}
+
+// Apply folds an event.
+func (a *Account) Apply(e Event) {
+	switch e := e.(type) {
+	case AccountOpened:
+		a.ID, a.Exists = e.Account, true
+		a.Establishment, a.Profile, a.Function = e.Establishment, e.Profile, e.Function
+		a.ExternalID, a.DisplayName = e.ExternalID, e.DisplayName
+	case AccountUpdated:
+		a.Establishment, a.Function, a.DisplayName = e.Establishment, e.Function, e.DisplayName
+	case AccountActivated:
+		a.Activated = true
+	case AccountClosed:
+		a.Closed = true
+	case InspectorHabilitated:
+		a.Habilitations = slices.Clone(e.Establishments)
+	case RelativeLinked:
+		if a.Relatives == nil {
+			a.Relatives = make(map[uuid.UUID]bool)
+		}
+		a.Relatives[e.Relative] = e.LegalGuardian
+	case RelativeUnlinked:
+		delete(a.Relatives, e.Relative)
+	}
+}
+
+// Actor returns the account as the issuer of a command.
+func (a *Account) Actor() Actor {
+	return Actor{Account: a.ID, Profile: a.Profile, Function: a.Function, Establishment: a.Establishment, Habilitations: a.Habilitations}
+}
+
+// HasRelative reports whether relative is linked to this student.
+func (a *Account) HasRelative(relative uuid.UUID) bool {
+	_, ok := a.Relatives[relative]
+	return ok
+}
+
+// OpenAccount is the command that creates an account.
+type OpenAccount struct {
+	Account       uuid.UUID `json:"account"`
+	Establishment string    `json:"establishment"`
+	Profile       Profile   `json:"profile"`
+	Function      Function  `json:"function,omitempty"`
+	ExternalID    string    `json:"external_id,omitempty"`
+	DisplayName   string    `json:"display_name"`
+}
+
+// Open decides the opening of an account. est is the establishment's state
+// (zero for accounts of no establishment: evaluators, inspectors, admins).
+func (a *Account) Open(actor Actor, est *Establishment, cmd OpenAccount) ([]Event, error) {
+	if !actor.IsAdmin(cmd.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator opens accounts")
+	}
+	if cmd.Account == uuid.Nil {
+		return nil, Errorf(ErrInvalid, "account id is required")
+	}
+	if !cmd.Profile.Valid() {
+		return nil, Errorf(ErrInvalid, "profile %q is unknown", cmd.Profile)
+	}
+	if !cmd.Function.Valid() {
+		return nil, Errorf(ErrInvalid, "function %q is unknown", cmd.Function)
+	}
+	if cmd.Function != FunctionNone && cmd.Profile != ProfilePersonnel {
+		return nil, Errorf(ErrInvalid, "only personnel have a function")
+	}
+	if strings.TrimSpace(cmd.DisplayName) == "" {
+		return nil, Errorf(ErrInvalid, "display name is required")
+	}
+	needsEstablishment := cmd.Profile != ProfileInspector && cmd.Profile != ProfileEvaluator && cmd.Profile != ProfileAdmin
+	if needsEstablishment && cmd.Establishment == "" {
+		return nil, Errorf(ErrInvalid, "profile %s needs an establishment", cmd.Profile)
+	}
+	if cmd.Establishment != "" && (est == nil || !est.Exists) {
+		return nil, Errorf(ErrUnknownEstablishment, "%s", cmd.Establishment)
+	}
+	if a.Exists {
+		return nil, Errorf(ErrAccountExists, "%s", cmd.Account)
+	}
+	return []Event{AccountOpened{
+		Account: cmd.Account, Establishment: cmd.Establishment, Profile: cmd.Profile,
+		Function: cmd.Function, ExternalID: cmd.ExternalID, DisplayName: cmd.DisplayName,
+	}}, nil
+}
+
+// UpdateAccount changes an account's directory attributes.
+type UpdateAccount struct {
+	Account       uuid.UUID `json:"account"`
+	Establishment string    `json:"establishment"`
+	Function      Function  `json:"function,omitempty"`
+	DisplayName   string    `json:"display_name"`
+}
+
+// Update decides an account update; it emits nothing when nothing changes.
+func (a *Account) Update(actor Actor, est *Establishment, cmd UpdateAccount) ([]Event, error) {
+	if err := a.mustBeOpen(cmd.Account); err != nil {
+		return nil, err
+	}
+	if !actor.IsAdmin(a.Establishment) || !actor.IsAdmin(cmd.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator updates accounts")
+	}
+	if !cmd.Function.Valid() || (cmd.Function != FunctionNone && a.Profile != ProfilePersonnel) {
+		return nil, Errorf(ErrInvalid, "function %q does not fit profile %s", cmd.Function, a.Profile)
+	}
+	if strings.TrimSpace(cmd.DisplayName) == "" {
+		return nil, Errorf(ErrInvalid, "display name is required")
+	}
+	if cmd.Establishment != "" && (est == nil || !est.Exists) {
+		return nil, Errorf(ErrUnknownEstablishment, "%s", cmd.Establishment)
+	}
+	if cmd.Establishment == a.Establishment && cmd.Function == a.Function && cmd.DisplayName == a.DisplayName {
+		return nil, nil
+	}
+	return []Event{AccountUpdated{Account: cmd.Account, Establishment: cmd.Establishment, Function: cmd.Function, DisplayName: cmd.DisplayName}}, nil
+}
+
+func (a *Account) mustBeOpen(id uuid.UUID) error {
+	if !a.Exists {
+		return Errorf(ErrUnknownAccount, "%s", id)
+	}
+	if a.Closed {
+		return Errorf(ErrAccountClosed, "%s", id)
+	}
+	return nil
+}
+
+// Activate decides the activation of an account, by its owner or an admin.
+func (a *Account) Activate(actor Actor, id uuid.UUID) ([]Event, error) {
+	if err := a.mustBeOpen(id); err != nil {
+		return nil, err
+	}
+	if actor.Account != id && !actor.IsAdmin(a.Establishment) {
+		return nil, Errorf(ErrForbidden, "only the owner or an administrator activates an account")
+	}
+	if a.Activated {
+		return nil, Errorf(ErrAlreadyActivated, "%s", id)
+	}
+	return []Event{AccountActivated{Account: id}}, nil
+}
+
+// Close decides the closing of an account.
+func (a *Account) Close(actor Actor, id uuid.UUID, reason string) ([]Event, error) {
+	if err := a.mustBeOpen(id); err != nil {
+		return nil, err
+	}
+	if !actor.IsAdmin(a.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator closes accounts")
+	}
+	return []Event{AccountClosed{Account: id, Reason: reason}}, nil
+}
+
+// Habilitate sets the establishments an inspector may audit.
+func (a *Account) Habilitate(actor Actor, id uuid.UUID, establishments []string) ([]Event, error) {
+	if err := a.mustBeOpen(id); err != nil {
+		return nil, err
+	}
+	if !actor.IsAdmin("") {
+		return nil, Errorf(ErrForbidden, "only a global administrator habilitates inspectors")
+	}
+	if a.Profile != ProfileInspector {
+		return nil, Errorf(ErrInvalid, "account %s is not an inspector", id)
+	}
+	for _, uai := range establishments {
+		if !ValidUAI(uai) {
+			return nil, Errorf(ErrInvalid, "UAI %q is not seven digits and a letter", uai)
+		}
+	}
+	return []Event{InspectorHabilitated{Account: id, Establishments: slices.Clone(establishments)}}, nil
+}
+
+// LinkRelative links a relative to a student.
+type LinkRelative struct {
+	Student       uuid.UUID `json:"student"`
+	Relative      uuid.UUID `json:"relative"`
+	LegalGuardian bool      `json:"legal_guardian"`
+}
+
+// LinkRelative decides a link on the student's account; relative is the
+// relative's account state.
+func (a *Account) LinkRelative(actor Actor, relative *Account, cmd LinkRelative) ([]Event, error) {
+	if err := a.mustBeOpen(cmd.Student); err != nil {
+		return nil, err
+	}
+	if a.Profile != ProfileStudent {
+		return nil, Errorf(ErrNotAStudent, "%s", cmd.Student)
+	}
+	if !actor.IsAdmin(a.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator links relatives")
+	}
+	if err := relative.mustBeOpen(cmd.Relative); err != nil {
+		return nil, err
+	}
+	if relative.Profile != ProfileRelative {
+		return nil, Errorf(ErrNotARelative, "%s", cmd.Relative)
+	}
+	if g, ok := a.Relatives[cmd.Relative]; ok && g == cmd.LegalGuardian {
+		return nil, Errorf(ErrAlreadyLinked, "%s", cmd.Relative)
+	}
+	return []Event{RelativeLinked(cmd)}, nil
+}
+
+// UnlinkRelative decides removing a relative's link.
+func (a *Account) UnlinkRelative(actor Actor, student, relative uuid.UUID) ([]Event, error) {
+	if !a.Exists {
+		return nil, Errorf(ErrUnknownAccount, "%s", student)
+	}
+	if !actor.IsAdmin(a.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator unlinks relatives")
+	}
+	if !a.HasRelative(relative) {
+		return nil, Errorf(ErrNotLinked, "%s", relative)
+	}
+	return []Event{RelativeUnlinked{Student: student, Relative: relative}}, nil
+}
+
+// Group is the state of a class or teaching group.
+type Group struct {
+	ID            uuid.UUID
+	Exists        bool
+	Establishment string
+	Kind          GroupKind
+	Name          string
+	// Members: account -> roles held -> subject (teachers).
+	Members map[uuid.UUID]map[Role]string
+}
+
+// Apply folds an event.
+func (g *Group) Apply(e Event) {
+	switch e := e.(type) {
+	case GroupCreated:
+		g.ID, g.Exists, g.Establishment, g.Kind, g.Name = e.Group, true, e.Establishment, e.Kind, e.Name
+	case MemberJoined:
+		if g.Members == nil {
+			g.Members = make(map[uuid.UUID]map[Role]string)
+		}
+		if g.Members[e.Account] == nil {
+			g.Members[e.Account] = make(map[Role]string)
+		}
+		g.Members[e.Account][e.Role] = e.Subject
+	case MemberLeft:
+		delete(g.Members[e.Account], e.Role)
+		if len(g.Members[e.Account]) == 0 {
+			delete(g.Members, e.Account)
+		}
+	}
+}
+
+// Has reports whether account holds role in the group.
+func (g *Group) Has(account uuid.UUID, role Role) bool {
+	_, ok := g.Members[account][role]
+	return ok
+}
+
+// HasStudent reports whether account is a student of the group.
+func (g *Group) HasStudent(account uuid.UUID) bool { return g.Has(account, RoleStudent) }
+
+// Teaches reports whether account teaches the group.
+func (g *Group) Teaches(account uuid.UUID) bool {
+	return g.Has(account, RoleTeacher) || g.Has(account, RoleHeadTeacher)
+}
+
+// Students lists the group's students, sorted.
+func (g *Group) Students() []uuid.UUID {
+	var out []uuid.UUID
+	for id, roles := range g.Members {
+		if _, ok := roles[RoleStudent]; ok {
+			out = append(out, id)
+		}
+	}
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	return out
+}
+
+// CreateGroup is the command that creates a group.
+type CreateGroup struct {
+	Group         uuid.UUID `json:"group"`
+	Establishment string    `json:"establishment"`
+	Kind          GroupKind `json:"kind"`
+	Name          string    `json:"name"`
+}
+
+// Create decides the creation of a group.
+func (g *Group) Create(actor Actor, est *Establishment, cmd CreateGroup) ([]Event, error) {
+	if !actor.IsAdmin(cmd.Establishment) && !actor.IsStaff(cmd.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator or the establishment's staff create groups")
+	}
+	if cmd.Group == uuid.Nil || strings.TrimSpace(cmd.Name) == "" {
+		return nil, Errorf(ErrInvalid, "group id and name are required")
+	}
+	if cmd.Kind != GroupClass && cmd.Kind != GroupTeaching {
+		return nil, Errorf(ErrInvalid, "kind %q is not class or teaching_group", cmd.Kind)
+	}
+	if est == nil || !est.Exists {
+		return nil, Errorf(ErrUnknownEstablishment, "%s", cmd.Establishment)
+	}
+	if g.Exists {
+		return nil, Errorf(ErrGroupExists, "%s", cmd.Group)
+	}
+	return []Event{GroupCreated(cmd)}, nil
+}
+
+// JoinGroup puts an account in a group in a role.
+type JoinGroup struct {
+	Group   uuid.UUID `json:"group"`
+	Account uuid.UUID `json:"account"`
+	Role    Role      `json:"role"`
+	Subject string    `json:"subject,omitempty"`
+}
+
+// Join decides a member joining; member is the account's state.
+func (g *Group) Join(actor Actor, member *Account, cmd JoinGroup) ([]Event, error) {
+	if !g.Exists {
+		return nil, Errorf(ErrUnknownGroup, "%s", cmd.Group)
+	}
+	if !actor.IsAdmin(g.Establishment) && !actor.IsStaff(g.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator or the establishment's staff manage groups")
+	}
+	if err := member.mustBeOpen(cmd.Account); err != nil {
+		return nil, err
+	}
+	switch cmd.Role {
+	case RoleStudent:
+		if member.Profile != ProfileStudent {
+			return nil, Errorf(ErrNotAStudent, "%s", cmd.Account)
+		}
+	case RoleTeacher, RoleHeadTeacher:
+		if member.Profile != ProfileTeacher && member.Profile != ProfilePersonnel {
+			return nil, Errorf(ErrInvalid, "account %s (%s) cannot teach", cmd.Account, member.Profile)
+		}
+	default:
+		return nil, Errorf(ErrInvalid, "role %q is not student, teacher or head_teacher", cmd.Role)
+	}
+	if member.Establishment != g.Establishment {
+		return nil, Errorf(ErrWrongEstablishment, "account %s belongs to %s, group to %s", cmd.Account, member.Establishment, g.Establishment)
+	}
+	if subj, ok := g.Members[cmd.Account][cmd.Role]; ok && subj == cmd.Subject {
+		return nil, Errorf(ErrAlreadyMember, "%s as %s", cmd.Account, cmd.Role)
+	}
+	return []Event{MemberJoined(cmd)}, nil
+}
+
+// Leave decides a member leaving a role.
+func (g *Group) Leave(actor Actor, account uuid.UUID, role Role) ([]Event, error) {
+	if !g.Exists {
+		return nil, Errorf(ErrUnknownGroup, "%s", g.ID)
+	}
+	if !actor.IsAdmin(g.Establishment) && !actor.IsStaff(g.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator or the establishment's staff manage groups")
+	}
+	if !g.Has(account, role) {
+		return nil, Errorf(ErrNotMember, "%s as %s", account, role)
+	}
+	return []Event{MemberLeft{Group: g.ID, Account: account, Role: role}}, nil
+}
+
+// RecordConnection decides the "user connected" event of a sign-in.
+func (a *Account) RecordConnection(method SignInMethod) ([]Event, error) {
+	if err := a.mustBeOpen(a.ID); err != nil {
+		return nil, err
+	}
+	switch method {
+	case SignInPassword, SignInSSO, SignInToken:
+	default:
+		return nil, Errorf(ErrInvalid, "sign-in method %q is unknown", method)
+	}
+	return []Event{UserConnected{Account: a.ID, Profile: a.Profile, Establishment: a.Establishment, Method: method}}, nil
+}
