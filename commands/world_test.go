@@ -27,9 +27,9 @@ type world struct {
 
 	UAI, OtherUAI string
 	// Accounts.
-	Admin, Head, CPE, OtherHead, Teacher, OtherTeacher         uuid.UUID
+	Admin, Head, CPE, OtherHead, Teacher, OtherTeacher       uuid.UUID
 	Student, Student2, OtherStudent, Relative, OtherRelative uuid.UUID
-	Inspector, Evaluator, Guest                                uuid.UUID
+	Inspector, Evaluator, Guest                              uuid.UUID
 	// Groups: Class (6A, taught by Teacher), OtherClass in OtherUAI.
 	Class, OtherClass uuid.UUID
 }
