@@ -195,3 +195,36 @@ func (h *Handlers) RecordConnection(ctx context.Context, req Request, method dom
 	}
 	return c.append(ctx, req.Actor, domain.ConnectionsStream(req.Actor), domain.AnyVersion(), acc.Establishment, events)
 }
+
+// Command names of the timetable.
+const (
+	CmdScheduleLesson   = "ScheduleLesson"
+	CmdUnscheduleLesson = "UnscheduleLesson"
+)
+
+// ScheduleLesson puts a weekly lesson in a group's timetable; an unset
+// cmd.Entry gets a new id.
+func (h *Handlers) ScheduleLesson(ctx context.Context, req Request, cmd domain.ScheduleLesson) (Result, error) {
+	c, err := h.begin(ctx, req, CmdScheduleLesson)
+	if err != nil {
+		return Result{}, err
+	}
+	cmd.Entry = c.newID(cmd.Entry)
+	return execute(ctx, c, cmd.Entry, domain.GroupStream(cmd.Group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
+		events, err := g.Schedule(c.actor, cmd)
+		return g.Establishment, events, err
+	})
+}
+
+// UnscheduleLesson removes a timetable entry.
+func (h *Handlers) UnscheduleLesson(ctx context.Context, req Request, group, entry uuid.UUID) (Result, error) {
+	c, err := h.begin(ctx, req, CmdUnscheduleLesson)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, entry, domain.GroupStream(group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
+		g.ID = group
+		events, err := g.Unschedule(c.actor, entry)
+		return g.Establishment, events, err
+	})
+}

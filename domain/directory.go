@@ -3,6 +3,7 @@ package domain
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -354,6 +355,8 @@ type Group struct {
 	Name          string
 	// Members: account -> roles held -> subject (teachers).
 	Members map[uuid.UUID]map[Role]string
+	// Timetable entries by id.
+	Timetable map[uuid.UUID]LessonScheduled
 }
 
 // Apply folds an event.
@@ -374,6 +377,13 @@ func (g *Group) Apply(e Event) {
 		if len(g.Members[e.Account]) == 0 {
 			delete(g.Members, e.Account)
 		}
+	case LessonScheduled:
+		if g.Timetable == nil {
+			g.Timetable = make(map[uuid.UUID]LessonScheduled)
+		}
+		g.Timetable[e.Entry] = e
+	case LessonUnscheduled:
+		delete(g.Timetable, e.Entry)
 	}
 }
 
@@ -496,4 +506,71 @@ func (a *Account) RecordConnection(method SignInMethod) ([]Event, error) {
 		return nil, Errorf(ErrInvalid, "sign-in method %q is unknown", method)
 	}
 	return []Event{UserConnected{Account: a.ID, Profile: a.Profile, Establishment: a.Establishment, Method: method}}, nil
+}
+
+// Timetable errors.
+var (
+	ErrTimetableClash = newError(CodeConflict, "timetable-clash", "the group already has a lesson at that time")
+	ErrUnknownEntry   = newError(CodeNotFound, "unknown-timetable-entry", "no such timetable entry")
+)
+
+// ScheduleLesson puts a weekly lesson in a group's timetable.
+type ScheduleLesson struct {
+	Group   uuid.UUID    `json:"group"`
+	Entry   uuid.UUID    `json:"entry"`
+	Weekday time.Weekday `json:"weekday"`
+	Slot    Slot         `json:"slot"`
+	Subject string       `json:"subject"`
+	Teacher uuid.UUID    `json:"teacher"`
+	From    Date         `json:"from"`
+	Until   Date         `json:"until"`
+}
+
+// Schedule decides a timetable entry: by an administrator or the
+// establishment's staff, for a teacher of the group, without overlapping
+// another entry of the group on the same weekday and dates.
+func (g *Group) Schedule(actor Actor, cmd ScheduleLesson) ([]Event, error) {
+	if !g.Exists {
+		return nil, Errorf(ErrUnknownGroup, "%s", cmd.Group)
+	}
+	if !actor.IsAdmin(g.Establishment) && !actor.IsStaff(g.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator or the establishment's staff set timetables")
+	}
+	if cmd.Entry == uuid.Nil || cmd.Weekday < time.Monday || cmd.Weekday > time.Saturday {
+		return nil, Errorf(ErrInvalid, "entry id and a weekday from Monday to Saturday are required")
+	}
+	if err := cmd.Slot.Validate(); err != nil {
+		return nil, err
+	}
+	if cmd.From.IsZero() || cmd.Until.IsZero() || cmd.Until.Before(cmd.From) {
+		return nil, Errorf(ErrInvalid, "from %s until %s is not a period", cmd.From, cmd.Until)
+	}
+	if !g.Teaches(cmd.Teacher) {
+		return nil, Errorf(ErrNotTeacherOfGroup, "teacher %s, group %s", cmd.Teacher, g.Name)
+	}
+	for _, e := range g.Timetable {
+		if e.Entry == cmd.Entry {
+			return nil, Errorf(ErrTimetableClash, "entry %s exists", cmd.Entry)
+		}
+		overlapDates := !e.Until.Before(cmd.From) && !cmd.Until.Before(e.From)
+		overlapTime := e.Slot.Start < cmd.Slot.End && cmd.Slot.Start < e.Slot.End
+		if e.Weekday == cmd.Weekday && overlapDates && overlapTime {
+			return nil, Errorf(ErrTimetableClash, "%s %s (entry %s)", e.Weekday, e.Slot, e.Entry)
+		}
+	}
+	return []Event{LessonScheduled(cmd)}, nil
+}
+
+// Unschedule decides removing a timetable entry.
+func (g *Group) Unschedule(actor Actor, entry uuid.UUID) ([]Event, error) {
+	if !g.Exists {
+		return nil, Errorf(ErrUnknownGroup, "%s", g.ID)
+	}
+	if !actor.IsAdmin(g.Establishment) && !actor.IsStaff(g.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator or the establishment's staff set timetables")
+	}
+	if _, ok := g.Timetable[entry]; !ok {
+		return nil, Errorf(ErrUnknownEntry, "%s", entry)
+	}
+	return []Event{LessonUnscheduled{Group: g.ID, Entry: entry}}, nil
 }

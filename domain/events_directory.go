@@ -1,6 +1,10 @@
 package domain
 
-import "github.com/google/uuid"
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
 
 // Fields tagged `personal:"true"` hold personal data (names, free text about
 // a person). They are the fields encrypted per person for crypto-shredding.
@@ -179,3 +183,26 @@ type UserConnected struct {
 }
 
 func (UserConnected) EventType() string { return "user.connected.v1" }
+
+// LessonScheduled puts a weekly lesson in a group's timetable: every
+// Weekday at Slot, from From to Until (inclusive), taught by Teacher.
+type LessonScheduled struct {
+	Group   uuid.UUID    `json:"group"`
+	Entry   uuid.UUID    `json:"entry"`
+	Weekday time.Weekday `json:"weekday"`
+	Slot    Slot         `json:"slot"`
+	Subject string       `json:"subject"`
+	Teacher uuid.UUID    `json:"teacher"`
+	From    Date         `json:"from"`
+	Until   Date         `json:"until"`
+}
+
+func (LessonScheduled) EventType() string { return "timetable.lesson_scheduled.v1" }
+
+// LessonUnscheduled removes a timetable entry.
+type LessonUnscheduled struct {
+	Group uuid.UUID `json:"group"`
+	Entry uuid.UUID `json:"entry"`
+}
+
+func (LessonUnscheduled) EventType() string { return "timetable.lesson_unscheduled.v1" }

@@ -28,6 +28,8 @@ func NewRegistry() *Registry {
 	register[MemberJoined](r)
 	register[MemberLeft](r)
 	register[UserConnected](r)
+	register[LessonScheduled](r)
+	register[LessonUnscheduled](r)
 	// School life.
 	register[RollCallCompleted](r)
 	register[AbsenceRecorded](r)

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// Config is the configuration shared by the subcommands, parsed once from
+// flags and LEDGER_* environment variables (flags win).
+type Config struct {
+	// Store is where the log lives: sqlite:PATH or postgres://...
+	Store string
+	// Addr is the server's listen address.
+	Addr string
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout time.Duration
+	// LogLevel is debug, info, warn or error; LogFormat text or json.
+	LogLevel, LogFormat string
+}
+
+// DefaultStore is the embedded default store.
+const DefaultStore = "sqlite:ledger.db"
+
+// flags registers the shared flags on fs, with defaults taken from the
+// environment.
+func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string, serve bool) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.Store, "store", env("LEDGER_STORE", DefaultStore), "event store: sqlite:PATH or postgres://... (LEDGER_STORE)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LEDGER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LEDGER_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("LEDGER_LOG_FORMAT", "text"), "log format: text or json (LEDGER_LOG_FORMAT)")
+	if serve {
+		fs.StringVar(&c.Addr, "addr", env("LEDGER_ADDR", ":8080"), "listen address (LEDGER_ADDR)")
+		c.ShutdownTimeout = 15 * time.Second
+		if v := getenv("LEDGER_SHUTDOWN_TIMEOUT"); v != "" {
+			if d, err := time.ParseDuration(v); err == nil {
+				c.ShutdownTimeout = d
+			}
+		}
+		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (LEDGER_SHUTDOWN_TIMEOUT)")
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := parseStore(c.Store); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log format %q is not text or json", c.LogFormat))
+	}
+	if c.ShutdownTimeout < 0 {
+		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", c.ShutdownTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+// storeKind is the kind of event store a --store value names.
+type storeKind string
+
+const (
+	storeSQLite   storeKind = "sqlite"
+	storePostgres storeKind = "postgres"
+)
+
+// parseStore splits a --store value into its kind and location.
+func parseStore(s string) (storeKind, string, error) {
+	switch {
+	case strings.HasPrefix(s, "sqlite:"):
+		path := strings.TrimPrefix(s, "sqlite:")
+		if path == "" {
+			return "", "", errors.New("store sqlite: needs a path (sqlite:ledger.db)")
+		}
+		return storeSQLite, path, nil
+	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
+		return storePostgres, s, nil
+	}
+	return "", "", fmt.Errorf("store %q is not sqlite:PATH or postgres://...", s)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %q is not debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// logger builds the program's logger.
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	level, _ := parseLevel(c.LogLevel)
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// parse parses args into c and validates it.
+func (m *Main) parse(c *Config, name string, args []string, serve bool, extra func(fs *flag.FlagSet)) error {
+	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	c.flags(fs, m.getenv, serve)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("ledger %s: unexpected arguments %q", name, fs.Args())
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("ledger %s: %w", name, err)
+	}
+	return nil
+}

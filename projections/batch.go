@@ -1,0 +1,115 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Batch is what a reducer reads and writes while applying a batch of
+// events: a write-back cache over one read-model transaction. Documents are
+// decoded once per batch, mutated in place by the reducers and encoded once
+// when the batch commits, so a busy document (a day's counters) costs one
+// read and one write per batch, not per event.
+type Batch struct {
+	tx      DocReader
+	entries map[docKey]*entry
+}
+
+type docKey struct{ coll, key string }
+
+type entry struct {
+	value   any // pointer to the decoded document; nil when absent
+	dirty   bool
+	deleted bool
+}
+
+// NewBatch returns a batch over r (a DocTx when it will be flushed).
+func NewBatch(r DocReader) *Batch {
+	return &Batch{tx: r, entries: make(map[docKey]*entry)}
+}
+
+// Get returns the document at (coll, key) decoded as a *T, and whether it
+// exists. The pointer may be mutated; call Put to keep the change.
+func Get[T any](ctx context.Context, b *Batch, coll, key string) (*T, bool, error) {
+	k := docKey{coll, key}
+	if e, ok := b.entries[k]; ok {
+		if e.value == nil {
+			return new(T), false, nil
+		}
+		v, ok := e.value.(*T)
+		if !ok {
+			return nil, false, fmt.Errorf("document %s/%s holds %T, not %T", coll, key, e.value, v)
+		}
+		return v, true, nil
+	}
+	raw, ok, err := b.tx.Get(ctx, coll, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if !ok {
+		b.entries[k] = &entry{}
+		return new(T), false, nil
+	}
+	v := new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, false, fmt.Errorf("decode %s/%s: %w", coll, key, err)
+	}
+	b.entries[k] = &entry{value: v}
+	return v, true, nil
+}
+
+// Put records v (a pointer) as the document at (coll, key).
+func (b *Batch) Put(coll, key string, v any) {
+	b.entries[docKey{coll, key}] = &entry{value: v, dirty: true}
+}
+
+// Delete removes the document at (coll, key).
+func (b *Batch) Delete(coll, key string) {
+	b.entries[docKey{coll, key}] = &entry{dirty: true, deleted: true}
+}
+
+// Counts is a document of named counters.
+type Counts map[string]int64
+
+// Add adds delta to counter name of the Counts document at (coll, key).
+func (b *Batch) Add(ctx context.Context, coll, key, name string, delta int64) error {
+	c, _, err := Get[Counts](ctx, b, coll, key)
+	if err != nil {
+		return err
+	}
+	if *c == nil {
+		*c = Counts{}
+	}
+	(*c)[name] += delta
+	b.Put(coll, key, c)
+	return nil
+}
+
+// Changes encodes the documents written, in a stable order.
+func (b *Batch) Changes() ([]Doc, error) {
+	var out []Doc
+	for k, e := range b.entries {
+		if !e.dirty {
+			continue
+		}
+		d := Doc{Coll: k.coll, Key: k.key}
+		if !e.deleted {
+			raw, err := json.Marshal(e.value)
+			if err != nil {
+				return nil, fmt.Errorf("encode %s/%s: %w", k.coll, k.key, err)
+			}
+			d.Value = raw
+		}
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b Doc) int {
+		if c := strings.Compare(a.Coll, b.Coll); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out, nil
+}

@@ -1,0 +1,357 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// Reducer turns events into documents. Reducers are pure: what they write
+// depends only on the documents they read and the event, so the same
+// reducer serves every store and any replay.
+type Reducer interface {
+	// Name is the projection's persisted name ("studentfile.v1"): rebuild
+	// under a new name, never rename.
+	Name() string
+	// Apply folds one event into the batch.
+	Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error
+}
+
+// Generations is where a projection's generations stand: Live serves the
+// queries; Building, when not 0, is being rebuilt beside it, and Ready says
+// it has caught up once and may be swapped in.
+type Generations struct {
+	Live     int  `json:"live"`
+	Building int  `json:"building"`
+	Ready    bool `json:"ready"`
+}
+
+// GenerationStore keeps the generations of each projection.
+type GenerationStore interface {
+	Generations(ctx context.Context, projection string) (Generations, error)
+	SetGenerations(ctx context.Context, projection string, g Generations) error
+	DropNamespace(ctx context.Context, ns string) error
+}
+
+// Locker elects one runner per projection across processes.
+type Locker interface {
+	// TryAcquire takes the lock named name if it is free. The returned
+	// context ends if the lock is lost; release frees it.
+	TryAcquire(ctx context.Context, name string) (held context.Context, release func(), ok bool, err error)
+}
+
+// RunnerConfig configures a Runner.
+type RunnerConfig struct {
+	Log      Log
+	Docs     DocStore
+	Gens     GenerationStore
+	Registry *domain.Registry
+	Reducers []Reducer
+	Locker   Locker
+	// BatchSize bounds the events applied per transaction (default 512).
+	BatchSize int
+	// RetryEvery is how often a runner that does not hold a projection's
+	// lock tries again (default 2 s).
+	RetryEvery time.Duration
+	Logger     *slog.Logger
+}
+
+// Validate checks the configuration and fills defaults.
+func (c *RunnerConfig) Validate() error {
+	switch {
+	case c.Log == nil:
+		return errors.New("projections: Log is required")
+	case c.Docs == nil:
+		return errors.New("projections: Docs is required")
+	case c.Gens == nil:
+		return errors.New("projections: Gens is required")
+	case c.Registry == nil:
+		return errors.New("projections: Registry is required")
+	case c.Locker == nil:
+		return errors.New("projections: Locker is required")
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Reducers {
+		if seen[r.Name()] {
+			return fmt.Errorf("projections: %s registered twice", r.Name())
+		}
+		seen[r.Name()] = true
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 512
+	}
+	if c.RetryEvery <= 0 {
+		c.RetryEvery = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Runner keeps projections up to date with the log. Each projection has
+// its own checkpoint, stored in the same transaction as its documents: a
+// crash between two batches neither skips nor applies an event twice.
+type Runner struct {
+	cfg RunnerConfig
+}
+
+// NewRunner returns a runner.
+func NewRunner(cfg RunnerConfig) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Runner{cfg: cfg}, nil
+}
+
+// Reducer returns the reducer named name.
+func (r *Runner) Reducer(name string) (Reducer, bool) {
+	for _, red := range r.cfg.Reducers {
+		if red.Name() == name {
+			return red, true
+		}
+	}
+	return nil, false
+}
+
+// Run runs every projection until ctx ends. Where several processes share
+// a store, each projection runs in the one process that holds its lock; the
+// others wait and take over if it goes away.
+func (r *Runner) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errc := make(chan error, len(r.cfg.Reducers))
+	for _, red := range r.cfg.Reducers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.runElected(ctx, red); err != nil && ctx.Err() == nil {
+				errc <- fmt.Errorf("projection %s: %w", red.Name(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return errors.Join(collect(errc)...)
+}
+
+func collect(errc <-chan error) []error {
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	return errs
+}
+
+// LockName is the election lock of a projection.
+func LockName(projection string) string { return "projection:" + projection }
+
+func (r *Runner) runElected(ctx context.Context, red Reducer) error {
+	log := r.cfg.Logger.With("projection", red.Name())
+	for {
+		held, release, ok, err := r.cfg.Locker.TryAcquire(ctx, LockName(red.Name()))
+		if err != nil {
+			log.WarnContext(ctx, "projection lock", "err", err)
+		}
+		if ok {
+			log.InfoContext(ctx, "running projection")
+			err = r.follow(held, red)
+			release()
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.WarnContext(ctx, "projection stopped, will retry", "err", err)
+		}
+		t := time.NewTimer(r.cfg.RetryEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// follow applies new events to the live generation while ctx lasts, and
+// swaps in a rebuilt generation once it is ready.
+func (r *Runner) follow(ctx context.Context, red Reducer) error {
+	for {
+		gen, err := r.ensureLive(ctx, red.Name())
+		if err != nil {
+			return err
+		}
+		if gen.Building != 0 && gen.Ready {
+			if err := r.swap(ctx, red, gen); err != nil {
+				return err
+			}
+			continue
+		}
+		ns := Namespace(red.Name(), gen.Live)
+		n, last, err := r.Step(ctx, red, ns)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			continue
+		}
+		if err := r.cfg.Log.Wait(ctx, last); err != nil {
+			return err
+		}
+	}
+}
+
+// ensureLive returns the projection's generations, creating the first.
+func (r *Runner) ensureLive(ctx context.Context, name string) (Generations, error) {
+	gen, err := r.cfg.Gens.Generations(ctx, name)
+	if err != nil {
+		return gen, err
+	}
+	if gen.Live == 0 {
+		gen.Live = 1
+		if err := r.cfg.Gens.SetGenerations(ctx, name, gen); err != nil {
+			return gen, err
+		}
+	}
+	return gen, nil
+}
+
+// swap catches the rebuilt generation up to the head, makes it live and
+// drops the old one. Only the lock holder calls it.
+func (r *Runner) swap(ctx context.Context, red Reducer, gen Generations) error {
+	if _, err := r.CatchUp(ctx, red, Namespace(red.Name(), gen.Building), nil); err != nil {
+		return err
+	}
+	old := gen.Live
+	if err := r.cfg.Gens.SetGenerations(ctx, red.Name(), Generations{Live: gen.Building}); err != nil {
+		return err
+	}
+	r.cfg.Logger.InfoContext(ctx, "rebuilt generation swapped in", "projection", red.Name(), "live", gen.Building, "dropped", old)
+	return r.cfg.Gens.DropNamespace(ctx, Namespace(red.Name(), old))
+}
+
+// Step applies the next batch of events after ns's checkpoint to ns, in one
+// transaction with the new checkpoint. It returns how many events it
+// applied and the checkpoint after them.
+func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.Position, error) {
+	from, err := r.cfg.Docs.Checkpoint(ctx, ns)
+	if err != nil {
+		return 0, from, err
+	}
+	recs, err := r.cfg.Log.ReadAll(ctx, from, r.cfg.BatchSize)
+	if err != nil || len(recs) == 0 {
+		return 0, from, err
+	}
+	last := recs[len(recs)-1].Position
+	err = r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
+		b := NewBatch(tx)
+		if err := ApplyAll(ctx, r.cfg.Registry, red, b, recs); err != nil {
+			return err
+		}
+		docs, err := b.Changes()
+		if err != nil {
+			return err
+		}
+		if err := tx.Put(ctx, docs); err != nil {
+			return err
+		}
+		return tx.SetCheckpoint(ctx, last)
+	})
+	if err != nil {
+		return 0, from, fmt.Errorf("apply up to %s: %w", last, err)
+	}
+	return len(recs), last, nil
+}
+
+// ApplyAll decodes records and applies them to a batch in order.
+func ApplyAll(ctx context.Context, reg *domain.Registry, red Reducer, b *Batch, recs []domain.Record) error {
+	for _, rec := range recs {
+		e, err := reg.DecodeRecord(rec)
+		if err != nil {
+			return err
+		}
+		if err := red.Apply(ctx, b, rec, e); err != nil {
+			return fmt.Errorf("%s at %s: %w", rec.Type, rec.Position, err)
+		}
+	}
+	return nil
+}
+
+// Progress reports a catch-up's advance: events done so far.
+type Progress func(done int)
+
+// CatchUp steps ns until it has applied every event readable now.
+func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress Progress) (int, error) {
+	total := 0
+	for {
+		n, _, err := r.Step(ctx, red, ns)
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if progress != nil && n > 0 {
+			progress(total)
+		}
+		if n == 0 {
+			return total, nil
+		}
+	}
+}
+
+// Rebuild builds a new generation of a projection from the start of the
+// log beside the live one, then marks it ready. If no other process holds
+// the projection's lock, it swaps it in itself; otherwise the lock holder
+// swaps it in at its next step, and Rebuild waits for that.
+func (r *Runner) Rebuild(ctx context.Context, name string, progress Progress) error {
+	red, ok := r.Reducer(name)
+	if !ok {
+		return fmt.Errorf("rebuild: no projection named %q", name)
+	}
+	gen, err := r.ensureLive(ctx, name)
+	if err != nil {
+		return err
+	}
+	if gen.Building == 0 {
+		gen.Building, gen.Ready = gen.Live+1, false
+		if err := r.cfg.Gens.DropNamespace(ctx, Namespace(name, gen.Building)); err != nil {
+			return err
+		}
+		if err := r.cfg.Gens.SetGenerations(ctx, name, gen); err != nil {
+			return err
+		}
+	}
+	if _, err := r.CatchUp(ctx, red, Namespace(name, gen.Building), progress); err != nil {
+		return err
+	}
+	gen.Ready = true
+	if err := r.cfg.Gens.SetGenerations(ctx, name, gen); err != nil {
+		return err
+	}
+	held, release, ok, err := r.cfg.Locker.TryAcquire(ctx, LockName(name))
+	if err != nil {
+		return err
+	}
+	if ok {
+		defer release()
+		return r.swap(held, red, gen)
+	}
+	for {
+		now, err := r.cfg.Gens.Generations(ctx, name)
+		if err != nil {
+			return err
+		}
+		if now.Live == gen.Building {
+			return nil
+		}
+		t := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
