@@ -121,12 +121,13 @@ type Protagonist struct {
 
 // IncidentReported records an incident in an establishment.
 type IncidentReported struct {
-	Incident     uuid.UUID     `json:"incident"`
-	OccurredAt   time.Time     `json:"occurred_at"`
-	Place        string        `json:"place"`
-	Seriousness  Seriousness   `json:"seriousness"`
-	Description  string        `json:"description" personal:"true"`
-	Protagonists []Protagonist `json:"protagonists"`
+	Incident      uuid.UUID     `json:"incident"`
+	Establishment string        `json:"establishment"`
+	OccurredAt    time.Time     `json:"occurred_at"`
+	Place         string        `json:"place"`
+	Seriousness   Seriousness   `json:"seriousness"`
+	Description   string        `json:"description" personal:"true"`
+	Protagonists  []Protagonist `json:"protagonists"`
 }
 
 func (IncidentReported) EventType() string { return "incident.reported.v1" }
