@@ -8,9 +8,12 @@ import (
 
 // ArticlePublished publishes a news article to an audience (profiles; empty
 // means everyone in the establishment), visible from PublishAt when set.
+// Author is kept in the payload because the article's own rules (who may
+// amend or withdraw it) need it and aggregates see only payloads.
 type ArticlePublished struct {
 	Article       uuid.UUID `json:"article"`
 	Establishment string    `json:"establishment"`
+	Author        uuid.UUID `json:"author"`
 	Title         string    `json:"title"`
 	Body          string    `json:"body"`
 	Audience      []Profile `json:"audience,omitempty"`
