@@ -40,6 +40,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	if len(events) == 0 {
 		return domain.AppendResult{}, domain.Errorf(domain.ErrInvalid, "append to %s: no events", stream)
 	}
+	seen := make(map[uuid.UUID]bool, len(events))
+	for _, e := range events {
+		if seen[e.ID] {
+			return domain.AppendResult{}, domain.Errorf(domain.ErrDuplicateEvent, "event %s twice in one append to %s", e.ID, stream)
+		}
+		seen[e.ID] = true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	idx := s.streams[stream]

@@ -1,0 +1,294 @@
+// Package sqlite is the embedded event store: one SQLite file (WAL mode), no
+// set-up, through modernc.org/sqlite (pure Go). It serves one school or a
+// demo and passes the same contract suite as the Postgres store.
+//
+// Writes go through one connection, serialized in Go and opened with BEGIN
+// IMMEDIATE, so global positions (rowids) follow commit order and a reader
+// that checkpoints the last position it got never skips an event. Reads use
+// a separate pool of read-only connections, which WAL lets run alongside the
+// writer.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/migrations"
+	"github.com/schoollife/ledger/projections"
+)
+
+var (
+	_ commands.EventStore = (*Store)(nil)
+	_ projections.Log     = (*Store)(nil)
+)
+
+// Synchronous is SQLite's durability setting (PRAGMA synchronous).
+type Synchronous string
+
+// Durability settings.
+const (
+	// SyncFull syncs the WAL to disk on every commit: an append that has
+	// returned survives a power loss. The default.
+	SyncFull Synchronous = "FULL"
+	// SyncNormal syncs only when the WAL is checkpointed. Commits are much
+	// cheaper (no fsync each), and the database is never corrupted, but a
+	// power loss or OS crash (not a mere process crash) may lose the last
+	// transactions that had already returned. Fit for demos, load tests and
+	// data that can be replayed.
+	SyncNormal Synchronous = "NORMAL"
+)
+
+// Defaults of the options.
+const (
+	DefaultBusyTimeout  = 5 * time.Second
+	DefaultPollInterval = 150 * time.Millisecond
+	// maxWait caps Wait: the port promises to return within about a second.
+	maxWait = time.Second
+)
+
+type config struct {
+	sync        Synchronous
+	busyTimeout time.Duration
+	poll        time.Duration
+	readConns   int
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// WithSynchronous sets the durability of commits; see SyncFull and
+// SyncNormal for the trade-off.
+func WithSynchronous(s Synchronous) Option { return func(c *config) { c.sync = s } }
+
+// WithBusyTimeout sets how long a connection waits for a lock held by
+// another process on the same file before failing.
+func WithBusyTimeout(d time.Duration) Option { return func(c *config) { c.busyTimeout = d } }
+
+// WithPollInterval sets how often Wait looks at the file for appends made by
+// another process (appends through this Store wake it at once).
+func WithPollInterval(d time.Duration) Option { return func(c *config) { c.poll = d } }
+
+// WithReadConns sets the size of the read pool.
+func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
+
+// Store is the SQLite event store. Open it with Open; it is safe for
+// concurrent use.
+type Store struct {
+	cfg config
+	w   *sql.DB       // the one writer connection
+	r   *sql.DB       // read-only pool
+	wmu chan struct{} // the writer lock; a channel so that waiting honours ctx
+	st  statements    // prepared once on the writer: parsing costs more than running them
+
+	wakeMu sync.Mutex
+	wake   chan struct{} // closed and replaced after every commit of events
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens (creating it if needed) the store in the file at path and
+// applies the pending migrations.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	cfg := config{
+		sync:        SyncFull,
+		busyTimeout: DefaultBusyTimeout,
+		poll:        DefaultPollInterval,
+		readConns:   max(4, runtime.GOMAXPROCS(0)),
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	switch {
+	case path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:"):
+		return nil, fmt.Errorf("open sqlite store: path %q must name a file, without URI syntax", path)
+	case cfg.sync != SyncFull && cfg.sync != SyncNormal:
+		return nil, fmt.Errorf("open sqlite store: synchronous %q is neither FULL nor NORMAL", cfg.sync)
+	case cfg.busyTimeout < 0 || cfg.poll <= 0 || cfg.readConns < 1:
+		return nil, fmt.Errorf("open sqlite store: busy timeout %s, poll interval %s and %d read connections are not all positive", cfg.busyTimeout, cfg.poll, cfg.readConns)
+	}
+
+	busy := strconv.FormatInt(cfg.busyTimeout.Milliseconds(), 10)
+	wq := url.Values{}
+	wq.Set("_busy_timeout", busy)
+	wq.Set("_journal_mode", "WAL")
+	wq.Set("_synchronous", string(cfg.sync))
+	wq.Set("_foreign_keys", "1")
+	wq.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlock, no SQLITE_BUSY mid-transaction
+	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s := &Store{cfg: cfg, w: w, wmu: make(chan struct{}, 1), wake: make(chan struct{})}
+	if err := w.PingContext(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+
+	if s.st, err = prepare(ctx, w); err != nil {
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+
+	rq := url.Values{}
+	rq.Set("_busy_timeout", busy)
+	rq.Set("_foreign_keys", "1")
+	rq.Set("_query_only", "1")
+	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
+	if err != nil {
+		_ = s.st.close()
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(cfg.readConns)
+	r.SetMaxIdleConns(cfg.readConns)
+	if err := r.PingContext(ctx); err != nil {
+		_ = s.st.close()
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+	}
+	s.r = r
+	return s, nil
+}
+
+// Migrate applies the embedded migrations not yet recorded in
+// schema_migrations, in order, each in its own transaction. Open calls it;
+// running it again is a no-op.
+func (s *Store) Migrate(ctx context.Context) error {
+	all, err := migrations.For(migrations.SQLite)
+	if err != nil {
+		return err
+	}
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
+	const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TEXT NOT NULL
+	)`
+	if _, err := s.w.ExecContext(ctx, create); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	for _, m := range all {
+		// Checked inside the transaction: two processes opening the same
+		// new file apply each migration once.
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.Version, m.Name, time.Now().UTC().Format(time.RFC3339Nano))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// DB returns the read-only pool, for queries on read models kept in the same
+// file. Writes through it fail; use WithTx.
+func (s *Store) DB() *sql.DB { return s.r }
+
+// WithTx runs fn in a write transaction (BEGIN IMMEDIATE) on the writer
+// connection, serialized with appends, and commits it if fn returns nil (it
+// rolls back otherwise). The projection runner uses it to store a read model
+// and its checkpoint atomically in the same file as the events.
+//
+// fn must do all its reads and writes through tx, must not call the Store's
+// methods (the writer is held: Append would wait forever), and must not write
+// the events or streams tables: only Append does, keeping the hash chain.
+func (s *Store) WithTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
+	return s.inTx(ctx, fn)
+}
+
+// Close closes the connections; waiters are woken. Calling it again does
+// nothing.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.broadcast()
+		s.closeErr = errors.Join(s.st.close(), s.r.Close(), s.w.Close())
+	})
+	return s.closeErr
+}
+
+// lock takes the writer, or gives up when ctx is done.
+func (s *Store) lock(ctx context.Context) error {
+	select {
+	case s.wmu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) unlock() { <-s.wmu }
+
+// inTx runs fn in a transaction on the writer; the caller holds the lock.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return errors.Join(err, ignoreDone(tx.Rollback()))
+	}
+	return tx.Commit()
+}
+
+// ignoreDone drops the error of rolling back a transaction that database/sql
+// already ended (it does when the context is cancelled).
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// broadcast wakes every Wait of this Store.
+func (s *Store) broadcast() {
+	s.wakeMu.Lock()
+	close(s.wake)
+	s.wake = make(chan struct{})
+	s.wakeMu.Unlock()
+}
+
+func (s *Store) wakeChan() <-chan struct{} {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	return s.wake
+}

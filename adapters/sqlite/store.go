@@ -1,0 +1,339 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// Append implements commands.EventStore. In one write transaction it checks
+// whether the events are already stored (a retried append returns the
+// original result), then the expected version, then inserts the events with
+// their chain hashes and bumps the stream's row. Data must be JSON; it is
+// stored byte for byte.
+func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
+	if err := checkAppend(stream, events); err != nil {
+		return domain.AppendResult{}, err
+	}
+	if err := s.lock(ctx); err != nil {
+		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+	}
+	defer s.unlock()
+
+	var (
+		res      domain.AppendResult
+		replayed bool
+	)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		res, replayed, err = s.replay(ctx, tx, stream, events)
+		if err != nil || replayed {
+			return err
+		}
+		res, err = s.insert(ctx, tx, stream, expected, events)
+		return err
+	})
+	if err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return domain.AppendResult{}, err
+		}
+		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, mapConstraint(err, stream))
+	}
+	if !replayed {
+		s.broadcast()
+	}
+	return res, nil
+}
+
+// checkAppend rejects what no store could append.
+func checkAppend(stream string, events []domain.Envelope) error {
+	if stream == "" {
+		return domain.Errorf(domain.ErrInvalid, "append: no stream name")
+	}
+	if len(events) == 0 {
+		return domain.Errorf(domain.ErrInvalid, "append to %s: no events", stream)
+	}
+	seen := make(map[uuid.UUID]bool, len(events))
+	for _, e := range events {
+		if seen[e.ID] {
+			return domain.Errorf(domain.ErrDuplicateEvent, "event %s twice in one append to %s", e.ID, stream)
+		}
+		seen[e.ID] = true
+		if e.Type == "" {
+			return domain.Errorf(domain.ErrInvalid, "append to %s: event %s has no type", stream, e.ID)
+		}
+		if !json.Valid(e.Data) {
+			return domain.Errorf(domain.ErrInvalid, "append to %s: event %s data is not JSON", stream, e.ID)
+		}
+	}
+	return nil
+}
+
+// statements are the writer's prepared statements.
+type statements struct {
+	eventByID, streamHead, insertEvent, upsertStream *sql.Stmt
+}
+
+func prepare(ctx context.Context, w *sql.DB) (statements, error) {
+	var st statements
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&st.eventByID, `SELECT stream, version, position FROM events WHERE id = ?`},
+		{&st.streamHead, `SELECT version, hash FROM streams WHERE stream = ?`},
+		{&st.insertEvent, `INSERT INTO events (id, stream, version, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.upsertStream, `INSERT INTO streams (stream, version, hash) VALUES (?, ?, ?)
+			ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash`},
+	} {
+		stmt, err := w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return statements{}, errors.Join(fmt.Errorf("prepare: %w", err), st.close())
+		}
+		*p.dst = stmt
+	}
+	return st, nil
+}
+
+func (st statements) close() error {
+	var errs []error
+	for _, stmt := range []*sql.Stmt{st.eventByID, st.streamHead, st.insertEvent, st.upsertStream} {
+		if stmt != nil {
+			errs = append(errs, stmt.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// stored is where an event already is.
+type stored struct {
+	stream   string
+	version  uint64
+	position int64
+}
+
+// replay reports whether events are already stored, in order and contiguous,
+// in stream, and if so the result of the append that stored them. Any other
+// overlap with stored events is a duplicate.
+func (s *Store) replay(ctx context.Context, tx *sql.Tx, stream string, events []domain.Envelope) (domain.AppendResult, bool, error) {
+	byID := tx.StmtContext(ctx, s.st.eventByID)
+	var (
+		last  stored
+		found int
+	)
+	for i, e := range events {
+		var st stored
+		err := byID.QueryRowContext(ctx, e.ID.String()).Scan(&st.stream, &st.version, &st.position)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if found > 0 {
+				return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: events partly stored already", stream)
+			}
+			continue
+		case err != nil:
+			return domain.AppendResult{}, false, err
+		case found < i:
+			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: events partly stored already", stream)
+		case st.stream != stream:
+			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: event %s is in %s", stream, e.ID, st.stream)
+		case i > 0 && st.version != last.version+1:
+			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: events stored already in another order", stream)
+		}
+		found++
+		last = st
+	}
+	if found == 0 {
+		return domain.AppendResult{}, false, nil
+	}
+	return domain.AppendResult{Version: last.version, Position: domain.Position{Seq: uint64(last.position)}}, true, nil
+}
+
+// insert checks the expected version and appends events after the stream's
+// head, chaining their hashes.
+func (s *Store) insert(ctx context.Context, tx *sql.Tx, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
+	var (
+		current uint64
+		prev    []byte
+	)
+	err := tx.StmtContext(ctx, s.st.streamHead).QueryRowContext(ctx, stream).Scan(&current, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return domain.AppendResult{}, err
+	}
+	if !expected.Matches(current) {
+		return domain.AppendResult{}, domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", stream, expected, current)
+	}
+
+	ins := tx.StmtContext(ctx, s.st.insertEvent)
+	now := time.Now().UTC()
+	recordedAt := now.Format(time.RFC3339Nano)
+	var position int64
+	for _, e := range events {
+		current++
+		md := e.Metadata
+		if md.Time.IsZero() {
+			md.Time = now
+		}
+		// Stored as read back: UTC, to the microsecond like the SQL stores.
+		md.Time = md.Time.UTC().Truncate(time.Microsecond)
+		meta, err := json.Marshal(md)
+		if err != nil {
+			return domain.AppendResult{}, fmt.Errorf("encode metadata of %s: %w", e.ID, err)
+		}
+		hash := domain.ChainHash(prev, e.ID, stream, current, e.Type, e.Data, meta)
+		r, err := ins.ExecContext(ctx, e.ID.String(), stream, current, e.Type, string(e.Data), string(meta), recordedAt, hash)
+		if err != nil {
+			return domain.AppendResult{}, err
+		}
+		if position, err = r.LastInsertId(); err != nil {
+			return domain.AppendResult{}, err
+		}
+		prev = hash
+	}
+	if _, err := tx.StmtContext(ctx, s.st.upsertStream).ExecContext(ctx, stream, current, prev); err != nil {
+		return domain.AppendResult{}, err
+	}
+	return domain.AppendResult{Version: current, Position: domain.Position{Seq: uint64(position)}}, nil
+}
+
+// mapConstraint turns a unique violation into the domain error it means. The
+// checks in Append run under the write lock, so this only happens if the file
+// was written behind the store's back.
+func mapConstraint(err error, stream string) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return err
+	}
+	if strings.Contains(se.Error(), "events.id") {
+		return domain.Errorf(domain.ErrDuplicateEvent, "append to %s: %v", stream, err)
+	}
+	return domain.Errorf(domain.ErrVersionConflict, "append to %s: %v", stream, err)
+}
+
+const selectRecord = `SELECT position, id, stream, version, type, data, metadata FROM events`
+
+// ReadStream implements commands.EventStore.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
+	rows, err := s.r.QueryContext(ctx, selectRecord+` WHERE stream = ? AND version > ? ORDER BY version`, stream, clamp(from))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	return recs, nil
+}
+
+// ReadAll implements projections.Log. A limit of zero or less reads to the
+// end. Writers are serialized, so no event can still commit before one
+// already readable.
+func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) ([]domain.Record, error) {
+	if after.Tx != 0 {
+		// Not one of ours (ours have Tx 0), and after all of them.
+		return nil, nil
+	}
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx, selectRecord+` WHERE position > ? ORDER BY position LIMIT ?`, clamp(after.Seq), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %v: %w", after, err)
+	}
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %v: %w", after, err)
+	}
+	return recs, nil
+}
+
+func scanRecords(rows *sql.Rows) ([]domain.Record, error) {
+	defer rows.Close()
+	var out []domain.Record
+	for rows.Next() {
+		var (
+			r        domain.Record
+			position int64
+			id       string
+			meta     []byte
+		)
+		if err := rows.Scan(&position, &id, &r.Stream, &r.Version, &r.Type, &r.Data, &meta); err != nil {
+			return nil, err
+		}
+		var err error
+		if r.ID, err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("event at %d: id %q: %w", position, id, err)
+		}
+		if err := json.Unmarshal(meta, &r.Metadata); err != nil {
+			return nil, fmt.Errorf("event at %d: metadata: %w", position, err)
+		}
+		r.Position = domain.Position{Seq: uint64(position)}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Wait implements projections.Log. Appends through this Store wake it at
+// once; appends by another process on the same file are seen by polling the
+// head of the log every poll interval. It returns after about a second
+// anyway.
+func (s *Store) Wait(ctx context.Context, after domain.Position) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Take the channel before reading the head: a commit after the read
+	// closes this very channel.
+	wake := s.wakeChan()
+	if ahead, err := s.ahead(ctx, after); ahead || err != nil {
+		return err
+	}
+	timeout := time.NewTimer(maxWait)
+	defer timeout.Stop()
+	poll := time.NewTicker(s.cfg.poll)
+	defer poll.Stop()
+	for {
+		select {
+		case <-wake:
+			return nil
+		case <-timeout.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-poll.C:
+			if ahead, err := s.ahead(ctx, after); ahead || err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// ahead reports whether the log holds an event after `after`.
+func (s *Store) ahead(ctx context.Context, after domain.Position) (bool, error) {
+	var head int64
+	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(position), 0) FROM events`).Scan(&head); err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, fmt.Errorf("wait after %v: %w", after, err)
+	}
+	return after.Less(domain.Position{Seq: uint64(head)}), nil
+}
+
+// clamp fits a uint64 into SQLite's signed integers.
+func clamp(v uint64) int64 {
+	if v > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(v)
+}

@@ -1,0 +1,294 @@
+package sqlite_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/storetest"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/migrations"
+)
+
+func TestContract(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) func(t *testing.T) storetest.Store {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		return func(t *testing.T) storetest.Store { return MustOpen(t, path) }
+	})
+}
+
+func TestPragmas(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts []sqlite.Option
+		sync int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{
+		{"Default", nil, 2},
+		{"Normal", []sqlite.Option{sqlite.WithSynchronous(sqlite.SyncNormal)}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := MustOpenTemp(t, append(tc.opts, sqlite.WithBusyTimeout(3*time.Second))...)
+			var (
+				journal        string
+				sync, fk, busy int
+			)
+			err := s.WithTx(context.Background(), func(tx *sql.Tx) error {
+				for q, dst := range map[string]any{
+					"PRAGMA journal_mode": &journal,
+					"PRAGMA synchronous":  &sync,
+					"PRAGMA foreign_keys": &fk,
+					"PRAGMA busy_timeout": &busy,
+				} {
+					if err := tx.QueryRow(q).Scan(dst); err != nil {
+						return fmt.Errorf("%s: %w", q, err)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if journal != "wal" || sync != tc.sync || fk != 1 || busy != 3000 {
+				t.Fatalf("writer runs journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d, want wal %d 1 3000", journal, sync, fk, busy, tc.sync)
+			}
+			storetest.MustAppend(t, s, storetest.NewStream("pragma"), domain.NoStream(), storetest.NewEvents(2))
+		})
+	}
+}
+
+// MustOpen opens the store at path; the caller closes it.
+func MustOpen(t testing.TB, path string, opts ...sqlite.Option) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), path, opts...)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	return s
+}
+
+// MustOpenTemp opens a store in a fresh file, closed when the test ends.
+func MustOpenTemp(t testing.TB, opts ...sqlite.Option) (*sqlite.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s := MustOpen(t, path, opts...)
+	t.Cleanup(func() { _ = s.Close() })
+	return s, path
+}
+
+func TestHashChain(t *testing.T) {
+	s, _ := MustOpenTemp(t)
+	stream := storetest.NewStream("chain")
+	storetest.MustAppend(t, s, stream, domain.NoStream(), storetest.NewEvents(1))
+	storetest.MustAppend(t, s, stream, domain.Exact(1), storetest.NewEvents(3))
+	storetest.MustAppend(t, s, storetest.NewStream("chain-other"), domain.NoStream(), storetest.NewEvents(2))
+
+	rows, err := s.DB().Query(`SELECT id, version, type, data, metadata, hash FROM events WHERE stream = ? ORDER BY version`, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var prev []byte
+	n := 0
+	for rows.Next() {
+		var (
+			id                    string
+			version               uint64
+			typ                   string
+			data, meta, hash, tmp []byte
+		)
+		if err := rows.Scan(&id, &version, &typ, &data, &meta, &hash); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if version != uint64(n) {
+			t.Fatalf("row %d has version %d", n, version)
+		}
+		tmp = domain.ChainHash(prev, uuid.MustParse(id), stream, version, typ, data, meta)
+		if !bytes.Equal(hash, tmp) {
+			t.Fatalf("version %d: stored hash %x, ChainHash says %x", version, hash, tmp)
+		}
+		prev = hash
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 4 {
+		t.Fatalf("%d events in the stream, want 4", n)
+	}
+
+	var (
+		version uint64
+		head    []byte
+	)
+	if err := s.DB().QueryRow(`SELECT version, hash FROM streams WHERE stream = ?`, stream).Scan(&version, &head); err != nil {
+		t.Fatal(err)
+	}
+	if version != 4 || !bytes.Equal(head, prev) {
+		t.Fatalf("streams row holds version %d hash %x, want 4 %x", version, head, prev)
+	}
+}
+
+func TestMigrationsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	want, err := migrations.For(migrations.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		s := MustOpen(t, path)
+		if err := s.Migrate(context.Background()); err != nil {
+			t.Fatalf("Migrate on open #%d: %v", i+1, err)
+		}
+		rows, err := s.DB().Query(`SELECT version, name, applied_at FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []migrations.Migration
+		for rows.Next() {
+			var (
+				m       migrations.Migration
+				applied string
+			)
+			if err := rows.Scan(&m.Version, &m.Name, &applied); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := time.Parse(time.RFC3339Nano, applied); err != nil {
+				t.Errorf("applied_at %q: %v", applied, err)
+			}
+			got = append(got, m)
+		}
+		rows.Close()
+		if len(got) != len(want) {
+			t.Fatalf("open #%d: schema_migrations holds %d rows, want %d", i+1, len(got), len(want))
+		}
+		for j := range got {
+			if got[j].Version != want[j].Version || got[j].Name != want[j].Name {
+				t.Fatalf("open #%d: migration %d recorded as %d %s, want %d %s", i+1, j, got[j].Version, got[j].Name, want[j].Version, want[j].Name)
+			}
+		}
+		storetest.MustAppend(t, s, storetest.NewStream("migrate"), domain.NoStream(), storetest.NewEvents(1))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestTwoStoresOneFile(t *testing.T) {
+	const poll = 100 * time.Millisecond
+	a, path := MustOpenTemp(t)
+	b := MustOpen(t, path, sqlite.WithPollInterval(poll))
+	t.Cleanup(func() { _ = b.Close() })
+	stream := storetest.NewStream("shared")
+
+	first := storetest.MustAppend(t, a, stream, domain.NoStream(), storetest.NewEvents(1))
+	if got := storetest.MustReadStream(t, b, stream, 0); len(got) != 1 || got[0].Position != first.Position {
+		t.Fatalf("second store reads %d events of the first's append", len(got))
+	}
+
+	// b is woken by its poll, not by a's broadcast (another process's, for all
+	// b knows), well before Wait's one-second cap.
+	done := make(chan time.Duration, 1)
+	errc := make(chan error, 1)
+	go func() {
+		start := time.Now()
+		if err := b.Wait(context.Background(), first.Position); err != nil {
+			errc <- err
+			return
+		}
+		done <- time.Since(start)
+	}()
+	time.Sleep(20 * time.Millisecond)
+	second := storetest.MustAppend(t, a, stream, domain.Exact(1), storetest.NewEvents(1))
+	select {
+	case d := <-done:
+		if d > 3*poll+50*time.Millisecond {
+			t.Fatalf("second store woke %s after the first store's append, want within the %s poll interval", d, poll)
+		}
+	case err := <-errc:
+		t.Fatalf("Wait: %v", err)
+	case <-time.After(3 * time.Second):
+		t.Fatal("second store's Wait did not return")
+	}
+	recs, err := b.ReadAll(context.Background(), first.Position, 10)
+	if err != nil || len(recs) != 1 || recs[0].Position != second.Position {
+		t.Fatalf("second store reads %d events after the first (err %v), want the second append", len(recs), err)
+	}
+
+	// Writers of both stores are serialized by the file's lock and see each
+	// other's versions.
+	if _, err := b.Append(context.Background(), stream, domain.Exact(1), storetest.NewEvents(1)); !errors.Is(err, domain.ErrVersionConflict) {
+		t.Fatalf("stale append through the second store: %v, want ErrVersionConflict", err)
+	}
+	third := storetest.MustAppend(t, b, stream, domain.Exact(2), storetest.NewEvents(1))
+	if third.Version != 3 || !second.Position.Less(third.Position) {
+		t.Fatalf("append through the second store landed at v%d %v", third.Version, third.Position)
+	}
+}
+
+func TestWithTx(t *testing.T) {
+	s, _ := MustOpenTemp(t)
+	ctx := context.Background()
+	err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL)`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	err = s.WithTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints VALUES ('rolled-back', 1)`); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("WithTx returned %v, want fn's error", err)
+	}
+	if err := s.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO checkpoints VALUES ('kept', 7)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	rows, err := s.DB().QueryContext(ctx, `SELECT name FROM checkpoints`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	if len(names) != 1 || names[0] != "kept" {
+		t.Fatalf("checkpoints hold %v, want only the committed one", names)
+	}
+	if _, err := s.DB().ExecContext(ctx, `DELETE FROM checkpoints`); err == nil {
+		t.Fatal("the read pool accepted a write")
+	}
+}
+
+func TestAppendRejectsBadInput(t *testing.T) {
+	s, _ := MustOpenTemp(t)
+	stream := storetest.NewStream("bad")
+	notJSON := storetest.NewEvents(1)
+	notJSON[0].Data = []byte("{not json")
+	for name, events := range map[string][]domain.Envelope{"none": nil, "not JSON": notJSON} {
+		if _, err := s.Append(context.Background(), stream, domain.AnyVersion(), events); !errors.Is(err, domain.ErrInvalid) {
+			t.Errorf("append of %s: %v, want ErrInvalid", name, err)
+		}
+	}
+	storetest.MustStreamLen(t, s, stream, 0)
+}
