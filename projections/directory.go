@@ -1,0 +1,588 @@
+package projections
+
+// directory.v1: who is who, and who is linked to whom. The HTTP layer
+// authorizes with it (a parent reads only their children, a teacher only
+// their groups), so every question it answers is one point lookup.
+//
+// Collections (key -> document):
+//
+//	establishments       UAI -> EstablishmentEntry (name, kind, département,
+//	                     justification reasons)
+//	accounts             account id -> AccountEntry: profile, function,
+//	                     establishment, display name, external id, activated,
+//	                     closed, habilitations; Relatives (of a student),
+//	                     Children (of a relative), Groups (memberships of any
+//	                     account: a student's classes, a teacher's groups with
+//	                     the subject taught)
+//	external_ids         external id -> {"account": id} (directory import)
+//	groups               group id -> GroupEntry: establishment, kind, name,
+//	                     members by role (with display names), timetable
+//	                     entries sorted by weekday and slot
+//	establishment_groups "UAI|group id" -> GroupSummary (groups of an
+//	                     establishment: one range scan)
+//	timetable            "UAI|weekday|HH:MM|entry id" -> TimetableEntry (the
+//	                     lessons of an establishment on a weekday: one range
+//	                     scan; the school-life office uses it)
+//	teacher_timetable    "teacher id|weekday|HH:MM|entry id" -> TimetableEntry
+//	                     (a teacher's lessons on a weekday)
+//
+// Weekday is Go's time.Weekday as one digit (0 Sunday .. 6 Saturday). Display
+// names are copied into links and group members and kept up to date on
+// account.updated.v1, so that a group's roll-call sheet is one read.
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// ProjectionDirectory is the persisted name of the directory read model.
+const ProjectionDirectory = "directory.v1"
+
+// Collections of directory.v1.
+const (
+	dirEstablishments      = "establishments"
+	dirAccounts            = "accounts"
+	dirExternalIDs         = "external_ids"
+	dirGroups              = "groups"
+	dirEstablishmentGroups = "establishment_groups"
+	dirTimetable           = "timetable"
+	dirTeacherTimetable    = "teacher_timetable"
+)
+
+// directoryCollections lists the collections of directory.v1 (tests dump
+// them).
+var directoryCollections = []string{
+	dirAccounts, dirEstablishmentGroups, dirEstablishments, dirExternalIDs,
+	dirGroups, dirTeacherTimetable, dirTimetable,
+}
+
+// EstablishmentEntry is an establishment of the directory.
+type EstablishmentEntry struct {
+	UAI         string                       `json:"uai"`
+	Name        string                       `json:"name"`
+	Kind        domain.EstablishmentKind     `json:"kind"`
+	Departement string                       `json:"departement"`
+	Reasons     []domain.JustificationReason `json:"reasons"`
+}
+
+// AccountEntry is an account of the directory.
+type AccountEntry struct {
+	ID            uuid.UUID       `json:"id"`
+	Establishment string          `json:"establishment,omitempty"`
+	Profile       domain.Profile  `json:"profile"`
+	Function      domain.Function `json:"function,omitempty"`
+	ExternalID    string          `json:"external_id,omitempty"`
+	DisplayName   string          `json:"display_name"`
+	Activated     bool            `json:"activated"`
+	Closed        bool            `json:"closed"`
+	Habilitations []string        `json:"habilitations,omitempty"`
+	// Relatives of a student, sorted by account id.
+	Relatives []AccountLink `json:"relatives,omitempty"`
+	// Children of a relative, sorted by account id.
+	Children []AccountLink `json:"children,omitempty"`
+	// Groups the account belongs to, in any role, sorted by group name.
+	Groups []Membership `json:"groups,omitempty"`
+}
+
+// HasChild reports whether student is a child of this (relative's)
+// account.
+func (a *AccountEntry) HasChild(student uuid.UUID) bool {
+	return slices.ContainsFunc(a.Children, func(l AccountLink) bool { return l.Account == student })
+}
+
+// InGroup reports whether the account holds one of roles in group (any role
+// when none is given).
+func (a *AccountEntry) InGroup(group uuid.UUID, roles ...domain.Role) bool {
+	return slices.ContainsFunc(a.Groups, func(m Membership) bool {
+		return m.Group == group && (len(roles) == 0 || slices.Contains(roles, m.Role))
+	})
+}
+
+// AccountLink links a student and a relative.
+type AccountLink struct {
+	Account       uuid.UUID `json:"account"`
+	DisplayName   string    `json:"display_name"`
+	LegalGuardian bool      `json:"legal_guardian"`
+}
+
+// Membership is an account's role in a group.
+type Membership struct {
+	Group   uuid.UUID        `json:"group"`
+	Name    string           `json:"name"`
+	Kind    domain.GroupKind `json:"kind"`
+	Role    domain.Role      `json:"role"`
+	Subject string           `json:"subject,omitempty"`
+}
+
+// Teaching reports whether the membership is a teacher's.
+func (m Membership) Teaching() bool {
+	return m.Role == domain.RoleTeacher || m.Role == domain.RoleHeadTeacher
+}
+
+// GroupEntry is a class or teaching group of the directory.
+type GroupEntry struct {
+	ID            uuid.UUID        `json:"id"`
+	Establishment string           `json:"establishment"`
+	Kind          domain.GroupKind `json:"kind"`
+	Name          string           `json:"name"`
+	// Members by role, each sorted by display name.
+	Members map[domain.Role][]GroupMember `json:"members"`
+	// Timetable entries sorted by weekday, slot start and entry id.
+	Timetable []TimetableEntry `json:"timetable"`
+}
+
+// Has reports whether account holds role in the group.
+func (g *GroupEntry) Has(account uuid.UUID, role domain.Role) bool {
+	return slices.ContainsFunc(g.Members[role], func(m GroupMember) bool { return m.Account == account })
+}
+
+// Teaches reports whether account teaches the group.
+func (g *GroupEntry) Teaches(account uuid.UUID) bool {
+	return g.Has(account, domain.RoleTeacher) || g.Has(account, domain.RoleHeadTeacher)
+}
+
+// GroupMember is an account in a group role.
+type GroupMember struct {
+	Account     uuid.UUID `json:"account"`
+	DisplayName string    `json:"display_name"`
+	Subject     string    `json:"subject,omitempty"`
+}
+
+// GroupSummary is a group in its establishment's list.
+type GroupSummary struct {
+	ID   uuid.UUID        `json:"id"`
+	Kind domain.GroupKind `json:"kind"`
+	Name string           `json:"name"`
+}
+
+// TimetableEntry is a weekly lesson of a group's timetable.
+type TimetableEntry struct {
+	Entry         uuid.UUID    `json:"entry"`
+	Group         uuid.UUID    `json:"group"`
+	GroupName     string       `json:"group_name"`
+	Establishment string       `json:"establishment"`
+	Weekday       time.Weekday `json:"weekday"`
+	Slot          domain.Slot  `json:"slot"`
+	Subject       string       `json:"subject"`
+	Teacher       uuid.UUID    `json:"teacher"`
+	From          domain.Date  `json:"from"`
+	Until         domain.Date  `json:"until"`
+}
+
+// On reports whether the entry holds a lesson on day d.
+func (e TimetableEntry) On(d domain.Date) bool {
+	return d.Weekday() == e.Weekday && !d.Before(e.From) && !d.After(e.Until)
+}
+
+// Lesson returns the id of the entry's lesson on day d.
+func (e TimetableEntry) Lesson(d domain.Date) uuid.UUID { return domain.LessonID(e.Group, d, e.Slot) }
+
+// externalRef is a document of external_ids.
+type externalRef struct {
+	Account uuid.UUID `json:"account"`
+}
+
+type directory struct{}
+
+// NewDirectory returns the reducer of directory.v1.
+func NewDirectory() Reducer { return directory{} }
+
+func (directory) Name() string { return ProjectionDirectory }
+
+// Collections lists the collections the reducer writes.
+func (directory) Collections() []string { return slices.Clone(directoryCollections) }
+
+func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.Event) error {
+	switch e := e.(type) {
+	case domain.EstablishmentRegistered:
+		b.Put(dirEstablishments, e.UAI, &EstablishmentEntry{
+			UAI: e.UAI, Name: e.Name, Kind: e.Kind, Departement: e.Departement, Reasons: e.Reasons,
+		})
+	case domain.AccountOpened:
+		b.Put(dirAccounts, e.Account.String(), &AccountEntry{
+			ID: e.Account, Establishment: e.Establishment, Profile: e.Profile, Function: e.Function,
+			ExternalID: e.ExternalID, DisplayName: e.DisplayName,
+		})
+		if e.ExternalID != "" {
+			b.Put(dirExternalIDs, e.ExternalID, &externalRef{Account: e.Account})
+		}
+	case domain.AccountUpdated:
+		return dirUpdateAccount(ctx, b, e)
+	case domain.AccountActivated:
+		return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) { a.Activated = true })
+	case domain.AccountClosed:
+		return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) { a.Closed = true })
+	case domain.InspectorHabilitated:
+		return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) { a.Habilitations = slices.Clone(e.Establishments) })
+	case domain.RelativeLinked:
+		return dirLink(ctx, b, e)
+	case domain.RelativeUnlinked:
+		if err := dirEditAccount(ctx, b, e.Student, func(a *AccountEntry) { a.Relatives = dirRemoveLink(a.Relatives, e.Relative) }); err != nil {
+			return err
+		}
+		return dirEditAccount(ctx, b, e.Relative, func(a *AccountEntry) { a.Children = dirRemoveLink(a.Children, e.Student) })
+	case domain.GroupCreated:
+		b.Put(dirGroups, e.Group.String(), &GroupEntry{
+			ID: e.Group, Establishment: e.Establishment, Kind: e.Kind, Name: e.Name,
+			Members: map[domain.Role][]GroupMember{}, Timetable: []TimetableEntry{},
+		})
+		b.Put(dirEstablishmentGroups, e.Establishment+"|"+e.Group.String(), &GroupSummary{ID: e.Group, Kind: e.Kind, Name: e.Name})
+	case domain.MemberJoined:
+		return dirJoin(ctx, b, e)
+	case domain.MemberLeft:
+		return dirLeave(ctx, b, e)
+	case domain.LessonScheduled:
+		return dirSchedule(ctx, b, e)
+	case domain.LessonUnscheduled:
+		return dirUnschedule(ctx, b, e)
+	}
+	return nil
+}
+
+// dirEditAccount applies edit to an account's document if it exists.
+func dirEditAccount(ctx context.Context, b *Batch, id uuid.UUID, edit func(*AccountEntry)) error {
+	a, ok, err := Get[AccountEntry](ctx, b, dirAccounts, id.String())
+	if err != nil || !ok {
+		return err
+	}
+	edit(a)
+	b.Put(dirAccounts, id.String(), a)
+	return nil
+}
+
+// dirEditGroup applies edit to a group's document if it exists.
+func dirEditGroup(ctx context.Context, b *Batch, id uuid.UUID, edit func(*GroupEntry)) error {
+	g, ok, err := Get[GroupEntry](ctx, b, dirGroups, id.String())
+	if err != nil || !ok {
+		return err
+	}
+	if g.Members == nil {
+		g.Members = map[domain.Role][]GroupMember{}
+	}
+	edit(g)
+	b.Put(dirGroups, id.String(), g)
+	return nil
+}
+
+// dirUpdateAccount changes an account and the copies of its display name.
+func dirUpdateAccount(ctx context.Context, b *Batch, e domain.AccountUpdated) error {
+	a, ok, err := Get[AccountEntry](ctx, b, dirAccounts, e.Account.String())
+	if err != nil || !ok {
+		return err
+	}
+	renamed := a.DisplayName != e.DisplayName
+	a.Establishment, a.Function, a.DisplayName = e.Establishment, e.Function, e.DisplayName
+	b.Put(dirAccounts, e.Account.String(), a)
+	if !renamed {
+		return nil
+	}
+	rename := func(links []AccountLink) {
+		for i := range links {
+			if links[i].Account == e.Account {
+				links[i].DisplayName = e.DisplayName
+			}
+		}
+	}
+	for _, r := range a.Relatives {
+		if err := dirEditAccount(ctx, b, r.Account, func(rel *AccountEntry) { rename(rel.Children) }); err != nil {
+			return err
+		}
+	}
+	for _, c := range a.Children {
+		if err := dirEditAccount(ctx, b, c.Account, func(child *AccountEntry) { rename(child.Relatives) }); err != nil {
+			return err
+		}
+	}
+	for _, m := range a.Groups {
+		err := dirEditGroup(ctx, b, m.Group, func(g *GroupEntry) {
+			members := g.Members[m.Role]
+			for i := range members {
+				if members[i].Account == e.Account {
+					members[i].DisplayName = e.DisplayName
+				}
+			}
+			dirSortMembers(members)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dirLink records a relative link on both accounts.
+func dirLink(ctx context.Context, b *Batch, e domain.RelativeLinked) error {
+	student, _, err := Get[AccountEntry](ctx, b, dirAccounts, e.Student.String())
+	if err != nil {
+		return err
+	}
+	relative, _, err := Get[AccountEntry](ctx, b, dirAccounts, e.Relative.String())
+	if err != nil {
+		return err
+	}
+	if err := dirEditAccount(ctx, b, e.Student, func(a *AccountEntry) {
+		a.Relatives = dirPutLink(a.Relatives, AccountLink{Account: e.Relative, DisplayName: relative.DisplayName, LegalGuardian: e.LegalGuardian})
+	}); err != nil {
+		return err
+	}
+	return dirEditAccount(ctx, b, e.Relative, func(a *AccountEntry) {
+		a.Children = dirPutLink(a.Children, AccountLink{Account: e.Student, DisplayName: student.DisplayName, LegalGuardian: e.LegalGuardian})
+	})
+}
+
+func dirPutLink(links []AccountLink, l AccountLink) []AccountLink {
+	links = dirRemoveLink(links, l.Account)
+	links = append(links, l)
+	slices.SortFunc(links, func(a, b AccountLink) int { return uuidOrder(a.Account, b.Account) })
+	return links
+}
+
+func dirRemoveLink(links []AccountLink, account uuid.UUID) []AccountLink {
+	return slices.DeleteFunc(links, func(l AccountLink) bool { return l.Account == account })
+}
+
+// dirJoin records a membership on the group and on the account.
+func dirJoin(ctx context.Context, b *Batch, e domain.MemberJoined) error {
+	g, ok, err := Get[GroupEntry](ctx, b, dirGroups, e.Group.String())
+	if err != nil {
+		return err
+	}
+	acc, _, err := Get[AccountEntry](ctx, b, dirAccounts, e.Account.String())
+	if err != nil {
+		return err
+	}
+	if ok {
+		if g.Members == nil {
+			g.Members = map[domain.Role][]GroupMember{}
+		}
+		members := slices.DeleteFunc(g.Members[e.Role], func(m GroupMember) bool { return m.Account == e.Account })
+		members = append(members, GroupMember{Account: e.Account, DisplayName: acc.DisplayName, Subject: e.Subject})
+		dirSortMembers(members)
+		g.Members[e.Role] = members
+		b.Put(dirGroups, e.Group.String(), g)
+	}
+	return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) {
+		a.Groups = dirRemoveMembership(a.Groups, e.Group, e.Role)
+		a.Groups = append(a.Groups, Membership{Group: e.Group, Name: g.Name, Kind: g.Kind, Role: e.Role, Subject: e.Subject})
+		slices.SortFunc(a.Groups, func(x, y Membership) int {
+			return cmp.Or(strings.Compare(x.Name, y.Name), uuidOrder(x.Group, y.Group), strings.Compare(string(x.Role), string(y.Role)))
+		})
+	})
+}
+
+// dirLeave removes a membership from the group and from the account.
+func dirLeave(ctx context.Context, b *Batch, e domain.MemberLeft) error {
+	if err := dirEditGroup(ctx, b, e.Group, func(g *GroupEntry) {
+		members := slices.DeleteFunc(g.Members[e.Role], func(m GroupMember) bool { return m.Account == e.Account })
+		if len(members) == 0 {
+			delete(g.Members, e.Role)
+		} else {
+			g.Members[e.Role] = members
+		}
+	}); err != nil {
+		return err
+	}
+	return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) { a.Groups = dirRemoveMembership(a.Groups, e.Group, e.Role) })
+}
+
+func dirRemoveMembership(ms []Membership, group uuid.UUID, role domain.Role) []Membership {
+	return slices.DeleteFunc(ms, func(m Membership) bool { return m.Group == group && m.Role == role })
+}
+
+func dirSortMembers(ms []GroupMember) {
+	slices.SortFunc(ms, func(a, b GroupMember) int {
+		return cmp.Or(strings.Compare(a.DisplayName, b.DisplayName), uuidOrder(a.Account, b.Account))
+	})
+}
+
+// dirSchedule adds a timetable entry to its group and to the two timetable
+// indexes.
+func dirSchedule(ctx context.Context, b *Batch, e domain.LessonScheduled) error {
+	g, ok, err := Get[GroupEntry](ctx, b, dirGroups, e.Group.String())
+	if err != nil || !ok {
+		return err
+	}
+	entry := TimetableEntry{
+		Entry: e.Entry, Group: e.Group, GroupName: g.Name, Establishment: g.Establishment,
+		Weekday: e.Weekday, Slot: e.Slot, Subject: e.Subject, Teacher: e.Teacher, From: e.From, Until: e.Until,
+	}
+	if i := slices.IndexFunc(g.Timetable, func(t TimetableEntry) bool { return t.Entry == e.Entry }); i >= 0 {
+		dirDeleteTimetableIndexes(b, g.Timetable[i])
+		g.Timetable = slices.Delete(g.Timetable, i, i+1)
+	}
+	g.Timetable = append(g.Timetable, entry)
+	slices.SortFunc(g.Timetable, func(x, y TimetableEntry) int {
+		return cmp.Or(cmp.Compare(x.Weekday, y.Weekday), strings.Compare(x.Slot.Start, y.Slot.Start), uuidOrder(x.Entry, y.Entry))
+	})
+	b.Put(dirGroups, e.Group.String(), g)
+	est, teacher := dirTimetableKeys(entry)
+	b.Put(dirTimetable, est, &entry)
+	t := entry
+	b.Put(dirTeacherTimetable, teacher, &t)
+	return nil
+}
+
+func dirUnschedule(ctx context.Context, b *Batch, e domain.LessonUnscheduled) error {
+	return dirEditGroup(ctx, b, e.Group, func(g *GroupEntry) {
+		g.Timetable = slices.DeleteFunc(g.Timetable, func(t TimetableEntry) bool {
+			if t.Entry != e.Entry {
+				return false
+			}
+			dirDeleteTimetableIndexes(b, t)
+			return true
+		})
+	})
+}
+
+func dirDeleteTimetableIndexes(b *Batch, t TimetableEntry) {
+	est, teacher := dirTimetableKeys(t)
+	b.Delete(dirTimetable, est)
+	b.Delete(dirTeacherTimetable, teacher)
+}
+
+// dirTimetableKeys returns the keys of an entry in timetable and
+// teacher_timetable.
+func dirTimetableKeys(t TimetableEntry) (establishment, teacher string) {
+	rest := "|" + dirWeekdayPrefix(t.Weekday) + t.Slot.Start + "|" + t.Entry.String()
+	return t.Establishment + rest, t.Teacher.String() + rest
+}
+
+// dirWeekdayPrefix is the weekday part of a timetable key, separator
+// included.
+func dirWeekdayPrefix(d time.Weekday) string { return strconv.Itoa(int(d)) + "|" }
+
+// uuidOrder orders ids as their string forms do.
+func uuidOrder(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) }
+
+// Queries of directory.v1.
+
+func (q *Queries) directory(ctx context.Context) (DocReader, error) {
+	return q.reader(ctx, ProjectionDirectory)
+}
+
+// Establishment returns an establishment (domain.ErrUnknownEstablishment if
+// there is none).
+func (q *Queries) Establishment(ctx context.Context, uai string) (*EstablishmentEntry, error) {
+	return dirGet[EstablishmentEntry](ctx, q, dirEstablishments, uai, domain.ErrUnknownEstablishment)
+}
+
+// Establishments returns every establishment, sorted by UAI.
+func (q *Queries) Establishments(ctx context.Context) ([]EstablishmentEntry, error) {
+	r, err := q.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []EstablishmentEntry{}
+	err = ScanJSON(ctx, r, dirEstablishments, "", "", func(_ string, e EstablishmentEntry) error {
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// Account returns an account (domain.ErrUnknownAccount if there is none).
+func (q *Queries) Account(ctx context.Context, id uuid.UUID) (*AccountEntry, error) {
+	return dirGet[AccountEntry](ctx, q, dirAccounts, id.String(), domain.ErrUnknownAccount)
+}
+
+// AccountByExternalID returns the account imported with an external id
+// (domain.ErrUnknownAccount if there is none).
+func (q *Queries) AccountByExternalID(ctx context.Context, external string) (*AccountEntry, error) {
+	ref, err := dirGet[externalRef](ctx, q, dirExternalIDs, external, domain.ErrUnknownAccount)
+	if err != nil {
+		return nil, err
+	}
+	return q.Account(ctx, ref.Account)
+}
+
+// Group returns a group (domain.ErrUnknownGroup if there is none).
+func (q *Queries) Group(ctx context.Context, id uuid.UUID) (*GroupEntry, error) {
+	return dirGet[GroupEntry](ctx, q, dirGroups, id.String(), domain.ErrUnknownGroup)
+}
+
+// ChildrenOf returns the students a relative is linked to (none for an
+// unknown account).
+func (q *Queries) ChildrenOf(ctx context.Context, relative uuid.UUID) ([]AccountLink, error) {
+	a, err := q.Account(ctx, relative)
+	if errors.Is(err, domain.ErrUnknownAccount) {
+		return []AccountLink{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append([]AccountLink{}, a.Children...), nil
+}
+
+// GroupsOf returns an account's memberships, as student or teacher (none
+// for an unknown account).
+func (q *Queries) GroupsOf(ctx context.Context, account uuid.UUID) ([]Membership, error) {
+	a, err := q.Account(ctx, account)
+	if errors.Is(err, domain.ErrUnknownAccount) {
+		return []Membership{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append([]Membership{}, a.Groups...), nil
+}
+
+// GroupsOfEstablishment lists an establishment's groups, sorted by name.
+func (q *Queries) GroupsOfEstablishment(ctx context.Context, uai string) ([]GroupSummary, error) {
+	r, err := q.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prefix := uai + "|"
+	out := []GroupSummary{}
+	err = ScanJSON(ctx, r, dirEstablishmentGroups, prefix, PrefixEnd(prefix), func(_ string, g GroupSummary) error {
+		out = append(out, g)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b GroupSummary) int { return cmp.Or(strings.Compare(a.Name, b.Name), uuidOrder(a.ID, b.ID)) })
+	return out, err
+}
+
+// lessonsOn returns the timetable entries of coll under owner (an
+// establishment or a teacher) that hold a lesson on day d, by slot.
+func (q *Queries) lessonsOn(ctx context.Context, coll, owner string, d domain.Date) ([]TimetableEntry, error) {
+	r, err := q.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prefix := owner + "|" + dirWeekdayPrefix(d.Weekday())
+	var out []TimetableEntry
+	err = ScanJSON(ctx, r, coll, prefix, PrefixEnd(prefix), func(_ string, e TimetableEntry) error {
+		if e.On(d) {
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// dirGet reads one directory document, or returns notFound.
+func dirGet[T any](ctx context.Context, q *Queries, coll, key string, notFound *domain.Error) (*T, error) {
+	r, err := q.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := new(T)
+	ok, err := GetJSON(ctx, r, coll, key, v)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, domain.Errorf(notFound, "%s", key)
+	}
+	return v, nil
+}

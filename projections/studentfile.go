@@ -1,0 +1,325 @@
+package projections
+
+// studentfile.v1: a student's school-life file (the acts recorded about
+// them), by period.
+//
+// Collections (key -> document):
+//
+//	absences       "student|date|HH:MM|absence id" -> FileAbsence, with its
+//	               state (unjustified, reason_declared, justified, refused,
+//	               cancelled), the declared reason and the decision
+//	absence_keys   absence id -> {"key": key in absences}
+//	lateness       "student|date|HH:MM|lesson id" -> FileLateness
+//	punishments    "student|date|punishment id" -> FilePunishment
+//	sanctions      "student|date|sanction id" -> FileSanction (annulled ones
+//	               stay, flagged)
+//	sanction_keys  sanction id -> {"key": key in sanctions}
+//	incidents      "account|occurred at (UTC, RFC 3339, seconds)|incident id"
+//	               -> FileIncident, one per protagonist, with their role
+//
+// Dates are "2006-01-02" and slots "HH:MM", so key order is time order and a
+// period is one range scan per collection. An incident is keyed by its
+// instant because its local date depends on the establishments' time zone,
+// which the query knows (Queries.loc) and a pure reducer does not. The
+// incident's description is not copied: it may name other children.
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// ProjectionStudentFile is the persisted name of the student file read
+// model.
+const ProjectionStudentFile = "studentfile.v1"
+
+// Collections of studentfile.v1.
+const (
+	sfAbsences     = "absences"
+	sfAbsenceKeys  = "absence_keys"
+	sfLateness     = "lateness"
+	sfPunishments  = "punishments"
+	sfSanctions    = "sanctions"
+	sfSanctionKeys = "sanction_keys"
+	sfIncidents    = "incidents"
+)
+
+var studentFileCollections = []string{
+	sfAbsenceKeys, sfAbsences, sfIncidents, sfLateness, sfPunishments, sfSanctionKeys, sfSanctions,
+}
+
+// sfInstant is the layout of instants in keys: fixed width, UTC, so that
+// string order is time order.
+const sfInstant = "2006-01-02T15:04:05Z"
+
+// StudentFile is a student's file over a period.
+type StudentFile struct {
+	Student     uuid.UUID         `json:"student"`
+	From        domain.Date       `json:"from,omitzero"`
+	To          domain.Date       `json:"to,omitzero"`
+	Absences    []FileAbsence     `json:"absences"`
+	Lateness    []FileLateness    `json:"lateness"`
+	Punishments []FilePunishment  `json:"punishments"`
+	Sanctions   []FileSanction    `json:"sanctions"`
+	Incidents   []FileIncident    `json:"incidents"`
+	Counts      StudentFileCounts `json:"counts"`
+}
+
+// StudentFileCounts sums up a file.
+type StudentFileCounts struct {
+	// Absences not cancelled, and among them those not justified
+	// (unjustified, reason declared or refused).
+	Absences            int `json:"absences"`
+	AbsencesUnjustified int `json:"absences_unjustified"`
+	Lateness            int `json:"lateness"`
+	LatenessMinutes     int `json:"lateness_minutes"`
+	Punishments         int `json:"punishments"`
+	// Sanctions not annulled.
+	Sanctions int `json:"sanctions"`
+	Incidents int `json:"incidents"`
+}
+
+// FileAbsence is an absence from a lesson. DeclaredReason is the last
+// reason a relative declared; the decision fields are those of the last
+// decision since that declaration.
+type FileAbsence struct {
+	Absence            uuid.UUID           `json:"absence"`
+	Lesson             uuid.UUID           `json:"lesson"`
+	Group              uuid.UUID           `json:"group"`
+	Date               domain.Date         `json:"date"`
+	Slot               domain.Slot         `json:"slot"`
+	Subject            string              `json:"subject"`
+	State              domain.AbsenceState `json:"state"`
+	DeclaredReason     string              `json:"declared_reason,omitempty"`
+	DeclaredBy         uuid.UUID           `json:"declared_by,omitzero"`
+	DecisionReasonCode string              `json:"decision_reason_code,omitempty"`
+	DecisionComment    string              `json:"decision_comment,omitempty"`
+	CancelReason       string              `json:"cancel_reason,omitempty"`
+}
+
+// FileLateness is a late arrival at a lesson.
+type FileLateness struct {
+	Lesson  uuid.UUID   `json:"lesson"`
+	Group   uuid.UUID   `json:"group"`
+	Date    domain.Date `json:"date"`
+	Slot    domain.Slot `json:"slot"`
+	Subject string      `json:"subject"`
+	Minutes int         `json:"minutes"`
+}
+
+// FilePunishment is a punishment (punition scolaire).
+type FilePunishment struct {
+	Punishment uuid.UUID             `json:"punishment"`
+	Kind       domain.PunishmentKind `json:"kind"`
+	Date       domain.Date           `json:"date"`
+	Group      uuid.UUID             `json:"group,omitzero"`
+	Reason     string                `json:"reason"`
+	GivenBy    uuid.UUID             `json:"given_by"`
+}
+
+// FileSanction is a disciplinary sanction; an annulled one stays on file,
+// flagged.
+type FileSanction struct {
+	Sanction     uuid.UUID           `json:"sanction"`
+	Kind         domain.SanctionKind `json:"kind"`
+	Date         domain.Date         `json:"date"`
+	Days         int                 `json:"days,omitempty"`
+	Incident     uuid.UUID           `json:"incident,omitzero"`
+	Reason       string              `json:"reason"`
+	PronouncedBy uuid.UUID           `json:"pronounced_by"`
+	Annulled     bool                `json:"annulled"`
+	AnnulReason  string              `json:"annul_reason,omitempty"`
+}
+
+// FileIncident is an incident the student is a protagonist of. Date is the
+// local date of OccurredAt, filled by the query.
+type FileIncident struct {
+	Incident      uuid.UUID              `json:"incident"`
+	Establishment string                 `json:"establishment"`
+	OccurredAt    time.Time              `json:"occurred_at"`
+	Date          domain.Date            `json:"date,omitzero"`
+	Place         string                 `json:"place"`
+	Seriousness   domain.Seriousness     `json:"seriousness"`
+	Role          domain.ProtagonistRole `json:"role"`
+}
+
+// sfKeyRef points to a document of another collection.
+type sfKeyRef struct {
+	Key string `json:"key"`
+}
+
+type studentFile struct{}
+
+// NewStudentFile returns the reducer of studentfile.v1.
+func NewStudentFile() Reducer { return studentFile{} }
+
+func (studentFile) Name() string { return ProjectionStudentFile }
+
+// Collections lists the collections the reducer writes.
+func (studentFile) Collections() []string { return slices.Clone(studentFileCollections) }
+
+func (studentFile) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
+	switch e := e.(type) {
+	case domain.AbsenceRecorded:
+		key := e.Student.String() + "|" + e.Date.String() + "|" + e.Slot.Start + "|" + e.Absence.String()
+		b.Put(sfAbsences, key, &FileAbsence{
+			Absence: e.Absence, Lesson: e.Lesson, Group: e.Group, Date: e.Date, Slot: e.Slot,
+			Subject: e.Subject, State: domain.AbsenceUnjustified,
+		})
+		b.Put(sfAbsenceKeys, e.Absence.String(), &sfKeyRef{Key: key})
+	case domain.AbsenceCancelled:
+		return sfEditAbsence(ctx, b, e.Absence, func(a *FileAbsence) {
+			a.State, a.CancelReason = domain.AbsenceCancelledState, e.Reason
+		})
+	case domain.AbsenceReasonDeclared:
+		return sfEditAbsence(ctx, b, e.Absence, func(a *FileAbsence) {
+			a.State, a.DeclaredReason, a.DeclaredBy = domain.AbsenceDeclared, e.Reason, e.Relative
+			a.DecisionReasonCode, a.DecisionComment = "", ""
+		})
+	case domain.JustificationAccepted:
+		return sfEditAbsence(ctx, b, e.Absence, func(a *FileAbsence) {
+			a.State, a.DecisionReasonCode, a.DecisionComment = domain.AbsenceJustified, e.ReasonCode, e.Comment
+		})
+	case domain.JustificationRefused:
+		return sfEditAbsence(ctx, b, e.Absence, func(a *FileAbsence) {
+			a.State, a.DecisionReasonCode, a.DecisionComment = domain.AbsenceRefused, e.ReasonCode, e.Comment
+		})
+	case domain.LatenessRecorded:
+		key := e.Student.String() + "|" + e.Date.String() + "|" + e.Slot.Start + "|" + e.Lesson.String()
+		b.Put(sfLateness, key, &FileLateness{
+			Lesson: e.Lesson, Group: e.Group, Date: e.Date, Slot: e.Slot, Subject: e.Subject, Minutes: e.Minutes,
+		})
+	case domain.PunishmentGiven:
+		b.Put(sfPunishments, e.Student.String()+"|"+e.Date.String()+"|"+e.Punishment.String(), &FilePunishment{
+			Punishment: e.Punishment, Kind: e.Kind, Date: e.Date, Group: e.Group, Reason: e.Reason, GivenBy: rec.Metadata.Actor,
+		})
+	case domain.SanctionPronounced:
+		key := e.Student.String() + "|" + e.Date.String() + "|" + e.Sanction.String()
+		b.Put(sfSanctions, key, &FileSanction{
+			Sanction: e.Sanction, Kind: e.Kind, Date: e.Date, Days: e.Days, Incident: e.Incident,
+			Reason: e.Reason, PronouncedBy: rec.Metadata.Actor,
+		})
+		b.Put(sfSanctionKeys, e.Sanction.String(), &sfKeyRef{Key: key})
+	case domain.SanctionAnnulled:
+		ref, ok, err := Get[sfKeyRef](ctx, b, sfSanctionKeys, e.Sanction.String())
+		if err != nil || !ok {
+			return err
+		}
+		s, ok, err := Get[FileSanction](ctx, b, sfSanctions, ref.Key)
+		if err != nil || !ok {
+			return err
+		}
+		s.Annulled, s.AnnulReason = true, e.Reason
+		b.Put(sfSanctions, ref.Key, s)
+	case domain.IncidentReported:
+		at := e.OccurredAt.UTC()
+		for _, p := range e.Protagonists {
+			b.Put(sfIncidents, p.Account.String()+"|"+at.Format(sfInstant)+"|"+e.Incident.String(), &FileIncident{
+				Incident: e.Incident, Establishment: e.Establishment, OccurredAt: at,
+				Place: e.Place, Seriousness: e.Seriousness, Role: p.Role,
+			})
+		}
+	}
+	return nil
+}
+
+// sfEditAbsence applies edit to an absence's document if it exists.
+func sfEditAbsence(ctx context.Context, b *Batch, absence uuid.UUID, edit func(*FileAbsence)) error {
+	ref, ok, err := Get[sfKeyRef](ctx, b, sfAbsenceKeys, absence.String())
+	if err != nil || !ok {
+		return err
+	}
+	a, ok, err := Get[FileAbsence](ctx, b, sfAbsences, ref.Key)
+	if err != nil || !ok {
+		return err
+	}
+	edit(a)
+	b.Put(sfAbsences, ref.Key, a)
+	return nil
+}
+
+// StudentFile returns a student's file from `from` to `to` inclusive (a
+// zero date is no bound), each list sorted by date (and slot).
+func (q *Queries) StudentFile(ctx context.Context, student uuid.UUID, from, to domain.Date) (*StudentFile, error) {
+	r, err := q.reader(ctx, ProjectionStudentFile)
+	if err != nil {
+		return nil, err
+	}
+	f := &StudentFile{
+		Student: student, From: from, To: to,
+		Absences: []FileAbsence{}, Lateness: []FileLateness{}, Punishments: []FilePunishment{},
+		Sanctions: []FileSanction{}, Incidents: []FileIncident{},
+	}
+	prefix := student.String() + "|"
+	lo, hi := datedKeyRange(student.String(), from, to)
+	if err := ScanJSON(ctx, r, sfAbsences, lo, hi, func(_ string, a FileAbsence) error {
+		f.Absences = append(f.Absences, a)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := ScanJSON(ctx, r, sfLateness, lo, hi, func(_ string, l FileLateness) error {
+		f.Lateness = append(f.Lateness, l)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := ScanJSON(ctx, r, sfPunishments, lo, hi, func(_ string, p FilePunishment) error {
+		f.Punishments = append(f.Punishments, p)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := ScanJSON(ctx, r, sfSanctions, lo, hi, func(_ string, s FileSanction) error {
+		f.Sanctions = append(f.Sanctions, s)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	// Incidents are keyed by instant: bound them by the local midnights.
+	ilo, ihi := prefix, PrefixEnd(prefix)
+	if !from.IsZero() {
+		ilo = prefix + from.In(q.loc).UTC().Format(sfInstant)
+	}
+	if !to.IsZero() {
+		ihi = prefix + to.AddDays(1).In(q.loc).UTC().Format(sfInstant)
+	}
+	if err := ScanJSON(ctx, r, sfIncidents, ilo, ihi, func(_ string, i FileIncident) error {
+		i.Date = domain.DateOf(i.OccurredAt.In(q.loc))
+		f.Incidents = append(f.Incidents, i)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	f.Counts = sfCount(f)
+	return f, nil
+}
+
+func sfCount(f *StudentFile) StudentFileCounts {
+	var c StudentFileCounts
+	for _, a := range f.Absences {
+		if a.State == domain.AbsenceCancelledState {
+			continue
+		}
+		c.Absences++
+		if a.State != domain.AbsenceJustified {
+			c.AbsencesUnjustified++
+		}
+	}
+	c.Lateness = len(f.Lateness)
+	for _, l := range f.Lateness {
+		c.LatenessMinutes += l.Minutes
+	}
+	c.Punishments = len(f.Punishments)
+	for _, s := range f.Sanctions {
+		if !s.Annulled {
+			c.Sanctions++
+		}
+	}
+	c.Incidents = len(f.Incidents)
+	return c
+}
