@@ -1,0 +1,131 @@
+// Package tests holds end-to-end tests that run the real ledger binary.
+package tests
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ledgerBin is the binary built once for the whole package.
+var ledgerBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ledger-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ledgerBin = filepath.Join(dir, "ledger")
+	build := exec.Command("go", "build", "-race", "-o", ledgerBin, "../cmd/ledger")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build ledger:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running `ledger serve`.
+type server struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	URL    string
+	mu     sync.Mutex
+	stderr strings.Builder
+	done   chan error
+}
+
+var listenRE = regexp.MustCompile(`msg=serving addr=(\S+)`)
+
+// MustServe starts `ledger serve` with args on a free port and waits until
+// it listens.
+func MustServe(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, ledgerBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 20 * time.Second
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{t: t, cmd: cmd, done: make(chan error, 1)}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			line := sc.Text()
+			s.mu.Lock()
+			s.stderr.WriteString(line + "\n")
+			s.mu.Unlock()
+			if m := listenRE.FindStringSubmatch(line); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, pipe)
+	}()
+	go func() { s.done <- cmd.Wait() }()
+	select {
+	case a := <-addr:
+		s.URL = "http://" + a
+	case err := <-s.done:
+		t.Fatalf("ledger serve exited before listening: %v\n%s", err, s.Log())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("ledger serve did not listen within 60 s\n%s", s.Log())
+	}
+	return s
+}
+
+// Log returns what the server wrote on stderr so far.
+func (s *server) Log() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stderr.String()
+}
+
+// Stop sends SIGTERM and returns the exit error.
+func (s *server) Stop() error {
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case err := <-s.done:
+		return err
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("no exit 30 s after SIGTERM")
+	}
+}
+
+// runLedger runs the binary to completion.
+func runLedger(t *testing.T, env []string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, ledgerBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return o.String(), e.String(), err
+}
