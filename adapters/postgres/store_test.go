@@ -98,6 +98,22 @@ func mustReadAll(t *testing.T, s *Store, after domain.Position) []domain.Record 
 	return recs
 }
 
+// mustReadN reads until at least n events are visible after `after`. The
+// visibility horizon is server-wide: a transaction of another test package
+// running against the same server can hold committed events back for a
+// moment, so a test that expects events polls for them.
+func mustReadN(t *testing.T, s *Store, after domain.Position, n int) []domain.Record {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		recs := mustReadAll(t, s, after)
+		if len(recs) >= n || time.Now().After(deadline) {
+			return recs
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // A transaction that began before a committed append and is still running
 // holds that append back from ReadAll, whatever the transaction is: an
 // append in flight or anything else holding a transaction id.
@@ -105,7 +121,7 @@ func TestLateCommitRawTransaction(t *testing.T) {
 	s := MustStore(t)
 	ctx := context.Background()
 	mustAppend(t, s, "seed", domain.NoStream(), newEvents(1))
-	head := mustReadAll(t, s, domain.Start)[0].Position
+	head := mustReadN(t, s, domain.Start, 1)[0].Position
 
 	t.Run("HeldAppend", func(t *testing.T) {
 		early := newEvents(2)
@@ -128,7 +144,7 @@ func TestLateCommitRawTransaction(t *testing.T) {
 		if err := tx.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
-		got := mustReadAll(t, s, head)
+		got := mustReadN(t, s, head, 3)
 		if len(got) != 3 || got[0].Stream != "early" || got[1].Stream != "early" || got[2].Stream != "late" {
 			t.Fatalf("after commit ReadAll returned %v, want early, early, late", got)
 		}
@@ -174,7 +190,7 @@ func TestLateCommitRawTransaction(t *testing.T) {
 		if d := time.Since(start); d > 5*heldPoll {
 			t.Fatalf("Wait took %s to see the horizon pass, want about %s", d, heldPoll)
 		}
-		if got := mustReadAll(t, s, head); len(got) != 1 {
+		if got := mustReadN(t, s, head, 1); len(got) != 1 {
 			t.Fatalf("ReadAll returned %d events after the older transaction ended, want 1", len(got))
 		}
 	})
@@ -432,7 +448,7 @@ func TestListenerReconnects(t *testing.T) {
 	s := MustStore(t)
 	ctx := context.Background()
 	mustAppend(t, s, "seed", domain.NoStream(), newEvents(1))
-	head := mustReadAll(t, s, domain.Start)[0].Position
+	head := mustReadN(t, s, domain.Start, 1)[0].Position
 
 	listener := func() int {
 		var pid int
@@ -487,7 +503,7 @@ func TestClose(t *testing.T) {
 	s := MustOpen(t, pgtest.MustDatabase(t))
 	ctx := context.Background()
 	mustAppend(t, s, "seed", domain.NoStream(), newEvents(1))
-	head := mustReadAll(t, s, domain.Start)[0].Position
+	head := mustReadN(t, s, domain.Start, 1)[0].Position
 
 	done := make(chan error, 1)
 	go func() { done <- s.Wait(ctx, head) }()
