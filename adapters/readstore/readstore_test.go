@@ -1,0 +1,388 @@
+package readstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/adapters/postgres/pgtest"
+	"github.com/schoollife/ledger/adapters/readstore"
+	"github.com/schoollife/ledger/adapters/readstore/docstoretest"
+	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+func TestSQLite(t *testing.T) {
+	docstoretest.Run(t, func(t *testing.T) docstoretest.Store {
+		s, _ := MustSQLite(t)
+		return s
+	})
+}
+
+func TestSQLiteFile(t *testing.T) {
+	docstoretest.Run(t, func(t *testing.T) docstoretest.Store {
+		return MustOpenSQLite(t, filepath.Join(t.TempDir(), "readmodels.db"))
+	})
+}
+
+func TestPostgres(t *testing.T) {
+	docstoretest.Run(t, func(t *testing.T) docstoretest.Store {
+		s, _ := MustPostgres(t)
+		return s
+	})
+}
+
+// MustSQLite returns a read store in the file of a fresh SQLite event
+// store, both closed when the test ends.
+func MustSQLite(t testing.TB, opts ...readstore.Option) (*readstore.Store, *sqlite.Store) {
+	t.Helper()
+	es, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := readstore.NewSQLite(es.DB(), es.WithTx, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := errors.Join(s.Close(), es.Close()); err != nil {
+			t.Error(err)
+		}
+	})
+	return s, es
+}
+
+// MustOpenSQLite opens a read-model file, closed when the test ends.
+func MustOpenSQLite(t testing.TB, path string, opts ...readstore.Option) *readstore.Store {
+	t.Helper()
+	s, err := readstore.OpenSQLite(context.Background(), path, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// MustPostgres returns a read store on a fresh, migrated database, and
+// that database's DSN.
+func MustPostgres(t testing.TB, opts ...readstore.Option) (*readstore.Store, string) {
+	t.Helper()
+	dsn := pgtest.MustDatabase(t)
+	return MustPostgresOn(t, dsn, opts...), dsn
+}
+
+// MustPostgresOn opens an event store on dsn (its own pool), migrates it
+// and returns a read store sharing its pool; all closed when the test ends.
+func MustPostgresOn(t testing.TB, dsn string, opts ...readstore.Option) *readstore.Store {
+	t.Helper()
+	ctx := context.Background()
+	es, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := es.Migrate(ctx); err != nil {
+		_ = es.Close()
+		t.Fatal(err)
+	}
+	s := readstore.NewPostgres(es.Pool(), opts...)
+	t.Cleanup(func() {
+		// Locks first: closing the pool waits for the connection that
+		// holds them.
+		if err := errors.Join(s.Close(), es.Close()); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// TestCheckpointOnlyAdvances: a second runner that applied the same batch
+// (it lost its lock without noticing) cannot commit it.
+func TestCheckpointOnlyAdvances(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *readstore.Store) {
+		ctx := context.Background()
+		ns := "p.v1@1"
+		docstoretest.MustUpdate(t, s, ns, func(tx projections.DocTx) error {
+			if err := tx.Put(ctx, []projections.Doc{docstoretest.Doc("c", "k", 1)}); err != nil {
+				return err
+			}
+			return tx.SetCheckpoint(ctx, domain.Position{Tx: 3, Seq: 5})
+		})
+		for _, pos := range []domain.Position{{Tx: 3, Seq: 5}, {Tx: 3, Seq: 4}, {Tx: 2, Seq: 9}, {}} {
+			err := s.Update(ctx, ns, func(tx projections.DocTx) error {
+				if err := tx.Put(ctx, []projections.Doc{docstoretest.Doc("c", "k", 2)}); err != nil {
+					return err
+				}
+				return tx.SetCheckpoint(ctx, pos)
+			})
+			if !errors.Is(err, readstore.ErrStaleCheckpoint) {
+				t.Errorf("checkpoint back to %v: %v, want ErrStaleCheckpoint", pos, err)
+			}
+		}
+		var n int
+		if _, err := projections.GetJSON(ctx, s.Reader(ns), "c", "k", &n); err != nil || n != 1 {
+			t.Errorf("document = %d, %v; want the first batch's 1", n, err)
+		}
+		docstoretest.MustUpdate(t, s, ns, func(tx projections.DocTx) error {
+			return tx.SetCheckpoint(ctx, domain.Position{Tx: 4, Seq: 1})
+		})
+	})
+}
+
+func TestPutRejectsNonJSON(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *readstore.Store) {
+		ctx := context.Background()
+		for _, bad := range []string{"", "{", "not json", `{"a":1}x`} {
+			err := s.Update(ctx, "p.v1@1", func(tx projections.DocTx) error {
+				return tx.Put(ctx, []projections.Doc{{Coll: "c", Key: "k", Value: []byte(bad)}})
+			})
+			if err == nil {
+				t.Errorf("put %q succeeded", bad)
+			}
+		}
+		if _, ok, err := s.Reader("p.v1@1").Get(ctx, "c", "k"); ok || err != nil {
+			t.Errorf("get after rejected puts: ok %v, %v", ok, err)
+		}
+	})
+}
+
+func forEachStore(t *testing.T, fn func(t *testing.T, s *readstore.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		s, _ := MustSQLite(t)
+		fn(t, s)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		s, _ := MustPostgres(t)
+		fn(t, s)
+	})
+}
+
+// TestSQLiteLeaseAcrossProcesses: two stores on one file (a `ledger
+// rebuild` next to a `ledger serve`) see each other's locks.
+func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	a := MustOpenSQLite(t, path, readstore.WithLease(400*time.Millisecond, 100*time.Millisecond))
+	b := MustOpenSQLite(t, path, readstore.WithLease(400*time.Millisecond, 100*time.Millisecond))
+	ctx := context.Background()
+	name := projections.LockName("count.v1")
+
+	held, release, ok, err := a.TryAcquire(ctx, name)
+	if err != nil || !ok {
+		t.Fatalf("a: acquire: %v, %v", ok, err)
+	}
+	// Held past several lease periods: a renews it.
+	time.Sleep(time.Second)
+	if _, _, ok, err := b.TryAcquire(ctx, name); ok || err != nil {
+		t.Fatalf("b acquired a lock a holds: %v, %v", ok, err)
+	}
+	if held.Err() != nil {
+		t.Fatal("a lost a lock it renews")
+	}
+	release()
+	_, releaseB, ok, err := b.TryAcquire(ctx, name)
+	if err != nil || !ok {
+		t.Fatalf("b: acquire after a released: %v, %v", ok, err)
+	}
+	releaseB()
+}
+
+// TestSQLiteLeaseLost: a holder whose lease was taken over sees its
+// context end; one that dies without releasing frees the lock when its
+// lease expires.
+func TestSQLiteLeaseLost(t *testing.T) {
+	s, es := MustSQLite(t, readstore.WithLease(400*time.Millisecond, 100*time.Millisecond))
+	ctx := context.Background()
+	held, release, ok, err := s.TryAcquire(ctx, "lock")
+	if err != nil || !ok {
+		t.Fatalf("acquire: %v, %v", ok, err)
+	}
+	defer release()
+	// Another process takes the lease over, as if it had expired.
+	err = es.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE rm_leases SET holder = 'someone else' WHERE name = 'lock'`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-held.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the held context outlived the lease")
+	}
+
+	// A holder that died: its lease stays until it expires.
+	expires := time.Now().Add(300 * time.Millisecond).UnixMilli()
+	err = es.WithTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO rm_leases (name, holder, expires_at) VALUES ('dead', 'gone', $1)`, expires)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok, err := s.TryAcquire(ctx, "dead"); ok || err != nil {
+		t.Fatalf("acquired a lock whose lease runs: %v, %v", ok, err)
+	}
+	time.Sleep(time.Until(time.UnixMilli(expires)) + 50*time.Millisecond)
+	_, releaseDead, ok, err := s.TryAcquire(ctx, "dead")
+	if err != nil || !ok {
+		t.Fatalf("acquire after the lease expired: %v, %v", ok, err)
+	}
+	releaseDead()
+}
+
+// TestPostgresLockAcrossNodes: two stores with their own pools on one
+// database (two `ledger serve` nodes) exclude each other; when the holder's
+// session ends, its context ends and the other node takes over.
+func TestPostgresLockAcrossNodes(t *testing.T) {
+	a, dsn := MustPostgres(t, readstore.WithPingEvery(50*time.Millisecond))
+	b := MustPostgresOn(t, dsn)
+	ctx := context.Background()
+	name := projections.LockName("count.v1")
+
+	held, release, ok, err := a.TryAcquire(ctx, name)
+	if err != nil || !ok {
+		t.Fatalf("a: acquire: %v, %v", ok, err)
+	}
+	defer release()
+	if _, _, ok, err := b.TryAcquire(ctx, name); ok || err != nil {
+		t.Fatalf("b acquired a lock a holds: %v, %v", ok, err)
+	}
+	// Held by a second name on the same session.
+	held2, release2, ok, err := a.TryAcquire(ctx, projections.LockName("other.v1"))
+	if err != nil || !ok {
+		t.Fatalf("a: acquire a second lock: %v, %v", ok, err)
+	}
+	defer release2()
+
+	// Kill a's session, as a crash or a network failure would.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tag, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted`)
+	if err != nil || tag.RowsAffected() == 0 {
+		t.Fatalf("terminate the lock holder: %v, %v", tag, err)
+	}
+	for _, h := range []context.Context{held, held2} {
+		select {
+		case <-h.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("the held context outlived its session")
+		}
+	}
+	// b takes over (the server frees the locks once the backend is gone).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, releaseB, ok, err := b.TryAcquire(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			releaseB()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b never took over")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// a works again with a new session.
+	_, releaseA, ok, err := a.TryAcquire(ctx, name)
+	if err != nil || !ok {
+		t.Fatalf("a: acquire after the session ended: %v, %v", ok, err)
+	}
+	releaseA()
+}
+
+// TestPostgresLockReturnsConnection: the lock connection goes back to the
+// pool once no lock is held, and a pool of one connection is enough for
+// locks and documents alike.
+func TestPostgresLockReturnsConnection(t *testing.T) {
+	dsn := pgtest.MustDatabase(t)
+	ctx := context.Background()
+	MustPostgresOn(t, dsn) // migrates
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s := readstore.NewPostgres(pool)
+	defer s.Close()
+	var releases []func()
+	for _, name := range []string{"a", "b", "c", "d"} {
+		_, release, ok, err := s.TryAcquire(ctx, name)
+		if err != nil || !ok {
+			t.Fatalf("acquire %s: %v, %v", name, ok, err)
+		}
+		releases = append(releases, release)
+	}
+	if got := pool.Stat().AcquiredConns(); got != 1 {
+		t.Errorf("%d connections held for 4 locks, want 1", got)
+	}
+	docstoretest.MustPut(t, s, "p.v1@1", docstoretest.Doc("c", "k", 1))
+	for _, r := range releases {
+		r()
+	}
+	if got := pool.Stat().AcquiredConns(); got != 0 {
+		t.Errorf("%d connections held after releasing every lock", got)
+	}
+	// Nothing leaked into the pooled session.
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d advisory locks left, %v", n, err)
+	}
+}
+
+// TestPostgresKeysCompareAsBytes: whatever the database's locale, names
+// and keys use the "C" collation (the test server's default, C.UTF-8, would
+// hide a missing COLLATE from the contract's ordering test).
+func TestPostgresKeysCompareAsBytes(t *testing.T) {
+	_, dsn := MustPostgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT table_name, column_name, coalesce(collation_name, '')
+FROM information_schema.columns
+WHERE table_name LIKE 'rm\_%' AND data_type = 'text'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for rows.Next() {
+		var table, column, collation string
+		if err := rows.Scan(&table, &column, &collation); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if collation != "C" {
+			t.Errorf("%s.%s collates as %q, want C", table, column, collation)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Errorf("%d text columns in the rm_ tables, want 5", n)
+	}
+}
