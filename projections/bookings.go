@@ -46,6 +46,9 @@ const (
 	bkCalendar  = "calendar"
 )
 
+// bookingsCollections lists the collections of bookings.v1.
+var bookingsCollections = []string{bkBookings, bkCalendar, bkResources}
+
 // bkInstant is the layout of instants in calendar keys.
 const bkInstant = "2006-01-02T15:04:05Z"
 
@@ -105,6 +108,9 @@ type bookings struct {
 func NewBookings() Reducer { return bookings{loc: domain.Paris()} }
 
 func (bookings) Name() string { return ProjectionBookings }
+
+// Collections lists the collections the reducer writes.
+func (bookings) Collections() []string { return slices.Clone(bookingsCollections) }
 
 func (r bookings) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {

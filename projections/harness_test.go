@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/adapters/postgres/pgtest"
+	"github.com/schoollife/ledger/adapters/readstore"
+	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
 )
@@ -38,6 +43,48 @@ type docStore struct {
 // Stores that need a server skip themselves when it is not configured.
 var docStores = []docStore{
 	{name: "memory", open: func(*testing.T) DocStoreAll { return projections.NewMemoryDocs() }},
+	{name: "sqlite", open: openSQLiteDocs},
+	{name: "postgres", open: openPostgresDocs},
+}
+
+// openSQLiteDocs opens read models in a fresh SQLite file, beside its
+// (unused) event tables, as `ledger serve` does on the embedded store.
+func openSQLiteDocs(t *testing.T) DocStoreAll {
+	t.Helper()
+	ctx := context.Background()
+	es, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := readstore.NewSQLite(es.DB(), es.WithTx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		docs.Close()
+		es.Close()
+	})
+	return docs
+}
+
+// openPostgresDocs opens read models in a fresh Postgres database (skipped
+// outside CI when no server answers: see adapters/postgres/pgtest).
+func openPostgresDocs(t *testing.T) DocStoreAll {
+	t.Helper()
+	ctx := context.Background()
+	es, err := postgres.Open(ctx, pgtest.MustDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := es.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	docs := readstore.NewPostgres(es.Pool())
+	t.Cleanup(func() {
+		docs.Close()
+		es.Close()
+	})
+	return docs
 }
 
 // forEachStore runs fn on a fresh store of each kind, as a subtest.

@@ -58,6 +58,9 @@ const (
 	mbSent         = "sent"
 )
 
+// mailboxCollections lists the collections of mailbox.v1.
+var mailboxCollections = []string{mbGroups, mbInbox, mbMessages, mbSent, mbUnread, mbUnreadCounts}
+
 // mbUnreadCounter is the counter of unread_counts documents.
 const mbUnreadCounter = "unread"
 
@@ -138,6 +141,9 @@ type mailbox struct{}
 func NewMailbox() Reducer { return mailbox{} }
 
 func (mailbox) Name() string { return ProjectionMailbox }
+
+// Collections lists the collections the reducer writes.
+func (mailbox) Collections() []string { return slices.Clone(mailboxCollections) }
 
 func (mailbox) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {

@@ -36,6 +36,9 @@ const (
 	nwArticles = "articles"
 )
 
+// newsCollections lists the collections of news.v1.
+var newsCollections = []string{nwArticles, nwFeed}
+
 // NewsArticle is an article of an establishment's feed.
 type NewsArticle struct {
 	Article       uuid.UUID `json:"article"`
@@ -66,6 +69,9 @@ type news struct{}
 func NewNews() Reducer { return news{} }
 
 func (news) Name() string { return ProjectionNews }
+
+// Collections lists the collections the reducer writes.
+func (news) Collections() []string { return slices.Clone(newsCollections) }
 
 func (news) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {

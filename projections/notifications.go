@@ -68,6 +68,11 @@ const (
 	ntBookings  = "bookings"
 )
 
+// notificationsCollections lists the collections of notifications.v1.
+var notificationsCollections = []string{
+	ntAbsences, ntBookings, ntFeed, ntGroups, ntHomework, ntRelatives, ntResources, ntSanctions,
+}
+
 // Notification is one entry of an account's feed.
 type Notification struct {
 	// Position is the event's place in the global log: a client that
@@ -89,8 +94,8 @@ type Notification struct {
 // Concerned is an account an event concerns, and through which students
 // (see Notification.Students).
 type Concerned struct {
-	Account  uuid.UUID
-	Students []uuid.UUID
+	Account  uuid.UUID   `json:"account"`
+	Students []uuid.UUID `json:"students,omitempty"`
 }
 
 // AudienceLookup is the state Audience needs: notifications.v1 answers from
@@ -264,6 +269,9 @@ type notifications struct {
 func NewNotifications() Reducer { return notifications{loc: domain.Paris()} }
 
 func (notifications) Name() string { return ProjectionNotifications }
+
+// Collections lists the collections the reducer writes.
+func (notifications) Collections() []string { return slices.Clone(notificationsCollections) }
 
 // ntLookup answers Audience from the projection's own collections.
 type ntLookup struct{ b *Batch }

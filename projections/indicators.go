@@ -1,0 +1,521 @@
+package projections
+
+// indicators.v1: the evaluators' usage indicators, the figures of the 2007
+// report (accounts, user groups, connections and their profiles,
+// school-life acts, messages, contributions) and homework, per
+// establishment and day. Aggregates only: no document holds a name or an
+// account id, only counters.
+//
+// Collections (key -> document):
+//
+//	days            "UAI|YYYY-MM-DD" -> Counts, the counters of one
+//	                establishment on one day (the day, in the
+//	                establishments' time zone, of the event's metadata time)
+//	establishments  UAI -> IndicatorEstablishment (name and département)
+//
+// Each event adds one to its counters, never more, whatever its payload: a
+// roll call is not an act, the absences and lateness recorded with it are,
+// one each (a roll call with 3 absent and 1 late is 4 acts). An event is
+// counted under the establishment of its metadata (the one the act belongs
+// to), or, when that is empty, the one its payload names; an event of no
+// establishment (a ledger role's account or sign-in) is not counted.
+//
+// Counters (names in the documents):
+//
+//	accounts_opened, accounts_activated     account.opened, account.activated
+//	groups                                  group.created (classes and teaching groups)
+//	connections                             user.connected
+//	connections_student, _teacher,          user.connected by profile (guests and
+//	_relative, _personnel, _other           ledger roles are "other")
+//	absences, lateness, punishments,        absence.recorded, lateness.recorded,
+//	sanctions, incidents                    punishment.given, sanction.pronounced,
+//	                                        incident.reported
+//	acts                                    the sum of the five above
+//	messages                                message.sent (one per message, not per recipient)
+//	contributions                           news.published
+//	homework                                homework.assigned
+//
+// Corrections (an absence cancelled, a sanction annulled, an article
+// withdrawn) do not subtract: the indicators measure what was recorded.
+//
+// In SQL (live generation N from rm_generations), March 2006 in one
+// establishment (SQLite; on Postgres, (doc->>'acts')::bigint):
+//
+//	SELECT substr(key, instr(key, '|') + 1) AS day, json_extract(doc, '$.acts') AS acts
+//	FROM rm_docs WHERE ns = 'indicators.v1@N' AND coll = 'days'
+//	  AND key >= '0750001A|2006-03-01' AND key < '0750001A|2006-04-01' ORDER BY key;
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// ProjectionIndicators is the persisted name of the indicators read model.
+const ProjectionIndicators = "indicators.v1"
+
+// Collections of indicators.v1.
+const (
+	indDays           = "days"
+	indEstablishments = "establishments"
+)
+
+// Counter names of indicators.v1 documents.
+const (
+	cntAccountsOpened       = "accounts_opened"
+	cntAccountsActivated    = "accounts_activated"
+	cntGroups               = "groups"
+	cntConnections          = "connections"
+	cntConnectionsStudent   = "connections_student"
+	cntConnectionsTeacher   = "connections_teacher"
+	cntConnectionsRelative  = "connections_relative"
+	cntConnectionsPersonnel = "connections_personnel"
+	cntConnectionsOther     = "connections_other"
+	cntActs                 = "acts"
+	cntAbsences             = "absences"
+	cntLateness             = "lateness"
+	cntPunishments          = "punishments"
+	cntSanctions            = "sanctions"
+	cntIncidents            = "incidents"
+	cntMessages             = "messages"
+	cntContributions        = "contributions"
+	cntHomework             = "homework"
+)
+
+// IndicatorEstablishment is what the indicators keep of an establishment.
+type IndicatorEstablishment struct {
+	UAI         string `json:"uai"`
+	Name        string `json:"name"`
+	Departement string `json:"departement"`
+}
+
+type indicators struct{ loc *time.Location }
+
+// NewIndicators returns the reducer of indicators.v1; loc is the time zone
+// that decides an event's day (Europe/Paris).
+func NewIndicators(loc *time.Location) Reducer {
+	if loc == nil {
+		loc = time.UTC
+	}
+	return indicators{loc: loc}
+}
+
+func (indicators) Name() string { return ProjectionIndicators }
+
+func (r indicators) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
+	uai := rec.Metadata.Establishment
+	var counters []string
+	switch e := e.(type) {
+	case domain.EstablishmentRegistered:
+		b.Put(indEstablishments, e.UAI, &IndicatorEstablishment{UAI: e.UAI, Name: e.Name, Departement: e.Departement})
+		return nil
+	case domain.AccountOpened:
+		uai = cmp.Or(uai, e.Establishment)
+		counters = []string{cntAccountsOpened}
+	case domain.AccountActivated:
+		counters = []string{cntAccountsActivated}
+	case domain.GroupCreated:
+		uai = cmp.Or(uai, e.Establishment)
+		counters = []string{cntGroups}
+	case domain.UserConnected:
+		uai = cmp.Or(uai, e.Establishment)
+		p := e.Profile
+		if p == "" {
+			p = rec.Metadata.Profile
+		}
+		counters = []string{cntConnections, connectionCounter(p)}
+	case domain.AbsenceRecorded:
+		counters = []string{cntActs, cntAbsences}
+	case domain.LatenessRecorded:
+		counters = []string{cntActs, cntLateness}
+	case domain.PunishmentGiven:
+		counters = []string{cntActs, cntPunishments}
+	case domain.SanctionPronounced:
+		counters = []string{cntActs, cntSanctions}
+	case domain.IncidentReported:
+		uai = cmp.Or(uai, e.Establishment)
+		counters = []string{cntActs, cntIncidents}
+	case domain.MessageSent:
+		counters = []string{cntMessages}
+	case domain.ArticlePublished:
+		uai = cmp.Or(uai, e.Establishment)
+		counters = []string{cntContributions}
+	case domain.HomeworkAssigned:
+		counters = []string{cntHomework}
+	default:
+		return nil
+	}
+	if uai == "" {
+		return nil
+	}
+	key := uai + "|" + domain.DateOf(rec.Metadata.Time.In(r.loc)).String()
+	for _, c := range counters {
+		if err := b.Add(ctx, indDays, key, c, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// connectionCounter names the per-profile connection counter of p.
+func connectionCounter(p domain.Profile) string {
+	switch p {
+	case domain.ProfileStudent:
+		return cntConnectionsStudent
+	case domain.ProfileTeacher:
+		return cntConnectionsTeacher
+	case domain.ProfileRelative:
+		return cntConnectionsRelative
+	case domain.ProfilePersonnel:
+		return cntConnectionsPersonnel
+	}
+	return cntConnectionsOther
+}
+
+// IndicatorCounts are the usage counters of a period and scope.
+type IndicatorCounts struct {
+	AccountsOpened       int64 `json:"accounts_opened"`
+	AccountsActivated    int64 `json:"accounts_activated"`
+	Groups               int64 `json:"groups"`
+	Connections          int64 `json:"connections"`
+	ConnectionsStudent   int64 `json:"connections_student"`
+	ConnectionsTeacher   int64 `json:"connections_teacher"`
+	ConnectionsRelative  int64 `json:"connections_relative"`
+	ConnectionsPersonnel int64 `json:"connections_personnel"`
+	ConnectionsOther     int64 `json:"connections_other"`
+	// Acts is the school-life acts: absences + lateness + punishments +
+	// sanctions + incidents.
+	Acts          int64 `json:"acts"`
+	Absences      int64 `json:"absences"`
+	Lateness      int64 `json:"lateness"`
+	Punishments   int64 `json:"punishments"`
+	Sanctions     int64 `json:"sanctions"`
+	Incidents     int64 `json:"incidents"`
+	Messages      int64 `json:"messages"`
+	Contributions int64 `json:"contributions"`
+	Homework      int64 `json:"homework"`
+}
+
+// fields pairs each counter's name with its field, in display order.
+func (c *IndicatorCounts) fields() []struct {
+	name string
+	v    *int64
+} {
+	return []struct {
+		name string
+		v    *int64
+	}{
+		{cntAccountsOpened, &c.AccountsOpened}, {cntAccountsActivated, &c.AccountsActivated},
+		{cntGroups, &c.Groups}, {cntConnections, &c.Connections},
+		{cntConnectionsStudent, &c.ConnectionsStudent}, {cntConnectionsTeacher, &c.ConnectionsTeacher},
+		{cntConnectionsRelative, &c.ConnectionsRelative}, {cntConnectionsPersonnel, &c.ConnectionsPersonnel},
+		{cntConnectionsOther, &c.ConnectionsOther}, {cntActs, &c.Acts},
+		{cntAbsences, &c.Absences}, {cntLateness, &c.Lateness}, {cntPunishments, &c.Punishments},
+		{cntSanctions, &c.Sanctions}, {cntIncidents, &c.Incidents}, {cntMessages, &c.Messages},
+		{cntContributions, &c.Contributions}, {cntHomework, &c.Homework},
+	}
+}
+
+// add adds a day's counters.
+func (c *IndicatorCounts) add(day Counts) {
+	for _, f := range c.fields() {
+		*f.v += day[f.name]
+	}
+}
+
+// ConnectionShares are each profile's share of the connections, in percent
+// (0 when there was none).
+type ConnectionShares struct {
+	Student   float64 `json:"student"`
+	Teacher   float64 `json:"teacher"`
+	Relative  float64 `json:"relative"`
+	Personnel float64 `json:"personnel"`
+	Other     float64 `json:"other"`
+}
+
+func sharesOf(c IndicatorCounts) ConnectionShares {
+	if c.Connections == 0 {
+		return ConnectionShares{}
+	}
+	pct := func(n int64) float64 { return float64(n) * 100 / float64(c.Connections) }
+	return ConnectionShares{
+		Student: pct(c.ConnectionsStudent), Teacher: pct(c.ConnectionsTeacher),
+		Relative: pct(c.ConnectionsRelative), Personnel: pct(c.ConnectionsPersonnel),
+		Other: pct(c.ConnectionsOther),
+	}
+}
+
+// Granularity is the length of the periods indicators are summed over.
+type Granularity string
+
+// Granularities. A week starts on Monday; a school year runs from 1
+// September to 31 August; total is the whole query as one period.
+const (
+	GranularityDay        Granularity = "day"
+	GranularityWeek       Granularity = "week"
+	GranularityMonth      Granularity = "month"
+	GranularitySchoolYear Granularity = "schoolyear"
+	GranularityTotal      Granularity = "total"
+)
+
+// Level is what the rows of an indicator query are broken down by.
+type Level string
+
+// Levels.
+const (
+	LevelAll           Level = "all"
+	LevelDepartement   Level = "departement"
+	LevelEstablishment Level = "establishment"
+)
+
+// IndicatorQuery asks for indicators.
+type IndicatorQuery struct {
+	// From and To are the first and last days counted (both required).
+	From domain.Date `json:"from"`
+	To   domain.Date `json:"to"`
+	// Establishment (a UAI) and Departement, when set, restrict the query.
+	Establishment string `json:"establishment,omitempty"`
+	Departement   string `json:"departement,omitempty"`
+	// Granularity is the period length (default total).
+	Granularity Granularity `json:"granularity,omitempty"`
+	// By is the breakdown of the rows. By default: per establishment when
+	// Establishment is set, else per département when Departement is set,
+	// else all establishments together.
+	By Level `json:"by,omitempty"`
+}
+
+// Validate checks the query and fills its defaults.
+func (q *IndicatorQuery) Validate() error {
+	if q.From.IsZero() || q.To.IsZero() {
+		return domain.Errorf(domain.ErrInvalid, "indicators: from and to dates are required")
+	}
+	if q.To.Before(q.From) {
+		return domain.Errorf(domain.ErrInvalid, "indicators: to %s is before from %s", q.To, q.From)
+	}
+	switch q.Granularity {
+	case "":
+		q.Granularity = GranularityTotal
+	case GranularityDay, GranularityWeek, GranularityMonth, GranularitySchoolYear, GranularityTotal:
+	default:
+		return domain.Errorf(domain.ErrInvalid, "indicators: granularity %q is none of day, week, month, schoolyear, total", q.Granularity)
+	}
+	switch q.By {
+	case "":
+		switch {
+		case q.Establishment != "":
+			q.By = LevelEstablishment
+		case q.Departement != "":
+			q.By = LevelDepartement
+		default:
+			q.By = LevelAll
+		}
+	case LevelAll, LevelDepartement, LevelEstablishment:
+	default:
+		return domain.Errorf(domain.ErrInvalid, "indicators: breakdown %q is none of all, departement, establishment", q.By)
+	}
+	return nil
+}
+
+// IndicatorRow is the indicators of one period and one scope.
+type IndicatorRow struct {
+	// Period is the calendar start of the period (a Monday, the 1st of a
+	// month, a 1 September; the query's From for total); From and To are
+	// the days of it the row counts, within the query's.
+	Period domain.Date `json:"period"`
+	From   domain.Date `json:"from"`
+	To     domain.Date `json:"to"`
+	// Level and Scope say what the row sums: "all" and "all", a
+	// département and its code, or an establishment and its UAI (then with
+	// its Name and Departement).
+	Level       Level  `json:"level"`
+	Scope       string `json:"scope"`
+	Name        string `json:"name,omitempty"`
+	Departement string `json:"departement,omitempty"`
+	IndicatorCounts
+	Shares ConnectionShares `json:"connection_shares"`
+}
+
+// IndicatorHeader names the columns of IndicatorRow.Values, for tables and
+// CSV.
+func IndicatorHeader() []string {
+	h := []string{"period", "from", "to", "level", "scope", "name", "departement"}
+	var c IndicatorCounts
+	for _, f := range c.fields() {
+		h = append(h, f.name)
+	}
+	return append(h, "share_student", "share_teacher", "share_relative", "share_personnel", "share_other")
+}
+
+// Values renders the row as IndicatorHeader's columns; shares in percent
+// with one decimal.
+func (r IndicatorRow) Values() []string {
+	v := []string{r.Period.String(), r.From.String(), r.To.String(), string(r.Level), r.Scope, r.Name, r.Departement}
+	for _, f := range r.IndicatorCounts.fields() {
+		v = append(v, strconv.FormatInt(*f.v, 10))
+	}
+	for _, s := range []float64{r.Shares.Student, r.Shares.Teacher, r.Shares.Relative, r.Shares.Personnel, r.Shares.Other} {
+		v = append(v, strconv.FormatFloat(s, 'f', 1, 64))
+	}
+	return v
+}
+
+// Indicators sums the usage indicators over a period, per q.Granularity and
+// q.By. When the rows have one scope (all establishments, or the one
+// establishment or département asked for) there is a row for every period,
+// zeros included; broken down by several establishments or départements,
+// only the periods and scopes with activity have one. Rows are in period
+// order, then scope order.
+func (q *Queries) Indicators(ctx context.Context, iq IndicatorQuery) ([]IndicatorRow, error) {
+	if err := iq.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := q.reader(ctx, ProjectionIndicators)
+	if err != nil {
+		return nil, err
+	}
+	return indicatorRows(ctx, r, iq)
+}
+
+type indRowKey struct {
+	period domain.Date
+	scope  string
+}
+
+func indicatorRows(ctx context.Context, r DocReader, iq IndicatorQuery) ([]IndicatorRow, error) {
+	ests := map[string]IndicatorEstablishment{}
+	err := ScanJSON(ctx, r, indEstablishments, "", "", func(uai string, e IndicatorEstablishment) error {
+		ests[uai] = e
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("indicators: %w", err)
+	}
+	scopeOf := func(uai string) string {
+		switch iq.By {
+		case LevelEstablishment:
+			return uai
+		case LevelDepartement:
+			return ests[uai].Departement
+		}
+		return string(LevelAll)
+	}
+
+	sums := map[indRowKey]*IndicatorCounts{}
+	from, to := "", ""
+	if iq.Establishment != "" {
+		from, to = iq.Establishment+"|"+iq.From.String(), iq.Establishment+"|"+iq.To.AddDays(1).String()
+	}
+	first, last := iq.From.String(), iq.To.String()
+	err = ScanJSON(ctx, r, indDays, from, to, func(key string, day Counts) error {
+		uai, date, ok := strings.Cut(key, "|")
+		if !ok || date < first || date > last {
+			return nil
+		}
+		if iq.Establishment != "" && uai != iq.Establishment {
+			return nil
+		}
+		if iq.Departement != "" && ests[uai].Departement != iq.Departement {
+			return nil
+		}
+		d, err := domain.ParseDate(date)
+		if err != nil {
+			return fmt.Errorf("indicators: key %q: %w", key, err)
+		}
+		k := indRowKey{periodStart(d, iq.Granularity, iq.From), scopeOf(uai)}
+		if sums[k] == nil {
+			sums[k] = &IndicatorCounts{}
+		}
+		sums[k].add(day)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("indicators: %w", err)
+	}
+
+	// One scope asked for: every period gets a row, so gaps show.
+	var single string
+	switch {
+	case iq.By == LevelAll:
+		single = string(LevelAll)
+	case iq.By == LevelEstablishment && iq.Establishment != "":
+		single = iq.Establishment
+	case iq.By == LevelDepartement && iq.Departement != "":
+		single = iq.Departement
+	}
+	if single != "" {
+		for p := periodStart(iq.From, iq.Granularity, iq.From); !iq.To.Before(p); p = nextPeriod(p, iq.Granularity, iq.To) {
+			k := indRowKey{p, single}
+			if sums[k] == nil {
+				sums[k] = &IndicatorCounts{}
+			}
+		}
+	}
+
+	rows := make([]IndicatorRow, 0, len(sums))
+	for k, c := range sums {
+		row := IndicatorRow{
+			Period: k.period, From: k.period, To: nextPeriod(k.period, iq.Granularity, iq.To).AddDays(-1),
+			Level: iq.By, Scope: k.scope, IndicatorCounts: *c, Shares: sharesOf(*c),
+		}
+		if row.From.Before(iq.From) {
+			row.From = iq.From
+		}
+		if row.To.After(iq.To) {
+			row.To = iq.To
+		}
+		if iq.By == LevelEstablishment {
+			row.Name, row.Departement = ests[k.scope].Name, ests[k.scope].Departement
+		}
+		rows = append(rows, row)
+	}
+	slices.SortFunc(rows, func(a, b IndicatorRow) int {
+		if c := a.Period.Compare(b.Period); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Scope, b.Scope)
+	})
+	return rows, nil
+}
+
+// periodStart returns the first day of the period of g that holds d; for
+// total, the query's first day.
+func periodStart(d domain.Date, g Granularity, from domain.Date) domain.Date {
+	switch g {
+	case GranularityDay:
+		return d
+	case GranularityWeek:
+		// Monday is day 0.
+		return d.AddDays(-((int(d.Weekday()) + 6) % 7))
+	case GranularityMonth:
+		return domain.Date{Year: d.Year, Month: d.Month, Day: 1}
+	case GranularitySchoolYear:
+		y := d.Year
+		if d.Month < time.September {
+			y--
+		}
+		return domain.Date{Year: y, Month: time.September, Day: 1}
+	}
+	return from
+}
+
+// nextPeriod returns the first day of the period after the one starting on
+// p; for total, the day after the query's last.
+func nextPeriod(p domain.Date, g Granularity, to domain.Date) domain.Date {
+	switch g {
+	case GranularityDay:
+		return p.AddDays(1)
+	case GranularityWeek:
+		return p.AddDays(7)
+	case GranularityMonth:
+		return domain.DateOf(time.Date(p.Year, p.Month+1, 1, 0, 0, 0, 0, time.UTC))
+	case GranularitySchoolYear:
+		return domain.Date{Year: p.Year + 1, Month: time.September, Day: 1}
+	}
+	return to.AddDays(1)
+}
