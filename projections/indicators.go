@@ -282,6 +282,9 @@ type IndicatorQuery struct {
 	// Establishment (a UAI) and Departement, when set, restrict the query.
 	Establishment string `json:"establishment,omitempty"`
 	Departement   string `json:"departement,omitempty"`
+	// Establishments, when set, restricts the query to these UAIs (for
+	// example the schools of one product, summed with By all).
+	Establishments []string `json:"establishments,omitempty"`
 	// Granularity is the period length (default total).
 	Granularity Granularity `json:"granularity,omitempty"`
 	// By is the breakdown of the rows. By default: per establishment when
@@ -297,6 +300,9 @@ func (q *IndicatorQuery) Validate() error {
 	}
 	if q.To.Before(q.From) {
 		return domain.Errorf(domain.ErrInvalid, "indicators: to %s is before from %s", q.To, q.From)
+	}
+	if q.Establishment != "" && len(q.Establishments) > 0 {
+		return domain.Errorf(domain.ErrInvalid, "indicators: one establishment or a list, not both")
 	}
 	switch q.Granularity {
 	case "":
@@ -421,6 +427,9 @@ func indicatorRows(ctx context.Context, r DocReader, iq IndicatorQuery) ([]Indic
 			return nil
 		}
 		if iq.Departement != "" && ests[uai].Departement != iq.Departement {
+			return nil
+		}
+		if len(iq.Establishments) > 0 && !slices.Contains(iq.Establishments, uai) {
 			return nil
 		}
 		d, err := domain.ParseDate(date)

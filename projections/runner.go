@@ -355,3 +355,6 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress Progress) er
 		}
 	}
 }
+
+// Reducers returns the runner's reducers.
+func (r *Runner) Reducers() []Reducer { return r.cfg.Reducers }

@@ -55,7 +55,7 @@ func TestConfigIsValidated(t *testing.T) {
 		env  []string
 		want string
 	}{
-		{[]string{"migrate", "--store", "mysql://x"}, nil, "is not sqlite:PATH or postgres://"},
+		{[]string{"migrate", "--store", "mysql://x"}, nil, "is not sqlite:PATH, postgres://... or esdb://"},
 		{[]string{"serve", "--log-level", "loud"}, nil, "log level"},
 		{[]string{"migrate"}, []string{"LEDGER_STORE=sqlite:"}, "needs a path"},
 		{[]string{"frobnicate"}, nil, "unknown command"},

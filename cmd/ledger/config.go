@@ -13,8 +13,12 @@ import (
 // Config is the configuration shared by the subcommands, parsed once from
 // flags and LEDGER_* environment variables (flags win).
 type Config struct {
-	// Store is where the log lives: sqlite:PATH or postgres://...
+	// Store is where the log lives: sqlite:PATH, postgres://... or
+	// esdb://... (esdb+discover:// for a cluster).
 	Store string
+	// ReadModels is where the read models live when not beside the log:
+	// sqlite:PATH or postgres://... (required with esdb).
+	ReadModels string
 	// Addr is the server's listen address.
 	Addr string
 	// ShutdownTimeout bounds a graceful shutdown.
@@ -35,7 +39,8 @@ func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string, serve bool)
 		}
 		return def
 	}
-	fs.StringVar(&c.Store, "store", env("LEDGER_STORE", DefaultStore), "event store: sqlite:PATH or postgres://... (LEDGER_STORE)")
+	fs.StringVar(&c.Store, "store", env("LEDGER_STORE", DefaultStore), "event store: sqlite:PATH, postgres://... or esdb://host:2113?tls=false (LEDGER_STORE)")
+	fs.StringVar(&c.ReadModels, "readmodels", env("LEDGER_READMODELS", ""), "read-model store when not the event store's database: sqlite:PATH or postgres://... (LEDGER_READMODELS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LEDGER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LEDGER_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("LEDGER_LOG_FORMAT", "text"), "log format: text or json (LEDGER_LOG_FORMAT)")
 	if serve {
@@ -53,8 +58,12 @@ func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string, serve bool)
 // Validate checks the configuration.
 func (c *Config) Validate() error {
 	var errs []error
-	if _, _, err := parseStore(c.Store); err != nil {
+	kind, _, err := parseStore(c.Store)
+	if err != nil {
 		errs = append(errs, err)
+	}
+	if kind == storeESDB && c.ReadModels == "" {
+		errs = append(errs, errors.New("an esdb:// store needs --readmodels sqlite:PATH or postgres://..."))
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
@@ -74,6 +83,7 @@ type storeKind string
 const (
 	storeSQLite   storeKind = "sqlite"
 	storePostgres storeKind = "postgres"
+	storeESDB     storeKind = "esdb"
 )
 
 // parseStore splits a --store value into its kind and location.
@@ -87,8 +97,10 @@ func parseStore(s string) (storeKind, string, error) {
 		return storeSQLite, path, nil
 	case strings.HasPrefix(s, "postgres://"), strings.HasPrefix(s, "postgresql://"):
 		return storePostgres, s, nil
+	case strings.HasPrefix(s, "esdb://"), strings.HasPrefix(s, "esdb+discover://"):
+		return storeESDB, s, nil
 	}
-	return "", "", fmt.Errorf("store %q is not sqlite:PATH or postgres://...", s)
+	return "", "", fmt.Errorf("store %q is not sqlite:PATH, postgres://... or esdb://...", s)
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -109,8 +121,9 @@ func (c *Config) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// parse parses args into c and validates it.
-func (m *Main) parse(c *Config, name string, args []string, serve bool, extra func(fs *flag.FlagSet)) error {
+// parse parses args into c and validates it. Positional arguments are
+// refused unless rest is given to receive them.
+func (m *Main) parse(c *Config, name string, args []string, serve bool, extra func(fs *flag.FlagSet), rest ...*[]string) error {
 	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
 	c.flags(fs, m.getenv, serve)
@@ -123,7 +136,9 @@ func (m *Main) parse(c *Config, name string, args []string, serve bool, extra fu
 		}
 		return err
 	}
-	if fs.NArg() > 0 {
+	if len(rest) > 0 {
+		*rest[0] = fs.Args()
+	} else if fs.NArg() > 0 {
 		return fmt.Errorf("ledger %s: unexpected arguments %q", name, fs.Args())
 	}
 	if err := c.Validate(); err != nil {

@@ -23,6 +23,10 @@ func main() {
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
+		if errors.Is(err, errTampered) {
+			fmt.Fprintln(os.Stderr, "ledger:", err)
+			os.Exit(4)
+		}
 		fmt.Fprintln(os.Stderr, "ledger:", err)
 		os.Exit(exitCode(err))
 	}
@@ -61,8 +65,11 @@ type subcommand struct {
 
 func (m *Main) subcommands() []subcommand {
 	return []subcommand{
-		{"serve", "run the server (migrates first)", (*Main).serve},
+		{"serve", "run the server and the projections (migrates first)", (*Main).serve},
 		{"migrate", "apply the schema migrations", (*Main).migrate},
+		{"rebuild", "rebuild projections beside the live ones and swap them in", (*Main).rebuild},
+		{"indicators", "recompute the usage indicators by replaying the log", (*Main).indicators},
+		{"verify", "check the stored history for tampering (--seal to seal it)", (*Main).verify},
 	}
 }
 

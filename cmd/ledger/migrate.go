@@ -11,7 +11,7 @@ func (m *Main) migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	log := cfg.logger(m.stderr)
-	store, err := openStore(ctx, cfg.Store)
+	store, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 )
 
@@ -17,14 +18,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := cfg.logger(m.stderr)
-	store, err := openStore(ctx, cfg.Store)
+	a, err := openApp(ctx, &cfg, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	if err := store.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
+	defer a.Close()
+
+	// Projections run beside the server; with several nodes on one
+	// database each projection runs on the node that holds its lock.
+	bg, stopBackground := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := a.runner.Run(bg); err != nil {
+			log.Error("projections stopped", "err", err)
+		}
+	})
+	defer func() {
+		stopBackground()
+		wg.Wait()
+	}()
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -58,6 +70,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	stopBackground()
+	wg.Wait()
 	log.Info("stopped")
 	return nil
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
+	"github.com/schoollife/ledger/adapters/esdb"
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/commands"
@@ -21,10 +23,17 @@ type eventStore interface {
 var (
 	_ eventStore = (*sqlite.Store)(nil)
 	_ eventStore = (*postgres.Store)(nil)
+	_ eventStore = esdbStore{}
 )
 
+// esdbStore is an EventStoreDB store: the server keeps its own schema.
+type esdbStore struct{ *esdb.Store }
+
+// Migrate has nothing to do: EventStoreDB needs no schema.
+func (esdbStore) Migrate(context.Context) error { return nil }
+
 // openStore opens the store a --store value names. It does not migrate.
-func openStore(ctx context.Context, spec string) (eventStore, error) {
+func openStore(ctx context.Context, spec string, log *slog.Logger) (eventStore, error) {
 	kind, loc, err := parseStore(spec)
 	if err != nil {
 		return nil, err
@@ -37,11 +46,17 @@ func openStore(ctx context.Context, spec string) (eventStore, error) {
 		}
 		return s, nil
 	case storePostgres:
-		s, err := postgres.Open(ctx, loc)
+		s, err := postgres.Open(ctx, loc, postgres.WithLogger(log))
 		if err != nil {
 			return nil, fmt.Errorf("open postgres store: %w", err)
 		}
 		return s, nil
+	case storeESDB:
+		s, err := esdb.Open(ctx, loc, esdb.WithLogger(log))
+		if err != nil {
+			return nil, fmt.Errorf("open EventStoreDB store: %w", err)
+		}
+		return esdbStore{s}, nil
 	}
 	return nil, fmt.Errorf("store kind %q", kind)
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/adapters/readstore"
+	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+// app is the ledger wired on its stores: the event store, the read-model
+// store beside it, the command handlers, the projections and the queries.
+type app struct {
+	log      *slog.Logger
+	loc      *time.Location
+	reg      *domain.Registry
+	store    eventStore
+	docs     *readstore.Store
+	commands *commands.Handlers
+	queries  *projections.Queries
+	runner   *projections.Runner
+	closers  []func() error
+}
+
+// verifier is implemented by the stores whose tables `ledger verify` reads.
+type verifier interface {
+	Verify(ctx context.Context) (projections.VerifyReport, error)
+	Seal(ctx context.Context) (projections.Seal, bool, error)
+}
+
+// openApp opens and migrates the stores named by cfg and wires the ledger.
+func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
+	a := &app{log: log, loc: domain.Paris(), reg: domain.NewRegistry()}
+	store, err := openStore(ctx, cfg.Store, log)
+	if err != nil {
+		return nil, err
+	}
+	a.store = store
+	a.closers = append(a.closers, store.Close)
+	if err := store.Migrate(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	docs, closeDB, err := openReadModels(ctx, cfg, store)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.docs = docs
+	if closeDB != nil {
+		a.closers = append(a.closers, closeDB)
+	}
+	a.closers = append(a.closers, docs.Close)
+	a.commands, err = commands.New(commands.Config{Store: store, Registry: a.reg, Logger: log})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.queries = projections.NewQueries(docs, docs, store, a.reg, a.loc)
+	a.runner, err = projections.NewRunner(projections.RunnerConfig{
+		Log: store, Docs: docs, Gens: docs, Registry: a.reg, Locker: docs,
+		Reducers: projections.Reducers(a.loc), Logger: log,
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// openReadModels opens the read-model store: --readmodels when given, else
+// the event store's own database. closeDB, when not nil, closes a database
+// opened for the read models alone (after the read store).
+func openReadModels(ctx context.Context, cfg *Config, store eventStore) (docs *readstore.Store, closeDB func() error, err error) {
+	switch {
+	case strings.HasPrefix(cfg.ReadModels, "sqlite:"):
+		docs, err := readstore.OpenSQLite(ctx, strings.TrimPrefix(cfg.ReadModels, "sqlite:"))
+		return docs, nil, err
+	case strings.HasPrefix(cfg.ReadModels, "postgres://"), strings.HasPrefix(cfg.ReadModels, "postgresql://"):
+		pg, err := postgres.Open(ctx, cfg.ReadModels)
+		if err != nil {
+			return nil, nil, fmt.Errorf("open read-model database: %w", err)
+		}
+		if err := pg.Migrate(ctx); err != nil {
+			pg.Close()
+			return nil, nil, fmt.Errorf("migrate read-model database: %w", err)
+		}
+		return readstore.NewPostgres(pg.Pool()), pg.Close, nil
+	case cfg.ReadModels != "":
+		return nil, nil, fmt.Errorf("read models %q are not sqlite:PATH or postgres://...", cfg.ReadModels)
+	}
+	switch s := store.(type) {
+	case *sqlite.Store:
+		docs, err := readstore.NewSQLite(s.DB(), s.WithTx)
+		return docs, nil, err
+	case *postgres.Store:
+		return readstore.NewPostgres(s.Pool()), nil, nil
+	case esdbStore:
+		return nil, nil, errors.New("an EventStoreDB store needs --readmodels sqlite:PATH or postgres://...")
+	}
+	return nil, nil, fmt.Errorf("no read-model store for %T", store)
+}
+
+// Close closes the stores, newest first.
+func (a *app) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	return errors.Join(errs...)
+}
