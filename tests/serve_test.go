@@ -59,6 +59,8 @@ func TestConfigIsValidated(t *testing.T) {
 		{[]string{"serve", "--log-level", "loud"}, nil, "log level"},
 		{[]string{"migrate"}, []string{"LEDGER_STORE=sqlite:"}, "needs a path"},
 		{[]string{"frobnicate"}, nil, "unknown command"},
+		{[]string{"serve"}, []string{"LEDGER_SEAL_EVERY=often"}, "LEDGER_SEAL_EVERY"},
+		{[]string{"serve", "--store", "esdb://localhost:2113?tls=false"}, nil, "needs --readmodels"},
 	}
 	for _, tc := range cases {
 		_, stderr, err := runLedger(t, tc.env, tc.args...)

@@ -23,8 +23,28 @@ type Config struct {
 	Addr string
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
+	// SealEvery is how often the server seals the log (0: never).
+	SealEvery time.Duration
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel, LogFormat string
+
+	// envErrs holds environment values that did not parse.
+	envErrs []error
+}
+
+// envDuration reads a duration variable, remembering a bad value for
+// Validate.
+func (c *Config) envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not a duration (like 15s or 10m)", name, v))
+		return def
+	}
+	return d
 }
 
 // DefaultStore is the embedded default store.
@@ -45,19 +65,16 @@ func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string, serve bool)
 	fs.StringVar(&c.LogFormat, "log-format", env("LEDGER_LOG_FORMAT", "text"), "log format: text or json (LEDGER_LOG_FORMAT)")
 	if serve {
 		fs.StringVar(&c.Addr, "addr", env("LEDGER_ADDR", ":8080"), "listen address (LEDGER_ADDR)")
-		c.ShutdownTimeout = 15 * time.Second
-		if v := getenv("LEDGER_SHUTDOWN_TIMEOUT"); v != "" {
-			if d, err := time.ParseDuration(v); err == nil {
-				c.ShutdownTimeout = d
-			}
-		}
+		c.ShutdownTimeout = c.envDuration(getenv, "LEDGER_SHUTDOWN_TIMEOUT", 15*time.Second)
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (LEDGER_SHUTDOWN_TIMEOUT)")
+		c.SealEvery = c.envDuration(getenv, "LEDGER_SEAL_EVERY", 10*time.Minute)
+		fs.DurationVar(&c.SealEvery, "seal-every", c.SealEvery, "how often the server seals the log, 0 to never (LEDGER_SEAL_EVERY)")
 	}
 }
 
 // Validate checks the configuration.
 func (c *Config) Validate() error {
-	var errs []error
+	errs := append([]error(nil), c.envErrs...)
 	kind, _, err := parseStore(c.Store)
 	if err != nil {
 		errs = append(errs, err)
@@ -70,6 +87,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log format %q is not text or json", c.LogFormat))
+	}
+	if c.SealEvery < 0 {
+		errs = append(errs, fmt.Errorf("seal interval %s is negative", c.SealEvery))
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", c.ShutdownTimeout))

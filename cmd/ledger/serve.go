@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,6 +34,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			log.Error("projections stopped", "err", err)
 		}
 	})
+	if v, ok := a.store.(verifier); ok && cfg.SealEvery > 0 {
+		wg.Go(func() { a.sealEvery(bg, v, cfg.SealEvery) })
+	}
 	defer func() {
 		stopBackground()
 		wg.Wait()
@@ -86,4 +90,31 @@ func redact(spec string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// sealEvery seals the log periodically, on the one node that holds the
+// sealer lock, and logs each seal's hash so that it is kept outside the
+// database too.
+func (a *app) sealEvery(ctx context.Context, v verifier, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		held, release, ok, err := a.docs.TryAcquire(ctx, "sealer")
+		if err != nil || !ok {
+			continue
+		}
+		seal, sealed, err := v.Seal(held)
+		release()
+		switch {
+		case err != nil:
+			a.log.Warn("seal", "err", err)
+		case sealed:
+			a.log.Info("log sealed", "seal", seal.Seq, "up_to", seal.UpTo.String(), "events", seal.Count, "hash", hex.EncodeToString(seal.Hash))
+		}
+	}
 }
