@@ -130,7 +130,7 @@ func (h *Handlers) begin(ctx context.Context, req Request, command string) (*cal
 		return nil, domain.Errorf(domain.ErrForbidden, "account %s is unknown or closed", req.Actor)
 	}
 	c.actor = acc.Actor()
-	if c.actor.ReadOnly() && command != CmdRecordConnection {
+	if c.actor.ReadOnly() && command != CmdRecordConnection && command != CmdActivateAccount {
 		return nil, domain.Errorf(domain.ErrForbidden, "%s never writes", c.actor.Profile)
 	}
 	return c, nil
