@@ -25,6 +25,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SealEvery is how often the server seals the log (0: never).
 	SealEvery time.Duration
+	// SecureCookies marks session cookies Secure (serving behind TLS).
+	SecureCookies bool
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel, LogFormat string
 
@@ -68,6 +70,7 @@ func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string, serve bool)
 		c.ShutdownTimeout = c.envDuration(getenv, "LEDGER_SHUTDOWN_TIMEOUT", 15*time.Second)
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (LEDGER_SHUTDOWN_TIMEOUT)")
 		c.SealEvery = c.envDuration(getenv, "LEDGER_SEAL_EVERY", 10*time.Minute)
+		fs.BoolVar(&c.SecureCookies, "secure-cookies", getenv("LEDGER_SECURE_COOKIES") == "true", "mark session cookies Secure, behind TLS (LEDGER_SECURE_COOKIES=true)")
 		fs.DurationVar(&c.SealEvery, "seal-every", c.SealEvery, "how often the server seals the log, 0 to never (LEDGER_SEAL_EVERY)")
 	}
 }

@@ -11,6 +11,9 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/schoollife/ledger/adapters/auth"
+	apihttp "github.com/schoollife/ledger/adapters/http"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -42,11 +45,28 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		wg.Wait()
 	}()
 
+	authSvc, closeAuth, err := openAuth(ctx, &cfg, a.store, auth.Config{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer closeAuth()
+	api, err := apihttp.NewServer(apihttp.Config{
+		Commands: a.commands, Queries: a.queries, Auth: authSvc,
+		AuthErrors: apihttp.AuthErrors{
+			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
+		},
+		Logger: log, SecureCookies: cfg.SecureCookies, Location: a.loc,
+	})
+	if err != nil {
+		return err
+	}
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
+	mux.Handle("/api/", api.Handler())
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 5 * time.Second,
