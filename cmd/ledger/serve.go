@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,7 +19,11 @@ import (
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	var cfg Config
-	if err := m.parse(&cfg, "serve", args, true, nil); err != nil {
+	var demo bool
+	err := m.parse(&cfg, "serve", args, true, func(fs *flag.FlagSet) {
+		fs.BoolVar(&demo, "demo", m.getenv("LEDGER_DEMO") == "true", "seed a demo establishment whose accounts can sign in at once (LEDGER_DEMO=true)")
+	})
+	if err != nil {
 		return err
 	}
 	log := cfg.logger(m.stderr)
@@ -50,6 +55,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeAuth()
+	if demo {
+		if err := seedDemo(ctx, a.commands, authSvc, a.store, time.Now(), m.stdout); err != nil {
+			return err
+		}
+	}
 	api, err := apihttp.NewServer(apihttp.Config{
 		Commands: a.commands, Queries: a.queries, Auth: authSvc,
 		AuthErrors: apihttp.AuthErrors{
