@@ -1,0 +1,222 @@
+package bus_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/adapters/bus"
+	"github.com/schoollife/ledger/adapters/bus/bustest"
+)
+
+// TestTransports runs one suite on every transport: each node receives
+// every message published after it subscribed, once, in order.
+func TestTransports(t *testing.T) {
+	for _, tr := range bustest.Transports() {
+		t.Run(tr.Name, func(t *testing.T) {
+			t.Run("FanOutInOrder", func(t *testing.T) { testFanOutInOrder(t, tr.Nodes(t)) })
+			t.Run("StartsAtHead", func(t *testing.T) { testStartsAtHead(t, tr.Nodes(t)) })
+		})
+	}
+}
+
+// testFanOutInOrder: two nodes subscribe; a third publishes 60 messages in
+// batches; both nodes receive all of them in order.
+func testFanOutInOrder(t *testing.T, node func() *bus.Bus) {
+	topic := bustest.Topic(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, b, pub := node(), node(), node()
+	chA := mustSubscribe(ctx, t, a, topic)
+	chB := mustSubscribe(ctx, t, b, topic)
+	// Read both nodes while publishing: GoChannel's Publish waits for every
+	// subscriber's ack.
+	const n = 60
+	got := map[string]chan []*message.Message{"a": receiveAsync(ctx, t, chA, n), "b": receiveAsync(ctx, t, chB, n)}
+	for i := 0; i < n; i += 6 {
+		var batch []*message.Message
+		for j := i; j < i+6; j++ {
+			batch = append(batch, testMessage(topic, j))
+		}
+		if err := pub.Publisher.Publish(topic, batch...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, ch := range map[string]<-chan *message.Message{"a": chA, "b": chB} {
+		msgs := <-got[name]
+		if len(msgs) != n {
+			t.Fatalf("node %s got %d of %d messages", name, len(msgs), n)
+		}
+		for i, m := range msgs {
+			if want := testMessage(topic, i); m.UUID != want.UUID || string(m.Payload) != string(want.Payload) {
+				t.Fatalf("node %s: message %d is %s %s, want %s %s", name, i, m.UUID, m.Payload, want.UUID, want.Payload)
+			}
+		}
+		mustReceiveNothing(t, ch)
+	}
+}
+
+// testStartsAtHead: a node that subscribes after messages were published
+// does not receive them (the bus is live; history is in the log).
+func testStartsAtHead(t *testing.T, node func() *bus.Bus) {
+	topic := bustest.Topic(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pub := node()
+	// The early node makes the topic exist (tables, stream) before the
+	// history is written, and keeps reading: GoChannel's Publish waits for
+	// it.
+	early := pump(ctx, mustSubscribe(ctx, t, node(), topic))
+	for i := range 3 {
+		if err := pub.Publisher.Publish(topic, testMessage(topic, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	receive(ctx, t, early, 3)
+	late := pump(ctx, mustSubscribe(ctx, t, node(), topic))
+	if err := pub.Publisher.Publish(topic, testMessage(topic, 3)); err != nil {
+		t.Fatal(err)
+	}
+	got := receive(ctx, t, late, 1)
+	if got[0].UUID != testMessage(topic, 3).UUID {
+		t.Fatalf("late subscriber first got %s, want only what came after it subscribed (%s)", got[0].Payload, testMessage(topic, 3).Payload)
+	}
+	receive(ctx, t, early, 1)
+}
+
+// pump acks what ch delivers and passes it on through a buffer, so that
+// the publisher never waits for the test.
+func pump(ctx context.Context, ch <-chan *message.Message) <-chan *message.Message {
+	out := make(chan *message.Message, 1000)
+	go func() {
+		defer close(out)
+		for {
+			select {
+			case m, ok := <-ch:
+				if !ok {
+					return
+				}
+				m.Ack()
+				out <- m
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// testMessage is the i-th message of a test on topic. Its UUID is unique to
+// the topic: NATS drops a UUID it has seen within its duplicate window.
+func testMessage(topic string, i int) *message.Message {
+	id := uuid.NewSHA1(uuid.NameSpaceURL, fmt.Appendf(nil, "%s/%d", topic, i))
+	return message.NewMessage(id.String(), fmt.Appendf(nil, `{"n":%d}`, i))
+}
+
+func mustSubscribe(ctx context.Context, t *testing.T, b *bus.Bus, topic string) <-chan *message.Message {
+	t.Helper()
+	ch, err := b.Subscriber.Subscribe(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+// receiveAsync takes n messages in the background, acking each; it sends
+// what it got when done or when ctx ends.
+func receiveAsync(ctx context.Context, t *testing.T, ch <-chan *message.Message, n int) chan []*message.Message {
+	out := make(chan []*message.Message, 1)
+	go func() {
+		var got []*message.Message
+		defer func() { out <- got }()
+		for len(got) < n {
+			select {
+			case m, ok := <-ch:
+				if !ok {
+					return
+				}
+				m.Ack()
+				got = append(got, m)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// receive takes n messages, acking each.
+func receive(ctx context.Context, t *testing.T, ch <-chan *message.Message, n int) []*message.Message {
+	t.Helper()
+	var got []*message.Message
+	for len(got) < n {
+		select {
+		case m, ok := <-ch:
+			if !ok {
+				t.Fatalf("subscription closed after %d of %d messages", len(got), n)
+			}
+			m.Ack()
+			got = append(got, m)
+		case <-ctx.Done():
+			var ps []string
+			for _, m := range got {
+				ps = append(ps, string(m.Payload))
+			}
+			t.Fatalf("got %d of %d messages (%s)", len(got), n, strings.Join(ps, " "))
+		}
+	}
+	return got
+}
+
+func mustReceiveNothing(t *testing.T, ch <-chan *message.Message) {
+	t.Helper()
+	select {
+	case m := <-ch:
+		m.Ack()
+		t.Fatalf("unexpected message %s %s", m.UUID, m.Payload)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	tests := []struct {
+		name    string
+		env     map[string]string
+		kind    string
+		dsn     string
+		wantErr string
+	}{
+		{name: "default", env: nil, kind: bus.GoChannel},
+		{name: "postgres from store", env: map[string]string{"LEDGER_BUS": "postgres", "LEDGER_STORE": "postgres://u@h/db"}, kind: bus.Postgres, dsn: "postgres://u@h/db"},
+		{name: "postgres explicit", env: map[string]string{"LEDGER_BUS": "postgres", "LEDGER_STORE": "sqlite:x.db", "LEDGER_BUS_POSTGRES": "postgres://u@h/bus"}, kind: bus.Postgres, dsn: "postgres://u@h/bus"},
+		{name: "postgres without database", env: map[string]string{"LEDGER_BUS": "postgres", "LEDGER_STORE": "sqlite:x.db"}, wantErr: "LEDGER_BUS_POSTGRES"},
+		{name: "unknown", env: map[string]string{"LEDGER_BUS": "kafka"}, wantErr: "not gochannel, postgres or nats"},
+		{name: "nats", env: map[string]string{"LEDGER_BUS": "nats"}, kind: bus.NATS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := bus.ConfigFromEnv(env(tt.env))
+			if err == nil {
+				err = c.Validate()
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one about %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Kind != tt.kind || c.PostgresDSN != tt.dsn || c.Node == "" || c.NATSURL != bus.DefaultNATSURL {
+				t.Fatalf("config %+v", c)
+			}
+		})
+	}
+}
