@@ -36,6 +36,8 @@ var emitters = map[string][]string{
 	"timetable.lesson_scheduled.v1":     {commands.CmdScheduleLesson},
 	"timetable.lesson_unscheduled.v1":   {commands.CmdUnscheduleLesson},
 	"user.connected.v1":                 {commands.CmdRecordConnection},
+	"account.missing_from_feed.v1":      {commands.CmdFlagMissingFromFeed},
+	"account.back_in_feed.v1":           {commands.CmdMarkBackInFeed},
 	"rollcall.completed.v1":             {commands.CmdRecordRollCall},
 	"absence.recorded.v1":               {commands.CmdRecordRollCall},
 	"lateness.recorded.v1":              {commands.CmdRecordRollCall},

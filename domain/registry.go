@@ -30,6 +30,8 @@ func NewRegistry() *Registry {
 	register[UserConnected](r)
 	register[LessonScheduled](r)
 	register[LessonUnscheduled](r)
+	register[AccountMissingFromFeed](r)
+	register[AccountBackInFeed](r)
 	// School life.
 	register[RollCallCompleted](r)
 	register[AbsenceRecorded](r)

@@ -1,0 +1,102 @@
+package domain
+
+import (
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Directory import errors.
+var (
+	ErrNotImported     = newError(CodeRule, "not-imported", "account did not come from a directory feed")
+	ErrAlreadyMissing  = newError(CodeRule, "already-missing", "account is already flagged missing from the feed")
+	ErrNotMissing      = newError(CodeRule, "not-missing", "account is not flagged missing from the feed")
+	ErrGraceNotOver    = newError(CodeRule, "grace-not-over", "the grace period of an account missing from the feed is not over")
+	ErrNegativeGrace   = newError(CodeInvalid, "negative-grace", "grace period is negative")
+	ErrFeedDescription = newError(CodeInvalid, "feed-description", "feed description is too long")
+)
+
+// maxFeedDescription bounds the Feed field of the flag events.
+const maxFeedDescription = 500
+
+// FeedPresence is an account's directory state plus whether the feeds still
+// list it, folded from the account's stream.
+type FeedPresence struct {
+	Account
+	Missing      bool
+	MissingSince time.Time
+}
+
+// Apply folds an event.
+func (p *FeedPresence) Apply(e Event) {
+	p.Account.Apply(e)
+	switch e := e.(type) {
+	case AccountMissingFromFeed:
+		if !p.Missing {
+			p.Missing, p.MissingSince = true, e.Since
+		}
+	case AccountBackInFeed:
+		p.Missing, p.MissingSince = false, time.Time{}
+	}
+}
+
+func (p *FeedPresence) mayFlag(actor Actor, id uuid.UUID, feed string) error {
+	if err := p.mustBeOpen(id); err != nil {
+		return err
+	}
+	if !actor.IsAdmin(p.Establishment) {
+		return Errorf(ErrForbidden, "only an administrator runs directory imports")
+	}
+	if p.ExternalID == "" {
+		return Errorf(ErrNotImported, "%s", id)
+	}
+	if len(feed) > maxFeedDescription || strings.ContainsAny(feed, "\r\n") {
+		return Errorf(ErrFeedDescription, "%d bytes", len(feed))
+	}
+	return nil
+}
+
+// FlagMissing decides flagging an imported account missing from a feed at
+// since.
+func (p *FeedPresence) FlagMissing(actor Actor, id uuid.UUID, since time.Time, feed string) ([]Event, error) {
+	if err := p.mayFlag(actor, id, feed); err != nil {
+		return nil, err
+	}
+	if p.Missing {
+		return nil, Errorf(ErrAlreadyMissing, "%s since %s", id, p.MissingSince.Format(time.DateOnly))
+	}
+	return []Event{AccountMissingFromFeed{Account: id, Since: since, Feed: feed}}, nil
+}
+
+// BackInFeed decides clearing the flag of an account a feed lists again.
+func (p *FeedPresence) BackInFeed(actor Actor, id uuid.UUID, feed string) ([]Event, error) {
+	if err := p.mayFlag(actor, id, feed); err != nil {
+		return nil, err
+	}
+	if !p.Missing {
+		return nil, Errorf(ErrNotMissing, "%s", id)
+	}
+	return []Event{AccountBackInFeed{Account: id, Feed: feed}}, nil
+}
+
+// CloseMissing decides closing an account flagged missing since at least
+// grace before now. The rule lives here rather than in the importer so that
+// it holds against the account's latest state: a feed that listed the
+// account again in between wins.
+func (p *FeedPresence) CloseMissing(actor Actor, id uuid.UUID, now time.Time, grace time.Duration) ([]Event, error) {
+	if grace < 0 {
+		return nil, Errorf(ErrNegativeGrace, "%s", grace)
+	}
+	if err := p.mayFlag(actor, id, ""); err != nil {
+		return nil, err
+	}
+	if !p.Missing {
+		return nil, Errorf(ErrNotMissing, "%s", id)
+	}
+	if now.Sub(p.MissingSince) < grace {
+		return nil, Errorf(ErrGraceNotOver, "%s missing since %s, grace %s", id, p.MissingSince.Format(time.DateOnly), grace)
+	}
+	reason := "missing from the directory feed since " + p.MissingSince.UTC().Format(time.DateOnly)
+	return []Event{AccountClosed{Account: id, Reason: reason}}, nil
+}
