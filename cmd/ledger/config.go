@@ -27,6 +27,9 @@ type Config struct {
 	SealEvery time.Duration
 	// SecureCookies marks session cookies Secure (serving behind TLS).
 	SecureCookies bool
+	// AllowedOrigins lists the origins whose pages may open a live socket
+	// (empty: the server's own host).
+	AllowedOrigins []string
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel, LogFormat string
 
@@ -70,6 +73,13 @@ func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string, serve bool)
 		c.ShutdownTimeout = c.envDuration(getenv, "LEDGER_SHUTDOWN_TIMEOUT", 15*time.Second)
 		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (LEDGER_SHUTDOWN_TIMEOUT)")
 		c.SealEvery = c.envDuration(getenv, "LEDGER_SEAL_EVERY", 10*time.Minute)
+		fs.Func("allowed-origin", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (LEDGER_ALLOWED_ORIGINS, comma-separated)", func(v string) error {
+			c.AllowedOrigins = append(c.AllowedOrigins, v)
+			return nil
+		})
+		if v := getenv("LEDGER_ALLOWED_ORIGINS"); v != "" {
+			c.AllowedOrigins = strings.Split(v, ",")
+		}
 		fs.BoolVar(&c.SecureCookies, "secure-cookies", getenv("LEDGER_SECURE_COOKIES") == "true", "mark session cookies Secure, behind TLS (LEDGER_SECURE_COOKIES=true)")
 		fs.DurationVar(&c.SealEvery, "seal-every", c.SealEvery, "how often the server seals the log, 0 to never (LEDGER_SEAL_EVERY)")
 	}

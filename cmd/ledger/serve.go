@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/schoollife/ledger/adapters/auth"
+	"github.com/schoollife/ledger/adapters/bus"
 	apihttp "github.com/schoollife/ledger/adapters/http"
+	"github.com/schoollife/ledger/adapters/live"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -60,8 +62,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	liveHandler, err := a.startLive(bg, m.getenv, &cfg, &wg)
+	if err != nil {
+		return err
+	}
 	api, err := apihttp.NewServer(apihttp.Config{
-		Commands: a.commands, Queries: a.queries, Auth: authSvc,
+		Commands: a.commands, Queries: a.queries, Auth: authSvc, Live: liveHandler,
 		AuthErrors: apihttp.AuthErrors{
 			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
 		},
@@ -147,4 +153,61 @@ func (a *app) sealEvery(ctx context.Context, v verifier, every time.Duration) {
 			a.log.Info("log sealed", "seal", seal.Seq, "up_to", seal.UpTo.String(), "events", seal.Count, "hash", hex.EncodeToString(seal.Hash))
 		}
 	}
+}
+
+// startLive opens the bus (LEDGER_BUS), starts this node's hub and the
+// forwarder (which runs on one elected node at a time) and returns the
+// websocket endpoint. They stop when ctx ends.
+func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Config, wg *sync.WaitGroup) (http.Handler, error) {
+	bcfg, err := bus.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if bcfg.PostgresDSN == "" {
+		if kind, dsn, _ := parseStore(cfg.Store); kind == storePostgres {
+			bcfg.PostgresDSN = dsn
+		}
+	}
+	b, err := bus.Open(ctx, bcfg, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("open bus: %w", err)
+	}
+	a.closers = append(a.closers, b.Close)
+	hub, err := live.NewHub(live.HubConfig{Subscriber: b.Subscriber, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	wg.Go(func() {
+		if err := hub.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("live hub stopped", "err", err)
+		}
+	})
+	select {
+	case <-hub.Ready():
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	fwd, err := live.NewForwarder(live.ForwarderConfig{
+		Log: a.store, Registry: a.reg, Publisher: b.Publisher, Locker: a.docs,
+		Checkpoints: live.DocCheckpoints{Docs: a.docs}, Logger: a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	wg.Go(func() {
+		if err := fwd.Run(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("live forwarder stopped", "err", err)
+		}
+	})
+	return live.NewHandler(live.HandlerConfig{
+		Hub: hub, Log: a.store, Registry: a.reg, Directory: a.queries, Logger: a.log,
+		AllowedOrigins: cfg.AllowedOrigins,
+		Viewer: func(r *http.Request) (live.Viewer, error) {
+			actor, ok := apihttp.ActorFromContext(r.Context())
+			if !ok {
+				return live.Viewer{}, errors.New("not signed in")
+			}
+			return live.Viewer{Account: actor.Account}, nil
+		},
+	})
 }
