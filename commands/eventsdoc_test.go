@@ -26,7 +26,7 @@ var emitters = map[string][]string{
 	"account.opened.v1":                 {commands.CmdOpenAccount},
 	"account.updated.v1":                {commands.CmdUpdateAccount},
 	"account.activated.v1":              {commands.CmdActivateAccount},
-	"account.closed.v1":                 {commands.CmdCloseAccount},
+	"account.closed.v1":                 {commands.CmdCloseAccount, commands.CmdCloseMissingFromFeed},
 	"account.habilitated.v1":            {commands.CmdHabilitateInspector},
 	"relative.linked.v1":                {commands.CmdLinkRelative},
 	"relative.unlinked.v1":              {commands.CmdUnlinkRelative},

@@ -68,6 +68,7 @@ func (m *Main) subcommands() []subcommand {
 		{"serve", "run the server and the projections (migrates first)", (*Main).serve},
 		{"migrate", "apply the schema migrations", (*Main).migrate},
 		{"account", "create accounts that can sign in; reset passwords", (*Main).account},
+		{"import", "import a directory feed: AAF files or CSV exports", (*Main).importCmd},
 		{"rebuild", "rebuild projections beside the live ones and swap them in", (*Main).rebuild},
 		{"indicators", "recompute the usage indicators by replaying the log", (*Main).indicators},
 		{"verify", "check the stored history for tampering (--seal to seal it)", (*Main).verify},

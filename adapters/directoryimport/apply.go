@@ -1,0 +1,199 @@
+package directoryimport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/domain"
+)
+
+// Failure is a planned change the ledger refused.
+type Failure struct {
+	Change Change `json:"change"`
+	Error  string `json:"error"`
+}
+
+// applier runs a plan's changes through the command handlers, as the
+// system, under one correlation id.
+type applier struct {
+	h        *commands.Handlers
+	asOf     domain.Position
+	corr     uuid.UUID
+	grace    time.Duration
+	feed     string
+	workers  int
+	progress func(Progress)
+
+	mu      sync.Mutex
+	done    int64
+	total   int64
+	failed  []indexedFailure
+	stopErr error
+}
+
+type indexedFailure struct {
+	i int
+	f Failure
+}
+
+// apply runs every change: kind after kind, in the plan's order (accounts
+// exist before they join groups...). Within a kind, the changes of one
+// stream run in order on one worker and the streams spread over the
+// workers: they neither conflict nor depend on each other. A change the
+// ledger refuses (a domain error) is reported and the others go on; any
+// other error (the store, the context) stops the import: running it again
+// finishes the job, since the diff then starts from what was applied.
+func (ap *applier) apply(ctx context.Context, plan *Plan, rep *Report) error {
+	ap.total = int64(plan.Len())
+	for i, changes := range plan.Phases {
+		err := ap.phase(ctx, changes, rep)
+		slices.SortFunc(ap.failed, func(a, b indexedFailure) int { return a.i - b.i })
+		for _, f := range ap.failed {
+			rep.Failed = append(rep.Failed, f.f)
+		}
+		ap.failed = ap.failed[:0]
+		if err != nil {
+			return err
+		}
+		plan.Phases[i] = nil // done: its memory can go
+	}
+	return nil
+}
+
+// phase runs changes, all of one kind.
+func (ap *applier) phase(ctx context.Context, changes []Change, rep *Report) error {
+	buckets := make(map[string][]int)
+	var order []string
+	for i := range changes {
+		k := changes[i].target()
+		if _, ok := buckets[k]; !ok {
+			order = append(order, k)
+		}
+		buckets[k] = append(buckets[k], i)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	jobs := make(chan []int)
+	var wg sync.WaitGroup
+	for range max(1, min(ap.workers, len(order))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for idx := range jobs {
+				for _, i := range idx {
+					if ctx.Err() != nil || !ap.one(ctx, i, changes[i], rep) {
+						cancel()
+						break
+					}
+				}
+			}
+		}()
+	}
+feed:
+	for _, k := range order {
+		select {
+		case jobs <- buckets[k]:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	ap.mu.Lock()
+	defer ap.mu.Unlock()
+	if ap.stopErr != nil {
+		return ap.stopErr
+	}
+	return context.Cause(ctx)
+}
+
+// one runs change i and records its outcome; false stops the import.
+func (ap *applier) one(ctx context.Context, i int, c Change, rep *Report) bool {
+	res, err := ap.run(ctx, c)
+	ap.mu.Lock()
+	defer ap.mu.Unlock()
+	if err != nil {
+		if domain.CodeOf(err) == "" || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			if ap.stopErr == nil {
+				ap.stopErr = fmt.Errorf("apply %s: %w", c, err)
+			}
+			return false
+		}
+		ap.failed = append(ap.failed, indexedFailure{i, Failure{Change: c, Error: err.Error()}})
+	} else {
+		rep.Applied[c.Kind]++
+		if !res.Replayed {
+			rep.Events += len(res.Events)
+		}
+	}
+	ap.done++
+	if ap.progress != nil && (ap.done%250 == 0 || ap.done == ap.total) {
+		ap.progress(Progress{Phase: PhaseApply, Done: ap.done, Total: ap.total})
+	}
+	return true
+}
+
+// target is the stream a change writes.
+func (c Change) target() string {
+	switch c.Kind {
+	case RegisterEstablishment:
+		return "establishment " + c.Establishment
+	case CreateGroup, JoinGroup, LeaveGroup:
+		return "group " + c.Group.String()
+	}
+	return "account " + c.Account.String()
+}
+
+// run issues the command of one change.
+func (ap *applier) run(ctx context.Context, c Change) (commands.Result, error) {
+	req := commands.Request{System: true, CorrelationID: ap.corr, IdempotencyKey: c.idempotencyKey(ap.asOf)}
+	h := ap.h
+	switch c.Kind {
+	case RegisterEstablishment:
+		return h.RegisterEstablishment(ctx, req, domain.RegisterEstablishment{
+			UAI: c.Establishment, Name: c.EstablishmentName, Kind: c.EstablishmentKind, Departement: c.Departement})
+	case OpenAccount:
+		return h.OpenAccount(ctx, req, domain.OpenAccount{Account: c.Account, Establishment: c.Establishment,
+			Profile: c.Profile, Function: c.Function, ExternalID: c.ExternalID, DisplayName: c.DisplayName})
+	case UpdateAccount:
+		return h.UpdateAccount(ctx, req, domain.UpdateAccount{Account: c.Account, Establishment: c.Establishment,
+			Function: c.Function, DisplayName: c.DisplayName})
+	case MarkBackInFeed:
+		return h.MarkBackInFeed(ctx, req, c.Account, ap.describe(c.Reason))
+	case CreateGroup:
+		return h.CreateGroup(ctx, req, domain.CreateGroup{Group: c.Group, Establishment: c.Establishment, Kind: c.GroupKind, Name: c.GroupName})
+	case LeaveGroup:
+		return h.LeaveGroup(ctx, req, c.Group, c.Account, c.Role)
+	case JoinGroup:
+		return h.JoinGroup(ctx, req, domain.JoinGroup{Group: c.Group, Account: c.Account, Role: c.Role, Subject: c.Subject})
+	case UnlinkRelative:
+		return h.UnlinkRelative(ctx, req, c.Account, c.Relative)
+	case LinkRelative:
+		return h.LinkRelative(ctx, req, domain.LinkRelative{Student: c.Account, Relative: c.Relative, LegalGuardian: c.LegalGuardian})
+	case FlagMissing:
+		return h.FlagMissingFromFeed(ctx, req, c.Account, ap.describe(c.Reason))
+	case CloseAccount:
+		return h.CloseMissingFromFeed(ctx, req, c.Account, ap.grace)
+	}
+	return commands.Result{}, fmt.Errorf("unknown change kind %q", c.Kind)
+}
+
+// describe says in a flag event which import noticed what.
+func (ap *applier) describe(reason string) string {
+	s := reason + "; " + ap.feed
+	if n := 480; len(s) > n {
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "..."
+	}
+	return s
+}

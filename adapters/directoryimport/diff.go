@@ -1,0 +1,646 @@
+package directoryimport
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// ChangeKind is a kind of change an import makes to the directory.
+type ChangeKind string
+
+// Kinds of change, in the order an import applies them: establishments and
+// accounts exist before groups are filled and relatives linked.
+const (
+	RegisterEstablishment ChangeKind = "establishment.register"
+	OpenAccount           ChangeKind = "account.open"
+	UpdateAccount         ChangeKind = "account.update"
+	MarkBackInFeed        ChangeKind = "account.back_in_feed"
+	CreateGroup           ChangeKind = "group.create"
+	LeaveGroup            ChangeKind = "group.leave"
+	JoinGroup             ChangeKind = "group.join"
+	UnlinkRelative        ChangeKind = "relative.unlink"
+	LinkRelative          ChangeKind = "relative.link"
+	FlagMissing           ChangeKind = "account.flag_missing"
+	CloseAccount          ChangeKind = "account.close"
+)
+
+// ChangeKinds lists the kinds in the order they are applied.
+var ChangeKinds = []ChangeKind{
+	RegisterEstablishment, OpenAccount, UpdateAccount, MarkBackInFeed, CreateGroup,
+	LeaveGroup, JoinGroup, UnlinkRelative, LinkRelative, FlagMissing, CloseAccount,
+}
+
+// Change is one change to the directory: one command.
+type Change struct {
+	Kind ChangeKind `json:"kind"`
+	// Establishment is the UAI the change concerns (the account's or the
+	// group's).
+	Establishment string `json:"establishment,omitempty"`
+	// Establishment registration.
+	EstablishmentName string                   `json:"establishment_name,omitempty"`
+	EstablishmentKind domain.EstablishmentKind `json:"establishment_kind,omitempty"`
+	Departement       string                   `json:"departement,omitempty"`
+	// Account.
+	Account     uuid.UUID       `json:"account,omitzero"`
+	ExternalID  string          `json:"external_id,omitempty"`
+	Profile     domain.Profile  `json:"profile,omitempty"`
+	Function    domain.Function `json:"function,omitempty"`
+	DisplayName string          `json:"display_name,omitempty"`
+	// Group.
+	Group     uuid.UUID        `json:"group,omitzero"`
+	GroupKind domain.GroupKind `json:"group_kind,omitempty"`
+	GroupName string           `json:"group_name,omitempty"`
+	Role      domain.Role      `json:"role,omitempty"`
+	Subject   string           `json:"subject,omitempty"`
+	// Relative link (Account is the student).
+	Relative           uuid.UUID `json:"relative,omitzero"`
+	RelativeExternalID string    `json:"relative_external_id,omitempty"`
+	LegalGuardian      bool      `json:"legal_guardian,omitempty"`
+	// Reason says why an account is flagged or closed.
+	Reason string `json:"reason,omitempty"`
+}
+
+func (c Change) String() string {
+	var b strings.Builder
+	b.WriteString(string(c.Kind))
+	switch c.Kind {
+	case RegisterEstablishment:
+		fmt.Fprintf(&b, " %s %q (%s, département %s)", c.Establishment, c.EstablishmentName, c.EstablishmentKind, c.Departement)
+	case OpenAccount:
+		fmt.Fprintf(&b, " %s %s %s %q", c.ExternalID, c.Establishment, c.Profile, c.DisplayName)
+		if c.Function != "" {
+			fmt.Fprintf(&b, " function=%s", c.Function)
+		}
+	case UpdateAccount:
+		fmt.Fprintf(&b, " %s %s %q", c.ExternalID, c.Establishment, c.DisplayName)
+		if c.Function != "" {
+			fmt.Fprintf(&b, " function=%s", c.Function)
+		}
+	case CreateGroup:
+		fmt.Fprintf(&b, " %s %s %q", c.Establishment, c.GroupKind, c.GroupName)
+	case JoinGroup, LeaveGroup:
+		fmt.Fprintf(&b, " %s %s %s %q as %s", c.ExternalID, c.Establishment, c.GroupKind, c.GroupName, c.Role)
+		if c.Subject != "" {
+			fmt.Fprintf(&b, " (%s)", c.Subject)
+		}
+	case LinkRelative, UnlinkRelative:
+		fmt.Fprintf(&b, " student %s relative %s", c.ExternalID, c.RelativeExternalID)
+		if c.Kind == LinkRelative && c.LegalGuardian {
+			b.WriteString(" (legal guardian)")
+		}
+	default:
+		fmt.Fprintf(&b, " %s %s", c.ExternalID, c.Establishment)
+		if c.Reason != "" {
+			fmt.Fprintf(&b, ": %s", c.Reason)
+		}
+	}
+	return b.String()
+}
+
+// idempotencyKey derives the change's command key from what it does and the
+// directory state it was planned from (see Directory.AsOf).
+func (c Change) idempotencyKey(asOf domain.Position) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%t|%s",
+		c.Kind, c.Establishment, c.EstablishmentName, c.Account, c.ExternalID, c.Profile, c.Function,
+		c.DisplayName, c.Group, c.GroupKind, c.GroupName, c.Role, c.Subject, c.Relative, c.LegalGuardian, asOf)
+	return "directory-import:" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// AccountID is the id of the account of an external join id: the same
+// person always gets the same account, whatever the import that opens it.
+func AccountID(joinID string) uuid.UUID { return domain.DeterministicID("aaf", joinID) }
+
+// GroupID is the id of the group an import creates for a class or group
+// name in an establishment.
+func GroupID(uai string, kind domain.GroupKind, name string) uuid.UUID {
+	return domain.DeterministicID("aaf-group", uai, string(kind), name)
+}
+
+// planned is an account as it will be once the plan is applied.
+type planned struct {
+	id      uuid.UUID
+	profile domain.Profile
+	uai     string
+	open    bool
+	// cur is the account in the directory before the import, if any.
+	cur *Account
+	// frozen accounts are left alone: the feed contradicts the directory.
+	frozen bool
+}
+
+// planner computes the changes that bring the directory to what the feed
+// says.
+type planner struct {
+	feed  *Feed
+	dir   Directory
+	now   time.Time
+	grace time.Duration
+
+	changes        map[ChangeKind][]Change
+	skipped        []Issue
+	establishments map[string]bool
+	accounts       map[string]*planned
+	groups         map[groupKey]uuid.UUID
+	named          map[groupKey]bool
+	present        map[string]bool
+	deleted        map[string]bool
+	flagged        map[string]bool
+	// learnt maps AAF structure ids the import's files do not list to the
+	// establishment of the known persons whose records use them.
+	learnt map[string]string
+}
+
+// Plan is the changes an import makes, kind by kind, and the parts of the
+// feed it could not apply.
+type Plan struct {
+	// Phases holds the changes of each kind, in ChangeKinds order.
+	Phases  [][]Change
+	Skipped []Issue
+}
+
+// Len is the number of changes.
+func (p *Plan) Len() int {
+	n := 0
+	for _, ph := range p.Phases {
+		n += len(ph)
+	}
+	return n
+}
+
+// Changes lists every change in order (for a dry run's report).
+func (p *Plan) Changes() []Change {
+	out := make([]Change, 0, p.Len())
+	for _, ph := range p.Phases {
+		out = append(out, ph...)
+	}
+	return out
+}
+
+// diff plans the changes from dir to feed at now.
+func diff(feed *Feed, dir Directory, now time.Time, grace time.Duration) *Plan {
+	p := &planner{
+		feed: feed, dir: dir, now: now, grace: grace,
+		changes:        make(map[ChangeKind][]Change),
+		establishments: make(map[string]bool),
+		accounts:       make(map[string]*planned, len(feed.Persons)),
+		groups:         make(map[groupKey]uuid.UUID),
+		named:          make(map[groupKey]bool),
+		present:        make(map[string]bool, len(feed.Persons)),
+		deleted:        make(map[string]bool),
+		flagged:        make(map[string]bool),
+		learnt:         make(map[string]string),
+	}
+	p.learnStructures()
+	p.planEstablishments()
+	for i := range feed.Persons {
+		p.planAccount(&feed.Persons[i])
+	}
+	for i := range feed.Persons {
+		pe := &feed.Persons[i]
+		if a := p.accounts[pe.JoinID]; a != nil && a.open && !a.frozen && !pe.Deleted {
+			p.planMemberships(pe, a)
+			p.planRelatives(pe, a)
+		}
+	}
+	if feed.Mode == ModeFull {
+		p.planMissing()
+	}
+	p.planClosings()
+	plan := &Plan{Skipped: p.skipped}
+	for _, k := range ChangeKinds {
+		if len(p.changes[k]) > 0 {
+			plan.Phases = append(plan.Phases, p.changes[k])
+		}
+	}
+	return plan
+}
+
+func (p *planner) add(c Change) { p.changes[c.Kind] = append(p.changes[c.Kind], c) }
+
+func (p *planner) skip(pe *Person, format string, args ...any) {
+	p.skipped = append(p.skipped, Issue{Place: pe.Place, ID: pe.JoinID, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (p *planner) planEstablishments() {
+	for _, e := range p.feed.Establishments {
+		if !p.dir.Establishment(e.UAI) {
+			p.add(Change{Kind: RegisterEstablishment, Establishment: e.UAI, EstablishmentName: e.Name,
+				EstablishmentKind: e.Kind, Departement: e.Departement})
+		}
+		p.establishments[e.UAI] = true
+	}
+	for _, pe := range p.feed.Persons {
+		for _, m := range pe.Memberships {
+			uai := m.UAI
+			if uai == "" {
+				uai = p.learnt[m.Struct]
+			}
+			p.named[groupKey{uai, m.Name, m.Kind}] = true
+		}
+	}
+	// The establishment's own lists of classes and groups: created even
+	// while nobody is in them.
+	for _, e := range p.feed.Establishments {
+		for _, name := range e.Classes {
+			p.named[groupKey{e.UAI, name, domain.GroupClass}] = true
+			p.groupID(e.UAI, domain.GroupClass, name)
+		}
+		for _, name := range e.Groups {
+			p.named[groupKey{e.UAI, name, domain.GroupTeaching}] = true
+			p.groupID(e.UAI, domain.GroupTeaching, name)
+		}
+	}
+}
+
+// learnStructures learns the structure ids the import's files do not list
+// (a delta rarely comes with its EtabEducNat file): a record that modifies
+// the classes of a person the directory knows, without moving them, names
+// that person's establishment. An id learnt as two establishments is not
+// learnt.
+func (p *planner) learnStructures() {
+	seen := make(map[string]string)
+	for i := range p.feed.Persons {
+		pe := &p.feed.Persons[i]
+		if pe.Deleted || pe.knows(aspEstablishment) {
+			continue
+		}
+		var cur Account
+		var known bool
+		for _, m := range pe.Memberships {
+			if m.UAI != "" || m.Struct == "" {
+				continue
+			}
+			if !known {
+				if cur, known = p.dir.Account(pe.JoinID); !known || cur.Closed || cur.Establishment == "" {
+					break
+				}
+			}
+			if prev, ok := seen[m.Struct]; ok && prev != cur.Establishment {
+				seen[m.Struct] = "" // ambiguous
+				continue
+			}
+			if _, ok := seen[m.Struct]; !ok {
+				seen[m.Struct] = cur.Establishment
+			}
+		}
+	}
+	for s, uai := range seen {
+		if uai != "" {
+			p.learnt[s] = uai
+		}
+	}
+}
+
+// registered reports whether uai is or will be registered.
+func (p *planner) registered(uai string) bool {
+	if !p.establishments[uai] && p.dir.Establishment(uai) {
+		p.establishments[uai] = true
+	}
+	return p.establishments[uai]
+}
+
+// groupID returns the group of an establishment with kind and name,
+// planning its creation when it does not exist.
+func (p *planner) groupID(uai string, kind domain.GroupKind, name string) uuid.UUID {
+	k := groupKey{uai, name, kind}
+	if id, ok := p.groups[k]; ok {
+		return id
+	}
+	g, ok := p.dir.Group(uai, kind, name)
+	if !ok {
+		g = Group{ID: GroupID(uai, kind, name), Establishment: uai, Kind: kind, Name: name}
+		p.add(Change{Kind: CreateGroup, Establishment: uai, Group: g.ID, GroupKind: kind, GroupName: name})
+	}
+	p.groups[k] = g.ID
+	return g.ID
+}
+
+// managed reports whether the feed owns the memberships of a group: a group
+// an import created, or one the feed names. Groups made by hand that the
+// feed never names keep their members.
+func (p *planner) managed(g Group) bool {
+	return g.ID == GroupID(g.Establishment, g.Kind, g.Name) || p.named[groupKey{g.Establishment, g.Name, g.Kind}]
+}
+
+// planAccount plans opening, updating, unflagging or flagging (deleted) a
+// person's account.
+func (p *planner) planAccount(pe *Person) {
+	cur, exists := p.dir.Account(pe.JoinID)
+	if pe.Deleted {
+		p.deleted[pe.JoinID] = true
+		if exists && !cur.Closed {
+			p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: cur.Establishment, open: true, frozen: true}
+			if !cur.Missing {
+				p.flag(cur, fmt.Sprintf("deleted by the feed (%s)", pe.Place))
+			}
+		}
+		return
+	}
+	p.present[pe.JoinID] = true
+	if exists && cur.Closed {
+		p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: cur.Establishment}
+		p.skip(pe, "account %s is closed; the ledger does not reopen accounts", cur.ID)
+		return
+	}
+	profile := pe.Profile
+	if exists && profile != "" && profile != cur.Profile {
+		p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: cur.Establishment, open: true, frozen: true}
+		p.skip(pe, "the feed makes a %s of a %s account: an account's profile never changes; nothing changed for this person", profile, cur.Profile)
+		return
+	}
+	if !exists && !pe.Complete {
+		p.skip(pe, "modifyRequest for a person the directory does not know")
+		return
+	}
+	if profile == "" {
+		profile = cur.Profile
+	}
+	uai := pe.UAI
+	if uai == "" && len(pe.structs) > 0 {
+		for _, s := range pe.structs {
+			if uai = p.learnt[s]; uai != "" {
+				break
+			}
+		}
+		if uai == "" {
+			p.skip(pe, "attachment structure %s is not in this import's EtabEducNat files: add the feed's EtabEducNat file", strings.Join(pe.structs, ", "))
+		}
+	}
+	switch {
+	case uai != "":
+	case len(pe.UAICandidates) > 0:
+		uai = pe.UAICandidates[0]
+		if exists && slices.Contains(pe.UAICandidates, cur.Establishment) {
+			uai = cur.Establishment
+		}
+	case exists:
+		uai = cur.Establishment
+	}
+	if !exists {
+		switch {
+		case uai == "":
+			p.skip(pe, "no establishment: the record names none the import can resolve")
+			return
+		case !p.registered(uai):
+			p.skip(pe, "establishment %s is not registered: import its EtabEducNat record", uai)
+			return
+		}
+		fn := pe.Function
+		if profile != domain.ProfilePersonnel {
+			fn = domain.FunctionNone
+		}
+		id := AccountID(pe.JoinID)
+		p.add(Change{Kind: OpenAccount, Account: id, ExternalID: pe.JoinID, Establishment: uai,
+			Profile: profile, Function: fn, DisplayName: pe.DisplayName})
+		p.accounts[pe.JoinID] = &planned{id: id, profile: profile, uai: uai, open: true}
+		return
+	}
+	if uai != cur.Establishment && !p.registered(uai) {
+		p.skip(pe, "establishment %s is not registered: the account stays in %s", uai, cur.Establishment)
+		uai = cur.Establishment
+	}
+	name := cur.DisplayName
+	if pe.knows(aspName) && pe.DisplayName != "" {
+		name = pe.DisplayName
+	}
+	fn := cur.Function
+	if pe.knows(aspFunction) && cur.Profile == domain.ProfilePersonnel {
+		fn = pe.Function
+	}
+	if uai != cur.Establishment || name != cur.DisplayName || fn != cur.Function {
+		p.add(Change{Kind: UpdateAccount, Account: cur.ID, ExternalID: pe.JoinID, Establishment: uai,
+			Profile: cur.Profile, Function: fn, DisplayName: name})
+	}
+	if cur.Missing {
+		p.add(Change{Kind: MarkBackInFeed, Account: cur.ID, ExternalID: pe.JoinID, Establishment: uai,
+			Reason: fmt.Sprintf("back in the feed (%s)", pe.Place)})
+	}
+	p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: uai, open: true, cur: &cur}
+}
+
+// memberAspects are the membership aspects of each profile.
+var memberAspects = map[domain.Profile][]aspect{
+	domain.ProfileStudent:   {aspStudentClasses, aspStudentGroups},
+	domain.ProfileTeacher:   {aspTeachClasses, aspTeachGroups, aspHeadOf},
+	domain.ProfilePersonnel: {aspTeachClasses, aspTeachGroups, aspHeadOf},
+}
+
+type roleKey struct {
+	group uuid.UUID
+	role  domain.Role
+}
+
+// planMemberships plans the joins and leaves that make the person's
+// memberships, in each aspect the record states, what the feed says.
+func (p *planner) planMemberships(pe *Person, a *planned) {
+	var stated aspect
+	for _, asp := range memberAspects[a.profile] {
+		if pe.knows(asp) {
+			stated |= asp
+		}
+	}
+	if stated == 0 {
+		return
+	}
+	current := make(map[roleKey]string)
+	var had []AccountMembership
+	if a.cur != nil {
+		for _, m := range a.cur.Memberships {
+			if stated&membershipAspect(m.Group.Kind, m.Role) != 0 {
+				current[roleKey{m.Group.ID, m.Role}] = m.Subject
+				had = append(had, m)
+			}
+		}
+	}
+	var unresolved aspect
+	for _, m := range pe.Memberships {
+		asp := membershipAspect(m.Kind, m.Role)
+		if stated&asp == 0 {
+			continue
+		}
+		switch {
+		case m.UAI != "":
+		case m.Struct == "":
+			m.UAI = a.uai
+		default:
+			m.UAI = p.learnt[m.Struct]
+		}
+		if m.UAI == "" {
+			// Not knowing the group, the import cannot tell which of the
+			// current memberships to leave either.
+			unresolved |= asp
+			p.skip(pe, "%s %s: structure %s is not in this import's EtabEducNat files: add the feed's EtabEducNat file", m.Kind, m.Name, m.Struct)
+			continue
+		}
+		if m.UAI != a.uai {
+			p.skip(pe, "%s %s of %s: the account belongs to %s (one establishment per account)", m.Kind, m.Name, m.UAI, a.uai)
+			continue
+		}
+		if !p.registered(m.UAI) {
+			continue // skipped with the account
+		}
+		gid := p.groupID(m.UAI, m.Kind, m.Name)
+		k := roleKey{gid, m.Role}
+		subject, had := current[k]
+		delete(current, k) // kept: no leave
+		if had && subject == m.Subject {
+			continue
+		}
+		p.add(Change{Kind: JoinGroup, Account: a.id, ExternalID: pe.JoinID, Establishment: m.UAI,
+			Group: gid, GroupKind: m.Kind, GroupName: m.Name, Role: m.Role, Subject: m.Subject})
+	}
+	// What is left of current the feed no longer says.
+	for _, m := range had {
+		if unresolved&membershipAspect(m.Group.Kind, m.Role) != 0 {
+			continue
+		}
+		if _, gone := current[roleKey{m.Group.ID, m.Role}]; gone && p.managed(m.Group) {
+			p.add(Change{Kind: LeaveGroup, Account: a.id, ExternalID: pe.JoinID, Establishment: m.Group.Establishment,
+				Group: m.Group.ID, GroupKind: m.Group.Kind, GroupName: m.Group.Name, Role: m.Role})
+		}
+	}
+}
+
+// planRelatives plans the links and unlinks that make a student's relatives
+// what the feed says.
+func (p *planner) planRelatives(pe *Person, a *planned) {
+	if a.profile != domain.ProfileStudent || !pe.knows(aspRelatives) {
+		return
+	}
+	current := make(map[uuid.UUID]AccountRelative)
+	if a.cur != nil {
+		for _, r := range a.cur.Relatives {
+			current[r.Account] = r
+		}
+	}
+	desired := make(map[uuid.UUID]bool)
+	var order []uuid.UUID
+	ext := make(map[uuid.UUID]string)
+	for _, ref := range pe.Relatives {
+		rel := p.resolve(ref.JoinID)
+		switch {
+		case rel == nil && p.present[ref.JoinID]:
+			p.skip(pe, "relative %s: their own record could not be applied", ref.JoinID)
+			continue
+		case rel == nil:
+			p.skip(pe, "relative %s is neither in the feed nor in the directory", ref.JoinID)
+			continue
+		case !rel.open:
+			p.skip(pe, "relative %s is closed or missing from the feed", ref.JoinID)
+			continue
+		case rel.profile != domain.ProfileRelative:
+			p.skip(pe, "relative %s is a %s account, not a relative", ref.JoinID, rel.profile)
+			continue
+		}
+		if _, seen := desired[rel.id]; !seen {
+			order = append(order, rel.id)
+		}
+		desired[rel.id] = desired[rel.id] || ref.LegalGuardian
+		ext[rel.id] = ref.JoinID
+	}
+	for _, id := range order {
+		if r, ok := current[id]; ok && r.LegalGuardian == desired[id] {
+			continue
+		}
+		p.add(Change{Kind: LinkRelative, Account: a.id, ExternalID: pe.JoinID, Establishment: a.uai,
+			Relative: id, RelativeExternalID: ext[id], LegalGuardian: desired[id]})
+	}
+	var gone []AccountRelative
+	for id, r := range current {
+		if _, keep := desired[id]; !keep {
+			gone = append(gone, r)
+		}
+	}
+	slices.SortFunc(gone, func(x, y AccountRelative) int {
+		return strings.Compare(x.ExternalID+x.Account.String(), y.ExternalID+y.Account.String())
+	})
+	for _, r := range gone {
+		p.add(Change{Kind: UnlinkRelative, Account: a.id, ExternalID: pe.JoinID, Establishment: a.uai,
+			Relative: r.Account, RelativeExternalID: r.ExternalID})
+	}
+}
+
+// resolve returns the planned account of a join id: from the feed, or the
+// directory for persons the feed does not list.
+func (p *planner) resolve(joinID string) *planned {
+	if a, ok := p.accounts[joinID]; ok {
+		if p.deleted[joinID] {
+			return &planned{id: a.id, profile: a.profile, uai: a.uai}
+		}
+		return a
+	}
+	cur, ok := p.dir.Account(joinID)
+	if !ok {
+		return nil
+	}
+	a := &planned{id: cur.ID, profile: cur.Profile, uai: cur.Establishment, open: !cur.Closed && !cur.Missing}
+	p.accounts[joinID] = a
+	return a
+}
+
+func (p *planner) flag(a Account, reason string) {
+	p.flagged[a.ExternalID] = true
+	p.add(Change{Kind: FlagMissing, Account: a.ID, ExternalID: a.ExternalID, Establishment: a.Establishment,
+		Profile: a.Profile, DisplayName: a.DisplayName, Reason: reason})
+}
+
+// planMissing flags the accounts a full feed no longer lists: accounts of
+// the profiles its files cover, in the establishments it covers.
+func (p *planner) planMissing() {
+	profiles := p.feed.profiles
+	uais := make(map[string]bool)
+	for _, e := range p.feed.Establishments {
+		uais[e.UAI] = true
+	}
+	for id, a := range p.accounts {
+		if p.present[id] && a.uai != "" {
+			uais[a.uai] = true
+		}
+	}
+	reason := "absent from the full feed"
+	for a := range p.dir.Accounts() {
+		if a.Closed || a.Missing || p.present[a.ExternalID] || p.deleted[a.ExternalID] || p.feed.rejectedIDs[a.ExternalID] {
+			continue
+		}
+		if profiles[a.Profile] && uais[a.Establishment] {
+			p.flag(a, reason)
+		}
+	}
+}
+
+// planClosings closes the accounts flagged missing for longer than the
+// grace period, and takes them out of their groups.
+func (p *planner) planClosings() {
+	for a := range p.dir.Accounts() {
+		if a.Closed || p.present[a.ExternalID] || p.feed.rejectedIDs[a.ExternalID] {
+			continue
+		}
+		since := a.MissingSince
+		switch {
+		case a.Missing:
+		case p.flagged[a.ExternalID]:
+			since = p.now
+		default:
+			continue
+		}
+		if p.now.Sub(since) < p.grace {
+			continue
+		}
+		for _, m := range a.Memberships {
+			p.add(Change{Kind: LeaveGroup, Account: a.ID, ExternalID: a.ExternalID, Establishment: m.Group.Establishment,
+				Group: m.Group.ID, GroupKind: m.Group.Kind, GroupName: m.Group.Name, Role: m.Role})
+		}
+		p.add(Change{Kind: CloseAccount, Account: a.ID, ExternalID: a.ExternalID, Establishment: a.Establishment,
+			Profile: a.Profile, DisplayName: a.DisplayName,
+			Reason: fmt.Sprintf("missing from the feed since %s, grace %s over", since.UTC().Format(time.DateOnly), p.grace)})
+	}
+}

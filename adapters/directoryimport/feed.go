@@ -1,0 +1,493 @@
+package directoryimport
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// Category is what a file (or an AAF record) describes.
+type Category string
+
+// Categories, named after the AAF files.
+const (
+	CategoryStructure Category = "EtabEducNat"  // establishments
+	CategoryStudent   Category = "Eleve"        // students
+	CategoryRelative  Category = "PersRelEleve" // students' relatives
+	CategoryEducNat   Category = "PersEducNat"  // teachers and personnel
+)
+
+// profiles returns the profiles a category of person records covers.
+func (c Category) profiles() []domain.Profile {
+	switch c {
+	case CategoryStudent:
+		return []domain.Profile{domain.ProfileStudent}
+	case CategoryRelative:
+		return []domain.Profile{domain.ProfileRelative}
+	case CategoryEducNat:
+		return []domain.Profile{domain.ProfileTeacher, domain.ProfilePersonnel}
+	}
+	return nil
+}
+
+// Mode says whether a feed lists everyone (full) or only changes (delta).
+type Mode string
+
+// Modes.
+const (
+	// ModeAuto reads the mode from AAF file names (ENT_Complet_* / ENT_Delta_*;
+	// delta when they do not say) and takes CSV exports as full.
+	ModeAuto  Mode = "auto"
+	ModeFull  Mode = "full"
+	ModeDelta Mode = "delta"
+)
+
+// Place is where a record starts: its file and line.
+type Place struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+}
+
+func (p Place) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
+
+// Issue is a record the import rejected, or a part of one it could not
+// apply, with its place and the reason.
+type Issue struct {
+	Place
+	// ID is the record's join id, when it could be read.
+	ID     string `json:"id,omitempty"`
+	Reason string `json:"reason"`
+}
+
+func (i Issue) String() string {
+	if i.ID != "" {
+		return fmt.Sprintf("%s: %s: %s", i.Place, i.ID, i.Reason)
+	}
+	return fmt.Sprintf("%s: %s", i.Place, i.Reason)
+}
+
+// aspect is one part of a person a record states. An AAF modifyRequest
+// states only the attributes it modifies; the import changes only those.
+type aspect uint16
+
+const (
+	aspName aspect = 1 << iota
+	aspEstablishment
+	aspFunction // profile and function of teachers and personnel
+	aspStudentClasses
+	aspStudentGroups
+	aspTeachClasses
+	aspTeachGroups
+	aspHeadOf
+	aspRelatives
+
+	aspAll = aspName | aspEstablishment | aspFunction | aspStudentClasses | aspStudentGroups |
+		aspTeachClasses | aspTeachGroups | aspHeadOf | aspRelatives
+)
+
+// membershipAspect returns the aspect that states memberships of kind in
+// role.
+func membershipAspect(kind domain.GroupKind, role domain.Role) aspect {
+	switch {
+	case role == domain.RoleStudent && kind == domain.GroupClass:
+		return aspStudentClasses
+	case role == domain.RoleStudent:
+		return aspStudentGroups
+	case role == domain.RoleHeadTeacher:
+		return aspHeadOf
+	case kind == domain.GroupClass:
+		return aspTeachClasses
+	default:
+		return aspTeachGroups
+	}
+}
+
+// Establishment is an establishment of a feed.
+type Establishment struct {
+	// JoinID is the AAF structure id (ENTStructureJointure) that person
+	// records use in their compound values.
+	JoinID      string                   `json:"join_id,omitempty"`
+	UAI         string                   `json:"uai"`
+	Name        string                   `json:"name"`
+	Kind        domain.EstablishmentKind `json:"kind"`
+	Departement string                   `json:"departement"`
+	// Classes and Groups are the establishment's own lists
+	// (ENTStructureClasses, ENTStructureGroupes): created even when empty.
+	Classes []string `json:"classes,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+	Place   Place    `json:"place"`
+}
+
+// Membership is a role in a class or group a feed gives a person.
+type Membership struct {
+	// UAI is the group's establishment; empty while the structure id the
+	// record names (Struct) is unknown to the import.
+	UAI     string           `json:"uai"`
+	Struct  string           `json:"structure,omitempty"`
+	Kind    domain.GroupKind `json:"kind"`
+	Name    string           `json:"name"`
+	Role    domain.Role      `json:"role"`
+	Subject string           `json:"subject,omitempty"`
+}
+
+// RelativeRef is a student's relative, by join id.
+type RelativeRef struct {
+	JoinID        string `json:"join_id"`
+	LegalGuardian bool   `json:"legal_guardian"`
+}
+
+// Person is one person of a feed, normalized: what the diff compares with
+// the directory and nothing more.
+type Person struct {
+	// JoinID is the external join key (ENTPersonJointure, or the CSV id).
+	JoinID   string   `json:"join_id"`
+	Category Category `json:"category"`
+	// Profile is empty when a modifyRequest does not say (the directory
+	// knows it).
+	Profile     domain.Profile  `json:"profile,omitempty"`
+	Function    domain.Function `json:"function,omitempty"`
+	UAI         string          `json:"uai,omitempty"`
+	DisplayName string          `json:"display_name,omitempty"`
+	// UAICandidates are the establishments of a relative's children, for a
+	// relative whose record names none.
+	UAICandidates []string      `json:"uai_candidates,omitempty"`
+	Memberships   []Membership  `json:"memberships,omitempty"`
+	Relatives     []RelativeRef `json:"relatives,omitempty"`
+	// Deleted is set by an AAF deleteRequest.
+	Deleted bool `json:"deleted,omitempty"`
+	// Complete is set when the record states the whole person (addRequest,
+	// CSV line), not only changes.
+	Complete bool  `json:"complete"`
+	Place    Place `json:"place"`
+	known    aspect
+	// structs are the attachment structure ids when none resolved.
+	structs []string
+}
+
+// Knows reports whether the person's record states a.
+func (p *Person) knows(a aspect) bool { return p.known&a != 0 }
+
+// Feed is a directory feed parsed and normalized: every file of one import.
+type Feed struct {
+	Mode  Mode
+	Files []FileReport
+	// Records counts the records read (establishments and persons).
+	Records        int
+	Rejected       []Issue
+	Skipped        []Issue
+	Establishments []Establishment // by UAI
+	Persons        []Person        // by join id
+	// rejectedIDs are the join ids of rejected records: never taken as
+	// missing from a full feed.
+	rejectedIDs map[string]bool
+	// profiles are the profiles the files cover: a full feed flags missing
+	// only accounts of these profiles.
+	profiles map[domain.Profile]bool
+}
+
+// FileReport tells what was read from one file.
+type FileReport struct {
+	Name     string   `json:"name"`
+	Format   Format   `json:"format"`
+	Category Category `json:"category,omitempty"`
+	Mode     Mode     `json:"mode"`
+	Encoding string   `json:"encoding,omitempty"`
+	Bytes    int64    `json:"bytes"`
+	Records  int      `json:"records"`
+	Rejected int      `json:"rejected"`
+	// Ignored is set for files the import does not use (AAF subject and
+	// MEF files).
+	Ignored bool `json:"ignored,omitempty"`
+}
+
+// op is an AAF request: add, modify or delete.
+type op uint8
+
+const (
+	opAdd op = iota
+	opModify
+	opDelete
+)
+
+// groupRef is a class or group named by a person record, in the structure
+// Struct (an AAF structure id or a UAI; empty: the person's own).
+type groupRef struct {
+	Struct, Name, Subject string
+	Kind                  domain.GroupKind
+	Role                  domain.Role
+}
+
+// personRecord is a person record as parsed, before structure ids are
+// resolved to UAIs (the EtabEducNat file may come after).
+type personRecord struct {
+	op       op
+	category Category
+	joinID   string
+	place    Place
+	known    aspect
+	name     string
+	profile  domain.Profile
+	function domain.Function
+	// structs are the attachment structures, by preference.
+	structs   []string
+	groups    []groupRef
+	relatives []RelativeRef
+	// children are student join ids a relative's record names
+	// (ENTAuxPersRelEleveEleve, CSV children): they give a relative without
+	// an establishment the establishment of a child.
+	children []string
+}
+
+// builder gathers the records of every file of an import, then resolves
+// them into a Feed. It keeps one personRecord per person: memory grows with
+// the number of persons, never with the size of the files.
+type builder struct {
+	structures  map[string]*Establishment // by join id (or UAI when none)
+	persons     map[string]*personRecord
+	records     int
+	rejected    []Issue
+	skipped     []Issue
+	rejectedIDs map[string]bool
+	files       []FileReport
+	profiles    map[domain.Profile]bool
+}
+
+func newBuilder() *builder {
+	return &builder{
+		structures:  make(map[string]*Establishment),
+		persons:     make(map[string]*personRecord),
+		rejectedIDs: make(map[string]bool),
+		profiles:    make(map[domain.Profile]bool),
+	}
+}
+
+// reject records a malformed record.
+func (b *builder) reject(place Place, id, format string, args ...any) {
+	b.rejected = append(b.rejected, Issue{Place: place, ID: id, Reason: fmt.Sprintf(format, args...)})
+	if id != "" {
+		b.rejectedIDs[id] = true
+	}
+}
+
+// skip records a part of a record the import leaves aside.
+func (b *builder) skip(place Place, id, format string, args ...any) {
+	b.skipped = append(b.skipped, Issue{Place: place, ID: id, Reason: fmt.Sprintf(format, args...)})
+}
+
+// addStructure keeps an establishment record (a later one replaces an
+// earlier one with the same id).
+func (b *builder) addStructure(e *Establishment) {
+	key := cmp.Or(e.JoinID, e.UAI)
+	if prev, ok := b.structures[key]; ok {
+		b.skip(e.Place, key, "establishment listed twice (first at %s): the later record wins", prev.Place)
+	}
+	b.structures[key] = e
+}
+
+// addPerson merges a person record into what earlier records said.
+func (b *builder) addPerson(r *personRecord) {
+	prev, ok := b.persons[r.joinID]
+	switch {
+	case !ok:
+		b.persons[r.joinID] = r
+	case r.op == opModify && prev.op != opDelete:
+		prev.merge(r)
+	default:
+		if r.op == opAdd && prev.op == opAdd {
+			b.skip(r.place, r.joinID, "person listed twice (first at %s): the later record wins", prev.place)
+		}
+		b.persons[r.joinID] = r
+	}
+}
+
+// merge applies a modifyRequest to an earlier record of the same person.
+func (p *personRecord) merge(m *personRecord) {
+	if m.known&aspName != 0 {
+		p.name = m.name
+	}
+	if m.known&aspEstablishment != 0 {
+		p.structs = m.structs
+	}
+	if m.known&aspFunction != 0 {
+		p.profile, p.function = m.profile, m.function
+	}
+	if m.known&aspRelatives != 0 {
+		p.relatives = m.relatives
+	}
+	if len(m.children) > 0 {
+		p.children = m.children
+	}
+	// Memberships are replaced aspect by aspect.
+	p.groups = slices.DeleteFunc(p.groups, func(g groupRef) bool { return m.known&membershipAspect(g.Kind, g.Role) != 0 })
+	p.groups = append(p.groups, m.groups...)
+	p.known |= m.known
+	p.place = m.place
+}
+
+// build resolves structure ids and normalizes every person.
+func (b *builder) build(mode Mode) *Feed {
+	f := &Feed{
+		Mode:        mode,
+		Files:       b.files,
+		Records:     b.records,
+		rejectedIDs: b.rejectedIDs,
+		profiles:    b.profiles,
+	}
+	uaiOf := make(map[string]string, len(b.structures))
+	byUAI := make(map[string]Establishment, len(b.structures))
+	for key, e := range b.structures {
+		uaiOf[key] = e.UAI
+		if prev, dup := byUAI[e.UAI]; dup && prev.Place != e.Place {
+			b.skip(e.Place, e.UAI, "UAI %s listed twice (first at %s)", e.UAI, prev.Place)
+		}
+		byUAI[e.UAI] = *e
+	}
+	for _, e := range byUAI {
+		f.Establishments = append(f.Establishments, e)
+	}
+	slices.SortFunc(f.Establishments, func(a, b Establishment) int { return strings.Compare(a.UAI, b.UAI) })
+	resolve := func(ref string) string {
+		if u, ok := uaiOf[ref]; ok {
+			return u
+		}
+		if domain.ValidUAI(ref) {
+			return ref
+		}
+		return ""
+	}
+
+	ids := make([]string, 0, len(b.persons))
+	for id := range b.persons {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	f.Persons = make([]Person, 0, len(ids))
+	index := make(map[string]int, len(ids))
+	for _, id := range ids {
+		r := b.persons[id]
+		p := Person{
+			JoinID: r.joinID, Category: r.category, Profile: r.profile, Function: r.function,
+			DisplayName: r.name, Relatives: r.relatives, Deleted: r.op == opDelete,
+			Complete: r.op == opAdd, Place: r.place, known: r.known,
+		}
+		if p.Deleted {
+			p.known = 0
+		}
+		if p.knows(aspEstablishment) {
+			for _, s := range r.structs {
+				if p.UAI = resolve(s); p.UAI != "" {
+					break
+				}
+			}
+			if p.UAI == "" {
+				// Left to the diff, which may learn the structure from the
+				// directory.
+				p.structs = r.structs
+			}
+		}
+		p.Memberships = memberships(r, p.UAI, resolve)
+		index[id] = len(f.Persons)
+		f.Persons = append(f.Persons, p)
+	}
+	// A relative whose record names no establishment takes one of its
+	// children's.
+	addCandidate := func(rel string, uai string) {
+		if i, ok := index[rel]; ok && uai != "" && f.Persons[i].Category == CategoryRelative && f.Persons[i].UAI == "" {
+			if !slices.Contains(f.Persons[i].UAICandidates, uai) {
+				f.Persons[i].UAICandidates = append(f.Persons[i].UAICandidates, uai)
+			}
+		}
+	}
+	for i := range f.Persons {
+		s := &f.Persons[i]
+		if s.Category == CategoryStudent && s.UAI != "" {
+			for _, rel := range s.Relatives {
+				addCandidate(rel.JoinID, s.UAI)
+			}
+		}
+	}
+	for _, id := range ids {
+		r := b.persons[id]
+		for _, child := range r.children {
+			if i, ok := index[child]; ok && f.Persons[i].UAI != "" {
+				addCandidate(id, f.Persons[i].UAI)
+			}
+		}
+	}
+	f.Rejected, f.Skipped = b.rejected, b.skipped
+	slices.SortStableFunc(f.Rejected, issueOrder)
+	slices.SortStableFunc(f.Skipped, issueOrder)
+	return f
+}
+
+func issueOrder(a, b Issue) int {
+	return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
+}
+
+// memberships resolves a record's classes and groups (uai is the person's
+// establishment, when known); subjects of the same group and role are
+// merged. A structure id the import does not list is kept for the diff.
+func memberships(r *personRecord, uai string, resolve func(string) string) []Membership {
+	if len(r.groups) == 0 {
+		return nil
+	}
+	type key struct {
+		uai, structure, name string
+		kind                 domain.GroupKind
+		role                 domain.Role
+	}
+	subjects := make(map[key][]string)
+	var order []key
+	for _, g := range r.groups {
+		k := key{structure: g.Struct, name: g.Name, kind: g.Kind, role: g.Role}
+		if g.Struct == "" {
+			k.uai = uai
+		} else {
+			k.uai = resolve(g.Struct)
+		}
+		if k.uai != "" {
+			k.structure = ""
+		}
+		if _, seen := subjects[k]; !seen {
+			order = append(order, k)
+			subjects[k] = nil
+		}
+		if g.Subject != "" && !slices.Contains(subjects[k], g.Subject) {
+			subjects[k] = append(subjects[k], g.Subject)
+		}
+	}
+	out := make([]Membership, 0, len(order))
+	for _, k := range order {
+		subj := subjects[k]
+		slices.Sort(subj)
+		out = append(out, Membership{UAI: k.uai, Struct: k.structure, Kind: k.kind, Name: k.name, Role: k.role, Subject: strings.Join(subj, ", ")})
+	}
+	slices.SortFunc(out, membershipOrder)
+	return out
+}
+
+func membershipOrder(a, b Membership) int {
+	return cmp.Or(strings.Compare(a.UAI, b.UAI), strings.Compare(a.Struct, b.Struct), strings.Compare(string(a.Kind), string(b.Kind)),
+		strings.Compare(a.Name, b.Name), strings.Compare(string(a.Role), string(b.Role)))
+}
+
+// departementOf returns the département of a UAI: its first three digits
+// without the leading zero (0131234A: 13; 9710001A: 971).
+func departementOf(uai string) string {
+	if len(uai) < 3 {
+		return ""
+	}
+	d := strings.TrimPrefix(uai[:3], "0")
+	if d == "" {
+		return "0"
+	}
+	return d
+}
+
+// displayName joins a first and a last name.
+func displayName(first, last string) string {
+	return strings.TrimSpace(strings.Join(strings.Fields(first+" "+last), " "))
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/domain"
+)
+
+const importFixtures = "../../adapters/directoryimport/testdata"
+
+// runImport runs "ledger import ARGS..." in process and returns its
+// standard output. Until main.go lists the subcommand, it calls it
+// directly.
+func runImport(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	m := NewMain(&stdout, &stderr, func(string) string { return "" })
+	var err error
+	if slices.ContainsFunc(m.subcommands(), func(sc subcommand) bool { return sc.name == "import" }) {
+		err = m.Run(context.Background(), append([]string{"import"}, args...))
+	} else {
+		err = m.importCmd(context.Background(), args)
+	}
+	if err != nil {
+		t.Logf("ledger import %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String(), err
+}
+
+// importedEvents returns the number of events in a SQLite ledger file.
+func importedEvents(t *testing.T, store string) int {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), strings.TrimPrefix(store, "sqlite:"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	recs, err := s.ReadAll(context.Background(), domain.Start, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(recs)
+}
+
+func TestImportCommand(t *testing.T) {
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	full := filepath.Join(importFixtures, "aaf", "full")
+
+	out, err := runImport(t, "aaf", "--store", store, "--dry-run", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"planned changes (39):", "account.open E001 0130001A student \"Léa MARTIN\"", "dry run, nothing written", "full feed, 4 file(s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := importedEvents(t, store); n != 0 {
+		t.Fatalf("a dry run wrote %d events", n)
+	}
+
+	// Flags after the files are read too.
+	out, err = runImport(t, "aaf", full, "--store", store, "--grace", "45d", "--max-rejected", "5%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "events appended: 39") || importedEvents(t, store) != 39 {
+		t.Fatalf("import output:\n%s", out)
+	}
+	out, err = runImport(t, "aaf", "--store", store, "--json", full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Events  int            `json:"events"`
+		Planned map[string]int `json:"planned"`
+		Mode    string         `json:"mode"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if rep.Events != 0 || rep.Mode != "full" || rep.Planned["account.open"] != 0 {
+		t.Fatalf("re-import report %+v", rep)
+	}
+
+	// A refused feed: exit status 2, nothing written.
+	_, err = runImport(t, "aaf", "--store", store, filepath.Join(importFixtures, "aaf", "refused"))
+	if err == nil || exitCode(err) != 2 {
+		t.Fatalf("refused feed: %v (exit %d)", err, exitCode(err))
+	}
+	if n := importedEvents(t, store); n != 39 {
+		t.Fatalf("a refused feed wrote: %d events", n)
+	}
+
+	// CSV: one profile per file.
+	out, err = runImport(t, "csv", "--store", store, "--profile", "personnel", filepath.Join(importFixtures, "csv", "full", "personnel.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "not registered") {
+		t.Fatalf("personnel of an unregistered school should be skipped:\n%s", out)
+	}
+}
+
+func TestImportCommandUsage(t *testing.T) {
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	for _, args := range [][]string{
+		{"xml", "--store", store, "f.xml"},
+		{"aaf", "--store", store},
+		{"csv", "--store", store, "students.csv"},
+		{"csv", "--store", store, "--profile", "parent", "students.csv"},
+		{"aaf", "--store", store, "--grace", "a month", "dir"},
+		{"aaf", "--store", store, "--max-rejected", "150%", "dir"},
+		{"aaf", "--store", store, "--mode", "partial", "dir"},
+		{"aaf", "--store", store, "no/such/dir"},
+	} {
+		if _, err := runImport(t, args...); err == nil {
+			t.Errorf("ledger import %v: no error", args)
+		}
+	}
+}
+
+func TestParseDaysAndShares(t *testing.T) {
+	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "0": 0, "72h": 72 * time.Hour, "1.5d": 36 * time.Hour} {
+		if got, err := parseDays(in); err != nil || got != want {
+			t.Errorf("parseDays(%q) = %s, %v", in, got, err)
+		}
+	}
+	for in, want := range map[string]float64{"5%": 0.05, "0.05": 0.05, "0": 0, "100%": 1} {
+		if got, err := parseShare(in); err != nil || got != want {
+			t.Errorf("parseShare(%q) = %g, %v", in, got, err)
+		}
+	}
+}
