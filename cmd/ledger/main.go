@@ -69,6 +69,7 @@ func (m *Main) subcommands() []subcommand {
 		{"migrate", "apply the schema migrations", (*Main).migrate},
 		{"account", "create accounts that can sign in; reset passwords", (*Main).account},
 		{"import", "import a directory feed: AAF files or CSV exports", (*Main).importCmd},
+		{"simulate", "write a simulated history of the 2005-2007 experiment", (*Main).simulate},
 		{"rebuild", "rebuild projections beside the live ones and swap them in", (*Main).rebuild},
 		{"indicators", "recompute the usage indicators by replaying the log", (*Main).indicators},
 		{"verify", "check the stored history for tampering (--seal to seal it)", (*Main).verify},
