@@ -1,7 +1,8 @@
 // Package http is the ledger's JSON API: every command of the domain and
 // every query of the read models under /api/v1, sign-in and sessions,
 // errors as application/problem+json, and the OpenAPI document generated
-// from the same route table that registers the routes.
+// from the same route table that registers the routes; and the portal, the
+// pages of every profile at / (portal*.go, templates/, static/).
 //
 // It is named after what it wraps (benbjohnson/wtf's http package): inside
 // it, the identifier http is net/http.
@@ -97,6 +98,7 @@ type Server struct {
 		doc  []byte
 		err  error
 	}
+	portal  *portal
 	handler http.Handler
 }
 
@@ -110,11 +112,19 @@ func NewServer(cfg Config) (*Server, error) {
 	for _, rt := range s.routes {
 		s.register(rt)
 	}
-	s.handler = s.recoverer(s.headers(s.fallback(s.mux)))
+	p, err := newPortal(s)
+	if err != nil {
+		return nil, err
+	}
+	s.portal = p
+	root := http.NewServeMux()
+	root.Handle("/api/", s.recoverer(s.headers(s.fallback(s.mux))))
+	root.Handle("/", p.handler)
+	s.handler = root
 	return s, nil
 }
 
-// Handler returns the API's handler.
+// Handler returns the API under /api/ and the portal at /.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // routeTable lists every route, grouped as the files that handle them.

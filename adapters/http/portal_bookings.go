@@ -1,0 +1,134 @@
+package http
+
+import (
+	"net/http"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+func (p *portal) bookingPages() []page {
+	bookers := []domain.Profile{domain.ProfileTeacher, domain.ProfilePersonnel}
+	return []page{
+		{method: "GET", path: "/bookings", profiles: bookers, handle: p.resourcesPage},
+		{method: "GET", path: "/bookings/{resource}", profiles: bookers, handle: p.calendarPage},
+		{method: "POST", path: "/bookings/{resource}", profiles: bookers, handle: p.requestBooking},
+	}
+}
+
+// resourcesPage lists the establishment's rooms and equipment.
+func (p *portal) resourcesPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	uai := v.Me.Establishment
+	if err := mayReadResources(v.principal, uai); err != nil {
+		return err
+	}
+	res, err := p.s.cfg.Queries.Resources(r.Context(), uai)
+	if err != nil {
+		return err
+	}
+	return p.ok(w, r, v, "resources", "title.bookings", res)
+}
+
+// calendarDay is a day of a resource's week.
+type calendarDay struct {
+	Date        domain.Date
+	Occurrences []projections.BookingOccurrence
+}
+
+// calendarData is a resource's week and the booking form.
+type calendarData struct {
+	Resource   projections.ResourceEntry
+	Week       domain.Date
+	Prev, Next domain.Date
+	Days       []calendarDay
+	Names      map[uuid.UUID]string
+	Today      domain.Date
+}
+
+// resource returns the resource of the path, among the reader's
+// establishment's.
+func (p *portal) resource(r *http.Request, v *view) (projections.ResourceEntry, error) {
+	id, err := pathID(r, "resource")
+	if err != nil {
+		return projections.ResourceEntry{}, err
+	}
+	uai := v.Me.Establishment
+	if err := mayReadResources(v.principal, uai); err != nil {
+		return projections.ResourceEntry{}, err
+	}
+	all, err := p.s.cfg.Queries.Resources(r.Context(), uai)
+	if err != nil {
+		return projections.ResourceEntry{}, err
+	}
+	i := slices.IndexFunc(all, func(e projections.ResourceEntry) bool { return e.Resource == id })
+	if i < 0 {
+		return projections.ResourceEntry{}, domain.Errorf(domain.ErrUnknownResource, "%s", id)
+	}
+	return all[i], nil
+}
+
+// calendarPage shows a resource's week (Monday to Saturday) with its
+// pending and approved bookings, and the form to book it.
+func (p *portal) calendarPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	res, err := p.resource(r, v)
+	if err != nil {
+		return err
+	}
+	q := p.s.query(r)
+	week := q.date("week")
+	if q.err != nil {
+		return q.err
+	}
+	t := today(p.s.now(), p.s.cfg.Location)
+	if week.IsZero() {
+		week = t
+	}
+	week = week.AddDays(-((int(week.Weekday()) + 6) % 7)) // its Monday
+	loc := p.s.cfg.Location
+	occ, err := p.s.cfg.Queries.Bookings(r.Context(), res.Resource, week.In(loc), week.AddDays(7).In(loc))
+	if err != nil {
+		return err
+	}
+	data := calendarData{Resource: res, Week: week, Prev: week.AddDays(-7), Next: week.AddDays(7), Names: map[uuid.UUID]string{}, Today: t}
+	n := p.names()
+	for i := range 6 {
+		day := calendarDay{Date: week.AddDays(i)}
+		for _, o := range occ {
+			if domain.DateOf(o.Start.In(loc)) == day.Date {
+				day.Occurrences = append(day.Occurrences, o)
+				data.Names[o.By] = n.of(r, o.By)
+			}
+		}
+		data.Days = append(data.Days, day)
+	}
+	return p.ok(w, r, v, "calendar", "title.calendar", data)
+}
+
+// requestBooking books the resource once, or weekly until a date.
+func (p *portal) requestBooking(w http.ResponseWriter, r *http.Request, v *view) error {
+	res, err := p.resource(r, v)
+	if err != nil {
+		return err
+	}
+	f := formOf(r)
+	d := f.date("date")
+	cmd := domain.RequestBooking{
+		Resource: res.Resource, Start: f.clock("start", d, p.s.cfg.Location), End: f.clock("end", d, p.s.cfg.Location),
+		RepeatUntil: f.optDate("repeat_until"), Purpose: f.str("purpose"),
+	}
+	if f.err != nil {
+		return f.err
+	}
+	req, err := commandOf(r)
+	if err != nil {
+		return err
+	}
+	result, err := p.s.cfg.Commands.RequestBooking(r.Context(), req, cmd)
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/bookings/"+res.Resource.String()+"?week="+d.String(), "booked", result)
+}
