@@ -172,8 +172,10 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s *readstore.Store)) {
 // rebuild` next to a `ledger serve`) see each other's locks.
 func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	a := MustOpenSQLite(t, path, readstore.WithLease(400*time.Millisecond, 100*time.Millisecond))
-	b := MustOpenSQLite(t, path, readstore.WithLease(400*time.Millisecond, 100*time.Millisecond))
+	// A lease of 2 s renewed every 200 ms: a loaded machine (the whole
+	// suite on 2 cores) can delay a renewal by several hundred milliseconds.
+	a := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
+	b := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
 	ctx := context.Background()
 	name := projections.LockName("count.v1")
 
@@ -182,7 +184,7 @@ func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
 		t.Fatalf("a: acquire: %v, %v", ok, err)
 	}
 	// Held past several lease periods: a renews it.
-	time.Sleep(time.Second)
+	time.Sleep(5 * time.Second)
 	if _, _, ok, err := b.TryAcquire(ctx, name); ok || err != nil {
 		t.Fatalf("b acquired a lock a holds: %v, %v", ok, err)
 	}

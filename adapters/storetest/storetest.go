@@ -953,10 +953,44 @@ func MustStreamLen(t *testing.T, s Store, stream string, n int) {
 	}
 }
 
+// MustSettle appends a marker to a fresh stream and waits until the global
+// log shows it: every event committed before the marker is then readable
+// too. A store may hold committed events back while an older transaction is
+// open (Postgres does, server-wide, so another test package's transaction
+// can delay them a moment); readers that expect events settle first.
+func MustSettle(t *testing.T, s Store) {
+	t.Helper()
+	marker := MustAppend(t, s, NewStream("settle"), domain.NoStream(), NewEvents(1))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		after := domain.Start
+		for {
+			page, err := s.ReadAll(context.Background(), after, 500)
+			if err != nil {
+				t.Fatalf("ReadAll(after %v): %v", after, err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, r := range page {
+				if r.Position == marker.Position {
+					return
+				}
+			}
+			after = page[len(page)-1].Position
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the global log did not show an event committed 30 s ago (at %v)", marker.Position)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // MustReadAllOf pages through the global log after a position and returns the
 // events whose stream keep accepts, checking positions increase.
 func MustReadAllOf(t *testing.T, s Store, after domain.Position, keep func(stream string) bool) []domain.Record {
 	t.Helper()
+	MustSettle(t, s)
 	var out []domain.Record
 	for {
 		page, err := s.ReadAll(context.Background(), after, 500)
