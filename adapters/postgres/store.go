@@ -15,10 +15,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -50,14 +52,17 @@ type Store struct {
 	listening bool
 	stop      context.CancelFunc // stops the listener
 	stopped   chan struct{}      // closed when the listener has returned
+
+	group *committer // queues appends and commits them in groups (group.go)
 }
 
 // Option configures Open and New.
 type Option func(*options)
 
 type options struct {
-	pool func(*pgxpool.Config)
-	log  *slog.Logger
+	pool       func(*pgxpool.Config)
+	log        *slog.Logger
+	committers int
 }
 
 // WithPoolConfig lets Open adjust the pool configuration parsed from the
@@ -70,6 +75,13 @@ func WithPoolConfig(f func(*pgxpool.Config)) Option {
 // itself, such as a dropped LISTEN connection. The default discards it.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.log = l }
+}
+
+// WithCommitters sets how many groups of appends may commit at once, each
+// on a pooled connection of its own (DefaultCommitters by default). The
+// pool needs room for them and for readers.
+func WithCommitters(n int) Option {
+	return func(o *options) { o.committers = n }
 }
 
 // Open connects to the database at dsn. The store owns the pool: Close
@@ -101,11 +113,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // Close stops the store's listener but leaves the pool open.
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	o := collect(opts)
-	return &Store{pool: pool, log: o.log, wake: make(chan struct{})}
+	return &Store{pool: pool, log: o.log, wake: make(chan struct{}), group: newCommitter(o.committers)}
 }
 
 func collect(opts []Option) options {
-	o := options{log: slog.New(slog.DiscardHandler)}
+	o := options{log: slog.New(slog.DiscardHandler), committers: DefaultCommitters}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -119,8 +131,10 @@ func collect(opts []Option) options {
 // checkpoints can be written in the same database, in one transaction.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// Close stops the listener, wakes every waiter and, if Open created the
-// pool, closes it. Closing twice is harmless.
+// Close stops the listener, wakes every waiter, waits for the queued
+// appends to commit and, if Open created the pool, closes it. Appends after
+// Close each run in a transaction of their own, as long as the pool is
+// open. Closing twice is harmless.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -135,6 +149,7 @@ func (s *Store) Close() error {
 		stop()
 		<-stopped
 	}
+	s.group.close()
 	if s.ownPool {
 		s.pool.Close()
 	}
@@ -145,10 +160,30 @@ func (s *Store) Close() error {
 // domain.ErrVersionConflict, an event id stored elsewhere a
 // domain.ErrDuplicateEvent, events that are not JSON a domain.ErrInvalid.
 //
-// If ctx ends while the commit is in flight the outcome is unknown; append
-// the same events again: the ids make the retry a no-op if the first
-// attempt went through.
+// Concurrent appends are committed together (see group.go); Append
+// returns once the transaction holding this one has committed. If ctx ends
+// while the append is still queued, it is withdrawn and ctx's error
+// returned; once its transaction is running, Append waits for the real
+// outcome. Should the connection fail during the commit, the outcome is
+// unknown; append the same events again: the ids make the retry a no-op if
+// the first attempt went through.
 func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
+	if err := validate(stream, events); err != nil {
+		return domain.AppendResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return domain.AppendResult{}, appendError(stream, err)
+	}
+	r := &appendReq{stream: stream, expected: expected, events: events, done: make(chan struct{})}
+	if !s.group.enqueue(r, s.commitGroup) {
+		// Closed: no committer any more, but the pool may still be open.
+		return s.appendAlone(ctx, stream, expected, events)
+	}
+	return r.await(ctx)
+}
+
+// appendAlone appends in a transaction of its own.
+func (s *Store) appendAlone(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
 	tx, res, err := s.beginAppend(ctx, stream, expected, events)
 	if err != nil {
 		return domain.AppendResult{}, err
@@ -179,20 +214,40 @@ func (s *Store) beginAppend(ctx context.Context, stream string, expected domain.
 	return tx, res, nil
 }
 
+// validate rejects, before any database work, what no transaction could
+// store: a group must not fail on one append's bad input.
 func validate(stream string, events []domain.Envelope) error {
+	if !validText(stream) {
+		return domain.Errorf(domain.ErrInvalid, "append to %q: stream name is not UTF-8 text", stream)
+	}
 	if len(events) == 0 {
 		return domain.Errorf(domain.ErrInvalid, "append to %s: no events", stream)
 	}
+	seen := make(map[uuid.UUID]struct{}, len(events))
 	for _, e := range events {
+		if _, twice := seen[e.ID]; twice {
+			return domain.Errorf(domain.ErrDuplicateEvent, "append to %s: event %s twice", stream, e.ID)
+		}
+		seen[e.ID] = struct{}{}
+		if !validText(e.Type) {
+			return domain.Errorf(domain.ErrInvalid, "append to %s: event %s: type is not UTF-8 text", stream, e.ID)
+		}
 		// The json column would refuse it too, with a less helpful error.
-		if !json.Valid(e.Data) {
+		// json.Valid lets invalid UTF-8 through; PostgreSQL text does not.
+		if !json.Valid(e.Data) || !utf8.Valid(e.Data) {
 			return domain.Errorf(domain.ErrInvalid, "append to %s: event %s: data is not JSON", stream, e.ID)
 		}
 	}
 	return nil
 }
 
-// storedEvent is what the idempotency check needs of an event already stored.
+// validText reports whether PostgreSQL accepts s as text.
+func validText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}
+
+// storedEvent is what the idempotency check needs of an event already
+// stored, or written earlier in the same group (position not known yet).
 type storedEvent struct {
 	stream   string
 	version  uint64
@@ -202,36 +257,154 @@ type storedEvent struct {
 // appendTx appends events to stream inside tx, which it leaves open. It
 // returns raw driver errors; callers map them with appendError.
 func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
-	ids := make([]uuid.UUID, len(events))
-	needTime := false
-	for i, e := range events {
-		ids[i] = e.ID
-		needTime = needTime || e.Metadata.Time.IsZero()
+	r := &appendReq{stream: stream, expected: expected, events: events}
+	if err := s.runGroup(ctx, tx, []*appendReq{r}, false); err != nil {
+		return domain.AppendResult{}, err
 	}
+	return r.res, r.err
+}
 
-	// First round trip. Make sure the stream's head row exists, lock it, then
-	// look the ids up. Statements in a batch run in order, so the lookup
-	// takes its snapshot after the lock is granted and sees every append to
-	// this stream that committed while we queued for it. Inserting a
-	// placeholder head (version 0) instead of inserting it after the checks
-	// makes two creators of one stream queue on the same row instead of
-	// racing on its primary key; the placeholder only survives if this
-	// append commits, by then updated.
+// commitGroup runs group in a transaction of its own and sets the outcome
+// of each of its appends. The committers call it.
+func (s *Store) commitGroup(group []*appendReq) {
+	// The group outlives the context of any one of its appends: a caller
+	// that gives up must not cancel the others' commit.
+	ctx := context.Background()
+	err := s.commitOwn(ctx, group)
+	var nc notCommitted
+	switch {
+	case err == nil:
+	case errors.As(err, &nc) && len(group) > 1:
+		// Rolled back for a reason the checks in Go cannot foresee (an id
+		// inserted concurrently by another process, a deadlock with one):
+		// each append tries again alone and gets its own outcome.
+		for _, r := range group {
+			r.res, r.err = s.appendAlone(ctx, r.stream, r.expected, r.events)
+		}
+	default:
+		for _, r := range group {
+			r.res, r.err = domain.AppendResult{}, appendError(r.stream, err)
+		}
+	}
+}
+
+// notCommitted wraps an error after which the group's transaction is known
+// to be rolled back.
+type notCommitted struct{ err error }
+
+func (e notCommitted) Error() string { return e.err.Error() }
+func (e notCommitted) Unwrap() error { return e.err }
+
+// commitOwn runs group on a connection of its own, BEGIN to COMMIT. An
+// error wrapped in notCommitted means nothing of the group was stored; any
+// other leaves the outcome unknown (the connection failed while
+// committing).
+func (s *Store) commitOwn(ctx context.Context, group []*appendReq) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return notCommitted{err}
+	}
+	// A connection left inside a transaction is destroyed by Release, not
+	// reused.
+	defer conn.Release()
+	err = s.runGroup(ctx, conn, group, true)
+	var nc notCommitted
+	if errors.As(err, &nc) {
+		_, _ = conn.Exec(ctx, "ROLLBACK") // best effort; see Release above
+	}
+	return err
+}
+
+// querier is where a group runs: a pgx.Tx, or a pooled connection when the
+// group brings its own BEGIN.
+type querier interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// head is a stream's head row, locked: as read, then as the group's
+// appends move it.
+type head struct {
+	read     uint64
+	version  uint64
+	hash     []byte
+	advanced bool
+}
+
+// eventRows are the events a group inserts, column by column (unnest).
+type eventRows struct {
+	streams, types, data, metadata []string
+	ids                            [][16]byte
+	versions                       []int64
+	recordedAt                     []time.Time
+	hashes                         [][]byte
+}
+
+// runGroup checks and writes the appends of group inside one transaction.
+// With own, it opens and ends the transaction itself: it commits if any
+// append wrote, rolls back otherwise, and wraps an error in notCommitted
+// when the transaction surely did not commit. Without own it leaves tx
+// open and returns raw driver errors. Each append's own outcome (result,
+// domain error, wrote) is set on it; a returned error is the group's.
+//
+// Two round trips. The first makes sure every stream's head row exists,
+// locks them all in one order (so that two groups never deadlock on each
+// other), then looks the ids up: statements in a batch run in order, so
+// the lookup takes its snapshot after the locks are granted and sees every
+// append to these streams that committed while we queued. Inserting a
+// placeholder head (version 0) rather than after the checks makes two
+// creators of one stream queue on the same row instead of racing on its
+// primary key; a placeholder is deleted again unless an append of the
+// group created the stream. Then the appends are checked and chained in Go,
+// in queue order, each against the heads as the appends before it left
+// them. The second round trip inserts the events of all the appends that
+// passed, moves their heads, notifies once and, with own, commits: any
+// server error before COMMIT makes the server skip it.
+func (s *Store) runGroup(ctx context.Context, q querier, group []*appendReq, own bool) error {
+	// Ids go to pgx as [16]byte: a uuid.UUID would be encoded through its
+	// driver.Valuer, as text parsed back.
 	var (
-		current int64
-		prev    []byte
-		stored  = make(map[uuid.UUID]storedEvent, len(events))
-		now     time.Time
+		streams  = make([]string, 0, len(group))
+		ids      = make([][16]byte, 0, len(group))
+		needTime bool
+	)
+	for _, r := range group {
+		streams = append(streams, r.stream)
+		for _, e := range r.events {
+			ids = append(ids, e.ID)
+			needTime = needTime || e.Metadata.Time.IsZero()
+		}
+	}
+	slices.Sort(streams)
+	streams = slices.Compact(streams)
+
+	var (
+		heads  = make(map[string]*head, len(streams))
+		stored = make(map[uuid.UUID]storedEvent, len(ids))
+		now    time.Time
 	)
 	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO streams (stream, version, hash) VALUES ($1, 0, '') ON CONFLICT (stream) DO NOTHING`, stream)
-	b.Queue(`SELECT version, hash FROM streams WHERE stream = $1 FOR UPDATE`, stream).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&current, &prev)
-	})
-	b.Queue(`SELECT id, stream, version, tx_id::text, seq FROM events WHERE id = ANY($1)`, ids).Query(func(rows pgx.Rows) error {
+	if own {
+		b.Queue(`BEGIN`)
+	}
+	b.Queue(`INSERT INTO streams (stream, version, hash) SELECT u.stream, 0, '' FROM unnest($1::text[]) AS u(stream) ORDER BY u.stream ON CONFLICT (stream) DO NOTHING`, streams)
+	b.Queue(`SELECT stream, version, hash FROM streams WHERE stream = ANY($1::text[]) ORDER BY stream FOR UPDATE`, streams).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
-				id  uuid.UUID
+				name    string
+				version int64
+				hash    []byte
+			)
+			if err := rows.Scan(&name, &version, &hash); err != nil {
+				return err
+			}
+			heads[name] = &head{read: uint64(version), version: uint64(version), hash: hash}
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT id, stream, version, tx_id::text, seq FROM events WHERE id = ANY($1::uuid[])`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var (
+				id  [16]byte // not uuid.UUID: scanned through sql.Scanner, as text
 				e   storedEvent
 				txt string
 			)
@@ -243,42 +416,167 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, stream string, expected
 				return fmt.Errorf("tx_id %q: %w", txt, err)
 			}
 			e.position.Tx = tx
-			stored[id] = e
+			stored[uuid.UUID(id)] = e
 		}
 		return rows.Err()
 	})
 	if needTime {
 		b.Queue(`SELECT now()`).QueryRow(func(row pgx.Row) error { return row.Scan(&now) })
 	}
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return domain.AppendResult{}, err
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		if own {
+			return notCommitted{err} // no COMMIT was sent
+		}
+		return err
 	}
 
-	if res, done, err := replayed(stream, events, stored); done || err != nil {
-		return res, err
-	}
-	if !expected.Matches(uint64(current)) {
-		return domain.AppendResult{}, domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", stream, expected, current)
-	}
-	if len(stored) > 0 {
-		for _, e := range events {
-			if at, dup := stored[e.ID]; dup {
-				return domain.AppendResult{}, domain.Errorf(domain.ErrDuplicateEvent, "event %s is in %s", e.ID, at.stream)
+	now = now.UTC().Truncate(time.Microsecond)
+	var rows eventRows
+	for _, r := range group {
+		h := heads[r.stream]
+		if h == nil {
+			return fmt.Errorf("head of %s not found after inserting it", r.stream)
+		}
+		if err := plan(r, h, stored, now, &rows); err != nil {
+			if own {
+				return notCommitted{err}
 			}
+			return err
 		}
 	}
-	if current == 0 {
-		prev = nil
+
+	positions := make(map[uuid.UUID]domain.Position, len(rows.ids))
+	var (
+		moved                    []string
+		movedVersions, movedFrom []int64
+		movedHashes              [][]byte
+		placeholders             []string
+	)
+	for _, name := range streams {
+		switch h := heads[name]; {
+		case h.advanced:
+			moved = append(moved, name)
+			movedVersions = append(movedVersions, int64(h.version))
+			movedHashes = append(movedHashes, h.hash)
+			movedFrom = append(movedFrom, int64(h.read))
+		case h.read == 0:
+			placeholders = append(placeholders, name)
+		}
+	}
+	b = &pgx.Batch{}
+	if len(rows.ids) > 0 {
+		b.Queue(`INSERT INTO events (stream, id, version, type, data, metadata, recorded_at, hash)
+SELECT u.stream, u.id, u.version, u.type, u.data::json, u.metadata::json, u.recorded_at, u.hash
+FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[])
+  AS u(stream, id, version, type, data, metadata, recorded_at, hash)
+RETURNING id, tx_id::text, seq`,
+			rows.streams, rows.ids, rows.versions, rows.types, rows.data, rows.metadata, rows.recordedAt, rows.hashes,
+		).Query(func(res pgx.Rows) error {
+			for res.Next() {
+				var (
+					id  [16]byte
+					txt string
+					p   domain.Position
+				)
+				if err := res.Scan(&id, &txt, &p.Seq); err != nil {
+					return err
+				}
+				t, err := strconv.ParseUint(txt, 10, 64)
+				if err != nil {
+					return fmt.Errorf("tx_id %q: %w", txt, err)
+				}
+				p.Tx = t
+				positions[uuid.UUID(id)] = p
+			}
+			return res.Err()
+		})
+		// Every head must move from where it was read. That cannot fail
+		// while we hold the row locks; it is checked all the same, by the
+		// server, so that a failure (division by zero) aborts the
+		// transaction before the COMMIT queued after it.
+		b.Queue(`WITH moved AS (
+  UPDATE streams AS s SET version = u.version, hash = u.hash
+  FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bigint[]) AS u(stream, version, hash, old)
+  WHERE s.stream = u.stream AND s.version = u.old
+  RETURNING 1
+)
+SELECT 1 / (count(*) = $5)::int FROM moved`, moved, movedVersions, movedHashes, movedFrom, len(moved))
+	}
+	if len(placeholders) > 0 {
+		b.Queue(`DELETE FROM streams WHERE stream = ANY($1::text[]) AND version = 0`, placeholders)
+	}
+	if len(rows.ids) > 0 {
+		b.Queue(`SELECT pg_notify($1, '')`, channel)
+	}
+	switch {
+	case len(rows.ids) > 0 && own:
+		b.Queue(`COMMIT`)
+	case own:
+		// Nothing to keep (every append failed or was a retry): a
+		// rollback also drops the placeholder heads, and costs no WAL
+		// flush.
+		b = &pgx.Batch{}
+		b.Queue(`ROLLBACK`)
+	case len(rows.ids) == 0:
+		// The caller rolls back, placeholders and all.
+		b = &pgx.Batch{}
+	}
+	if b.Len() > 0 {
+		if err := q.SendBatch(ctx, b).Close(); err != nil {
+			var pe *pgconn.PgError
+			if own && errors.As(err, &pe) {
+				// A statement or the COMMIT itself failed on the server:
+				// the transaction is aborted.
+				return notCommitted{err}
+			}
+			// Without own the caller rolls back. With own, the
+			// connection failed, or reading a result did after the
+			// server had run the COMMIT: the outcome is unknown.
+			return err
+		}
 	}
 
-	// Second round trip: the events, the new head, the notification.
-	now = now.UTC().Truncate(time.Microsecond)
-	var sql strings.Builder
-	sql.WriteString(`INSERT INTO events (stream, id, version, type, data, metadata, recorded_at, hash) VALUES `)
-	args := make([]any, 1, 1+7*len(events))
-	args[0] = stream
-	version := uint64(current)
-	for i, e := range events {
+	for _, r := range group {
+		if r.err != nil {
+			continue
+		}
+		last := r.events[len(r.events)-1].ID
+		if p, ok := positions[last]; ok {
+			r.res.Position = p
+		} else if r.res.Position.IsZero() {
+			// A retry of an append made earlier in this very group.
+			return fmt.Errorf("event %s: position not returned", last)
+		}
+	}
+	return nil
+}
+
+// plan checks one append of a group against its stream's head h and the
+// events stored or written so far (stored), and if it passes adds its rows,
+// moves h and records its events in stored. A failed check is the
+// append's own error, set on r; a returned error is the group's.
+func plan(r *appendReq, h *head, stored map[uuid.UUID]storedEvent, now time.Time, rows *eventRows) error {
+	r.res, r.err, r.wrote = domain.AppendResult{}, nil, false
+	if res, done, err := replayed(r.stream, r.events, stored); done || err != nil {
+		r.res, r.err = res, err
+		return nil
+	}
+	if !r.expected.Matches(h.version) {
+		r.err = domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", r.stream, r.expected, h.version)
+		return nil
+	}
+	for _, e := range r.events {
+		if at, dup := stored[e.ID]; dup {
+			r.err = domain.Errorf(domain.ErrDuplicateEvent, "event %s is in %s", e.ID, at.stream)
+			return nil
+		}
+	}
+	prev := h.hash
+	if h.version == 0 {
+		prev = nil
+	}
+	version := h.version
+	for _, e := range r.events {
 		version++
 		md := e.Metadata
 		if md.Time.IsZero() {
@@ -286,52 +584,24 @@ func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, stream string, expected
 		}
 		mdJSON, err := json.Marshal(md)
 		if err != nil {
-			return domain.AppendResult{}, fmt.Errorf("event %s: metadata: %w", e.ID, err)
+			return fmt.Errorf("event %s: metadata: %w", e.ID, err)
 		}
-		hash := domain.ChainHash(prev, e.ID, stream, version, e.Type, e.Data, mdJSON)
+		hash := domain.ChainHash(prev, e.ID, r.stream, version, e.Type, e.Data, mdJSON)
 		prev = hash
-		if i > 0 {
-			sql.WriteString(", ")
-		}
-		n := len(args)
-		fmt.Fprintf(&sql, "($1, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7)
-		args = append(args, e.ID, int64(version), e.Type, e.Data, mdJSON, md.Time, hash)
+		rows.streams = append(rows.streams, r.stream)
+		rows.ids = append(rows.ids, e.ID)
+		rows.versions = append(rows.versions, int64(version))
+		rows.types = append(rows.types, e.Type)
+		rows.data = append(rows.data, string(e.Data))
+		rows.metadata = append(rows.metadata, string(mdJSON))
+		rows.recordedAt = append(rows.recordedAt, md.Time)
+		rows.hashes = append(rows.hashes, hash)
+		stored[e.ID] = storedEvent{stream: r.stream, version: version}
 	}
-	sql.WriteString(` RETURNING tx_id::text, seq`)
-
-	var last domain.Position
-	b = &pgx.Batch{}
-	b.Queue(sql.String(), args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var (
-				txt string
-				seq uint64
-			)
-			if err := rows.Scan(&txt, &seq); err != nil {
-				return err
-			}
-			t, err := strconv.ParseUint(txt, 10, 64)
-			if err != nil {
-				return fmt.Errorf("tx_id %q: %w", txt, err)
-			}
-			if p := (domain.Position{Tx: t, Seq: seq}); last.Less(p) {
-				last = p
-			}
-		}
-		return rows.Err()
-	})
-	b.Queue(`UPDATE streams SET version = $2, hash = $3 WHERE stream = $1 AND version = $4`, stream, int64(version), prev, current).Exec(func(tag pgconn.CommandTag) error {
-		if tag.RowsAffected() != 1 {
-			// Cannot happen while we hold the row lock; checked all the same.
-			return domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, head moved", stream, expected)
-		}
-		return nil
-	})
-	b.Queue(`SELECT pg_notify($1, '')`, channel)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return domain.AppendResult{}, err
-	}
-	return domain.AppendResult{Version: version, Position: last}, nil
+	h.version, h.hash, h.advanced = version, prev, true
+	r.res.Version = version
+	r.wrote = true
+	return nil
 }
 
 // replayed reports whether events are already stored, contiguously and in

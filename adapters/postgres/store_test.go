@@ -41,10 +41,10 @@ func TestContract(t *testing.T) {
 }
 
 // MustOpen opens and migrates the store at dsn. The caller closes it.
-func MustOpen(t testing.TB, dsn string) *Store {
+func MustOpen(t testing.TB, dsn string, opts ...Option) *Store {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, dsn)
+	s, err := Open(ctx, dsn, opts...)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

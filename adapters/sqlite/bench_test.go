@@ -2,7 +2,20 @@ package sqlite_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/adapters/storetest"
@@ -34,6 +47,200 @@ func BenchmarkAppend(b *testing.B) {
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "events/s")
+			})
+		}
+	}
+}
+
+// benchWriters are the concurrencies of BenchmarkAppendConcurrent and
+// BenchmarkRawInsert, which are compared at each (docs/performance.md).
+var benchWriters = []int{1, 8, 64, 256}
+
+// BenchmarkAppendConcurrent appends single-event commands with an exact
+// expected version from concurrent writers, each to a stream of its own
+// (distinct) or all to four hot streams (hot4), retrying on a version
+// conflict as the command handlers do: read the stream's new events, back
+// off, append again. events/s counts the events stored. Durability is the
+// default, synchronous FULL.
+func BenchmarkAppendConcurrent(b *testing.B) {
+	s, _ := MustOpenTemp(b)
+	ctx := context.Background()
+	for _, writers := range benchWriters {
+		for _, hot := range []int{0, 4} {
+			name := fmt.Sprintf("writers=%d/streams=distinct", writers)
+			if hot > 0 {
+				name = fmt.Sprintf("writers=%d/streams=hot%d", writers, hot)
+			}
+			b.Run(name, func(b *testing.B) {
+				run := uuid.NewString()
+				streams := make([]string, writers)
+				for w := range streams {
+					if hot > 0 {
+						streams[w] = fmt.Sprintf("bench-%s-hot%d", run, w%hot)
+					} else {
+						streams[w] = fmt.Sprintf("bench-%s-w%d", run, w)
+					}
+				}
+				var conflicts atomic.Int64
+				runWriters(b, writers, func(w int, version *uint64) error {
+					events := storetest.NewEvents(1)
+					for attempt := 0; ; attempt++ {
+						res, err := s.Append(ctx, streams[w], domain.Exact(*version), events)
+						if err == nil {
+							*version = res.Version
+							return nil
+						}
+						if !errors.Is(err, domain.ErrVersionConflict) {
+							return err
+						}
+						conflicts.Add(1)
+						recs, err := s.ReadStream(ctx, streams[w], *version)
+						if err != nil {
+							return err
+						}
+						if len(recs) > 0 {
+							*version = recs[len(recs)-1].Version
+						}
+						backoff(attempt)
+					}
+				})
+				b.ReportMetric(float64(conflicts.Load())/float64(b.N), "conflicts/op")
+			})
+		}
+	}
+}
+
+// backoff sleeps as commands.backoff does between attempts.
+func backoff(attempt int) {
+	d := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+	time.Sleep(d + rand.N(d))
+}
+
+// runWriters runs op b.N times in all, from writers goroutines, and reports
+// events/s (one event per op) and the CPU time this process (SQLite
+// included) spent per event, which unlike events/s does not depend on the
+// share of a busy machine the benchmark wins. version is the writer's own,
+// kept between its ops.
+func runWriters(b *testing.B, writers int, op func(w int, version *uint64) error) {
+	b.Helper()
+	cpu0 := processCPU()
+	var (
+		next  atomic.Int64
+		wg    sync.WaitGroup
+		errMu sync.Mutex
+		first error
+	)
+	b.ResetTimer()
+	start := time.Now()
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var version uint64
+			for next.Add(1) <= int64(b.N) {
+				if err := op(w, &version); err != nil {
+					errMu.Lock()
+					if first == nil {
+						first = err
+					}
+					errMu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if first != nil {
+		b.Fatal(first)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
+	b.ReportMetric((processCPU()-cpu0).Seconds()*1e6/float64(b.N), "cpu-µs/event")
+}
+
+// processCPU is the CPU time (user and system) this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRawInsert is the baseline: what the same concurrency gets from
+// SQLite with no event store at all, one row per transaction, through
+// database/sql on a connection opened as the store opens its writer (WAL,
+// synchronous FULL, BEGIN IMMEDIATE). The table has the events table's
+// columns and indexes. SQLite has one writer per file, so the writers share
+// one connection, as they share the store's: more connections would only
+// queue on the file lock, in busy-wait sleeps. The row is inserted either
+// by a single autocommitted INSERT or by BEGIN, INSERT, COMMIT.
+func BenchmarkRawInsert(b *testing.B) {
+	ctx := context.Background()
+	_, path := MustOpenTemp(b) // the same file set-up as the store's benchmark
+	q := url.Values{}
+	q.Set("_busy_timeout", "5000")
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", string(sqlite.SyncFull))
+	q.Set("_foreign_keys", "1")
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	var sync int
+	if err := db.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil || sync != 2 {
+		b.Fatalf("raw connection runs synchronous=%d (err %v), want 2 (FULL)", sync, err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE raw_events (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT    NOT NULL UNIQUE,
+    stream      TEXT    NOT NULL,
+    version     INTEGER NOT NULL CHECK (version > 0),
+    type        TEXT    NOT NULL,
+    data        TEXT    NOT NULL,
+    metadata    TEXT    NOT NULL,
+    recorded_at TEXT    NOT NULL,
+    hash        BLOB    NOT NULL,
+    UNIQUE (stream, version)
+)`); err != nil {
+		b.Fatal(err)
+	}
+	insert, err := db.PrepareContext(ctx, `INSERT INTO raw_events (id, stream, version, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer insert.Close()
+	for _, writers := range benchWriters {
+		for _, mode := range []string{"autocommit", "begin-commit"} {
+			b.Run(fmt.Sprintf("writers=%d/tx=%s", writers, mode), func(b *testing.B) {
+				run := uuid.NewString()
+				runWriters(b, writers, func(w int, version *uint64) error {
+					e := storetest.NewEvents(1)[0]
+					md, err := json.Marshal(e.Metadata)
+					if err != nil {
+						return err
+					}
+					*version++
+					hash := sha256.Sum256(e.Data)
+					args := []any{e.ID.String(), fmt.Sprintf("raw-%s-w%d", run, w), *version, e.Type, string(e.Data), string(md), time.Now().UTC().Format(time.RFC3339Nano), hash[:]}
+					if mode == "autocommit" {
+						_, err := insert.ExecContext(ctx, args...)
+						return err
+					}
+					tx, err := db.BeginTx(ctx, nil)
+					if err != nil {
+						return err
+					}
+					if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, args...); err != nil {
+						_ = tx.Rollback()
+						return err
+					}
+					return tx.Commit()
+				})
 			})
 		}
 	}

@@ -91,6 +91,8 @@ type Store struct {
 	wmu chan struct{} // the writer lock; a channel so that waiting honours ctx
 	st  statements    // prepared once on the writer: parsing costs more than running them
 
+	group *committer // queues appends and commits them in groups (group.go)
+
 	wakeMu sync.Mutex
 	wake   chan struct{} // closed and replaced after every commit of events
 
@@ -134,7 +136,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{cfg: cfg, w: w, wmu: make(chan struct{}, 1), wake: make(chan struct{})}
+	s := &Store{cfg: cfg, w: w, wmu: make(chan struct{}, 1), wake: make(chan struct{}), group: newCommitter(1)}
 	if err := w.PingContext(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
@@ -236,10 +238,12 @@ func (s *Store) WithTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return s.inTx(ctx, fn)
 }
 
-// Close closes the connections; waiters are woken. Calling it again does
-// nothing.
+// Close waits for the queued appends to commit, then closes the
+// connections; waiters are woken. Appends after Close fail. Calling it
+// again does nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.group.close()
 		s.broadcast()
 		s.closeErr = errors.Join(s.st.close(), s.r.Close(), s.w.Close())
 	})

@@ -22,26 +22,110 @@ import (
 // original result), then the expected version, then inserts the events with
 // their chain hashes and bumps the stream's row. Data must be JSON; it is
 // stored byte for byte.
+//
+// Concurrent appends share that transaction (see group.go); Append returns
+// once it has committed. If ctx ends while the append is still queued, it
+// is withdrawn and ctx's error returned; once its transaction is running,
+// Append waits for the real outcome.
 func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
 	if err := checkAppend(stream, events); err != nil {
 		return domain.AppendResult{}, err
 	}
-	if err := s.lock(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
+	}
+	r := &appendReq{stream: stream, expected: expected, events: events, done: make(chan struct{})}
+	if !s.group.enqueue(r, s.commitGroup) {
+		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
+	}
+	return r.await(ctx)
+}
+
+var errClosed = errors.New("sqlite store: closed")
+
+// commitGroup runs group in one write transaction and sets the outcome of
+// each of its appends. The committer calls it.
+func (s *Store) commitGroup(group []*appendReq) {
+	// The group outlives the context of any one of its appends: a caller
+	// that gives up must not cancel the others' commit.
+	ctx := context.Background()
+	if err := s.lock(ctx); err != nil {
+		for _, r := range group {
+			r.err = fmt.Errorf("append %s: %w", r.stream, err)
+		}
+		return
 	}
 	defer s.unlock()
 
-	var (
-		res      domain.AppendResult
-		replayed bool
-	)
+	wrote, err := s.runGroup(ctx, group)
+	var rolledBack groupRolledBack
+	switch {
+	case err == nil:
+	case errors.As(err, &rolledBack):
+		// Something the checks do not foresee failed (an I/O error, a
+		// constraint broken by a writer outside the store) and the whole
+		// transaction is gone: each append tries again alone and gets its
+		// own outcome.
+		wrote = false
+		for _, r := range group {
+			r.res, r.err = s.appendLocked(ctx, r.stream, r.expected, r.events)
+			wrote = wrote || r.err == nil
+		}
+	default:
+		for _, r := range group {
+			if r.err == nil {
+				r.res, r.err = domain.AppendResult{}, fmt.Errorf("append %s: %w", r.stream, err)
+			}
+		}
+		wrote = false
+	}
+	if wrote {
+		s.broadcast()
+	}
+}
+
+// groupRolledBack wraps an error after which the group's transaction is
+// known to be rolled back.
+type groupRolledBack struct{ err error }
+
+func (e groupRolledBack) Error() string { return e.err.Error() }
+func (e groupRolledBack) Unwrap() error { return e.err }
+
+// runGroup runs the appends of group, in queue order, in one transaction;
+// the caller holds the writer. Each append's checks come before its writes,
+// so one that fails a check (a domain error, set on it) has written nothing
+// and the others carry on. Any other error rolls everything back and is
+// returned wrapped in groupRolledBack; a failed commit is returned as is.
+func (s *Store) runGroup(ctx context.Context, group []*appendReq) (wrote bool, err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return false, groupRolledBack{err}
+	}
+	for _, r := range group {
+		r.res, r.wrote, r.err = s.appendTx(ctx, tx, r.stream, r.expected, r.events)
+		var de *domain.Error
+		if r.err != nil && !errors.As(r.err, &de) {
+			err := r.err
+			for _, r := range group {
+				r.res, r.err, r.wrote = domain.AppendResult{}, nil, false
+			}
+			return false, groupRolledBack{errors.Join(err, ignoreDone(tx.Rollback()))}
+		}
+		wrote = wrote || r.wrote
+	}
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	return wrote, nil
+}
+
+// appendLocked appends in a transaction of its own; the caller holds the
+// writer.
+func (s *Store) appendLocked(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
+	var res domain.AppendResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, replayed, err = s.replay(ctx, tx, stream, events)
-		if err != nil || replayed {
-			return err
-		}
-		res, err = s.insert(ctx, tx, stream, expected, events)
+		res, _, err = s.appendTx(ctx, tx, stream, expected, events)
 		return err
 	})
 	if err != nil {
@@ -51,10 +135,18 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 		}
 		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, mapConstraint(err, stream))
 	}
-	if !replayed {
-		s.broadcast()
-	}
 	return res, nil
+}
+
+// appendTx runs one append inside tx: the idempotency check, then the
+// expected version, then the writes. A domain error comes before any write.
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (res domain.AppendResult, wrote bool, err error) {
+	res, replayed, err := s.replay(ctx, tx, stream, events)
+	if err != nil || replayed {
+		return res, false, err
+	}
+	res, err = s.insert(ctx, tx, stream, expected, events)
+	return res, err == nil, err
 }
 
 // checkAppend rejects what no store could append.
