@@ -22,9 +22,10 @@ type Failure struct {
 }
 
 // applier runs a plan's changes through the command handlers, as the
-// system, under one correlation id.
+// system or as actor, under one correlation id.
 type applier struct {
 	h        *commands.Handlers
+	actor    uuid.UUID
 	asOf     domain.Position
 	corr     uuid.UUID
 	grace    time.Duration
@@ -154,7 +155,7 @@ func (c Change) target() string {
 
 // run issues the command of one change.
 func (ap *applier) run(ctx context.Context, c Change) (commands.Result, error) {
-	req := commands.Request{System: true, CorrelationID: ap.corr, IdempotencyKey: c.idempotencyKey(ap.asOf)}
+	req := commands.Request{Actor: ap.actor, System: ap.actor == uuid.Nil, CorrelationID: ap.corr, IdempotencyKey: c.idempotencyKey(ap.asOf)}
 	h := ap.h
 	switch c.Kind {
 	case RegisterEstablishment:

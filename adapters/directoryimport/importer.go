@@ -1,7 +1,8 @@
 // Package directoryimport turns directory feeds (the académies' AAF XML
 // files, schools' CSV exports) into directory events. It is an adapter: it
-// parses files and drives the command handlers, as the system, under one
-// correlation id per import.
+// parses files and drives the command handlers, as the system or as the
+// administrator who runs the import (Options.Actor), under one correlation
+// id per import.
 //
 // An import runs in four steps, and writes only in the last:
 //
@@ -138,6 +139,12 @@ type Options struct {
 	MaxRejected float64
 	// CorrelationID links the import's events (a new one when unset).
 	CorrelationID uuid.UUID
+	// Actor, when set, is the account the import's commands run as (an
+	// administrator uploading a feed): the audit shows who imported. Unset,
+	// they run as the system (the command line). An actor who may not
+	// administer every establishment the feed changes gets the whole import
+	// refused, nothing written.
+	Actor uuid.UUID
 	// Progress, when set, is called as the import goes.
 	Progress func(Progress)
 }
@@ -230,12 +237,19 @@ var ErrRefused = errors.New("directory import refused")
 type refusal struct {
 	msg   string
 	cause error
+	// code is the domain error the refusal also matches (ErrInvalid when
+	// nil).
+	code *domain.Error
 }
 
 func (r *refusal) Error() string { return "directory import refused, nothing written: " + r.msg }
 
 func (r *refusal) Unwrap() []error {
-	errs := []error{ErrRefused, domain.Errorf(domain.ErrInvalid, "%s", r.msg)}
+	code := r.code
+	if code == nil {
+		code = domain.ErrInvalid
+	}
+	errs := []error{ErrRefused, domain.Errorf(code, "%s", r.msg)}
 	if r.cause != nil {
 		errs = append(errs, r.cause)
 	}
@@ -251,7 +265,7 @@ func (im *Importer) Import(ctx context.Context, sources []Source, opts Options) 
 		return nil, err
 	}
 	rep := &Report{
-		CorrelationID: opts.CorrelationID, DryRun: opts.DryRun, MaxRejected: opts.MaxRejected,
+		CorrelationID: opts.CorrelationID, Actor: opts.Actor, DryRun: opts.DryRun, MaxRejected: opts.MaxRejected,
 		Planned: make(map[ChangeKind]int), Applied: make(map[ChangeKind]int), Started: time.Now(),
 	}
 	if rep.CorrelationID == uuid.Nil {
@@ -280,6 +294,7 @@ func (im *Importer) run(ctx context.Context, sources []Source, opts Options, rep
 	if feed != nil {
 		rep.Mode, rep.Feed, rep.Files, rep.Records = feed.Mode, feed.description(), feed.Files, feed.Records
 		rep.Persons, rep.Rejected, rep.Skipped = len(feed.Persons), feed.Rejected, feed.Skipped
+		rep.Establishments = feed.establishments()
 	}
 	if err != nil {
 		return err
@@ -295,6 +310,10 @@ func (im *Importer) run(ctx context.Context, sources []Source, opts Options, rep
 	if err != nil {
 		return err
 	}
+	actor, err := resolveActor(dir, opts.Actor)
+	if err != nil {
+		return err
+	}
 	t = time.Now()
 	plan := diff(feed, dir, im.cfg.Now(), opts.Grace)
 	rep.Timings.Diff = time.Since(t)
@@ -302,16 +321,96 @@ func (im *Importer) run(ctx context.Context, sources []Source, opts Options, rep
 	for _, ph := range plan.Phases {
 		rep.Planned[ph[0].Kind] += len(ph)
 	}
+	if err := authorize(actor, plan); err != nil {
+		return err
+	}
 	if opts.DryRun {
 		rep.Changes = plan.Changes()
 		return nil
 	}
 	t = time.Now()
-	ap := &applier{h: im.cfg.Handlers, asOf: dir.AsOf(), corr: rep.CorrelationID, grace: opts.Grace,
+	ap := &applier{h: im.cfg.Handlers, actor: opts.Actor, asOf: dir.AsOf(), corr: rep.CorrelationID, grace: opts.Grace,
 		feed: rep.Feed, workers: im.cfg.Workers, progress: opts.Progress}
 	err = ap.apply(ctx, plan, rep)
 	rep.Timings.Apply = time.Since(t)
 	return err
+}
+
+// ActorDirectory is a Directory that also knows every account by id, as
+// LogDirectory does: the import then checks before writing anything that
+// its actor may administer every establishment the feed changes. With a
+// Directory that does not, the command layer still refuses each change the
+// actor may not make, one by one.
+type ActorDirectory interface {
+	Directory
+	// Actor returns the actor an account acts as, and whether it is an
+	// open account.
+	Actor(id uuid.UUID) (domain.Actor, bool)
+}
+
+// resolveActor returns the actor of an import run by an account (nil for
+// the system, or when dir cannot tell): only an open administrator account
+// runs imports.
+func resolveActor(dir Directory, id uuid.UUID) (*domain.Actor, error) {
+	if id == uuid.Nil {
+		return nil, nil
+	}
+	ad, ok := dir.(ActorDirectory)
+	if !ok {
+		return nil, nil
+	}
+	a, ok := ad.Actor(id)
+	switch {
+	case !ok:
+		return nil, &refusal{msg: fmt.Sprintf("account %s is unknown or closed", id), code: domain.ErrForbidden}
+	case a.Profile != domain.ProfileAdmin:
+		return nil, &refusal{msg: fmt.Sprintf("only an administrator runs directory imports, not %s", a.Profile), code: domain.ErrForbidden}
+	}
+	return &a, nil
+}
+
+// authorize refuses a plan with a change in an establishment the actor
+// does not administer.
+func authorize(actor *domain.Actor, plan *Plan) error {
+	if actor == nil {
+		return nil
+	}
+	var denied []string
+	for _, ph := range plan.Phases {
+		for _, c := range ph {
+			if !actor.IsAdmin(c.Establishment) && !slices.Contains(denied, c.Establishment) {
+				denied = append(denied, c.Establishment)
+			}
+		}
+	}
+	if len(denied) == 0 {
+		return nil
+	}
+	slices.Sort(denied)
+	scope := "administrator of " + actor.Establishment
+	if actor.Establishment == "" {
+		scope = "administrator"
+	}
+	return &refusal{msg: fmt.Sprintf("the %s %s may not change the directory of %s", scope, actor.Account, strings.Join(denied, ", ")),
+		code: domain.ErrForbidden}
+}
+
+// establishments lists the UAIs a feed concerns, sorted.
+func (f *Feed) establishments() []string {
+	var out []string
+	add := func(uai string) {
+		if uai != "" && !slices.Contains(out, uai) {
+			out = append(out, uai)
+		}
+	}
+	for _, e := range f.Establishments {
+		add(e.UAI)
+	}
+	for _, p := range f.Persons {
+		add(p.UAI)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // directory loads the current directory.

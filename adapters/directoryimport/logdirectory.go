@@ -229,3 +229,14 @@ func (d *LogDirectory) view(a *logAccount) Account {
 	slices.SortFunc(v.Relatives, func(x, y AccountRelative) int { return strings.Compare(x.Account.String(), y.Account.String()) })
 	return v
 }
+
+var _ ActorDirectory = (*LogDirectory)(nil)
+
+// Actor implements ActorDirectory: any account of the log, imported or not.
+func (d *LogDirectory) Actor(id uuid.UUID) (domain.Actor, bool) {
+	a, ok := d.accounts[id]
+	if !ok || a.Profile == "" || a.Closed {
+		return domain.Actor{}, false
+	}
+	return domain.Actor{Account: id, Profile: a.Profile, Function: a.Function, Establishment: a.Establishment}, true
+}

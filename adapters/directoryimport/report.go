@@ -41,15 +41,19 @@ type Timings struct {
 // Every import ends with one, refused ones included.
 type Report struct {
 	// CorrelationID links every event the import appended.
-	CorrelationID uuid.UUID    `json:"correlation_id"`
-	Mode          Mode         `json:"mode"`
-	DryRun        bool         `json:"dry_run"`
-	Feed          string       `json:"feed"`
-	Files         []FileReport `json:"files"`
+	CorrelationID uuid.UUID `json:"correlation_id"`
+	// Actor is the account that ran the import (none: the system).
+	Actor  uuid.UUID    `json:"actor,omitzero"`
+	Mode   Mode         `json:"mode"`
+	DryRun bool         `json:"dry_run"`
+	Feed   string       `json:"feed"`
+	Files  []FileReport `json:"files"`
 	// Records counts the records read; Persons the persons they describe.
-	Records     int     `json:"records"`
-	Persons     int     `json:"persons"`
-	MaxRejected float64 `json:"max_rejected"`
+	Records int `json:"records"`
+	Persons int `json:"persons"`
+	// Establishments are the UAIs the feed concerns.
+	Establishments []string `json:"establishments"`
+	MaxRejected    float64  `json:"max_rejected"`
 	// Rejected are the malformed records: they count against MaxRejected.
 	Rejected []Issue `json:"rejected"`
 	// Skipped are well-formed parts of records the directory cannot take

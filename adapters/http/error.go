@@ -157,6 +157,6 @@ func problemTypes() []*httpError {
 	return []*httpError{
 		errMalformedJSON, errUnknownField, errInvalidField, errPathMismatch, errInvalidPath, errInvalidQuery,
 		errInvalidHeader, errBodyTooLarge, errUnsupportedMedia, errUnauthenticated, errBadCredentials,
-		errRateLimited, errCrossOrigin, errNoRoute, errMethodNotAllowed, errInternal,
+		errRateLimited, errCrossOrigin, errNoRoute, errMethodNotAllowed, errInternal, errNotMultipart,
 	}
 }

@@ -101,6 +101,10 @@ func matrix(w *world) []cell {
 		{method: "GET", path: "/api/v1/accounts/" + student, want: who(ok, asStudent, asRelative, asTeacher, asCPE, asHead, asAdmin, asInspector)},
 		{method: "GET", path: "/api/v1/groups/" + class, want: who(ok, asStudent, asTeacher, asCPE, asHead, asAdmin, asInspector)},
 
+		// Directory imports.
+		{method: "POST", path: "/api/v1/imports", want: who(created, asAdmin), body: func(string) any { return csvRelatives(w) }},
+		{method: "GET", path: "/api/v1/imports/" + keptImportID.String(), want: who(ok, asAdmin, asInspector)},
+
 		// Lessons and the cahier de textes.
 		{method: "POST", path: "/api/v1/rollcalls", want: who(created, recorders...),
 			body: domain.RecordRollCall{Group: w.Class, Date: date, Slot: domain.Slot{Start: "09:00", End: "09:55"}, Subject: "Mathématiques", Absent: []uuid.UUID{w.Student2}}},

@@ -140,6 +140,23 @@ func operation(rt route, sc *schemas) obj {
 	if rt.request != nil {
 		op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": sc.of(rt.request)}}}
 	}
+	if rt.form != nil {
+		props, required := obj{}, []string{}
+		for _, f := range rt.form {
+			schema := paramSchema(f.format)
+			if f.name == "file" {
+				schema = obj{"type": "array", "items": schema}
+			}
+			schema["description"] = f.doc
+			props[f.name] = schema
+			if f.required {
+				required = append(required, f.name)
+			}
+		}
+		op["requestBody"] = obj{"required": true, "content": obj{"multipart/form-data": obj{"schema": obj{
+			"type": "object", "properties": props, "required": required,
+		}}}}
+	}
 
 	ok := obj{"description": http.StatusText(rt.status)}
 	if rt.response != nil {
@@ -155,11 +172,18 @@ func operation(rt route, sc *schemas) obj {
 	}
 	problem := obj{"$ref": "#/components/responses/Problem"}
 	responses := obj{strconv.Itoa(rt.status): ok, "default": problem}
+	for _, code := range rt.others {
+		other := obj{"description": http.StatusText(code)}
+		if content, has := ok["content"]; has {
+			other["content"] = content
+		}
+		responses[strconv.Itoa(code)] = other
+	}
 	errs := []int{http.StatusBadRequest}
 	if !rt.public {
 		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound)
 	}
-	if rt.request != nil {
+	if rt.request != nil || rt.form != nil {
 		errs = append(errs, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
 	if isCommand {
@@ -169,7 +193,9 @@ func operation(rt route, sc *schemas) obj {
 		errs = append(errs, http.StatusUnauthorized, http.StatusTooManyRequests)
 	}
 	for _, code := range errs {
-		responses[strconv.Itoa(code)] = problem
+		if _, taken := responses[strconv.Itoa(code)]; !taken {
+			responses[strconv.Itoa(code)] = problem
+		}
 	}
 	op["responses"] = responses
 	if rt.public {
@@ -225,6 +251,10 @@ func paramSchema(format string) obj {
 		return positionSchema()
 	case "integer":
 		return obj{"type": "integer", "minimum": 1}
+	case "boolean":
+		return obj{"type": "boolean"}
+	case "binary":
+		return obj{"type": "string", "contentMediaType": "application/octet-stream"}
 	case "string", "list":
 		return obj{"type": "string"}
 	}

@@ -51,7 +51,9 @@ func (p *portal) otherHome(w http.ResponseWriter, r *http.Request, v *view) erro
 	return p.ok(w, r, v, "home_other", "title.home", struct {
 		Unread *projections.UnreadSummary
 		News   []projections.NewsArticle
-	}{unread, news})
+		// Imports offers the directory import page.
+		Imports bool
+	}{unread, news, p.s.cfg.Importer != nil && mayImport(v.principal) == nil})
 }
 
 // dayParam reads ?date= (today by default) and returns the day and the

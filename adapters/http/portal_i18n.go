@@ -234,6 +234,9 @@ func (p *portal) nav(v *view) []navLink {
 		if v.Me.Profile == domain.ProfileGuest {
 			links = append(links, [2]string{"/news", "nav.news"})
 		}
+		if v.Me.Profile == domain.ProfileAdmin && p.s.cfg.Importer != nil {
+			links = append(links, [2]string{"/imports", "nav.imports"})
+		}
 	case domain.ProfileInspector:
 		links = append(links, [2]string{"/audit", "nav.audit"})
 	}

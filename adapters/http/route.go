@@ -21,8 +21,13 @@ type route struct {
 	// request is the type of the JSON body (nil: none); response the type
 	// of the response body (nil: none).
 	request, response reflect.Type
-	// status is the success status.
+	// form lists the fields of a multipart/form-data body (an upload), for
+	// the document.
+	form []param
+	// status is the success status; others are other statuses answered
+	// with the response body.
 	status int
+	others []int
 	// mediaType of the response, application/json by default.
 	mediaType string
 	query     []param

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
@@ -48,6 +49,21 @@ type Config struct {
 	// Location is the establishments' time zone, for dates in query
 	// parameters (Europe/Paris by default).
 	Location *time.Location
+
+	// Importer, when set, runs the directory imports administrators upload
+	// (POST /api/v1/imports, the portal's import page).
+	Importer Importer
+	// ImportReports keeps the imports' reports (namespace imports@1): the
+	// read-model store, so that they outlive the process and every node
+	// reads them. In memory when unset.
+	ImportReports projections.DocStore
+	// MaxImportBytes bounds an uploaded feed (default 256 MiB); larger ones
+	// get 413. Files are streamed to temporary files.
+	MaxImportBytes int64
+	// ImportDefaults are the settings of an uploaded import the upload does
+	// not give (grace period, rejected share): directoryimport's defaults
+	// when unset.
+	ImportDefaults *directoryimport.Options
 }
 
 // Validate checks the configuration and fills defaults.
@@ -77,6 +93,22 @@ func (c *Config) Validate() error {
 	}
 	if c.Location == nil {
 		c.Location = domain.Paris()
+	}
+	if c.MaxImportBytes == 0 {
+		c.MaxImportBytes = DefaultMaxImportBytes
+	}
+	if c.MaxImportBytes < 0 {
+		return fmt.Errorf("http: MaxImportBytes %d is negative", c.MaxImportBytes)
+	}
+	if c.ImportReports == nil {
+		c.ImportReports = projections.NewMemoryDocs()
+	}
+	if c.ImportDefaults == nil {
+		d := directoryimport.DefaultOptions()
+		c.ImportDefaults = &d
+	}
+	if err := c.ImportDefaults.Validate(); err != nil {
+		return fmt.Errorf("http: ImportDefaults: %w", err)
 	}
 	return nil
 }
@@ -142,6 +174,7 @@ func (s *Server) routeTable() []route {
 		s.newsRoutes(),
 		s.fileRoutes(),
 		s.officeRoutes(),
+		s.importRoutes(),
 		s.auditRoutes(),
 		s.indicatorRoutes(),
 		s.liveRoutes(),

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
@@ -211,17 +212,29 @@ func newWorld(t *testing.T) *world {
 		w.auth.issue("tok-"+p, acc)
 	}
 	w.auth.logins["closed"] = w.Closed
-	w.srv = w.server(w.h, w.auth)
+	w.keepReport()
+	w.srv = w.server(w.h, w.auth, w.store)
 	return w
 }
 
 // server returns an API server over handlers h, auth and the world's read
-// side.
-func (w *world) server(h *commands.Handlers, auth *fakeAuth) *Server {
+// side, whose directory imports run on store.
+func (w *world) server(h *commands.Handlers, auth *fakeAuth, store *memory.Store) *Server {
 	w.t.Helper()
-	s, err := NewServer(Config{
+	return w.serverWith(h, auth, store, nil)
+}
+
+// serverWith is server with a change to its configuration.
+func (w *world) serverWith(h *commands.Handlers, auth *fakeAuth, store *memory.Store, change func(*Config)) *Server {
+	w.t.Helper()
+	im, err := directoryimport.New(directoryimport.Config{Handlers: h, Registry: w.reg, Log: store, Now: func() time.Time { return w.now }})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cfg := Config{
 		Commands: h, Queries: w.queries, Auth: auth, AuthErrors: fakeAuthErrors(),
 		Now: func() time.Time { return w.now }, Location: paris,
+		Importer: im, ImportReports: w.docs,
 		Live: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			a, ok := ActorFromContext(r.Context())
 			if !ok {
@@ -230,7 +243,11 @@ func (w *world) server(h *commands.Handlers, auth *fakeAuth) *Server {
 			}
 			fmt.Fprint(rw, a.Account)
 		}),
-	})
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	s, err := NewServer(cfg)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -359,13 +376,14 @@ func (w *world) fork(t *testing.T) (*Server, *memory.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w.server(h, w.auth.clone()), store
+	return w.server(h, w.auth.clone(), store), store
 }
 
 // request is one call to the API.
 type request struct {
 	method, path string
-	// body is encoded as JSON unless it is a string (sent as is) or nil.
+	// body is encoded as JSON unless it is a string (sent as is), a
+	// multipart body or nil.
 	body    any
 	token   string
 	headers map[string]string
@@ -382,10 +400,13 @@ type response struct {
 func do(t *testing.T, s *Server, r request) response {
 	t.Helper()
 	var body io.Reader
+	contentType := "application/json"
 	switch b := r.body.(type) {
 	case nil:
 	case string:
 		body = bytes.NewBufferString(b)
+	case multipartBody:
+		body, contentType = bytes.NewReader(b.data), b.contentType
 	default:
 		raw, err := json.Marshal(b)
 		if err != nil {
@@ -395,7 +416,7 @@ func do(t *testing.T, s *Server, r request) response {
 	}
 	req := httptest.NewRequest(r.method, r.path, body)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)

@@ -54,6 +54,11 @@ func seedDemo(ctx context.Context, h *commands.Handlers, creds *auth.Service, st
 			return fmt.Errorf("demo: %w", err)
 		}
 	}
+	// The administrator came later than the rest: a demo seeded before
+	// gets them too (its idempotency key makes it once).
+	if err := openDemoAdmin(ctx, h, creds); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	fmt.Fprintf(w, `Demo establishment %s (Collège de démonstration), password for every account: %s
   teacher    prof.martin        (class 4e B, mathématiques)
   parent     parent.durand      (Léa Durand's mother)
@@ -62,8 +67,26 @@ func seedDemo(ctx context.Context, h *commands.Handlers, creds *auth.Service, st
   head       principale.aubert  (chef d'établissement)
   inspector  inspecteur.blanc   (habilitated for %s)
   evaluator  evaluateur.noel
-`, DemoUAI, DemoPassword, DemoUAI)
+  admin      admin.demo         (administrator of %s: directory import at /imports)
+`, DemoUAI, DemoPassword, DemoUAI, DemoUAI)
 	return nil
+}
+
+// openDemoAdmin opens the demo establishment's administrator, who may
+// import directory feeds into it.
+func openDemoAdmin(ctx context.Context, h *commands.Handlers, creds *auth.Service) error {
+	id := demoID("account", "admin.demo")
+	req := commands.Request{System: true, CorrelationID: demoID("correlation"), IdempotencyKey: "demo:account:admin.demo"}
+	res, err := h.OpenAccount(ctx, req, domain.OpenAccount{
+		Account: id, Establishment: DemoUAI, Profile: domain.ProfileAdmin, DisplayName: "M. Admin, administrateur",
+	})
+	if err != nil {
+		return fmt.Errorf("open admin.demo: %w", err)
+	}
+	if res.Replayed {
+		return nil // opened by an earlier run, password set then
+	}
+	return creds.SetPassword(ctx, id, "admin.demo", DemoPassword)
 }
 
 func writeDemo(ctx context.Context, h *commands.Handlers, creds *auth.Service, now time.Time) error {

@@ -10,11 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/schoollife/ledger/adapters/auth"
 	"github.com/schoollife/ledger/adapters/bus"
+	"github.com/schoollife/ledger/adapters/directoryimport"
 	apihttp "github.com/schoollife/ledger/adapters/http"
 	"github.com/schoollife/ledger/adapters/live"
 )
@@ -25,6 +27,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	err := m.parse(&cfg, "serve", args, true, func(fs *flag.FlagSet) {
 		fs.BoolVar(&demo, "demo", m.getenv("LEDGER_DEMO") == "true", "seed a demo establishment whose accounts can sign in at once (LEDGER_DEMO=true)")
 	})
+	if err != nil {
+		return err
+	}
+	importOpts, maxImport, err := m.uploadSettings()
 	if err != nil {
 		return err
 	}
@@ -66,12 +72,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Administrators upload directory feeds: the importer of `ledger
+	// import`, its reports kept in the read-model store.
+	importer, err := directoryimport.New(directoryimport.Config{Handlers: a.commands, Registry: a.reg, Log: a.store, Logger: log})
+	if err != nil {
+		return err
+	}
 	api, err := apihttp.NewServer(apihttp.Config{
 		Commands: a.commands, Queries: a.queries, Auth: authSvc, Live: liveHandler,
 		AuthErrors: apihttp.AuthErrors{
 			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
 		},
 		Logger: log, SecureCookies: cfg.SecureCookies, Location: a.loc,
+		Importer: importer, ImportReports: a.docs, MaxImportBytes: maxImport, ImportDefaults: &importOpts,
 	})
 	if err != nil {
 		return err
@@ -114,6 +127,37 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	wg.Wait()
 	log.Info("stopped")
 	return nil
+}
+
+// uploadSettings reads the settings of the directory imports uploaded
+// through the API and the portal: LEDGER_IMPORT_GRACE and
+// LEDGER_IMPORT_MAX_REJECTED (as for `ledger import`), and
+// LEDGER_MAX_IMPORT_BYTES, the largest upload (256 MiB by default).
+func (m *Main) uploadSettings() (directoryimport.Options, int64, error) {
+	opts := directoryimport.DefaultOptions()
+	if v := m.getenv("LEDGER_IMPORT_GRACE"); v != "" {
+		d, err := parseDays(v)
+		if err != nil {
+			return opts, 0, fmt.Errorf("LEDGER_IMPORT_GRACE: %w", err)
+		}
+		opts.Grace = d
+	}
+	if v := m.getenv("LEDGER_IMPORT_MAX_REJECTED"); v != "" {
+		f, err := parseShare(v)
+		if err != nil {
+			return opts, 0, fmt.Errorf("LEDGER_IMPORT_MAX_REJECTED: %w", err)
+		}
+		opts.MaxRejected = f
+	}
+	var maxBytes int64
+	if v := m.getenv("LEDGER_MAX_IMPORT_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return opts, 0, fmt.Errorf("LEDGER_MAX_IMPORT_BYTES %q is not a positive number of bytes", v)
+		}
+		maxBytes = n
+	}
+	return opts, maxBytes, nil
 }
 
 // redact hides a password in a store URL for logs.
