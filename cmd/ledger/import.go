@@ -141,15 +141,19 @@ func (m *Main) importFlags(format directoryimport.Format, cfg *Config, s *import
 	env := func(name string) string { return m.getenv(name) }
 	s.opts.Grace = directoryimport.DefaultGrace
 	if v := env("LEDGER_IMPORT_GRACE"); v != "" {
-		if d, err := parseDays(v); err == nil {
-			s.opts.Grace = d
+		d, err := parseDays(v)
+		if err != nil {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("LEDGER_IMPORT_GRACE: %w", err))
 		}
+		s.opts.Grace = d
 	}
 	s.opts.MaxRejected = directoryimport.DefaultMaxRejected
 	if v := env("LEDGER_IMPORT_MAX_REJECTED"); v != "" {
-		if f, err := parseShare(v); err == nil {
-			s.opts.MaxRejected = f
+		f, err := parseShare(v)
+		if err != nil {
+			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("LEDGER_IMPORT_MAX_REJECTED: %w", err))
 		}
+		s.opts.MaxRejected = f
 	}
 	s.opts.Mode = directoryimport.ModeAuto
 	fs.BoolVar(&s.opts.DryRun, "dry-run", false, "print the changes and write nothing")
