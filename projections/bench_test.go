@@ -1,0 +1,105 @@
+package projections_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/commands/simulation"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+// benchBatch is the runner's batch size: a reducer applies this many
+// events per transaction.
+const benchBatch = 512
+
+// benchHistory is a simulated history (scale 0.005: about 7,000 events of
+// every kind, in the proportions of the 2005-2007 experiment), made once.
+var benchHistory = sync.OnceValues(func() ([]domain.Record, error) {
+	ctx := context.Background()
+	store, reg := memory.New(), domain.NewRegistry()
+	factory := func(now func() time.Time) (*commands.Handlers, error) {
+		return commands.New(commands.Config{Store: store, Registry: reg, Now: now})
+	}
+	if _, err := simulation.Run(ctx, factory, simulation.Config{Scale: 0.005, Seed: 1, Workers: 1}, nil); err != nil {
+		return nil, err
+	}
+	return store.ReadAll(ctx, domain.Start, 0)
+})
+
+// sliceLog is a log made of the records before a batch.
+type sliceLog []domain.Record
+
+func (l sliceLog) ReadAll(_ context.Context, after domain.Position, limit int) ([]domain.Record, error) {
+	i, _ := slices.BinarySearchFunc(l, after, func(r domain.Record, p domain.Position) int {
+		switch {
+		case r.Position.Less(p):
+			return -1
+		case p.Less(r.Position):
+			return 1
+		}
+		return 0
+	})
+	if i < len(l) && l[i].Position == after {
+		i++
+	}
+	j := len(l)
+	if limit > 0 {
+		j = min(j, i+limit)
+	}
+	return l[i:j], nil
+}
+
+func (sliceLog) Wait(context.Context, domain.Position) error { return nil }
+
+// BenchmarkApply measures each reducer applying a batch of the runner's
+// size, taken from the middle of a simulated history, to read models that
+// hold the history before it (in memory: the reducer's own work, decoding
+// the events and the documents it reads and encoding those it writes,
+// without a database). Compare runs with benchstat.
+func BenchmarkApply(b *testing.B) {
+	recs, err := benchHistory()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(recs) < 2*benchBatch {
+		b.Fatalf("%d events simulated", len(recs))
+	}
+	ctx := context.Background()
+	reg := domain.NewRegistry()
+	start := len(recs) / 2
+	before, batch := sliceLog(recs[:start]), recs[start:start+benchBatch]
+	for _, red := range projections.Reducers(domain.Paris()) {
+		b.Run(red.Name(), func(b *testing.B) {
+			docs := projections.NewMemoryDocs()
+			runner, err := projections.NewRunner(projections.RunnerConfig{
+				Log: before, Docs: docs, Gens: docs, Registry: reg, Locker: docs, Reducers: []projections.Reducer{red},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ns := projections.Namespace(red.Name(), 1)
+			if _, err := runner.CatchUp(ctx, red, ns, nil); err != nil {
+				b.Fatal(err)
+			}
+			reader := docs.Reader(ns)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				bt := projections.NewBatch(reader)
+				if err := projections.ApplyAll(ctx, reg, red, bt, batch); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := bt.Changes(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(batch)), "ns/event")
+		})
+	}
+}
