@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"time"
 
@@ -71,11 +72,18 @@ func (m *Main) bench(ctx context.Context, cfg *Config) (err error) {
 		}()
 	}
 	if cfg.has(scenarioPeak) || cfg.has(scenarioWSMem) {
-		n, err := raiseNoFile(1 << 17)
+		n, refused, err := raiseNoFileWhy(1 << 17)
 		if err != nil {
 			return fmt.Errorf("raise the open file limit: %w", err)
 		}
-		e.rep.Set("rlimit_nofile", fmt.Sprint(n))
+		lim := fmt.Sprint(n)
+		if refused != "" {
+			lim += fmt.Sprintf(" (the hard limit: raising it to %d was refused: %s)", 1<<17, refused)
+		}
+		e.rep.Set("rlimit_nofile", lim)
+		if need := uint64(max(e.cfg.Parents, slices.Max(e.cfg.WSConns)) + 2048); n < need {
+			return fmt.Errorf("open file limit %d: %d sockets need about %d", n, need-2048, need)
+		}
 	}
 	if e.usesPostgres() {
 		if err := e.checkPostgres(ctx); err != nil {
@@ -90,13 +98,16 @@ func (m *Main) bench(ctx context.Context, cfg *Config) (err error) {
 			return
 		}
 		e.logf("== %s", name)
-		began := time.Now()
+		began, load := time.Now(), loadAvg()
 		if err := fn(ctx); err != nil {
 			e.logf("%s failed: %v", name, err)
 			e.rep.Note("%s failed: %v", name, err)
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
-		e.logf("== %s done in %s", name, time.Since(began).Round(time.Second))
+		took := time.Since(began).Round(time.Second)
+		// The machine is shared: its load tells how far to trust a figure.
+		e.rep.Set("scenario_"+name, fmt.Sprintf("%s, load average %s at start, %s at end", took, load, loadAvg()))
+		e.logf("== %s done in %s", name, took)
 	}
 	run(scenarioAppend, e.appendScenario)
 	run(scenarioReplay, e.replayScenario)

@@ -105,12 +105,18 @@ func writeGrowthPlots(rep *Report, dir string) ([]string, error) {
 		p.X.Label.Text = "events in the log"
 		p.Y.Label.Text = c.y
 		p.Y.Min = 0
+		p.Legend.Top = true
+		p.Legend.YOffs = -vg.Points(4)
 		if c.logX {
 			p.X.Scale = plot.LogScale{}
 			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		} else {
+			// From the origin, so that proportional growth shows as a
+			// line through it; the lines rise to the right, the legend
+			// goes left.
+			p.X.Min = 0
+			p.Legend.Left = true
 		}
-		p.Legend.Top = true
-		p.Legend.Left = true
 		var lines []any
 		for _, metric := range c.metrics {
 			series := growthSeries(rep, metric)

@@ -88,19 +88,27 @@ func rssKiB(pid int) (int64, error) {
 // the original soft limit in children unless Setrlimit was called, as it
 // is here.
 func raiseNoFile(n uint64) (uint64, error) {
+	got, _, err := raiseNoFileWhy(n)
+	return got, err
+}
+
+// raiseNoFileWhy is raiseNoFile that also says, when the hard limit could
+// not be raised, why (a container without CAP_SYS_RESOURCE refuses even
+// root).
+func raiseNoFileWhy(n uint64) (got uint64, refused string, err error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	want := syscall.Rlimit{Cur: max(n, lim.Cur), Max: max(n, lim.Max)}
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
-		// Not root: as far as the hard limit goes.
+		refused = err.Error()
 		want = syscall.Rlimit{Cur: lim.Max, Max: lim.Max}
 		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
-			return 0, err
+			return 0, refused, err
 		}
 	}
-	return want.Cur, nil
+	return want.Cur, refused, nil
 }
 
 // clockTicks is the unit of /proc/PID/stat times (USER_HZ, 100 on Linux).
