@@ -30,6 +30,10 @@ type Config struct {
 	// Retries bounds the attempts after a version conflict (default 5).
 	Retries int
 	Logger  *slog.Logger
+	// CacheEvents bounds the decoded events kept from the streams read
+	// last (DefaultCacheEvents when 0; negative: no cache). See
+	// streamCache.
+	CacheEvents int
 }
 
 // Validate checks the configuration and fills defaults.
@@ -52,6 +56,9 @@ func (c *Config) Validate() error {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.CacheEvents == 0 {
+		c.CacheEvents = DefaultCacheEvents
+	}
 	return nil
 }
 
@@ -62,6 +69,7 @@ type Handlers struct {
 	now     func() time.Time
 	retries int
 	log     *slog.Logger
+	cache   *streamCache // nil: none
 }
 
 // New returns handlers over a store.
@@ -69,7 +77,11 @@ func New(cfg Config) (*Handlers, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger}, nil
+	h := &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger}
+	if cfg.CacheEvents > 0 {
+		h.cache = newStreamCache(cfg.CacheEvents)
+	}
+	return h, nil
 }
 
 // Request is who issues a command and how it is traced.
@@ -136,20 +148,66 @@ func (h *Handlers) begin(ctx context.Context, req Request, command string) (*cal
 	return c, nil
 }
 
-// load folds stream into agg and returns its records.
+// load folds stream into agg and returns its records (their payloads
+// may be left out: handlers read versions, ids and metadata). It reads
+// from the store what follows the stream's cached prefix.
 func (h *Handlers) load(ctx context.Context, stream string, agg domain.Aggregate) ([]domain.Record, error) {
-	recs, err := h.store.ReadStream(ctx, stream, 0)
+	s, err := h.read(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range s.events {
+		agg.Apply(e)
+	}
+	return s.recs, nil
+}
+
+// read returns the decoded events of stream, through the cache.
+func (h *Handlers) read(ctx context.Context, stream string) (*cachedStream, error) {
+	prefix := h.cache.get(stream)
+	if prefix == nil {
+		prefix = &cachedStream{}
+	}
+	from := uint64(len(prefix.recs))
+	recs, err := h.store.ReadStream(ctx, stream, from)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
-	for _, r := range recs {
+	if len(recs) == 0 {
+		return prefix, nil
+	}
+	if recs[0].Version != from+1 {
+		// Not the continuation of the cached prefix (a store that was
+		// replaced under the handlers): read the whole stream again.
+		if from == 0 {
+			return nil, fmt.Errorf("read %s: first version %d, want 1", stream, recs[0].Version)
+		}
+		if recs, err = h.store.ReadStream(ctx, stream, 0); err != nil {
+			return nil, fmt.Errorf("read %s: %w", stream, err)
+		}
+		prefix, from = &cachedStream{}, 0
+	}
+	// New slices: the cached entry is shared and never grows in place.
+	s := &cachedStream{
+		recs:   make([]domain.Record, len(prefix.recs), len(prefix.recs)+len(recs)),
+		events: make([]domain.Event, len(prefix.events), len(prefix.events)+len(recs)),
+	}
+	copy(s.recs, prefix.recs)
+	copy(s.events, prefix.events)
+	for i, r := range recs {
+		if r.Version != from+uint64(i)+1 {
+			return nil, fmt.Errorf("read %s: version %d after %d", stream, r.Version, from+uint64(i))
+		}
 		e, err := h.reg.DecodeRecord(r)
 		if err != nil {
 			return nil, err
 		}
-		agg.Apply(e)
+		r.Data = nil
+		s.recs = append(s.recs, r)
+		s.events = append(s.events, e)
 	}
-	return recs, nil
+	h.cache.put(stream, s)
+	return s, nil
 }
 
 // newID returns id, or, when unset, a new id: derived from the idempotency

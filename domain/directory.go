@@ -9,7 +9,9 @@ import (
 )
 
 // Aggregate folds the events of one stream into the state its decisions
-// need.
+// need. Apply must neither keep nor modify an event's slices and maps
+// (clone what it keeps): the command handlers fold the same decoded events
+// into many aggregates, concurrently.
 type Aggregate interface {
 	Apply(Event)
 }

@@ -29,7 +29,7 @@ func (i *Incident) Apply(e Event) {
 	if r, ok := e.(IncidentReported); ok {
 		*i = Incident{
 			ID: r.Incident, Exists: true, Establishment: r.Establishment,
-			OccurredAt: r.OccurredAt, Seriousness: r.Seriousness, Protagonists: r.Protagonists,
+			OccurredAt: r.OccurredAt, Seriousness: r.Seriousness, Protagonists: slices.Clone(r.Protagonists),
 		}
 	}
 }

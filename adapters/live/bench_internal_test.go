@@ -17,7 +17,7 @@ import (
 // kernel's. filterOf returns the i-th socket's filter.
 func benchHub(b *testing.B, subscribers int, filterOf func(i int) *filter) (*Hub, []*conn) {
 	b.Helper()
-	h := &Hub{cfg: HubConfig{Topic: Topic, Logger: slog.New(slog.DiscardHandler)}, ready: make(chan struct{})}
+	h := newHub(HubConfig{Topic: Topic, Logger: slog.New(slog.DiscardHandler)})
 	conns := make([]*conn, subscribers)
 	for i := range conns {
 		conns[i] = newConn(filterOf(i), DefaultQueueSize)

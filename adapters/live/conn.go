@@ -28,6 +28,9 @@ type conn struct {
 	f  *filter
 	// index is the conn's place in the hub's list (under the hub's lock).
 	index int
+	// mark is the hub's dispatch that last visited the conn (only the
+	// dispatching goroutine touches it).
+	mark uint64
 
 	mu     sync.Mutex
 	queue  []item

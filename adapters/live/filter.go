@@ -270,6 +270,20 @@ func (f *filter) match(ev *Event, c class) bool {
 	return false
 }
 
+// keys returns the ids an event must name among its subjects for match to
+// accept it, whatever its class: every set match intersects with the
+// subjects. Only a staff filter matches otherwise, by establishment. The
+// hub indexes sockets by them.
+func (f *filter) keys() []uuid.UUID {
+	keys := appendNew(nil, f.self)
+	for _, set := range [][]uuid.UUID{f.member, f.students, f.classes, f.taught} {
+		for _, id := range set {
+			keys = appendNew(keys, id)
+		}
+	}
+	return keys
+}
+
 // redacts reports whether f sees a redacted form of events of type typ:
 // a family sees, of an incident, neither its description nor the other
 // protagonists (they may be other children; the student file copies

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
 	"github.com/schoollife/ledger/domain"
@@ -46,6 +47,16 @@ type Hub struct {
 
 	mu    sync.RWMutex
 	conns []*conn // each conn knows its index
+	// bySubject and byEstablishment index the sockets by the ids and the
+	// establishment their filter can match (filter.keys): an event is
+	// matched against the sockets indexed under its subjects and its
+	// establishment only, not against every socket of the node.
+	bySubject       map[uuid.UUID][]*conn
+	byEstablishment map[string][]*conn
+	// mark numbers the dispatches, so that a socket indexed under several
+	// of an event's subjects is visited once; only the dispatching
+	// goroutine touches it and the conns' marks.
+	mark uint64
 
 	// last is the position of the last event dispatched; only the
 	// dispatching goroutine touches it.
@@ -68,7 +79,11 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Hub{cfg: cfg, ready: make(chan struct{})}, nil
+	return newHub(cfg), nil
+}
+
+func newHub(cfg HubConfig) *Hub {
+	return &Hub{cfg: cfg, ready: make(chan struct{}), bySubject: map[uuid.UUID][]*conn{}, byEstablishment: map[string][]*conn{}}
 }
 
 // Stats returns the hub's counters.
@@ -128,21 +143,39 @@ func (h *Hub) Dispatch(ev *Event) {
 	h.last = ev.Position
 	h.stats.Events.Add(1)
 	d := delivery{ev: ev, class: classes[ev.Type]}
+	if d.class == classHidden {
+		return
+	}
+	h.mark++
 	var slow []*conn
-	h.mu.RLock()
-	for _, c := range h.conns {
+	visit := func(c *conn) {
+		if c.mark == h.mark {
+			return
+		}
+		c.mark = h.mark
 		if !c.f.match(ev, d.class) {
-			continue
+			return
 		}
 		pm, err := d.prepared(c.f)
 		if err != nil {
 			h.cfg.Logger.Warn("live: frame", "position", ev.Position, "type", ev.Type, "err", err)
-			continue
+			return
 		}
 		if c.enqueue(item{pos: ev.Position, pm: pm}) {
 			h.stats.Queued.Add(1)
 		} else {
 			slow = append(slow, c)
+		}
+	}
+	h.mu.RLock()
+	for _, id := range ev.Subjects {
+		for _, c := range h.bySubject[id] {
+			visit(c)
+		}
+	}
+	if ev.Establishment != "" {
+		for _, c := range h.byEstablishment[ev.Establishment] {
+			visit(c)
 		}
 	}
 	h.mu.RUnlock()
@@ -191,9 +224,15 @@ func prepare(f Frame) (*websocket.PreparedMessage, error) {
 // add registers a socket: from now on it receives the events dispatched.
 func (h *Hub) add(c *conn) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
 	c.index = len(h.conns)
 	h.conns = append(h.conns, c)
-	h.mu.Unlock()
+	for _, id := range c.f.keys() {
+		h.bySubject[id] = append(h.bySubject[id], c)
+	}
+	if est := c.f.establishment; est != "" {
+		h.byEstablishment[est] = append(h.byEstablishment[est], c)
+	}
 }
 
 // remove unregisters a socket (idempotent).
@@ -210,6 +249,33 @@ func (h *Hub) remove(c *conn) {
 	h.conns[last] = nil
 	h.conns = h.conns[:last]
 	c.index = -1
+	for _, id := range c.f.keys() {
+		if l := without(h.bySubject[id], c); len(l) > 0 {
+			h.bySubject[id] = l
+		} else {
+			delete(h.bySubject, id)
+		}
+	}
+	if est := c.f.establishment; est != "" {
+		if l := without(h.byEstablishment[est], c); len(l) > 0 {
+			h.byEstablishment[est] = l
+		} else {
+			delete(h.byEstablishment, est)
+		}
+	}
+}
+
+// without removes c from l, in place, not keeping the order.
+func without(l []*conn, c *conn) []*conn {
+	for i, x := range l {
+		if x == c {
+			last := len(l) - 1
+			l[i] = l[last]
+			l[last] = nil
+			return l[:last]
+		}
+	}
+	return l
 }
 
 // closeAll closes every socket.

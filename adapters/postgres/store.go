@@ -84,6 +84,15 @@ func WithCommitters(n int) Option {
 	return func(o *options) { o.committers = n }
 }
 
+// DefaultMaxConns is the pool size Open gives a store whose connection
+// string sets no pool_max_conns (pgx's own default is the number of CPUs,
+// at least 4). A serving node holds one connection to LISTEN and uses up
+// to DefaultCommitters to commit, one per projection and one for the
+// forwarder while they catch up, besides its requests' reads: at the
+// morning peak, 4 connections queued the roll calls behind the
+// projections (docs/performance.md).
+const DefaultMaxConns = 24
+
 // Open connects to the database at dsn. The store owns the pool: Close
 // closes it. Open does not migrate; call Migrate.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
@@ -92,6 +101,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		// The parse error may quote the DSN, password included.
 		return nil, errors.New("open postgres: invalid connection string")
+	}
+	CustomPlans(cfg)
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, DefaultMaxConns)
 	}
 	if o.pool != nil {
 		o.pool(cfg)
@@ -106,7 +119,41 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	s := New(pool, opts...)
 	s.ownPool = true
+	s.warnAutovacuum(ctx)
 	return s, nil
+}
+
+// CustomPlans makes every connection of cfg plan each execution of a
+// prepared statement for its parameters (plan_cache_mode
+// force_custom_plan), unless the connection string chose a mode.
+//
+// pgx prepares and caches every statement per connection. By default the
+// server switches such a statement to a generic plan after five runs, and
+// keeps it until the table's statistics change. A generic plan made while
+// the ledger's tables were nearly empty (a new database, or a server
+// without autovacuum, whose statistics never change) scans streams and
+// events sequentially; it stays so at millions of rows, and each append
+// then reads the whole streams table. Planning these short statements
+// costs a few microseconds each; see docs/performance.md.
+func CustomPlans(cfg *pgxpool.Config) {
+	if _, ok := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+}
+
+// warnAutovacuum logs a warning when the server runs without autovacuum:
+// the streams table, updated by every append, then grows with dead rows
+// that nothing removes, and the tables' statistics never follow their
+// growth.
+func (s *Store) warnAutovacuum(ctx context.Context) {
+	var on string
+	if err := s.pool.QueryRow(ctx, `SELECT current_setting('autovacuum')`).Scan(&on); err != nil {
+		s.log.WarnContext(ctx, "could not read the autovacuum setting", "err", err)
+		return
+	}
+	if on != "on" {
+		s.log.WarnContext(ctx, "autovacuum is off on this server: the streams table will fill with dead rows and the planner's statistics will go stale; turn it on (autovacuum = on) or run VACUUM ANALYZE regularly")
+	}
 }
 
 // New returns a store on pool. The caller keeps ownership of the pool:
