@@ -53,8 +53,15 @@ type RunnerConfig struct {
 	Registry *domain.Registry
 	Reducers []Reducer
 	Locker   Locker
-	// BatchSize bounds the events applied per transaction (default 512).
+	// BatchSize bounds the events a following projection applies per
+	// transaction (default 512). On SQLite the transaction holds the
+	// file's one writer, which appends wait for.
 	BatchSize int
+	// CatchUpBatch bounds the events applied per transaction by CatchUp
+	// and Rebuild (default 4096): larger batches write each busy
+	// document (a counter, a group's members) once for more events, and
+	// commit less often (docs/performance.md, "Replay").
+	CatchUpBatch int
 	// RetryEvery is how often a runner that does not hold a projection's
 	// lock tries again (default 2 s).
 	RetryEvery time.Duration
@@ -96,6 +103,9 @@ func (c *RunnerConfig) Validate() error {
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = 512
+	}
+	if c.CatchUpBatch <= 0 {
+		c.CatchUpBatch = 4096
 	}
 	if c.RetryEvery <= 0 {
 		c.RetryEvery = 2 * time.Second
@@ -289,8 +299,18 @@ func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.
 	if err != nil || len(recs) == 0 {
 		return 0, from, err
 	}
+	last, err := r.apply(ctx, red, ns, recs)
+	if err != nil {
+		return 0, from, err
+	}
+	return len(recs), last, nil
+}
+
+// apply applies recs to namespace ns in one transaction that also moves
+// its checkpoint to the last of them.
+func (r *Runner) apply(ctx context.Context, red Reducer, ns string, recs []domain.Record) (domain.Position, error) {
 	last := recs[len(recs)-1].Position
-	err = r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
+	err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
 		b := NewBatch(tx)
 		if err := ApplyAll(ctx, r.cfg.Registry, red, b, recs); err != nil {
 			return err
@@ -305,9 +325,9 @@ func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.
 		return tx.SetCheckpoint(ctx, last)
 	})
 	if err != nil {
-		return 0, from, fmt.Errorf("apply up to %s: %w", last, err)
+		return last, fmt.Errorf("apply up to %s: %w", last, err)
 	}
-	return len(recs), last, nil
+	return last, nil
 }
 
 // ApplyAll decodes records and applies them to a batch in order.
@@ -329,20 +349,51 @@ type Progress func(done int)
 
 // CatchUp steps ns until it has applied every event readable now.
 func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress Progress) (int, error) {
+	from, err := r.cfg.Docs.Checkpoint(ctx, ns)
+	if err != nil {
+		return 0, err
+	}
+	// The next batch is read while this one is applied: reading and
+	// decoding the log is about a quarter of a replay's time.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type batch struct {
+		recs []domain.Record
+		err  error
+	}
+	batches := make(chan batch, 1)
+	go func() {
+		defer close(batches)
+		for pos := from; ; {
+			recs, err := r.cfg.Log.ReadAll(ctx, pos, r.cfg.CatchUpBatch)
+			select {
+			case batches <- batch{recs, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(recs) == 0 {
+				return
+			}
+			pos = recs[len(recs)-1].Position
+		}
+	}()
 	total := 0
-	for {
-		n, _, err := r.Step(ctx, red, ns)
-		if err != nil {
-			return total, err
+	for b := range batches {
+		if b.err != nil {
+			return total, b.err
 		}
-		total += n
-		if progress != nil && n > 0 {
-			progress(total)
-		}
-		if n == 0 {
+		if len(b.recs) == 0 {
 			return total, nil
 		}
+		if _, err := r.apply(ctx, red, ns, b.recs); err != nil {
+			return total, err
+		}
+		total += len(b.recs)
+		if progress != nil {
+			progress(total)
+		}
 	}
+	return total, ctx.Err()
 }
 
 // Rebuild builds a new generation of a projection from the start of the

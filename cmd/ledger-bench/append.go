@@ -319,7 +319,11 @@ func (e *env) openRawPostgres(ctx context.Context, b *benchStore) (*rawStore, er
 	if err != nil {
 		return nil, err
 	}
-	cfg.MaxConns = int32(min(maxW, maxRawConns))
+	room, err := connectionRoom(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = int32(max(1, min(maxW, maxRawConns, room)))
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -355,6 +359,20 @@ func (e *env) openRawPostgres(ctx context.Context, b *benchStore) (*rawStore, er
 		durability: "synchronous_commit=" + sync,
 		Close:      pool.Close,
 	}, nil
+}
+
+// connectionRoom is how many more connections the server accepts once
+// the store's pool is full, with a few to spare.
+func connectionRoom(ctx context.Context, b *benchStore) (int, error) {
+	var limit, reserved, open int
+	err := b.pg.Pool().QueryRow(ctx, `SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int,
+		(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')`).Scan(&limit, &reserved, &open)
+	if err != nil {
+		return 0, fmt.Errorf("count connections: %w", err)
+	}
+	stat := b.pg.Pool().Stat()
+	unopened := int(stat.MaxConns()) - int(stat.TotalConns())
+	return limit - reserved - open - unopened - 4, nil
 }
 
 // openRawSQLite opens the store's file on a writer connection of its own,

@@ -142,7 +142,7 @@ func (m *Main) parse(c *Config, args []string) error {
 	fs.IntVar(&c.CopyRows, "copy-rows", 0, "append: rows of the COPY baseline (default 200000, 5000 with --quick)")
 	fs.Float64Var(&c.Scale, "scale", 0, "replay: scale of the simulated history (default 1, 0.02 with --quick)")
 	fs.Int64Var(&c.Seed, "seed", 1, "replay: seed of the simulated history")
-	fs.IntVar(&c.ReplayBatch, "replay-batch", 0, "replay and growth: events applied per transaction (0: the runner's default, 512, as ledger serve and rebuild have it)")
+	fs.IntVar(&c.ReplayBatch, "replay-batch", 0, "replay and growth: events applied per transaction (0: the runner's default for catching up, 4096, as ledger rebuild has it)")
 	fs.BoolVar(&c.SimulateOnStore, "simulate-on-store", false, "replay: run the simulation's commands on the store itself (ledger simulate; slow: every command reads its streams there) rather than in memory, then append its events to the store")
 	fs.StringVar(&c.PeakStore, "peak-store", storePostgres, "peak and wsmem: the store of the ledger server")
 	fs.IntVar(&c.Classes, "classes", 0, "peak: classes, each with a teacher and one roll call (default 2000, 10 with --quick)")

@@ -335,7 +335,7 @@ func (e *env) replayAll(ctx context.Context, b *benchStore, n int64, gen int) ([
 func (e *env) runner(b *benchStore) (*projections.Runner, error) {
 	return projections.NewRunner(projections.RunnerConfig{
 		Log: b.store(), Docs: b.docs, Gens: b.docs, Registry: e.reg, Locker: b.docs,
-		Reducers: projections.Reducers(e.loc), BatchSize: e.cfg.ReplayBatch,
+		Reducers: projections.Reducers(e.loc), BatchSize: e.cfg.ReplayBatch, CatchUpBatch: e.cfg.ReplayBatch,
 	})
 }
 
