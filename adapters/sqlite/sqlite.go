@@ -62,6 +62,8 @@ type config struct {
 	busyTimeout time.Duration
 	poll        time.Duration
 	readConns   int
+	writerCache int // MiB
+	readerCache int // MiB
 }
 
 // Option configures Open.
@@ -81,6 +83,21 @@ func WithPollInterval(d time.Duration) Option { return func(c *config) { c.poll 
 
 // WithReadConns sets the size of the read pool.
 func WithReadConns(n int) Option { return func(c *config) { c.readConns = n } }
+
+// Page caches, per connection (SQLite's own default is 2 MiB). The read
+// models share the file with the log: past a few hundred megabytes, a
+// replay with 2 MiB read most of its documents' pages from the disk again
+// (docs/performance.md, "Replay").
+const (
+	DefaultWriterCacheMiB = 64
+	DefaultReaderCacheMiB = 16
+)
+
+// WithCacheMiB sets the page cache of the writer connection and of each
+// read connection, in MiB.
+func WithCacheMiB(writer, reader int) Option {
+	return func(c *config) { c.writerCache, c.readerCache = writer, reader }
+}
 
 // Store is the SQLite event store. Open it with Open; it is safe for
 // concurrent use.
@@ -108,6 +125,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		busyTimeout: DefaultBusyTimeout,
 		poll:        DefaultPollInterval,
 		readConns:   max(4, runtime.GOMAXPROCS(0)),
+		writerCache: DefaultWriterCacheMiB,
+		readerCache: DefaultReaderCacheMiB,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -117,6 +136,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite store: path %q must name a file, without URI syntax", path)
 	case cfg.sync != SyncFull && cfg.sync != SyncNormal:
 		return nil, fmt.Errorf("open sqlite store: synchronous %q is neither FULL nor NORMAL", cfg.sync)
+	case cfg.writerCache < 1 || cfg.readerCache < 1:
+		return nil, fmt.Errorf("open sqlite store: page caches of %d and %d MiB are not both positive", cfg.writerCache, cfg.readerCache)
 	case cfg.busyTimeout < 0 || cfg.poll <= 0 || cfg.readConns < 1:
 		return nil, fmt.Errorf("open sqlite store: busy timeout %s, poll interval %s and %d read connections are not all positive", cfg.busyTimeout, cfg.poll, cfg.readConns)
 	}
@@ -128,6 +149,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	wq.Set("_synchronous", string(cfg.sync))
 	wq.Set("_foreign_keys", "1")
 	wq.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlock, no SQLITE_BUSY mid-transaction
+	wq.Set("_pragma", fmt.Sprintf("cache_size(-%d)", cfg.writerCache*1024))
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
@@ -155,6 +177,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	rq.Set("_busy_timeout", busy)
 	rq.Set("_foreign_keys", "1")
 	rq.Set("_query_only", "1")
+	rq.Set("_pragma", fmt.Sprintf("cache_size(-%d)", cfg.readerCache*1024))
 	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
 		_ = s.st.close()

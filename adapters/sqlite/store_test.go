@@ -27,18 +27,19 @@ func TestContract(t *testing.T) {
 
 func TestPragmas(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		opts []sqlite.Option
-		sync int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+		name           string
+		opts           []sqlite.Option
+		sync           int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+		writer, reader int // PRAGMA cache_size, KiB (negative)
 	}{
-		{"Default", nil, 2},
-		{"Normal", []sqlite.Option{sqlite.WithSynchronous(sqlite.SyncNormal)}, 1},
+		{"Default", nil, 2, -sqlite.DefaultWriterCacheMiB * 1024, -sqlite.DefaultReaderCacheMiB * 1024},
+		{"Normal", []sqlite.Option{sqlite.WithSynchronous(sqlite.SyncNormal), sqlite.WithCacheMiB(8, 2)}, 1, -8192, -2048},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := MustOpenTemp(t, append(tc.opts, sqlite.WithBusyTimeout(3*time.Second))...)
 			var (
-				journal        string
-				sync, fk, busy int
+				journal                        string
+				sync, fk, busy, cache, rdCache int
 			)
 			err := s.WithTx(context.Background(), func(tx *sql.Tx) error {
 				for q, dst := range map[string]any{
@@ -46,6 +47,7 @@ func TestPragmas(t *testing.T) {
 					"PRAGMA synchronous":  &sync,
 					"PRAGMA foreign_keys": &fk,
 					"PRAGMA busy_timeout": &busy,
+					"PRAGMA cache_size":   &cache,
 				} {
 					if err := tx.QueryRow(q).Scan(dst); err != nil {
 						return fmt.Errorf("%s: %w", q, err)
@@ -58,6 +60,12 @@ func TestPragmas(t *testing.T) {
 			}
 			if journal != "wal" || sync != tc.sync || fk != 1 || busy != 3000 {
 				t.Fatalf("writer runs journal_mode=%s synchronous=%d foreign_keys=%d busy_timeout=%d, want wal %d 1 3000", journal, sync, fk, busy, tc.sync)
+			}
+			if err := s.DB().QueryRow(`PRAGMA cache_size`).Scan(&rdCache); err != nil {
+				t.Fatal(err)
+			}
+			if cache != tc.writer || rdCache != tc.reader {
+				t.Fatalf("cache_size: writer %d, reader %d; want %d and %d", cache, rdCache, tc.writer, tc.reader)
 			}
 			storetest.MustAppend(t, s, storetest.NewStream("pragma"), domain.NoStream(), storetest.NewEvents(2))
 		})
