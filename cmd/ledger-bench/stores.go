@@ -129,6 +129,17 @@ func (b *benchStore) open(ctx context.Context, sqliteOpts ...sqlite.Option) erro
 // reopen closes the store and opens it again with other SQLite options
 // (a history written with synchronous=NORMAL is read back with the
 // default, FULL).
+// checkpoint writes what the log holds to the data files on Postgres
+// (CHECKPOINT: the tool's user must be allowed to). On SQLite, reopen
+// does it: the last connection to close checkpoints the WAL.
+func (b *benchStore) checkpoint(ctx context.Context) error {
+	if b.pg == nil {
+		return nil
+	}
+	_, err := b.pg.Pool().Exec(ctx, `CHECKPOINT`)
+	return err
+}
+
 func (b *benchStore) reopen(ctx context.Context, sqliteOpts ...sqlite.Option) error {
 	if err := b.closeStore(); err != nil {
 		return err
