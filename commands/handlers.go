@@ -276,15 +276,17 @@ func execute[A any, P interface {
 		res, err := c.append(ctx, id, stream, domain.Exact(uint64(len(recs))), uai, events)
 		if errors.Is(err, domain.ErrVersionConflict) && attempt < c.h.retries {
 			c.h.log.DebugContext(ctx, "version conflict, retrying", "command", c.command, "stream", stream, "attempt", attempt+1)
-			backoff(ctx, attempt)
+			Backoff(ctx, attempt)
 			continue
 		}
 		return res, err
 	}
 }
 
-// backoff sleeps a little, more after each attempt, with jitter.
-func backoff(ctx context.Context, attempt int) {
+// Backoff sleeps a little after a version conflict, more after each
+// attempt (1, 2, 4... ms, up to 64), with jitter, or until ctx ends. The
+// handlers use it between attempts; the load tool too, to retry as they do.
+func Backoff(ctx context.Context, attempt int) {
 	d := time.Duration(1<<min(attempt, 6)) * time.Millisecond
 	d += rand.N(d)
 	t := time.NewTimer(d)

@@ -194,12 +194,8 @@ func (r *Runner) runElected(ctx context.Context, red Reducer) error {
 			}
 			log.WarnContext(ctx, "projection stopped, will retry", "err", err)
 		}
-		t := time.NewTimer(r.cfg.RetryEvery)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if sleep(ctx, r.cfg.RetryEvery) != nil {
 			return nil
-		case <-t.C:
 		}
 	}
 }
@@ -441,12 +437,8 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress Progress) er
 		if now.Live == gen.Building {
 			return nil
 		}
-		t := time.NewTimer(200 * time.Millisecond)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+			return err
 		}
 	}
 }

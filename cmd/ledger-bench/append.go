@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -274,20 +275,7 @@ func appendCommand(ctx context.Context, s eventStore, stream string, version *ui
 		if !errors.Is(err, domain.ErrVersionConflict) || attempt >= appendRetries {
 			return attempt, err
 		}
-		backoff(ctx, attempt)
-	}
-}
-
-// backoff sleeps as commands does after a conflict: 1, 2, 4... ms with
-// jitter.
-func backoff(ctx context.Context, attempt int) {
-	d := time.Duration(1<<min(attempt, 6)) * time.Millisecond
-	d += rand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
+		commands.Backoff(ctx, attempt)
 	}
 }
 
