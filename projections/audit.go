@@ -84,6 +84,9 @@ func NewAudit() Reducer { return audit{} }
 
 func (audit) Name() string { return ProjectionAudit }
 
+// Collections lists the collections the reducer writes.
+func (audit) Collections() []string { return []string{auditHistory} }
+
 func (audit) Apply(_ context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	ids := Subjects(e)
 	if a := rec.Metadata.Actor; a != uuid.Nil && !slices.Contains(ids, a) {

@@ -21,7 +21,8 @@ type Batch struct {
 type docKey struct{ coll, key string }
 
 type entry struct {
-	value   any // pointer to the decoded document; nil when absent
+	value   any    // pointer to the decoded document; nil when absent
+	raw     []byte // the stored document, preloaded and not decoded yet
 	dirty   bool
 	deleted bool
 }
@@ -36,6 +37,14 @@ func NewBatch(r DocReader) *Batch {
 func Get[T any](ctx context.Context, b *Batch, coll, key string) (*T, bool, error) {
 	k := docKey{coll, key}
 	if e, ok := b.entries[k]; ok {
+		if e.raw != nil {
+			v := new(T)
+			if err := json.Unmarshal(e.raw, v); err != nil {
+				return nil, false, fmt.Errorf("decode %s/%s: %w", coll, key, err)
+			}
+			e.value, e.raw = v, nil
+			return v, true, nil
+		}
 		if e.value == nil {
 			return new(T), false, nil
 		}
@@ -59,6 +68,75 @@ func Get[T any](ctx context.Context, b *Batch, coll, key string) (*T, bool, erro
 	}
 	b.entries[k] = &entry{value: v}
 	return v, true, nil
+}
+
+// Peek returns the document at (coll, key) if the batch holds it (written,
+// or preloaded), without reading the store: a Prefetcher uses it to name
+// documents found through others. The pointer must not be mutated.
+func Peek[T any](b *Batch, coll, key string) (*T, bool) {
+	e, ok := b.entries[docKey{coll, key}]
+	if !ok || (e.raw == nil && e.value == nil) {
+		return nil, false
+	}
+	if e.raw != nil {
+		v := new(T)
+		if json.Unmarshal(e.raw, v) != nil {
+			return nil, false // Get reports it
+		}
+		e.value, e.raw = v, nil
+		return v, true
+	}
+	v, ok := e.value.(*T)
+	return v, ok
+}
+
+// Preload reads, in one request per collection where the transaction can
+// (DocMultiGetter), the documents of keys (collection -> keys) that the
+// batch has not read or written yet, so that the Gets that follow need no
+// round trip; documents that do not exist are remembered as absent. The
+// documents are decoded when first got. Without DocMultiGetter it does
+// nothing: each Get reads its document.
+//
+// It returns how many documents it looked for.
+func (b *Batch) Preload(ctx context.Context, keys map[string][]string) (int, error) {
+	mg, ok := b.tx.(DocMultiGetter)
+	if !ok {
+		return 0, nil
+	}
+	asked := 0
+	colls := make([]string, 0, len(keys))
+	for coll := range keys {
+		colls = append(colls, coll)
+	}
+	slices.Sort(colls)
+	for _, coll := range colls {
+		var missing []string
+		for _, k := range keys[coll] {
+			dk := docKey{coll, k}
+			if _, ok := b.entries[dk]; !ok {
+				b.entries[dk] = &entry{}
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		asked += len(missing)
+		if err := mg.GetMany(ctx, coll, missing, func(key string, doc []byte) error {
+			e, ok := b.entries[docKey{coll, key}]
+			if !ok || e.dirty || e.value != nil {
+				return fmt.Errorf("preload %s: document %q was not asked for", coll, key)
+			}
+			e.raw = doc
+			return nil
+		}); err != nil {
+			for _, k := range missing {
+				delete(b.entries, docKey{coll, k})
+			}
+			return asked, fmt.Errorf("preload %s: %w", coll, err)
+		}
+	}
+	return asked, nil
 }
 
 // Put records v (a pointer) as the document at (coll, key).

@@ -112,6 +112,20 @@ func (bookings) Name() string { return ProjectionBookings }
 // Collections lists the collections the reducer writes.
 func (bookings) Collections() []string { return slices.Clone(bookingsCollections) }
 
+// Prefetch names the booking an event requests or decides.
+func (bookings) Prefetch(_ *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+	switch e := e.(type) {
+	case domain.BookingRequested:
+		want(bkBookings, e.Booking.String())
+	case domain.BookingApproved:
+		want(bkBookings, e.Booking.String())
+	case domain.BookingRefused:
+		want(bkBookings, e.Booking.String())
+	case domain.BookingCancelled:
+		want(bkBookings, e.Booking.String())
+	}
+}
+
 func (r bookings) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {
 	case domain.ResourceRegistered:

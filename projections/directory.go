@@ -202,6 +202,36 @@ func (directory) Name() string { return ProjectionDirectory }
 // Collections lists the collections the reducer writes.
 func (directory) Collections() []string { return slices.Clone(directoryCollections) }
 
+// Prefetch names the accounts and groups an event edits.
+func (directory) Prefetch(_ *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+	switch e := e.(type) {
+	case domain.AccountUpdated:
+		want(dirAccounts, e.Account.String())
+	case domain.AccountActivated:
+		want(dirAccounts, e.Account.String())
+	case domain.AccountClosed:
+		want(dirAccounts, e.Account.String())
+	case domain.InspectorHabilitated:
+		want(dirAccounts, e.Account.String())
+	case domain.RelativeLinked:
+		want(dirAccounts, e.Student.String())
+		want(dirAccounts, e.Relative.String())
+	case domain.RelativeUnlinked:
+		want(dirAccounts, e.Student.String())
+		want(dirAccounts, e.Relative.String())
+	case domain.MemberJoined:
+		want(dirGroups, e.Group.String())
+		want(dirAccounts, e.Account.String())
+	case domain.MemberLeft:
+		want(dirGroups, e.Group.String())
+		want(dirAccounts, e.Account.String())
+	case domain.LessonScheduled:
+		want(dirGroups, e.Group.String())
+	case domain.LessonUnscheduled:
+		want(dirGroups, e.Group.String())
+	}
+}
+
 func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.Event) error {
 	switch e := e.(type) {
 	case domain.EstablishmentRegistered:

@@ -108,13 +108,36 @@ func NewIndicators(loc *time.Location) Reducer {
 
 func (indicators) Name() string { return ProjectionIndicators }
 
+// Collections lists the collections the reducer writes.
+func (indicators) Collections() []string { return []string{indDays, indEstablishments} }
+
 func (r indicators) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
+	if e, ok := e.(domain.EstablishmentRegistered); ok {
+		b.Put(indEstablishments, e.UAI, &IndicatorEstablishment{UAI: e.UAI, Name: e.Name, Departement: e.Departement})
+		return nil
+	}
+	key, counters := r.counters(rec, e)
+	for _, c := range counters {
+		if err := b.Add(ctx, indDays, key, c, 1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Prefetch names the day document an event counts in.
+func (r indicators) Prefetch(_ *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
+	if key, counters := r.counters(rec, e); len(counters) > 0 {
+		want(indDays, key)
+	}
+}
+
+// counters returns the key of the day document an event counts in and the
+// counters it adds one to (none if it counts in none).
+func (r indicators) counters(rec domain.Record, e domain.Event) (string, []string) {
 	uai := rec.Metadata.Establishment
 	var counters []string
 	switch e := e.(type) {
-	case domain.EstablishmentRegistered:
-		b.Put(indEstablishments, e.UAI, &IndicatorEstablishment{UAI: e.UAI, Name: e.Name, Departement: e.Departement})
-		return nil
 	case domain.AccountOpened:
 		uai = cmp.Or(uai, e.Establishment)
 		counters = []string{cntAccountsOpened}
@@ -149,18 +172,12 @@ func (r indicators) Apply(ctx context.Context, b *Batch, rec domain.Record, e do
 	case domain.HomeworkAssigned:
 		counters = []string{cntHomework}
 	default:
-		return nil
+		return "", nil
 	}
 	if uai == "" {
-		return nil
+		return "", nil
 	}
-	key := uai + "|" + domain.DateOf(rec.Metadata.Time.In(r.loc)).String()
-	for _, c := range counters {
-		if err := b.Add(ctx, indDays, key, c, 1); err != nil {
-			return err
-		}
-	}
-	return nil
+	return uai + "|" + domain.DateOf(rec.Metadata.Time.In(r.loc)).String(), counters
 }
 
 // connectionCounter names the per-profile connection counter of p.

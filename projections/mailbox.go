@@ -145,6 +145,44 @@ func (mailbox) Name() string { return ProjectionMailbox }
 // Collections lists the collections the reducer writes.
 func (mailbox) Collections() []string { return slices.Clone(mailboxCollections) }
 
+// Prefetch names the documents Apply reads: the group a membership edits;
+// for a message sent, the message (to see it is new), its groups and then
+// each recipient's unread count; for a message read, the message and then
+// the reader's inbox entry and unread count.
+func (mailbox) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+	switch e := e.(type) {
+	case domain.MemberJoined:
+		want(mbGroups, e.Group.String())
+	case domain.MemberLeft:
+		want(mbGroups, e.Group.String())
+	case domain.MessageSent:
+		want(mbMessages, e.Message.String())
+		recipients, _ := MessageRecipients(context.Background(), func(_ context.Context, g uuid.UUID) (map[uuid.UUID][]domain.Role, error) {
+			want(mbGroups, g.String())
+			if d, ok := Peek[mbGroup](b, mbGroups, g.String()); ok {
+				return d.Members, nil
+			}
+			return nil, nil
+		}, e)
+		for _, a := range recipients {
+			want(mbUnreadCounts, a.String())
+		}
+	case domain.MessageRead:
+		mbWantMark(b, e.Message, e.Reader, want)
+	case domain.MessageAcknowledged:
+		mbWantMark(b, e.Message, e.Reader, want)
+	}
+}
+
+// mbWantMark names what mbMark reads.
+func mbWantMark(b *Batch, message, reader uuid.UUID, want func(coll, key string)) {
+	want(mbMessages, message.String())
+	if m, ok := Peek[MessageDetail](b, mbMessages, message.String()); ok {
+		want(mbInbox, mbKey(reader, m.SentAt, message))
+		want(mbUnreadCounts, reader.String())
+	}
+}
+
 func (mailbox) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {
 	case domain.MemberJoined, domain.MemberLeft:

@@ -49,6 +49,25 @@ func (r memReader) Get(_ context.Context, coll, key string) ([]byte, bool, error
 	return d, ok, nil
 }
 
+// GetMany implements DocMultiGetter, so that tests on memory go through
+// Batch.Preload as the SQL stores do.
+func (r memReader) GetMany(_ context.Context, coll string, keys []string, fn func(string, []byte) error) error {
+	r.m.mu.Lock()
+	found := make(map[string][]byte, len(keys))
+	for _, k := range keys {
+		if d, ok := r.m.docs[r.ns][coll][k]; ok {
+			found[k] = d
+		}
+	}
+	r.m.mu.Unlock()
+	for k, d := range found {
+		if err := fn(k, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (r memReader) Scan(ctx context.Context, coll, from, to string, fn func(string, []byte) error) error {
 	r.m.mu.Lock()
 	var keys []string

@@ -73,6 +73,26 @@ func (news) Name() string { return ProjectionNews }
 // Collections lists the collections the reducer writes.
 func (news) Collections() []string { return slices.Clone(newsCollections) }
 
+// Prefetch names an article's reference and, once preloaded, the article.
+func (news) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+	var id string
+	switch e := e.(type) {
+	case domain.ArticlePublished:
+		want(nwArticles, e.Article.String())
+		return
+	case domain.ArticleAmended:
+		id = e.Article.String()
+	case domain.ArticleWithdrawn:
+		id = e.Article.String()
+	default:
+		return
+	}
+	want(nwArticles, id)
+	if ref, ok := Peek[nwRef](b, nwArticles, id); ok && !ref.Withdrawn {
+		want(nwFeed, ref.Key)
+	}
+}
+
 func (news) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {
 	case domain.ArticlePublished:

@@ -296,6 +296,82 @@ func (l ntLookup) BookingRequester(ctx context.Context, booking uuid.UUID) (uuid
 	return d.By, nil
 }
 
+// ntPeekLookup answers Audience from what the batch holds, naming each
+// document it asks for: Prefetch runs Audience itself, so that what is
+// preloaded is what Apply reads.
+type ntPeekLookup struct {
+	b    *Batch
+	want func(coll, key string)
+}
+
+func (l ntPeekLookup) RelativesOf(_ context.Context, student uuid.UUID) ([]uuid.UUID, error) {
+	l.want(ntRelatives, student.String())
+	if d, ok := Peek[ntRelativesDoc](l.b, ntRelatives, student.String()); ok {
+		return d.Relatives, nil
+	}
+	return nil, nil
+}
+
+func (l ntPeekLookup) GroupMembers(_ context.Context, group uuid.UUID) (map[uuid.UUID][]domain.Role, error) {
+	l.want(ntGroups, group.String())
+	if g, ok := Peek[mbGroup](l.b, ntGroups, group.String()); ok {
+		return g.Members, nil
+	}
+	return nil, nil
+}
+
+func (l ntPeekLookup) BookingRequester(_ context.Context, booking uuid.UUID) (uuid.UUID, error) {
+	l.want(ntBookings, booking.String())
+	if d, ok := Peek[ntBooking](l.b, ntBookings, booking.String()); ok {
+		return d.By, nil
+	}
+	return uuid.Nil, nil
+}
+
+// Prefetch names the documents Apply reads: those the event's own fold
+// edits, those Audience looks up (a group's members, then its students'
+// relatives) and those the summary refers to.
+func (notifications) Prefetch(b *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
+	switch e := e.(type) {
+	case domain.MemberJoined:
+		want(ntGroups, e.Group.String())
+	case domain.MemberLeft:
+		want(ntGroups, e.Group.String())
+	case domain.RelativeLinked:
+		want(ntRelatives, e.Student.String())
+	case domain.RelativeUnlinked:
+		want(ntRelatives, e.Student.String())
+	case domain.HomeworkAmended:
+		want(ntHomework, e.Homework.String())
+	case domain.HomeworkWithdrawn:
+		want(ntHomework, e.Homework.String())
+	case domain.AbsenceCancelled:
+		want(ntAbsences, e.Absence.String())
+	case domain.JustificationAccepted:
+		want(ntAbsences, e.Absence.String())
+	case domain.JustificationRefused:
+		want(ntAbsences, e.Absence.String())
+	case domain.SanctionAnnulled:
+		want(ntSanctions, e.Sanction.String())
+	case domain.BookingApproved:
+		ntWantBooking(b, e.Booking, want)
+	case domain.BookingRefused:
+		ntWantBooking(b, e.Booking, want)
+	case domain.BookingCancelled:
+		ntWantBooking(b, e.Booking, want)
+	}
+	// A lookup's error is never returned: ntPeekLookup has none.
+	_, _ = Audience(context.Background(), ntPeekLookup{b, want}, rec, e)
+}
+
+// ntWantBooking names a booking and, once it is preloaded, its resource.
+func ntWantBooking(b *Batch, booking uuid.UUID, want func(coll, key string)) {
+	want(ntBookings, booking.String())
+	if d, ok := Peek[ntBooking](b, ntBookings, booking.String()); ok {
+		want(ntResources, d.Resource.String())
+	}
+}
+
 func (n notifications) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	if err := ntFoldBefore(ctx, b, e); err != nil {
 		return err

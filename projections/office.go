@@ -138,6 +138,22 @@ func (office) Name() string { return ProjectionOffice }
 // Collections lists the collections the reducer writes.
 func (office) Collections() []string { return slices.Clone(officeCollections) }
 
+// Prefetch names the roll call an event counts and the absence it edits.
+func (office) Prefetch(_ *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
+	switch e := e.(type) {
+	case domain.RollCallCompleted:
+		want(offRollCalls, rec.Metadata.Establishment+"|"+e.Date.String()+"|"+e.Lesson.String())
+	case domain.AbsenceCancelled:
+		want(offAbsences, e.Absence.String())
+	case domain.AbsenceReasonDeclared:
+		want(offAbsences, e.Absence.String())
+	case domain.JustificationAccepted:
+		want(offAbsences, e.Absence.String())
+	case domain.JustificationRefused:
+		want(offAbsences, e.Absence.String())
+	}
+}
+
 func (office) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	uai := rec.Metadata.Establishment
 	switch e := e.(type) {

@@ -162,6 +162,30 @@ func (studentFile) Name() string { return ProjectionStudentFile }
 // Collections lists the collections the reducer writes.
 func (studentFile) Collections() []string { return slices.Clone(studentFileCollections) }
 
+// Prefetch names the key of the absence or sanction an event edits, then
+// (once that is preloaded) its document.
+func (studentFile) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+	var keys, docs, id string
+	switch e := e.(type) {
+	case domain.AbsenceCancelled:
+		keys, docs, id = sfAbsenceKeys, sfAbsences, e.Absence.String()
+	case domain.AbsenceReasonDeclared:
+		keys, docs, id = sfAbsenceKeys, sfAbsences, e.Absence.String()
+	case domain.JustificationAccepted:
+		keys, docs, id = sfAbsenceKeys, sfAbsences, e.Absence.String()
+	case domain.JustificationRefused:
+		keys, docs, id = sfAbsenceKeys, sfAbsences, e.Absence.String()
+	case domain.SanctionAnnulled:
+		keys, docs, id = sfSanctionKeys, sfSanctions, e.Sanction.String()
+	default:
+		return
+	}
+	want(keys, id)
+	if ref, ok := Peek[sfKeyRef](b, keys, id); ok {
+		want(docs, ref.Key)
+	}
+}
+
 func (studentFile) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {
 	case domain.AbsenceRecorded:

@@ -92,6 +92,27 @@ func (textbook) Name() string { return ProjectionTextbook }
 // Collections lists the collections the reducer writes.
 func (textbook) Collections() []string { return slices.Clone(textbookCollections) }
 
+// Prefetch names the key of the homework an event edits or withdraws, then
+// (once that is preloaded) its document.
+func (textbook) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+	var id string
+	switch e := e.(type) {
+	case domain.HomeworkAmended:
+		id = e.Homework.String()
+	case domain.HomeworkDone:
+		id = e.Homework.String()
+	case domain.HomeworkWithdrawn:
+		want(tbHomeworkKeys, e.Homework.String())
+		return
+	default:
+		return
+	}
+	want(tbHomeworkKeys, id)
+	if ref, ok := Peek[sfKeyRef](b, tbHomeworkKeys, id); ok {
+		want(tbHomework, ref.Key)
+	}
+}
+
 func (textbook) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error {
 	switch e := e.(type) {
 	case domain.LessonContentRecorded:

@@ -34,9 +34,11 @@ func NewPostgres(pool *pgxpool.Pool, opts ...Option) *Store {
 	db := stdlib.OpenDBFromPool(pool)
 	return &Store{
 		d: dialect{
-			put:    pgPut,
-			bounds: pgBounds,
-			now:    `now()`,
+			put:     pgPut,
+			bounds:  pgBounds,
+			now:     `now()`,
+			getMany: `SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND key = ANY($3::text[])`,
+			keys:    func(keys []string) (any, bool) { return keys, true },
 		},
 		read: db,
 		write: func(ctx context.Context, fn func(*sql.Tx) error) error {

@@ -36,6 +36,7 @@ import (
 )
 
 var (
+	_ projections.DocMultiGetter  = (*docTx)(nil)
 	_ projections.DocStore        = (*Store)(nil)
 	_ projections.GenerationStore = (*Store)(nil)
 	_ projections.Locker          = (*Store)(nil)
@@ -77,6 +78,11 @@ type dialect struct {
 	// prepare caches prepared statements per transaction (SQLite compiles
 	// every statement otherwise; pgx already caches them per connection).
 	prepare bool
+	// getMany is the query reading the documents of a collection whose
+	// keys are in $3, and keys what it binds to $3 (false: the keys cannot
+	// be bound, read them one by one).
+	getMany string
+	keys    func(keys []string) (any, bool)
 }
 
 // Option configures a Store.
@@ -265,6 +271,67 @@ func get(ctx context.Context, q queryer, ns, coll, key string) ([]byte, bool, er
 	return doc, true, rows.Close()
 }
 
+// getManyChunk bounds the keys of one GetMany query.
+const getManyChunk = 512
+
+// getMany reads the documents of keys, getManyChunk at a time.
+func getMany(ctx context.Context, q queryer, d dialect, ns, coll string, keys []string, fn func(string, []byte) error) error {
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), getManyChunk)]
+		keys = keys[len(chunk):]
+		arg, ok := d.keys(chunk)
+		if !ok {
+			for _, k := range chunk {
+				doc, found, err := get(ctx, q, ns, coll, k)
+				if err != nil {
+					return err
+				}
+				if found {
+					if err := fn(k, doc); err != nil {
+						return err
+					}
+				}
+			}
+			continue
+		}
+		if err := getChunk(ctx, q, d.getMany, ns, coll, arg, fn); err != nil {
+			return fmt.Errorf("get %d documents of %s: %w", len(chunk), coll, err)
+		}
+	}
+	return nil
+}
+
+// getChunk runs one GetMany query; the rows are read before fn runs, so
+// that fn may use the transaction.
+func getChunk(ctx context.Context, q queryer, query, ns, coll string, arg any, fn func(string, []byte) error) error {
+	rows, err := q.QueryContext(ctx, query, ns, coll, arg)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		key string
+		doc []byte
+	}
+	var found []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.key, &r.doc); err != nil {
+			rows.Close()
+			return err
+		}
+		found = append(found, r)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return err
+	}
+	for _, r := range found {
+		if err := fn(r.key, r.doc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // reader reads a namespace outside any transaction.
 type reader struct {
 	s  *Store
@@ -366,6 +433,24 @@ func (t *docTx) ExecContext(ctx context.Context, query string, args ...any) (sql
 
 func (t *docTx) Get(ctx context.Context, coll, key string) ([]byte, bool, error) {
 	return get(ctx, t, t.ns, coll, key)
+}
+
+// GetMany implements projections.DocMultiGetter: one query per 512 keys.
+func (t *docTx) GetMany(ctx context.Context, coll string, keys []string, fn func(string, []byte) error) error {
+	return getMany(ctx, t, t.s.d, t.ns, coll, dedupe(keys), fn)
+}
+
+// dedupe returns keys without repeats, in their first order.
+func dedupe(keys []string) []string {
+	seen := make(map[string]bool, len(keys))
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Scan reads pages and calls fn between them, with no query open: fn may

@@ -388,3 +388,37 @@ WHERE table_name LIKE 'rm\_%' AND data_type = 'text'`)
 		t.Errorf("%d text columns in the rm_ tables, want 5", n)
 	}
 }
+
+// TestSQLiteGetManyKeysNotUTF8: SQLite keys are any bytes; those that JSON
+// cannot carry are read one by one, with the same result.
+func TestSQLiteGetManyKeysNotUTF8(t *testing.T) {
+	ctx := context.Background()
+	s, _ := MustSQLite(t)
+	keys := []string{"ok", "\xff\xfe", "a\xc3"}
+	var docs []projections.Doc
+	for _, k := range keys {
+		docs = append(docs, projections.Doc{Coll: "c", Key: k, Value: []byte(`{"k":1}`)})
+	}
+	if err := s.Update(ctx, "p.v1@1", func(tx projections.DocTx) error { return tx.Put(ctx, docs) }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Update(ctx, "p.v1@1", func(tx projections.DocTx) error {
+		got := map[string]bool{}
+		err := tx.(projections.DocMultiGetter).GetMany(ctx, "c", append(keys, "\xff"), func(k string, _ []byte) error {
+			got[k] = true
+			return nil
+		})
+		if len(got) != len(keys) {
+			t.Errorf("got %v, want %q", got, keys)
+		}
+		for _, k := range keys {
+			if !got[k] {
+				t.Errorf("%q not given", k)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

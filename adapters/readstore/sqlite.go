@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/projections"
@@ -39,6 +41,8 @@ func NewSQLite(read *sql.DB, write func(ctx context.Context, fn func(*sql.Tx) er
 			bounds:  func(from, to string) (string, string, bool) { return from, to, false },
 			now:     `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')`,
 			prepare: true,
+			getMany: `SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND key IN (SELECT value FROM json_each($3))`,
+			keys:    sqliteKeys,
 		},
 		read:   read,
 		write:  write,
@@ -70,6 +74,21 @@ const (
 ON CONFLICT (ns, coll, key) DO UPDATE SET doc = excluded.doc`
 	sqliteDelete = `DELETE FROM rm_docs WHERE ns = $1 AND coll = $2 AND key = $3`
 )
+
+// sqliteKeys binds keys as one JSON array, which json_each expands: JSON
+// holds valid UTF-8 only, so other keys are read one by one.
+func sqliteKeys(keys []string) (any, bool) {
+	for _, k := range keys {
+		if !utf8.ValidString(k) {
+			return nil, false
+		}
+	}
+	raw, err := json.Marshal(keys)
+	if err != nil {
+		return nil, false
+	}
+	return string(raw), true
+}
 
 // sqliteChunk is how many documents one upsert statement writes.
 const sqliteChunk = 64

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/schoollife/ledger/projections"
 )
 
 // Scenarios, in the order they run.
@@ -59,6 +61,8 @@ type Config struct {
 	Seed            int64
 	SimulateOnStore bool
 	ReplayBatch     int // events per replay transaction (0: the runner's default, as serve has it)
+	// Projections are the projections replayed (empty: all).
+	Projections []string
 
 	// peak
 	PeakStore     string
@@ -126,7 +130,7 @@ func (c *Config) defaults(set map[string]bool) {
 func (m *Main) parse(c *Config, args []string) error {
 	fs := flag.NewFlagSet("ledger-bench", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
-	var scenarios, stores, writers, wsConns string
+	var scenarios, stores, writers, wsConns, projs string
 	fs.StringVar(&scenarios, "scenario", "all", "scenarios to run, comma-separated: "+strings.Join(allScenarios, ", ")+" or all")
 	fs.StringVar(&stores, "stores", "sqlite,postgres", "stores to run each scenario on, comma-separated")
 	fs.StringVar(&c.Postgres, "postgres", envOr(m.getenv, "LEDGER_BENCH_POSTGRES", DefaultPostgres), "PostgreSQL server: each scenario creates a fresh database on it and drops it after (LEDGER_BENCH_POSTGRES)")
@@ -143,6 +147,7 @@ func (m *Main) parse(c *Config, args []string) error {
 	fs.Float64Var(&c.Scale, "scale", 0, "replay: scale of the simulated history (default 1, 0.02 with --quick)")
 	fs.Int64Var(&c.Seed, "seed", 1, "replay: seed of the simulated history")
 	fs.IntVar(&c.ReplayBatch, "replay-batch", 0, "replay and growth: events applied per transaction (0: the runner's default for catching up, 4096, as ledger rebuild has it)")
+	fs.StringVar(&projs, "projections", "", "replay: projections to rebuild, comma-separated (default: all; names as `ledger rebuild` takes them, such as notifications.v1)")
 	fs.BoolVar(&c.SimulateOnStore, "simulate-on-store", false, "replay: run the simulation's commands on the store itself (ledger simulate; slow: every command reads its streams there) rather than in memory, then append its events to the store")
 	fs.StringVar(&c.PeakStore, "peak-store", storePostgres, "peak and wsmem: the store of the ledger server")
 	fs.IntVar(&c.Classes, "classes", 0, "peak: classes, each with a teacher and one roll call (default 2000, 10 with --quick)")
@@ -177,6 +182,7 @@ func (m *Main) parse(c *Config, args []string) error {
 		c.Scenarios = slices.Clone(allScenarios)
 	}
 	c.Stores = splitList(stores)
+	c.Projections = splitList(projs)
 	var err error
 	if c.Writers, err = intList(writers); err != nil {
 		return fmt.Errorf("--writers: %w", err)
@@ -212,6 +218,15 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Stores) == 0 {
 		errs = append(errs, errors.New("no store"))
+	}
+	var known []string
+	for _, r := range projections.Reducers(time.UTC) {
+		known = append(known, r.Name())
+	}
+	for _, p := range c.Projections {
+		if !slices.Contains(known, p) {
+			errs = append(errs, fmt.Errorf("projection %q is not one of %s", p, strings.Join(known, ", ")))
+		}
 	}
 	for _, w := range c.Writers {
 		if w < 1 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/schoollife/ledger/projections"
@@ -37,7 +38,9 @@ func expectedRows(cfg *Config) []Row {
 				add(s, store, hist, "events", "simulate")
 				add(s, store, "raw scan + decode", "events/s")
 				for _, r := range projections.Reducers(time.UTC) {
-					add(s, store, r.Name(), "events/s")
+					if len(cfg.Projections) == 0 || slices.Contains(cfg.Projections, r.Name()) {
+						add(s, store, r.Name(), "events/s", "documents")
+					}
 				}
 				add(s, store, "all projections, one after another", "events/s")
 			}

@@ -72,6 +72,17 @@ func MustRun(t *testing.T, args ...string) *Report {
 			t.Errorf("%s: a verdict without a target", row.key())
 		}
 	}
+	// A projection that wrote documents has its floor: them written alone.
+	for _, row := range rep.Rows {
+		if row.Scenario != scenarioReplay || row.Metric != "documents" || row.Value == 0 {
+			continue
+		}
+		for _, c := range []string{", its documents written alone", ", replay against its documents written alone"} {
+			if _, ok := rep.Find(scenarioReplay, row.Store, row.Case+c, "events/s"); !ok {
+				t.Errorf("%s: %d documents but no figure %q", row.Case, int(row.Value), row.Case+c)
+			}
+		}
+	}
 	if !strings.Contains(stdout.String(), "scenario") {
 		t.Errorf("no table printed:\n%s", stdout.String())
 	}

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ScanStops", testScanStops},
 		{"ScanLarge", testScanLarge},
 		{"ScanInsideUpdate", testScanInsideUpdate},
+		{"GetManyInsideUpdate", testGetManyInsideUpdate},
 		{"CommitTogether", testCommitTogether},
 		{"ErrorRollsBack", testErrorRollsBack},
 		{"CancelRollsBack", testCancelRollsBack},
@@ -444,6 +445,79 @@ func testScanInsideUpdate(t *testing.T, s Store) {
 	if got := scanKeys(t, s.Reader(ns), "dst", "", ""); len(got) != 600 {
 		t.Errorf("%d documents copied, want 600", len(got))
 	}
+}
+
+// testGetManyInsideUpdate: a transaction reads many documents at once
+// (projections.Batch.Preload), only those that exist, each once, whatever
+// the keys hold and however many there are.
+func testGetManyInsideUpdate(t *testing.T, s Store) {
+	ctx := context.Background()
+	// Keys are valid UTF-8 on every store (Postgres text holds nothing
+	// else); SQLite's keys that are not are tested in readstore.
+	odd := []string{"é|ü", "a'b\"c", "x\\y", "<&>", "\u2028", "", "]", "[\"k0001\"]"}
+	var keys []string
+	for i := range 1100 { // more than one query's worth
+		keys = append(keys, fmt.Sprintf("k%04d", i))
+	}
+	keys = append(keys, odd...)
+	var docs []projections.Doc
+	for i, k := range keys {
+		if i%3 != 0 { // a third of the keys have no document
+			docs = append(docs, Doc("file", k, map[string]any{"k": k}))
+		}
+	}
+	docs = append(docs, Doc("other", "k0001", map[string]any{"k": "other"}))
+	MustPut(t, s, "p.v1@1", docs...)
+	MustPut(t, s, "p.v1@2", Doc("file", "k0001", map[string]any{"k": "ns2"}))
+
+	MustUpdate(t, s, "p.v1@1", func(tx projections.DocTx) error {
+		mg, ok := tx.(projections.DocMultiGetter)
+		if !ok {
+			t.Fatalf("%T cannot read many documents at once", tx)
+		}
+		ask := append(slices.Clone(keys), "k0001", "k0002", "never") // repeats and a stranger
+		got := map[string]any{}
+		if err := mg.GetMany(ctx, "file", ask, func(k string, doc []byte) error {
+			if _, dup := got[k]; dup {
+				t.Errorf("%q given twice", k)
+			}
+			got[k] = decode(t, doc)
+			// The transaction may be used from fn.
+			if _, _, err := tx.Get(ctx, "file", k); err != nil {
+				return err
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		want := 0
+		for i, k := range keys {
+			if i%3 == 0 {
+				if _, ok := got[k]; ok {
+					t.Errorf("%q has no document but was given", k)
+				}
+				continue
+			}
+			want++
+			if !equalJSON(got[k], map[string]any{"k": k}) {
+				t.Errorf("%q = %v", k, got[k])
+			}
+		}
+		if len(got) != want {
+			t.Errorf("%d documents given, %d exist", len(got), want)
+		}
+		if err := mg.GetMany(ctx, "file", nil, func(string, []byte) error {
+			t.Error("a document given for no key")
+			return nil
+		}); err != nil {
+			return err
+		}
+		stop := errors.New("stop")
+		if err := mg.GetMany(ctx, "file", keys, func(string, []byte) error { return stop }); !errors.Is(err, stop) {
+			t.Errorf("fn's error: got %v", err)
+		}
+		return nil
+	})
 }
 
 func testCommitTogether(t *testing.T, s Store) {
