@@ -34,11 +34,18 @@ func NewPostgres(pool *pgxpool.Pool, opts ...Option) *Store {
 	db := stdlib.OpenDBFromPool(pool)
 	return &Store{
 		d: dialect{
-			put:     pgPut,
-			bounds:  pgBounds,
-			now:     `now()`,
-			getMany: `SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND key = ANY($3::text[])`,
-			keys:    func(keys []string) (any, bool) { return keys, true },
+			put:    pgPut,
+			bounds: pgBounds,
+			now:    `now()`,
+			// One primary-key lookup per key, whatever the statistics
+			// say: with `key = ANY($3)` and rm_docs never analysed (no
+			// autovacuum), the planner read every document of the
+			// collection for each batch (a bitmap scan on ns and coll).
+			// LIMIT keeps the lateral subquery from being pulled up into
+			// a join the planner could hash.
+			getMany: `SELECT d.key, d.doc FROM unnest($3::text[]) AS k (key)
+CROSS JOIN LATERAL (SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND key = k.key LIMIT 1) AS d`,
+			keys: func(keys []string) (any, bool) { return keys, true },
 		},
 		read: db,
 		write: func(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -70,8 +77,13 @@ const (
 	pgUpsert = `INSERT INTO rm_docs (ns, coll, key, doc)
 SELECT $1, u.coll, u.key, u.doc FROM unnest($2::text[], $3::text[], $4::jsonb[]) AS u (coll, key, doc)
 ON CONFLICT (ns, coll, key) DO UPDATE SET doc = excluded.doc`
-	pgDelete = `DELETE FROM rm_docs AS d USING unnest($2::text[], $3::text[]) AS u (coll, key)
-WHERE d.ns = $1 AND d.coll = u.coll AND d.key = u.key`
+	// The rows are found by one primary-key lookup per key (a lateral
+	// subquery with LIMIT, which the planner cannot turn into a join of
+	// its choice) and deleted by their ctid: joining rm_docs to the keys
+	// let a planner without statistics read the whole namespace.
+	pgDelete = `DELETE FROM rm_docs WHERE ctid = ANY (ARRAY(
+  SELECT d.ctid FROM unnest($2::text[], $3::text[]) AS u (coll, key)
+  CROSS JOIN LATERAL (SELECT ctid FROM rm_docs WHERE ns = $1 AND coll = u.coll AND key = u.key LIMIT 1) AS d))`
 )
 
 func pgPut(ctx context.Context, t *docTx, ups, dels []projections.Doc) error {
