@@ -113,7 +113,7 @@ func (bookings) Name() string { return ProjectionBookings }
 func (bookings) Collections() []string { return slices.Clone(bookingsCollections) }
 
 // Prefetch names the booking an event requests or decides.
-func (bookings) Prefetch(_ *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+func (bookings) Prefetch(_ context.Context, _ *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
 	switch e := e.(type) {
 	case domain.BookingRequested:
 		want(bkBookings, e.Booking.String())

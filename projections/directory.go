@@ -203,7 +203,7 @@ func (directory) Name() string { return ProjectionDirectory }
 func (directory) Collections() []string { return slices.Clone(directoryCollections) }
 
 // Prefetch names the accounts and groups an event edits.
-func (directory) Prefetch(_ *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+func (directory) Prefetch(_ context.Context, _ *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
 	switch e := e.(type) {
 	case domain.AccountUpdated:
 		want(dirAccounts, e.Account.String())

@@ -126,7 +126,7 @@ func (r indicators) Apply(ctx context.Context, b *Batch, rec domain.Record, e do
 }
 
 // Prefetch names the day document an event counts in.
-func (r indicators) Prefetch(_ *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
+func (r indicators) Prefetch(_ context.Context, _ *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
 	if key, counters := r.counters(rec, e); len(counters) > 0 {
 		want(indDays, key)
 	}

@@ -149,7 +149,7 @@ func (mailbox) Collections() []string { return slices.Clone(mailboxCollections) 
 // for a message sent, the message (to see it is new), its groups and then
 // each recipient's unread count; for a message read, the message and then
 // the reader's inbox entry and unread count.
-func (mailbox) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+func (mailbox) Prefetch(ctx context.Context, b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
 	switch e := e.(type) {
 	case domain.MemberJoined:
 		want(mbGroups, e.Group.String())
@@ -157,7 +157,7 @@ func (mailbox) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(col
 		want(mbGroups, e.Group.String())
 	case domain.MessageSent:
 		want(mbMessages, e.Message.String())
-		recipients, _ := MessageRecipients(context.Background(), func(_ context.Context, g uuid.UUID) (map[uuid.UUID][]domain.Role, error) {
+		recipients, _ := MessageRecipients(ctx, func(_ context.Context, g uuid.UUID) (map[uuid.UUID][]domain.Role, error) {
 			want(mbGroups, g.String())
 			if d, ok := Peek[mbGroup](b, mbGroups, g.String()); ok {
 				return d.Members, nil

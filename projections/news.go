@@ -74,7 +74,7 @@ func (news) Name() string { return ProjectionNews }
 func (news) Collections() []string { return slices.Clone(newsCollections) }
 
 // Prefetch names an article's reference and, once preloaded, the article.
-func (news) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+func (news) Prefetch(_ context.Context, b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
 	var id string
 	switch e := e.(type) {
 	case domain.ArticlePublished:

@@ -331,7 +331,7 @@ func (l ntPeekLookup) BookingRequester(_ context.Context, booking uuid.UUID) (uu
 // Prefetch names the documents Apply reads: those the event's own fold
 // edits, those Audience looks up (a group's members, then its students'
 // relatives) and those the summary refers to.
-func (notifications) Prefetch(b *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
+func (notifications) Prefetch(ctx context.Context, b *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
 	switch e := e.(type) {
 	case domain.MemberJoined:
 		want(ntGroups, e.Group.String())
@@ -361,7 +361,7 @@ func (notifications) Prefetch(b *Batch, rec domain.Record, e domain.Event, want 
 		ntWantBooking(b, e.Booking, want)
 	}
 	// A lookup's error is never returned: ntPeekLookup has none.
-	_, _ = Audience(context.Background(), ntPeekLookup{b, want}, rec, e)
+	_, _ = Audience(ctx, ntPeekLookup{b, want}, rec, e)
 }
 
 // ntWantBooking names a booking and, once it is preloaded, its resource.

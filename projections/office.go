@@ -139,7 +139,7 @@ func (office) Name() string { return ProjectionOffice }
 func (office) Collections() []string { return slices.Clone(officeCollections) }
 
 // Prefetch names the roll call an event counts and the absence it edits.
-func (office) Prefetch(_ *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
+func (office) Prefetch(_ context.Context, _ *Batch, rec domain.Record, e domain.Event, want func(coll, key string)) {
 	switch e := e.(type) {
 	case domain.RollCallCompleted:
 		want(offRollCalls, rec.Metadata.Establishment+"|"+e.Date.String()+"|"+e.Lesson.String())

@@ -33,7 +33,7 @@ type Reducer interface {
 // Peek finds the documents preloaded so far, so that a document whose key
 // is in another can be named too.
 type Prefetcher interface {
-	Prefetch(b *Batch, rec domain.Record, e domain.Event, want func(coll, key string))
+	Prefetch(ctx context.Context, b *Batch, rec domain.Record, e domain.Event, want func(coll, key string))
 }
 
 // prefetchRounds bounds the rounds of Prefetch calls per batch.
@@ -382,7 +382,7 @@ func ApplyDecoded(ctx context.Context, red Reducer, b *Batch, recs []domain.Reco
 		for range prefetchRounds {
 			want := map[string][]string{}
 			for i, rec := range recs {
-				p.Prefetch(b, rec, events[i], func(coll, key string) { want[coll] = append(want[coll], key) })
+				p.Prefetch(ctx, b, rec, events[i], func(coll, key string) { want[coll] = append(want[coll], key) })
 			}
 			asked, err := b.Preload(ctx, want)
 			if err != nil {

@@ -164,7 +164,7 @@ func (studentFile) Collections() []string { return slices.Clone(studentFileColle
 
 // Prefetch names the key of the absence or sanction an event edits, then
 // (once that is preloaded) its document.
-func (studentFile) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+func (studentFile) Prefetch(_ context.Context, b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
 	var keys, docs, id string
 	switch e := e.(type) {
 	case domain.AbsenceCancelled:

@@ -94,7 +94,7 @@ func (textbook) Collections() []string { return slices.Clone(textbookCollections
 
 // Prefetch names the key of the homework an event edits or withdraws, then
 // (once that is preloaded) its document.
-func (textbook) Prefetch(b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
+func (textbook) Prefetch(_ context.Context, b *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
 	var id string
 	switch e := e.(type) {
 	case domain.HomeworkAmended:
