@@ -38,11 +38,10 @@ func Get[T any](ctx context.Context, b *Batch, coll, key string) (*T, bool, erro
 	k := docKey{coll, key}
 	if e, ok := b.entries[k]; ok {
 		if e.raw != nil {
-			v := new(T)
-			if err := json.Unmarshal(e.raw, v); err != nil {
+			v, err := decodeRaw[T](e)
+			if err != nil {
 				return nil, false, fmt.Errorf("decode %s/%s: %w", coll, key, err)
 			}
-			e.value, e.raw = v, nil
 			return v, true, nil
 		}
 		if e.value == nil {
@@ -79,15 +78,21 @@ func Peek[T any](b *Batch, coll, key string) (*T, bool) {
 		return nil, false
 	}
 	if e.raw != nil {
-		v := new(T)
-		if json.Unmarshal(e.raw, v) != nil {
-			return nil, false // Get reports it
-		}
-		e.value, e.raw = v, nil
-		return v, true
+		v, err := decodeRaw[T](e)
+		return v, err == nil // Get reports the error
 	}
 	v, ok := e.value.(*T)
 	return v, ok
+}
+
+// decodeRaw decodes a preloaded document into the entry's value.
+func decodeRaw[T any](e *entry) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(e.raw, v); err != nil {
+		return nil, err
+	}
+	e.value, e.raw = v, nil
+	return v, nil
 }
 
 // Preload reads, in one request per collection where the transaction can
@@ -183,11 +188,17 @@ func (b *Batch) Changes() ([]Doc, error) {
 		}
 		out = append(out, d)
 	}
-	slices.SortFunc(out, func(a, b Doc) int {
+	SortDocs(out)
+	return out, nil
+}
+
+// SortDocs sorts documents by collection, then key: the order a batch
+// writes them in.
+func SortDocs(docs []Doc) {
+	slices.SortFunc(docs, func(a, b Doc) int {
 		if c := strings.Compare(a.Coll, b.Coll); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	return out, nil
 }

@@ -315,7 +315,7 @@ func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.
 	if err != nil || len(recs) == 0 {
 		return 0, from, err
 	}
-	events, err := DecodeAll(r.cfg.Registry, recs)
+	events, err := decodeAll(r.cfg.Registry, recs)
 	if err != nil {
 		return 0, from, err
 	}
@@ -332,7 +332,7 @@ func (r *Runner) apply(ctx context.Context, red Reducer, ns string, recs []domai
 	last := recs[len(recs)-1].Position
 	err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
 		b := NewBatch(tx)
-		if err := ApplyDecoded(ctx, red, b, recs, events); err != nil {
+		if err := applyDecoded(ctx, red, b, recs, events); err != nil {
 			return err
 		}
 		docs, err := b.Changes()
@@ -352,15 +352,15 @@ func (r *Runner) apply(ctx context.Context, red Reducer, ns string, recs []domai
 
 // ApplyAll decodes records and applies them to a batch in order.
 func ApplyAll(ctx context.Context, reg *domain.Registry, red Reducer, b *Batch, recs []domain.Record) error {
-	events, err := DecodeAll(reg, recs)
+	events, err := decodeAll(reg, recs)
 	if err != nil {
 		return err
 	}
-	return ApplyDecoded(ctx, red, b, recs, events)
+	return applyDecoded(ctx, red, b, recs, events)
 }
 
-// DecodeAll decodes the events of recs.
-func DecodeAll(reg *domain.Registry, recs []domain.Record) ([]domain.Event, error) {
+// decodeAll decodes the events of recs.
+func decodeAll(reg *domain.Registry, recs []domain.Record) ([]domain.Event, error) {
 	events := make([]domain.Event, len(recs))
 	for i, rec := range recs {
 		e, err := reg.DecodeRecord(rec)
@@ -372,9 +372,9 @@ func DecodeAll(reg *domain.Registry, recs []domain.Record) ([]domain.Event, erro
 	return events, nil
 }
 
-// ApplyDecoded applies recs, whose events are already decoded, to a batch
+// applyDecoded applies recs, whose events are already decoded, to a batch
 // in order, after preloading what a Prefetcher names.
-func ApplyDecoded(ctx context.Context, red Reducer, b *Batch, recs []domain.Record, events []domain.Event) error {
+func applyDecoded(ctx context.Context, red Reducer, b *Batch, recs []domain.Record, events []domain.Event) error {
 	if len(events) != len(recs) {
 		return fmt.Errorf("apply: %d events for %d records", len(events), len(recs))
 	}
@@ -426,7 +426,7 @@ func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress P
 			recs, err := r.cfg.Log.ReadAll(ctx, pos, r.cfg.CatchUpBatch)
 			var events []domain.Event
 			if err == nil {
-				events, err = DecodeAll(r.cfg.Registry, recs)
+				events, err = decodeAll(r.cfg.Registry, recs)
 			}
 			select {
 			case batches <- batch{recs, events, err}:

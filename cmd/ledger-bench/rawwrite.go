@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -61,12 +59,7 @@ func (e *env) rawWrite(ctx context.Context, b *benchStore, ns string, txs int) (
 		if len(docs) == 0 {
 			break
 		}
-		slices.SortFunc(docs, func(a, b projections.Doc) int {
-			if c := strings.Compare(a.Coll, b.Coll); c != 0 {
-				return c
-			}
-			return strings.Compare(a.Key, b.Key)
-		})
+		projections.SortDocs(docs)
 		began := time.Now()
 		if err := b.docs.Update(ctx, copyNS, func(tx projections.DocTx) error { return tx.Put(ctx, docs) }); err != nil {
 			return 0, 0, fmt.Errorf("write documents of %s again: %w", ns, err)
