@@ -439,23 +439,87 @@ func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress P
 			pos = recs[len(recs)-1].Position
 		}
 	}()
-	total := 0
+	// Each batch is applied while the one before it commits, through a
+	// reader that sees that batch's documents over the namespace as
+	// committed; a batch's commit starts once the one before it has
+	// committed, so checkpoints move in order. Writing the documents is
+	// about half of a replay's time on SQLite.
+	var (
+		total     int
+		inflight  *pendingCommit
+		committed = func() error {
+			if inflight == nil {
+				return nil
+			}
+			err := <-inflight.done
+			if err == nil {
+				total += inflight.events
+				if progress != nil {
+					progress(total)
+				}
+			}
+			inflight = nil
+			return err
+		}
+	)
+	// Nothing is left writing to ns once CatchUp returns.
+	defer func() { _ = committed() }()
 	for b := range batches {
 		if b.err != nil {
-			return total, b.err
+			return total, errors.Join(b.err, committed())
 		}
 		if len(b.recs) == 0 {
-			return total, nil
+			return total, committed()
 		}
-		if _, err := r.apply(ctx, red, ns, b.recs, b.events); err != nil {
+		var rd DocReader = r.cfg.Docs.Reader(ns)
+		if inflight != nil {
+			rd = newPending(rd, inflight.docs)
+		}
+		last := b.recs[len(b.recs)-1].Position
+		bt := NewBatch(rd)
+		err := applyDecoded(ctx, red, bt, b.recs, b.events)
+		var docs []Doc
+		if err == nil {
+			docs, err = bt.Changes()
+		}
+		if err != nil {
+			return total, errors.Join(fmt.Errorf("apply up to %s: %w", last, err), committed())
+		}
+		if err := committed(); err != nil {
 			return total, err
 		}
-		total += len(b.recs)
-		if progress != nil {
-			progress(total)
-		}
+		inflight = r.commit(ctx, ns, docs, last, len(b.recs))
+	}
+	if err := committed(); err != nil {
+		return total, err
 	}
 	return total, ctx.Err()
+}
+
+// pendingCommit is a batch's documents being written with its checkpoint.
+type pendingCommit struct {
+	docs   []Doc
+	events int
+	done   chan error // receives the outcome, once
+}
+
+// commit writes docs and moves ns's checkpoint to last in one transaction,
+// in a goroutine of its own.
+func (r *Runner) commit(ctx context.Context, ns string, docs []Doc, last domain.Position, events int) *pendingCommit {
+	c := &pendingCommit{docs: docs, events: events, done: make(chan error, 1)}
+	go func() {
+		err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
+			if err := tx.Put(ctx, docs); err != nil {
+				return err
+			}
+			return tx.SetCheckpoint(ctx, last)
+		})
+		if err != nil {
+			err = fmt.Errorf("apply up to %s: %w", last, err)
+		}
+		c.done <- err
+	}()
+	return c
 }
 
 // Rebuild builds a new generation of a projection from the start of the

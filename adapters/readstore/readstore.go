@@ -342,6 +342,11 @@ func (r reader) Get(ctx context.Context, coll, key string) ([]byte, bool, error)
 	return get(ctx, pooled{r.s}, r.ns, coll, key)
 }
 
+// GetMany implements projections.DocMultiGetter: one query per 512 keys.
+func (r reader) GetMany(ctx context.Context, coll string, keys []string, fn func(string, []byte) error) error {
+	return getMany(ctx, pooled{r.s}, r.s.d, r.ns, coll, dedupe(keys), fn)
+}
+
 // Scan streams one query: one statement sees one snapshot, so a scan never
 // mixes two commits of the runner.
 func (r reader) Scan(ctx context.Context, coll, from, to string, fn func(string, []byte) error) error {

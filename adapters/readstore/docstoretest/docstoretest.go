@@ -475,49 +475,65 @@ func testGetManyInsideUpdate(t *testing.T, s Store) {
 		if !ok {
 			t.Fatalf("%T cannot read many documents at once", tx)
 		}
-		ask := append(slices.Clone(keys), "k0001", "k0002", "never") // repeats and a stranger
-		got := map[string]any{}
-		if err := mg.GetMany(ctx, "file", ask, func(k string, doc []byte) error {
-			if _, dup := got[k]; dup {
-				t.Errorf("%q given twice", k)
-			}
-			got[k] = decode(t, doc)
-			// The transaction may be used from fn.
-			if _, _, err := tx.Get(ctx, "file", k); err != nil {
-				return err
-			}
-			return nil
-		}); err != nil {
+		// The transaction may be used from fn.
+		assertGetMany(t, mg, keys, func(k string) error {
+			_, _, err := tx.Get(ctx, "file", k)
 			return err
-		}
-		want := 0
-		for i, k := range keys {
-			if i%3 == 0 {
-				if _, ok := got[k]; ok {
-					t.Errorf("%q has no document but was given", k)
-				}
-				continue
-			}
-			want++
-			if !equalJSON(got[k], map[string]any{"k": k}) {
-				t.Errorf("%q = %v", k, got[k])
-			}
-		}
-		if len(got) != want {
-			t.Errorf("%d documents given, %d exist", len(got), want)
-		}
-		if err := mg.GetMany(ctx, "file", nil, func(string, []byte) error {
-			t.Error("a document given for no key")
-			return nil
-		}); err != nil {
-			return err
-		}
-		stop := errors.New("stop")
-		if err := mg.GetMany(ctx, "file", keys, func(string, []byte) error { return stop }); !errors.Is(err, stop) {
-			t.Errorf("fn's error: got %v", err)
-		}
+		})
 		return nil
 	})
+	// A reader outside any transaction reads many at once too: a catch-up
+	// applies a batch through one while the previous batch commits.
+	mg, ok := s.Reader("p.v1@1").(projections.DocMultiGetter)
+	if !ok {
+		t.Fatalf("%T cannot read many documents at once", s.Reader("p.v1@1"))
+	}
+	assertGetMany(t, mg, keys, func(string) error { return nil })
+}
+
+// assertGetMany checks GetMany of keys ("file" documents holding {"k": key}
+// for two keys of three) with repeats and a key that has no document,
+// calling also for each document given.
+func assertGetMany(t *testing.T, mg projections.DocMultiGetter, keys []string, also func(key string) error) {
+	t.Helper()
+	ctx := context.Background()
+	ask := append(slices.Clone(keys), "k0001", "k0002", "never") // repeats and a stranger
+	got := map[string]any{}
+	if err := mg.GetMany(ctx, "file", ask, func(k string, doc []byte) error {
+		if _, dup := got[k]; dup {
+			t.Errorf("%q given twice", k)
+		}
+		got[k] = decode(t, doc)
+		return also(k)
+	}); err != nil {
+		t.Fatalf("GetMany: %v", err)
+	}
+	want := 0
+	for i, k := range keys {
+		if i%3 == 0 {
+			if _, ok := got[k]; ok {
+				t.Errorf("%q has no document but was given", k)
+			}
+			continue
+		}
+		want++
+		if !equalJSON(got[k], map[string]any{"k": k}) {
+			t.Errorf("%q = %v", k, got[k])
+		}
+	}
+	if len(got) != want {
+		t.Errorf("%d documents given, %d exist", len(got), want)
+	}
+	if err := mg.GetMany(ctx, "file", nil, func(string, []byte) error {
+		t.Error("a document given for no key")
+		return nil
+	}); err != nil {
+		t.Fatalf("GetMany of no key: %v", err)
+	}
+	stop := errors.New("stop")
+	if err := mg.GetMany(ctx, "file", keys, func(string, []byte) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("fn's error: got %v", err)
+	}
 }
 
 func testCommitTogether(t *testing.T, s Store) {
