@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -31,23 +32,25 @@ func TestPragmas(t *testing.T) {
 		opts           []sqlite.Option
 		sync           int // PRAGMA synchronous: 1 NORMAL, 2 FULL
 		writer, reader int // PRAGMA cache_size, KiB (negative)
+		checkpoint     int // PRAGMA wal_autocheckpoint, pages
 	}{
-		{"Default", nil, 2, -sqlite.DefaultWriterCacheMiB * 1024, -sqlite.DefaultReaderCacheMiB * 1024},
-		{"Normal", []sqlite.Option{sqlite.WithSynchronous(sqlite.SyncNormal), sqlite.WithCacheMiB(8, 2)}, 1, -8192, -2048},
+		{"Default", nil, 2, -sqlite.DefaultWriterCacheMiB * 1024, -sqlite.DefaultReaderCacheMiB * 1024, sqlite.DefaultCheckpointPages},
+		{"Normal", []sqlite.Option{sqlite.WithSynchronous(sqlite.SyncNormal), sqlite.WithCacheMiB(8, 2), sqlite.WithCheckpointPages(1000)}, 1, -8192, -2048, 1000},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := MustOpenTemp(t, append(tc.opts, sqlite.WithBusyTimeout(3*time.Second))...)
 			var (
-				journal                        string
-				sync, fk, busy, cache, rdCache int
+				journal                                    string
+				sync, fk, busy, cache, rdCache, checkpoint int
 			)
 			err := s.WithTx(context.Background(), func(tx *sql.Tx) error {
 				for q, dst := range map[string]any{
-					"PRAGMA journal_mode": &journal,
-					"PRAGMA synchronous":  &sync,
-					"PRAGMA foreign_keys": &fk,
-					"PRAGMA busy_timeout": &busy,
-					"PRAGMA cache_size":   &cache,
+					"PRAGMA journal_mode":       &journal,
+					"PRAGMA synchronous":        &sync,
+					"PRAGMA foreign_keys":       &fk,
+					"PRAGMA busy_timeout":       &busy,
+					"PRAGMA cache_size":         &cache,
+					"PRAGMA wal_autocheckpoint": &checkpoint,
 				} {
 					if err := tx.QueryRow(q).Scan(dst); err != nil {
 						return fmt.Errorf("%s: %w", q, err)
@@ -66,6 +69,9 @@ func TestPragmas(t *testing.T) {
 			}
 			if cache != tc.writer || rdCache != tc.reader {
 				t.Fatalf("cache_size: writer %d, reader %d; want %d and %d", cache, rdCache, tc.writer, tc.reader)
+			}
+			if checkpoint != tc.checkpoint {
+				t.Fatalf("writer runs wal_autocheckpoint=%d, want %d", checkpoint, tc.checkpoint)
 			}
 			storetest.MustAppend(t, s, storetest.NewStream("pragma"), domain.NoStream(), storetest.NewEvents(2))
 		})
@@ -299,4 +305,25 @@ func TestAppendRejectsBadInput(t *testing.T) {
 		}
 	}
 	storetest.MustStreamLen(t, s, stream, 0)
+}
+
+// Options out of range are refused before the file is touched.
+func TestOpenRefusesBadOptions(t *testing.T) {
+	for name, opt := range map[string]sqlite.Option{
+		"negative checkpoint size": sqlite.WithCheckpointPages(-1),
+		"no writer cache":          sqlite.WithCacheMiB(0, 16),
+		"no read connection":       sqlite.WithReadConns(0),
+		"synchronous OFF":          sqlite.WithSynchronous("OFF"),
+	} {
+		path := filepath.Join(t.TempDir(), "ledger.db")
+		s, err := sqlite.Open(context.Background(), path, opt)
+		if err == nil {
+			s.Close()
+			t.Errorf("%s: Open succeeded", name)
+			continue
+		}
+		if _, statErr := os.Stat(path); !os.IsNotExist(statErr) {
+			t.Errorf("%s: Open failed (%v) but created %s", name, err, path)
+		}
+	}
 }
