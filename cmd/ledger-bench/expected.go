@@ -40,6 +40,7 @@ func expectedRows(cfg *Config) []Row {
 				for _, r := range projections.Reducers(time.UTC) {
 					if len(cfg.Projections) == 0 || slices.Contains(cfg.Projections, r.Name()) {
 						add(s, store, r.Name(), "events/s", "documents")
+						add(s, store, r.Name()+", CPU during the replay", "ledger-bench", "postgres", "other processes", "idle", "cores")
 					}
 				}
 				add(s, store, "all projections, one after another", "events/s")

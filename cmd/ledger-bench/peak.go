@@ -462,7 +462,9 @@ func (e *env) peakScenario(ctx context.Context) error {
 	return nil
 }
 
-// usage is the CPU used by each side from a starting point.
+// usage is the CPU used by each side from a starting point: the server
+// (serverPID; 0 when the work runs in this process), this process,
+// Postgres and the rest of the machine.
 type usage struct {
 	began                              time.Time
 	server, self, pgBackends, pgShared float64
@@ -497,7 +499,7 @@ func (u *usage) rows(scenario, store, cas string) []Row {
 	row := func(metric string, v float64) Row {
 		return Row{Scenario: scenario, Store: store, Case: cas, Metric: metric, Unit: "cores", Value: v / wall}
 	}
-	return []Row{
+	rows := []Row{
 		row("ledger serve", server),
 		row("postgres", pgb+pgs),
 		row("load generator", self),
@@ -505,6 +507,12 @@ func (u *usage) rows(scenario, store, cas string) []Row {
 		row("idle", max(0, total-busy)),
 		{Scenario: scenario, Store: store, Case: cas, Metric: "cores", Unit: "cores", Value: cores},
 	}
+	if u.serverPID == 0 {
+		// No server: the work runs in this process.
+		rows[2].Metric = "ledger-bench"
+		rows = rows[1:]
+	}
+	return rows
 }
 
 // serverSpec is the --store of the server: the store's, with

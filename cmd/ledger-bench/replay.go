@@ -80,6 +80,7 @@ func (e *env) replayOn(ctx context.Context, kind string) error {
 		e.rep.Add(atLeast(Row{Scenario: scenarioReplay, Store: kind, Case: t.name, Metric: "events/s", Unit: "ev/s", Value: rate,
 			Baseline: "raw scan", BaselineValue: scanRate}, 0.5, true))
 		e.rep.Add(Row{Scenario: scenarioReplay, Store: kind, Case: t.name, Metric: "documents", Unit: "docs", Value: float64(t.docs)})
+		e.rep.Add(t.cpu...)
 		if t.docs > 0 {
 			// The floor the projection's output sets: its documents
 			// written alone, as events/s of the history, against the scan
@@ -321,6 +322,8 @@ type timing struct {
 	// (rawWrite), docs how many there are.
 	write time.Duration
 	docs  int
+	// cpu is what the machine's cores did during the replay, in cores.
+	cpu []Row
 }
 
 // replayAll rebuilds every projection, one after another as `ledger
@@ -336,9 +339,11 @@ func (e *env) replayAll(ctx context.Context, b *benchStore, n int64, gen int) ([
 			continue
 		}
 		p := startProgress(e.m.stderr, b.kind+" replay "+red.Name(), int(n))
+		cpu := e.startUsage(b, 0)
 		began := time.Now()
 		done, err := runner.CatchUp(ctx, red, projections.Namespace(red.Name(), gen), func(d int) { p.Set(d) })
 		d := time.Since(began)
+		cpuRows := cpu.rows(scenarioReplay, b.kind, red.Name()+", CPU during the replay")
 		p.Done()
 		if err != nil {
 			return nil, fmt.Errorf("replay %s: %w", red.Name(), err)
@@ -351,7 +356,7 @@ func (e *env) replayAll(ctx context.Context, b *benchStore, n int64, gen int) ([
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, timing{name: red.Name(), d: d, write: write, docs: docs})
+		out = append(out, timing{name: red.Name(), d: d, write: write, docs: docs, cpu: cpuRows})
 	}
 	return out, nil
 }
