@@ -317,7 +317,7 @@ const selectRecord = `SELECT position, id, stream, version, type, data, metadata
 
 // ReadStream implements commands.EventStore.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
-	rows, err := s.r.QueryContext(ctx, selectRecord+` WHERE stream = ? AND version > ? ORDER BY version`, stream, clamp(from))
+	rows, err := s.readStream.QueryContext(ctx, stream, clamp(from))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
@@ -339,7 +339,7 @@ func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) (
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.r.QueryContext(ctx, selectRecord+` WHERE position > ? ORDER BY position LIMIT ?`, clamp(after.Seq), limit)
+	rows, err := s.readAll.QueryContext(ctx, clamp(after.Seq), limit)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %v: %w", after, err)
 	}
