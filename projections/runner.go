@@ -331,23 +331,34 @@ func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.
 func (r *Runner) apply(ctx context.Context, red Reducer, ns string, recs []domain.Record, events []domain.Event) (domain.Position, error) {
 	last := recs[len(recs)-1].Position
 	err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
-		b := NewBatch(tx)
-		if err := applyDecoded(ctx, red, b, recs, events); err != nil {
-			return err
-		}
-		docs, err := b.Changes()
+		docs, err := changes(ctx, red, tx, recs, events)
 		if err != nil {
 			return err
 		}
-		if err := tx.Put(ctx, docs); err != nil {
-			return err
-		}
-		return tx.SetCheckpoint(ctx, last)
+		return write(ctx, tx, docs, last)
 	})
 	if err != nil {
 		return last, fmt.Errorf("apply up to %s: %w", last, err)
 	}
 	return last, nil
+}
+
+// changes applies recs (decoded: events) to a batch over r and returns
+// the documents it changed.
+func changes(ctx context.Context, red Reducer, r DocReader, recs []domain.Record, events []domain.Event) ([]Doc, error) {
+	b := NewBatch(r)
+	if err := applyDecoded(ctx, red, b, recs, events); err != nil {
+		return nil, err
+	}
+	return b.Changes()
+}
+
+// write writes docs and moves the checkpoint to last, in tx.
+func write(ctx context.Context, tx DocTx, docs []Doc, last domain.Position) error {
+	if err := tx.Put(ctx, docs); err != nil {
+		return err
+	}
+	return tx.SetCheckpoint(ctx, last)
 }
 
 // ApplyAll decodes records and applies them to a batch in order.
@@ -476,12 +487,7 @@ func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress P
 			rd = newPending(rd, inflight.docs)
 		}
 		last := b.recs[len(b.recs)-1].Position
-		bt := NewBatch(rd)
-		err := applyDecoded(ctx, red, bt, b.recs, b.events)
-		var docs []Doc
-		if err == nil {
-			docs, err = bt.Changes()
-		}
+		docs, err := changes(ctx, red, rd, b.recs, b.events)
 		if err != nil {
 			return total, errors.Join(fmt.Errorf("apply up to %s: %w", last, err), committed())
 		}
@@ -508,12 +514,7 @@ type pendingCommit struct {
 func (r *Runner) commit(ctx context.Context, ns string, docs []Doc, last domain.Position, events int) *pendingCommit {
 	c := &pendingCommit{docs: docs, events: events, done: make(chan error, 1)}
 	go func() {
-		err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
-			if err := tx.Put(ctx, docs); err != nil {
-				return err
-			}
-			return tx.SetCheckpoint(ctx, last)
-		})
+		err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error { return write(ctx, tx, docs, last) })
 		if err != nil {
 			err = fmt.Errorf("apply up to %s: %w", last, err)
 		}

@@ -490,7 +490,7 @@ func (e *env) startUsage(b *benchStore, serverPID int) *usage {
 // since the start.
 func (u *usage) rows(scenario, store, cas string) []Row {
 	wall := time.Since(u.began).Seconds()
-	server, self := cpuSeconds(u.serverPID)-u.server, cpuSeconds(os.Getpid())-u.self
+	server, own := cpuSeconds(u.serverPID)-u.server, cpuSeconds(os.Getpid())-u.self
 	pgb, pgs := postgresCPU(u.db)
 	pgb, pgs = pgb-u.pgBackends, pgs-u.pgShared
 	busy, total := machineCPU()
@@ -499,20 +499,20 @@ func (u *usage) rows(scenario, store, cas string) []Row {
 	row := func(metric string, v float64) Row {
 		return Row{Scenario: scenario, Store: store, Case: cas, Metric: metric, Unit: "cores", Value: v / wall}
 	}
-	rows := []Row{
-		row("ledger serve", server),
+	var rows []Row
+	ownName := "load generator"
+	if u.serverPID != 0 {
+		rows = append(rows, row("ledger serve", server))
+	} else {
+		ownName = "ledger-bench" // no server: the work runs in this process
+	}
+	return append(rows,
 		row("postgres", pgb+pgs),
-		row("load generator", self),
-		row("other processes", max(0, busy-server-pgb-pgs-self)),
+		row(ownName, own),
+		row("other processes", max(0, busy-server-pgb-pgs-own)),
 		row("idle", max(0, total-busy)),
-		{Scenario: scenario, Store: store, Case: cas, Metric: "cores", Unit: "cores", Value: cores},
-	}
-	if u.serverPID == 0 {
-		// No server: the work runs in this process.
-		rows[2].Metric = "ledger-bench"
-		rows = rows[1:]
-	}
-	return rows
+		Row{Scenario: scenario, Store: store, Case: cas, Metric: "cores", Unit: "cores", Value: cores},
+	)
 }
 
 // serverSpec is the --store of the server: the store's, with
