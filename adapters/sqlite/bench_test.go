@@ -245,3 +245,119 @@ func BenchmarkRawInsert(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGroupCeiling measures what group commit can reach at most with
+// 64 writers on one SQLite file (docs/performance.md, "The ceiling of
+// group commit"): each benchmark iteration is one transaction of rows
+// single-row INSERTs on one connection, synchronous FULL, checkpoints as
+// the store sets them, one row for each of 64 streams. table=plain has no
+// index (the baseline's table); table=log has the log's two unique
+// indexes; table=log+heads also upserts a stream-head row per row, as the
+// store's streams table is. The file is filled with 50,000 rows first so
+// that the indexes are not trivially small.
+func BenchmarkGroupCeiling(b *testing.B) {
+	const streams = 64
+	for _, c := range []struct {
+		table      string
+		rows, page int
+	}{
+		{"plain", 1, 4096},
+		{"plain", streams, 4096},
+		{"log", 1, 4096},
+		{"log", streams, 4096},
+		{"log", streams, 1024},
+		{"log+heads", streams, 4096},
+	} {
+		b.Run(fmt.Sprintf("table=%s/rows=%d/page=%d", c.table, c.rows, c.page), func(b *testing.B) {
+			ctx := context.Background()
+			q := url.Values{}
+			q.Add("_pragma", fmt.Sprintf("page_size(%d)", c.page))
+			q.Set("_busy_timeout", "5000")
+			q.Set("_synchronous", string(sqlite.SyncFull))
+			q.Set("_txlock", "immediate")
+			db, err := sql.Open("sqlite", b.TempDir()+"/ceiling.db?"+q.Encode())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			indexes := ""
+			if c.table != "plain" {
+				indexes = ", UNIQUE (id), UNIQUE (stream, version)"
+			}
+			for _, stmt := range []string{
+				`CREATE TABLE t (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL, stream TEXT NOT NULL,
+					version INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL,
+					recorded_at TEXT NOT NULL, hash BLOB NOT NULL` + indexes + `)`,
+				`CREATE TABLE heads (stream TEXT PRIMARY KEY, version INTEGER NOT NULL, hash BLOB NOT NULL)`,
+				`PRAGMA journal_mode = WAL`,
+				fmt.Sprintf(`PRAGMA wal_autocheckpoint = %d`, sqlite.DefaultCheckpointPages),
+			} {
+				if _, err := db.ExecContext(ctx, stmt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var page int
+			if err := db.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&page); err != nil || page != c.page {
+				b.Fatalf("page size %d (err %v), want %d", page, err, c.page)
+			}
+			insert, err := db.PrepareContext(ctx, `INSERT INTO t (id, stream, version, type, data, metadata, recorded_at, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer insert.Close()
+			upsert, err := db.PrepareContext(ctx, `INSERT INTO heads (stream, version, hash) VALUES (?, ?, ?)
+				ON CONFLICT (stream) DO UPDATE SET version = excluded.version, hash = excluded.hash`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer upsert.Close()
+
+			names := make([]string, streams)
+			for i := range names {
+				names[i] = storetest.NewStream("ceiling")
+			}
+			versions := make([]uint64, streams)
+			e := storetest.NewEvents(1)[0]
+			md, err := json.Marshal(e.Metadata)
+			if err != nil {
+				b.Fatal(err)
+			}
+			next := 0
+			group := func(rows int) error {
+				tx, err := db.BeginTx(ctx, nil)
+				if err != nil {
+					return err
+				}
+				ins, up := tx.StmtContext(ctx, insert), tx.StmtContext(ctx, upsert)
+				for range rows {
+					s := next % streams
+					next++
+					versions[s]++
+					hash := sha256.Sum256(e.Data)
+					if _, err := ins.ExecContext(ctx, uuid.NewString(), names[s], versions[s], e.Type, string(e.Data), string(md), time.Now().UTC().Format(time.RFC3339Nano), hash[:]); err != nil {
+						return errors.Join(err, tx.Rollback())
+					}
+					if c.table == "log+heads" {
+						if _, err := up.ExecContext(ctx, names[s], versions[s], hash[:]); err != nil {
+							return errors.Join(err, tx.Rollback())
+						}
+					}
+				}
+				return tx.Commit()
+			}
+			for range 50_000 / 4096 {
+				if err := group(4096); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if err := group(c.rows); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*c.rows)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}

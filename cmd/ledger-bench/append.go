@@ -185,6 +185,12 @@ func (e *env) appendOn(ctx context.Context, kind string) error {
 		}
 	}
 
+	if raw.grouped != nil && slices.Contains(e.cfg.Writers, diagWriters) {
+		if err := e.groupCeiling(ctx, kind, raw, newEvent); err != nil {
+			return err
+		}
+	}
+
 	// COPY: the ceiling of bulk loading, one transaction.
 	rows := make([]rawRow, e.cfg.CopyRows)
 	for i := range rows {
@@ -254,6 +260,59 @@ func (e *env) appendHalves(ctx context.Context, kind string, s eventStore, newEv
 	return nil
 }
 
+// ceilingCase names groupCeiling's figure.
+func ceilingCase() string {
+	return fmt.Sprintf("writers=%d ceiling: groups of %d raw INSERTs into the log's indexes", diagWriters, diagWriters)
+}
+
+// groupCeiling measures the most group commit can give diagWriters
+// writers on a store with one writer (SQLite): each writer waits for its
+// append's commit, so a group holds at most one append per writer, and
+// each append writes at least its row and its entries in the log's two
+// unique indexes. Here transactions of diagWriters rows, one per stream,
+// go into a table shaped as the log, with nothing else: no read, no
+// check, no hash chain, no stream head. The rows are made on another
+// goroutine, as the writers make their events beside the committer.
+func (e *env) groupCeiling(ctx context.Context, kind string, raw *rawStore, newEvent func() domain.Envelope) error {
+	base, ok := e.rep.Find(scenarioAppend, kind, fmt.Sprintf("writers=%d distinct", diagWriters), "events/s")
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	groups := make(chan []rawRow, 4)
+	go func() {
+		defer close(groups)
+		streams := make([]string, diagWriters)
+		for i := range streams {
+			streams[i] = domain.LessonStream(uuid.New())
+		}
+		for version := int64(1); ; version++ {
+			rows := make([]rawRow, diagWriters)
+			for i := range rows {
+				rows[i] = toRaw(newEvent(), streams[i], version)
+			}
+			select {
+			case groups <- rows:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	cas := ceilingCase()
+	res, err := runTimed(ctx, 1, e.cfg.Duration, kind+" "+cas, e, func(ctx context.Context, _ int) (int, error) {
+		return 0, raw.grouped(ctx, <-groups)
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", cas, err)
+	}
+	rate := res.rate() * diagWriters
+	e.rep.Add(Row{Scenario: scenarioAppend, Store: kind, Case: cas, Metric: "events/s", Unit: "ev/s", Value: rate,
+		Baseline: "INSERT/tx", BaselineValue: base.BaselineValue})
+	e.logf("  %s %s: %.0f ev/s (INSERT/tx %.0f)", kind, cas, rate, base.BaselineValue)
+	return nil
+}
+
 // appendCommand is one single-event command as the command layer runs it:
 // read the stream's version (the events after the last one seen), append
 // with that exact version, and on a conflict back off and try again, a
@@ -280,10 +339,13 @@ func appendCommand(ctx context.Context, s eventStore, stream string, version *ui
 }
 
 // rawStore is the baseline: the same columns in a plain table (no key, no
-// index, no check), written by the driver directly.
+// index, no check), written by the driver directly. On SQLite, grouped
+// writes rows in one transaction into a second table shaped as the log
+// (its rowid and its two unique indexes), for the ceiling of group commit.
 type rawStore struct {
 	insert     func(ctx context.Context, r rawRow) error
 	copy       func(ctx context.Context, rows []rawRow) error
+	grouped    func(ctx context.Context, rows []rawRow) error
 	copyName   string
 	durability string
 	Close      func()
@@ -395,40 +457,54 @@ func openRawSQLite(ctx context.Context, path string) (*rawStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite baseline: synchronous is %s, not FULL (2)", sync)
 	}
+	// The log's shape (migrations/sqlite/0001_events.sql): the position,
+	// the unique event id, the unique (stream, version).
+	if _, err := db.ExecContext(ctx, `CREATE TABLE bench_raw_indexed (
+		position INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, version INTEGER NOT NULL, type TEXT NOT NULL,
+		data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, hash BLOB NOT NULL,
+		UNIQUE (stream, version))`); err != nil {
+		db.Close()
+		return nil, err
+	}
 	ins, err := db.PrepareContext(ctx, `INSERT INTO bench_raw (`+rawColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	args := func(r rawRow) []any {
-		return []any{r.id.String(), r.stream, r.version, r.typ, r.data, r.metadata, r.recordedAt.Format(time.RFC3339Nano), r.hash}
+	insIndexed, err := db.PrepareContext(ctx, `INSERT INTO bench_raw_indexed (`+rawColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		ins.Close()
+		db.Close()
+		return nil, err
+	}
+	// inOneTx runs insert once for each row, in one transaction.
+	inOneTx := func(ctx context.Context, insert *sql.Stmt, rows []rawRow) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		st := tx.StmtContext(ctx, insert)
+		for _, r := range rows {
+			args := []any{r.id.String(), r.stream, r.version, r.typ, r.data, r.metadata, r.recordedAt.Format(time.RFC3339Nano), r.hash}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return errors.Join(err, tx.Rollback())
+			}
+		}
+		return tx.Commit()
 	}
 	return &rawStore{
 		insert: func(ctx context.Context, r rawRow) error {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.StmtContext(ctx, ins).ExecContext(ctx, args(r)...); err != nil {
-				return errors.Join(err, tx.Rollback())
-			}
-			return tx.Commit()
+			return inOneTx(ctx, ins, []rawRow{r})
 		},
 		copy: func(ctx context.Context, rows []rawRow) error {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			st := tx.StmtContext(ctx, ins)
-			for _, r := range rows {
-				if _, err := st.ExecContext(ctx, args(r)...); err != nil {
-					return errors.Join(err, tx.Rollback())
-				}
-			}
-			return tx.Commit()
+			return inOneTx(ctx, ins, rows)
+		},
+		grouped: func(ctx context.Context, rows []rawRow) error {
+			return inOneTx(ctx, insIndexed, rows)
 		},
 		copyName:   "one-tx INSERTs",
 		durability: "journal_mode=" + journal + " synchronous=FULL (store and baseline)",
-		Close:      func() { ins.Close(); db.Close() },
+		Close:      func() { insIndexed.Close(); ins.Close(); db.Close() },
 	}, nil
 }

@@ -29,6 +29,9 @@ func expectedRows(cfg *Config) []Row {
 					if w == diagWriters {
 						add(s, store, fmt.Sprintf("writers=%d append only (version known)", w), "ops/s", "p50", "p99")
 						add(s, store, fmt.Sprintf("writers=%d read version only", w), "ops/s", "p50", "p99")
+						if store == storeSQLite {
+							add(s, store, ceilingCase(), "events/s")
+						}
 					}
 				}
 			}
@@ -63,6 +66,9 @@ func expectedRows(cfg *Config) []Row {
 			for _, store := range cfg.Stores {
 				for _, l := range cfg.GrowthLevels {
 					add(s, store, growthCase(l), "events", "append p50", "append p99", "query p50", "query p99", "replay", "replay events/s")
+					if store == storeSQLite {
+						add(s, store, growthCase(l), "replay bytes written per event")
+					}
 				}
 			}
 		}

@@ -237,9 +237,13 @@ func (e *env) growthOn(ctx context.Context, kind string) error {
 		red, _ := runner.Reducer(projections.ProjectionStudentFile)
 		gen := 100 + li
 		p := startProgress(e.m.stderr, kind+" replay "+red.Name()+" at "+cas, int(n))
+		wrote := writtenBytes()
 		rb := time.Now()
 		done, err := runner.CatchUp(ctx, red, projections.Namespace(red.Name(), gen), func(d int) { p.Set(d) })
 		replay := time.Since(rb)
+		if wrote >= 0 {
+			wrote = writtenBytes() - wrote
+		}
 		p.Done()
 		if err != nil {
 			return fmt.Errorf("replay at %s: %w", cas, err)
@@ -300,6 +304,11 @@ func (e *env) growthOn(ctx context.Context, kind string) error {
 					rows[i].Baseline, rows[i].BaselineValue = "at "+first, base.Value
 				}
 			}
+		}
+		// On SQLite the replay's writes are this process's: its WAL frames
+		// (whole pages) and checkpoints. Postgres writes on its side.
+		if kind == storeSQLite && wrote >= 0 && done > 0 {
+			rows = append(rows, Row{Scenario: scenarioGrowth, Store: kind, Case: cas, Metric: "replay bytes written per event", Unit: "B/ev", Value: float64(wrote) / float64(done)})
 		}
 		e.rep.Add(rows...)
 	}
