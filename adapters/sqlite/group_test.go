@@ -131,6 +131,8 @@ func TestGroupMixedOutcomes(t *testing.T) {
 		{"ExactOnMissing", e, domain.Exact(5), storetest.NewEvents(1), 0, domain.ErrVersionConflict},
 		{"Batch", f, domain.NoStream(), storetest.NewEvents(3), 3, nil},
 		{"AfterAll", a, domain.Exact(4), storetest.NewEvents(1), 5, nil},
+		// Matches any head, so the insert itself meets the stored id.
+		{"RetryOfStoredAnyVersion", a, domain.AnyVersion(), seed, 1, nil},
 	}
 	reqs := make([]*appendReq, len(steps))
 	for i, st := range steps {
@@ -161,8 +163,10 @@ func TestGroupMixedOutcomes(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	if results[7] != seedRes {
-		t.Errorf("retry of a stored append returned %+v, want the original %+v", results[7], seedRes)
+	for _, i := range []int{7, 11} {
+		if results[i] != seedRes {
+			t.Errorf("%s: retry of a stored append returned %+v, want the original %+v", steps[i].name, results[i], seedRes)
+		}
 	}
 	if results[5] != results[3] {
 		t.Errorf("retry within the group returned %+v, want the first's %+v", results[5], results[3])

@@ -101,8 +101,9 @@ func (s *Store) runGroup(ctx context.Context, group []*appendReq) (wrote bool, e
 	if err != nil {
 		return false, groupRolledBack{err}
 	}
+	st := s.st.in(ctx, tx)
 	for _, r := range group {
-		r.res, r.wrote, r.err = s.appendTx(ctx, tx, r.stream, r.expected, r.events)
+		r.res, r.wrote, r.err = st.append(ctx, r.stream, r.expected, r.events)
 		var de *domain.Error
 		if r.err != nil && !errors.As(r.err, &de) {
 			err := r.err
@@ -125,7 +126,7 @@ func (s *Store) appendLocked(ctx context.Context, stream string, expected domain
 	var res domain.AppendResult
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		res, _, err = s.appendTx(ctx, tx, stream, expected, events)
+		res, _, err = s.st.in(ctx, tx).append(ctx, stream, expected, events)
 		return err
 	})
 	if err != nil {
@@ -136,17 +137,6 @@ func (s *Store) appendLocked(ctx context.Context, stream string, expected domain
 		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, mapConstraint(err, stream))
 	}
 	return res, nil
-}
-
-// appendTx runs one append inside tx: the idempotency check, then the
-// expected version, then the writes. A domain error comes before any write.
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (res domain.AppendResult, wrote bool, err error) {
-	res, replayed, err := s.replay(ctx, tx, stream, events)
-	if err != nil || replayed {
-		return res, false, err
-	}
-	res, err = s.insert(ctx, tx, stream, expected, events)
-	return res, err == nil, err
 }
 
 // checkAppend rejects what no store could append.
@@ -217,6 +207,75 @@ func (st statements) close() error {
 	return errors.Join(errs...)
 }
 
+// txStatements are the writer's statements bound to one transaction.
+type txStatements struct {
+	eventByID, streamHead, insertEvent, upsertStream *sql.Stmt
+}
+
+// in binds the writer's statements to tx, once for all the appends that
+// tx holds.
+func (st statements) in(ctx context.Context, tx *sql.Tx) txStatements {
+	return txStatements{
+		eventByID:    tx.StmtContext(ctx, st.eventByID),
+		streamHead:   tx.StmtContext(ctx, st.streamHead),
+		insertEvent:  tx.StmtContext(ctx, st.insertEvent),
+		upsertStream: tx.StmtContext(ctx, st.upsertStream),
+	}
+}
+
+// append runs one append in the transaction: the idempotency check, then
+// the expected version, then the writes. A domain error comes before any
+// write: an append that fails a check leaves the transaction as it found
+// it.
+//
+// An append of one event, the common case, looks its id up only when it
+// has to. If the version check fails, the lookup decides between a retry
+// of a stored append and a conflict. If it passes, the event is inserted
+// at once, and only a unique violation on its id sends it to the lookup:
+// SQLite backs out the failed statement alone, not the transaction, and
+// with one row that statement was the append's only write. An append of
+// several events looks its ids up first, since a duplicate found at its
+// third row would leave the first two written.
+func (st txStatements) append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (res domain.AppendResult, wrote bool, err error) {
+	if len(events) > 1 {
+		res, replayed, err := st.replay(ctx, stream, events)
+		if err != nil || replayed {
+			return res, false, err
+		}
+	}
+	current, prev, err := st.head(ctx, stream)
+	if err != nil {
+		return domain.AppendResult{}, false, err
+	}
+	if !expected.Matches(current) {
+		if len(events) == 1 {
+			res, replayed, err := st.replay(ctx, stream, events)
+			if err != nil || replayed {
+				return res, false, err
+			}
+		}
+		return domain.AppendResult{}, false, domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", stream, expected, current)
+	}
+	res, err = st.insert(ctx, stream, current, prev, events)
+	if err != nil && len(events) == 1 && isUniqueID(err) {
+		res, replayed, rerr := st.replay(ctx, stream, events)
+		switch {
+		case rerr != nil:
+			return domain.AppendResult{}, false, rerr
+		case replayed:
+			return res, false, nil
+		}
+		// The lookup found nothing: not a duplicate after all.
+	}
+	return res, err == nil, err
+}
+
+// isUniqueID reports whether err is a unique violation on an event id.
+func isUniqueID(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "events.id")
+}
+
 // stored is where an event already is.
 type stored struct {
 	stream   string
@@ -227,15 +286,14 @@ type stored struct {
 // replay reports whether events are already stored, in order and contiguous,
 // in stream, and if so the result of the append that stored them. Any other
 // overlap with stored events is a duplicate.
-func (s *Store) replay(ctx context.Context, tx *sql.Tx, stream string, events []domain.Envelope) (domain.AppendResult, bool, error) {
-	byID := tx.StmtContext(ctx, s.st.eventByID)
+func (st txStatements) replay(ctx context.Context, stream string, events []domain.Envelope) (domain.AppendResult, bool, error) {
 	var (
 		last  stored
 		found int
 	)
 	for i, e := range events {
-		var st stored
-		err := byID.QueryRowContext(ctx, e.ID.String()).Scan(&st.stream, &st.version, &st.position)
+		var sd stored
+		err := st.eventByID.QueryRowContext(ctx, e.ID.String()).Scan(&sd.stream, &sd.version, &sd.position)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			if found > 0 {
@@ -246,13 +304,13 @@ func (s *Store) replay(ctx context.Context, tx *sql.Tx, stream string, events []
 			return domain.AppendResult{}, false, err
 		case found < i:
 			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: events partly stored already", stream)
-		case st.stream != stream:
-			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: event %s is in %s", stream, e.ID, st.stream)
-		case i > 0 && st.version != last.version+1:
+		case sd.stream != stream:
+			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: event %s is in %s", stream, e.ID, sd.stream)
+		case i > 0 && sd.version != last.version+1:
 			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "append to %s: events stored already in another order", stream)
 		}
 		found++
-		last = st
+		last = sd
 	}
 	if found == 0 {
 		return domain.AppendResult{}, false, nil
@@ -260,22 +318,23 @@ func (s *Store) replay(ctx context.Context, tx *sql.Tx, stream string, events []
 	return domain.AppendResult{Version: last.version, Position: domain.Position{Seq: uint64(last.position)}}, true, nil
 }
 
-// insert checks the expected version and appends events after the stream's
-// head, chaining their hashes.
-func (s *Store) insert(ctx context.Context, tx *sql.Tx, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
+// head returns the stream's version and the hash of its last event (0 and
+// nil for a new stream).
+func (st txStatements) head(ctx context.Context, stream string) (uint64, []byte, error) {
 	var (
 		current uint64
 		prev    []byte
 	)
-	err := tx.StmtContext(ctx, s.st.streamHead).QueryRowContext(ctx, stream).Scan(&current, &prev)
+	err := st.streamHead.QueryRowContext(ctx, stream).Scan(&current, &prev)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return domain.AppendResult{}, err
+		return 0, nil, err
 	}
-	if !expected.Matches(current) {
-		return domain.AppendResult{}, domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", stream, expected, current)
-	}
+	return current, prev, nil
+}
 
-	ins := tx.StmtContext(ctx, s.st.insertEvent)
+// insert appends events after the stream's head (current, whose last hash
+// is prev), chaining their hashes, and moves the head.
+func (st txStatements) insert(ctx context.Context, stream string, current uint64, prev []byte, events []domain.Envelope) (domain.AppendResult, error) {
 	now := time.Now().UTC()
 	recordedAt := now.Format(time.RFC3339Nano)
 	var position int64
@@ -292,7 +351,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, stream string, expected 
 			return domain.AppendResult{}, fmt.Errorf("encode metadata of %s: %w", e.ID, err)
 		}
 		hash := domain.ChainHash(prev, e.ID, stream, current, e.Type, e.Data, meta)
-		r, err := ins.ExecContext(ctx, e.ID.String(), stream, current, e.Type, string(e.Data), string(meta), recordedAt, hash)
+		r, err := st.insertEvent.ExecContext(ctx, e.ID.String(), stream, current, e.Type, string(e.Data), string(meta), recordedAt, hash)
 		if err != nil {
 			return domain.AppendResult{}, err
 		}
@@ -301,7 +360,7 @@ func (s *Store) insert(ctx context.Context, tx *sql.Tx, stream string, expected 
 		}
 		prev = hash
 	}
-	if _, err := tx.StmtContext(ctx, s.st.upsertStream).ExecContext(ctx, stream, current, prev); err != nil {
+	if _, err := st.upsertStream.ExecContext(ctx, stream, current, prev); err != nil {
 		return domain.AppendResult{}, err
 	}
 	return domain.AppendResult{Version: current, Position: domain.Position{Seq: uint64(position)}}, nil
