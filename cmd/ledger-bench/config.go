@@ -114,7 +114,7 @@ func (c *Config) defaults(set map[string]bool) {
 	pick("window", &c.Window, 10*time.Second, time.Second)
 	pick("ws-conns", &c.WSConns, []int{1000, 10_000}, []int{50, 200})
 	pick("growth-max", &c.GrowthMax, 1_000_000, 20_000)
-	levels := []int{100_000, 1_000_000, 5_000_000}
+	levels := []int{100_000, 1_000_000, 5_000_000, 10_000_000}
 	if c.Quick {
 		levels = []int{2_000, 10_000, 50_000}
 	}
@@ -160,7 +160,7 @@ func (m *Main) parse(c *Config, args []string) error {
 	fs.StringVar(&c.Perf, "perf", "", "peak: record the server with `perf record -g` during the roll calls into this file")
 	fs.StringVar(&c.Ledger, "ledger", "", "peak and wsmem: the ledger binary (default: go build ./cmd/ledger into a temporary directory)")
 	fs.StringVar(&wsConns, "ws-conns", "", "wsmem: numbers of idle connections, comma-separated (default 1000,10000; 50,200 with --quick)")
-	fs.IntVar(&c.GrowthMax, "growth-max", 0, "growth: the largest level, in events: levels are 1e5, 1e6, 5e6 up to it (default 1000000; 5000000 takes about 15 minutes more per store)")
+	fs.IntVar(&c.GrowthMax, "growth-max", 0, "growth: the largest level, in events: levels are 1e5, 1e6, 5e6 and 1e7 up to it (default 1000000; 5000000 takes about 15 minutes more per store, 10000000 about 30 more)")
 	fs.Usage = func() {
 		fmt.Fprintln(m.stderr, "usage: ledger-bench [FLAGS]\n       ledger-bench plot --in RESULTS.json [--plots DIR]\n\nflags:")
 		fs.PrintDefaults()
