@@ -258,22 +258,24 @@ func (st txStatements) append(ctx context.Context, stream string, expected domai
 	}
 	res, err = st.insert(ctx, stream, current, prev, events)
 	if err != nil && len(events) == 1 && isUniqueID(err) {
-		res, replayed, rerr := st.replay(ctx, stream, events)
-		switch {
-		case rerr != nil:
-			return domain.AppendResult{}, false, rerr
-		case replayed:
-			return res, false, nil
+		if res, replayed, rerr := st.replay(ctx, stream, events); rerr != nil || replayed {
+			return res, false, rerr
 		}
-		// The lookup found nothing: not a duplicate after all.
+		// The lookup found nothing: the violation stands as it is.
 	}
 	return res, err == nil, err
 }
 
+// uniqueViolation returns err as SQLite's unique violation, if it is one.
+func uniqueViolation(err error) (*sqlite.Error, bool) {
+	var se *sqlite.Error
+	return se, errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
 // isUniqueID reports whether err is a unique violation on an event id.
 func isUniqueID(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "events.id")
+	se, ok := uniqueViolation(err)
+	return ok && strings.Contains(se.Error(), "events.id")
 }
 
 // stored is where an event already is.
@@ -370,11 +372,10 @@ func (st txStatements) insert(ctx context.Context, stream string, current uint64
 // checks in Append run under the write lock, so this only happens if the file
 // was written behind the store's back.
 func mapConstraint(err error, stream string) error {
-	var se *sqlite.Error
-	if !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+	switch _, unique := uniqueViolation(err); {
+	case !unique:
 		return err
-	}
-	if strings.Contains(se.Error(), "events.id") {
+	case isUniqueID(err):
 		return domain.Errorf(domain.ErrDuplicateEvent, "append to %s: %v", stream, err)
 	}
 	return domain.Errorf(domain.ErrVersionConflict, "append to %s: %v", stream, err)
