@@ -14,6 +14,7 @@ import (
 
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
@@ -162,7 +163,7 @@ func (e *env) runSimulation(ctx context.Context, s commands.EventStore, where st
 // intact.
 func verifyLog(ctx context.Context, target eventStore, events int) error {
 	v, ok := target.(interface {
-		Verify(ctx context.Context) (projections.VerifyReport, error)
+		Verify(ctx context.Context) (tamper.VerifyReport, error)
 	})
 	if !ok {
 		return nil

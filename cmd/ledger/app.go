@@ -11,6 +11,7 @@ import (
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/readstore"
 	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
@@ -32,8 +33,8 @@ type app struct {
 
 // verifier is implemented by the stores whose tables `ledger verify` reads.
 type verifier interface {
-	Verify(ctx context.Context) (projections.VerifyReport, error)
-	Seal(ctx context.Context) (projections.Seal, bool, error)
+	Verify(ctx context.Context) (tamper.VerifyReport, error)
+	Seal(ctx context.Context) (tamper.Seal, bool, error)
 }
 
 // openApp opens and migrates the stores named by cfg and wires the ledger.
