@@ -18,6 +18,7 @@ import (
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 func TestSQLite(t *testing.T) {
@@ -177,7 +178,7 @@ func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
 	a := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
 	b := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
 	ctx := context.Background()
-	name := projections.LockName("count.v1")
+	name := projector.LockName("count.v1")
 
 	held, release, ok, err := a.TryAcquire(ctx, name)
 	if err != nil || !ok {
@@ -251,7 +252,7 @@ func TestPostgresLockAcrossNodes(t *testing.T) {
 	a, dsn := MustPostgres(t, readstore.WithPingEvery(50*time.Millisecond))
 	b := MustPostgresOn(t, dsn)
 	ctx := context.Background()
-	name := projections.LockName("count.v1")
+	name := projector.LockName("count.v1")
 
 	held, release, ok, err := a.TryAcquire(ctx, name)
 	if err != nil || !ok {
@@ -262,7 +263,7 @@ func TestPostgresLockAcrossNodes(t *testing.T) {
 		t.Fatalf("b acquired a lock a holds: %v, %v", ok, err)
 	}
 	// Held by a second name on the same session.
-	held2, release2, ok, err := a.TryAcquire(ctx, projections.LockName("other.v1"))
+	held2, release2, ok, err := a.TryAcquire(ctx, projector.LockName("other.v1"))
 	if err != nil || !ok {
 		t.Fatalf("a: acquire a second lock: %v, %v", ok, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // replayScenario: every projection rebuilt over the simulated history,
@@ -367,12 +368,12 @@ func (e *env) catchUpBatch() int {
 	if e.cfg.ReplayBatch > 0 {
 		return e.cfg.ReplayBatch
 	}
-	return projections.DefaultCatchUpBatch
+	return projector.DefaultCatchUpBatch
 }
 
 // runner is the runner `ledger serve` and `ledger rebuild` build.
-func (e *env) runner(b *benchStore) (*projections.Runner, error) {
-	return projections.NewRunner(projections.RunnerConfig{
+func (e *env) runner(b *benchStore) (*projector.Runner, error) {
+	return projector.NewRunner(projector.RunnerConfig{
 		Log: b.store(), Docs: b.docs, Gens: b.docs, Registry: e.reg, Locker: b.docs,
 		Reducers: projections.Reducers(e.loc), BatchSize: e.cfg.ReplayBatch, CatchUpBatch: e.cfg.ReplayBatch,
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // app is the ledger wired on its stores: the event store, the read-model
@@ -27,7 +28,7 @@ type app struct {
 	docs     *readstore.Store
 	commands *commands.Handlers
 	queries  *projections.Queries
-	runner   *projections.Runner
+	runner   *projector.Runner
 	closers  []func() error
 }
 
@@ -66,7 +67,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.queries = projections.NewQueries(docs, docs, store, a.reg, a.loc)
-	a.runner, err = projections.NewRunner(projections.RunnerConfig{
+	a.runner, err = projector.NewRunner(projector.RunnerConfig{
 		Log: store, Docs: docs, Gens: docs, Registry: a.reg, Locker: docs,
 		Reducers: projections.Reducers(a.loc), Logger: log,
 	})
