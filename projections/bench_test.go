@@ -12,6 +12,7 @@ import (
 	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // benchBatch is the runner's batch size: a reducer applies this many
@@ -77,7 +78,7 @@ func BenchmarkApply(b *testing.B) {
 	for _, red := range projections.Reducers(domain.Paris()) {
 		b.Run(red.Name(), func(b *testing.B) {
 			docs := projections.NewMemoryDocs()
-			runner, err := projections.NewRunner(projections.RunnerConfig{
+			runner, err := projector.NewRunner(projector.RunnerConfig{
 				Log: before, Docs: docs, Gens: docs, Registry: reg, Locker: docs, Reducers: []projections.Reducer{red},
 			})
 			if err != nil {

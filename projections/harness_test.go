@@ -24,13 +24,14 @@ import (
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // DocStoreAll is what a read-model store under test must provide.
 type DocStoreAll interface {
 	projections.DocStore
 	projections.GenerationStore
-	projections.Locker
+	projector.Locker
 }
 
 // docStore opens an empty read-model store for one test.
@@ -194,9 +195,9 @@ func (l checkedLog) ReadAll(ctx context.Context, after domain.Position, limit in
 }
 
 // runnerFor returns a runner of reducers over w's log into docs.
-func (w *world) runnerFor(t *testing.T, docs DocStoreAll, batch int, reducers ...projections.Reducer) *projections.Runner {
+func (w *world) runnerFor(t *testing.T, docs DocStoreAll, batch int, reducers ...projections.Reducer) *projector.Runner {
 	t.Helper()
-	r, err := projections.NewRunner(projections.RunnerConfig{
+	r, err := projector.NewRunner(projector.RunnerConfig{
 		Log: checkedLog{w.log}, Docs: docs, Gens: docs, Registry: w.reg, Reducers: reducers, Locker: docs, BatchSize: batch,
 	})
 	if err != nil {

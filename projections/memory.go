@@ -34,7 +34,6 @@ func NewMemoryDocs() *MemoryDocs {
 var (
 	_ DocStore        = (*MemoryDocs)(nil)
 	_ GenerationStore = (*MemoryDocs)(nil)
-	_ Locker          = (*MemoryDocs)(nil)
 )
 
 type memReader struct {
@@ -174,7 +173,7 @@ func (m *MemoryDocs) DropNamespace(_ context.Context, ns string) error {
 	return nil
 }
 
-// TryAcquire implements Locker within the process.
+// TryAcquire implements projector.Locker within the process.
 func (m *MemoryDocs) TryAcquire(ctx context.Context, name string) (context.Context, func(), bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

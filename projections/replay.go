@@ -24,15 +24,50 @@ func ReplayIndicators(ctx context.Context, log Log, reg *domain.Registry, loc *t
 	}
 	mem := NewMemoryDocs()
 	red := NewIndicators(loc)
-	run, err := NewRunner(RunnerConfig{
-		Log: log, Docs: mem, Gens: mem, Registry: reg, Locker: mem,
-		Reducers: []Reducer{red}, BatchSize: replayBatch,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := run.CatchUp(ctx, red, Namespace(red.Name(), 1), progress); err != nil {
+	if _, err := replay(ctx, log, reg, red, mem, Namespace(red.Name(), 1), replayBatch, progress); err != nil {
 		return nil, fmt.Errorf("replay indicators: %w", err)
 	}
 	return NewQueries(mem, mem, log, reg, loc).Indicators(ctx, q)
+}
+
+// replay applies the whole log to namespace ns of mem through red, batch
+// events per in-memory transaction, each with its checkpoint, as the
+// projector's catch-up does on a store. It returns how many events it
+// applied; progress, when not nil, is called after each batch with that
+// count so far.
+func replay(ctx context.Context, log Log, reg *domain.Registry, red Reducer, mem *MemoryDocs, ns string, batch int, progress func(done int)) (int, error) {
+	pos, err := mem.Checkpoint(ctx, ns)
+	if err != nil {
+		return 0, err
+	}
+	var done int
+	for {
+		recs, err := log.ReadAll(ctx, pos, batch)
+		if err != nil || len(recs) == 0 {
+			return done, err
+		}
+		last := recs[len(recs)-1].Position
+		err = mem.Update(ctx, ns, func(tx DocTx) error {
+			b := NewBatch(tx)
+			if err := ApplyAll(ctx, reg, red, b, recs); err != nil {
+				return err
+			}
+			docs, err := b.Changes()
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(ctx, docs); err != nil {
+				return err
+			}
+			return tx.SetCheckpoint(ctx, last)
+		})
+		if err != nil {
+			return done, fmt.Errorf("apply up to %s: %w", last, err)
+		}
+		pos = last
+		done += len(recs)
+		if progress != nil {
+			progress(done)
+		}
+	}
 }

@@ -92,21 +92,14 @@ func (h *histLog) ReadAll(ctx context.Context, after domain.Position, limit int)
 
 func (h *histLog) Wait(ctx context.Context, _ domain.Position) error { return ctx.Err() }
 
-// mustProject runs reducers over the whole log into a new in-memory store,
-// batchSize events per transaction, as the live runner does.
+// histProject runs reducers over the whole log into a new in-memory store,
+// batchSize events per transaction, as the projector does.
 func histProject(t testing.TB, log Log, batchSize int, reds ...Reducer) *MemoryDocs {
 	t.Helper()
 	ctx := context.Background()
 	mem := NewMemoryDocs()
-	run, err := NewRunner(RunnerConfig{
-		Log: log, Docs: mem, Gens: mem, Registry: domain.NewRegistry(), Locker: mem,
-		Reducers: reds, BatchSize: batchSize,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, red := range reds {
-		if _, err := run.CatchUp(ctx, red, Namespace(red.Name(), 1), nil); err != nil {
+		if _, err := replay(ctx, log, domain.NewRegistry(), red, mem, Namespace(red.Name(), 1), batchSize, nil); err != nil {
 			t.Fatalf("project %s: %v", red.Name(), err)
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // The fake Auth's errors.
@@ -337,7 +338,7 @@ func (w *world) catchUp() {
 		projections.NewMailbox(), projections.NewNotifications(), projections.NewBookings(), projections.NewNews(),
 		projections.NewAudit(), projections.NewIndicators(paris),
 	}
-	run, err := projections.NewRunner(projections.RunnerConfig{
+	run, err := projector.NewRunner(projector.RunnerConfig{
 		Log: w.store, Docs: w.docs, Gens: w.docs, Registry: w.reg, Reducers: reducers, Locker: w.docs,
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // Names persisted in the read-model store: never rename one.
@@ -58,7 +59,7 @@ type ForwarderConfig struct {
 	Log         projections.Log
 	Registry    *domain.Registry
 	Publisher   message.Publisher
-	Locker      projections.Locker
+	Locker      projector.Locker
 	Checkpoints Checkpoints
 	// Topic defaults to Topic.
 	Topic string

@@ -27,6 +27,7 @@ import (
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // id returns a stable id named after s.
@@ -128,7 +129,7 @@ func (w *world) mustSchool() {
 // mustProjectDirectory catches the directory read model up with the log.
 func (w *world) mustProjectDirectory() {
 	w.t.Helper()
-	r, err := projections.NewRunner(projections.RunnerConfig{
+	r, err := projector.NewRunner(projector.RunnerConfig{
 		Log: w.log, Docs: w.docs, Gens: w.docs, Registry: w.reg, Locker: w.docs,
 		Reducers: []projections.Reducer{projections.NewDirectory()},
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/schoollife/ledger/adapters/groupcommit"
 	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 	"github.com/schoollife/ledger/adapters/storetest"
 	"github.com/schoollife/ledger/domain"
@@ -42,10 +43,10 @@ func mustPlug(t *testing.T, s *Store) *plug {
 
 // block queues an append to the plugged stream and returns once the
 // committer has taken it: the committer is then stuck until release.
-func (p *plug) block(t *testing.T, s *Store) *appendReq {
+func (p *plug) block(t *testing.T, s *Store) *groupcommit.Request {
 	t.Helper()
 	r := mustEnqueue(t, s, p.stream, domain.AnyVersion(), newEvents(1))
-	mustState(t, r, reqTaken)
+	mustTaken(t, r)
 	return r
 }
 
@@ -56,40 +57,41 @@ func (p *plug) release(t *testing.T) {
 	}
 }
 
-func mustEnqueue(t *testing.T, s *Store, stream string, expected domain.ExpectedVersion, events []domain.Envelope) *appendReq {
+func mustEnqueue(t *testing.T, s *Store, stream string, expected domain.ExpectedVersion, events []domain.Envelope) *groupcommit.Request {
 	t.Helper()
-	r := &appendReq{stream: stream, expected: expected, events: events, done: make(chan struct{})}
-	if !s.group.enqueue(r, s.commitGroup) {
+	r := groupcommit.NewRequest(stream, expected, events)
+	if !s.group.Enqueue(r) {
 		t.Fatal("committer closed")
 	}
 	return r
 }
 
-func mustState(t *testing.T, r *appendReq, want int32) {
+// mustTaken waits until a committer has taken r.
+func mustTaken(t *testing.T, r *groupcommit.Request) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.state.Load() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("append to %s in state %d, want %d", r.stream, r.state.Load(), want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	mustEventually(t, func() bool { return r.Taken() }, "append to %s not taken by a committer", r.Stream)
 }
 
+// mustQueued waits until n appends wait in s's queue.
 func mustQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s.group.mu.Lock()
-		got := len(s.group.queue)
-		s.group.mu.Unlock()
-		if got == n {
-			return
+	mustEventually(t, func() bool { return s.group.Queued() == n }, "never %d appends queued", n)
+}
+
+// mustEventually waits until cond holds, failing with the message after a
+// deadline generous enough for a loaded machine.
+func mustEventually(t *testing.T, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf(format, args...)
+		case <-tick.C:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d appends queued, want %d", got, n)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -105,6 +107,7 @@ func mustIntact(t *testing.T, s *Store) {
 // each append gets the outcome it would get alone after the ones queued
 // before it, the failed ones write nothing, and the chains verify.
 func TestGroupMixedOutcomes(t *testing.T) {
+	t.Parallel()
 	s := MustOpen(t, pgtest.MustDatabase(t), WithCommitters(1))
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
@@ -137,20 +140,20 @@ func TestGroupMixedOutcomes(t *testing.T) {
 		{"Batch", f, domain.NoStream(), newEvents(3), 3, nil},
 		{"AfterAll", a, domain.Exact(4), newEvents(1), 5, nil},
 	}
-	reqs := make([]*appendReq, len(steps))
+	reqs := make([]*groupcommit.Request, len(steps))
 	for i, st := range steps {
 		reqs[i] = mustEnqueue(t, s, st.stream, st.expected, st.events)
 	}
 	mustQueued(t, s, len(steps))
 	p.release(t)
-	if _, err := plugged.await(ctx); err != nil {
+	if _, err := plugged.Await(ctx); err != nil {
 		t.Fatalf("plugged append: %v", err)
 	}
 
 	var tx uint64
 	results := make([]domain.AppendResult, len(steps))
 	for i, st := range steps {
-		res, err := reqs[i].await(ctx)
+		res, err := reqs[i].Await(ctx)
 		results[i] = res
 		switch {
 		case st.err != nil && !errors.Is(err, st.err):
@@ -198,6 +201,7 @@ func TestGroupMixedOutcomes(t *testing.T) {
 // the checks in Go and then breaks the group's INSERT: the group is rolled
 // back and every append runs again alone, each getting its own outcome.
 func TestGroupFallsBackAlone(t *testing.T) {
+	t.Parallel()
 	s := MustOpen(t, pgtest.MustDatabase(t), WithCommitters(1))
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
@@ -215,18 +219,18 @@ func TestGroupFallsBackAlone(t *testing.T) {
 	dup := mustEnqueue(t, s, storetest.NewStream("dup"), domain.NoStream(), x)
 	mustQueued(t, s, 2)
 	p.release(t)
-	if _, err := plugged.await(ctx); err != nil {
+	if _, err := plugged.Await(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mustState(t, dup, reqTaken)
+	mustTaken(t, dup)
 	mustLockWait(t, s) // the group's INSERT waits for the held id
 	if err := held.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if res, err := ok.await(ctx); err != nil || res.Version != 2 {
+	if res, err := ok.Await(ctx); err != nil || res.Version != 2 {
 		t.Fatalf("sound append of the failed group: %+v, %v; want version 2", res, err)
 	}
-	if _, err := dup.await(ctx); !errors.Is(err, domain.ErrDuplicateEvent) {
+	if _, err := dup.Await(ctx); !errors.Is(err, domain.ErrDuplicateEvent) {
 		t.Fatalf("append of the id committed meanwhile: %v, want ErrDuplicateEvent", err)
 	}
 	mustIntact(t, s)
@@ -235,6 +239,7 @@ func TestGroupFallsBackAlone(t *testing.T) {
 // A queued append whose context ends is withdrawn and writes nothing; one
 // whose group is already running reports the real outcome.
 func TestGroupCancel(t *testing.T) {
+	t.Parallel()
 	s := MustOpen(t, pgtest.MustDatabase(t), WithCommitters(1))
 	t.Cleanup(func() { s.Close() })
 
@@ -263,7 +268,7 @@ func TestGroupCancel(t *testing.T) {
 	select {
 	case err := <-running:
 		t.Fatalf("append in a running group returned %v before its commit", err)
-	case <-time.After(100 * time.Millisecond):
+	case <-time.After(time.Second):
 	}
 	p.release(t)
 	if err := <-running; err != nil {
@@ -276,6 +281,7 @@ func TestGroupCancel(t *testing.T) {
 // Many concurrent appends with mixed outcomes: each gets its own, what was
 // stored is exactly what succeeded, and the chains verify.
 func TestGroupConcurrentMix(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	const writers = 64
@@ -356,19 +362,12 @@ func TestGroupConcurrentMix(t *testing.T) {
 // lock: a group is then stuck where the test wants it.
 func mustLockWait(t *testing.T, s *Store) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	mustEventually(t, func() bool {
 		var n int
 		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
 WHERE NOT l.granted AND a.datname = current_database()`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no session waits for a lock")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return n > 0
+	}, "no session waits for a lock")
 }

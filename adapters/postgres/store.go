@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/schoollife/ledger/adapters/groupcommit"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
@@ -53,7 +54,7 @@ type Store struct {
 	stop      context.CancelFunc // stops the listener
 	stopped   chan struct{}      // closed when the listener has returned
 
-	group *committer // queues appends and commits them in groups (group.go)
+	group *groupcommit.Committer // queues appends and commits them in groups
 }
 
 // Option configures Open and New.
@@ -76,6 +77,11 @@ func WithPoolConfig(f func(*pgxpool.Config)) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) { o.log = l }
 }
+
+// DefaultCommitters is how many groups may be in flight at once, each on a
+// connection of its own. Two let one group's round trips overlap the
+// other's WAL flush.
+const DefaultCommitters = 2
 
 // WithCommitters sets how many groups of appends may commit at once, each
 // on a pooled connection of its own (DefaultCommitters by default). The
@@ -174,7 +180,9 @@ func (s *Store) warnAutovacuum(ctx context.Context) {
 // Close stops the store's listener but leaves the pool open.
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	o := collect(opts)
-	return &Store{pool: pool, log: o.log, wake: make(chan struct{}), group: newCommitter(o.committers)}
+	s := &Store{pool: pool, log: o.log, wake: make(chan struct{})}
+	s.group = groupcommit.New((*groupWriter)(s), o.committers)
+	return s
 }
 
 func collect(opts []Option) options {
@@ -210,7 +218,7 @@ func (s *Store) Close() error {
 		stop()
 		<-stopped
 	}
-	s.group.close()
+	s.group.Close()
 	if s.ownPool {
 		s.pool.Close()
 	}
@@ -221,7 +229,7 @@ func (s *Store) Close() error {
 // domain.ErrVersionConflict, an event id stored elsewhere a
 // domain.ErrDuplicateEvent, events that are not JSON a domain.ErrInvalid.
 //
-// Concurrent appends are committed together (see group.go); Append
+// Concurrent appends are committed together (adapters/groupcommit); Append
 // returns once the transaction holding this one has committed. If ctx ends
 // while the append is still queued, it is withdrawn and ctx's error
 // returned; once its transaction is running, Append waits for the real
@@ -235,12 +243,12 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	if err := ctx.Err(); err != nil {
 		return domain.AppendResult{}, appendError(stream, err)
 	}
-	r := &appendReq{stream: stream, expected: expected, events: events, done: make(chan struct{})}
-	if !s.group.enqueue(r, s.commitGroup) {
+	r := groupcommit.NewRequest(stream, expected, events)
+	if !s.group.Enqueue(r) {
 		// Closed: no committer any more, but the pool may still be open.
 		return s.appendAlone(ctx, stream, expected, events)
 	}
-	return r.await(ctx)
+	return r.Await(ctx)
 }
 
 // appendAlone appends in a transaction of its own.
@@ -318,16 +326,23 @@ type storedEvent struct {
 // appendTx appends events to stream inside tx, which it leaves open. It
 // returns raw driver errors; callers map them with appendError.
 func (s *Store) appendTx(ctx context.Context, tx pgx.Tx, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
-	r := &appendReq{stream: stream, expected: expected, events: events}
-	if err := s.runGroup(ctx, tx, []*appendReq{r}, false); err != nil {
+	r := groupcommit.NewRequest(stream, expected, events)
+	if err := runInTx(ctx, tx, []*groupcommit.Request{r}); err != nil {
 		return domain.AppendResult{}, err
 	}
-	return r.res, r.err
+	return r.Result, r.Err
 }
 
+// groupWriter is the store as the committers see it (groupcommit.Writer).
+type groupWriter Store
+
+// WriteGroup runs group in a transaction of its own and sets the outcome
+// of each of its appends.
+func (w *groupWriter) WriteGroup(group []*groupcommit.Request) { (*Store)(w).commitGroup(group) }
+
 // commitGroup runs group in a transaction of its own and sets the outcome
-// of each of its appends. The committers call it.
-func (s *Store) commitGroup(group []*appendReq) {
+// of each of its appends.
+func (s *Store) commitGroup(group []*groupcommit.Request) {
 	// The group outlives the context of any one of its appends: a caller
 	// that gives up must not cancel the others' commit.
 	ctx := context.Background()
@@ -340,11 +355,11 @@ func (s *Store) commitGroup(group []*appendReq) {
 		// inserted concurrently by another process, a deadlock with one):
 		// each append tries again alone and gets its own outcome.
 		for _, r := range group {
-			r.res, r.err = s.appendAlone(ctx, r.stream, r.expected, r.events)
+			r.Result, r.Err = s.appendAlone(ctx, r.Stream, r.Expected, r.Events)
 		}
 	default:
 		for _, r := range group {
-			r.res, r.err = domain.AppendResult{}, appendError(r.stream, err)
+			r.Result, r.Err = domain.AppendResult{}, appendError(r.Stream, err)
 		}
 	}
 }
@@ -360,7 +375,7 @@ func (e notCommitted) Unwrap() error { return e.err }
 // error wrapped in notCommitted means nothing of the group was stored; any
 // other leaves the outcome unknown (the connection failed while
 // committing).
-func (s *Store) commitOwn(ctx context.Context, group []*appendReq) error {
+func (s *Store) commitOwn(ctx context.Context, group []*groupcommit.Request) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return notCommitted{err}
@@ -368,7 +383,7 @@ func (s *Store) commitOwn(ctx context.Context, group []*appendReq) error {
 	// A connection left inside a transaction is destroyed by Release, not
 	// reused.
 	defer conn.Release()
-	err = s.runGroup(ctx, conn, group, true)
+	err = runOwnGroup(ctx, conn, group)
 	var nc notCommitted
 	if errors.As(err, &nc) {
 		_, _ = conn.Exec(ctx, "ROLLBACK") // best effort; see Release above
@@ -400,55 +415,63 @@ type eventRows struct {
 	hashes                         [][]byte
 }
 
-// runGroup checks and writes the appends of group inside one transaction.
-// With own, it opens and ends the transaction itself: it commits if any
-// append wrote, rolls back otherwise, and wraps an error in notCommitted
-// when the transaction surely did not commit. Without own it leaves tx
-// open and returns raw driver errors. Each append's own outcome (result,
-// domain error, wrote) is set on it; a returned error is the group's.
+// A group runs in two round trips, whichever path holds its transaction
+// (commitOwnGroup on the committers' connections, runInTx inside a caller's
+// transaction).
 //
-// Two round trips. The first makes sure every stream's head row exists,
-// locks them all in one order (so that two groups never deadlock on each
-// other), then looks the ids up: statements in a batch run in order, so
-// the lookup takes its snapshot after the locks are granted and sees every
-// append to these streams that committed while we queued. Inserting a
-// placeholder head (version 0) rather than after the checks makes two
-// creators of one stream queue on the same row instead of racing on its
-// primary key; a placeholder is deleted again unless an append of the
-// group created the stream. Then the appends are checked and chained in Go,
-// in queue order, each against the heads as the appends before it left
-// them. The second round trip inserts the events of all the appends that
-// passed, moves their heads, notifies once and, with own, commits: any
-// server error before COMMIT makes the server skip it.
-func (s *Store) runGroup(ctx context.Context, q querier, group []*appendReq, own bool) error {
+// The first makes sure every stream's head row exists, locks them all in
+// one order (so that two groups never deadlock on each other), then looks
+// the ids up: statements in a batch run in order, so the lookup takes its
+// snapshot after the locks are granted and sees every append to these
+// streams that committed while we queued. Inserting a placeholder head
+// (version 0) rather than after the checks makes two creators of one
+// stream queue on the same row instead of racing on its primary key; a
+// placeholder is deleted again unless an append of the group created the
+// stream. Then the appends are checked and chained in Go, in queue order,
+// each against the heads as the appends before it left them. The second
+// round trip inserts the events of all the appends that passed, moves
+// their heads and notifies once.
+
+// groupRun is one group between its two round trips.
+type groupRun struct {
+	group     []*groupcommit.Request
+	streams   []string // sorted, distinct
+	ids       [][16]byte
+	needTime  bool
+	heads     map[string]*head
+	stored    map[uuid.UUID]storedEvent
+	now       time.Time
+	rows      eventRows
+	positions map[uuid.UUID]domain.Position
+}
+
+func newGroupRun(group []*groupcommit.Request) *groupRun {
 	// Ids go to pgx as [16]byte: a uuid.UUID would be encoded through its
 	// driver.Valuer, as text parsed back.
-	var (
-		streams  = make([]string, 0, len(group))
-		ids      = make([][16]byte, 0, len(group))
-		needTime bool
-	)
+	g := &groupRun{
+		group:   group,
+		streams: make([]string, 0, len(group)),
+		ids:     make([][16]byte, 0, len(group)),
+	}
 	for _, r := range group {
-		streams = append(streams, r.stream)
-		for _, e := range r.events {
-			ids = append(ids, e.ID)
-			needTime = needTime || e.Metadata.Time.IsZero()
+		g.streams = append(g.streams, r.Stream)
+		for _, e := range r.Events {
+			g.ids = append(g.ids, e.ID)
+			g.needTime = g.needTime || e.Metadata.Time.IsZero()
 		}
 	}
-	slices.Sort(streams)
-	streams = slices.Compact(streams)
+	slices.Sort(g.streams)
+	g.streams = slices.Compact(g.streams)
+	g.heads = make(map[string]*head, len(g.streams))
+	g.stored = make(map[uuid.UUID]storedEvent, len(g.ids))
+	return g
+}
 
-	var (
-		heads  = make(map[string]*head, len(streams))
-		stored = make(map[uuid.UUID]storedEvent, len(ids))
-		now    time.Time
-	)
-	b := &pgx.Batch{}
-	if own {
-		b.Queue(`BEGIN`)
-	}
-	b.Queue(`INSERT INTO streams (stream, version, hash) SELECT u.stream, 0, '' FROM unnest($1::text[]) AS u(stream) ORDER BY u.stream ON CONFLICT (stream) DO NOTHING`, streams)
-	b.Queue(`SELECT stream, version, hash FROM streams WHERE stream = ANY($1::text[]) ORDER BY stream FOR UPDATE`, streams).Query(func(rows pgx.Rows) error {
+// queueRead queues the first round trip: placeholder heads, the heads
+// locked, the ids looked up, and the time when an event has none.
+func (g *groupRun) queueRead(b *pgx.Batch) {
+	b.Queue(`INSERT INTO streams (stream, version, hash) SELECT u.stream, 0, '' FROM unnest($1::text[]) AS u(stream) ORDER BY u.stream ON CONFLICT (stream) DO NOTHING`, g.streams)
+	b.Queue(`SELECT stream, version, hash FROM streams WHERE stream = ANY($1::text[]) ORDER BY stream FOR UPDATE`, g.streams).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
 				name    string
@@ -458,11 +481,11 @@ func (s *Store) runGroup(ctx context.Context, q querier, group []*appendReq, own
 			if err := rows.Scan(&name, &version, &hash); err != nil {
 				return err
 			}
-			heads[name] = &head{read: uint64(version), version: uint64(version), hash: hash}
+			g.heads[name] = &head{read: uint64(version), version: uint64(version), hash: hash}
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT id, stream, version, tx_id::text, seq FROM events WHERE id = ANY($1::uuid[])`, ids).Query(func(rows pgx.Rows) error {
+	b.Queue(`SELECT id, stream, version, tx_id::text, seq FROM events WHERE id = ANY($1::uuid[])`, g.ids).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var (
 				id  [16]byte // not uuid.UUID: scanned through sql.Scanner, as text
@@ -477,44 +500,53 @@ func (s *Store) runGroup(ctx context.Context, q querier, group []*appendReq, own
 				return fmt.Errorf("tx_id %q: %w", txt, err)
 			}
 			e.position.Tx = tx
-			stored[uuid.UUID(id)] = e
+			g.stored[uuid.UUID(id)] = e
 		}
 		return rows.Err()
 	})
-	if needTime {
-		b.Queue(`SELECT now()`).QueryRow(func(row pgx.Row) error { return row.Scan(&now) })
+	if g.needTime {
+		b.Queue(`SELECT now()`).QueryRow(func(row pgx.Row) error { return row.Scan(&g.now) })
 	}
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		if own {
-			return notCommitted{err} // no COMMIT was sent
-		}
-		return err
-	}
+}
 
-	now = now.UTC().Truncate(time.Microsecond)
-	var rows eventRows
-	for _, r := range group {
-		h := heads[r.stream]
-		if h == nil {
-			return fmt.Errorf("head of %s not found after inserting it", r.stream)
+// headsFound checks that the first round trip read every head it locked.
+func (g *groupRun) headsFound() error {
+	for _, r := range g.group {
+		if g.heads[r.Stream] == nil {
+			return fmt.Errorf("head of %s not found after inserting it", r.Stream)
 		}
-		if err := plan(r, h, stored, now, &rows); err != nil {
-			if own {
-				return notCommitted{err}
-			}
+	}
+	return nil
+}
+
+// plan checks the appends in queue order and chains those that pass. A
+// failed check is the append's own outcome; a returned error is the
+// group's.
+func (g *groupRun) plan() error {
+	g.now = g.now.UTC().Truncate(time.Microsecond)
+	for _, r := range g.group {
+		if err := plan(r, g.heads[r.Stream], g.stored, g.now, &g.rows); err != nil {
 			return err
 		}
 	}
+	return nil
+}
 
-	positions := make(map[uuid.UUID]domain.Position, len(rows.ids))
+// queueWrite queues the second round trip, the group's writes, and
+// reports whether there is anything to write: when every append failed or
+// was a retry, it queues nothing.
+func (g *groupRun) queueWrite(b *pgx.Batch) bool {
+	if len(g.rows.ids) == 0 {
+		return false
+	}
 	var (
 		moved                    []string
 		movedVersions, movedFrom []int64
 		movedHashes              [][]byte
 		placeholders             []string
 	)
-	for _, name := range streams {
-		switch h := heads[name]; {
+	for _, name := range g.streams {
+		switch h := g.heads[name]; {
 		case h.advanced:
 			moved = append(moved, name)
 			movedVersions = append(movedVersions, int64(h.version))
@@ -524,87 +556,62 @@ func (s *Store) runGroup(ctx context.Context, q querier, group []*appendReq, own
 			placeholders = append(placeholders, name)
 		}
 	}
-	b = &pgx.Batch{}
-	if len(rows.ids) > 0 {
-		b.Queue(`INSERT INTO events (stream, id, version, type, data, metadata, recorded_at, hash)
+	g.positions = make(map[uuid.UUID]domain.Position, len(g.rows.ids))
+	rows := &g.rows
+	b.Queue(`INSERT INTO events (stream, id, version, type, data, metadata, recorded_at, hash)
 SELECT u.stream, u.id, u.version, u.type, u.data::json, u.metadata::json, u.recorded_at, u.hash
 FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[])
   AS u(stream, id, version, type, data, metadata, recorded_at, hash)
 RETURNING id, tx_id::text, seq`,
-			rows.streams, rows.ids, rows.versions, rows.types, rows.data, rows.metadata, rows.recordedAt, rows.hashes,
-		).Query(func(res pgx.Rows) error {
-			for res.Next() {
-				var (
-					id  [16]byte
-					txt string
-					p   domain.Position
-				)
-				if err := res.Scan(&id, &txt, &p.Seq); err != nil {
-					return err
-				}
-				t, err := strconv.ParseUint(txt, 10, 64)
-				if err != nil {
-					return fmt.Errorf("tx_id %q: %w", txt, err)
-				}
-				p.Tx = t
-				positions[uuid.UUID(id)] = p
+		rows.streams, rows.ids, rows.versions, rows.types, rows.data, rows.metadata, rows.recordedAt, rows.hashes,
+	).Query(func(res pgx.Rows) error {
+		for res.Next() {
+			var (
+				id  [16]byte
+				txt string
+				p   domain.Position
+			)
+			if err := res.Scan(&id, &txt, &p.Seq); err != nil {
+				return err
 			}
-			return res.Err()
-		})
-		// Every head must move from where it was read. That cannot fail
-		// while we hold the row locks; it is checked all the same, by the
-		// server, so that a failure (division by zero) aborts the
-		// transaction before the COMMIT queued after it.
-		b.Queue(`WITH moved AS (
+			t, err := strconv.ParseUint(txt, 10, 64)
+			if err != nil {
+				return fmt.Errorf("tx_id %q: %w", txt, err)
+			}
+			p.Tx = t
+			g.positions[uuid.UUID(id)] = p
+		}
+		return res.Err()
+	})
+	// Every head must move from where it was read. That cannot fail
+	// while we hold the row locks; it is checked all the same, by the
+	// server, so that a failure (division by zero) aborts the
+	// transaction before any COMMIT queued after it.
+	b.Queue(`WITH moved AS (
   UPDATE streams AS s SET version = u.version, hash = u.hash
   FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bigint[]) AS u(stream, version, hash, old)
   WHERE s.stream = u.stream AND s.version = u.old
   RETURNING 1
 )
 SELECT 1 / (count(*) = $5)::int FROM moved`, moved, movedVersions, movedHashes, movedFrom, len(moved))
-	}
 	if len(placeholders) > 0 {
 		b.Queue(`DELETE FROM streams WHERE stream = ANY($1::text[]) AND version = 0`, placeholders)
 	}
-	if len(rows.ids) > 0 {
-		b.Queue(`SELECT pg_notify($1, '')`, channel)
-	}
-	switch {
-	case len(rows.ids) > 0 && own:
-		b.Queue(`COMMIT`)
-	case own:
-		// Nothing to keep (every append failed or was a retry): a
-		// rollback also drops the placeholder heads, and costs no WAL
-		// flush.
-		b = &pgx.Batch{}
-		b.Queue(`ROLLBACK`)
-	case len(rows.ids) == 0:
-		// The caller rolls back, placeholders and all.
-		b = &pgx.Batch{}
-	}
-	if b.Len() > 0 {
-		if err := q.SendBatch(ctx, b).Close(); err != nil {
-			var pe *pgconn.PgError
-			if own && errors.As(err, &pe) {
-				// A statement or the COMMIT itself failed on the server:
-				// the transaction is aborted.
-				return notCommitted{err}
-			}
-			// Without own the caller rolls back. With own, the
-			// connection failed, or reading a result did after the
-			// server had run the COMMIT: the outcome is unknown.
-			return err
-		}
-	}
+	b.Queue(`SELECT pg_notify($1, '')`, channel)
+	return true
+}
 
-	for _, r := range group {
-		if r.err != nil {
+// settle gives each append that wrote its position, once the writes have
+// run.
+func (g *groupRun) settle() error {
+	for _, r := range g.group {
+		if r.Err != nil {
 			continue
 		}
-		last := r.events[len(r.events)-1].ID
-		if p, ok := positions[last]; ok {
-			r.res.Position = p
-		} else if r.res.Position.IsZero() {
+		last := r.Events[len(r.Events)-1].ID
+		if p, ok := g.positions[last]; ok {
+			r.Result.Position = p
+		} else if r.Result.Position.IsZero() {
 			// A retry of an append made earlier in this very group.
 			return fmt.Errorf("event %s: position not returned", last)
 		}
@@ -612,23 +619,92 @@ SELECT 1 / (count(*) = $5)::int FROM moved`, moved, movedVersions, movedHashes, 
 	return nil
 }
 
+// runOwnGroup runs group on q, a connection outside any transaction,
+// BEGIN to COMMIT: it commits if any append wrote and rolls back
+// otherwise. An error wrapped in notCommitted means the transaction surely
+// did not commit; any other leaves the outcome unknown. Each append's own
+// outcome (result, domain error, wrote) is set on it; a returned error is
+// the group's. Any server error before COMMIT makes the server skip it.
+func runOwnGroup(ctx context.Context, q querier, group []*groupcommit.Request) error {
+	g := newGroupRun(group)
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN`)
+	g.queueRead(b)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return notCommitted{err} // no COMMIT was sent
+	}
+	if err := g.headsFound(); err != nil {
+		return err
+	}
+	if err := g.plan(); err != nil {
+		return notCommitted{err}
+	}
+	b = &pgx.Batch{}
+	if g.queueWrite(b) {
+		b.Queue(`COMMIT`)
+	} else {
+		// Nothing to keep (every append failed or was a retry): a
+		// rollback also drops the placeholder heads, and costs no WAL
+		// flush.
+		b.Queue(`ROLLBACK`)
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) {
+			// A statement or the COMMIT itself failed on the server:
+			// the transaction is aborted.
+			return notCommitted{err}
+		}
+		// The connection failed, or reading a result did after the
+		// server had run the COMMIT: the outcome is unknown.
+		return err
+	}
+	return g.settle()
+}
+
+// runInTx runs group inside tx, which it leaves open for the caller to
+// commit or roll back (placeholder heads included, when nothing was
+// written). It returns raw driver errors. Each append's own outcome is set
+// on it; a returned error is the group's.
+func runInTx(ctx context.Context, tx pgx.Tx, group []*groupcommit.Request) error {
+	g := newGroupRun(group)
+	b := &pgx.Batch{}
+	g.queueRead(b)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if err := g.headsFound(); err != nil {
+		return err
+	}
+	if err := g.plan(); err != nil {
+		return err
+	}
+	b = &pgx.Batch{}
+	if g.queueWrite(b) {
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+	}
+	return g.settle()
+}
+
 // plan checks one append of a group against its stream's head h and the
 // events stored or written so far (stored), and if it passes adds its rows,
 // moves h and records its events in stored. A failed check is the
 // append's own error, set on r; a returned error is the group's.
-func plan(r *appendReq, h *head, stored map[uuid.UUID]storedEvent, now time.Time, rows *eventRows) error {
-	r.res, r.err, r.wrote = domain.AppendResult{}, nil, false
-	if res, done, err := replayed(r.stream, r.events, stored); done || err != nil {
-		r.res, r.err = res, err
+func plan(r *groupcommit.Request, h *head, stored map[uuid.UUID]storedEvent, now time.Time, rows *eventRows) error {
+	r.Result, r.Err, r.Wrote = domain.AppendResult{}, nil, false
+	if res, done, err := replayed(r.Stream, r.Events, stored); done || err != nil {
+		r.Result, r.Err = res, err
 		return nil
 	}
-	if !r.expected.Matches(h.version) {
-		r.err = domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", r.stream, r.expected, h.version)
+	if !r.Expected.Matches(h.version) {
+		r.Err = domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", r.Stream, r.Expected, h.version)
 		return nil
 	}
-	for _, e := range r.events {
+	for _, e := range r.Events {
 		if at, dup := stored[e.ID]; dup {
-			r.err = domain.Errorf(domain.ErrDuplicateEvent, "event %s is in %s", e.ID, at.stream)
+			r.Err = domain.Errorf(domain.ErrDuplicateEvent, "event %s is in %s", e.ID, at.stream)
 			return nil
 		}
 	}
@@ -637,7 +713,7 @@ func plan(r *appendReq, h *head, stored map[uuid.UUID]storedEvent, now time.Time
 		prev = nil
 	}
 	version := h.version
-	for _, e := range r.events {
+	for _, e := range r.Events {
 		version++
 		md := e.Metadata
 		if md.Time.IsZero() {
@@ -647,9 +723,9 @@ func plan(r *appendReq, h *head, stored map[uuid.UUID]storedEvent, now time.Time
 		if err != nil {
 			return fmt.Errorf("event %s: metadata: %w", e.ID, err)
 		}
-		hash := domain.ChainHash(prev, e.ID, r.stream, version, e.Type, e.Data, mdJSON)
+		hash := domain.ChainHash(prev, e.ID, r.Stream, version, e.Type, e.Data, mdJSON)
 		prev = hash
-		rows.streams = append(rows.streams, r.stream)
+		rows.streams = append(rows.streams, r.Stream)
 		rows.ids = append(rows.ids, e.ID)
 		rows.versions = append(rows.versions, int64(version))
 		rows.types = append(rows.types, e.Type)
@@ -657,11 +733,11 @@ func plan(r *appendReq, h *head, stored map[uuid.UUID]storedEvent, now time.Time
 		rows.metadata = append(rows.metadata, string(mdJSON))
 		rows.recordedAt = append(rows.recordedAt, md.Time)
 		rows.hashes = append(rows.hashes, hash)
-		stored[e.ID] = storedEvent{stream: r.stream, version: version}
+		stored[e.ID] = storedEvent{stream: r.Stream, version: version}
 	}
 	h.version, h.hash, h.advanced = version, prev, true
-	r.res.Version = version
-	r.wrote = true
+	r.Result.Version = version
+	r.Wrote = true
 	return nil
 }
 

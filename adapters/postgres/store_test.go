@@ -104,13 +104,20 @@ func mustReadAll(t *testing.T, s *Store, after domain.Position) []domain.Record 
 // moment, so a test that expects events polls for them.
 func mustReadN(t *testing.T, s *Store, after domain.Position, n int) []domain.Record {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	var recs []domain.Record
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		recs := mustReadAll(t, s, after)
-		if len(recs) >= n || time.Now().After(deadline) {
+		if recs = mustReadAll(t, s, after); len(recs) >= n {
 			return recs
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-deadline.C:
+			return recs
+		case <-tick.C:
+		}
 	}
 }
 
@@ -463,13 +470,7 @@ func TestListenerReconnects(t *testing.T) {
 	}
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for !ok() {
-			if time.Now().After(deadline) {
-				t.Fatalf("no %s within 10s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		mustEventually(t, ok, "no %s within 10s", what)
 	}
 
 	if err := s.Wait(ctx, domain.Start); err != nil { // starts the listener

@@ -8,8 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
 // sealLock is the advisory lock key (per database) that serializes Seal
@@ -18,7 +18,7 @@ const sealLock int64 = 0x6c65646765720002 // "ledger", 2
 
 // Seal seals every event not sealed yet: it appends to the seals table one
 // seal over the events after the last seal, in global (tx_id, seq) order
-// (see projections.SealHash and migrations/postgres/0002_seals.sql). Like
+// (see tamper.SealHash and migrations/postgres/0002_seals.sql). Like
 // ReadAll it only takes events of transactions older than every running
 // one, so no event can later commit inside a sealed range. It returns the
 // seal, or ok false when there was nothing new to seal.
@@ -26,13 +26,13 @@ const sealLock int64 = 0x6c65646765720002 // "ledger", 2
 // Seal does not check what it seals: `ledger verify --seal` runs Verify
 // first and seals only an intact log; a server sealing on a schedule keeps
 // the window in which a whole stream could vanish unnoticed short.
-func (s *Store) Seal(ctx context.Context) (seal projections.Seal, ok bool, err error) {
+func (s *Store) Seal(ctx context.Context) (seal tamper.Seal, ok bool, err error) {
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, sealLock); err != nil {
 			return err
 		}
 		var (
-			prev   projections.Seal
+			prev   tamper.Seal
 			upText = "0"
 		)
 		err := tx.QueryRow(ctx, `SELECT seq, up_to_tx::text, up_to_seq, hash FROM seals ORDER BY seq DESC LIMIT 1`).
@@ -47,7 +47,7 @@ ORDER BY events.tx_id, events.seq`, upText, prev.UpTo.Seq)
 		if err != nil {
 			return err
 		}
-		h := projections.NewSealHash(prev.Hash, prev.Seq+1)
+		h := tamper.NewSealHash(prev.Hash, prev.Seq+1)
 		var last domain.Position
 		for rows.Next() {
 			var (
@@ -71,93 +71,79 @@ ORDER BY events.tx_id, events.seq`, upText, prev.UpTo.Seq)
 		if h.Count() == 0 {
 			return nil
 		}
-		seal = projections.Seal{Seq: prev.Seq + 1, UpTo: last, Count: h.Count()}
+		seal = tamper.Seal{Seq: prev.Seq + 1, UpTo: last, Count: h.Count()}
 		seal.Hash = h.Sum(last)
 		ok = true
 		return tx.QueryRow(ctx, `INSERT INTO seals (seq, up_to_tx, up_to_seq, count, hash) VALUES ($1, $2::text::xid8, $3, $4, $5) RETURNING created_at`,
 			seal.Seq, strconv.FormatUint(last.Tx, 10), last.Seq, seal.Count, seal.Hash).Scan(&seal.CreatedAt)
 	})
 	if err != nil {
-		return projections.Seal{}, false, fmt.Errorf("seal: %w", err)
+		return tamper.Seal{}, false, fmt.Errorf("seal: %w", err)
 	}
 	return seal, ok, nil
 }
 
-// Verify checks the stored history for tampering: every stream's hash
-// chain in version order and its row in streams, then every seal against
-// the events it covers, all in one repeatable-read transaction (one
-// snapshot). A tampered log is not an error: the report names what it
-// found. The error is for failing to read.
-func (s *Store) Verify(ctx context.Context) (projections.VerifyReport, error) {
-	var report projections.VerifyReport
+// Verify checks the stored history for tampering (tamper.Check): every
+// stream's hash chain in version order and its row in streams, then every
+// seal against the events it covers, all in one repeatable-read
+// transaction (one snapshot). A tampered log is not an error: the report
+// names what it found. The error is for failing to read.
+func (s *Store) Verify(ctx context.Context) (tamper.VerifyReport, error) {
+	var report tamper.VerifyReport
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		v := projections.NewVerifier()
-		if err := verifyStreams(ctx, tx, v); err != nil {
-			return fmt.Errorf("streams: %w", err)
-		}
-		if err := verifySeals(ctx, tx, v); err != nil {
-			return fmt.Errorf("seals: %w", err)
-		}
-		report = v.Report()
-		return nil
+		var err error
+		report, err = tamper.Check(ctx, verifySource{tx})
+		return err
 	})
 	if err != nil {
-		return projections.VerifyReport{}, fmt.Errorf("verify: %w", err)
+		return tamper.VerifyReport{}, fmt.Errorf("verify: %w", err)
 	}
 	return report, nil
 }
 
-func verifyStreams(ctx context.Context, tx pgx.Tx, v *projections.Verifier) error {
-	heads := map[string]projections.StreamHead{}
-	rows, err := tx.Query(ctx, `SELECT stream, version, hash FROM streams`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var (
-			name string
-			h    projections.StreamHead
-		)
-		if err := rows.Scan(&name, &h.Version, &h.Hash); err != nil {
-			rows.Close()
-			return err
-		}
-		heads[name] = h
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+// verifySource reads the tables for tamper.Check in tx's snapshot.
+type verifySource struct{ tx pgx.Tx }
 
-	// data and metadata are json: ::text gives back the exact bytes stored,
-	// which the chain hashed.
-	rows, err = tx.Query(ctx, `SELECT tx_id::text AS tx_text, seq, id, stream, version, type, data::text, metadata::text, hash
-FROM events ORDER BY events.stream, events.version`)
+var _ tamper.Source = verifySource{}
+
+// each runs query and calls scan on each row.
+func (src verifySource) each(ctx context.Context, query string, scan func(pgx.Rows) error) error {
+	rows, err := src.tx.Query(ctx, query)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var (
-		stream string
-		evs    []projections.StoredEvent
-	)
-	flush := func() {
-		if len(evs) == 0 {
-			return
-		}
-		if h, ok := heads[stream]; ok {
-			v.Stream(stream, evs, &h)
-			delete(heads, stream)
-		} else {
-			v.Stream(stream, evs, nil)
-		}
-		evs = evs[:0]
-	}
 	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (src verifySource) Heads(ctx context.Context, fn func(string, tamper.StreamHead) error) error {
+	return src.each(ctx, `SELECT stream, version, hash FROM streams`, func(rows pgx.Rows) error {
 		var (
-			e          projections.StoredEvent
+			name string
+			h    tamper.StreamHead
+		)
+		if err := rows.Scan(&name, &h.Version, &h.Hash); err != nil {
+			return err
+		}
+		return fn(name, h)
+	})
+}
+
+// Events reads data and metadata, which are json, as ::text: it gives back
+// the exact bytes stored, which the chain hashed.
+func (src verifySource) Events(ctx context.Context, fn func(tamper.StoredEvent) error) error {
+	return src.each(ctx, `SELECT tx_id::text AS tx_text, seq, id, stream, version, type, data::text, metadata::text, hash
+FROM events ORDER BY events.stream, events.version`, func(rows pgx.Rows) error {
+		var (
+			e          tamper.StoredEvent
 			txt        string
 			data, meta string
+			err        error
 		)
 		if err := rows.Scan(&txt, &e.Position.Seq, &e.ID, &e.Stream, &e.Version, &e.Type, &data, &meta, &e.Hash); err != nil {
 			return err
@@ -166,59 +152,34 @@ FROM events ORDER BY events.stream, events.version`)
 			return fmt.Errorf("tx_id %q: %w", txt, err)
 		}
 		e.Data, e.Metadata = []byte(data), []byte(meta)
-		if e.Stream != stream {
-			flush()
-			stream = e.Stream
-		}
-		evs = append(evs, e)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	flush()
-	for name, h := range heads {
-		v.OrphanHead(name, h)
-	}
-	return nil
+		return fn(e)
+	})
 }
 
-func verifySeals(ctx context.Context, tx pgx.Tx, v *projections.Verifier) error {
-	var seals []projections.Seal
-	rows, err := tx.Query(ctx, `SELECT seq, up_to_tx::text AS up_text, up_to_seq, count, hash, created_at FROM seals ORDER BY seals.seq`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
+func (src verifySource) Seals(ctx context.Context, fn func(tamper.Seal) error) error {
+	return src.each(ctx, `SELECT seq, up_to_tx::text AS up_text, up_to_seq, count, hash, created_at FROM seals ORDER BY seals.seq`, func(rows pgx.Rows) error {
 		var (
-			sl  projections.Seal
+			sl  tamper.Seal
 			txt string
+			err error
 		)
 		if err := rows.Scan(&sl.Seq, &txt, &sl.UpTo.Seq, &sl.Count, &sl.Hash, &sl.CreatedAt); err != nil {
-			rows.Close()
 			return err
 		}
 		if sl.UpTo.Tx, err = strconv.ParseUint(txt, 10, 64); err != nil {
-			rows.Close()
 			return fmt.Errorf("seal %d: up_to_tx %q: %w", sl.Seq, txt, err)
 		}
-		seals = append(seals, sl)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	v.Seals(seals)
+		return fn(sl)
+	})
+}
 
-	rows, err = tx.Query(ctx, `SELECT tx_id::text AS tx_text, seq, hash FROM events ORDER BY events.tx_id, events.seq`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+func (src verifySource) Log(ctx context.Context, fn func(domain.Position, []byte) error) error {
+	return src.each(ctx, `SELECT tx_id::text AS tx_text, seq, hash FROM events ORDER BY events.tx_id, events.seq`, func(rows pgx.Rows) error {
 		var (
 			pos domain.Position
 			txt string
 			h   []byte
+			err error
 		)
 		if err := rows.Scan(&txt, &pos.Seq, &h); err != nil {
 			return err
@@ -226,7 +187,6 @@ func verifySeals(ctx context.Context, tx pgx.Tx, v *projections.Verifier) error 
 		if pos.Tx, err = strconv.ParseUint(txt, 10, 64); err != nil {
 			return fmt.Errorf("tx_id %q: %w", txt, err)
 		}
-		v.Global(pos, h)
-	}
-	return rows.Err()
+		return fn(pos, h)
+	})
 }

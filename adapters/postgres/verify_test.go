@@ -10,8 +10,8 @@ import (
 
 	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 	"github.com/schoollife/ledger/adapters/storetest"
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
 // sealedLog is a history of four streams, interleaved, each append its own
@@ -45,9 +45,12 @@ func mustSealedLog(t *testing.T, s *Store) sealedLog {
 // of other packages may hold transactions open on the same server.
 func mustSettle(t *testing.T, s *Store) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	var pending int
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		var pending int
 		if err := s.pool.QueryRow(context.Background(),
 			`SELECT count(*) FROM events WHERE tx_id >= pg_snapshot_xmin(pg_current_snapshot())`).Scan(&pending); err != nil {
 			t.Fatal(err)
@@ -55,21 +58,22 @@ func mustSettle(t *testing.T, s *Store) {
 		if pending == 0 {
 			return
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("%d events still behind a running transaction after 30 s", pending)
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
 // mustSeal seals what is stored (once it is final) and checks the seal.
-func mustSeal(t *testing.T, s *Store, seq, count uint64) projections.Seal {
+func mustSeal(t *testing.T, s *Store, seq, count uint64) tamper.Seal {
 	t.Helper()
 	mustSettle(t, s)
 	return mustSealNow(t, s, seq, count)
 }
 
-func mustSealNow(t *testing.T, s *Store, seq, count uint64) projections.Seal {
+func mustSealNow(t *testing.T, s *Store, seq, count uint64) tamper.Seal {
 	t.Helper()
 	seal, ok, err := s.Seal(context.Background())
 	if err != nil || !ok {
@@ -81,7 +85,7 @@ func mustSealNow(t *testing.T, s *Store, seq, count uint64) projections.Seal {
 	return seal
 }
 
-func mustVerify(t *testing.T, s *Store) projections.VerifyReport {
+func mustVerify(t *testing.T, s *Store) tamper.VerifyReport {
 	t.Helper()
 	r, err := s.Verify(context.Background())
 	if err != nil {
@@ -119,6 +123,7 @@ func mustSwapPositions(t *testing.T, s *Store, stream1 string, version1 int, str
 }
 
 func TestVerifyIntact(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	if r := mustVerify(t, s); !r.OK() || r.Events != 0 || r.Seals != 0 {
 		t.Fatalf("empty store: %+v", r)
@@ -144,6 +149,7 @@ func TestVerifyIntact(t *testing.T) {
 // seal, as it holds back ReadAll, so that it cannot later commit inside a
 // sealed range.
 func TestSealSkipsRunningTransactions(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := MustStore(t)
 	storetest.MustAppend(t, s, storetest.NewStream("before"), domain.NoStream(), storetest.NewEvents(2))
@@ -166,8 +172,9 @@ func TestSealSkipsRunningTransactions(t *testing.T) {
 // TestVerifyCatchesTampering tampers with the tables directly, one way per
 // case, and checks the first problem reported names it.
 func TestVerifyCatchesTampering(t *testing.T) {
+	t.Parallel()
 	type want struct {
-		kind    projections.TamperKind
+		kind    tamper.TamperKind
 		stream  func(sealedLog) string
 		version uint64
 		seal    uint64
@@ -184,32 +191,32 @@ func TestVerifyCatchesTampering(t *testing.T) {
 	}{
 		{"data edited", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE events SET data = '{"n":1,"note":"absence justifiée"}' WHERE stream = $1 AND version = 2`, l.a)
-		}, want{kind: projections.TamperEdited, stream: a, version: 2, detail: "do not match its hash"}},
+		}, want{kind: tamper.TamperEdited, stream: a, version: 2, detail: "do not match its hash"}},
 		{"data reformatted, same JSON value", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE events SET data = (data::jsonb)::json WHERE stream = $1 AND version = 1`, l.a)
-		}, want{kind: projections.TamperEdited, stream: a, version: 1}},
+		}, want{kind: tamper.TamperEdited, stream: a, version: 1}},
 		{"metadata edited", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE events SET metadata = replace(metadata::text, '"profile":"personnel"', '"profile":"teacher"')::json WHERE stream = $1 AND version = 1`, l.b)
-		}, want{kind: projections.TamperEdited, stream: b, version: 1}},
+		}, want{kind: tamper.TamperEdited, stream: b, version: 1}},
 		{"last event edited", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE events SET type = 'storetest.other.v1' WHERE stream = $1 AND version = 4`, l.d)
-		}, want{kind: projections.TamperEdited, stream: d, version: 4}},
+		}, want{kind: tamper.TamperEdited, stream: d, version: 4}},
 		{"one event deleted", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `DELETE FROM events WHERE stream = $1 AND version = 3`, l.a)
-		}, want{kind: projections.TamperMissing, stream: a, version: 3}},
+		}, want{kind: tamper.TamperMissing, stream: a, version: 3}},
 		{"last event deleted", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `DELETE FROM events WHERE stream = $1 AND version = 4`, l.c)
-		}, want{kind: projections.TamperMissing, stream: c, version: 4, detail: "head says version 4"}},
+		}, want{kind: tamper.TamperMissing, stream: c, version: 4, detail: "head says version 4"}},
 		{"event deleted and versions renumbered", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `DELETE FROM events WHERE stream = $1 AND version = 3`, l.a)
 			mustExec(t, s, `UPDATE events SET version = version - 1 WHERE stream = $1 AND version > 3`, l.a)
 			mustExec(t, s, `UPDATE streams SET version = 4 WHERE stream = $1`, l.a)
-		}, want{kind: projections.TamperMissing, stream: a, version: 3, detail: "renumbered"}},
+		}, want{kind: tamper.TamperMissing, stream: a, version: 3, detail: "renumbered"}},
 		{"forged event with a valid-looking version", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `INSERT INTO events (id, stream, version, type, data, metadata, recorded_at, hash)
 				SELECT $1, stream, 6, type, '{"n":5,"note":"forged"}', metadata, recorded_at, hash FROM events WHERE stream = $2 AND version = 5`,
 				uuid.New(), l.a)
-		}, want{kind: projections.TamperInserted, stream: a, version: 6, detail: "beyond the stream's head"}},
+		}, want{kind: tamper.TamperInserted, stream: a, version: 6, detail: "beyond the stream's head"}},
 		{"forged event with a well-computed hash", func(t *testing.T, s *Store, l sealedLog) {
 			var (
 				prev []byte
@@ -222,7 +229,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			h := domain.ChainHash(prev, id, l.b, 4, storetest.EventType, []byte(data), []byte(meta))
 			mustExec(t, s, `INSERT INTO events (id, stream, version, type, data, metadata, recorded_at, hash) VALUES ($1, $2, 4, $3, $4::text::json, $5::text::json, now(), $6)`,
 				id, l.b, storetest.EventType, data, meta, h)
-		}, want{kind: projections.TamperInserted, stream: b, version: 4, detail: "beyond the stream's head"}},
+		}, want{kind: tamper.TamperInserted, stream: b, version: 4, detail: "beyond the stream's head"}},
 		{"forged event inserted in the middle, later versions renumbered", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE events SET version = version + 100 WHERE stream = $1 AND version >= 2`, l.b)
 			mustExec(t, s, `UPDATE events SET version = version - 99 WHERE stream = $1 AND version > 100`, l.b)
@@ -230,42 +237,42 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				SELECT $1, stream, 2, type, '{"n":9}', metadata, recorded_at, sha256(random()::text::bytea) FROM events WHERE stream = $2 AND version = 1`,
 				uuid.New(), l.b)
 			mustExec(t, s, `UPDATE streams SET version = 4 WHERE stream = $1`, l.b)
-		}, want{kind: projections.TamperInserted, stream: b, version: 2, detail: "not part of the chain"}},
+		}, want{kind: tamper.TamperInserted, stream: b, version: 2, detail: "not part of the chain"}},
 		{"two events swapped versions", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE events SET version = 1000 WHERE stream = $1 AND version = 2`, l.a)
 			mustExec(t, s, `UPDATE events SET version = 2 WHERE stream = $1 AND version = 3`, l.a)
 			mustExec(t, s, `UPDATE events SET version = 3 WHERE stream = $1 AND version = 1000`, l.a)
-		}, want{kind: projections.TamperReordered, stream: a, version: 2, detail: "swapped"}},
+		}, want{kind: tamper.TamperReordered, stream: a, version: 2, detail: "swapped"}},
 		{"two events swapped positions in a stream", func(t *testing.T, s *Store, l sealedLog) {
 			mustSwapPositions(t, s, l.b, 1, l.b, 2)
-		}, want{kind: projections.TamperReordered, stream: b, version: 2, detail: "before version 1"}},
+		}, want{kind: tamper.TamperReordered, stream: b, version: 2, detail: "before version 1"}},
 		{"events of two streams swapped in the global order", func(t *testing.T, s *Store, l sealedLog) {
 			// b's last event and c's first trade places: each stream stays
 			// in order, the global log does not.
 			mustSwapPositions(t, s, l.b, 3, l.c, 1)
-		}, want{kind: projections.TamperSeal, seal: 1, detail: "moved in the global order"}},
+		}, want{kind: tamper.TamperSeal, seal: 1, detail: "moved in the global order"}},
 		{"whole stream and its head deleted after a seal", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `DELETE FROM events WHERE stream = $1`, l.b)
 			mustExec(t, s, `DELETE FROM streams WHERE stream = $1`, l.b)
-		}, want{kind: projections.TamperSeal, seal: 1, detail: "events deleted"}},
+		}, want{kind: tamper.TamperSeal, seal: 1, detail: "events deleted"}},
 		{"whole stream deleted, head left", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `DELETE FROM events WHERE stream = $1`, l.d)
-		}, want{kind: projections.TamperMissing, stream: d, version: 1, detail: "whole stream"}},
+		}, want{kind: tamper.TamperMissing, stream: d, version: 1, detail: "whole stream"}},
 		{"head deleted", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `DELETE FROM streams WHERE stream = $1`, l.c)
-		}, want{kind: projections.TamperHead, stream: c, version: 4}},
+		}, want{kind: tamper.TamperHead, stream: c, version: 4}},
 		{"head moved back", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE streams SET version = 4, hash = (SELECT hash FROM events WHERE stream = $1 AND version = 4) WHERE stream = $1`, l.a)
-		}, want{kind: projections.TamperInserted, stream: a, version: 5}},
+		}, want{kind: tamper.TamperInserted, stream: a, version: 5}},
 		{"hash rewritten", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE events SET hash = sha256(hash) WHERE stream = $1 AND version = 1`, l.c)
-		}, want{kind: projections.TamperEdited, stream: c, version: 1}},
+		}, want{kind: tamper.TamperEdited, stream: c, version: 1}},
 		{"seal deleted", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `DELETE FROM seals WHERE seq = 1`)
-		}, want{kind: projections.TamperSeal, seal: 1, detail: "missing"}},
+		}, want{kind: tamper.TamperSeal, seal: 1, detail: "missing"}},
 		{"seal edited", func(t *testing.T, s *Store, l sealedLog) {
 			mustExec(t, s, `UPDATE seals SET hash = sha256(hash) WHERE seq = 2`)
-		}, want{kind: projections.TamperSeal, seal: 2, detail: "do not hash to the seal"}},
+		}, want{kind: tamper.TamperSeal, seal: 2, detail: "do not hash to the seal"}},
 	}
 	dsn := pgtest.MustDatabase(t)
 	for _, tt := range tests {

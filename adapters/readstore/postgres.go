@@ -189,7 +189,7 @@ type hold struct{ cancel context.CancelFunc }
 // queryTimeout bounds a lock query: pg_try_advisory_lock never waits.
 const queryTimeout = 10 * time.Second
 
-// TryAcquire implements projections.Locker. A name held in this process is
+// TryAcquire implements projector.Locker. A name held in this process is
 // not free: session locks are reentrant, so this is checked here.
 func (l *advisoryLocker) TryAcquire(ctx context.Context, name string) (context.Context, func(), bool, error) {
 	l.mu.Lock()

@@ -1,7 +1,7 @@
 // Package readstore keeps read models in SQL: the documents of every
 // projection generation, their checkpoints, the generations themselves, and
 // the locks that elect one runner per projection. It implements
-// projections.DocStore, projections.GenerationStore and projections.Locker
+// projections.DocStore, projections.GenerationStore and projector.Locker
 // on SQLite (NewSQLite, OpenSQLite) and on Postgres (NewPostgres).
 //
 // Both dialects share one implementation over database/sql; a small dialect
@@ -33,13 +33,14 @@ import (
 
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 var (
 	_ projections.DocMultiGetter  = (*docTx)(nil)
 	_ projections.DocStore        = (*Store)(nil)
 	_ projections.GenerationStore = (*Store)(nil)
-	_ projections.Locker          = (*Store)(nil)
+	_ projector.Locker            = (*Store)(nil)
 )
 
 // ErrStaleCheckpoint is returned (wrapped) by SetCheckpoint when the
@@ -57,7 +58,7 @@ type Store struct {
 	read   *sql.DB
 	write  func(ctx context.Context, fn func(*sql.Tx) error) error
 	locker interface {
-		projections.Locker
+		projector.Locker
 		Close() error
 	}
 	closeDB func() error
@@ -133,7 +134,7 @@ func (s *Store) Close() error {
 	return err
 }
 
-// TryAcquire implements projections.Locker.
+// TryAcquire implements projector.Locker.
 func (s *Store) TryAcquire(ctx context.Context, name string) (context.Context, func(), bool, error) {
 	return s.locker.TryAcquire(ctx, name)
 }

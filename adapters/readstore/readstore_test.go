@@ -18,6 +18,7 @@ import (
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 func TestSQLite(t *testing.T) {
@@ -177,7 +178,7 @@ func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
 	a := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
 	b := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
 	ctx := context.Background()
-	name := projections.LockName("count.v1")
+	name := projector.LockName("count.v1")
 
 	held, release, ok, err := a.TryAcquire(ctx, name)
 	if err != nil || !ok {
@@ -203,7 +204,7 @@ func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
 // context end; one that dies without releasing frees the lock when its
 // lease expires.
 func TestSQLiteLeaseLost(t *testing.T) {
-	s, es := MustSQLite(t, readstore.WithLease(400*time.Millisecond, 100*time.Millisecond))
+	s, es := MustSQLite(t, readstore.WithLease(2*time.Second, 200*time.Millisecond))
 	ctx := context.Background()
 	held, release, ok, err := s.TryAcquire(ctx, "lock")
 	if err != nil || !ok {
@@ -225,7 +226,7 @@ func TestSQLiteLeaseLost(t *testing.T) {
 	}
 
 	// A holder that died: its lease stays until it expires.
-	expires := time.Now().Add(300 * time.Millisecond).UnixMilli()
+	expires := time.Now().Add(2 * time.Second).UnixMilli()
 	err = es.WithTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO rm_leases (name, holder, expires_at) VALUES ('dead', 'gone', $1)`, expires)
 		return err
@@ -236,10 +237,9 @@ func TestSQLiteLeaseLost(t *testing.T) {
 	if _, _, ok, err := s.TryAcquire(ctx, "dead"); ok || err != nil {
 		t.Fatalf("acquired a lock whose lease runs: %v, %v", ok, err)
 	}
-	time.Sleep(time.Until(time.UnixMilli(expires)) + 50*time.Millisecond)
-	_, releaseDead, ok, err := s.TryAcquire(ctx, "dead")
-	if err != nil || !ok {
-		t.Fatalf("acquire after the lease expired: %v, %v", ok, err)
+	releaseDead := mustEventuallyAcquire(t, s, "dead", "acquire after the lease expired")
+	if now := time.Now().UnixMilli(); now < expires {
+		t.Fatalf("acquired %d ms before the dead holder's lease expired", expires-now)
 	}
 	releaseDead()
 }
@@ -251,7 +251,7 @@ func TestPostgresLockAcrossNodes(t *testing.T) {
 	a, dsn := MustPostgres(t, readstore.WithPingEvery(50*time.Millisecond))
 	b := MustPostgresOn(t, dsn)
 	ctx := context.Background()
-	name := projections.LockName("count.v1")
+	name := projector.LockName("count.v1")
 
 	held, release, ok, err := a.TryAcquire(ctx, name)
 	if err != nil || !ok {
@@ -262,7 +262,7 @@ func TestPostgresLockAcrossNodes(t *testing.T) {
 		t.Fatalf("b acquired a lock a holds: %v, %v", ok, err)
 	}
 	// Held by a second name on the same session.
-	held2, release2, ok, err := a.TryAcquire(ctx, projections.LockName("other.v1"))
+	held2, release2, ok, err := a.TryAcquire(ctx, projector.LockName("other.v1"))
 	if err != nil || !ok {
 		t.Fatalf("a: acquire a second lock: %v, %v", ok, err)
 	}
@@ -286,21 +286,7 @@ func TestPostgresLockAcrossNodes(t *testing.T) {
 		}
 	}
 	// b takes over (the server frees the locks once the backend is gone).
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		_, releaseB, ok, err := b.TryAcquire(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			releaseB()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("b never took over")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	mustEventuallyAcquire(t, b, name, "b never took over")()
 	// a works again with a new session.
 	_, releaseA, ok, err := a.TryAcquire(ctx, name)
 	if err != nil || !ok {
@@ -420,5 +406,30 @@ func TestSQLiteGetManyKeysNotUTF8(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// mustEventuallyAcquire tries to take the lock named name until it gets
+// it, failing with msg after a deadline generous enough for a loaded
+// machine, and returns its release.
+func mustEventuallyAcquire(t *testing.T, l projector.Locker, name, msg string) func() {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, release, ok, err := l.TryAcquire(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return release
+		}
+		select {
+		case <-deadline.C:
+			t.Fatal(msg)
+		case <-tick.C:
+		}
 	}
 }

@@ -163,7 +163,7 @@ func token() string {
 	return hex.EncodeToString(b[:])
 }
 
-// TryAcquire implements projections.Locker.
+// TryAcquire implements projector.Locker.
 func (l *leaseLocker) TryAcquire(ctx context.Context, name string) (context.Context, func(), bool, error) {
 	holder := l.id + "/" + token()
 	now := time.Now()

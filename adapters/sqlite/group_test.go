@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoollife/ledger/adapters/groupcommit"
 	"github.com/schoollife/ledger/adapters/storetest"
 	"github.com/schoollife/ledger/domain"
 )
@@ -49,40 +50,41 @@ func mustPlug(t *testing.T, s *Store) *plug {
 	return p
 }
 
-func mustEnqueue(t *testing.T, s *Store, stream string, expected domain.ExpectedVersion, events []domain.Envelope) *appendReq {
+func mustEnqueue(t *testing.T, s *Store, stream string, expected domain.ExpectedVersion, events []domain.Envelope) *groupcommit.Request {
 	t.Helper()
-	r := &appendReq{stream: stream, expected: expected, events: events, done: make(chan struct{})}
-	if !s.group.enqueue(r, s.commitGroup) {
+	r := groupcommit.NewRequest(stream, expected, events)
+	if !s.group.Enqueue(r) {
 		t.Fatal("committer closed")
 	}
 	return r
 }
 
-func mustState(t *testing.T, r *appendReq, want int32) {
+// mustTaken waits until a committer has taken r.
+func mustTaken(t *testing.T, r *groupcommit.Request) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for r.state.Load() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("append to %s in state %d, want %d", r.stream, r.state.Load(), want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	mustEventually(t, func() bool { return r.Taken() }, "append to %s not taken by a committer", r.Stream)
 }
 
+// mustQueued waits until n appends wait in s's queue.
 func mustQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		s.group.mu.Lock()
-		got := len(s.group.queue)
-		s.group.mu.Unlock()
-		if got == n {
-			return
+	mustEventually(t, func() bool { return s.group.Queued() == n }, "never %d appends queued", n)
+}
+
+// mustEventually waits until cond holds, failing with the message after a
+// deadline generous enough for a loaded machine.
+func mustEventually(t *testing.T, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			t.Fatalf(format, args...)
+		case <-tick.C:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d appends queued, want %d", got, n)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -102,6 +104,7 @@ func mustIntact(t *testing.T, s *Store) {
 // each append gets the outcome it would get alone after the ones queued
 // before it, the failed ones write nothing, and the chains verify.
 func TestGroupMixedOutcomes(t *testing.T) {
+	t.Parallel()
 	s := mustStore(t)
 	ctx := context.Background()
 	a, b, c, d, e, f := storetest.NewStream("a"), storetest.NewStream("b"), storetest.NewStream("c"), storetest.NewStream("d"), storetest.NewStream("e"), storetest.NewStream("f")
@@ -111,7 +114,7 @@ func TestGroupMixedOutcomes(t *testing.T) {
 
 	p := mustPlug(t, s)
 	plugged := mustEnqueue(t, s, storetest.NewStream("plugged"), domain.NoStream(), storetest.NewEvents(1))
-	mustState(t, plugged, reqTaken) // the committer now waits for the writer
+	mustTaken(t, plugged) // the committer now waits for the writer
 	steps := []struct {
 		name     string
 		stream   string
@@ -134,7 +137,7 @@ func TestGroupMixedOutcomes(t *testing.T) {
 		// Matches any head, so the insert itself meets the stored id.
 		{"RetryOfStoredAnyVersion", a, domain.AnyVersion(), seed, 1, nil},
 	}
-	reqs := make([]*appendReq, len(steps))
+	reqs := make([]*groupcommit.Request, len(steps))
 	for i, st := range steps {
 		reqs[i] = mustEnqueue(t, s, st.stream, st.expected, st.events)
 	}
@@ -143,13 +146,13 @@ func TestGroupMixedOutcomes(t *testing.T) {
 	if err := <-p.done; err != nil {
 		t.Fatal(err)
 	}
-	if _, err := plugged.await(ctx); err != nil {
+	if _, err := plugged.Await(ctx); err != nil {
 		t.Fatalf("plugged append: %v", err)
 	}
 
 	results := make([]domain.AppendResult, len(steps))
 	for i, st := range steps {
-		res, err := reqs[i].await(ctx)
+		res, err := reqs[i].Await(ctx)
 		results[i] = res
 		switch {
 		case st.err != nil && !errors.Is(err, st.err):
@@ -186,6 +189,7 @@ func TestGroupMixedOutcomes(t *testing.T) {
 // A queued append whose context ends is withdrawn and writes nothing; one
 // whose group is already running reports the real outcome.
 func TestGroupCancel(t *testing.T) {
+	t.Parallel()
 	s := mustStore(t)
 	ctx := context.Background()
 	p := mustPlug(t, s)
@@ -193,7 +197,7 @@ func TestGroupCancel(t *testing.T) {
 	runningCtx, cancelRunning := context.WithCancel(ctx)
 	runningStream := storetest.NewStream("running")
 	running := mustEnqueue(t, s, runningStream, domain.NoStream(), storetest.NewEvents(1))
-	mustState(t, running, reqTaken)
+	mustTaken(t, running)
 
 	queuedCtx, cancelQueued := context.WithCancel(ctx)
 	queuedStream := storetest.NewStream("withdrawn")
@@ -210,13 +214,13 @@ func TestGroupCancel(t *testing.T) {
 	cancelRunning()
 	got := make(chan error, 1)
 	go func() {
-		_, err := running.await(runningCtx)
+		_, err := running.Await(runningCtx)
 		got <- err
 	}()
 	select {
 	case err := <-got:
 		t.Fatalf("append in a running group returned %v before its commit", err)
-	case <-time.After(100 * time.Millisecond):
+	case <-time.After(time.Second):
 	}
 	p.release()
 	if err := <-got; err != nil {
@@ -229,6 +233,7 @@ func TestGroupCancel(t *testing.T) {
 // Many concurrent appends with mixed outcomes: each gets its own, what was
 // stored is exactly what succeeded, and the chains verify.
 func TestGroupConcurrentMix(t *testing.T) {
+	t.Parallel()
 	s := mustStore(t)
 	ctx := context.Background()
 	const writers = 64

@@ -23,6 +23,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/schoollife/ledger/adapters/groupcommit"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/migrations"
 	"github.com/schoollife/ledger/projections"
@@ -128,7 +129,7 @@ type Store struct {
 	wmu chan struct{} // the writer lock; a channel so that waiting honours ctx
 	st  statements    // prepared once, on the writer and on the read pool
 
-	group *committer // queues appends and commits them in groups (group.go)
+	group *groupcommit.Committer // queues appends and commits them in groups
 
 	wakeMu sync.Mutex
 	wake   chan struct{} // closed and replaced after every commit of events
@@ -182,7 +183,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{cfg: cfg, w: w, wmu: make(chan struct{}, 1), wake: make(chan struct{}), group: newCommitter(1)}
+	s := &Store{cfg: cfg, w: w, wmu: make(chan struct{}, 1), wake: make(chan struct{})}
+	s.group = groupcommit.New((*groupWriter)(s), 1) // one: SQLite has one writer
 	if err := w.PingContext(ctx); err != nil {
 		_ = w.Close()
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
@@ -288,7 +290,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // again does nothing.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
-		s.group.close()
+		s.group.Close()
 		s.broadcast()
 		s.closeErr = errors.Join(s.st.close(), s.r.Close(), s.w.Close())
 	})

@@ -14,6 +14,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/schoollife/ledger/adapters/groupcommit"
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -23,7 +24,7 @@ import (
 // their chain hashes and bumps the stream's row. Data must be JSON; it is
 // stored byte for byte.
 //
-// Concurrent appends share that transaction (see group.go); Append returns
+// Concurrent appends share that transaction (adapters/groupcommit); Append returns
 // once it has committed. If ctx ends while the append is still queued, it
 // is withdrawn and ctx's error returned; once its transaction is running,
 // Append waits for the real outcome.
@@ -34,24 +35,31 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	if err := ctx.Err(); err != nil {
 		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, err)
 	}
-	r := &appendReq{stream: stream, expected: expected, events: events, done: make(chan struct{})}
-	if !s.group.enqueue(r, s.commitGroup) {
+	r := groupcommit.NewRequest(stream, expected, events)
+	if !s.group.Enqueue(r) {
 		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
 	}
-	return r.await(ctx)
+	return r.Await(ctx)
 }
 
 var errClosed = errors.New("sqlite store: closed")
 
+// groupWriter is the store as its committer sees it (groupcommit.Writer).
+type groupWriter Store
+
+// WriteGroup runs group in one write transaction and sets the outcome of
+// each of its appends.
+func (w *groupWriter) WriteGroup(group []*groupcommit.Request) { (*Store)(w).commitGroup(group) }
+
 // commitGroup runs group in one write transaction and sets the outcome of
-// each of its appends. The committer calls it.
-func (s *Store) commitGroup(group []*appendReq) {
+// each of its appends.
+func (s *Store) commitGroup(group []*groupcommit.Request) {
 	// The group outlives the context of any one of its appends: a caller
 	// that gives up must not cancel the others' commit.
 	ctx := context.Background()
 	if err := s.lock(ctx); err != nil {
 		for _, r := range group {
-			r.err = fmt.Errorf("append %s: %w", r.stream, err)
+			r.Err = fmt.Errorf("append %s: %w", r.Stream, err)
 		}
 		return
 	}
@@ -68,13 +76,13 @@ func (s *Store) commitGroup(group []*appendReq) {
 		// own outcome.
 		wrote = false
 		for _, r := range group {
-			r.res, r.err = s.appendLocked(ctx, r.stream, r.expected, r.events)
-			wrote = wrote || r.err == nil
+			r.Result, r.Err = s.appendLocked(ctx, r.Stream, r.Expected, r.Events)
+			wrote = wrote || r.Err == nil
 		}
 	default:
 		for _, r := range group {
-			if r.err == nil {
-				r.res, r.err = domain.AppendResult{}, fmt.Errorf("append %s: %w", r.stream, err)
+			if r.Err == nil {
+				r.Result, r.Err = domain.AppendResult{}, fmt.Errorf("append %s: %w", r.Stream, err)
 			}
 		}
 		wrote = false
@@ -96,23 +104,23 @@ func (e groupRolledBack) Unwrap() error { return e.err }
 // so one that fails a check (a domain error, set on it) has written nothing
 // and the others carry on. Any other error rolls everything back and is
 // returned wrapped in groupRolledBack; a failed commit is returned as is.
-func (s *Store) runGroup(ctx context.Context, group []*appendReq) (wrote bool, err error) {
+func (s *Store) runGroup(ctx context.Context, group []*groupcommit.Request) (wrote bool, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, groupRolledBack{err}
 	}
 	st := s.st.in(ctx, tx)
 	for _, r := range group {
-		r.res, r.wrote, r.err = st.append(ctx, r.stream, r.expected, r.events)
+		r.Result, r.Wrote, r.Err = st.append(ctx, r.Stream, r.Expected, r.Events)
 		var de *domain.Error
-		if r.err != nil && !errors.As(r.err, &de) {
-			err := r.err
+		if r.Err != nil && !errors.As(r.Err, &de) {
+			err := r.Err
 			for _, r := range group {
-				r.res, r.err, r.wrote = domain.AppendResult{}, nil, false
+				r.Result, r.Err, r.Wrote = domain.AppendResult{}, nil, false
 			}
 			return false, groupRolledBack{errors.Join(err, ignoreDone(tx.Rollback()))}
 		}
-		wrote = wrote || r.wrote
+		wrote = wrote || r.Wrote
 	}
 	if err := tx.Commit(); err != nil {
 		return false, err

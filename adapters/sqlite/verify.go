@@ -9,27 +9,27 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
 // Seal seals every event not sealed yet: it appends to the seals table one
 // seal over the events after the last seal, in position order (see
-// projections.SealHash and migrations/sqlite/0002_seals.sql). It returns
+// tamper.SealHash and migrations/sqlite/0002_seals.sql). It returns
 // the seal, or ok false when there was nothing new to seal. It runs under
 // the writer lock, so no append interleaves.
 //
 // Seal does not check what it seals: `ledger verify --seal` runs Verify
 // first and seals only an intact log; a server sealing on a schedule keeps
 // the window in which a whole stream could vanish unnoticed short.
-func (s *Store) Seal(ctx context.Context) (seal projections.Seal, ok bool, err error) {
+func (s *Store) Seal(ctx context.Context) (seal tamper.Seal, ok bool, err error) {
 	if err := s.lock(ctx); err != nil {
 		return seal, false, fmt.Errorf("seal: %w", err)
 	}
 	defer s.unlock()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		var (
-			prev projections.Seal
+			prev tamper.Seal
 			upTo int64
 		)
 		err := tx.QueryRowContext(ctx, `SELECT seq, up_to, hash FROM seals ORDER BY seq DESC LIMIT 1`).Scan(&prev.Seq, &upTo, &prev.Hash)
@@ -40,7 +40,7 @@ func (s *Store) Seal(ctx context.Context) (seal projections.Seal, ok bool, err e
 		if err != nil {
 			return err
 		}
-		h := projections.NewSealHash(prev.Hash, prev.Seq+1)
+		h := tamper.NewSealHash(prev.Hash, prev.Seq+1)
 		var last int64
 		for rows.Next() {
 			var eh []byte
@@ -59,7 +59,7 @@ func (s *Store) Seal(ctx context.Context) (seal projections.Seal, ok bool, err e
 		if h.Count() == 0 {
 			return nil
 		}
-		seal = projections.Seal{
+		seal = tamper.Seal{
 			Seq: prev.Seq + 1, UpTo: domain.Position{Seq: uint64(last)}, Count: h.Count(),
 			CreatedAt: time.Now().UTC().Truncate(time.Microsecond),
 		}
@@ -70,80 +70,69 @@ func (s *Store) Seal(ctx context.Context) (seal projections.Seal, ok bool, err e
 		return err
 	})
 	if err != nil {
-		return projections.Seal{}, false, fmt.Errorf("seal: %w", err)
+		return tamper.Seal{}, false, fmt.Errorf("seal: %w", err)
 	}
 	return seal, ok, nil
 }
 
-// Verify checks the stored history for tampering: every stream's hash
-// chain in version order and its row in streams, then every seal against
-// the events it covers, all in one read transaction (one snapshot). A
-// tampered log is not an error: the report names what it found. The error
-// is for failing to read.
-func (s *Store) Verify(ctx context.Context) (projections.VerifyReport, error) {
+// Verify checks the stored history for tampering (tamper.Check): every
+// stream's hash chain in version order and its row in streams, then every
+// seal against the events it covers, all in one read transaction (one
+// snapshot). A tampered log is not an error: the report names what it
+// found. The error is for failing to read.
+func (s *Store) Verify(ctx context.Context) (tamper.VerifyReport, error) {
 	tx, err := s.r.BeginTx(ctx, nil)
 	if err != nil {
-		return projections.VerifyReport{}, fmt.Errorf("verify: %w", err)
+		return tamper.VerifyReport{}, fmt.Errorf("verify: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // read only: nothing to keep
-	v := projections.NewVerifier()
-	if err := verifyStreams(ctx, tx, v); err != nil {
-		return projections.VerifyReport{}, fmt.Errorf("verify streams: %w", err)
+	report, err := tamper.Check(ctx, verifySource{tx})
+	if err != nil {
+		return tamper.VerifyReport{}, fmt.Errorf("verify: %w", err)
 	}
-	if err := verifySeals(ctx, tx, v); err != nil {
-		return projections.VerifyReport{}, fmt.Errorf("verify seals: %w", err)
-	}
-	return v.Report(), nil
+	return report, nil
 }
 
-func verifyStreams(ctx context.Context, tx *sql.Tx, v *projections.Verifier) error {
-	heads := map[string]projections.StreamHead{}
-	rows, err := tx.QueryContext(ctx, `SELECT stream, version, hash FROM streams`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var (
-			name string
-			h    projections.StreamHead
-		)
-		if err := rows.Scan(&name, &h.Version, &h.Hash); err != nil {
-			rows.Close()
-			return err
-		}
-		heads[name] = h
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
+// verifySource reads the tables for tamper.Check in tx's snapshot.
+type verifySource struct{ tx *sql.Tx }
 
-	rows, err = tx.QueryContext(ctx, `SELECT position, id, stream, version, type, data, metadata, hash FROM events ORDER BY stream, version`)
+var _ tamper.Source = verifySource{}
+
+// each runs query and calls scan on each row.
+func (src verifySource) each(ctx context.Context, query string, scan func(*sql.Rows) error) error {
+	rows, err := src.tx.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var (
-		stream string
-		evs    []projections.StoredEvent
-	)
-	flush := func() {
-		if len(evs) == 0 {
-			return
-		}
-		if h, ok := heads[stream]; ok {
-			v.Stream(stream, evs, &h)
-			delete(heads, stream)
-		} else {
-			v.Stream(stream, evs, nil)
-		}
-		evs = evs[:0]
-	}
 	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+func (src verifySource) Heads(ctx context.Context, fn func(string, tamper.StreamHead) error) error {
+	return src.each(ctx, `SELECT stream, version, hash FROM streams`, func(rows *sql.Rows) error {
 		var (
-			e        projections.StoredEvent
+			name string
+			h    tamper.StreamHead
+		)
+		if err := rows.Scan(&name, &h.Version, &h.Hash); err != nil {
+			return err
+		}
+		return fn(name, h)
+	})
+}
+
+func (src verifySource) Events(ctx context.Context, fn func(tamper.StoredEvent) error) error {
+	return src.each(ctx, `SELECT position, id, stream, version, type, data, metadata, hash FROM events ORDER BY stream, version`, func(rows *sql.Rows) error {
+		var (
+			e        tamper.StoredEvent
 			position int64
 			id       string
 		)
@@ -154,56 +143,28 @@ func verifyStreams(ctx context.Context, tx *sql.Tx, v *projections.Verifier) err
 		// An id edited into something that is not a uuid hashes as the nil
 		// uuid: the chain then reports the event edited.
 		e.ID, _ = uuid.Parse(id)
-		if e.Stream != stream {
-			flush()
-			stream = e.Stream
-		}
-		evs = append(evs, e)
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	flush()
-	for name, h := range heads {
-		v.OrphanHead(name, h)
-	}
-	return nil
+		return fn(e)
+	})
 }
 
-func verifySeals(ctx context.Context, tx *sql.Tx, v *projections.Verifier) error {
-	var seals []projections.Seal
-	rows, err := tx.QueryContext(ctx, `SELECT seq, up_to, count, hash, created_at FROM seals ORDER BY seq`)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
+func (src verifySource) Seals(ctx context.Context, fn func(tamper.Seal) error) error {
+	return src.each(ctx, `SELECT seq, up_to, count, hash, created_at FROM seals ORDER BY seq`, func(rows *sql.Rows) error {
 		var (
-			sl      projections.Seal
+			sl      tamper.Seal
 			upTo    int64
 			created string
 		)
 		if err := rows.Scan(&sl.Seq, &upTo, &sl.Count, &sl.Hash, &created); err != nil {
-			rows.Close()
 			return err
 		}
 		sl.UpTo = domain.Position{Seq: uint64(upTo)}
 		sl.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
-		seals = append(seals, sl)
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	v.Seals(seals)
+		return fn(sl)
+	})
+}
 
-	rows, err = tx.QueryContext(ctx, `SELECT position, hash FROM events ORDER BY position`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+func (src verifySource) Log(ctx context.Context, fn func(domain.Position, []byte) error) error {
+	return src.each(ctx, `SELECT position, hash FROM events ORDER BY position`, func(rows *sql.Rows) error {
 		var (
 			position int64
 			h        []byte
@@ -211,7 +172,6 @@ func verifySeals(ctx context.Context, tx *sql.Tx, v *projections.Verifier) error
 		if err := rows.Scan(&position, &h); err != nil {
 			return err
 		}
-		v.Global(domain.Position{Seq: uint64(position)}, h)
-	}
-	return rows.Err()
+		return fn(domain.Position{Seq: uint64(position)}, h)
+	})
 }

@@ -11,8 +11,8 @@ import (
 
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/adapters/storetest"
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
 // sealedLog is a history of four streams, interleaved: two seals over its
@@ -40,7 +40,7 @@ func mustSealedLog(t *testing.T, s *sqlite.Store) sealedLog {
 	return l
 }
 
-func mustSeal(t *testing.T, s *sqlite.Store, seq, count uint64) projections.Seal {
+func mustSeal(t *testing.T, s *sqlite.Store, seq, count uint64) tamper.Seal {
 	t.Helper()
 	seal, ok, err := s.Seal(context.Background())
 	if err != nil || !ok {
@@ -52,7 +52,7 @@ func mustSeal(t *testing.T, s *sqlite.Store, seq, count uint64) projections.Seal
 	return seal
 }
 
-func mustVerify(t *testing.T, s *sqlite.Store) projections.VerifyReport {
+func mustVerify(t *testing.T, s *sqlite.Store) tamper.VerifyReport {
 	t.Helper()
 	r, err := s.Verify(context.Background())
 	if err != nil {
@@ -83,6 +83,7 @@ func mustExec(t *testing.T, db *sql.DB, query string, args ...any) {
 }
 
 func TestVerifyIntact(t *testing.T) {
+	t.Parallel()
 	s, _ := MustOpenTemp(t)
 	if r := mustVerify(t, s); !r.OK() || r.Events != 0 || r.Seals != 0 {
 		t.Fatalf("empty store: %+v", r)
@@ -110,8 +111,9 @@ func TestVerifyIntact(t *testing.T) {
 // TestVerifyCatchesTampering tampers with the tables directly, one way per
 // case, and checks the first problem reported names it.
 func TestVerifyCatchesTampering(t *testing.T) {
+	t.Parallel()
 	type want struct {
-		kind    projections.TamperKind
+		kind    tamper.TamperKind
 		stream  func(sealedLog) string
 		version uint64
 		seal    uint64
@@ -128,32 +130,32 @@ func TestVerifyCatchesTampering(t *testing.T) {
 	}{
 		{"data edited", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE events SET data = '{"n":1,"note":"absence justifiée"}' WHERE stream = ? AND version = 2`, l.a)
-		}, want{kind: projections.TamperEdited, stream: a, version: 2, detail: "do not match its hash"}},
+		}, want{kind: tamper.TamperEdited, stream: a, version: 2, detail: "do not match its hash"}},
 		{"metadata edited", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE events SET metadata = replace(metadata, '"profile":"personnel"', '"profile":"teacher"') WHERE stream = ? AND version = 1`, l.b)
-		}, want{kind: projections.TamperEdited, stream: b, version: 1}},
+		}, want{kind: tamper.TamperEdited, stream: b, version: 1}},
 		{"last event edited", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE events SET type = 'storetest.other.v1' WHERE stream = ? AND version = 4`, l.d)
-		}, want{kind: projections.TamperEdited, stream: d, version: 4}},
+		}, want{kind: tamper.TamperEdited, stream: d, version: 4}},
 		{"type edited after a seal", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE events SET type = 'storetest.other.v1' WHERE stream = ? AND version = 3`, l.c)
-		}, want{kind: projections.TamperEdited, stream: c, version: 3}},
+		}, want{kind: tamper.TamperEdited, stream: c, version: 3}},
 		{"one event deleted", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `DELETE FROM events WHERE stream = ? AND version = 3`, l.a)
-		}, want{kind: projections.TamperMissing, stream: a, version: 3}},
+		}, want{kind: tamper.TamperMissing, stream: a, version: 3}},
 		{"last event deleted", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `DELETE FROM events WHERE stream = ? AND version = 4`, l.c)
-		}, want{kind: projections.TamperMissing, stream: c, version: 4, detail: "head says version 4"}},
+		}, want{kind: tamper.TamperMissing, stream: c, version: 4, detail: "head says version 4"}},
 		{"event deleted and versions renumbered", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `DELETE FROM events WHERE stream = ? AND version = 3`, l.a)
 			mustExec(t, db, `UPDATE events SET version = version - 1 WHERE stream = ? AND version > 3`, l.a)
 			mustExec(t, db, `UPDATE streams SET version = 4 WHERE stream = ?`, l.a)
-		}, want{kind: projections.TamperMissing, stream: a, version: 3, detail: "renumbered"}},
+		}, want{kind: tamper.TamperMissing, stream: a, version: 3, detail: "renumbered"}},
 		{"forged event with a valid-looking version", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `INSERT INTO events (id, stream, version, type, data, metadata, recorded_at, hash)
 				SELECT ?, stream, 6, type, '{"n":5,"note":"forged"}', metadata, recorded_at, hash FROM events WHERE stream = ? AND version = 5`,
 				uuid.NewString(), l.a)
-		}, want{kind: projections.TamperInserted, stream: a, version: 6, detail: "beyond the stream's head"}},
+		}, want{kind: tamper.TamperInserted, stream: a, version: 6, detail: "beyond the stream's head"}},
 		{"forged event with a well-computed hash", func(t *testing.T, db *sql.DB, l sealedLog) {
 			var prev, meta []byte
 			if err := db.QueryRow(`SELECT hash, metadata FROM events WHERE stream = ? AND version = 3`, l.b).Scan(&prev, &meta); err != nil {
@@ -163,7 +165,7 @@ func TestVerifyCatchesTampering(t *testing.T) {
 			h := domain.ChainHash(prev, id, l.b, 4, storetest.EventType, data, meta)
 			mustExec(t, db, `INSERT INTO events (id, stream, version, type, data, metadata, recorded_at, hash) VALUES (?, ?, 4, ?, ?, ?, '2006-03-14T08:00:00Z', ?)`,
 				id.String(), l.b, storetest.EventType, string(data), string(meta), h)
-		}, want{kind: projections.TamperInserted, stream: b, version: 4, detail: "beyond the stream's head"}},
+		}, want{kind: tamper.TamperInserted, stream: b, version: 4, detail: "beyond the stream's head"}},
 		{"forged event inserted in the middle, later versions renumbered", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE events SET version = version + 100 WHERE stream = ? AND version >= 2`, l.b)
 			mustExec(t, db, `UPDATE events SET version = version - 99 WHERE stream = ? AND version > 100`, l.b)
@@ -171,44 +173,44 @@ func TestVerifyCatchesTampering(t *testing.T) {
 				SELECT ?, stream, 2, type, '{"n":9}', metadata, recorded_at, randomblob(32) FROM events WHERE stream = ? AND version = 1`,
 				uuid.NewString(), l.b)
 			mustExec(t, db, `UPDATE streams SET version = 4 WHERE stream = ?`, l.b)
-		}, want{kind: projections.TamperInserted, stream: b, version: 2, detail: "not part of the chain"}},
+		}, want{kind: tamper.TamperInserted, stream: b, version: 2, detail: "not part of the chain"}},
 		{"two events swapped versions", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE events SET version = 1000 WHERE stream = ? AND version = 2`, l.a)
 			mustExec(t, db, `UPDATE events SET version = 2 WHERE stream = ? AND version = 3`, l.a)
 			mustExec(t, db, `UPDATE events SET version = 3 WHERE stream = ? AND version = 1000`, l.a)
-		}, want{kind: projections.TamperReordered, stream: a, version: 2, detail: "swapped"}},
+		}, want{kind: tamper.TamperReordered, stream: a, version: 2, detail: "swapped"}},
 		{"two events swapped positions in a stream", func(t *testing.T, db *sql.DB, l sealedLog) {
 			// b's versions 1 and 2 are at positions 3 and 4.
 			mustExec(t, db, `UPDATE events SET position = -3 WHERE position = 3`)
 			mustExec(t, db, `UPDATE events SET position = 3 WHERE position = 4`)
 			mustExec(t, db, `UPDATE events SET position = 4 WHERE position = -3`)
-		}, want{kind: projections.TamperReordered, stream: b, version: 2, detail: "before version 1"}},
+		}, want{kind: tamper.TamperReordered, stream: b, version: 2, detail: "before version 1"}},
 		{"events of two streams swapped in the global order", func(t *testing.T, db *sql.DB, l sealedLog) {
 			// b's last event (position 5) and c's first (6) trade places:
 			// each stream stays in order, the global log does not.
 			mustExec(t, db, `UPDATE events SET position = -5 WHERE position = 5`)
 			mustExec(t, db, `UPDATE events SET position = 5 WHERE position = 6`)
 			mustExec(t, db, `UPDATE events SET position = 6 WHERE position = -5`)
-		}, want{kind: projections.TamperSeal, seal: 1, detail: "moved in the global order"}},
+		}, want{kind: tamper.TamperSeal, seal: 1, detail: "moved in the global order"}},
 		{"whole stream and its head deleted after a seal", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `DELETE FROM events WHERE stream = ?`, l.b)
 			mustExec(t, db, `DELETE FROM streams WHERE stream = ?`, l.b)
-		}, want{kind: projections.TamperSeal, seal: 1, detail: "events deleted"}},
+		}, want{kind: tamper.TamperSeal, seal: 1, detail: "events deleted"}},
 		{"whole stream deleted, head left", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `DELETE FROM events WHERE stream = ?`, l.d)
-		}, want{kind: projections.TamperMissing, stream: d, version: 1, detail: "whole stream"}},
+		}, want{kind: tamper.TamperMissing, stream: d, version: 1, detail: "whole stream"}},
 		{"head deleted", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `DELETE FROM streams WHERE stream = ?`, l.c)
-		}, want{kind: projections.TamperHead, stream: c, version: 4}},
+		}, want{kind: tamper.TamperHead, stream: c, version: 4}},
 		{"hash rewritten", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE events SET hash = randomblob(32) WHERE stream = ? AND version = 1`, l.c)
-		}, want{kind: projections.TamperEdited, stream: c, version: 1}},
+		}, want{kind: tamper.TamperEdited, stream: c, version: 1}},
 		{"seal deleted", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `DELETE FROM seals WHERE seq = 1`)
-		}, want{kind: projections.TamperSeal, seal: 1, detail: "missing"}},
+		}, want{kind: tamper.TamperSeal, seal: 1, detail: "missing"}},
 		{"seal edited", func(t *testing.T, db *sql.DB, l sealedLog) {
 			mustExec(t, db, `UPDATE seals SET count = 9 WHERE seq = 2`)
-		}, want{kind: projections.TamperSeal, seal: 2}},
+		}, want{kind: tamper.TamperSeal, seal: 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,10 +14,12 @@ import (
 
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // replayScenario: every projection rebuilt over the simulated history,
@@ -162,7 +164,7 @@ func (e *env) runSimulation(ctx context.Context, s commands.EventStore, where st
 // intact.
 func verifyLog(ctx context.Context, target eventStore, events int) error {
 	v, ok := target.(interface {
-		Verify(ctx context.Context) (projections.VerifyReport, error)
+		Verify(ctx context.Context) (tamper.VerifyReport, error)
 	})
 	if !ok {
 		return nil
@@ -366,12 +368,12 @@ func (e *env) catchUpBatch() int {
 	if e.cfg.ReplayBatch > 0 {
 		return e.cfg.ReplayBatch
 	}
-	return projections.DefaultCatchUpBatch
+	return projector.DefaultCatchUpBatch
 }
 
 // runner is the runner `ledger serve` and `ledger rebuild` build.
-func (e *env) runner(b *benchStore) (*projections.Runner, error) {
-	return projections.NewRunner(projections.RunnerConfig{
+func (e *env) runner(b *benchStore) (*projector.Runner, error) {
+	return projector.NewRunner(projector.RunnerConfig{
 		Log: b.store(), Docs: b.docs, Gens: b.docs, Registry: e.reg, Locker: b.docs,
 		Reducers: projections.Reducers(e.loc), BatchSize: e.cfg.ReplayBatch, CatchUpBatch: e.cfg.ReplayBatch,
 	})

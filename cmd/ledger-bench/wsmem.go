@@ -20,6 +20,7 @@ import (
 	"github.com/schoollife/ledger/adapters/live"
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // wsmemScenario: the memory of idle websockets, against as many idle TCP
@@ -238,7 +239,7 @@ func (e *env) wsmemInProcess(ctx context.Context) error {
 		return err
 	}
 	docs := projections.NewMemoryDocs()
-	runner, err := projections.NewRunner(projections.RunnerConfig{
+	runner, err := projector.NewRunner(projector.RunnerConfig{
 		Log: mem, Docs: docs, Gens: docs, Registry: e.reg, Locker: docs, Reducers: []projections.Reducer{projections.NewDirectory()},
 	})
 	if err != nil {

@@ -11,9 +11,11 @@ import (
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/readstore"
 	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // app is the ledger wired on its stores: the event store, the read-model
@@ -26,14 +28,14 @@ type app struct {
 	docs     *readstore.Store
 	commands *commands.Handlers
 	queries  *projections.Queries
-	runner   *projections.Runner
+	runner   *projector.Runner
 	closers  []func() error
 }
 
 // verifier is implemented by the stores whose tables `ledger verify` reads.
 type verifier interface {
-	Verify(ctx context.Context) (projections.VerifyReport, error)
-	Seal(ctx context.Context) (projections.Seal, bool, error)
+	Verify(ctx context.Context) (tamper.VerifyReport, error)
+	Seal(ctx context.Context) (tamper.Seal, bool, error)
 }
 
 // openApp opens and migrates the stores named by cfg and wires the ledger.
@@ -65,7 +67,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.queries = projections.NewQueries(docs, docs, store, a.reg, a.loc)
-	a.runner, err = projections.NewRunner(projections.RunnerConfig{
+	a.runner, err = projector.NewRunner(projector.RunnerConfig{
 		Log: store, Docs: docs, Gens: docs, Registry: a.reg, Locker: docs,
 		Reducers: projections.Reducers(a.loc), Logger: log,
 	})

@@ -19,13 +19,14 @@ import (
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // Store is what a read-model store implements.
 type Store interface {
 	projections.DocStore
 	projections.GenerationStore
-	projections.Locker
+	projector.Locker
 }
 
 // Run runs the contract. open returns an empty store for one subtest,
@@ -780,7 +781,7 @@ func testDropNamespace(t *testing.T, s Store) {
 	assertCheckpoint(t, s, drop, domain.Position{Seq: 1})
 }
 
-func mustAcquire(t testing.TB, l projections.Locker, ctx context.Context, name string) (context.Context, func()) {
+func mustAcquire(t testing.TB, l projector.Locker, ctx context.Context, name string) (context.Context, func()) {
 	t.Helper()
 	held, release, ok, err := l.TryAcquire(ctx, name)
 	if err != nil || !ok {
@@ -789,7 +790,7 @@ func mustAcquire(t testing.TB, l projections.Locker, ctx context.Context, name s
 	return held, release
 }
 
-func assertBusy(t testing.TB, l projections.Locker, name string) {
+func assertBusy(t testing.TB, l projector.Locker, name string) {
 	t.Helper()
 	_, release, ok, err := l.TryAcquire(context.Background(), name)
 	if err != nil {
@@ -803,16 +804,16 @@ func assertBusy(t testing.TB, l projections.Locker, name string) {
 
 func testLockExclusive(t *testing.T, s Store) {
 	ctx := context.Background()
-	a := projections.LockName("p.v1")
+	a := projector.LockName("p.v1")
 	_, release := mustAcquire(t, s, ctx, a)
 	assertBusy(t, s, a)
 	// Another name is independent.
-	_, releaseB := mustAcquire(t, s, ctx, projections.LockName("q.v1"))
+	_, releaseB := mustAcquire(t, s, ctx, projector.LockName("q.v1"))
 	assertBusy(t, s, a)
 	release()
 	release() // releasing twice is harmless
 	_, release2 := mustAcquire(t, s, ctx, a)
-	assertBusy(t, s, projections.LockName("q.v1"))
+	assertBusy(t, s, projector.LockName("q.v1"))
 	releaseB()
 	release2()
 
@@ -964,7 +965,7 @@ func testRunnerNoDoubleCount(t *testing.T, s Store) {
 			appendConnections(t, es, reg, n)
 			docs := &flaky{Store: s, mode: mode}
 			red := counter{name: "count-" + mode}
-			r, err := projections.NewRunner(projections.RunnerConfig{
+			r, err := projector.NewRunner(projector.RunnerConfig{
 				Log: es, Docs: docs, Gens: s, Registry: reg, Reducers: []projections.Reducer{red},
 				Locker: s, BatchSize: 16, RetryEvery: time.Millisecond,
 			})
@@ -1035,7 +1036,7 @@ func testRunnerRebuild(t *testing.T, s Store) {
 	es := memory.New()
 	appendConnections(t, es, reg, 50)
 	red := counter{name: "count.v1"}
-	r, err := projections.NewRunner(projections.RunnerConfig{
+	r, err := projector.NewRunner(projector.RunnerConfig{
 		Log: es, Docs: s, Gens: s, Registry: reg, Reducers: []projections.Reducer{red},
 		Locker: s, BatchSize: 8,
 	})
@@ -1066,6 +1067,6 @@ func testRunnerRebuild(t *testing.T, s Store) {
 	assertAbsent(t, s.Reader(live), "counts", "total")
 	assertCheckpoint(t, s, live, domain.Start)
 	// The lock was given back.
-	_, release := mustAcquire(t, s, ctx, projections.LockName(red.Name()))
+	_, release := mustAcquire(t, s, ctx, projector.LockName(red.Name()))
 	release()
 }

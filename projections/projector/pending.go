@@ -1,24 +1,29 @@
-package projections
+package projector
 
 import (
 	"context"
 	"slices"
 	"strings"
+
+	"github.com/schoollife/ledger/projections"
 )
+
+// docKey names a document of the namespace.
+type docKey struct{ coll, key string }
 
 // pending reads a namespace as it will be once a batch still committing
 // has committed: that batch's documents first, then the namespace as
 // committed below them. CatchUp applies the next batch through it while
 // the previous one commits, so that applying and writing overlap.
 type pending struct {
-	base   DocReader
+	base   projections.DocReader
 	docs   map[docKey][]byte // the committing batch's; nil: deleted
-	sorted []Doc             // the same, sorted as SortDocs sorts, for Scan
+	sorted []projections.Doc // the same, sorted as projections.SortDocs sorts, for Scan
 }
 
-// newPending returns a reader of base with docs (sorted by SortDocs, as
-// Batch.Changes returns them) written over it.
-func newPending(base DocReader, docs []Doc) *pending {
+// newPending returns a reader of base with docs (sorted by projections.SortDocs, as
+// projections.Batch.Changes returns them) written over it.
+func newPending(base projections.DocReader, docs []projections.Doc) *pending {
 	p := &pending{base: base, docs: make(map[docKey][]byte, len(docs)), sorted: docs}
 	for _, d := range docs {
 		p.docs[docKey{d.Coll, d.Key}] = d.Value
@@ -33,7 +38,7 @@ func (p *pending) Get(ctx context.Context, coll, key string) ([]byte, bool, erro
 	return p.base.Get(ctx, coll, key)
 }
 
-// GetMany implements DocMultiGetter, reading from base in one request
+// GetMany implements projections.DocMultiGetter, reading from base in one request
 // what the committing batch does not hold when base can, one Get per key
 // when it cannot.
 func (p *pending) GetMany(ctx context.Context, coll string, keys []string, fn func(string, []byte) error) error {
@@ -57,7 +62,7 @@ func (p *pending) GetMany(ctx context.Context, coll string, keys []string, fn fu
 	if len(rest) == 0 {
 		return nil
 	}
-	if mg, ok := p.base.(DocMultiGetter); ok {
+	if mg, ok := p.base.(projections.DocMultiGetter); ok {
 		return mg.GetMany(ctx, coll, rest, fn)
 	}
 	for _, k := range rest {
@@ -77,7 +82,7 @@ func (p *pending) GetMany(ctx context.Context, coll string, keys []string, fn fu
 // Scan merges the committing batch's documents of [from, to) into base's,
 // in key order.
 func (p *pending) Scan(ctx context.Context, coll, from, to string, fn func(string, []byte) error) error {
-	cmp := func(d Doc, k docKey) int {
+	cmp := func(d projections.Doc, k docKey) int {
 		if c := strings.Compare(d.Coll, k.coll); c != 0 {
 			return c
 		}
@@ -85,7 +90,7 @@ func (p *pending) Scan(ctx context.Context, coll, from, to string, fn func(strin
 	}
 	lo, _ := slices.BinarySearchFunc(p.sorted, docKey{coll, from}, cmp)
 	over := p.sorted[lo:]
-	inRange := func(d Doc) bool { return d.Coll == coll && (to == "" || d.Key < to) }
+	inRange := func(d projections.Doc) bool { return d.Coll == coll && (to == "" || d.Key < to) }
 	// emit gives fn the batch's documents with keys before key (all when
 	// last), skipping deletions.
 	emit := func(key string, last bool) error {

@@ -1,4 +1,10 @@
-package projections
+// Package projector keeps the read models up to date with the log: the
+// runner that tails the global log per projection, with a checkpoint
+// written in the same transaction as the documents; catch-up and rebuild
+// beside the live generation; one runner per projection across processes,
+// elected by a Locker. The reducers it runs and the queries over what it
+// writes are package projections'.
+package projector
 
 import (
 	"context"
@@ -9,51 +15,8 @@ import (
 	"time"
 
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
 )
-
-// Reducer turns events into documents. Reducers are pure: what they write
-// depends only on the documents they read and the event, so the same
-// reducer serves every store and any replay.
-type Reducer interface {
-	// Name is the projection's persisted name ("studentfile.v1"): rebuild
-	// under a new name, never rename.
-	Name() string
-	// Apply folds one event into the batch.
-	Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Event) error
-}
-
-// Prefetcher is a Reducer that names, for an event, documents its Apply
-// will Get. Before applying a batch the runner preloads them for all its
-// events at once (Batch.Preload), which on Postgres turns a round trip per
-// event into one per collection. Naming a document Apply does not read
-// costs a read; not naming one costs nothing but its own Get.
-//
-// Prefetch is called for every event of the batch in rounds, until a round
-// names nothing new (at most prefetchRounds): from the second round on,
-// Peek finds the documents preloaded so far, so that a document whose key
-// is in another can be named too.
-type Prefetcher interface {
-	Prefetch(ctx context.Context, b *Batch, rec domain.Record, e domain.Event, want func(coll, key string))
-}
-
-// prefetchRounds bounds the rounds of Prefetch calls per batch.
-const prefetchRounds = 3
-
-// Generations is where a projection's generations stand: Live serves the
-// queries; Building, when not 0, is being rebuilt beside it, and Ready says
-// it has caught up once and may be swapped in.
-type Generations struct {
-	Live     int  `json:"live"`
-	Building int  `json:"building"`
-	Ready    bool `json:"ready"`
-}
-
-// GenerationStore keeps the generations of each projection.
-type GenerationStore interface {
-	Generations(ctx context.Context, projection string) (Generations, error)
-	SetGenerations(ctx context.Context, projection string, g Generations) error
-	DropNamespace(ctx context.Context, ns string) error
-}
 
 // Locker elects one runner per projection across processes.
 type Locker interface {
@@ -62,13 +25,16 @@ type Locker interface {
 	TryAcquire(ctx context.Context, name string) (held context.Context, release func(), ok bool, err error)
 }
 
+// MemoryDocs elects within one process, for replays and tests.
+var _ Locker = (*projections.MemoryDocs)(nil)
+
 // RunnerConfig configures a Runner.
 type RunnerConfig struct {
-	Log      Log
-	Docs     DocStore
-	Gens     GenerationStore
+	Log      projections.Log
+	Docs     projections.DocStore
+	Gens     projections.GenerationStore
 	Registry *domain.Registry
-	Reducers []Reducer
+	Reducers []projections.Reducer
 	Locker   Locker
 	// BatchSize bounds the events a following projection applies per
 	// transaction (default 512). On SQLite the transaction holds the
@@ -104,20 +70,20 @@ const DefaultCatchUpBatch = 4096
 func (c *RunnerConfig) Validate() error {
 	switch {
 	case c.Log == nil:
-		return errors.New("projections: Log is required")
+		return errors.New("projector: Log is required")
 	case c.Docs == nil:
-		return errors.New("projections: Docs is required")
+		return errors.New("projector: Docs is required")
 	case c.Gens == nil:
-		return errors.New("projections: Gens is required")
+		return errors.New("projector: Gens is required")
 	case c.Registry == nil:
-		return errors.New("projections: Registry is required")
+		return errors.New("projector: Registry is required")
 	case c.Locker == nil:
-		return errors.New("projections: Locker is required")
+		return errors.New("projector: Locker is required")
 	}
 	seen := map[string]bool{}
 	for _, r := range c.Reducers {
 		if seen[r.Name()] {
-			return fmt.Errorf("projections: %s registered twice", r.Name())
+			return fmt.Errorf("projector: %s registered twice", r.Name())
 		}
 		seen[r.Name()] = true
 	}
@@ -158,7 +124,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 }
 
 // Reducer returns the reducer named name.
-func (r *Runner) Reducer(name string) (Reducer, bool) {
+func (r *Runner) Reducer(name string) (projections.Reducer, bool) {
 	for _, red := range r.cfg.Reducers {
 		if red.Name() == name {
 			return red, true
@@ -198,7 +164,7 @@ func collect(errc <-chan error) []error {
 // LockName is the election lock of a projection.
 func LockName(projection string) string { return "projection:" + projection }
 
-func (r *Runner) runElected(ctx context.Context, red Reducer) error {
+func (r *Runner) runElected(ctx context.Context, red projections.Reducer) error {
 	log := r.cfg.Logger.With("projection", red.Name())
 	for {
 		held, release, ok, err := r.cfg.Locker.TryAcquire(ctx, LockName(red.Name()))
@@ -222,9 +188,9 @@ func (r *Runner) runElected(ctx context.Context, red Reducer) error {
 
 // follow applies new events to the live generation while ctx lasts, and
 // swaps in a rebuilt generation once it is ready.
-func (r *Runner) follow(ctx context.Context, red Reducer) error {
+func (r *Runner) follow(ctx context.Context, red projections.Reducer) error {
 	var (
-		gen     Generations
+		gen     projections.Generations
 		checked time.Time // when gen was last read
 	)
 	for {
@@ -242,7 +208,7 @@ func (r *Runner) follow(ctx context.Context, red Reducer) error {
 				continue
 			}
 		}
-		n, last, err := r.Step(ctx, red, Namespace(red.Name(), gen.Live))
+		n, last, err := r.Step(ctx, red, projections.Namespace(red.Name(), gen.Live))
 		if err != nil {
 			return err
 		}
@@ -275,7 +241,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (r *Runner) ensureLive(ctx context.Context, name string) (Generations, error) {
+func (r *Runner) ensureLive(ctx context.Context, name string) (projections.Generations, error) {
 	gen, err := r.cfg.Gens.Generations(ctx, name)
 	if err != nil {
 		return gen, err
@@ -291,22 +257,22 @@ func (r *Runner) ensureLive(ctx context.Context, name string) (Generations, erro
 
 // swap catches the rebuilt generation up to the head, makes it live and
 // drops the old one. Only the lock holder calls it.
-func (r *Runner) swap(ctx context.Context, red Reducer, gen Generations) error {
-	if _, err := r.CatchUp(ctx, red, Namespace(red.Name(), gen.Building), nil); err != nil {
+func (r *Runner) swap(ctx context.Context, red projections.Reducer, gen projections.Generations) error {
+	if _, err := r.CatchUp(ctx, red, projections.Namespace(red.Name(), gen.Building), nil); err != nil {
 		return err
 	}
 	old := gen.Live
-	if err := r.cfg.Gens.SetGenerations(ctx, red.Name(), Generations{Live: gen.Building}); err != nil {
+	if err := r.cfg.Gens.SetGenerations(ctx, red.Name(), projections.Generations{Live: gen.Building}); err != nil {
 		return err
 	}
 	r.cfg.Logger.InfoContext(ctx, "rebuilt generation swapped in", "projection", red.Name(), "live", gen.Building, "dropped", old)
-	return r.cfg.Gens.DropNamespace(ctx, Namespace(red.Name(), old))
+	return r.cfg.Gens.DropNamespace(ctx, projections.Namespace(red.Name(), old))
 }
 
 // Step applies the next batch of events after ns's checkpoint to ns, in one
 // transaction with the new checkpoint. It returns how many events it
 // applied and the checkpoint after them.
-func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.Position, error) {
+func (r *Runner) Step(ctx context.Context, red projections.Reducer, ns string) (int, domain.Position, error) {
 	from, err := r.cfg.Docs.Checkpoint(ctx, ns)
 	if err != nil {
 		return 0, from, err
@@ -315,7 +281,7 @@ func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.
 	if err != nil || len(recs) == 0 {
 		return 0, from, err
 	}
-	events, err := decodeAll(r.cfg.Registry, recs)
+	events, err := projections.DecodeAll(r.cfg.Registry, recs)
 	if err != nil {
 		return 0, from, err
 	}
@@ -328,9 +294,9 @@ func (r *Runner) Step(ctx context.Context, red Reducer, ns string) (int, domain.
 
 // apply applies recs (decoded: events) to namespace ns in one transaction
 // that also moves its checkpoint to the last of them.
-func (r *Runner) apply(ctx context.Context, red Reducer, ns string, recs []domain.Record, events []domain.Event) (domain.Position, error) {
+func (r *Runner) apply(ctx context.Context, red projections.Reducer, ns string, recs []domain.Record, events []domain.Event) (domain.Position, error) {
 	last := recs[len(recs)-1].Position
-	err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error {
+	err := r.cfg.Docs.Update(ctx, ns, func(tx projections.DocTx) error {
 		docs, err := changes(ctx, red, tx, recs, events)
 		if err != nil {
 			return err
@@ -345,78 +311,27 @@ func (r *Runner) apply(ctx context.Context, red Reducer, ns string, recs []domai
 
 // changes applies recs (decoded: events) to a batch over r and returns
 // the documents it changed.
-func changes(ctx context.Context, red Reducer, r DocReader, recs []domain.Record, events []domain.Event) ([]Doc, error) {
-	b := NewBatch(r)
-	if err := applyDecoded(ctx, red, b, recs, events); err != nil {
+func changes(ctx context.Context, red projections.Reducer, r projections.DocReader, recs []domain.Record, events []domain.Event) ([]projections.Doc, error) {
+	b := projections.NewBatch(r)
+	if err := projections.ApplyDecoded(ctx, red, b, recs, events); err != nil {
 		return nil, err
 	}
 	return b.Changes()
 }
 
 // write writes docs and moves the checkpoint to last, in tx.
-func write(ctx context.Context, tx DocTx, docs []Doc, last domain.Position) error {
+func write(ctx context.Context, tx projections.DocTx, docs []projections.Doc, last domain.Position) error {
 	if err := tx.Put(ctx, docs); err != nil {
 		return err
 	}
 	return tx.SetCheckpoint(ctx, last)
 }
 
-// ApplyAll decodes records and applies them to a batch in order.
-func ApplyAll(ctx context.Context, reg *domain.Registry, red Reducer, b *Batch, recs []domain.Record) error {
-	events, err := decodeAll(reg, recs)
-	if err != nil {
-		return err
-	}
-	return applyDecoded(ctx, red, b, recs, events)
-}
-
-// decodeAll decodes the events of recs.
-func decodeAll(reg *domain.Registry, recs []domain.Record) ([]domain.Event, error) {
-	events := make([]domain.Event, len(recs))
-	for i, rec := range recs {
-		e, err := reg.DecodeRecord(rec)
-		if err != nil {
-			return nil, err
-		}
-		events[i] = e
-	}
-	return events, nil
-}
-
-// applyDecoded applies recs, whose events are already decoded, to a batch
-// in order, after preloading what a Prefetcher names.
-func applyDecoded(ctx context.Context, red Reducer, b *Batch, recs []domain.Record, events []domain.Event) error {
-	if len(events) != len(recs) {
-		return fmt.Errorf("apply: %d events for %d records", len(events), len(recs))
-	}
-	if p, ok := red.(Prefetcher); ok {
-		for range prefetchRounds {
-			want := map[string][]string{}
-			for i, rec := range recs {
-				p.Prefetch(ctx, b, rec, events[i], func(coll, key string) { want[coll] = append(want[coll], key) })
-			}
-			asked, err := b.Preload(ctx, want)
-			if err != nil {
-				return err
-			}
-			if asked == 0 {
-				break
-			}
-		}
-	}
-	for i, rec := range recs {
-		if err := red.Apply(ctx, b, rec, events[i]); err != nil {
-			return fmt.Errorf("%s at %s: %w", rec.Type, rec.Position, err)
-		}
-	}
-	return nil
-}
-
 // Progress reports a catch-up's advance: events done so far.
 type Progress func(done int)
 
 // CatchUp steps ns until it has applied every event readable now.
-func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress Progress) (int, error) {
+func (r *Runner) CatchUp(ctx context.Context, red projections.Reducer, ns string, progress Progress) (int, error) {
 	from, err := r.cfg.Docs.Checkpoint(ctx, ns)
 	if err != nil {
 		return 0, err
@@ -437,7 +352,7 @@ func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress P
 			recs, err := r.cfg.Log.ReadAll(ctx, pos, r.cfg.CatchUpBatch)
 			var events []domain.Event
 			if err == nil {
-				events, err = decodeAll(r.cfg.Registry, recs)
+				events, err = projections.DecodeAll(r.cfg.Registry, recs)
 			}
 			select {
 			case batches <- batch{recs, events, err}:
@@ -482,7 +397,7 @@ func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress P
 		if len(b.recs) == 0 {
 			return total, committed()
 		}
-		var rd DocReader = r.cfg.Docs.Reader(ns)
+		var rd projections.DocReader = r.cfg.Docs.Reader(ns)
 		if inflight != nil {
 			rd = newPending(rd, inflight.docs)
 		}
@@ -504,17 +419,17 @@ func (r *Runner) CatchUp(ctx context.Context, red Reducer, ns string, progress P
 
 // pendingCommit is a batch's documents being written with its checkpoint.
 type pendingCommit struct {
-	docs   []Doc
+	docs   []projections.Doc
 	events int
 	done   chan error // receives the outcome, once
 }
 
 // commit writes docs and moves ns's checkpoint to last in one transaction,
 // in a goroutine of its own.
-func (r *Runner) commit(ctx context.Context, ns string, docs []Doc, last domain.Position, events int) *pendingCommit {
+func (r *Runner) commit(ctx context.Context, ns string, docs []projections.Doc, last domain.Position, events int) *pendingCommit {
 	c := &pendingCommit{docs: docs, events: events, done: make(chan error, 1)}
 	go func() {
-		err := r.cfg.Docs.Update(ctx, ns, func(tx DocTx) error { return write(ctx, tx, docs, last) })
+		err := r.cfg.Docs.Update(ctx, ns, func(tx projections.DocTx) error { return write(ctx, tx, docs, last) })
 		if err != nil {
 			err = fmt.Errorf("apply up to %s: %w", last, err)
 		}
@@ -538,14 +453,14 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress Progress) er
 	}
 	if gen.Building == 0 {
 		gen.Building, gen.Ready = gen.Live+1, false
-		if err := r.cfg.Gens.DropNamespace(ctx, Namespace(name, gen.Building)); err != nil {
+		if err := r.cfg.Gens.DropNamespace(ctx, projections.Namespace(name, gen.Building)); err != nil {
 			return err
 		}
 		if err := r.cfg.Gens.SetGenerations(ctx, name, gen); err != nil {
 			return err
 		}
 	}
-	if _, err := r.CatchUp(ctx, red, Namespace(name, gen.Building), progress); err != nil {
+	if _, err := r.CatchUp(ctx, red, projections.Namespace(name, gen.Building), progress); err != nil {
 		return err
 	}
 	gen.Ready = true
@@ -575,4 +490,4 @@ func (r *Runner) Rebuild(ctx context.Context, name string, progress Progress) er
 }
 
 // Reducers returns the runner's reducers.
-func (r *Runner) Reducers() []Reducer { return r.cfg.Reducers }
+func (r *Runner) Reducers() []projections.Reducer { return r.cfg.Reducers }

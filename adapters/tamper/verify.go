@@ -1,8 +1,8 @@
-package projections
-
-// Tamper evidence: the checks `ledger verify` runs on a store's tables,
-// written once here and fed by each SQL adapter (adapters/sqlite,
-// adapters/postgres), which read their own tables.
+// Package tamper is the tamper evidence of the SQL event stores: the
+// checks `ledger verify` runs on a store's tables and the seals over the
+// global log, written once here. Each store (adapters/sqlite,
+// adapters/postgres) reads its own tables and hands the rows to Check
+// through a Source.
 //
 // Two structures protect the log:
 //
@@ -18,7 +18,7 @@ package projections
 //     stream deleted with its head, or events moved in the global order,
 //     changes a seal. A seal names its range, not the event.
 //
-// Seals are written by Seal on each adapter, for everything not sealed yet:
+// Seals are written by Seal on each store, for everything not sealed yet:
 // `ledger verify --seal` (verify, then seal only if the log is intact) and
 // the server on a schedule. Between the last seal and the head of the log
 // only the chains protect: a forger who appends a well-formed event and
@@ -26,6 +26,7 @@ package projections
 // copy of the last seal's hash kept elsewhere, disagrees. Keep the seal
 // hashes the server logs (or publish them) to anchor the history outside
 // the database.
+package tamper
 
 import (
 	"bytes"

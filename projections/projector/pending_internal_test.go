@@ -1,4 +1,4 @@
-package projections
+package projector
 
 import (
 	"context"
@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/schoollife/ledger/projections"
 )
 
 // onlyReader hides a reader's GetMany.
-type onlyReader struct{ DocReader }
+type onlyReader struct{ projections.DocReader }
 
 // A reader over a committing batch answers as the namespace will once the
 // batch has committed: Get, GetMany and Scan over any range, with
@@ -19,17 +21,17 @@ func TestPendingReadsAsCommitted(t *testing.T) {
 	ctx := context.Background()
 	for seed := range uint64(20) {
 		r := rand.New(rand.NewPCG(seed, 7))
-		before, after := NewMemoryDocs(), NewMemoryDocs()
+		before, after := projections.NewMemoryDocs(), projections.NewMemoryDocs()
 		key := func() string { return fmt.Sprintf("k%02d", r.IntN(40)) }
 		colls := []string{"a", "b"}
-		var base []Doc
+		var base []projections.Doc
 		for range 30 {
-			base = append(base, Doc{Coll: colls[r.IntN(2)], Key: key(), Value: fmt.Appendf(nil, `"base %d"`, r.IntN(100))})
+			base = append(base, projections.Doc{Coll: colls[r.IntN(2)], Key: key(), Value: fmt.Appendf(nil, `"base %d"`, r.IntN(100))})
 		}
-		var batch []Doc
+		var batch []projections.Doc
 		seen := map[docKey]bool{}
 		for range 20 {
-			d := Doc{Coll: colls[r.IntN(2)], Key: key()}
+			d := projections.Doc{Coll: colls[r.IntN(2)], Key: key()}
 			if seen[docKey{d.Coll, d.Key}] {
 				continue
 			}
@@ -39,9 +41,9 @@ func TestPendingReadsAsCommitted(t *testing.T) {
 			}
 			batch = append(batch, d)
 		}
-		SortDocs(batch)
-		put := func(m *MemoryDocs, docs ...[]Doc) {
-			if err := m.Update(ctx, "p@1", func(tx DocTx) error {
+		projections.SortDocs(batch)
+		put := func(m *projections.MemoryDocs, docs ...[]projections.Doc) {
+			if err := m.Update(ctx, "p@1", func(tx projections.DocTx) error {
 				for _, d := range docs {
 					if err := tx.Put(ctx, d); err != nil {
 						return err
@@ -55,7 +57,7 @@ func TestPendingReadsAsCommitted(t *testing.T) {
 		put(before, base)
 		put(after, base, batch)
 		want := after.Reader("p@1")
-		for _, below := range []DocReader{before.Reader("p@1"), onlyReader{before.Reader("p@1")}} {
+		for _, below := range []projections.DocReader{before.Reader("p@1"), onlyReader{before.Reader("p@1")}} {
 			got := newPending(below, batch)
 			name := fmt.Sprintf("seed %d, below %T", seed, below)
 			for _, coll := range colls {
@@ -74,7 +76,7 @@ func TestPendingReadsAsCommitted(t *testing.T) {
 				for range 25 {
 					keys = append(keys, key())
 				}
-				if g, w := getMany(t, got, coll, keys), getMany(t, want.(DocMultiGetter), coll, keys); !slices.Equal(g, w) {
+				if g, w := getMany(t, got, coll, keys), getMany(t, want.(projections.DocMultiGetter), coll, keys); !slices.Equal(g, w) {
 					t.Fatalf("%s: GetMany(%s, %v) = %v, want %v", name, coll, keys, g, w)
 				}
 				for range 10 {
@@ -96,7 +98,7 @@ func TestPendingReadsAsCommitted(t *testing.T) {
 
 // getMany returns "key=doc" for each document given, sorted, and fails on
 // a key given twice.
-func getMany(t *testing.T, r DocMultiGetter, coll string, keys []string) []string {
+func getMany(t *testing.T, r projections.DocMultiGetter, coll string, keys []string) []string {
 	t.Helper()
 	var out []string
 	seen := map[string]bool{}
@@ -115,7 +117,7 @@ func getMany(t *testing.T, r DocMultiGetter, coll string, keys []string) []strin
 }
 
 // scan returns "key=doc" for each document of the scan, in its order.
-func scan(t *testing.T, r DocReader, coll, from, to string) []string {
+func scan(t *testing.T, r projections.DocReader, coll, from, to string) []string {
 	t.Helper()
 	var out []string
 	if err := r.Scan(context.Background(), coll, from, to, func(k string, doc []byte) error {
