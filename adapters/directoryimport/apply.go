@@ -137,7 +137,7 @@ func (ap *applier) one(ctx context.Context, i int, c Change, rep *Report) bool {
 	}
 	ap.done++
 	if ap.progress != nil && (ap.done%250 == 0 || ap.done == ap.total) {
-		ap.progress(Progress{Phase: PhaseApply, Done: ap.done, Total: ap.total})
+		ap.progress(Progress{Phase: PhaseApply, Done: ap.done, Total: ap.total, Events: int64(rep.Events)})
 	}
 	return true
 }

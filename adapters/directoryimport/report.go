@@ -21,12 +21,14 @@ const (
 
 // Progress tells how far an import is. In the parse phase Done and Total
 // count bytes of File (Total is 0 when the size is unknown); in the load
-// phase Done counts log records; in the apply phase, changes.
+// phase Done counts log records; in the apply phase, changes, and Events
+// the events appended so far.
 type Progress struct {
-	Phase Phase  `json:"phase"`
-	File  string `json:"file,omitempty"`
-	Done  int64  `json:"done"`
-	Total int64  `json:"total"`
+	Phase  Phase  `json:"phase"`
+	File   string `json:"file,omitempty"`
+	Done   int64  `json:"done"`
+	Total  int64  `json:"total"`
+	Events int64  `json:"events,omitempty"`
 }
 
 // Timings are how long each phase took.
