@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/schoollife/ledger/adapters/portal/chart"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
@@ -124,7 +125,7 @@ func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view)
 		}
 	}
 	data.CSV, data.API = "/indicators.csv?"+f.Encode(), "/api/v1/indicators?"+f.Encode()
-	for _, c := range chartNames {
+	for _, c := range chart.Names() {
 		data.Charts[c] = "/indicators/charts/" + c + ".svg?" + f.Encode()
 	}
 	return p.ok(w, r, v, "indicators", "title.indicators", data)
@@ -166,27 +167,27 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 	ctx := r.Context()
 	var svg []byte
 	switch r.PathValue("chart") {
-	case chartConnections + ".svg", chartActivity + ".svg":
+	case chart.Connections + ".svg", chart.Activity + ".svg":
 		rows, err := p.cfg.Queries.Indicators(ctx, f.query(projections.GranularityMonth))
 		if err != nil {
 			return err
 		}
-		if r.PathValue("chart") == chartConnections+".svg" {
-			svg, err = p.charts.connections(v.lang, rows)
+		if r.PathValue("chart") == chart.Connections+".svg" {
+			svg, err = p.charts.Connections(v.lang, rows)
 		} else {
-			svg, err = p.charts.activity(v.lang, rows)
+			svg, err = p.charts.Activity(v.lang, rows)
 		}
 		if err != nil {
 			return err
 		}
-	case chartEstablishments + ".svg":
+	case chart.Establishments + ".svg":
 		iq := f.query(projections.GranularityTotal)
 		iq.Establishment, iq.By = "", projections.LevelEstablishment
 		rows, err := p.cfg.Queries.Indicators(ctx, iq)
 		if err != nil {
 			return err
 		}
-		if svg, err = p.charts.establishments(v.lang, rows); err != nil {
+		if svg, err = p.charts.Establishments(v.lang, rows); err != nil {
 			return err
 		}
 	default:

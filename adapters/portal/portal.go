@@ -32,6 +32,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/portal/chart"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
@@ -123,7 +124,7 @@ type Portal struct {
 	tmpl   map[string]*template.Template
 	langs  *catalogue
 	assets map[string]*asset
-	charts *chartMaker
+	charts *chart.Maker
 	// eventTypes are the wire names of every event type, for the audit's
 	// filter.
 	eventTypes []string
@@ -174,7 +175,7 @@ func New(cfg Config) (*Portal, error) {
 	if err := p.parseTemplates(); err != nil {
 		return nil, err
 	}
-	p.charts = newChartMaker()
+	p.charts = chart.NewMaker()
 	p.eventTypes = domain.NewRegistry().Types()
 	p.pages = p.routeTable()
 	for _, pg := range p.pages {

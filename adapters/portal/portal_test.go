@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/portal/chart"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/adapters/web/webtest"
 	"github.com/schoollife/ledger/domain"
@@ -467,7 +468,7 @@ func TestPortalIndicatorsCSV(t *testing.T) {
 
 func TestPortalCharts(t *testing.T) {
 	w := newWorld(t)
-	for _, c := range chartNames {
+	for _, c := range chart.Names() {
 		t.Run(c, func(t *testing.T) {
 			r := visit(t, w.srv, get("/indicators/charts/"+c+".svg?from=2005-09-01&to=2006-06-30&granularity=month", asEvaluator))
 			if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(r.body, "<svg") {

@@ -1,8 +1,8 @@
-package portal
-
-// The evaluator's charts are drawn on the server as SVG by gonum/plot:
-// no script, no hand-drawn geometry, and an image the browser caches like
-// any other. Each chart has a table of the same figures beside it.
+// Package chart draws the evaluator's charts of the usage indicators, on
+// the server, as SVG by gonum/plot: no script, no hand-drawn geometry, and
+// an image the browser caches like any other. The portal shows a table of
+// the same figures beside each chart.
+package chart
 
 import (
 	"bytes"
@@ -23,26 +23,34 @@ import (
 
 // Chart names, in the URLs /indicators/charts/{name}.svg.
 const (
-	chartConnections    = "connections"
-	chartActivity       = "activity"
-	chartEstablishments = "establishments"
+	Connections    = "connections"
+	Activity       = "activity"
+	Establishments = "establishments"
 )
 
-var chartNames = []string{chartConnections, chartActivity, chartEstablishments}
+// Names lists the charts.
+func Names() []string { return []string{Connections, Activity, Establishments} }
 
-// chartMaker draws the charts.
-type chartMaker struct {
+// Translator gives the messages of the reader's language (the portal's
+// catalogue).
+type Translator interface {
+	T(key string, args ...any) string
+}
+
+// Maker draws the charts.
+type Maker struct {
 	// palette is Okabe and Ito's, told apart by colour-blind readers too.
 	palette []color.Color
 	width   vg.Length
 	height  vg.Length
 }
 
-func newChartMaker() *chartMaker {
+// NewMaker returns a chart maker.
+func NewMaker() *Maker {
 	hex := func(v uint32) color.Color {
 		return color.RGBA{R: uint8(v >> 16), G: uint8(v >> 8), B: uint8(v), A: 0xff}
 	}
-	return &chartMaker{
+	return &Maker{
 		palette: []color.Color{hex(0x0072B2), hex(0xE69F00), hex(0x009E73), hex(0xCC79A7), hex(0x56B4E9), hex(0xD55E00)},
 		width:   16 * vg.Centimeter, height: 8 * vg.Centimeter,
 	}
@@ -61,12 +69,12 @@ type series struct {
 }
 
 // monthLabel writes a period's month briefly ("sept. 06", "Sep 06").
-func monthLabel(l *lang, r projections.IndicatorRow) string {
+func monthLabel(l Translator, r projections.IndicatorRow) string {
 	return fmt.Sprintf("%s %02d", l.T(fmt.Sprintf("mon.%d", r.Period.Month)), r.Period.Year%100)
 }
 
-// connections draws the connections per month, stacked by profile.
-func (c *chartMaker) connections(l *lang, rows []projections.IndicatorRow) ([]byte, error) {
+// Connections draws the connections per month, stacked by profile.
+func (c *Maker) Connections(l Translator, rows []projections.IndicatorRow) ([]byte, error) {
 	labels := make([]string, len(rows))
 	s := []series{
 		{name: l.T("indicators.students")}, {name: l.T("indicators.teachers")}, {name: l.T("indicators.relatives")},
@@ -81,9 +89,9 @@ func (c *chartMaker) connections(l *lang, rows []projections.IndicatorRow) ([]by
 	return c.bars(l.T("chart.connections"), l.T("chart.count"), labels, s, true)
 }
 
-// activity draws the school-life acts and the messages per month, side by
+// Activity draws the school-life acts and the messages per month, side by
 // side.
-func (c *chartMaker) activity(l *lang, rows []projections.IndicatorRow) ([]byte, error) {
+func (c *Maker) Activity(l Translator, rows []projections.IndicatorRow) ([]byte, error) {
 	labels := make([]string, len(rows))
 	s := []series{{name: l.T("indicators.acts")}, {name: l.T("indicators.messages")}}
 	for i, r := range rows {
@@ -94,9 +102,9 @@ func (c *chartMaker) activity(l *lang, rows []projections.IndicatorRow) ([]byte,
 	return c.bars(l.T("chart.activity"), l.T("chart.count"), labels, s, false)
 }
 
-// establishments draws each establishment's connections, acts and
+// Establishments draws each establishment's connections, acts and
 // messages over the period, side by side.
-func (c *chartMaker) establishments(l *lang, rows []projections.IndicatorRow) ([]byte, error) {
+func (c *Maker) Establishments(l Translator, rows []projections.IndicatorRow) ([]byte, error) {
 	labels := make([]string, len(rows))
 	s := []series{{name: l.T("indicators.connections")}, {name: l.T("indicators.acts")}, {name: l.T("indicators.messages")}}
 	for i, r := range rows {
@@ -130,7 +138,7 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 }
 
 // bars draws bar series over nominal labels, stacked or grouped, as SVG.
-func (c *chartMaker) bars(title, ylabel string, labels []string, s []series, stacked bool) ([]byte, error) {
+func (c *Maker) bars(title, ylabel string, labels []string, s []series, stacked bool) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Title.TextStyle.Font = sans(13)
