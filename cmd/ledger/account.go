@@ -99,7 +99,7 @@ func (p *passwordSource) read(stdin io.Reader) (string, error) {
 // --readmodels database, the only SQL one. close closes what openAuth
 // opened (the service first), never the event store.
 //
-// serve can use it to give adapters/http its Auth.
+// serve can use it to give adapters/web its Auth.
 func openAuth(ctx context.Context, cfg *Config, store eventStore, acfg auth.Config) (svc *auth.Service, closeAuth func() error, err error) {
 	switch s := store.(type) {
 	case *sqlite.Store:

@@ -14,11 +14,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/schoollife/ledger/adapters/api"
 	"github.com/schoollife/ledger/adapters/auth"
 	"github.com/schoollife/ledger/adapters/bus"
 	"github.com/schoollife/ledger/adapters/directoryimport"
-	apihttp "github.com/schoollife/ledger/adapters/http"
 	"github.com/schoollife/ledger/adapters/live"
+	"github.com/schoollife/ledger/adapters/portal"
+	"github.com/schoollife/ledger/adapters/web"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -78,26 +80,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	api, err := apihttp.NewServer(apihttp.Config{
-		Commands: a.commands, Queries: a.queries, Auth: authSvc, Live: liveHandler,
-		AuthErrors: apihttp.AuthErrors{
-			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
-		},
-		Logger: log, SecureCookies: cfg.SecureCookies, Location: a.loc,
-		Importer: importer, ImportReports: a.docs, MaxImportBytes: maxImport, ImportDefaults: &importOpts,
+	handler, err := webHandler(webDeps{
+		app: a, auth: authSvc, live: liveHandler, importer: importer, log: log, secureCookies: cfg.SecureCookies,
+		maxImport: maxImport, importOpts: &importOpts,
 	})
 	if err != nil {
 		return err
 	}
-
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
-	})
-	mux.Handle("/", api.Handler())
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -247,11 +238,66 @@ func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Co
 		Hub: hub, Log: a.store, Registry: a.reg, Directory: a.queries, Logger: a.log,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Viewer: func(r *http.Request) (live.Viewer, error) {
-			actor, ok := apihttp.ActorFromContext(r.Context())
+			actor, ok := web.ActorFromContext(r.Context())
 			if !ok {
 				return live.Viewer{}, errors.New("not signed in")
 			}
 			return live.Viewer{Account: actor.Account}, nil
 		},
 	})
+}
+
+// webDeps are what the web layer is built from.
+type webDeps struct {
+	app           *app
+	auth          web.Auth
+	live          http.Handler
+	importer      web.Importer
+	log           *slog.Logger
+	secureCookies bool
+	maxImport     int64
+	importOpts    *directoryimport.Options
+}
+
+// webHandler mounts the JSON API under /api/ and the portal at /, sharing
+// one set of sessions and of kept import reports, beside /healthz.
+func webHandler(d webDeps) (http.Handler, error) {
+	a := d.app
+	sessions, err := web.NewSessions(web.SessionsConfig{
+		Auth: d.auth, Accounts: a.queries, Connections: a.commands, Logger: d.log, SecureCookies: d.secureCookies,
+		AuthErrors: web.AuthErrors{
+			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	imports, err := web.NewImports(web.ImportsConfig{
+		Importer: d.importer, Reports: a.docs, MaxBytes: d.maxImport, Defaults: d.importOpts, Logger: d.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	apiSrv, err := api.NewServer(api.Config{
+		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Live: d.live,
+		Logger: d.log, Location: a.loc,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pages, err := portal.New(portal.Config{
+		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
+		Logger: d.log, Location: a.loc,
+	})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	mux.Handle("/api/", apiSrv.Handler())
+	mux.Handle("/", pages.Handler())
+	return mux, nil
 }

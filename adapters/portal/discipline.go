@@ -1,0 +1,183 @@
+package portal
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+func (p *Portal) disciplinePages() []page {
+	recorders := []domain.Profile{domain.ProfileTeacher, domain.ProfilePersonnel}
+	return []page{
+		{method: "GET", path: "/discipline", profiles: recorders, handle: p.disciplinePage},
+		{method: "POST", path: "/discipline/punishments", profiles: recorders, handle: p.givePunishment},
+		{method: "POST", path: "/discipline/incidents", profiles: recorders, handle: p.reportIncident},
+		{method: "POST", path: "/discipline/sanctions", profiles: []domain.Profile{domain.ProfilePersonnel}, handle: p.pronounceSanction},
+	}
+}
+
+// classList is a group and its students, for the forms' lists.
+type classList struct {
+	Group    uuid.UUID
+	Name     string
+	Students []projections.GroupMember
+}
+
+// disciplineData is what the discipline forms offer.
+type disciplineData struct {
+	Classes     []classList
+	Today       domain.Date
+	Now         string
+	Punishments []domain.PunishmentKind
+	Sanctions   []domain.SanctionKind
+	Seriousness []domain.Seriousness
+	// Head may pronounce sanctions.
+	Head bool
+}
+
+// classes lists the groups whose students the reader deals with: a
+// teacher's groups, or every group of a staff member's establishment.
+func (p *Portal) classes(r *http.Request, v *view) ([]classList, error) {
+	var ids []uuid.UUID
+	if v.Me.Profile == domain.ProfilePersonnel {
+		if err := web.MayListGroups(v.principal, v.Me.Establishment); err != nil {
+			return nil, err
+		}
+		groups, err := p.cfg.Queries.GroupsOfEstablishment(r.Context(), v.Me.Establishment)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			ids = append(ids, g.ID)
+		}
+	} else {
+		for _, m := range v.Me.Groups {
+			if m.Teaching() && !slices.Contains(ids, m.Group) {
+				ids = append(ids, m.Group)
+			}
+		}
+	}
+	var out []classList
+	for _, id := range ids {
+		g, err := p.cfg.Queries.Group(r.Context(), id)
+		if err != nil {
+			return nil, err
+		}
+		if err := web.MayReadGroup(v.principal, g); err != nil {
+			continue
+		}
+		if students := g.Members[domain.RoleStudent]; len(students) > 0 {
+			out = append(out, classList{Group: g.ID, Name: g.Name, Students: students})
+		}
+	}
+	return out, nil
+}
+
+// disciplinePage offers the forms of punishments and incidents, and of
+// sanctions to the head of establishment.
+func (p *Portal) disciplinePage(w http.ResponseWriter, r *http.Request, v *view) error {
+	classes, err := p.classes(r, v)
+	if err != nil {
+		return err
+	}
+	now := p.now().In(p.cfg.Location)
+	return p.ok(w, r, v, "discipline", "title.discipline", disciplineData{
+		Classes: classes, Today: domain.DateOf(now), Now: now.Format("2006-01-02T15:04"),
+		Punishments: []domain.PunishmentKind{domain.PunishmentDetention, domain.PunishmentExtraWork, domain.PunishmentLessonExclusion},
+		Sanctions: []domain.SanctionKind{
+			domain.SanctionWarning, domain.SanctionReprimand, domain.SanctionResponsibility,
+			domain.SanctionTemporaryExclusion, domain.SanctionPermanentExclusion,
+		},
+		Seriousness: []domain.Seriousness{domain.SeriousnessMinor, domain.SeriousnessSerious, domain.SeriousnessGrave},
+		Head:        v.principal.Actor().IsHead(v.Me.Establishment),
+	})
+}
+
+// groupStudent reads a "group|student" choice.
+func groupStudent(f *web.Form, name string) (group, student uuid.UUID) {
+	g, s, ok := strings.Cut(f.Str(name), "|")
+	var err1, err2 error
+	group, err1 = uuid.Parse(g)
+	student, err2 = uuid.Parse(s)
+	if !ok || err1 != nil || err2 != nil {
+		f.Fail(name, "choose a student")
+	}
+	return group, student
+}
+
+// givePunishment records a punishment, naming the group the student was
+// punished in.
+func (p *Portal) givePunishment(w http.ResponseWriter, r *http.Request, v *view) error {
+	f := web.FormOf(r)
+	group, student := groupStudent(f, "student")
+	cmd := domain.GivePunishment{
+		Student: student, Group: group, Kind: domain.PunishmentKind(f.Str("kind")), Date: f.Date("date"), Reason: f.Str("reason"),
+	}
+	if f.Err() != nil {
+		return f.Err()
+	}
+	req, err := commandOf(r)
+	if err != nil {
+		return err
+	}
+	res, err := p.cfg.Commands.GivePunishment(r.Context(), req, cmd)
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/discipline", "punishment", res)
+}
+
+// reportIncident records an incident and its protagonists.
+func (p *Portal) reportIncident(w http.ResponseWriter, r *http.Request, v *view) error {
+	f := web.FormOf(r)
+	cmd := domain.ReportIncident{
+		Establishment: v.Me.Establishment, OccurredAt: f.LocalTime("occurred_at", p.cfg.Location),
+		Place: f.Str("place"), Seriousness: domain.Seriousness(f.Str("seriousness")), Description: f.Str("description"),
+	}
+	for _, role := range []domain.ProtagonistRole{domain.ProtagonistAuthor, domain.ProtagonistVictim, domain.ProtagonistWitness} {
+		for _, id := range f.IDs(string(role)) {
+			cmd.Protagonists = append(cmd.Protagonists, domain.Protagonist{Account: id, Role: role})
+		}
+	}
+	if f.Err() != nil {
+		return f.Err()
+	}
+	req, err := commandOf(r)
+	if err != nil {
+		return err
+	}
+	res, err := p.cfg.Commands.ReportIncident(r.Context(), req, cmd)
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/discipline", "incident", res)
+}
+
+// pronounceSanction records a sanction (the command layer lets only the
+// head of establishment or a deputy do it).
+func (p *Portal) pronounceSanction(w http.ResponseWriter, r *http.Request, v *view) error {
+	f := web.FormOf(r)
+	_, student := groupStudent(f, "student")
+	cmd := domain.PronounceSanction{
+		Student: student, Kind: domain.SanctionKind(f.Str("kind")), Date: f.Date("date"),
+		Days: f.OptInt("days"), Reason: f.Str("reason"),
+	}
+	if f.Err() != nil {
+		return f.Err()
+	}
+	req, err := commandOf(r)
+	if err != nil {
+		return err
+	}
+	res, err := p.cfg.Commands.PronounceSanction(r.Context(), req, cmd)
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/discipline", "sanction", res)
+}

@@ -1,0 +1,293 @@
+package portal
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+func (p *Portal) familyPages() []page {
+	return []page{
+		{method: "GET", path: "/feed", profiles: []domain.Profile{domain.ProfileRelative, domain.ProfileStudent}, handle: p.feedPage},
+		{method: "GET", path: "/students/{student}", handle: p.studentPage},
+		{method: "POST", path: "/students/{student}/absences/{lesson}/reason", profiles: []domain.Profile{domain.ProfileRelative}, handle: p.declareReason},
+		{method: "POST", path: "/homework/{homework}/done", profiles: []domain.Profile{domain.ProfileStudent}, handle: p.homeworkDone},
+	}
+}
+
+// liveTypes are the event types the live feed shows as they happen: the
+// acts about a child, their homework, one's messages.
+var liveTypes = []string{
+	"absence.recorded.v1", "lateness.recorded.v1", "absence.cancelled.v1",
+	"absence.justification_accepted.v1", "absence.justification_refused.v1",
+	"punishment.given.v1", "sanction.pronounced.v1", "sanction.annulled.v1", "incident.reported.v1",
+	"homework.assigned.v1", "homework.amended.v1", "homework.withdrawn.v1", "message.sent.v1",
+}
+
+// feedData is a notification feed that the live script extends: After is
+// the position to resume from, Names and Labels (JSON, in data-
+// attributes) let the script write an entry as the server does.
+type feedData struct {
+	Items  []feedItem
+	After  string
+	Names  string
+	Labels string
+	Live   string
+}
+
+// feedItem is one notification.
+type feedItem struct {
+	Position string
+	Time     time.Time
+	Label    string
+	Students string
+	Detail   string
+}
+
+var (
+	feedHomeworkRE = regexp.MustCompile(`^Homework in (.+?) (?:amended, )?due (\S+)`)
+	feedMinutesRE  = regexp.MustCompile(`\((\d+) min\)`)
+)
+
+// feedDetail is the part of a notification's summary after its English
+// label: dates, slot, subject, codes (the label itself is translated).
+func feedDetail(n projections.Notification) string {
+	s := n.Summary
+	if m := feedHomeworkRE.FindStringSubmatch(s); m != nil {
+		return m[1] + " → " + m[2]
+	}
+	detail := ""
+	if i := strings.Index(s, ": "); i >= 0 {
+		detail = s[i+2:]
+	}
+	if m := feedMinutesRE.FindStringSubmatch(s); m != nil {
+		detail += " (+" + m[1] + " min)"
+	}
+	return detail
+}
+
+// feed builds the feed of account from its notifications; names are the
+// students the reader follows.
+func (p *Portal) feed(v *view, notes []projections.Notification, names map[uuid.UUID]string) feedData {
+	f := feedData{Live: "/api/v1/live"}
+	for _, n := range notes {
+		var students []string
+		for _, s := range n.Students {
+			if name, ok := names[s]; ok {
+				students = append(students, name)
+			}
+		}
+		f.Items = append(f.Items, feedItem{
+			Position: n.Position.String(), Time: n.Time, Label: v.Label("event", n.Type),
+			Students: strings.Join(students, ", "), Detail: feedDetail(n),
+		})
+	}
+	if len(notes) > 0 {
+		f.After = notes[0].Position.String()
+	}
+	byID := map[string]string{}
+	for id, name := range names {
+		byID[id.String()] = name
+	}
+	labels := map[string]string{}
+	for _, t := range liveTypes {
+		labels[t] = v.Label("event", t)
+	}
+	nb, _ := json.Marshal(byID)
+	lb, _ := json.Marshal(labels)
+	f.Names, f.Labels = string(nb), string(lb)
+	return f
+}
+
+// parentHomeData is a relative's home: each child, the live feed.
+type parentHomeData struct {
+	View *projections.RelativeView
+	Feed feedData
+}
+
+// NeedsReason reports whether a relative may still explain an absence.
+func (parentHomeData) NeedsReason(a projections.FileAbsence) bool { return needsReason(a) }
+
+func needsReason(a projections.FileAbsence) bool {
+	return a.State == domain.AbsenceUnjustified || a.State == domain.AbsenceRefused
+}
+
+// parentHome shows each child's file and homework, and the notification
+// feed that updates live.
+func (p *Portal) parentHome(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := web.MayReadRelative(v.principal, v.Me); err != nil {
+		return err
+	}
+	rv, err := p.cfg.Queries.RelativeView(r.Context(), v.Me.ID, p.now())
+	if err != nil {
+		return err
+	}
+	names := map[uuid.UUID]string{}
+	for _, c := range rv.Children {
+		names[c.Student] = c.DisplayName
+	}
+	return p.ok(w, r, v, "parent_home", "title.parent", parentHomeData{View: rv, Feed: p.feed(v, rv.Notifications, names)})
+}
+
+// feedPage is the notification feed alone, longer.
+func (p *Portal) feedPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := web.MayUseMailbox(v.principal); err != nil {
+		return err
+	}
+	notes, err := p.cfg.Queries.Notifications(r.Context(), v.Me.ID, 100)
+	if err != nil {
+		return err
+	}
+	names := map[uuid.UUID]string{v.Me.ID: v.Me.DisplayName}
+	for _, c := range v.Me.Children {
+		names[c.Account] = c.DisplayName
+	}
+	return p.ok(w, r, v, "feed", "title.feed", p.feed(v, notes, names))
+}
+
+// studentHomeData is a student's home.
+type studentHomeData struct {
+	View   *projections.StudentView
+	Unread *projections.UnreadSummary
+}
+
+// studentHome shows the student's own file, homework (to mark done) and
+// unread messages.
+func (p *Portal) studentHome(w http.ResponseWriter, r *http.Request, v *view) error {
+	if err := web.MayReadStudent(v.principal, v.Me); err != nil {
+		return err
+	}
+	sv, err := p.cfg.Queries.StudentView(r.Context(), v.Me.ID, p.now())
+	if err != nil {
+		return err
+	}
+	unread, err := p.cfg.Queries.UnreadMessages(r.Context(), v.Me.ID)
+	if err != nil {
+		return err
+	}
+	return p.ok(w, r, v, "student_home", "title.student", studentHomeData{View: sv, Unread: unread})
+}
+
+// studentData is a student's file page.
+type studentData struct {
+	Student *projections.AccountEntry
+	File    *projections.StudentFile
+	Agenda  []projections.AgendaHomework
+	// Relative is set when the reader is one of the student's relatives:
+	// they may explain absences.
+	Relative bool
+	Names    map[uuid.UUID]string
+}
+
+// NeedsReason reports whether a relative may still explain an absence.
+func (studentData) NeedsReason(a projections.FileAbsence) bool { return needsReason(a) }
+
+// studentPage is a student's file for the school year and their homework
+// agenda, for whoever may read them (web.MayReadStudent).
+func (p *Portal) studentPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	student, err := web.PathStudent(r, p.cfg.Queries)
+	if err != nil {
+		return err
+	}
+	if err := web.MayReadStudent(v.principal, student); err != nil {
+		return err
+	}
+	t := today(p.now(), p.cfg.Location)
+	file, err := p.cfg.Queries.StudentFile(r.Context(), student.ID, schoolYearStart(t), domain.Date{})
+	if err != nil {
+		return err
+	}
+	var groups []uuid.UUID
+	groupNames := map[uuid.UUID]string{}
+	for _, m := range student.Groups {
+		if m.Role == domain.RoleStudent {
+			groups = append(groups, m.Group)
+			groupNames[m.Group] = m.Name
+		}
+	}
+	hw, err := p.cfg.Queries.Homework(r.Context(), groups, t, domain.Date{})
+	if err != nil {
+		return err
+	}
+	data := studentData{
+		Student: student, File: file, Names: map[uuid.UUID]string{},
+		Relative: v.Me.Profile == domain.ProfileRelative && v.Me.HasChild(student.ID),
+	}
+	for _, h := range hw {
+		data.Agenda = append(data.Agenda, projections.AgendaHomework{
+			Homework: h.Homework, Group: h.Group, GroupName: groupNames[h.Group], Subject: h.Subject,
+			Given: h.Given, Due: h.Due, Instructions: h.Instructions, WorkloadMinutes: h.WorkloadMinutes,
+			Done: h.DoneByStudent(student.ID),
+		})
+	}
+	n := p.names()
+	for _, pu := range file.Punishments {
+		data.Names[pu.GivenBy] = n.of(r, pu.GivenBy)
+	}
+	for _, sa := range file.Sanctions {
+		data.Names[sa.PronouncedBy] = n.of(r, sa.PronouncedBy)
+	}
+	return p.ok(w, r, v, "student", "title.file", data)
+}
+
+// schoolYearStart is the 1 September that starts d's school year.
+func schoolYearStart(d domain.Date) domain.Date {
+	y := d.Year
+	if d.Month < time.September {
+		y--
+	}
+	return domain.Date{Year: y, Month: time.September, Day: 1}
+}
+
+// declareReason records a relative's explanation of an absence.
+func (p *Portal) declareReason(w http.ResponseWriter, r *http.Request, v *view) error {
+	student, err := web.PathID(r, "student")
+	if err != nil {
+		return err
+	}
+	lesson, err := web.PathID(r, "lesson")
+	if err != nil {
+		return err
+	}
+	req, err := commandOf(r)
+	if err != nil {
+		return err
+	}
+	res, err := p.cfg.Commands.DeclareAbsenceReason(r.Context(), req, domain.DeclareAbsenceReason{
+		Lesson: lesson, Student: student, Reason: web.FormOf(r).Str("reason"),
+	})
+	if err != nil {
+		return err
+	}
+	back := localPath(r.PostForm.Get("back"))
+	if !slices.Contains([]string{"/", "/students/" + student.String()}, back) {
+		back = "/"
+	}
+	return done(w, r, back, "reason", res)
+}
+
+// homeworkDone marks a homework done by the signed-in student.
+func (p *Portal) homeworkDone(w http.ResponseWriter, r *http.Request, v *view) error {
+	id, err := web.PathID(r, "homework")
+	if err != nil {
+		return err
+	}
+	req, err := commandOf(r)
+	if err != nil {
+		return err
+	}
+	res, err := p.cfg.Commands.MarkHomeworkDone(r.Context(), req, domain.MarkHomeworkDone{Homework: id})
+	if err != nil {
+		return err
+	}
+	return done(w, r, "/", "homework_done", res)
+}

@@ -1,0 +1,201 @@
+package portal
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+
+	"github.com/schoollife/ledger/adapters/portal/chart"
+	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+func (p *Portal) indicatorPages() []page {
+	readers := []domain.Profile{domain.ProfileEvaluator, domain.ProfileAdmin}
+	return []page{
+		{method: "GET", path: "/indicators", profiles: readers, handle: p.indicatorsPage},
+		{method: "GET", path: "/indicators.csv", profiles: readers, handle: p.indicatorsCSV},
+		{method: "GET", path: "/indicators/charts/{chart}", profiles: readers, handle: p.indicatorChart},
+	}
+}
+
+// indicatorForm is the evaluator's choice: a period, an establishment (or
+// all), a granularity for the table. Charts are per month.
+type indicatorForm struct {
+	From, To      domain.Date
+	Establishment string
+	Granularity   projections.Granularity
+}
+
+// query is the indicator query of the form at a granularity.
+func (f indicatorForm) query(g projections.Granularity) projections.IndicatorQuery {
+	return projections.IndicatorQuery{From: f.From, To: f.To, Establishment: f.Establishment, Granularity: g}
+}
+
+// Encode returns the form's query string, the same parameters as
+// GET /api/v1/indicators takes.
+func (f indicatorForm) Encode() string {
+	q := url.Values{}
+	q.Set("from", f.From.String())
+	q.Set("to", f.To.String())
+	if f.Establishment != "" {
+		q.Set("establishment", f.Establishment)
+	}
+	q.Set("granularity", string(f.Granularity))
+	return q.Encode()
+}
+
+// readIndicatorForm reads the form, by default the school year so far,
+// all establishments, per month.
+func (p *Portal) readIndicatorForm(r *http.Request, v *view) (indicatorForm, error) {
+	if err := web.MayReadIndicators(v.principal); err != nil {
+		return indicatorForm{}, err
+	}
+	q := p.dec.Query(r)
+	f := indicatorForm{
+		From: q.Date("from"), To: q.Date("to"), Establishment: q.UAI("establishment"),
+		Granularity: projections.Granularity(q.Str("granularity")),
+	}
+	if q.Err() != nil {
+		return f, q.Err()
+	}
+	t := today(p.now(), p.cfg.Location)
+	if f.To.IsZero() {
+		f.To = t
+	}
+	if f.From.IsZero() {
+		f.From = schoolYearStart(f.To)
+	}
+	if f.Granularity == "" {
+		f.Granularity = projections.GranularityMonth
+	}
+	iq := f.query(f.Granularity)
+	if err := iq.Validate(); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+// indicatorsData is the evaluator's page.
+type indicatorsData struct {
+	Form           indicatorForm
+	Establishments []projections.EstablishmentEntry
+	Rows           []projections.IndicatorRow
+	Granularities  []projections.Granularity
+	// Charts are the chart URLs, by name.
+	Charts map[string]string
+	// Scope names what the rows sum.
+	Scope string
+	// CSV and API are the table's download and the same query on the API.
+	CSV, API string
+}
+
+// evaluatorHome is the indicators page.
+func (p *Portal) evaluatorHome(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.indicatorsPage(w, r, v)
+}
+
+// indicatorsPage shows the indicators of the chosen period and
+// establishment as charts and as a table, with the CSV of the table.
+func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	f, err := p.readIndicatorForm(r, v)
+	if err != nil {
+		return err
+	}
+	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity))
+	if err != nil {
+		return err
+	}
+	ests, err := p.cfg.Queries.Establishments(r.Context())
+	if err != nil {
+		return err
+	}
+	data := indicatorsData{
+		Form: f, Establishments: ests, Rows: rows, Charts: map[string]string{}, Scope: v.T("indicators.all"),
+		Granularities: []projections.Granularity{
+			projections.GranularityDay, projections.GranularityWeek, projections.GranularityMonth,
+			projections.GranularitySchoolYear, projections.GranularityTotal,
+		},
+	}
+	for _, e := range ests {
+		if e.UAI == f.Establishment {
+			data.Scope = e.Name + " (" + e.UAI + ")"
+		}
+	}
+	data.CSV, data.API = "/indicators.csv?"+f.Encode(), "/api/v1/indicators?"+f.Encode()
+	for _, c := range chart.Names() {
+		data.Charts[c] = "/indicators/charts/" + c + ".svg?" + f.Encode()
+	}
+	return p.ok(w, r, v, "indicators", "title.indicators", data)
+}
+
+// indicatorsCSV downloads the table: the columns and values of
+// projections.IndicatorRow, as the API's rows for the same parameters.
+func (p *Portal) indicatorsCSV(w http.ResponseWriter, r *http.Request, v *view) error {
+	f, err := p.readIndicatorForm(r, v)
+	if err != nil {
+		return err
+	}
+	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	_ = cw.Write(projections.IndicatorHeader())
+	for _, row := range rows {
+		_ = cw.Write(row.Values())
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="indicators-`+f.From.String()+`-`+f.To.String()+`.csv"`)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// indicatorChart draws a chart of the form's indicators as SVG.
+func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view) error {
+	f, err := p.readIndicatorForm(r, v)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	var svg []byte
+	switch r.PathValue("chart") {
+	case chart.Connections + ".svg", chart.Activity + ".svg":
+		rows, err := p.cfg.Queries.Indicators(ctx, f.query(projections.GranularityMonth))
+		if err != nil {
+			return err
+		}
+		if r.PathValue("chart") == chart.Connections+".svg" {
+			svg, err = p.charts.Connections(v.lang, rows)
+		} else {
+			svg, err = p.charts.Activity(v.lang, rows)
+		}
+		if err != nil {
+			return err
+		}
+	case chart.Establishments + ".svg":
+		iq := f.query(projections.GranularityTotal)
+		iq.Establishment, iq.By = "", projections.LevelEstablishment
+		rows, err := p.cfg.Queries.Indicators(ctx, iq)
+		if err != nil {
+			return err
+		}
+		if svg, err = p.charts.Establishments(v.lang, rows); err != nil {
+			return err
+		}
+	default:
+		return web.ErrNoRoute.With("%s", r.URL.Path)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "image/svg+xml")
+	h.Set("Content-Security-Policy", chartCSP)
+	_, _ = w.Write(svg)
+	return nil
+}

@@ -1,0 +1,85 @@
+package portal
+
+// The portal's tests run the pages, beside the API as cmd/ledger mounts
+// them, over webtest's school.
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/schoollife/ledger/adapters/api"
+	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/web/webtest"
+	"github.com/schoollife/ledger/commands"
+)
+
+// The profiles who sign in.
+const (
+	asStudent        = webtest.AsStudent
+	asRelative       = webtest.AsRelative
+	asTeacher        = webtest.AsTeacher
+	asCPE            = webtest.AsCPE
+	asHead           = webtest.AsHead
+	asGuest          = webtest.AsGuest
+	asInspector      = webtest.AsInspector
+	asOtherInspector = webtest.AsOtherInspector
+	asEvaluator      = webtest.AsEvaluator
+	asAdmin          = webtest.AsAdmin
+	asAnonymous      = webtest.AsAnonymous
+)
+
+// world is webtest's school with the portal and the API over it.
+type world struct {
+	*webtest.World
+	// srv serves portal at / and the API under /api/.
+	srv    http.Handler
+	portal *Portal
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{World: webtest.NewWorld(t)}
+	w.portal, w.srv = w.server(w.H, w.Auth, w.Store)
+	return w
+}
+
+// server returns the portal at / and the API under /api/ over handlers h,
+// auth and the world's read side, whose directory imports run on store.
+func (w *world) server(h *commands.Handlers, auth *webtest.FakeAuth, store *memory.Store) (*Portal, http.Handler) {
+	w.T.Helper()
+	d := w.Deps(h, auth, store)
+	a, err := api.NewServer(api.Config{
+		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports, Now: w.Clock, Location: webtest.Paris,
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	p, err := New(Config{
+		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports, Now: w.Clock, Location: webtest.Paris,
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", a.Handler())
+	mux.Handle("/", p.Handler())
+	return p, mux
+}
+
+// fork returns a server whose commands run on a copy of the world's log,
+// with a copy of its sessions (its read side stays the world's), so that a
+// test's writes touch no other test, and the copy of the log.
+func (w *world) fork(t *testing.T) (http.Handler, *memory.Store) {
+	t.Helper()
+	h, auth, store := w.Fork(t)
+	_, srv := w.server(h, auth, store)
+	return srv, store
+}
+
+// tokenOf is the session token of a profile.
+func tokenOf(profile string) string {
+	if profile == asAnonymous {
+		return ""
+	}
+	return "tok-" + profile
+}

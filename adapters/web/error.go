@@ -1,0 +1,176 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/schoollife/ledger/domain"
+)
+
+// ProblemBase is the base URI of problem types: a problem's type is
+// ProblemBase followed by its stable slug (domain.Error.Type for domain
+// errors, the slugs below for the HTTP layer's own). The URIs identify;
+// they need not resolve. docs/api.md lists them.
+const ProblemBase = "https://schoollife.example/problems/"
+
+// ProblemMediaType is RFC 9457's media type.
+const ProblemMediaType = "application/problem+json"
+
+// Problem is an RFC 9457 problem details object.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+}
+
+// Error is an error of the HTTP layer itself, with its own status and
+// stable type slug.
+type Error struct {
+	status int
+	typ    string
+	title  string
+	detail string
+	// retryAfter is sent as Retry-After (429).
+	retryAfter time.Duration
+}
+
+func (e *Error) Error() string {
+	if e.detail == "" {
+		return e.title
+	}
+	return e.title + ": " + e.detail
+}
+
+// Is matches errors of the same type, as domain.Error does.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	return errors.As(target, &t) && t.typ == e.typ
+}
+
+// With returns a copy of e with a detail.
+func (e *Error) With(format string, args ...any) *Error {
+	c := *e
+	c.detail = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// The HTTP layer's problems. Their slugs are persisted in clients: never
+// rename one.
+var (
+	ErrMalformedJSON    = &Error{status: http.StatusBadRequest, typ: "malformed-json", title: "the request body is not valid JSON"}
+	ErrUnknownField     = &Error{status: http.StatusBadRequest, typ: "unknown-field", title: "the request body has a field this operation does not take"}
+	ErrInvalidField     = &Error{status: http.StatusBadRequest, typ: "invalid-field", title: "a field of the request body has the wrong type or format"}
+	ErrPathMismatch     = &Error{status: http.StatusBadRequest, typ: "path-body-mismatch", title: "the request body names another entity than the path"}
+	ErrInvalidPath      = &Error{status: http.StatusBadRequest, typ: "invalid-path-parameter", title: "a path parameter is malformed"}
+	ErrInvalidQuery     = &Error{status: http.StatusBadRequest, typ: "invalid-query-parameter", title: "a query parameter is malformed"}
+	ErrInvalidHeader    = &Error{status: http.StatusBadRequest, typ: "invalid-idempotency-key", title: "the Idempotency-Key header is malformed"}
+	ErrBodyTooLarge     = &Error{status: http.StatusRequestEntityTooLarge, typ: "body-too-large", title: "the request body is too large"}
+	ErrUnsupportedMedia = &Error{status: http.StatusUnsupportedMediaType, typ: "unsupported-media-type", title: "the request body must be application/json"}
+	ErrUnauthenticated  = &Error{status: http.StatusUnauthorized, typ: "unauthenticated", title: "sign in first"}
+	ErrBadCredentials   = &Error{status: http.StatusUnauthorized, typ: "bad-credentials", title: "unknown login or wrong password"}
+	ErrRateLimited      = &Error{status: http.StatusTooManyRequests, typ: "rate-limited", title: "too many failed sign-ins, try again later"}
+	ErrCrossOrigin      = &Error{status: http.StatusForbidden, typ: "cross-origin-request", title: "cross-origin requests that change state are refused"}
+	ErrNoRoute          = &Error{status: http.StatusNotFound, typ: "no-such-route", title: "no such route"}
+	ErrMethodNotAllowed = &Error{status: http.StatusMethodNotAllowed, typ: "method-not-allowed", title: "method not allowed on this route"}
+	ErrInternal         = &Error{status: http.StatusInternalServerError, typ: "internal", title: "internal error"}
+)
+
+// defaultRetryAfter is sent with a 429 whose error does not say how long
+// to wait.
+const defaultRetryAfter = time.Minute
+
+// statusOf maps a domain error code to its HTTP status.
+func statusOf(c domain.Code) int {
+	switch c {
+	case domain.CodeInvalid:
+		return http.StatusBadRequest
+	case domain.CodeForbidden:
+		return http.StatusForbidden
+	case domain.CodeNotFound:
+		return http.StatusNotFound
+	case domain.CodeConflict:
+		return http.StatusConflict
+	case domain.CodeRule:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrInvalidForm is a form field missing or malformed: the domain's
+// invalid input, so that a page and the API name it alike.
+var ErrInvalidForm = &Error{status: http.StatusBadRequest, typ: domain.ErrInvalid.Type, title: domain.ErrInvalid.Title}
+
+// ProblemOf is the one place errors become problems: the HTTP layer's own,
+// then domain errors by code; anything else is a generic 500 (the caller
+// logs it, the client never sees it).
+func ProblemOf(err error) (Problem, *Error) {
+	var he *Error
+	if errors.As(err, &he) {
+		return Problem{Type: ProblemBase + he.typ, Title: he.title, Status: he.status, Detail: he.detail}, he
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		if status := statusOf(de.Code); status != http.StatusInternalServerError {
+			return Problem{Type: ProblemBase + de.Type, Title: de.Title, Status: status, Detail: de.Detail}, nil
+		}
+	}
+	return Problem{Type: ProblemBase + ErrInternal.typ, Title: ErrInternal.title, Status: ErrInternal.status}, ErrInternal
+}
+
+// RetryAfter is the Retry-After header of a 429: the error's wait in whole
+// seconds, or defaultRetryAfter when it does not say.
+func RetryAfter(he *Error) string {
+	wait := defaultRetryAfter
+	if he != nil && he.retryAfter > 0 {
+		wait = he.retryAfter
+	}
+	return strconv.Itoa(int((wait + time.Second - 1) / time.Second))
+}
+
+// WriteProblem writes err as a problem. Internal errors are logged with
+// the request, never sent.
+func WriteProblem(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	p, he := ProblemOf(err)
+	p.Instance = r.URL.Path
+	switch {
+	case p.Status >= 500 && errors.Is(err, context.Canceled):
+		log.InfoContext(r.Context(), "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
+	case p.Status >= 500:
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	default:
+		log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", p.Status, "type", p.Type)
+	}
+	h := w.Header()
+	switch p.Status {
+	case http.StatusUnauthorized:
+		h.Set("WWW-Authenticate", `Bearer realm="ledger"`)
+	case http.StatusTooManyRequests:
+		h.Set("Retry-After", RetryAfter(he))
+	}
+	body, _ := json.Marshal(p) // a Problem always encodes
+	h.Set("Content-Type", ProblemMediaType)
+	h.Del("Content-Disposition")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// ProblemTypes lists every problem type the HTTP layer itself sends, for
+// the documentation test.
+func ProblemTypes() []*Error {
+	return []*Error{
+		ErrMalformedJSON, ErrUnknownField, ErrInvalidField, ErrPathMismatch, ErrInvalidPath, ErrInvalidQuery,
+		ErrInvalidHeader, ErrBodyTooLarge, ErrUnsupportedMedia, ErrUnauthenticated, ErrBadCredentials,
+		ErrRateLimited, ErrCrossOrigin, ErrNoRoute, ErrMethodNotAllowed, ErrInternal, ErrNotMultipart,
+	}
+}
+
+// Type is the error's stable slug.
+func (e *Error) Type() string { return e.typ }

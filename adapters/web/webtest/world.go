@@ -1,0 +1,489 @@
+// Package webtest is the school the web packages' tests run over: built
+// through the command handlers on the in-memory event store, with every
+// projection caught up into projections.MemoryDocs, and a fake Auth
+// (adapters/auth is tested on its own).
+package webtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"mime/multipart"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/adapters/directoryimport"
+	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
+)
+
+// The fake Auth's errors.
+var (
+	FakeBadCredentials  = errors.New("fake: bad credentials")
+	FakeRateLimited     = errors.New("fake: rate limited")
+	FakeUnauthenticated = errors.New("fake: unauthenticated")
+)
+
+// RateLimitError carries how long to wait.
+type RateLimitError struct{ after time.Duration }
+
+func (e RateLimitError) Error() string             { return "rate limited" }
+func (e RateLimitError) Is(target error) bool      { return target == FakeRateLimited }
+func (e RateLimitError) RetryAfter() time.Duration { return e.after }
+
+func FakeAuthErrors() web.AuthErrors {
+	return web.AuthErrors{BadCredentials: FakeBadCredentials, RateLimited: FakeRateLimited, Unauthenticated: FakeUnauthenticated}
+}
+
+// Password is every test account's Password.
+const Password = "secret"
+
+// FakeAuth knows logins (all with Password) and the tokens it issued.
+type FakeAuth struct {
+	mu      sync.Mutex
+	Logins  map[string]uuid.UUID
+	tokens  map[string]uuid.UUID
+	kinds   map[string]string
+	Limited map[string]bool
+	n       int
+}
+
+func NewFakeAuth() *FakeAuth {
+	return &FakeAuth{Logins: map[string]uuid.UUID{}, tokens: map[string]uuid.UUID{}, kinds: map[string]string{}, Limited: map[string]bool{}}
+}
+
+func (a *FakeAuth) Authenticate(_ context.Context, login, pw, addr string) (uuid.UUID, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if addr == "" {
+		return uuid.Nil, errors.New("fake: no client address")
+	}
+	if a.Limited[login] {
+		return uuid.Nil, RateLimitError{after: 42 * time.Second}
+	}
+	id, ok := a.Logins[login]
+	if !ok || pw != Password {
+		return uuid.Nil, fmt.Errorf("authenticate %q: %w", login, FakeBadCredentials)
+	}
+	return id, nil
+}
+
+func (a *FakeAuth) NewSession(_ context.Context, account uuid.UUID, kind string) (string, time.Time, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.n++
+	tok := fmt.Sprintf("%s-%d", kind, a.n)
+	a.tokens[tok], a.kinds[tok] = account, kind
+	return tok, time.Date(2006, 3, 14, 20, 0, 0, 0, time.UTC), nil
+}
+
+func (a *FakeAuth) Resolve(_ context.Context, token string) (uuid.UUID, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	id, ok := a.tokens[token]
+	if !ok {
+		return uuid.Nil, fmt.Errorf("resolve: %w", FakeUnauthenticated)
+	}
+	return id, nil
+}
+
+func (a *FakeAuth) Revoke(_ context.Context, token string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.tokens[token]; !ok {
+		return FakeUnauthenticated
+	}
+	delete(a.tokens, token)
+	return nil
+}
+
+// Clone returns a copy that issues and revokes on its own.
+func (a *FakeAuth) Clone() *FakeAuth {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c := NewFakeAuth()
+	c.n = a.n
+	maps.Copy(c.Logins, a.Logins)
+	maps.Copy(c.tokens, a.tokens)
+	maps.Copy(c.kinds, a.kinds)
+	maps.Copy(c.Limited, a.Limited)
+	return c
+}
+
+// Issue gives account a token without a sign-in.
+func (a *FakeAuth) Issue(token string, account uuid.UUID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.tokens[token] = account
+}
+
+var _ web.Auth = (*FakeAuth)(nil)
+
+// The Profiles of the route matrix: who signs in as whom.
+const (
+	AsStudent        = "student"
+	AsRelative       = "relative"
+	AsTeacher        = "teacher"
+	AsCPE            = "cpe"
+	AsHead           = "head"
+	AsGuest          = "guest"
+	AsInspector      = "inspector"
+	AsOtherInspector = "inspector-other"
+	AsEvaluator      = "evaluator"
+	AsAdmin          = "admin"
+	AsAnonymous      = "anonymous"
+)
+
+var Profiles = []string{
+	AsStudent, AsRelative, AsTeacher, AsCPE, AsHead, AsGuest, AsInspector, AsOtherInspector, AsEvaluator, AsAdmin, AsAnonymous,
+}
+
+// Paris is the establishments' time zone.
+var Paris = domain.Paris()
+
+// World is the test school.
+type World struct {
+	T       *testing.T
+	Ctx     context.Context
+	Reg     *domain.Registry
+	Store   *memory.Store
+	Docs    *projections.MemoryDocs
+	Queries *projections.Queries
+	Auth    *FakeAuth
+	Now     time.Time
+	H       *commands.Handlers
+
+	UAI, OtherUAI string
+	// Accounts by profile name, and the others.
+	Accounts                                     map[string]uuid.UUID
+	Teacher2, Student2, OtherStudent, Closed     uuid.UUID
+	Class, OtherClass, Entry                     uuid.UUID
+	Lesson, Homework, Message, Resource, Booking uuid.UUID
+	Article, Sanction                            uuid.UUID
+	LessonDate                                   domain.Date
+	LessonSlot                                   domain.Slot
+}
+
+// ID returns a stable id named after s.
+func ID(s string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceOID, []byte("http-test|"+s)) }
+
+// NewWorld builds the school through the command handlers and catches the
+// projections up.
+func NewWorld(t *testing.T) *World {
+	t.Helper()
+	w := &World{
+		T: t, Ctx: context.Background(), Reg: domain.NewRegistry(), Store: memory.New(),
+		Docs: projections.NewMemoryDocs(), Auth: NewFakeAuth(),
+		Now: time.Date(2006, 3, 14, 10, 0, 0, 0, Paris), // a Tuesday
+		UAI: "0130001A", OtherUAI: "0840002B",
+		Accounts: map[string]uuid.UUID{},
+		Teacher2: ID("teacher2"), Student2: ID("student2"), OtherStudent: ID("other-student"), Closed: ID("closed"),
+		Class: ID("class"), OtherClass: ID("other-class"), Entry: ID("entry"),
+		Homework: ID("homework"), Message: ID("message"), Resource: ID("resource"), Booking: ID("booking"),
+		Article: ID("article"), Sanction: ID("sanction"),
+		LessonDate: domain.MustDate("2006-03-14"), LessonSlot: domain.Slot{Start: "08:00", End: "08:55"},
+	}
+	for _, p := range Profiles[:len(Profiles)-1] {
+		w.Accounts[p] = ID(p)
+	}
+	h, err := commands.New(commands.Config{Store: w.Store, Registry: w.Reg, Now: w.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.H = h
+	w.build()
+	w.CatchUp()
+	w.Queries = projections.NewQueries(w.Docs, w.Docs, w.Store, w.Reg, Paris)
+	for p, acc := range w.Accounts {
+		w.Auth.Logins[p] = acc
+		w.Auth.Issue("tok-"+p, acc)
+	}
+	w.Auth.Logins["closed"] = w.Closed
+	w.keepReport()
+	return w
+}
+
+func System() commands.Request        { return commands.Request{System: true} }
+func As(a uuid.UUID) commands.Request { return commands.Request{Actor: a} }
+
+// Clock is the world's clock: Now, which a test may move.
+func (w *World) Clock() time.Time { return w.Now }
+
+// Deps are what the web packages are built from, over command handlers h,
+// auth and the world's read side, whose directory imports run on store.
+type Deps struct {
+	Sessions *web.Sessions
+	Imports  *web.Imports
+}
+
+// Deps returns the sessions and imports of h, auth and store.
+func (w *World) Deps(h *commands.Handlers, auth *FakeAuth, store *memory.Store) Deps {
+	w.T.Helper()
+	return Deps{Sessions: w.Sessions(h, auth, FakeAuthErrors(), nil), Imports: w.Imports(h, store, nil)}
+}
+
+// Imports returns the imports of h on store, kept in the world's read
+// side, with a change to their configuration.
+func (w *World) Imports(h *commands.Handlers, store *memory.Store, change func(*web.ImportsConfig)) *web.Imports {
+	w.T.Helper()
+	im, err := directoryimport.New(directoryimport.Config{Handlers: h, Registry: w.Reg, Log: store, Now: w.Clock})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	cfg := web.ImportsConfig{Importer: im, Reports: w.Docs}
+	if change != nil {
+		change(&cfg)
+	}
+	imports, err := web.NewImports(cfg)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return imports
+}
+
+// Sessions returns sessions over auth, whose errors match errs, with a
+// change to their configuration.
+func (w *World) Sessions(h *commands.Handlers, auth web.Auth, errs web.AuthErrors, change func(*web.SessionsConfig)) *web.Sessions {
+	w.T.Helper()
+	cfg := web.SessionsConfig{Auth: auth, AuthErrors: errs, Accounts: w.Queries, Connections: h, Now: w.Clock}
+	if change != nil {
+		change(&cfg)
+	}
+	sessions, err := web.NewSessions(cfg)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return sessions
+}
+
+// Must fails the test on a command error.
+func (w *World) Must(_ commands.Result, err error) {
+	w.T.Helper()
+	if err != nil {
+		w.T.Fatal(err)
+	}
+}
+
+func (w *World) build() {
+	h, ctx, sys := w.H, w.Ctx, System()
+	w.Must(h.RegisterEstablishment(ctx, sys, domain.RegisterEstablishment{UAI: w.UAI, Name: "Collège Mistral", Kind: domain.KindCollege, Departement: "13"}))
+	w.Must(h.RegisterEstablishment(ctx, sys, domain.RegisterEstablishment{UAI: w.OtherUAI, Name: "Lycée Vaucluse", Kind: domain.KindLycee, Departement: "84"}))
+	open := func(acc uuid.UUID, uai string, p domain.Profile, f domain.Function, name string) {
+		w.Must(h.OpenAccount(ctx, sys, domain.OpenAccount{Account: acc, Establishment: uai, Profile: p, Function: f, DisplayName: name}))
+	}
+	a := w.Accounts
+	open(a[AsAdmin], "", domain.ProfileAdmin, "", "Admin")
+	open(a[AsHead], w.UAI, domain.ProfilePersonnel, domain.FunctionHead, "Mme Principale")
+	open(a[AsCPE], w.UAI, domain.ProfilePersonnel, domain.FunctionCPE, "M. CPE")
+	open(a[AsTeacher], w.UAI, domain.ProfileTeacher, "", "M. Prof")
+	open(w.Teacher2, w.UAI, domain.ProfileTeacher, "", "Mme Lettres")
+	open(a[AsStudent], w.UAI, domain.ProfileStudent, "", "Léa")
+	open(w.Student2, w.UAI, domain.ProfileStudent, "", "Hugo")
+	open(w.OtherStudent, w.OtherUAI, domain.ProfileStudent, "", "Inès")
+	open(a[AsRelative], w.UAI, domain.ProfileRelative, "", "Parent de Léa")
+	open(a[AsGuest], w.UAI, domain.ProfileGuest, "", "Invité")
+	open(a[AsInspector], "", domain.ProfileInspector, "", "Inspecteur")
+	open(a[AsOtherInspector], "", domain.ProfileInspector, "", "Inspectrice")
+	open(a[AsEvaluator], "", domain.ProfileEvaluator, "", "Évaluateur")
+	open(w.Closed, w.UAI, domain.ProfileTeacher, "", "Parti")
+	w.Must(h.CloseAccount(ctx, sys, w.Closed, "left"))
+	w.Must(h.HabilitateInspector(ctx, sys, a[AsInspector], []string{w.UAI}))
+	w.Must(h.HabilitateInspector(ctx, sys, a[AsOtherInspector], []string{w.OtherUAI}))
+	w.Must(h.LinkRelative(ctx, sys, domain.LinkRelative{Student: a[AsStudent], Relative: a[AsRelative], LegalGuardian: true}))
+
+	w.Must(h.CreateGroup(ctx, sys, domain.CreateGroup{Group: w.Class, Establishment: w.UAI, Kind: domain.GroupClass, Name: "6A"}))
+	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.Class, Account: a[AsTeacher], Role: domain.RoleTeacher, Subject: "Mathématiques"}))
+	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.Class, Account: a[AsStudent], Role: domain.RoleStudent}))
+	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.Class, Account: w.Student2, Role: domain.RoleStudent}))
+	w.Must(h.CreateGroup(ctx, sys, domain.CreateGroup{Group: w.OtherClass, Establishment: w.OtherUAI, Kind: domain.GroupClass, Name: "2nde1"}))
+	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.OtherClass, Account: w.OtherStudent, Role: domain.RoleStudent}))
+	w.Must(h.ScheduleLesson(ctx, sys, domain.ScheduleLesson{
+		Group: w.Class, Entry: w.Entry, Weekday: time.Tuesday, Slot: w.LessonSlot, Subject: "Mathématiques",
+		Teacher: a[AsTeacher], From: domain.MustDate("2005-09-01"), Until: domain.MustDate("2006-07-01"),
+	}))
+
+	teacher := As(a[AsTeacher])
+	roll := domain.RecordRollCall{Group: w.Class, Date: w.LessonDate, Slot: w.LessonSlot, Subject: "Mathématiques", Absent: []uuid.UUID{a[AsStudent]}}
+	w.Lesson = roll.LessonID()
+	w.Must(h.RecordRollCall(ctx, teacher, roll))
+	w.Must(h.AssignHomework(ctx, teacher, domain.AssignHomework{
+		Homework: w.Homework, Group: w.Class, Given: w.LessonDate, Due: domain.MustDate("2006-03-16"),
+		Instructions: "Exercices 1 à 4 page 52", WorkloadMinutes: 30,
+	}))
+	w.Must(h.SendMessage(ctx, teacher, domain.SendMessage{
+		Message: w.Message, ToGroups: []uuid.UUID{w.Class}, ToAccounts: []uuid.UUID{a[AsRelative]},
+		Subject: "Sortie au musée", Body: "Autorisation à signer.", AckRequested: true,
+	}))
+	w.Must(h.RegisterResource(ctx, As(a[AsCPE]), domain.RegisterResource{
+		Resource: w.Resource, Establishment: w.UAI, Kind: domain.ResourceRoom, Name: "Salle 101", ApprovalRequired: true,
+	}))
+	w.Must(h.RequestBooking(ctx, teacher, domain.RequestBooking{
+		Resource: w.Resource, Booking: w.Booking, Purpose: "Conseil pédagogique",
+		Start: time.Date(2006, 3, 20, 10, 0, 0, 0, Paris), End: time.Date(2006, 3, 20, 11, 0, 0, 0, Paris),
+	}))
+	w.Must(h.PublishArticle(ctx, teacher, domain.PublishArticle{Article: w.Article, Establishment: w.UAI, Title: "Portes ouvertes", Body: "Samedi 18 mars."}))
+	w.Must(h.PronounceSanction(ctx, As(a[AsHead]), domain.PronounceSanction{
+		Sanction: w.Sanction, Student: a[AsStudent], Kind: domain.SanctionWarning, Date: domain.MustDate("2006-03-13"), Reason: "Insolence",
+	}))
+	w.Must(h.RecordConnection(ctx, teacher, domain.SignInPassword))
+}
+
+// CatchUp brings every projection up to the end of the log.
+func (w *World) CatchUp() {
+	w.T.Helper()
+	reducers := []projections.Reducer{
+		projections.NewDirectory(), projections.NewStudentFile(), projections.NewOffice(), projections.NewTextbook(),
+		projections.NewMailbox(), projections.NewNotifications(), projections.NewBookings(), projections.NewNews(),
+		projections.NewAudit(), projections.NewIndicators(Paris),
+	}
+	run, err := projections.NewRunner(projections.RunnerConfig{
+		Log: w.Store, Docs: w.Docs, Gens: w.Docs, Registry: w.Reg, Reducers: reducers, Locker: w.Docs,
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	for _, red := range reducers {
+		if _, err := run.CatchUp(w.Ctx, red, projections.Namespace(red.Name(), 1), nil); err != nil {
+			w.T.Fatalf("catch up %s: %v", red.Name(), err)
+		}
+	}
+}
+
+// Records returns the whole log of store.
+func (w *World) Records(store *memory.Store) []domain.Record {
+	w.T.Helper()
+	recs, err := store.ReadAll(w.Ctx, domain.Start, 0)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return recs
+}
+
+// Fork returns command handlers that run on a copy of the world's log,
+// with a copy of its sessions (its read side stays the world's), so that a
+// test's writes touch no other test, and the copy of the log.
+func (w *World) Fork(t *testing.T) (*commands.Handlers, *FakeAuth, *memory.Store) {
+	t.Helper()
+	store := memory.New()
+	for _, r := range w.Records(w.Store) {
+		env := domain.Envelope{ID: r.ID, Type: r.Type, Data: r.Data, Metadata: r.Metadata}
+		if _, err := store.Append(w.Ctx, r.Stream, domain.AnyVersion(), []domain.Envelope{env}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, err := commands.New(commands.Config{Store: store, Registry: w.Reg, Now: w.Clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, w.Auth.Clone(), store
+}
+
+// MustReadFile returns a file's contents.
+func MustReadFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// MultipartBody is a request body the tests send as is, with its
+// Content-Type.
+type MultipartBody struct {
+	ContentType string
+	Data        []byte
+}
+
+// fixtures is the directory import's own test feeds.
+const fixtures = "../directoryimport/testdata"
+
+// UploadOf builds a multipart/form-data body: fields, then each path (a
+// file, or a directory whose files are taken in name order, under the
+// directory import's test feeds) as a part named file; inline files are
+// name=content pairs.
+func UploadOf(t *testing.T, fields map[string]string, paths []string, inline ...string) MultipartBody {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := mw.WriteField(k, fields[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var files []string
+	for _, p := range paths {
+		p = filepath.Join(fixtures, p)
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				files = append(files, filepath.Join(p, e.Name()))
+			}
+			continue
+		}
+		files = append(files, p)
+	}
+	add := func(name string, content []byte) {
+		fw, err := mw.CreateFormFile("file", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fw.Write(content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(filepath.Base(f), b)
+	}
+	for i := 0; i+1 < len(inline); i += 2 {
+		add(inline[i], []byte(inline[i+1]))
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return MultipartBody{ContentType: mw.FormDataContentType(), Data: buf.Bytes()}
+}
+
+// KeptImportID is the correlation id of the report NewWorld keeps.
+var KeptImportID = ID("kept-import")
+
+// keepReport keeps the report of an import the admin ran in the world's
+// establishment.
+func (w *World) keepReport() {
+	w.T.Helper()
+	rep := &directoryimport.Report{
+		CorrelationID: KeptImportID, Actor: w.Accounts[AsAdmin], Mode: directoryimport.ModeFull, Feed: "full feed: students.csv",
+		Files:   []directoryimport.FileReport{{Name: "students.csv", Format: directoryimport.FormatCSV, Mode: directoryimport.ModeFull, Records: 3, Rejected: 1}},
+		Records: 3, Persons: 2, Establishments: []string{w.UAI}, MaxRejected: 0.5,
+		Rejected: []directoryimport.Issue{{Place: directoryimport.Place{File: "students.csv", Line: 3}, ID: "S03", Reason: "no last name"}},
+		Planned:  map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
+		Applied:  map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
+		Events:   2, Started: w.Now, Finished: w.Now.Add(time.Second),
+	}
+	if err := w.Deps(w.H, w.Auth, w.Store).Imports.KeepImport(w.Ctx, rep); err != nil {
+		w.T.Fatal(err)
+	}
+}
