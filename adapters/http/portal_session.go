@@ -92,7 +92,7 @@ func (p *portal) login(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	req := commands.Request{Actor: id, CorrelationID: uuid.New()}
-	if _, err := p.s.cfg.Commands.RecordConnection(ctx, req, domain.SignInPassword); err != nil {
+	if _, err := p.s.cfg.Commands.RecordConnection(ctx, req, domain.RecordConnection{Method: domain.SignInPassword}); err != nil {
 		if domain.CodeOf(err) != "" {
 			d.Error = "login.bad"
 			return p.showLogin(w, r, v, http.StatusUnauthorized, d)

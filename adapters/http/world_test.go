@@ -287,9 +287,9 @@ func (w *world) build() {
 	open(a[asOtherInspector], "", domain.ProfileInspector, "", "Inspectrice")
 	open(a[asEvaluator], "", domain.ProfileEvaluator, "", "Évaluateur")
 	open(w.Closed, w.UAI, domain.ProfileTeacher, "", "Parti")
-	w.must(h.CloseAccount(ctx, sys, w.Closed, "left"))
-	w.must(h.HabilitateInspector(ctx, sys, a[asInspector], []string{w.UAI}))
-	w.must(h.HabilitateInspector(ctx, sys, a[asOtherInspector], []string{w.OtherUAI}))
+	w.must(h.CloseAccount(ctx, sys, domain.CloseAccount{Account: w.Closed, Reason: "left"}))
+	w.must(h.HabilitateInspector(ctx, sys, domain.HabilitateInspector{Account: a[asInspector], Establishments: []string{w.UAI}}))
+	w.must(h.HabilitateInspector(ctx, sys, domain.HabilitateInspector{Account: a[asOtherInspector], Establishments: []string{w.OtherUAI}}))
 	w.must(h.LinkRelative(ctx, sys, domain.LinkRelative{Student: a[asStudent], Relative: a[asRelative], LegalGuardian: true}))
 
 	w.must(h.CreateGroup(ctx, sys, domain.CreateGroup{Group: w.Class, Establishment: w.UAI, Kind: domain.GroupClass, Name: "6A"}))
@@ -326,7 +326,7 @@ func (w *world) build() {
 	w.must(h.PronounceSanction(ctx, as(a[asHead]), domain.PronounceSanction{
 		Sanction: w.Sanction, Student: a[asStudent], Kind: domain.SanctionWarning, Date: domain.MustDate("2006-03-13"), Reason: "Insolence",
 	}))
-	w.must(h.RecordConnection(ctx, teacher, domain.SignInPassword))
+	w.must(h.RecordConnection(ctx, teacher, domain.RecordConnection{Method: domain.SignInPassword}))
 }
 
 // catchUp brings every projection up to the end of the log.
