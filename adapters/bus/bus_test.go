@@ -17,10 +17,12 @@ import (
 // TestTransports runs one suite on every transport: each node receives
 // every message published after it subscribed, once, in order.
 func TestTransports(t *testing.T) {
+	t.Parallel()
 	for _, tr := range bustest.Transports() {
 		t.Run(tr.Name, func(t *testing.T) {
-			t.Run("FanOutInOrder", func(t *testing.T) { testFanOutInOrder(t, tr.Nodes(t)) })
-			t.Run("StartsAtHead", func(t *testing.T) { testStartsAtHead(t, tr.Nodes(t)) })
+			t.Parallel()
+			t.Run("FanOutInOrder", func(t *testing.T) { t.Parallel(); testFanOutInOrder(t, tr.Nodes(t)) })
+			t.Run("StartsAtHead", func(t *testing.T) { t.Parallel(); testStartsAtHead(t, tr.Nodes(t)) })
 		})
 	}
 }

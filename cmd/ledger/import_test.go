@@ -51,6 +51,7 @@ func importedEvents(t *testing.T, store string) int {
 }
 
 func TestImportCommand(t *testing.T) {
+	t.Parallel()
 	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	full := filepath.Join(importFixtures, "aaf", "full")
 
@@ -111,6 +112,7 @@ func TestImportCommand(t *testing.T) {
 }
 
 func TestImportCommandUsage(t *testing.T) {
+	t.Parallel()
 	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	for _, args := range [][]string{
 		{"xml", "--store", store, "f.xml"},
