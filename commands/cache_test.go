@@ -48,7 +48,7 @@ func TestCacheSeesOtherWriters(t *testing.T) {
 	if err := rollCall("10:00", newcomer); err != nil {
 		t.Fatalf("the newcomer, joined through the other handlers: %v", err)
 	}
-	if _, err := other.CloseAccount(w.ctx, sys, w.Teacher, "mutation"); err != nil {
+	if _, err := other.CloseAccount(w.ctx, sys, domain.CloseAccount{Account: w.Teacher, Reason: "mutation"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := rollCall("11:00"); !errors.Is(err, domain.ErrForbidden) {

@@ -87,23 +87,23 @@ func (h *Handlers) accountCommand(ctx context.Context, req Request, name string,
 }
 
 // ActivateAccount marks an account's first use.
-func (h *Handlers) ActivateAccount(ctx context.Context, req Request, account uuid.UUID) (Result, error) {
-	return h.accountCommand(ctx, req, CmdActivateAccount, account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
-		return acc.Activate(c.actor, account)
+func (h *Handlers) ActivateAccount(ctx context.Context, req Request, cmd domain.ActivateAccount) (Result, error) {
+	return h.accountCommand(ctx, req, CmdActivateAccount, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.Activate(c.actor, cmd.Account)
 	})
 }
 
 // CloseAccount closes an account.
-func (h *Handlers) CloseAccount(ctx context.Context, req Request, account uuid.UUID, reason string) (Result, error) {
-	return h.accountCommand(ctx, req, CmdCloseAccount, account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
-		return acc.Close(c.actor, account, reason)
+func (h *Handlers) CloseAccount(ctx context.Context, req Request, cmd domain.CloseAccount) (Result, error) {
+	return h.accountCommand(ctx, req, CmdCloseAccount, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.Close(c.actor, cmd.Account, cmd.Reason)
 	})
 }
 
 // HabilitateInspector sets the establishments an inspector may audit.
-func (h *Handlers) HabilitateInspector(ctx context.Context, req Request, account uuid.UUID, establishments []string) (Result, error) {
-	return h.accountCommand(ctx, req, CmdHabilitateInspector, account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
-		return acc.Habilitate(c.actor, account, establishments)
+func (h *Handlers) HabilitateInspector(ctx context.Context, req Request, cmd domain.HabilitateInspector) (Result, error) {
+	return h.accountCommand(ctx, req, CmdHabilitateInspector, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.Habilitate(c.actor, cmd.Account, cmd.Establishments)
 	})
 }
 
@@ -124,9 +124,9 @@ func (h *Handlers) LinkRelative(ctx context.Context, req Request, cmd domain.Lin
 }
 
 // UnlinkRelative removes a relative's link to a student.
-func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, student, relative uuid.UUID) (Result, error) {
-	return h.accountCommand(ctx, req, CmdUnlinkRelative, student, func(c *call, acc *domain.Account) ([]domain.Event, error) {
-		return acc.UnlinkRelative(c.actor, student, relative)
+func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, cmd domain.UnlinkRelative) (Result, error) {
+	return h.accountCommand(ctx, req, CmdUnlinkRelative, cmd.Student, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.UnlinkRelative(c.actor, cmd.Student, cmd.Relative)
 	})
 }
 
@@ -165,14 +165,14 @@ func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGr
 }
 
 // LeaveGroup removes an account from a group role.
-func (h *Handlers) LeaveGroup(ctx context.Context, req Request, group, account uuid.UUID, role domain.Role) (Result, error) {
+func (h *Handlers) LeaveGroup(ctx context.Context, req Request, cmd domain.LeaveGroup) (Result, error) {
 	c, err := h.begin(ctx, req, CmdLeaveGroup)
 	if err != nil {
 		return Result{}, err
 	}
-	return execute(ctx, c, group, domain.GroupStream(group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
-		g.ID = group
-		events, err := g.Leave(c.actor, account, role)
+	return execute(ctx, c, cmd.Group, domain.GroupStream(cmd.Group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
+		g.ID = cmd.Group
+		events, err := g.Leave(c.actor, cmd.Account, cmd.Role)
 		return g.Establishment, events, err
 	})
 }
@@ -180,7 +180,7 @@ func (h *Handlers) LeaveGroup(ctx context.Context, req Request, group, account u
 // RecordConnection appends the "user connected" event of a successful
 // sign-in by req.Actor. Connections have their own stream per account so
 // that sign-ins never conflict with directory changes.
-func (h *Handlers) RecordConnection(ctx context.Context, req Request, method domain.SignInMethod) (Result, error) {
+func (h *Handlers) RecordConnection(ctx context.Context, req Request, cmd domain.RecordConnection) (Result, error) {
 	c, err := h.begin(ctx, req, CmdRecordConnection)
 	if err != nil {
 		return Result{}, err
@@ -189,7 +189,7 @@ func (h *Handlers) RecordConnection(ctx context.Context, req Request, method dom
 	if err := c.loadInto(ctx, domain.AccountStream(req.Actor), &acc); err != nil {
 		return Result{}, err
 	}
-	events, err := acc.RecordConnection(method)
+	events, err := acc.RecordConnection(cmd.Method)
 	if err != nil {
 		return Result{}, err
 	}
@@ -217,14 +217,14 @@ func (h *Handlers) ScheduleLesson(ctx context.Context, req Request, cmd domain.S
 }
 
 // UnscheduleLesson removes a timetable entry.
-func (h *Handlers) UnscheduleLesson(ctx context.Context, req Request, group, entry uuid.UUID) (Result, error) {
+func (h *Handlers) UnscheduleLesson(ctx context.Context, req Request, cmd domain.UnscheduleLesson) (Result, error) {
 	c, err := h.begin(ctx, req, CmdUnscheduleLesson)
 	if err != nil {
 		return Result{}, err
 	}
-	return execute(ctx, c, entry, domain.GroupStream(group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
-		g.ID = group
-		events, err := g.Unschedule(c.actor, entry)
+	return execute(ctx, c, cmd.Entry, domain.GroupStream(cmd.Group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
+		g.ID = cmd.Group
+		events, err := g.Unschedule(c.actor, cmd.Entry)
 		return g.Establishment, events, err
 	})
 }

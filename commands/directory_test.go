@@ -68,23 +68,35 @@ func TestOpenAccount(t *testing.T) {
 
 func TestAccountLifecycle(t *testing.T) {
 	w := newWorld(t)
-	w.thenEvents(func() (commands.Result, error) { return w.h.ActivateAccount(w.ctx, as(w.Student), w.Student) },
+	w.thenEvents(func() (commands.Result, error) {
+		return w.h.ActivateAccount(w.ctx, as(w.Student), domain.ActivateAccount{Account: w.Student})
+	},
 		domain.AccountActivated{Account: w.Student})
-	w.thenError(func() (commands.Result, error) { return w.h.ActivateAccount(w.ctx, as(w.Student), w.Student) }, domain.ErrAlreadyActivated)
-	w.thenError(func() (commands.Result, error) { return w.h.ActivateAccount(w.ctx, as(w.Student), w.Student2) }, domain.ErrForbidden)
+	w.thenError(func() (commands.Result, error) {
+		return w.h.ActivateAccount(w.ctx, as(w.Student), domain.ActivateAccount{Account: w.Student})
+	}, domain.ErrAlreadyActivated)
+	w.thenError(func() (commands.Result, error) {
+		return w.h.ActivateAccount(w.ctx, as(w.Student), domain.ActivateAccount{Account: w.Student2})
+	}, domain.ErrForbidden)
 	w.thenEvents(func() (commands.Result, error) {
 		return w.h.UpdateAccount(w.ctx, system(), domain.UpdateAccount{Account: w.Student2, Establishment: w.UAI, DisplayName: "Hugo B."})
 	}, domain.AccountUpdated{Account: w.Student2, Establishment: w.UAI, DisplayName: "Hugo B."})
 	w.thenEvents(func() (commands.Result, error) {
 		return w.h.UpdateAccount(w.ctx, system(), domain.UpdateAccount{Account: w.Student2, Establishment: w.UAI, DisplayName: "Hugo B."})
 	}) // no change, no event
-	w.thenEvents(func() (commands.Result, error) { return w.h.CloseAccount(w.ctx, system(), w.Student2, "départ") },
+	w.thenEvents(func() (commands.Result, error) {
+		return w.h.CloseAccount(w.ctx, system(), domain.CloseAccount{Account: w.Student2, Reason: "départ"})
+	},
 		domain.AccountClosed{Account: w.Student2, Reason: "départ"})
-	w.thenError(func() (commands.Result, error) { return w.h.CloseAccount(w.ctx, system(), w.Student2, "") }, domain.ErrAccountClosed)
-	w.thenError(func() (commands.Result, error) { return w.h.CloseAccount(w.ctx, system(), uuid.New(), "") }, domain.ErrUnknownAccount)
+	w.thenError(func() (commands.Result, error) {
+		return w.h.CloseAccount(w.ctx, system(), domain.CloseAccount{Account: w.Student2, Reason: ""})
+	}, domain.ErrAccountClosed)
+	w.thenError(func() (commands.Result, error) {
+		return w.h.CloseAccount(w.ctx, system(), domain.CloseAccount{Account: uuid.New(), Reason: ""})
+	}, domain.ErrUnknownAccount)
 	// A closed account issues no command.
 	w.thenError(func() (commands.Result, error) {
-		return w.h.RecordConnection(w.ctx, as(w.Student2), domain.SignInPassword)
+		return w.h.RecordConnection(w.ctx, as(w.Student2), domain.RecordConnection{Method: domain.SignInPassword})
 	}, domain.ErrForbidden)
 }
 
@@ -114,7 +126,7 @@ func TestRelativeLinks(t *testing.T) {
 			return w.h.LinkRelative(w.ctx, as(w.Relative), domain.LinkRelative{Student: w.Student2, Relative: w.Relative})
 		}, domain.ErrForbidden},
 		{"unlink a stranger", func() (commands.Result, error) {
-			return w.h.UnlinkRelative(w.ctx, system(), w.Student, w.OtherRelative)
+			return w.h.UnlinkRelative(w.ctx, system(), domain.UnlinkRelative{Student: w.Student, Relative: w.OtherRelative})
 		}, domain.ErrNotLinked},
 	}
 	for _, tc := range cases {
@@ -125,7 +137,7 @@ func TestRelativeLinks(t *testing.T) {
 	}
 	w.t = t
 	w.thenEvents(func() (commands.Result, error) {
-		return w.h.UnlinkRelative(w.ctx, system(), w.Student2, w.OtherRelative)
+		return w.h.UnlinkRelative(w.ctx, system(), domain.UnlinkRelative{Student: w.Student2, Relative: w.OtherRelative})
 	},
 		domain.RelativeUnlinked{Student: w.Student2, Relative: w.OtherRelative})
 }
@@ -169,7 +181,7 @@ func TestGroups(t *testing.T) {
 			return w.h.JoinGroup(w.ctx, system(), domain.JoinGroup{Group: g, Account: w.OtherTeacher, Role: domain.RoleTeacher, Subject: "Latin"})
 		}, domain.ErrAlreadyMember},
 		{"leave a role not held", func() (commands.Result, error) {
-			return w.h.LeaveGroup(w.ctx, system(), g, w.Student, domain.RoleStudent)
+			return w.h.LeaveGroup(w.ctx, system(), domain.LeaveGroup{Group: g, Account: w.Student, Role: domain.RoleStudent})
 		}, domain.ErrNotMember},
 		{"a teacher manages groups", func() (commands.Result, error) {
 			return w.h.JoinGroup(w.ctx, as(w.Teacher), domain.JoinGroup{Group: g, Account: w.Student, Role: domain.RoleStudent})
@@ -183,7 +195,7 @@ func TestGroups(t *testing.T) {
 	}
 	w.t = t
 	w.thenEvents(func() (commands.Result, error) {
-		return w.h.LeaveGroup(w.ctx, system(), g, w.OtherTeacher, domain.RoleTeacher)
+		return w.h.LeaveGroup(w.ctx, system(), domain.LeaveGroup{Group: g, Account: w.OtherTeacher, Role: domain.RoleTeacher})
 	},
 		domain.MemberLeft{Group: g, Account: w.OtherTeacher, Role: domain.RoleTeacher})
 }
@@ -191,28 +203,32 @@ func TestGroups(t *testing.T) {
 func TestRecordConnection(t *testing.T) {
 	w := newWorld(t)
 	recs := w.thenEvents(func() (commands.Result, error) {
-		return w.h.RecordConnection(w.ctx, as(w.Relative), domain.SignInPassword)
+		return w.h.RecordConnection(w.ctx, as(w.Relative), domain.RecordConnection{Method: domain.SignInPassword})
 	},
 		domain.UserConnected{Account: w.Relative, Profile: domain.ProfileRelative, Establishment: w.UAI, Method: domain.SignInPassword})
 	if recs[0].Stream != domain.ConnectionsStream(w.Relative) {
 		t.Fatalf("connection stored in %s", recs[0].Stream)
 	}
 	// Inspectors never write school data, but their sign-ins are counted.
-	w.thenEvents(func() (commands.Result, error) { return w.h.RecordConnection(w.ctx, as(w.Inspector), domain.SignInSSO) },
+	w.thenEvents(func() (commands.Result, error) {
+		return w.h.RecordConnection(w.ctx, as(w.Inspector), domain.RecordConnection{Method: domain.SignInSSO})
+	},
 		domain.UserConnected{Account: w.Inspector, Profile: domain.ProfileInspector, Method: domain.SignInSSO})
-	w.thenError(func() (commands.Result, error) { return w.h.RecordConnection(w.ctx, as(w.Relative), "carrier-pigeon") }, domain.ErrInvalid)
+	w.thenError(func() (commands.Result, error) {
+		return w.h.RecordConnection(w.ctx, as(w.Relative), domain.RecordConnection{Method: "carrier-pigeon"})
+	}, domain.ErrInvalid)
 }
 
 func TestHabilitateInspector(t *testing.T) {
 	w := newWorld(t)
 	w.thenEvents(func() (commands.Result, error) {
-		return w.h.HabilitateInspector(w.ctx, as(w.Admin), w.Inspector, []string{w.UAI, w.OtherUAI})
+		return w.h.HabilitateInspector(w.ctx, as(w.Admin), domain.HabilitateInspector{Account: w.Inspector, Establishments: []string{w.UAI, w.OtherUAI}})
 	}, domain.InspectorHabilitated{Account: w.Inspector, Establishments: []string{w.UAI, w.OtherUAI}})
 	w.thenError(func() (commands.Result, error) {
-		return w.h.HabilitateInspector(w.ctx, as(w.Head), w.Inspector, []string{w.UAI})
+		return w.h.HabilitateInspector(w.ctx, as(w.Head), domain.HabilitateInspector{Account: w.Inspector, Establishments: []string{w.UAI}})
 	}, domain.ErrForbidden)
 	w.thenError(func() (commands.Result, error) {
-		return w.h.HabilitateInspector(w.ctx, system(), w.Teacher, []string{w.UAI})
+		return w.h.HabilitateInspector(w.ctx, system(), domain.HabilitateInspector{Account: w.Teacher, Establishments: []string{w.UAI}})
 	}, domain.ErrInvalid)
 }
 
@@ -250,7 +266,11 @@ func TestTimetable(t *testing.T) {
 		})
 	}
 	w.t = t
-	w.thenEvents(func() (commands.Result, error) { return w.h.UnscheduleLesson(w.ctx, as(w.CPE), w.Class, entry) },
+	w.thenEvents(func() (commands.Result, error) {
+		return w.h.UnscheduleLesson(w.ctx, as(w.CPE), domain.UnscheduleLesson{Group: w.Class, Entry: entry})
+	},
 		domain.LessonUnscheduled{Group: w.Class, Entry: entry})
-	w.thenError(func() (commands.Result, error) { return w.h.UnscheduleLesson(w.ctx, as(w.CPE), w.Class, entry) }, domain.ErrUnknownEntry)
+	w.thenError(func() (commands.Result, error) {
+		return w.h.UnscheduleLesson(w.ctx, as(w.CPE), domain.UnscheduleLesson{Group: w.Class, Entry: entry})
+	}, domain.ErrUnknownEntry)
 }

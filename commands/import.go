@@ -31,23 +31,24 @@ func (h *Handlers) presenceCommand(ctx context.Context, req Request, name string
 }
 
 // FlagMissingFromFeed flags an imported account that a full feed no longer
-// lists, as of now; feed describes the import.
-func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, account uuid.UUID, feed string) (Result, error) {
-	return h.presenceCommand(ctx, req, CmdFlagMissingFromFeed, account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
-		return p.FlagMissing(c.actor, account, h.now().UTC().Truncate(time.Microsecond), feed)
+// lists, as of now.
+func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, cmd domain.FlagMissingFromFeed) (Result, error) {
+	return h.presenceCommand(ctx, req, CmdFlagMissingFromFeed, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
+		return p.FlagMissing(c.actor, cmd.Account, h.now().UTC().Truncate(time.Microsecond), cmd.Feed)
 	})
 }
 
 // MarkBackInFeed clears the missing flag of an account a feed lists again.
-func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, account uuid.UUID, feed string) (Result, error) {
-	return h.presenceCommand(ctx, req, CmdMarkBackInFeed, account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
-		return p.BackInFeed(c.actor, account, feed)
+func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.MarkBackInFeed) (Result, error) {
+	return h.presenceCommand(ctx, req, CmdMarkBackInFeed, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
+		return p.BackInFeed(c.actor, cmd.Account, cmd.Feed)
 	})
 }
 
-// CloseMissingFromFeed closes an account flagged missing for at least grace.
-func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, account uuid.UUID, grace time.Duration) (Result, error) {
-	return h.presenceCommand(ctx, req, CmdCloseMissingFromFeed, account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
-		return p.CloseMissing(c.actor, account, h.now(), grace)
+// CloseMissingFromFeed closes an account flagged missing for at least
+// cmd.Grace.
+func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, cmd domain.CloseMissingFromFeed) (Result, error) {
+	return h.presenceCommand(ctx, req, CmdCloseMissingFromFeed, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
+		return p.CloseMissing(c.actor, cmd.Account, h.now(), cmd.Grace)
 	})
 }

@@ -259,6 +259,11 @@ func (a *Account) mustBeOpen(id uuid.UUID) error {
 	return nil
 }
 
+// ActivateAccount marks an account's first use.
+type ActivateAccount struct {
+	Account uuid.UUID `json:"account"`
+}
+
 // Activate decides the activation of an account, by its owner or an admin.
 func (a *Account) Activate(actor Actor, id uuid.UUID) ([]Event, error) {
 	if err := a.mustBeOpen(id); err != nil {
@@ -273,6 +278,12 @@ func (a *Account) Activate(actor Actor, id uuid.UUID) ([]Event, error) {
 	return []Event{AccountActivated{Account: id}}, nil
 }
 
+// CloseAccount closes an account.
+type CloseAccount struct {
+	Account uuid.UUID `json:"account"`
+	Reason  string    `json:"reason"`
+}
+
 // Close decides the closing of an account.
 func (a *Account) Close(actor Actor, id uuid.UUID, reason string) ([]Event, error) {
 	if err := a.mustBeOpen(id); err != nil {
@@ -282,6 +293,12 @@ func (a *Account) Close(actor Actor, id uuid.UUID, reason string) ([]Event, erro
 		return nil, Errorf(ErrForbidden, "only an administrator closes accounts")
 	}
 	return []Event{AccountClosed{Account: id, Reason: reason}}, nil
+}
+
+// HabilitateInspector sets the establishments an inspector may audit.
+type HabilitateInspector struct {
+	Account        uuid.UUID `json:"account"`
+	Establishments []string  `json:"establishments"`
 }
 
 // Habilitate sets the establishments an inspector may audit.
@@ -332,6 +349,12 @@ func (a *Account) LinkRelative(actor Actor, relative *Account, cmd LinkRelative)
 		return nil, Errorf(ErrAlreadyLinked, "%s", cmd.Relative)
 	}
 	return []Event{RelativeLinked(cmd)}, nil
+}
+
+// UnlinkRelative removes a relative's link to a student.
+type UnlinkRelative struct {
+	Student  uuid.UUID `json:"student"`
+	Relative uuid.UUID `json:"relative"`
 }
 
 // UnlinkRelative decides removing a relative's link.
@@ -483,6 +506,13 @@ func (g *Group) Join(actor Actor, member *Account, cmd JoinGroup) ([]Event, erro
 	return []Event{MemberJoined(cmd)}, nil
 }
 
+// LeaveGroup removes an account from a group role.
+type LeaveGroup struct {
+	Group   uuid.UUID `json:"group"`
+	Account uuid.UUID `json:"account"`
+	Role    Role      `json:"role"`
+}
+
 // Leave decides a member leaving a role.
 func (g *Group) Leave(actor Actor, account uuid.UUID, role Role) ([]Event, error) {
 	if !g.Exists {
@@ -495,6 +525,11 @@ func (g *Group) Leave(actor Actor, account uuid.UUID, role Role) ([]Event, error
 		return nil, Errorf(ErrNotMember, "%s as %s", account, role)
 	}
 	return []Event{MemberLeft{Group: g.ID, Account: account, Role: role}}, nil
+}
+
+// RecordConnection records a successful sign-in of the command's actor.
+type RecordConnection struct {
+	Method SignInMethod `json:"method"`
 }
 
 // RecordConnection decides the "user connected" event of a sign-in.
@@ -561,6 +596,12 @@ func (g *Group) Schedule(actor Actor, cmd ScheduleLesson) ([]Event, error) {
 		}
 	}
 	return []Event{LessonScheduled(cmd)}, nil
+}
+
+// UnscheduleLesson removes a timetable entry.
+type UnscheduleLesson struct {
+	Group uuid.UUID `json:"group"`
+	Entry uuid.UUID `json:"entry"`
 }
 
 // Unschedule decides removing a timetable entry.

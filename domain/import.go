@@ -57,6 +57,13 @@ func (p *FeedPresence) mayFlag(actor Actor, id uuid.UUID, feed string) error {
 	return nil
 }
 
+// FlagMissingFromFeed flags an imported account that a full feed no longer
+// lists; Feed describes the import.
+type FlagMissingFromFeed struct {
+	Account uuid.UUID `json:"account"`
+	Feed    string    `json:"feed"`
+}
+
 // FlagMissing decides flagging an imported account missing from a feed at
 // since.
 func (p *FeedPresence) FlagMissing(actor Actor, id uuid.UUID, since time.Time, feed string) ([]Event, error) {
@@ -69,6 +76,12 @@ func (p *FeedPresence) FlagMissing(actor Actor, id uuid.UUID, since time.Time, f
 	return []Event{AccountMissingFromFeed{Account: id, Since: since, Feed: feed}}, nil
 }
 
+// MarkBackInFeed clears the missing flag of an account a feed lists again.
+type MarkBackInFeed struct {
+	Account uuid.UUID `json:"account"`
+	Feed    string    `json:"feed"`
+}
+
 // BackInFeed decides clearing the flag of an account a feed lists again.
 func (p *FeedPresence) BackInFeed(actor Actor, id uuid.UUID, feed string) ([]Event, error) {
 	if err := p.mayFlag(actor, id, feed); err != nil {
@@ -78,6 +91,13 @@ func (p *FeedPresence) BackInFeed(actor Actor, id uuid.UUID, feed string) ([]Eve
 		return nil, Errorf(ErrNotMissing, "%s", id)
 	}
 	return []Event{AccountBackInFeed{Account: id, Feed: feed}}, nil
+}
+
+// CloseMissingFromFeed closes an account flagged missing for at least
+// Grace.
+type CloseMissingFromFeed struct {
+	Account uuid.UUID     `json:"account"`
+	Grace   time.Duration `json:"grace"`
 }
 
 // CloseMissing decides closing an account flagged missing since at least

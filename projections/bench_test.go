@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/simulation"
 	"github.com/schoollife/ledger/commands"
-	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
 	"github.com/schoollife/ledger/projections/projector"

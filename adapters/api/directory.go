@@ -12,7 +12,8 @@ import (
 	"github.com/schoollife/ledger/projections"
 )
 
-// Bodies of the directory commands whose handlers take plain arguments.
+// Bodies of the directory commands named partly or wholly by their path;
+// they keep the OpenAPI document's schema names and hide the path's ids.
 type (
 	// CloseAccountRequest closes the account of the path.
 	CloseAccountRequest struct {
@@ -72,7 +73,7 @@ func (s *Server) directoryRoutes() []route {
 			summary: "Activate an account (done by the first sign-in)", profiles: "the account itself; admin",
 			fill: func(r *http.Request, c *pathAccount) error { return web.SetPathID(r, "account", &c.Account) },
 			run: func(ctx context.Context, req commands.Request, c pathAccount) (commands.Result, error) {
-				return h.ActivateAccount(ctx, req, c.Account)
+				return h.ActivateAccount(ctx, req, domain.ActivateAccount{Account: c.Account})
 			},
 		}),
 		commandRoute(s, cmd[CloseAccountRequest]{
@@ -80,7 +81,7 @@ func (s *Server) directoryRoutes() []route {
 			summary: "Close an account", profiles: admin,
 			fill: func(r *http.Request, c *CloseAccountRequest) error { return web.SetPathID(r, "account", &c.Account) },
 			run: func(ctx context.Context, req commands.Request, c CloseAccountRequest) (commands.Result, error) {
-				return h.CloseAccount(ctx, req, c.Account, c.Reason)
+				return h.CloseAccount(ctx, req, domain.CloseAccount{Account: c.Account, Reason: c.Reason})
 			},
 		}),
 		commandRoute(s, cmd[HabilitationsRequest]{
@@ -88,7 +89,7 @@ func (s *Server) directoryRoutes() []route {
 			summary: "Set the establishments an inspector may audit", profiles: "global admin",
 			fill: func(r *http.Request, c *HabilitationsRequest) error { return web.SetPathID(r, "account", &c.Account) },
 			run: func(ctx context.Context, req commands.Request, c HabilitationsRequest) (commands.Result, error) {
-				return h.HabilitateInspector(ctx, req, c.Account, c.Establishments)
+				return h.HabilitateInspector(ctx, req, domain.HabilitateInspector{Account: c.Account, Establishments: c.Establishments})
 			},
 		}),
 		commandRoute(s, cmd[domain.LinkRelative]{
@@ -104,7 +105,7 @@ func (s *Server) directoryRoutes() []route {
 				return firstError(web.SetPathID(r, "student", &c.Student), web.SetPathID(r, "relative", &c.Relative))
 			},
 			run: func(ctx context.Context, req commands.Request, c pathLink) (commands.Result, error) {
-				return h.UnlinkRelative(ctx, req, c.Student, c.Relative)
+				return h.UnlinkRelative(ctx, req, domain.UnlinkRelative{Student: c.Student, Relative: c.Relative})
 			},
 		}),
 		commandRoute(s, cmd[domain.CreateGroup]{
@@ -125,7 +126,7 @@ func (s *Server) directoryRoutes() []route {
 				return firstError(web.SetPathID(r, "group", &c.Group), web.SetPathID(r, "account", &c.Account))
 			},
 			run: func(ctx context.Context, req commands.Request, c pathMembership) (commands.Result, error) {
-				return h.LeaveGroup(ctx, req, c.Group, c.Account, c.Role)
+				return h.LeaveGroup(ctx, req, domain.LeaveGroup{Group: c.Group, Account: c.Account, Role: c.Role})
 			},
 		}),
 		commandRoute(s, cmd[domain.ScheduleLesson]{
@@ -141,7 +142,7 @@ func (s *Server) directoryRoutes() []route {
 				return firstError(web.SetPathID(r, "group", &c.Group), web.SetPathID(r, "entry", &c.Entry))
 			},
 			run: func(ctx context.Context, req commands.Request, c pathEntry) (commands.Result, error) {
-				return h.UnscheduleLesson(ctx, req, c.Group, c.Entry)
+				return h.UnscheduleLesson(ctx, req, domain.UnscheduleLesson{Group: c.Group, Entry: c.Entry})
 			},
 		}),
 

@@ -1,6 +1,6 @@
 // Package bus opens the Watermill publisher and subscriber that carry the
 // ledger's committed events from the one forwarder to every node's hub
-// (adapters/live). The transport is chosen by LEDGER_BUS:
+// (adapters/live). The transport is chosen by Config.Kind:
 //
 //   - gochannel (default): in-process channels, for one `ledger serve`.
 //   - postgres: watermill-sql on the ledger's Postgres database. A topic is
@@ -49,51 +49,28 @@ const (
 	DefaultPollInterval = 250 * time.Millisecond
 )
 
-// Config chooses and configures the transport.
+// Config chooses and configures the transport. The program fills it from
+// its own configuration; this package reads no environment.
 type Config struct {
-	// Kind is gochannel, postgres or nats (LEDGER_BUS).
+	// Kind is gochannel, postgres or nats (default gochannel).
 	Kind string
-	// PostgresDSN is the database of the postgres bus (LEDGER_BUS_POSTGRES,
-	// else LEDGER_STORE when it is a postgres:// URL).
+	// PostgresDSN is the database of the postgres bus.
 	PostgresDSN string
-	// NATSURL is the NATS server of the nats bus (LEDGER_NATS_URL).
+	// NATSURL is the NATS server of the nats bus (default
+	// DefaultNATSURL).
 	NATSURL string
 	// NATSStream names the JetStream stream that keeps the topics
 	// "ledger.>" (default LEDGER).
 	NATSStream string
 	// Node names this process among the nodes sharing the bus; it must be
-	// unique among the running nodes (LEDGER_NODE, default host-pid-random).
+	// unique among the running nodes (default host-pid-random).
 	Node string
-	// Retention is how long the bus keeps a message (LEDGER_BUS_RETENTION,
-	// default 1h): the NATS stream's max age, the Postgres pruning age.
+	// Retention is how long the bus keeps a message (default 1h): the NATS
+	// stream's max age, the Postgres pruning age.
 	Retention time.Duration
 	// PollInterval is how often the postgres bus polls when idle (default
 	// 250 ms): the latency of a live update across nodes.
 	PollInterval time.Duration
-}
-
-// ConfigFromEnv reads the LEDGER_BUS* variables (see Config); Validate
-// fills the defaults.
-func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	c := Config{
-		Kind:        getenv("LEDGER_BUS"),
-		PostgresDSN: getenv("LEDGER_BUS_POSTGRES"),
-		NATSURL:     getenv("LEDGER_NATS_URL"),
-		Node:        getenv("LEDGER_NODE"),
-	}
-	if c.PostgresDSN == "" {
-		if s := getenv("LEDGER_STORE"); strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
-			c.PostgresDSN = s
-		}
-	}
-	if v := getenv("LEDGER_BUS_RETENTION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return c, fmt.Errorf("LEDGER_BUS_RETENTION: %w", err)
-		}
-		c.Retention = d
-	}
-	return c, nil
 }
 
 // Validate checks the configuration and fills defaults.
@@ -118,9 +95,9 @@ func (c *Config) Validate() error {
 	}
 	switch {
 	case c.Kind != GoChannel && c.Kind != Postgres && c.Kind != NATS:
-		return fmt.Errorf("bus: LEDGER_BUS %q is not gochannel, postgres or nats", c.Kind)
+		return fmt.Errorf("bus: kind %q is not gochannel, postgres or nats", c.Kind)
 	case c.Kind == Postgres && c.PostgresDSN == "":
-		return errors.New("bus: the postgres bus needs LEDGER_BUS_POSTGRES or a postgres:// LEDGER_STORE")
+		return errors.New("bus: the postgres bus needs a database (PostgresDSN)")
 	case c.Retention < 0 || c.PollInterval < 0:
 		return errors.New("bus: retention and poll interval must be positive")
 	case strings.ContainsAny(c.NATSStream, ". *>"):

@@ -168,21 +168,21 @@ func (ap *applier) run(ctx context.Context, c Change) (commands.Result, error) {
 		return h.UpdateAccount(ctx, req, domain.UpdateAccount{Account: c.Account, Establishment: c.Establishment,
 			Function: c.Function, DisplayName: c.DisplayName})
 	case MarkBackInFeed:
-		return h.MarkBackInFeed(ctx, req, c.Account, ap.describe(c.Reason))
+		return h.MarkBackInFeed(ctx, req, domain.MarkBackInFeed{Account: c.Account, Feed: ap.describe(c.Reason)})
 	case CreateGroup:
 		return h.CreateGroup(ctx, req, domain.CreateGroup{Group: c.Group, Establishment: c.Establishment, Kind: c.GroupKind, Name: c.GroupName})
 	case LeaveGroup:
-		return h.LeaveGroup(ctx, req, c.Group, c.Account, c.Role)
+		return h.LeaveGroup(ctx, req, domain.LeaveGroup{Group: c.Group, Account: c.Account, Role: c.Role})
 	case JoinGroup:
 		return h.JoinGroup(ctx, req, domain.JoinGroup{Group: c.Group, Account: c.Account, Role: c.Role, Subject: c.Subject})
 	case UnlinkRelative:
-		return h.UnlinkRelative(ctx, req, c.Account, c.Relative)
+		return h.UnlinkRelative(ctx, req, domain.UnlinkRelative{Student: c.Account, Relative: c.Relative})
 	case LinkRelative:
 		return h.LinkRelative(ctx, req, domain.LinkRelative{Student: c.Account, Relative: c.Relative, LegalGuardian: c.LegalGuardian})
 	case FlagMissing:
-		return h.FlagMissingFromFeed(ctx, req, c.Account, ap.describe(c.Reason))
+		return h.FlagMissingFromFeed(ctx, req, domain.FlagMissingFromFeed{Account: c.Account, Feed: ap.describe(c.Reason)})
 	case CloseAccount:
-		return h.CloseMissingFromFeed(ctx, req, c.Account, ap.grace)
+		return h.CloseMissingFromFeed(ctx, req, domain.CloseMissingFromFeed{Account: c.Account, Grace: ap.grace})
 	}
 	return commands.Result{}, fmt.Errorf("unknown change kind %q", c.Kind)
 }

@@ -124,8 +124,8 @@ type Accounts interface {
 
 // Connections records sign-ins (commands.Handlers).
 type Connections interface {
-	RecordConnection(ctx context.Context, req commands.Request, method domain.SignInMethod) (commands.Result, error)
-	ActivateAccount(ctx context.Context, req commands.Request, account uuid.UUID) (commands.Result, error)
+	RecordConnection(ctx context.Context, req commands.Request, cmd domain.RecordConnection) (commands.Result, error)
+	ActivateAccount(ctx context.Context, req commands.Request, cmd domain.ActivateAccount) (commands.Result, error)
 }
 
 // SessionsConfig configures Sessions.

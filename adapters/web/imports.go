@@ -243,7 +243,7 @@ func (s *Imports) importOptions(u *Upload) ([]directoryimport.Source, directoryi
 		}
 	}
 	if v := get("max_rejected"); v != "" {
-		share, err := parseShare(v)
+		share, err := directoryimport.ParseShare(v)
 		if err != nil {
 			return nil, opts, bad("max_rejected: %v", err)
 		}
@@ -265,19 +265,6 @@ func (s *Imports) importOptions(u *Upload) ([]directoryimport.Source, directoryi
 		})
 	}
 	return sources, opts, nil
-}
-
-// parseShare reads a share: "5%" or "0.05".
-func parseShare(s string) (float64, error) {
-	pct, isPct := strings.CutSuffix(strings.TrimSpace(s), "%")
-	f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
-	if isPct {
-		f /= 100
-	}
-	if err != nil || f < 0 || f > 1 {
-		return 0, fmt.Errorf("%q is not a share between 0 %% and 100 %%", s)
-	}
-	return f, nil
 }
 
 // KeepImport keeps a report, its long lists cut.

@@ -50,7 +50,7 @@ func (s *Sessions) SignIn(r *http.Request, login, password, kind string) (*Signe
 	}
 	// One correlation id ties the connection and the activation.
 	req := commands.Request{Actor: id, CorrelationID: uuid.New()}
-	if _, err := s.cfg.Connections.RecordConnection(ctx, req, domain.SignInPassword); err != nil {
+	if _, err := s.cfg.Connections.RecordConnection(ctx, req, domain.RecordConnection{Method: domain.SignInPassword}); err != nil {
 		if domain.CodeOf(err) != "" {
 			// The log says the account is unknown or closed: the read
 			// model had not caught up yet.
@@ -72,7 +72,7 @@ func (s *Sessions) SignIn(r *http.Request, login, password, kind string) (*Signe
 // activate records an account's first use. It is best effort: a sign-in
 // does not fail for it.
 func (s *Sessions) activate(r *http.Request, req commands.Request, id uuid.UUID) {
-	_, err := s.cfg.Connections.ActivateAccount(r.Context(), req, id)
+	_, err := s.cfg.Connections.ActivateAccount(r.Context(), req, domain.ActivateAccount{Account: id})
 	switch {
 	case err == nil, errors.Is(err, domain.ErrAlreadyActivated):
 	case domain.CodeOf(err) != "":

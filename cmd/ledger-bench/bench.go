@@ -14,7 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/schoollife/ledger/adapters/memory"
-	"github.com/schoollife/ledger/commands/simulation"
+	"github.com/schoollife/ledger/adapters/simulation"
 	"github.com/schoollife/ledger/domain"
 )
 

@@ -13,10 +13,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/simulation"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/commands"
-	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
 	"github.com/schoollife/ledger/projections/projector"

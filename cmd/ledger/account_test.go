@@ -117,6 +117,7 @@ func MustAccount(t *testing.T, store string, id uuid.UUID) domain.Account {
 }
 
 func TestAccountCreateThenSignIn(t *testing.T) {
+	t.Parallel()
 	store := MustLedgerFile(t)
 	out, err := runAccount(t, "create", "--store", store, "--establishment", testUAI, "--profile", "teacher",
 		"--name", "Marie Curie", "--login", "Marie.Curie", "--password-file", MustFile(t, "radium et polonium\n"))
@@ -207,6 +208,7 @@ func TestAccountPasswordStdin(t *testing.T) {
 }
 
 func TestAccountRefuses(t *testing.T) {
+	t.Parallel()
 	store := MustLedgerFile(t)
 	good := MustFile(t, "long enough password\n")
 	base := []string{"create", "--store", store, "--establishment", testUAI, "--profile", "teacher", "--name", "N", "--login", "n"}

@@ -6,12 +6,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/schoollife/ledger/adapters/bus"
+	"github.com/schoollife/ledger/adapters/directoryimport"
+	"github.com/schoollife/ledger/adapters/web"
 )
 
-// Config is the configuration shared by the subcommands, parsed once from
-// flags and LEDGER_* environment variables (flags win).
+// Config is the configuration of a subcommand, parsed once from its flags
+// and LEDGER_* variables: a flag given on the command line beats its
+// variable, and a value that does not parse stops the program. Adapters
+// receive these values; none reads the environment.
 type Config struct {
 	// Store is where the log lives: sqlite:PATH, postgres://... or
 	// esdb://... (esdb+discover:// for a cluster).
@@ -19,6 +26,9 @@ type Config struct {
 	// ReadModels is where the read models live when not beside the log:
 	// sqlite:PATH or postgres://... (required with esdb).
 	ReadModels string
+	// LogLevel is debug, info, warn or error; LogFormat text or json.
+	LogLevel, LogFormat string
+
 	// Addr is the server's listen address.
 	Addr string
 	// ShutdownTimeout bounds a graceful shutdown.
@@ -30,65 +40,83 @@ type Config struct {
 	// AllowedOrigins lists the origins whose pages may open a live socket
 	// (empty: the server's own host).
 	AllowedOrigins []string
-	// LogLevel is debug, info, warn or error; LogFormat text or json.
-	LogLevel, LogFormat string
+	// Demo seeds the demo establishment when serving.
+	Demo bool
+	// Bus carries live updates between the server's nodes. Its database is
+	// the store's when the store is Postgres and none is given.
+	Bus bus.Config
 
-	// envErrs holds environment values that did not parse.
-	envErrs []error
+	// Import holds the settings of directory imports: `ledger import`'s,
+	// and the defaults of the feeds uploaded to the server.
+	Import ImportConfig
+
+	scope scope
 }
 
-// envDuration reads a duration variable, remembering a bad value for
-// Validate.
-func (c *Config) envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
-	v := getenv(name)
-	if v == "" {
-		return def
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not a duration (like 15s or 10m)", name, v))
-		return def
-	}
-	return d
+// ImportConfig holds the settings of directory imports.
+type ImportConfig struct {
+	// Grace is how long an account missing from full feeds stays open.
+	Grace time.Duration
+	// MaxRejected is the share of malformed records above which a feed is
+	// refused whole.
+	MaxRejected float64
+	// MaxBytes bounds a feed uploaded to the server.
+	MaxBytes int64
 }
+
+// Options returns the import options the settings give.
+func (c ImportConfig) Options() directoryimport.Options {
+	o := directoryimport.DefaultOptions()
+	o.Grace, o.MaxRejected = c.Grace, c.MaxRejected
+	return o
+}
+
+// scope says which settings a subcommand takes besides the shared ones.
+type scope int
+
+const (
+	scopeShared scope = iota
+	scopeServe
+	scopeImport
+)
 
 // DefaultStore is the embedded default store.
 const DefaultStore = "sqlite:ledger.db"
 
-// flags registers the shared flags on fs, with defaults taken from the
-// environment.
-func (c *Config) flags(fs *flag.FlagSet, getenv func(string) string, serve bool) {
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.Store, "store", env("LEDGER_STORE", DefaultStore), "event store: sqlite:PATH, postgres://... or esdb://host:2113?tls=false (LEDGER_STORE)")
-	fs.StringVar(&c.ReadModels, "readmodels", env("LEDGER_READMODELS", ""), "read-model store when not the event store's database: sqlite:PATH or postgres://... (LEDGER_READMODELS)")
-	fs.StringVar(&c.LogLevel, "log-level", env("LEDGER_LOG_LEVEL", "info"), "log level: debug, info, warn, error (LEDGER_LOG_LEVEL)")
-	fs.StringVar(&c.LogFormat, "log-format", env("LEDGER_LOG_FORMAT", "text"), "log format: text or json (LEDGER_LOG_FORMAT)")
-	if serve {
-		fs.StringVar(&c.Addr, "addr", env("LEDGER_ADDR", ":8080"), "listen address (LEDGER_ADDR)")
-		c.ShutdownTimeout = c.envDuration(getenv, "LEDGER_SHUTDOWN_TIMEOUT", 15*time.Second)
-		fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown limit (LEDGER_SHUTDOWN_TIMEOUT)")
-		c.SealEvery = c.envDuration(getenv, "LEDGER_SEAL_EVERY", 10*time.Minute)
-		fs.Func("allowed-origin", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (LEDGER_ALLOWED_ORIGINS, comma-separated)", func(v string) error {
-			c.AllowedOrigins = append(c.AllowedOrigins, v)
-			return nil
-		})
-		if v := getenv("LEDGER_ALLOWED_ORIGINS"); v != "" {
-			c.AllowedOrigins = strings.Split(v, ",")
-		}
-		fs.BoolVar(&c.SecureCookies, "secure-cookies", getenv("LEDGER_SECURE_COOKIES") == "true", "mark session cookies Secure, behind TLS (LEDGER_SECURE_COOKIES=true)")
-		fs.DurationVar(&c.SealEvery, "seal-every", c.SealEvery, "how often the server seals the log, 0 to never (LEDGER_SEAL_EVERY)")
+// flags registers the settings of scope on fs.
+func (c *Config) flags(fs *flagSet, sc scope) {
+	c.scope = sc
+	fs.string(&c.Store, "store", "LEDGER_STORE", DefaultStore, "event store: sqlite:PATH, postgres://... or esdb://host:2113?tls=false")
+	fs.string(&c.ReadModels, "readmodels", "LEDGER_READMODELS", "", "read-model store when not the event store's database: sqlite:PATH or postgres://...")
+	fs.string(&c.LogLevel, "log-level", "LEDGER_LOG_LEVEL", "info", "log level: debug, info, warn, error")
+	fs.string(&c.LogFormat, "log-format", "LEDGER_LOG_FORMAT", "text", "log format: text or json")
+	switch sc {
+	case scopeServe:
+		fs.string(&c.Addr, "addr", "LEDGER_ADDR", ":8080", "listen address")
+		fs.duration(&c.ShutdownTimeout, "shutdown-timeout", "LEDGER_SHUTDOWN_TIMEOUT", 15*time.Second, "graceful shutdown limit")
+		fs.duration(&c.SealEvery, "seal-every", "LEDGER_SEAL_EVERY", 10*time.Minute, "how often the server seals the log, 0 to never")
+		fs.boolean(&c.SecureCookies, "secure-cookies", "LEDGER_SECURE_COOKIES", "mark session cookies Secure, behind TLS")
+		fs.list(&c.AllowedOrigins, "allowed-origin", "LEDGER_ALLOWED_ORIGINS", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (comma-separated in the variable)")
+		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
+		fs.choice(&c.Bus.Kind, "bus", "LEDGER_BUS", bus.GoChannel, "live-update transport between nodes", bus.GoChannel, bus.Postgres, bus.NATS)
+		fs.string(&c.Bus.PostgresDSN, "bus-postgres", "LEDGER_BUS_POSTGRES", "", "database of the postgres bus (default: the store's, when it is postgres://...)")
+		fs.string(&c.Bus.NATSURL, "nats-url", "LEDGER_NATS_URL", bus.DefaultNATSURL, "NATS server of the nats bus")
+		fs.string(&c.Bus.Node, "node", "LEDGER_NODE", "", "this node's name on the bus, unique among the running nodes (default host-pid-random)")
+		fs.duration(&c.Bus.Retention, "bus-retention", "LEDGER_BUS_RETENTION", bus.DefaultRetention, "how long the bus keeps a message")
+		fs.days(&c.Import.Grace, "import-grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "grace period of uploaded directory feeds: 30d, 72h...")
+		fs.share(&c.Import.MaxRejected, "import-max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "share of malformed records above which an uploaded feed is refused: 5% or 0.05")
+		fs.bytes(&c.Import.MaxBytes, "max-import-bytes", "LEDGER_MAX_IMPORT_BYTES", web.DefaultMaxImportBytes, "largest directory feed upload, in bytes")
+	case scopeImport:
+		fs.days(&c.Import.Grace, "grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "how long an account missing from full feeds stays open before it is closed: 30d, 72h...")
+		fs.share(&c.Import.MaxRejected, "max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "refuse the whole feed when more than this share of records is malformed: 5% or 0.05")
 	}
 }
 
-// Validate checks the configuration.
+// Validate checks the configuration and completes what follows from it:
+// the bus database is the store's unless one is given.
 func (c *Config) Validate() error {
-	errs := append([]error(nil), c.envErrs...)
-	kind, _, err := parseStore(c.Store)
+	var errs []error
+	kind, loc, err := parseStore(c.Store)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -106,6 +134,25 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", c.ShutdownTimeout))
+	}
+	if c.scope == scopeServe {
+		if c.Bus.PostgresDSN == "" && kind == storePostgres {
+			c.Bus.PostgresDSN = loc
+		}
+		if c.Bus.Kind == bus.Postgres && c.Bus.PostgresDSN == "" {
+			errs = append(errs, errors.New("the postgres bus needs --bus-postgres (LEDGER_BUS_POSTGRES) or a postgres:// store"))
+		} else if err := c.Bus.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+		if c.Import.MaxBytes <= 0 {
+			errs = append(errs, fmt.Errorf("largest upload %d is not a positive number of bytes", c.Import.MaxBytes))
+		}
+	}
+	if c.scope == scopeServe || c.scope == scopeImport {
+		opts := c.Import.Options()
+		if err := opts.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -154,14 +201,39 @@ func (c *Config) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// parse parses args into c and validates it. Positional arguments are
-// refused unless rest is given to receive them.
-func (m *Main) parse(c *Config, name string, args []string, serve bool, extra func(fs *flag.FlagSet), rest ...*[]string) error {
-	fs := flag.NewFlagSet("ledger "+name, flag.ContinueOnError)
+// newFlagSet returns the flag set of a subcommand, with the shared settings
+// and those of scope registered.
+func (m *Main) newFlagSet(name string, c *Config, sc scope) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet("ledger "+name, flag.ContinueOnError)}
 	fs.SetOutput(m.stderr)
-	c.flags(fs, m.getenv, serve)
+	c.flags(fs, sc)
+	return fs
+}
+
+// configure completes c from the environment and validates it; the
+// configured hook, when set, sees the result before the subcommand runs.
+func (m *Main) configure(name string, c *Config, fs *flagSet) error {
+	err := errors.Join(fs.applyEnv(m.getenv), c.Validate())
+	if err != nil {
+		return fmt.Errorf("ledger %s: %w", name, err)
+	}
+	if m.configured != nil {
+		return m.configured(name, c)
+	}
+	return nil
+}
+
+// parse parses args into c and validates it; serve adds the server's
+// settings. Positional arguments are refused unless rest is given to
+// receive them.
+func (m *Main) parse(c *Config, name string, args []string, serve bool, extra func(fs *flag.FlagSet), rest ...*[]string) error {
+	sc := scopeShared
+	if serve {
+		sc = scopeServe
+	}
+	fs := m.newFlagSet(name, c, sc)
 	if extra != nil {
-		extra(fs)
+		extra(fs.FlagSet)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -174,8 +246,209 @@ func (m *Main) parse(c *Config, name string, args []string, serve bool, extra fu
 	} else if fs.NArg() > 0 {
 		return fmt.Errorf("ledger %s: unexpected arguments %q", name, fs.Args())
 	}
-	if err := c.Validate(); err != nil {
-		return fmt.Errorf("ledger %s: %w", name, err)
+	return m.configure(name, c, fs)
+}
+
+// flagSet is a subcommand's flags, each setting bound to the LEDGER_*
+// variable that sets it when its flag is not given.
+type flagSet struct {
+	*flag.FlagSet
+	bound []binding
+}
+
+// binding ties a flag to its variable.
+type binding struct {
+	flag, variable string
+	// list: the variable holds comma-separated values, one Set each.
+	list bool
+}
+
+// bind registers v as flag name, set by variable when the flag is absent.
+func (fs *flagSet) bind(v flag.Value, name, variable, usage string, list bool) {
+	fs.Var(v, name, usage+" ("+variable+")")
+	fs.bound = append(fs.bound, binding{flag: name, variable: variable, list: list})
+}
+
+// applyEnv sets every bound flag that the command line did not give from
+// its variable, when that is set. Errors name the variable.
+func (fs *flagSet) applyEnv(getenv func(string) string) error {
+	given := make(map[string]bool)
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	for _, b := range fs.bound {
+		v := getenv(b.variable)
+		if given[b.flag] || v == "" {
+			continue
+		}
+		values := []string{v}
+		if b.list {
+			values = nil
+			for _, s := range strings.Split(v, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					values = append(values, s)
+				}
+			}
+		}
+		for _, s := range values {
+			if err := fs.Set(b.flag, s); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", b.variable, err))
+				break
+			}
+		}
 	}
+	return errors.Join(errs...)
+}
+
+func (fs *flagSet) string(p *string, name, variable, def, usage string) {
+	*p = def
+	fs.bind(&value[string]{p: p, parse: func(s string) (string, error) { return s, nil }, format: func(s string) string { return s }}, name, variable, usage, false)
+}
+
+func (fs *flagSet) duration(p *time.Duration, name, variable string, def time.Duration, usage string) {
+	*p = def
+	fs.bind(&value[time.Duration]{p: p, parse: parseDuration, format: time.Duration.String}, name, variable, usage, false)
+}
+
+func (fs *flagSet) days(p *time.Duration, name, variable string, def time.Duration, usage string) {
+	*p = def
+	fs.bind(&value[time.Duration]{p: p, parse: parseDays, format: formatDays}, name, variable, usage, false)
+}
+
+func (fs *flagSet) share(p *float64, name, variable string, def float64, usage string) {
+	*p = def
+	fs.bind(&value[float64]{p: p, parse: directoryimport.ParseShare, format: func(f float64) string { return strconv.FormatFloat(100*f, 'g', -1, 64) + "%" }}, name, variable, usage, false)
+}
+
+func (fs *flagSet) bytes(p *int64, name, variable string, def int64, usage string) {
+	*p = def
+	fs.bind(&value[int64]{p: p, parse: parseBytes, format: func(n int64) string { return strconv.FormatInt(n, 10) }}, name, variable, usage, false)
+}
+
+func (fs *flagSet) boolean(p *bool, name, variable, usage string) {
+	fs.bind(boolValue{p}, name, variable, usage, false)
+}
+
+func (fs *flagSet) choice(p *string, name, variable, def, usage string, choices ...string) {
+	*p = def
+	parse := func(s string) (string, error) {
+		for _, c := range choices {
+			if s == c {
+				return s, nil
+			}
+		}
+		return "", fmt.Errorf("%q is not %s", s, orList(choices))
+	}
+	fs.bind(&value[string]{p: p, parse: parse, format: func(s string) string { return s }}, name, variable, usage+": "+orList(choices), false)
+}
+
+func (fs *flagSet) list(p *[]string, name, variable, usage string) {
+	parse := func(s string) ([]string, error) { return append(*p, s), nil }
+	fs.bind(&value[[]string]{p: p, parse: parse, format: func(l []string) string { return strings.Join(l, ",") }}, name, variable, usage, true)
+}
+
+// orList writes "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// value is a flag.Value of type T.
+type value[T any] struct {
+	p      *T
+	parse  func(string) (T, error)
+	format func(T) string
+}
+
+func (v *value[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err != nil {
+		return err
+	}
+	*v.p = x
 	return nil
+}
+
+func (v *value[T]) String() string {
+	// flag.PrintDefaults calls String on a zero value.
+	if v == nil || v.p == nil {
+		return ""
+	}
+	return v.format(*v.p)
+}
+
+// boolValue is a boolean flag that takes the usual spellings.
+type boolValue struct{ p *bool }
+
+func (b boolValue) Set(s string) error {
+	v, err := parseBool(s)
+	if err != nil {
+		return err
+	}
+	*b.p = v
+	return nil
+}
+
+func (b boolValue) String() string {
+	if b.p == nil {
+		return "false"
+	}
+	return strconv.FormatBool(*b.p)
+}
+
+// IsBoolFlag lets --demo stand for --demo=true.
+func (b boolValue) IsBoolFlag() bool { return true }
+
+// parseBool reads 1/0, true/false, yes/no or on/off, in any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean: use 1/0, true/false, yes/no or on/off", s)
+}
+
+// parseDuration reads a duration (15s, 10m).
+func parseDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (like 15s or 10m)", s)
+	}
+	return d, nil
+}
+
+// parseDays reads a duration, with "d" for days (30d).
+func parseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
+		days, err := strconv.ParseFloat(n, 64)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("grace %q is not a number of days", s)
+		}
+		return time.Duration(days * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("grace %q is not a duration (30d, 72h)", s)
+	}
+	return d, nil
+}
+
+// formatDays writes a whole number of days as 30d.
+func formatDays(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
+}
+
+// parseBytes reads a positive number of bytes.
+func parseBytes(s string) (int64, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive number of bytes", s)
+	}
+	return n, nil
 }

@@ -134,7 +134,7 @@ func writeDemo(ctx context.Context, h *commands.Handlers, creds *auth.Service, n
 		}
 		ids[a.login] = id
 	}
-	if _, err := h.HabilitateInspector(ctx, step("habilitation"), ids["inspecteur.blanc"], []string{DemoUAI}); err != nil {
+	if _, err := h.HabilitateInspector(ctx, step("habilitation"), domain.HabilitateInspector{Account: ids["inspecteur.blanc"], Establishments: []string{DemoUAI}}); err != nil {
 		return err
 	}
 

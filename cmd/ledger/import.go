@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/commands"
@@ -46,9 +43,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		return fmt.Errorf("ledger import: format %q is not aaf or csv", args[0])
 	}
 	var cfg Config
-	set := importSettings{opts: directoryimport.DefaultOptions()}
+	var set importSettings
 	fs := m.importFlags(format, &cfg, &set)
-	paths, err := parseInterleaved(fs, args[1:])
+	paths, err := parseInterleaved(fs.FlagSet, args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return errUsage
@@ -58,8 +55,13 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if err := set.validate(format, paths); err != nil {
 		return domain.Errorf(domain.ErrInvalid, "ledger import %s: %v", format, err)
 	}
-	if err := cfg.Validate(); err != nil {
-		return fmt.Errorf("ledger import: %w", err)
+	if err := m.configure("import", &cfg, fs); err != nil {
+		return err
+	}
+	opts := cfg.Import.Options()
+	opts.Mode, opts.DryRun = set.mode, set.dryRun
+	if err := opts.Validate(); err != nil {
+		return fmt.Errorf("ledger import %s: %w", format, err)
 	}
 	log := cfg.logger(m.stderr)
 	sources, err := directoryimport.FileSources(format, domain.Profile(set.profile), set.encoding, paths...)
@@ -87,9 +89,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	// Progress on a terminal only: in logs, the report says it all.
 	ip := &importProgress{w: m.stderr}
 	if isTerminal(m.stderr) {
-		set.opts.Progress = ip.show
+		opts.Progress = ip.show
 	}
-	rep, err := im.Import(ctx, sources, set.opts)
+	rep, err := im.Import(ctx, sources, opts)
 	ip.finish()
 	if rep != nil {
 		if set.json {
@@ -98,7 +100,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 			if werr := enc.Encode(rep); werr != nil {
 				return werr
 			}
-		} else if werr := rep.WriteText(m.stdout, set.opts.DryRun); werr != nil {
+		} else if werr := rep.WriteText(m.stdout, opts.DryRun); werr != nil {
 			return werr
 		}
 	}
@@ -111,9 +113,10 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	return nil
 }
 
-// importSettings are the import's own flags.
+// importSettings are the import's own flags, which no variable sets.
 type importSettings struct {
-	opts     directoryimport.Options
+	mode     directoryimport.Mode
+	dryRun   bool
 	profile  string
 	encoding string
 	json     bool
@@ -130,45 +133,17 @@ func (s *importSettings) validate(format directoryimport.Format, paths []string)
 			return fmt.Errorf("--profile %q is not student, relative, teacher or personnel", s.profile)
 		}
 	}
-	return s.opts.Validate()
+	return nil
 }
 
-// importFlags registers the shared flags and the import's.
-func (m *Main) importFlags(format directoryimport.Format, cfg *Config, s *importSettings) *flag.FlagSet {
-	fs := flag.NewFlagSet("ledger import "+string(format), flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
-	cfg.flags(fs, m.getenv, false)
-	env := func(name string) string { return m.getenv(name) }
-	s.opts.Grace = directoryimport.DefaultGrace
-	if v := env("LEDGER_IMPORT_GRACE"); v != "" {
-		d, err := parseDays(v)
-		if err != nil {
-			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("LEDGER_IMPORT_GRACE: %w", err))
-		}
-		s.opts.Grace = d
-	}
-	s.opts.MaxRejected = directoryimport.DefaultMaxRejected
-	if v := env("LEDGER_IMPORT_MAX_REJECTED"); v != "" {
-		f, err := parseShare(v)
-		if err != nil {
-			cfg.envErrs = append(cfg.envErrs, fmt.Errorf("LEDGER_IMPORT_MAX_REJECTED: %w", err))
-		}
-		s.opts.MaxRejected = f
-	}
-	s.opts.Mode = directoryimport.ModeAuto
-	fs.BoolVar(&s.opts.DryRun, "dry-run", false, "print the changes and write nothing")
-	fs.Func("grace", "how long an account missing from full feeds stays open before it is closed: 30d, 72h... (LEDGER_IMPORT_GRACE, default 30d)", func(v string) error {
-		d, err := parseDays(v)
-		s.opts.Grace = d
-		return err
-	})
-	fs.Func("max-rejected", "refuse the whole feed when more than this share of records is malformed: 5% or 0.05 (LEDGER_IMPORT_MAX_REJECTED, default 5%)", func(v string) error {
-		f, err := parseShare(v)
-		s.opts.MaxRejected = f
-		return err
-	})
+// importFlags registers the shared flags, the import settings and the
+// import's own flags.
+func (m *Main) importFlags(format directoryimport.Format, cfg *Config, s *importSettings) *flagSet {
+	fs := m.newFlagSet("import "+string(format), cfg, scopeImport)
+	s.mode = directoryimport.ModeAuto
+	fs.BoolVar(&s.dryRun, "dry-run", false, "print the changes and write nothing")
 	fs.Func("mode", "full, delta or auto (AAF: from the ENT_Complet_/ENT_Delta_ file names; CSV: full)", func(v string) error {
-		s.opts.Mode = directoryimport.Mode(v)
+		s.mode = directoryimport.Mode(v)
 		return nil
 	})
 	fs.BoolVar(&s.json, "json", false, "print the report as JSON")
@@ -197,36 +172,6 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-// parseDays reads a duration, with "d" for days (30d).
-func parseDays(s string) (time.Duration, error) {
-	if n, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
-		days, err := strconv.ParseFloat(n, 64)
-		if err != nil || days < 0 {
-			return 0, fmt.Errorf("grace %q is not a number of days", s)
-		}
-		return time.Duration(days * float64(24*time.Hour)), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("grace %q is not a duration (30d, 72h)", s)
-	}
-	return d, nil
-}
-
-// parseShare reads a share: "5%" or "0.05".
-func parseShare(s string) (float64, error) {
-	s = strings.TrimSpace(s)
-	pct, isPct := strings.CutSuffix(s, "%")
-	f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
-	if isPct {
-		f /= 100
-	}
-	if err != nil || f < 0 || f > 1 {
-		return 0, fmt.Errorf("%q is not a share between 0 %% and 100 %%", s)
-	}
-	return f, nil
 }
 
 // isTerminal reports whether w is a terminal.

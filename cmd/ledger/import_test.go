@@ -51,6 +51,7 @@ func importedEvents(t *testing.T, store string) int {
 }
 
 func TestImportCommand(t *testing.T) {
+	t.Parallel()
 	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	full := filepath.Join(importFixtures, "aaf", "full")
 
@@ -111,6 +112,7 @@ func TestImportCommand(t *testing.T) {
 }
 
 func TestImportCommandUsage(t *testing.T) {
+	t.Parallel()
 	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	for _, args := range [][]string{
 		{"xml", "--store", store, "f.xml"},
@@ -128,15 +130,12 @@ func TestImportCommandUsage(t *testing.T) {
 	}
 }
 
-func TestParseDaysAndShares(t *testing.T) {
+// The shares' cases are directoryimport.TestParseShare's.
+func TestParseDays(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]time.Duration{"30d": 30 * 24 * time.Hour, "0": 0, "72h": 72 * time.Hour, "1.5d": 36 * time.Hour} {
 		if got, err := parseDays(in); err != nil || got != want {
 			t.Errorf("parseDays(%q) = %s, %v", in, got, err)
-		}
-	}
-	for in, want := range map[string]float64{"5%": 0.05, "0.05": 0.05, "0": 0, "100%": 1} {
-		if got, err := parseShare(in); err != nil || got != want {
-			t.Errorf("parseShare(%q) = %g, %v", in, got, err)
 		}
 	}
 }

@@ -51,6 +51,10 @@ var errUsage = errors.New("usage")
 type Main struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// configured, when set, receives each subcommand's configuration once
+	// parsed and validated, before anything is opened; an error stops the
+	// subcommand there. Tests read the configuration through it.
+	configured func(name string, c *Config) error
 }
 
 // NewMain returns the program.

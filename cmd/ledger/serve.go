@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -25,15 +23,7 @@ import (
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	var cfg Config
-	var demo bool
-	err := m.parse(&cfg, "serve", args, true, func(fs *flag.FlagSet) {
-		fs.BoolVar(&demo, "demo", m.getenv("LEDGER_DEMO") == "true", "seed a demo establishment whose accounts can sign in at once (LEDGER_DEMO=true)")
-	})
-	if err != nil {
-		return err
-	}
-	importOpts, maxImport, err := m.uploadSettings()
-	if err != nil {
+	if err := m.parse(&cfg, "serve", args, true, nil); err != nil {
 		return err
 	}
 	log := cfg.logger(m.stderr)
@@ -65,12 +55,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeAuth()
-	if demo {
+	if cfg.Demo {
 		if err := seedDemo(ctx, a.commands, authSvc, a.store, time.Now(), m.stdout); err != nil {
 			return err
 		}
 	}
-	liveHandler, err := a.startLive(bg, m.getenv, &cfg, &wg)
+	liveHandler, err := a.startLive(bg, &cfg, &wg)
 	if err != nil {
 		return err
 	}
@@ -80,9 +70,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	importDefaults := cfg.Import.Options()
 	handler, err := webHandler(webDeps{
 		app: a, auth: authSvc, live: liveHandler, importer: importer, log: log, secureCookies: cfg.SecureCookies,
-		maxImport: maxImport, importOpts: &importOpts,
+		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults,
 	})
 	if err != nil {
 		return err
@@ -118,37 +109,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	wg.Wait()
 	log.Info("stopped")
 	return nil
-}
-
-// uploadSettings reads the settings of the directory imports uploaded
-// through the API and the portal: LEDGER_IMPORT_GRACE and
-// LEDGER_IMPORT_MAX_REJECTED (as for `ledger import`), and
-// LEDGER_MAX_IMPORT_BYTES, the largest upload (256 MiB by default).
-func (m *Main) uploadSettings() (directoryimport.Options, int64, error) {
-	opts := directoryimport.DefaultOptions()
-	if v := m.getenv("LEDGER_IMPORT_GRACE"); v != "" {
-		d, err := parseDays(v)
-		if err != nil {
-			return opts, 0, fmt.Errorf("LEDGER_IMPORT_GRACE: %w", err)
-		}
-		opts.Grace = d
-	}
-	if v := m.getenv("LEDGER_IMPORT_MAX_REJECTED"); v != "" {
-		f, err := parseShare(v)
-		if err != nil {
-			return opts, 0, fmt.Errorf("LEDGER_IMPORT_MAX_REJECTED: %w", err)
-		}
-		opts.MaxRejected = f
-	}
-	var maxBytes int64
-	if v := m.getenv("LEDGER_MAX_IMPORT_BYTES"); v != "" {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n <= 0 {
-			return opts, 0, fmt.Errorf("LEDGER_MAX_IMPORT_BYTES %q is not a positive number of bytes", v)
-		}
-		maxBytes = n
-	}
-	return opts, maxBytes, nil
 }
 
 // redact hides a password in a store URL for logs.
@@ -190,20 +150,11 @@ func (a *app) sealEvery(ctx context.Context, v verifier, every time.Duration) {
 	}
 }
 
-// startLive opens the bus (LEDGER_BUS), starts this node's hub and the
+// startLive opens the bus (cfg.Bus), starts this node's hub and the
 // forwarder (which runs on one elected node at a time) and returns the
 // websocket endpoint. They stop when ctx ends.
-func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Config, wg *sync.WaitGroup) (http.Handler, error) {
-	bcfg, err := bus.ConfigFromEnv(getenv)
-	if err != nil {
-		return nil, err
-	}
-	if bcfg.PostgresDSN == "" {
-		if kind, dsn, _ := parseStore(cfg.Store); kind == storePostgres {
-			bcfg.PostgresDSN = dsn
-		}
-	}
-	b, err := bus.Open(ctx, bcfg, a.log)
+func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (http.Handler, error) {
+	b, err := bus.Open(ctx, cfg.Bus, a.log)
 	if err != nil {
 		return nil, fmt.Errorf("open bus: %w", err)
 	}

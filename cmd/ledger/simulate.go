@@ -11,9 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/schoollife/ledger/adapters/simulation"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/commands"
-	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
 )
 

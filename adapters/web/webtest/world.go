@@ -26,6 +26,7 @@ import (
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 // The fake Auth's errors.
@@ -297,9 +298,9 @@ func (w *World) build() {
 	open(a[AsOtherInspector], "", domain.ProfileInspector, "", "Inspectrice")
 	open(a[AsEvaluator], "", domain.ProfileEvaluator, "", "Évaluateur")
 	open(w.Closed, w.UAI, domain.ProfileTeacher, "", "Parti")
-	w.Must(h.CloseAccount(ctx, sys, w.Closed, "left"))
-	w.Must(h.HabilitateInspector(ctx, sys, a[AsInspector], []string{w.UAI}))
-	w.Must(h.HabilitateInspector(ctx, sys, a[AsOtherInspector], []string{w.OtherUAI}))
+	w.Must(h.CloseAccount(ctx, sys, domain.CloseAccount{Account: w.Closed, Reason: "left"}))
+	w.Must(h.HabilitateInspector(ctx, sys, domain.HabilitateInspector{Account: a[AsInspector], Establishments: []string{w.UAI}}))
+	w.Must(h.HabilitateInspector(ctx, sys, domain.HabilitateInspector{Account: a[AsOtherInspector], Establishments: []string{w.OtherUAI}}))
 	w.Must(h.LinkRelative(ctx, sys, domain.LinkRelative{Student: a[AsStudent], Relative: a[AsRelative], LegalGuardian: true}))
 
 	w.Must(h.CreateGroup(ctx, sys, domain.CreateGroup{Group: w.Class, Establishment: w.UAI, Kind: domain.GroupClass, Name: "6A"}))
@@ -336,7 +337,7 @@ func (w *World) build() {
 	w.Must(h.PronounceSanction(ctx, As(a[AsHead]), domain.PronounceSanction{
 		Sanction: w.Sanction, Student: a[AsStudent], Kind: domain.SanctionWarning, Date: domain.MustDate("2006-03-13"), Reason: "Insolence",
 	}))
-	w.Must(h.RecordConnection(ctx, teacher, domain.SignInPassword))
+	w.Must(h.RecordConnection(ctx, teacher, domain.RecordConnection{Method: domain.SignInPassword}))
 }
 
 // CatchUp brings every projection up to the end of the log.
@@ -347,7 +348,7 @@ func (w *World) CatchUp() {
 		projections.NewMailbox(), projections.NewNotifications(), projections.NewBookings(), projections.NewNews(),
 		projections.NewAudit(), projections.NewIndicators(Paris),
 	}
-	run, err := projections.NewRunner(projections.RunnerConfig{
+	run, err := projector.NewRunner(projector.RunnerConfig{
 		Log: w.Store, Docs: w.Docs, Gens: w.Docs, Registry: w.Reg, Reducers: reducers, Locker: w.Docs,
 	})
 	if err != nil {

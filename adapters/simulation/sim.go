@@ -240,7 +240,7 @@ func (s *estSim) start() {
 			t := s.accounts[i].closeAt
 			s.push(t, func(ctx context.Context) error {
 				_, err := s.exec(ctx, t, system, []string{evClosed}, func(req commands.Request) (commands.Result, error) {
-					return s.w.h.CloseAccount(ctx, req, s.accounts[i].id, "Départ de l'établissement (fin de scolarité)")
+					return s.w.h.CloseAccount(ctx, req, domain.CloseAccount{Account: s.accounts[i].id, Reason: "Départ de l'établissement (fin de scolarité)"})
 				})
 				return err
 			})

@@ -16,8 +16,8 @@ import (
 	_ "time/tzdata" // the simulation runs in Europe/Paris whatever the host's zone files
 
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/simulation"
 	"github.com/schoollife/ledger/commands"
-	"github.com/schoollife/ledger/commands/simulation"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
 )

@@ -229,7 +229,9 @@ func setup(ctx context.Context, factory Factory, plan *Plan, rep *reporter) erro
 		{evOpened, func() (commands.Result, error) {
 			return h.OpenAccount(ctx, req(), domain.OpenAccount{Account: inspector, Profile: domain.ProfileInspector, DisplayName: "M. l'IA-IPR, établissements et vie scolaire"})
 		}},
-		{evHabilitated, func() (commands.Result, error) { return h.HabilitateInspector(ctx, req(), inspector, uais) }},
+		{evHabilitated, func() (commands.Result, error) {
+			return h.HabilitateInspector(ctx, req(), domain.HabilitateInspector{Account: inspector, Establishments: uais})
+		}},
 		{evOpened, func() (commands.Result, error) {
 			return h.OpenAccount(ctx, req(), domain.OpenAccount{Account: evaluator, Profile: domain.ProfileEvaluator, DisplayName: "Mission TICE du rectorat, évaluation ENT"})
 		}},

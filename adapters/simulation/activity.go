@@ -379,7 +379,7 @@ func (s *estSim) connect(pi, acc int, t time.Time) func(ctx context.Context) err
 		id := s.accounts[acc].id
 		if !s.activated[acc] {
 			ok, err := s.exec(ctx, t, acc, []string{evActivated}, func(req commands.Request) (commands.Result, error) {
-				return s.w.h.ActivateAccount(ctx, req, id)
+				return s.w.h.ActivateAccount(ctx, req, domain.ActivateAccount{Account: id})
 			})
 			if err != nil {
 				return err
@@ -394,7 +394,7 @@ func (s *estSim) connect(pi, acc int, t time.Time) func(ctx context.Context) err
 			method = domain.SignInToken // "se souvenir de moi"
 		}
 		ok, err := s.exec(ctx, t, acc, []string{evConnected}, func(req commands.Request) (commands.Result, error) {
-			return s.w.h.RecordConnection(ctx, req, method)
+			return s.w.h.RecordConnection(ctx, req, domain.RecordConnection{Method: method})
 		})
 		if ok {
 			c := s.stats.produced.Connections.array()

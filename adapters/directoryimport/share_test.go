@@ -1,0 +1,21 @@
+package directoryimport_test
+
+import (
+	"testing"
+
+	"github.com/schoollife/ledger/adapters/directoryimport"
+)
+
+func TestParseShare(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]float64{"5%": 0.05, "0.05": 0.05, "0": 0, "100%": 1, " 5 % ": 0.05} {
+		if got, err := directoryimport.ParseShare(in); err != nil || got != want {
+			t.Errorf("ParseShare(%q) = %g, %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"150%", "-1", "1.5", "five", ""} {
+		if got, err := directoryimport.ParseShare(in); err == nil {
+			t.Errorf("ParseShare(%q) = %g, want an error", in, got)
+		}
+	}
+}

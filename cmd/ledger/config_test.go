@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+)
+
+// errConfigured stops a subcommand once its configuration is read.
+var errConfigured = errors.New("configured")
+
+// configOf runs "ledger ARGS..." with env until its configuration is
+// validated, and returns it; nothing is opened.
+func configOf(t *testing.T, env map[string]string, args ...string) (*Config, error) {
+	t.Helper()
+	var got *Config
+	m := NewMain(io.Discard, io.Discard, func(k string) string { return env[k] })
+	m.configured = func(_ string, c *Config) error {
+		got = c
+		return errConfigured
+	}
+	err := m.Run(context.Background(), args)
+	if errors.Is(err, errConfigured) {
+		return got, nil
+	}
+	if err == nil {
+		t.Fatalf("ledger %v ran without reading its configuration", args)
+	}
+	return nil, err
+}
+
+// setting is one LEDGER_* setting: a value for its variable and one for its
+// flag, and how each reads in the configuration.
+type setting struct {
+	variable        string
+	env, flag       string
+	envWant, flagOK string
+	get             func(c *Config) string
+}
+
+// settings lists every setting by flag name. The scopes' flags must all be
+// here (TestFlagBeatsVariable checks).
+var settings = map[string]setting{
+	"store":               {"LEDGER_STORE", "sqlite:env.db", "sqlite:flag.db", "sqlite:env.db", "sqlite:flag.db", func(c *Config) string { return c.Store }},
+	"readmodels":          {"LEDGER_READMODELS", "sqlite:env-rm.db", "sqlite:flag-rm.db", "sqlite:env-rm.db", "sqlite:flag-rm.db", func(c *Config) string { return c.ReadModels }},
+	"log-level":           {"LEDGER_LOG_LEVEL", "warn", "error", "warn", "error", func(c *Config) string { return c.LogLevel }},
+	"log-format":          {"LEDGER_LOG_FORMAT", "json", "text", "json", "text", func(c *Config) string { return c.LogFormat }},
+	"addr":                {"LEDGER_ADDR", ":8081", ":8082", ":8081", ":8082", func(c *Config) string { return c.Addr }},
+	"shutdown-timeout":    {"LEDGER_SHUTDOWN_TIMEOUT", "3s", "4s", "3s", "4s", func(c *Config) string { return c.ShutdownTimeout.String() }},
+	"seal-every":          {"LEDGER_SEAL_EVERY", "5m", "0", "5m0s", "0s", func(c *Config) string { return c.SealEvery.String() }},
+	"secure-cookies":      {"LEDGER_SECURE_COOKIES", "on", "false", "true", "false", func(c *Config) string { return fmt.Sprint(c.SecureCookies) }},
+	"allowed-origin":      {"LEDGER_ALLOWED_ORIGINS", "https://a.example, https://b.example", "https://c.example", "https://a.example|https://b.example", "https://c.example", func(c *Config) string { return strings.Join(c.AllowedOrigins, "|") }},
+	"demo":                {"LEDGER_DEMO", "yes", "off", "true", "false", func(c *Config) string { return fmt.Sprint(c.Demo) }},
+	"bus":                 {"LEDGER_BUS", "nats", "gochannel", "nats", "gochannel", func(c *Config) string { return c.Bus.Kind }},
+	"bus-postgres":        {"LEDGER_BUS_POSTGRES", "postgres://env/bus", "postgres://flag/bus", "postgres://env/bus", "postgres://flag/bus", func(c *Config) string { return c.Bus.PostgresDSN }},
+	"nats-url":            {"LEDGER_NATS_URL", "nats://env:4222", "nats://flag:4222", "nats://env:4222", "nats://flag:4222", func(c *Config) string { return c.Bus.NATSURL }},
+	"node":                {"LEDGER_NODE", "env-node", "flag-node", "env-node", "flag-node", func(c *Config) string { return c.Bus.Node }},
+	"bus-retention":       {"LEDGER_BUS_RETENTION", "2h", "3h", "2h0m0s", "3h0m0s", func(c *Config) string { return c.Bus.Retention.String() }},
+	"import-grace":        {"LEDGER_IMPORT_GRACE", "10d", "72h", "240h0m0s", "72h0m0s", func(c *Config) string { return c.Import.Grace.String() }},
+	"import-max-rejected": {"LEDGER_IMPORT_MAX_REJECTED", "10%", "0.2", "0.1", "0.2", func(c *Config) string { return fmt.Sprint(c.Import.MaxRejected) }},
+	"max-import-bytes":    {"LEDGER_MAX_IMPORT_BYTES", "1000", "2000", "1000", "2000", func(c *Config) string { return fmt.Sprint(c.Import.MaxBytes) }},
+	"grace":               {"LEDGER_IMPORT_GRACE", "10d", "72h", "240h0m0s", "72h0m0s", func(c *Config) string { return c.Import.Grace.String() }},
+	"max-rejected":        {"LEDGER_IMPORT_MAX_REJECTED", "10%", "0.2", "0.1", "0.2", func(c *Config) string { return fmt.Sprint(c.Import.MaxRejected) }},
+}
+
+// subcommandArgs runs each subcommand as far as its configuration: the
+// arguments it needs besides the setting under test.
+var subcommandArgs = map[string][]string{
+	"serve":            {"serve"},
+	"migrate":          {"migrate"},
+	"account create":   {"account", "create"},
+	"account password": {"account", "password"},
+	"import aaf":       {"import", "aaf", "feed-dir"},
+	"import csv":       {"import", "csv", "--profile", "student", "students.csv"},
+	"simulate":         {"simulate"},
+	"rebuild":          {"rebuild"},
+	"indicators":       {"indicators"},
+	"verify":           {"verify"},
+}
+
+// TestFlagBeatsVariable shows, for every setting of every subcommand, the
+// variable taking effect alone and the flag beating it.
+func TestFlagBeatsVariable(t *testing.T) {
+	t.Parallel()
+	for name, args := range subcommandArgs {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, err := configOf(t, nil, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The settings are those the subcommand registers.
+			var probe Config
+			fs := NewMain(io.Discard, io.Discard, nil).newFlagSet(name, &probe, c.scope)
+			if len(fs.bound) < 4 {
+				t.Fatalf("%s binds %d settings", name, len(fs.bound))
+			}
+			for _, b := range fs.bound {
+				s, ok := settings[b.flag]
+				if !ok {
+					t.Errorf("--%s (%s) is not in the settings table", b.flag, b.variable)
+					continue
+				}
+				if s.variable != b.variable {
+					t.Errorf("--%s is bound to %s, want %s", b.flag, b.variable, s.variable)
+					continue
+				}
+				env := map[string]string{s.variable: s.env}
+				c, err := configOf(t, env, args...)
+				if err != nil {
+					t.Fatalf("%s=%q: %v", s.variable, s.env, err)
+				}
+				if got := s.get(c); got != s.envWant {
+					t.Errorf("%s=%q alone gives %q, want %q", s.variable, s.env, got, s.envWant)
+				}
+				withFlag := append(append([]string(nil), args...), "--"+b.flag+"="+s.flag)
+				c, err = configOf(t, env, withFlag...)
+				if err != nil {
+					t.Fatalf("%v with %s=%q: %v", withFlag, s.variable, s.env, err)
+				}
+				if got := s.get(c); got != s.flagOK {
+					t.Errorf("--%s=%s with %s=%q gives %q, want the flag's %q", b.flag, s.flag, s.variable, s.env, got, s.flagOK)
+				}
+			}
+		})
+	}
+}
+
+// TestBusDatabaseFollowsStore: the postgres bus uses the store's database
+// when none is given, the store as the flags and variables resolve it.
+func TestBusDatabaseFollowsStore(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		dsn     string
+		wantErr string
+	}{
+		{name: "store variable", env: map[string]string{"LEDGER_STORE": "postgres://env/db", "LEDGER_BUS": "postgres"}, dsn: "postgres://env/db"},
+		{name: "store flag", args: []string{"--store", "postgres://flag/db", "--bus", "postgres"}, dsn: "postgres://flag/db"},
+		{name: "store flag beats store variable", env: map[string]string{"LEDGER_STORE": "postgres://env/db", "LEDGER_BUS": "postgres"},
+			args: []string{"--store", "postgres://flag/db"}, dsn: "postgres://flag/db"},
+		{name: "sqlite store flag beats a postgres store variable", env: map[string]string{"LEDGER_STORE": "postgres://env/db", "LEDGER_BUS": "postgres"},
+			args: []string{"--store", "sqlite:flag.db"}, wantErr: "needs --bus-postgres"},
+		{name: "bus database variable beats the store", env: map[string]string{"LEDGER_BUS_POSTGRES": "postgres://bus/db", "LEDGER_BUS": "postgres"},
+			args: []string{"--store", "postgres://flag/db"}, dsn: "postgres://bus/db"},
+		{name: "bus database flag beats its variable and the store", env: map[string]string{"LEDGER_BUS_POSTGRES": "postgres://bus-env/db", "LEDGER_STORE": "postgres://env/db"},
+			args: []string{"--bus", "postgres", "--bus-postgres", "postgres://bus-flag/db"}, dsn: "postgres://bus-flag/db"},
+		{name: "gochannel bus keeps the store's database for nothing", env: map[string]string{"LEDGER_STORE": "postgres://env/db"}, dsn: "postgres://env/db"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := configOf(t, tc.env, append([]string{"serve"}, tc.args...)...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Bus.PostgresDSN != tc.dsn {
+				t.Fatalf("bus database %q, want %q", c.Bus.PostgresDSN, tc.dsn)
+			}
+		})
+	}
+}
+
+// TestBooleanSpellings: the usual spellings in any case, from a variable or
+// a flag; anything else stops the program naming the variable and the
+// spellings.
+func TestBooleanSpellings(t *testing.T) {
+	t.Parallel()
+	accepted := map[string]bool{
+		"1": true, "true": true, "TRUE": true, "True": true, "yes": true, "Yes": true, "on": true, "ON": true,
+		"0": false, "false": false, "FALSE": false, "no": false, "NO": false, "off": false, "Off": false,
+	}
+	for _, b := range []struct {
+		flag, variable string
+		get            func(*Config) bool
+	}{
+		{"demo", "LEDGER_DEMO", func(c *Config) bool { return c.Demo }},
+		{"secure-cookies", "LEDGER_SECURE_COOKIES", func(c *Config) bool { return c.SecureCookies }},
+	} {
+		t.Run(b.variable, func(t *testing.T) {
+			t.Parallel()
+			for spelling, want := range accepted {
+				c, err := configOf(t, map[string]string{b.variable: spelling}, "serve")
+				if err != nil {
+					t.Fatalf("%s=%s: %v", b.variable, spelling, err)
+				}
+				if b.get(c) != want {
+					t.Errorf("%s=%s gives %v", b.variable, spelling, b.get(c))
+				}
+				c, err = configOf(t, nil, "serve", "--"+b.flag+"="+spelling)
+				if err != nil {
+					t.Fatalf("--%s=%s: %v", b.flag, spelling, err)
+				}
+				if b.get(c) != want {
+					t.Errorf("--%s=%s gives %v", b.flag, spelling, b.get(c))
+				}
+			}
+			if c, err := configOf(t, nil, "serve", "--"+b.flag); err != nil || !b.get(c) {
+				t.Errorf("--%s alone: %v", b.flag, err)
+			}
+			for _, bad := range []string{"2", "maybe", "y", "n", "tru", "oui", " "} {
+				_, err := configOf(t, map[string]string{b.variable: bad}, "serve")
+				if err == nil {
+					t.Errorf("%s=%q accepted", b.variable, bad)
+					continue
+				}
+				for _, want := range []string{b.variable, "1/0, true/false, yes/no or on/off"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("%s=%q: error %q does not say %q", b.variable, bad, err, want)
+					}
+				}
+				if _, err := configOf(t, nil, "serve", "--"+b.flag+"="+bad); err == nil {
+					t.Errorf("--%s=%q accepted", b.flag, bad)
+				}
+			}
+		})
+	}
+}
+
+// TestBadValuesStop: a variable that does not parse stops the program with
+// its name, even when it is not a boolean.
+func TestBadValuesStop(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args     []string
+		variable string
+		value    string
+	}{
+		{[]string{"serve"}, "LEDGER_SEAL_EVERY", "often"},
+		{[]string{"serve"}, "LEDGER_BUS", "kafka"},
+		{[]string{"serve"}, "LEDGER_BUS_RETENTION", "a while"},
+		{[]string{"serve"}, "LEDGER_MAX_IMPORT_BYTES", "-1"},
+		{[]string{"serve"}, "LEDGER_IMPORT_MAX_REJECTED", "150%"},
+		{[]string{"serve"}, "LEDGER_IMPORT_GRACE", "a month"},
+		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_GRACE", "a month"},
+		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_MAX_REJECTED", "150%"},
+	} {
+		var stderr bytes.Buffer
+		m := NewMain(io.Discard, &stderr, func(k string) string {
+			if k == tc.variable {
+				return tc.value
+			}
+			return ""
+		})
+		m.configured = func(string, *Config) error { return errConfigured }
+		err := m.Run(context.Background(), tc.args)
+		if err == nil || errors.Is(err, errConfigured) || !strings.Contains(err.Error(), tc.variable) {
+			t.Errorf("ledger %v with %s=%q: %v, want an error naming %s", tc.args, tc.variable, tc.value, err, tc.variable)
+		}
+	}
+}
