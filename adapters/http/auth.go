@@ -2,6 +2,8 @@ package http
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,6 +29,12 @@ type Auth interface {
 	Resolve(ctx context.Context, token string) (uuid.UUID, error)
 	// Revoke ends a session or token.
 	Revoke(ctx context.Context, token string) error
+}
+
+// sessionResolver is an Auth that also tells when a token's session ends
+// (adapters/auth does): the live endpoint closes its sockets then.
+type sessionResolver interface {
+	ResolveSession(ctx context.Context, token string) (uuid.UUID, time.Time, error)
 }
 
 // Session kinds passed to Auth.NewSession.
@@ -63,6 +71,10 @@ type principal struct {
 	// account is the directory's entry of the account (its links and
 	// memberships serve the policy).
 	account *projections.AccountEntry
+	// session identifies the request's token (sessionID); expires is when
+	// it ends, if Auth tells.
+	session string
+	expires time.Time
 }
 
 type principalKey struct{}
@@ -91,6 +103,25 @@ func ActorFromContext(ctx context.Context) (domain.Actor, bool) {
 	return p.actor, true
 }
 
+// SessionFromContext returns the session of a request handled behind the
+// server's authentication: an id that names it without revealing the
+// token (Config.SessionEnded receives the same on sign-out), and its
+// expiry (zero when Auth does not tell). The live endpoint uses them.
+func SessionFromContext(ctx context.Context) (id string, expires time.Time, ok bool) {
+	p, ok := ctx.Value(principalKey{}).(*principal)
+	if !ok || p == nil {
+		return "", time.Time{}, false
+	}
+	return p.session, p.expires, true
+}
+
+// sessionID names a token without revealing it: the first half of its
+// SHA-256, in base64url.
+func sessionID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}
+
 // requestToken returns the bearer token of the Authorization header, or
 // else the session cookie's.
 func requestToken(r *http.Request) (token string, fromCookie bool) {
@@ -116,7 +147,14 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if token == "" {
 		return nil, errUnauthenticated.with("send Authorization: Bearer TOKEN or the session cookie")
 	}
-	id, err := s.cfg.Auth.Resolve(ctx, token)
+	var id uuid.UUID
+	var expires time.Time
+	var err error
+	if sr, ok := s.cfg.Auth.(sessionResolver); ok {
+		id, expires, err = sr.ResolveSession(ctx, token)
+	} else {
+		id, err = s.cfg.Auth.Resolve(ctx, token)
+	}
 	if errors.Is(err, s.cfg.AuthErrors.Unauthenticated) {
 		return nil, errUnauthenticated.with("the session or token is unknown, expired or revoked")
 	}
@@ -127,7 +165,7 @@ func (s *Server) authenticate(r *http.Request) (*principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &principal{account: acc, actor: actorOf(acc)}, nil
+	return &principal{account: acc, actor: actorOf(acc), session: sessionID(token), expires: expires}, nil
 }
 
 // openAccount returns the directory entry of an open account; an unknown

@@ -9,6 +9,7 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,9 +36,14 @@ type Config struct {
 	// ErrUnauthenticated).
 	AuthErrors AuthErrors
 	// Live, when set, is mounted at GET /api/v1/live behind authentication;
-	// it finds the signed-in actor with ActorFromContext.
-	Live   http.Handler
-	Logger *slog.Logger
+	// it finds the signed-in actor with ActorFromContext and the session
+	// with SessionFromContext.
+	Live http.Handler
+	// SessionEnded, when set, is told of each sign-out with the session's
+	// id (SessionFromContext), so that the live sockets opened with it
+	// close on every node.
+	SessionEnded func(ctx context.Context, session string) error
+	Logger       *slog.Logger
 	// SecureCookies marks the session cookie Secure (behind TLS).
 	SecureCookies bool
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones get

@@ -170,6 +170,13 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		if err != nil && !errors.Is(err, s.cfg.AuthErrors.Unauthenticated) {
 			return err
 		}
+		if s.cfg.SessionEnded != nil {
+			// The session is revoked whatever happens here: a socket not
+			// told closes at its expiry or lifetime.
+			if err := s.cfg.SessionEnded(r.Context(), sessionID(token)); err != nil {
+				s.log.WarnContext(r.Context(), "sign-out not told to the live sockets", "err", err)
+			}
+		}
 	}
 	if fromCookie || token == "" {
 		http.SetCookie(w, &http.Cookie{

@@ -68,7 +68,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	liveHandler, err := a.startLive(bg, m.getenv, &cfg, &wg)
+	liveHandler, signOuts, err := a.startLive(bg, m.getenv, &cfg, &wg)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	api, err := apihttp.NewServer(apihttp.Config{
-		Commands: a.commands, Queries: a.queries, Auth: authSvc, Live: liveHandler,
+		Commands: a.commands, Queries: a.queries, Auth: authSvc, Live: liveHandler, SessionEnded: signOuts.SignedOut,
 		AuthErrors: apihttp.AuthErrors{
 			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
 		},
@@ -201,11 +201,12 @@ func (a *app) sealEvery(ctx context.Context, v verifier, every time.Duration) {
 
 // startLive opens the bus (LEDGER_BUS), starts this node's hub and the
 // forwarder (which runs on one elected node at a time) and returns the
-// websocket endpoint. They stop when ctx ends.
-func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Config, wg *sync.WaitGroup) (http.Handler, error) {
+// websocket endpoint, and what tells every node's hub of a sign-out. They
+// stop when ctx ends.
+func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Config, wg *sync.WaitGroup) (http.Handler, live.SignOuts, error) {
 	bcfg, err := bus.ConfigFromEnv(getenv)
 	if err != nil {
-		return nil, err
+		return nil, live.SignOuts{}, err
 	}
 	if bcfg.PostgresDSN == "" {
 		if kind, dsn, _ := parseStore(cfg.Store); kind == storePostgres {
@@ -214,12 +215,15 @@ func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Co
 	}
 	b, err := bus.Open(ctx, bcfg, a.log)
 	if err != nil {
-		return nil, fmt.Errorf("open bus: %w", err)
+		return nil, live.SignOuts{}, fmt.Errorf("open bus: %w", err)
 	}
 	a.closers = append(a.closers, b.Close)
-	hub, err := live.NewHub(live.HubConfig{Subscriber: b.Subscriber, Logger: a.log})
+	hub, err := live.NewHub(live.HubConfig{
+		Subscriber: b.Subscriber, Logger: a.log,
+		Directory: a.queries, Progress: live.ProjectionProgress{Docs: a.docs, Gens: a.docs},
+	})
 	if err != nil {
-		return nil, err
+		return nil, live.SignOuts{}, err
 	}
 	wg.Go(func() {
 		if err := hub.Run(ctx); err != nil && ctx.Err() == nil {
@@ -229,21 +233,21 @@ func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Co
 	select {
 	case <-hub.Ready():
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, live.SignOuts{}, ctx.Err()
 	}
 	fwd, err := live.NewForwarder(live.ForwarderConfig{
 		Log: a.store, Registry: a.reg, Publisher: b.Publisher, Locker: a.docs,
 		Checkpoints: live.DocCheckpoints{Docs: a.docs}, Logger: a.log,
 	})
 	if err != nil {
-		return nil, err
+		return nil, live.SignOuts{}, err
 	}
 	wg.Go(func() {
 		if err := fwd.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("live forwarder stopped", "err", err)
 		}
 	})
-	return live.NewHandler(live.HandlerConfig{
+	h, err := live.NewHandler(live.HandlerConfig{
 		Hub: hub, Log: a.store, Registry: a.reg, Directory: a.queries, Logger: a.log,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Viewer: func(r *http.Request) (live.Viewer, error) {
@@ -253,5 +257,10 @@ func (a *app) startLive(ctx context.Context, getenv func(string) string, cfg *Co
 			}
 			return live.Viewer{Account: actor.Account}, nil
 		},
+		Session: func(r *http.Request) (live.Session, bool) {
+			id, expires, ok := apihttp.SessionFromContext(r.Context())
+			return live.Session{ID: id, Expires: expires}, ok
+		},
 	})
+	return h, live.SignOuts{Publisher: b.Publisher}, err
 }
