@@ -2,7 +2,10 @@ package api
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/schoollife/ledger/adapters/memory"
@@ -218,4 +221,39 @@ func mustCookie(t *testing.T, r response) *http.Cookie {
 		t.Fatalf("cookie %q", c.Name)
 	}
 	return c
+}
+
+// TestSignOutNamesTheLiveSession: the live handler sees the request's
+// session id, and signing out tells SessionEnded that same id.
+func TestSignOutNamesTheLiveSession(t *testing.T) {
+	w := newWorld(t)
+	var ended []string
+	sessions := w.Sessions(w.H, w.Auth, webtest.FakeAuthErrors(), func(c *web.SessionsConfig) {
+		c.SessionEnded = func(_ context.Context, session string) error {
+			ended = append(ended, session)
+			return nil
+		}
+	})
+	srv := w.serverWith(w.H, w.Auth, w.Store, func(c *Config) {
+		c.Sessions = sessions
+		c.Live = http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			id, _, ok := web.SessionFromContext(r.Context())
+			if !ok || id == "" {
+				http.Error(rw, "no session", http.StatusInternalServerError)
+				return
+			}
+			fmt.Fprint(rw, id)
+		})
+	})
+	token := tokenOf(asRelative)
+	r := do(t, srv, request{method: "GET", path: "/api/v1/live", token: token})
+	if r.status != http.StatusOK || len(r.body) == 0 || strings.Contains(string(r.body), token) {
+		t.Fatalf("%d %s", r.status, r.body)
+	}
+	if out := do(t, srv, request{method: "DELETE", path: "/api/v1/session", token: token}); out.status != http.StatusNoContent {
+		t.Fatalf("sign-out: %d %s", out.status, out.body)
+	}
+	if len(ended) != 1 || ended[0] != string(r.body) {
+		t.Fatalf("SessionEnded got %q, want [%s]", ended, r.body)
+	}
 }

@@ -88,9 +88,17 @@ func (s *Service) NewSession(ctx context.Context, account uuid.UUID, kind string
 // now (written once the move exceeds a few minutes), never past
 // SessionMax after the sign-in.
 func (s *Service) Resolve(ctx context.Context, token string) (uuid.UUID, error) {
+	account, _, err := s.ResolveSession(ctx, token)
+	return account, err
+}
+
+// ResolveSession is Resolve, and tells when the token ends unless it is
+// used again: a token at its expiry; a session at its end as moved by this
+// use (or as it stood, when the move was not written).
+func (s *Service) ResolveSession(ctx context.Context, token string) (uuid.UUID, time.Time, error) {
 	sum, ok := hashToken(token)
 	if !ok {
-		return uuid.Nil, ErrUnauthenticated
+		return uuid.Nil, time.Time{}, ErrUnauthenticated
 	}
 	var (
 		account           uuid.UUID
@@ -101,33 +109,35 @@ func (s *Service) Resolve(ctx context.Context, token string) (uuid.UUID, error) 
 		Scan(&account, &kind, &expiresAt, &endsAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return uuid.Nil, ErrUnauthenticated
+		return uuid.Nil, time.Time{}, ErrUnauthenticated
 	case err != nil:
-		return uuid.Nil, fmt.Errorf("resolve token: %w", err)
+		return uuid.Nil, time.Time{}, fmt.Errorf("resolve token: %w", err)
 	}
 	now := s.cfg.Now()
 	if expiresAt <= now.UnixMilli() {
-		return uuid.Nil, ErrUnauthenticated
+		return uuid.Nil, time.Time{}, ErrUnauthenticated
 	}
 	if kind == KindSession {
 		next := min(now.Add(s.cfg.SessionIdle).UnixMilli(), endsAt)
-		if next-expiresAt >= min(slideStep, s.cfg.SessionIdle/4).Milliseconds() {
-			s.slide(ctx, sum, account, next)
+		if next-expiresAt >= min(slideStep, s.cfg.SessionIdle/4).Milliseconds() && s.slide(ctx, sum, account, next) {
+			expiresAt = next
 		}
 	}
-	return account, nil
+	return account, msTime(expiresAt), nil
 }
 
-// slide moves a session's end forward. The session is valid now whatever
-// happens here, so a failure is only logged.
-func (s *Service) slide(ctx context.Context, sum []byte, account uuid.UUID, next int64) {
+// slide moves a session's end forward and reports whether it did. The
+// session is valid now whatever happens here, so a failure is only logged.
+func (s *Service) slide(ctx context.Context, sum []byte, account uuid.UUID, next int64) bool {
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET expires_at = $2 WHERE token_hash = $1 AND expires_at < $2`, sum, next)
 		return err
 	})
 	if err != nil {
 		s.cfg.Logger.WarnContext(ctx, "session end not moved", "account", account, "err", err)
+		return false
 	}
+	return true
 }
 
 // Revoke ends a session or token (sign-out). Ending one that does not

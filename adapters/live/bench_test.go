@@ -43,9 +43,7 @@ func BenchmarkFanOutSockets(b *testing.B) {
 			}
 		}()
 	}
-	for n.hub.Connections() != sockets {
-		time.Sleep(time.Millisecond)
-	}
+	waitConnections(b, n.hub, sockets)
 	data, _ := json.Marshal(domain.AbsenceRecorded{Absence: uuid.New(), Student: alice, Group: classA, Subject: "maths"})
 	b.ResetTimer()
 	for i := range b.N {

@@ -25,7 +25,19 @@ type conn struct {
 	// ws is set by attach, before the reader and writer start; they use
 	// it freely, others under mu.
 	ws *websocket.Conn
-	f  *filter
+	// f is what the viewer may see. The dispatching goroutine alone
+	// replaces it (Hub.swap, under the hub's lock and mu) and reads it
+	// without a lock; the writer's catch-up reads it under mu (filter).
+	f *filter
+	// viewer is who the socket serves; session identifies the sign-in it
+	// was opened with (Session.ID, empty if none) (both immutable).
+	viewer  Viewer
+	session string
+	// deadline is when the socket closes, if not zero: its session's
+	// expiry (sessionEnds) or the end of its lifetime, whichever comes
+	// first (immutable).
+	deadline    time.Time
+	sessionEnds bool
 	// index is the conn's place in the hub's list (under the hub's lock).
 	index int
 	// mark is the hub's dispatch that last visited the conn (only the
@@ -51,6 +63,21 @@ type conn struct {
 // registered and queue frames at once.
 func newConn(f *filter, max int) *conn {
 	return &conn{f: f, index: -1, max: max, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// setFilter replaces the conn's filter (Hub.swap).
+func (c *conn) setFilter(f *filter) {
+	c.mu.Lock()
+	c.f = f
+	c.mu.Unlock()
+}
+
+// filter returns the conn's filter, for goroutines other than the
+// dispatching one.
+func (c *conn) filter() *filter {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.f
 }
 
 // attach gives the conn its websocket once the handshake is done, before

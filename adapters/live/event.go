@@ -12,11 +12,16 @@
 // any event at or before the last position it delivered, so sockets see
 // each event once, in log order.
 //
-// Wiring, in cmd: open the bus (adapters/bus), start Hub.Run and wait for
-// Hub.Ready, start Forwarder.Run (every node runs one; the elected one
-// forwards), mount NewHandler at GET /api/v1/live outside any middleware
-// that hides http.Hijacker (http.TimeoutHandler does). On shutdown, cancel
-// their context before closing the bus.
+// Open sockets follow the directory (follow.go) and their session
+// (signout.go, deadline.go): a link, a membership or an account changed
+// re-filters or closes them, on every node.
+//
+// Wiring, in cmd: open the bus (adapters/bus), start Hub.Run (with the
+// directory and its ProjectionProgress) and wait for Hub.Ready, start
+// Forwarder.Run (every node runs one; the elected one forwards), mount
+// NewHandler at GET /api/v1/live outside any middleware that hides
+// http.Hijacker (http.TimeoutHandler does), and tell SignOuts of each
+// sign-out. On shutdown, cancel their context before closing the bus.
 package live
 
 import (

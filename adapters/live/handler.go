@@ -33,6 +33,10 @@ const (
 	CloseTooFarBehind = 4000
 	// CloseInternal: the log could not be read (1011).
 	CloseInternal = websocket.CloseInternalServerErr
+	// CloseSessionEnded: the session was signed out or expired, or the
+	// account was closed or receives no more live updates; a
+	// reconnection is refused unless the client signs in again (4001).
+	CloseSessionEnded = 4001
 )
 
 // Defaults of HandlerConfig.
@@ -56,6 +60,9 @@ type HandlerConfig struct {
 	// Viewer returns the signed-in account of a request; an error answers
 	// 401.
 	Viewer func(r *http.Request) (Viewer, error)
+	// Session, when set, returns the sign-in of a request: the socket
+	// closes when it expires or is signed out (SignOuts).
+	Session func(r *http.Request) (Session, bool)
 	// AllowedOrigins lists the origins ("https://ent.example.fr") whose
 	// pages may open a socket. Empty: the request's own host only. A
 	// request without Origin (not a browser) is let through: it
@@ -70,8 +77,9 @@ type HandlerConfig struct {
 	// CatchUpLimit bounds the events one ?after= catch-up reads.
 	CatchUpLimit int
 	// Lifetime closes a socket after this long (CloseGoingAway), so that
-	// a change of the viewer's links, groups or session applies at the
-	// reconnection (negative: never).
+	// clients spread again over the nodes (negative: never). Changes of
+	// the viewer's links, groups, account or session apply at once
+	// (follow.go, signout.go, deadline.go).
 	Lifetime time.Duration
 	Logger   *slog.Logger
 }
@@ -114,6 +122,15 @@ func or[T comparable](v, def T) T {
 		return def
 	}
 	return v
+}
+
+// Session is the sign-in a socket is opened with.
+type Session struct {
+	// ID identifies the session among the sign-ins (not its secret): a
+	// sign-out names it to every node (SignOuts).
+	ID string
+	// Expires is when the session ends, if not zero.
+	Expires time.Time
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -179,7 +196,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		after = &p
 	}
-	f, err := newFilter(r.Context(), h.cfg.Directory, v)
+	var sess Session
+	if h.cfg.Session != nil {
+		sess, _ = h.cfg.Session(r)
+	}
+	c, err := h.register(r.Context(), v, sess)
 	if errors.Is(err, ErrNothingLive) {
 		problem(w, http.StatusForbidden, "no-live-updates", "this account receives no live updates", "")
 		return
@@ -189,12 +210,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusInternalServerError, "internal", "internal error", "")
 		return
 	}
-	// Registered before the handshake completes and before the catch-up
-	// reads the log: what is dispatched from then on waits in the queue,
-	// and the writer skips what the catch-up already sent. No gap, no
-	// duplicate.
-	c := newConn(f, h.cfg.QueueSize)
-	h.cfg.Hub.add(c)
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.cfg.Hub.remove(c)
@@ -203,6 +218,45 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.attach(ws)
 	go h.write(c, after)
 	go h.read(c)
+}
+
+// register reads what the viewer may see and registers the socket with
+// the hub. It is registered before the handshake completes and before the
+// catch-up reads the log: what is dispatched from then on waits in the
+// queue, and the writer skips what the catch-up already sent. No gap, no
+// duplicate.
+//
+// The filter is read once the directory has applied the last change the
+// hub dispatched; if another comes before the socket is registered, it is
+// read again: a socket never misses a change (follow.go).
+func (h *Handler) register(ctx context.Context, v Viewer, sess Session) (*conn, error) {
+	hub := h.cfg.Hub
+	seen := hub.lastChange()
+	for {
+		if hub.clock != nil {
+			if err := hub.clock.reach(ctx, seen); err != nil {
+				// As good as the directory is: the socket follows the
+				// changes from now on.
+				h.cfg.Logger.WarnContext(ctx, "live: opening a socket on a directory behind the bus", "account", v.Account, "err", err)
+			}
+		}
+		f, err := newFilter(ctx, h.cfg.Directory, v)
+		if err != nil {
+			return nil, err
+		}
+		c := newConn(f, h.cfg.QueueSize)
+		c.viewer, c.session = v, sess.ID
+		if h.cfg.Lifetime > 0 {
+			c.deadline = hub.cfg.Now().Add(h.cfg.Lifetime)
+		}
+		if !sess.Expires.IsZero() && (c.deadline.IsZero() || !sess.Expires.After(c.deadline)) {
+			c.deadline, c.sessionEnds = sess.Expires, true
+		}
+		var ok bool
+		if seen, ok = hub.addIf(c, seen); ok {
+			return c, nil
+		}
+	}
 }
 
 // originAllowed checks the Origin header of a browser's request.
@@ -254,10 +308,6 @@ func (h *Handler) write(c *conn, after *domain.Position) {
 	}
 	ping := time.NewTicker(h.cfg.PingEvery)
 	defer ping.Stop()
-	var expires time.Time
-	if h.cfg.Lifetime > 0 {
-		expires = time.Now().Add(h.cfg.Lifetime)
-	}
 	var spare []item
 	for {
 		select {
@@ -291,10 +341,6 @@ func (h *Handler) write(c *conn, after *domain.Position) {
 				spare = batch[:0]
 			}
 		case now := <-ping.C:
-			if !expires.IsZero() && now.After(expires) {
-				c.kill(CloseGoingAway, "lifetime reached: reconnect with ?after=")
-				continue
-			}
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, now.Add(h.cfg.WriteWait)); err != nil {
 				c.kill(0, "")
 			}
@@ -334,8 +380,8 @@ func (h *Handler) catchUp(c *conn, after domain.Position) (int, string) {
 				c.last = rec.Position
 				continue
 			}
-			if c.f.match(&ev, classes[ev.Type]) {
-				if err := h.send(c, &ev); err != nil {
+			if f := c.filter(); f.match(&ev, classes[ev.Type]) {
+				if err := h.send(c, f, &ev); err != nil {
 					return 0, "" // the connection is gone
 				}
 			}
@@ -345,11 +391,11 @@ func (h *Handler) catchUp(c *conn, after domain.Position) (int, string) {
 }
 
 // send writes one event's frame directly (catch-up).
-func (h *Handler) send(c *conn, ev *Event) error {
+func (h *Handler) send(c *conn, f *filter, ev *Event) error {
 	data := ev.Data
-	if c.f.redacts(ev.Type) {
+	if f.redacts(ev.Type) {
 		var err error
-		if data, err = c.f.redactIncident(data); err != nil {
+		if data, err = f.redactIncident(data); err != nil {
 			h.cfg.Logger.Warn("live: frame", "position", ev.Position, "err", err)
 			return nil
 		}

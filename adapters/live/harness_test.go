@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -208,20 +210,50 @@ func (w *world) forwarded() error {
 		return fmt.Errorf("log: %d events, %v", len(recs), err)
 	}
 	end := recs[len(recs)-1].Position
-	deadline := time.Now().Add(10 * time.Second)
+	var pos domain.Position
+	return waitFor(func() (bool, error) {
+		pos, err = live.DocCheckpoints{Docs: w.docs}.Checkpoint(context.Background())
+		return pos == end, err
+	}, func() string { return fmt.Sprintf("forwarder at %s, log ends at %s", pos, end) })
+}
+
+// patience bounds every wait of the tests: generous, so that a loaded
+// machine passes; a wait ends as soon as its condition holds.
+const patience = 20 * time.Second
+
+// waitFor checks cond until it holds, fails or patience runs out (then the
+// error says what).
+func waitFor(cond func() (bool, error), what func() string) error {
+	deadline := time.Now().Add(patience)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		pos, err := live.DocCheckpoints{Docs: w.docs}.Checkpoint(context.Background())
-		if err != nil {
+		ok, err := cond()
+		if err != nil || ok {
 			return err
 		}
-		if pos == end {
-			return nil
-		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("forwarder at %s, log ends at %s", pos, end)
+			return errors.New(what())
 		}
-		time.Sleep(5 * time.Millisecond)
+		<-tick.C
 	}
+}
+
+// mustWait is waitFor for a test.
+func mustWait(t testing.TB, cond func() bool, what func() string) {
+	t.Helper()
+	if err := waitFor(func() (bool, error) { return cond(), nil }, what); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// marker sends a message to accounts: each of their sockets receives it,
+// after whatever was recorded before it. A socket whose next frame is the
+// marker received nothing in between (see mustNext).
+func (w *world) marker(accounts ...uuid.UUID) domain.Position {
+	w.n++
+	m := id(fmt.Sprint("marker", w.n))
+	return w.emit(staff, domain.MessageStream(m), domain.MessageSent{Message: m, From: staff, ToAccounts: accounts, Subject: "marker", Body: "-"})
 }
 
 // node is one server: a hub on a bus and the websocket endpoint.
@@ -234,14 +266,24 @@ type node struct {
 // handler's configuration.
 func (w *world) mustNode(t testing.TB, b *bus.Bus, cfg func(*live.HandlerConfig)) *node {
 	t.Helper()
-	hub, err := live.NewHub(live.HubConfig{Subscriber: b.Subscriber, Logger: testLogger(t)})
+	return w.mustNodeWith(t, live.HubConfig{Subscriber: b.Subscriber}, cfg)
+}
+
+// mustNodeWith starts a hub configured by hc (the world's directory and
+// the test's logger added) and serves the endpoint over it.
+func (w *world) mustNodeWith(t testing.TB, hc live.HubConfig, cfg func(*live.HandlerConfig)) *node {
+	t.Helper()
+	hc.Directory = w.queries()
+	hc.Progress = live.ProjectionProgress{Docs: w.docs, Gens: w.docs}
+	hc.Logger = testLogger(t)
+	hub, err := live.NewHub(hc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	run(t, hub.Run)
 	select {
 	case <-hub.Ready():
-	case <-time.After(10 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("hub did not subscribe")
 	}
 	return w.mustServe(t, hub, cfg)
@@ -258,6 +300,10 @@ func (w *world) mustServe(t testing.TB, hub *live.Hub, cfg func(*live.HandlerCon
 				return live.Viewer{}, errors.New("no account")
 			}
 			return live.Viewer{Account: a}, nil
+		},
+		Session: func(r *http.Request) (live.Session, bool) {
+			s := r.Header.Get("X-Test-Session")
+			return live.Session{ID: s}, s != ""
 		},
 	}
 	if cfg != nil {
@@ -278,6 +324,26 @@ func (w *world) mustServe(t testing.TB, hub *live.Hub, cfg func(*live.HandlerCon
 	return &node{hub: hub, srv: srv}
 }
 
+// clock is a clock the test moves.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2006, 3, 13, 8, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 // testLogger logs warnings and errors to the test.
 func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -296,6 +362,7 @@ type client struct {
 	ws     *websocket.Conn
 	frames chan live.Frame // closed when the socket fails; err says why
 	err    error
+	pings  atomic.Int64 // pings received (and answered)
 }
 
 // errTimeout is next's error when nothing came.
@@ -305,7 +372,18 @@ var errTimeout = errors.New("no frame")
 // ("?after=12").
 func mustDial(t testing.TB, n *node, account uuid.UUID, query string) *client {
 	t.Helper()
-	ws, resp, err := dial(n, account, query, nil)
+	return mustDialWith(t, n, account, query, nil)
+}
+
+// mustDialSession opens a socket on n as account, signed in with session.
+func mustDialSession(t testing.TB, n *node, account uuid.UUID, session string) *client {
+	t.Helper()
+	return mustDialWith(t, n, account, "", http.Header{"X-Test-Session": {session}})
+}
+
+func mustDialWith(t testing.TB, n *node, account uuid.UUID, query string, header http.Header) *client {
+	t.Helper()
+	ws, resp, err := dial(n, account, query, header)
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -314,6 +392,14 @@ func mustDial(t testing.TB, n *node, account uuid.UUID, query string) *client {
 		t.Fatalf("dial as %s: %v (status %d)", account, err, status)
 	}
 	c := &client{t: t, ws: ws, frames: make(chan live.Frame, 10000)}
+	ws.SetPingHandler(func(data string) error {
+		c.pings.Add(1)
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(patience))
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
 	go func() {
 		defer close(c.frames)
 		for {
@@ -358,7 +444,7 @@ func (c *client) mustFrames(n int) []live.Frame {
 	c.t.Helper()
 	var out []live.Frame
 	for len(out) < n {
-		f, err := c.next(10 * time.Second)
+		f, err := c.next(patience)
 		if err != nil {
 			c.t.Fatalf("after %d of %d frames: %v", len(out), n, err)
 		}
@@ -367,14 +453,29 @@ func (c *client) mustFrames(n int) []live.Frame {
 	return out
 }
 
-// mustNothing checks that nothing arrives within d.
-func (c *client) mustNothing(d time.Duration) {
+// mustNext checks that the next frame is the event at pos: frames come in
+// log order, so nothing recorded before pos was received in between.
+func (c *client) mustNext(pos domain.Position) {
 	c.t.Helper()
-	f, err := c.next(d)
-	if err == nil {
-		c.t.Fatalf("unexpected frame %s %s %s", f.Position, f.Type, f.Data)
+	f, err := c.next(patience)
+	if err != nil {
+		c.t.Fatalf("waiting for the frame at %s: %v", pos, err)
 	}
-	if err != errTimeout {
-		c.t.Fatalf("socket failed: %v", err)
+	if f.Position != pos {
+		c.t.Fatalf("unexpected frame %s %s %s before the one at %s", f.Position, f.Type, f.Data, pos)
+	}
+}
+
+// mustClosed checks that the socket is closed with code, without a frame
+// before.
+func (c *client) mustClosed(code int) {
+	c.t.Helper()
+	f, err := c.next(patience)
+	if err == nil {
+		c.t.Fatalf("unexpected frame %s %s %s before the close", f.Position, f.Type, f.Data)
+	}
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != code {
+		c.t.Fatalf("socket ended with %v, want close %d", err, code)
 	}
 }

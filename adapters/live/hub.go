@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
@@ -20,7 +21,24 @@ type HubConfig struct {
 	// Subscriber is this node's end of the bus (adapters/bus).
 	Subscriber message.Subscriber
 	// Topic defaults to Topic.
-	Topic  string
+	Topic string
+	// Directory and Progress let sockets follow the directory: after an
+	// event that changes what some viewers may see, the hub waits until
+	// Progress (the directory read model's checkpoint, ProjectionProgress)
+	// has reached it, then rebuilds their filters from Directory (see
+	// follow.go). Without them, those sockets are closed instead and their
+	// clients reconnect.
+	Directory Directory
+	Progress  Progress
+	// DirectoryWait bounds that wait (default 5 s); past it the sockets
+	// are closed. DirectoryPoll is how often Progress is read meanwhile
+	// (default 20 ms).
+	DirectoryWait, DirectoryPoll time.Duration
+	// SweepEvery is how often sockets are checked against their deadline:
+	// their session's expiry and their lifetime (default 250 ms).
+	SweepEvery time.Duration
+	// Now is the clock of those deadlines (time.Now by default).
+	Now    func() time.Time
 	Logger *slog.Logger
 }
 
@@ -29,13 +47,25 @@ func (c *HubConfig) Validate() error {
 	if c.Subscriber == nil {
 		return errors.New("live: hub needs a Subscriber")
 	}
-	if c.Topic == "" {
-		c.Topic = Topic
+	if (c.Directory == nil) != (c.Progress == nil) {
+		return errors.New("live: hub needs both Directory and Progress, or neither")
+	}
+	c.fill()
+	return nil
+}
+
+// fill sets the defaults.
+func (c *HubConfig) fill() {
+	c.Topic = or(c.Topic, Topic)
+	c.DirectoryWait = or(c.DirectoryWait, 5*time.Second)
+	c.DirectoryPoll = or(c.DirectoryPoll, 20*time.Millisecond)
+	c.SweepEvery = or(c.SweepEvery, 250*time.Millisecond)
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	return nil
 }
 
 // Hub is one node's fan-out: it receives every event from the bus and
@@ -53,6 +83,14 @@ type Hub struct {
 	// establishment only, not against every socket of the node.
 	bySubject       map[uuid.UUID][]*conn
 	byEstablishment map[string][]*conn
+	// byViewer indexes the sockets by their viewer's account, for the
+	// directory changes about them.
+	byViewer map[uuid.UUID][]*conn
+	// changed is the position of the last event that changed someone's
+	// filter (changesOf): a socket whose filter was read from the
+	// directory before it may only be added once the directory has
+	// applied it (addIf).
+	changed domain.Position
 	// mark numbers the dispatches, so that a socket indexed under several
 	// of an event's subjects is visited once; only the dispatching
 	// goroutine touches it and the conns' marks.
@@ -61,6 +99,9 @@ type Hub struct {
 	// last is the position of the last event dispatched; only the
 	// dispatching goroutine touches it.
 	last domain.Position
+
+	// clock waits for the directory read model (nil without Progress).
+	clock *directoryClock
 
 	stats HubStats
 	ready chan struct{} // closed once subscribed
@@ -72,6 +113,8 @@ type HubStats struct {
 	Duplicates atomic.Int64 // events dropped as at or before the last one
 	Queued     atomic.Int64 // frames queued on sockets
 	Dropped    atomic.Int64 // sockets closed for being too slow
+	Refilters  atomic.Int64 // socket filters rebuilt after a directory change
+	Ended      atomic.Int64 // sockets closed for their session, account or deadline
 }
 
 // NewHub returns a hub; Run feeds it.
@@ -83,7 +126,15 @@ func NewHub(cfg HubConfig) (*Hub, error) {
 }
 
 func newHub(cfg HubConfig) *Hub {
-	return &Hub{cfg: cfg, ready: make(chan struct{}), bySubject: map[uuid.UUID][]*conn{}, byEstablishment: map[string][]*conn{}}
+	cfg.fill()
+	h := &Hub{
+		cfg: cfg, ready: make(chan struct{}),
+		bySubject: map[uuid.UUID][]*conn{}, byEstablishment: map[string][]*conn{}, byViewer: map[uuid.UUID][]*conn{},
+	}
+	if cfg.Progress != nil {
+		h.clock = &directoryClock{src: cfg.Progress, every: cfg.DirectoryPoll, wait: cfg.DirectoryWait}
+	}
+	return h
 }
 
 // Stats returns the hub's counters.
@@ -109,6 +160,13 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	close(h.ready)
 	defer h.closeAll(websocket.CloseGoingAway, "server shutting down: reconnect with ?after=")
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweeping := make(chan struct{})
+	defer func() { stopSweep(); <-sweeping }()
+	go func() {
+		defer close(sweeping)
+		h.sweepEvery(sweepCtx)
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -120,31 +178,62 @@ func (h *Hub) Run(ctx context.Context) error {
 				}
 				return errors.New("live: bus subscription closed")
 			}
-			ev, err := DecodeEvent(m.Payload)
-			if err != nil {
-				h.cfg.Logger.WarnContext(ctx, "live: dropping bus message", "uuid", m.UUID, "err", err)
-			} else {
-				h.Dispatch(&ev)
-			}
+			h.handle(ctx, m)
 			// Acked whatever happened: the hub has no use for a redelivery.
 			m.Ack()
 		}
 	}
 }
 
+// handle dispatches one bus message: an event, then the directory
+// changes it makes; or a control message.
+func (h *Hub) handle(ctx context.Context, m *message.Message) {
+	if kind := m.Metadata.Get(ControlMetadata); kind != "" {
+		h.control(ctx, kind, m.Payload)
+		return
+	}
+	ev, err := DecodeEvent(m.Payload)
+	if err != nil {
+		h.cfg.Logger.WarnContext(ctx, "live: dropping bus message", "uuid", m.UUID, "err", err)
+		return
+	}
+	if h.dispatch(&ev) {
+		h.follow(ctx, &ev)
+	}
+}
+
+// control handles a control message (signout.go).
+func (h *Hub) control(ctx context.Context, kind string, payload []byte) {
+	switch kind {
+	case controlSessionEnded:
+		var p sessionEnded
+		if err := json.Unmarshal(payload, &p); err != nil || p.Session == "" {
+			h.cfg.Logger.WarnContext(ctx, "live: dropping a malformed sign-out", "err", err)
+			return
+		}
+		h.endSession(p.Session)
+	default:
+		h.cfg.Logger.WarnContext(ctx, "live: dropping an unknown control message", "kind", kind)
+	}
+}
+
 // Dispatch queues ev on the sockets allowed to see it, unless it is at or
-// before the last event dispatched (a re-publication). Run calls it; it
-// must not be called concurrently.
-func (h *Hub) Dispatch(ev *Event) {
+// before the last event dispatched (a re-publication). Run calls it, and
+// then re-filters the sockets a directory change concerns; it must not be
+// called concurrently.
+func (h *Hub) Dispatch(ev *Event) { h.dispatch(ev) }
+
+// dispatch is Dispatch; it reports whether ev was new.
+func (h *Hub) dispatch(ev *Event) bool {
 	if !h.last.Less(ev.Position) {
 		h.stats.Duplicates.Add(1)
-		return
+		return false
 	}
 	h.last = ev.Position
 	h.stats.Events.Add(1)
 	d := delivery{ev: ev, class: classes[ev.Type]}
 	if d.class == classHidden {
-		return
+		return true
 	}
 	h.mark++
 	var slow []*conn
@@ -184,6 +273,7 @@ func (h *Hub) Dispatch(ev *Event) {
 		c.kill(CloseTooSlow, "too slow: reconnect with ?after=")
 		c.unblock()
 	}
+	return true
 }
 
 // delivery is one event being dispatched: its frame is encoded once for
@@ -225,13 +315,62 @@ func prepare(f Frame) (*websocket.PreparedMessage, error) {
 func (h *Hub) add(c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.addLocked(c)
+}
+
+// addIf registers a socket whose filter was read from the directory once
+// it had applied `seen`, unless an event changing filters was dispatched
+// since (then the caller reads the filter again). It returns the position
+// of the last such event.
+func (h *Hub) addIf(c *conn, seen domain.Position) (domain.Position, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.changed != seen {
+		return h.changed, false
+	}
+	h.addLocked(c)
+	return seen, true
+}
+
+// lastChange returns the position of the last event that changed filters.
+func (h *Hub) lastChange() domain.Position {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.changed
+}
+
+func (h *Hub) addLocked(c *conn) {
 	c.index = len(h.conns)
 	h.conns = append(h.conns, c)
+	h.index(c)
+	h.byViewer[c.viewer.Account] = append(h.byViewer[c.viewer.Account], c)
+}
+
+// index lists c under its filter's keys and establishment (under the lock).
+func (h *Hub) index(c *conn) {
 	for _, id := range c.f.keys() {
 		h.bySubject[id] = append(h.bySubject[id], c)
 	}
 	if est := c.f.establishment; est != "" {
 		h.byEstablishment[est] = append(h.byEstablishment[est], c)
+	}
+}
+
+// unindex undoes index (under the lock).
+func (h *Hub) unindex(c *conn) {
+	for _, id := range c.f.keys() {
+		if l := without(h.bySubject[id], c); len(l) > 0 {
+			h.bySubject[id] = l
+		} else {
+			delete(h.bySubject, id)
+		}
+	}
+	if est := c.f.establishment; est != "" {
+		if l := without(h.byEstablishment[est], c); len(l) > 0 {
+			h.byEstablishment[est] = l
+		} else {
+			delete(h.byEstablishment, est)
+		}
 	}
 }
 
@@ -249,19 +388,27 @@ func (h *Hub) remove(c *conn) {
 	h.conns[last] = nil
 	h.conns = h.conns[:last]
 	c.index = -1
-	for _, id := range c.f.keys() {
-		if l := without(h.bySubject[id], c); len(l) > 0 {
-			h.bySubject[id] = l
-		} else {
-			delete(h.bySubject, id)
-		}
+	h.unindex(c)
+	if l := without(h.byViewer[c.viewer.Account], c); len(l) > 0 {
+		h.byViewer[c.viewer.Account] = l
+	} else {
+		delete(h.byViewer, c.viewer.Account)
 	}
-	if est := c.f.establishment; est != "" {
-		if l := without(h.byEstablishment[est], c); len(l) > 0 {
-			h.byEstablishment[est] = l
-		} else {
-			delete(h.byEstablishment, est)
-		}
+}
+
+// swap gives a registered socket a new filter, and indexes it by the new
+// filter's keys. Only the dispatching goroutine calls it: it alone reads
+// c.f without a lock.
+func (h *Hub) swap(c *conn, f *filter) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	registered := c.index >= 0 && c.index < len(h.conns) && h.conns[c.index] == c
+	if registered {
+		h.unindex(c)
+	}
+	c.setFilter(f)
+	if registered {
+		h.index(c)
 	}
 }
 

@@ -51,7 +51,12 @@ func TestIdleConnectionMemory(t *testing.T) {
 		open(viewers[i%len(viewers)])
 	}
 	waitConnections(t, n.hub, conns+1)
-	time.Sleep(100 * time.Millisecond) // let the goroutines park
+	// Each socket's reader and writer start once its handshake is
+	// written: wait for them, so that their stacks are counted.
+	mustWait(t, func() bool { return runtime.NumGoroutine() >= before.goroutines+2*conns },
+		func() string {
+			return fmt.Sprintf("%d goroutines for %d sockets", runtime.NumGoroutine()-before.goroutines, conns)
+		})
 	after := memNow()
 
 	heap := float64(after.heap-before.heap) / conns

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,8 +27,9 @@ type Auth interface {
 	// NewSession opens a session ("session", for the portal's cookie) or a
 	// bearer token ("token", for API clients) for an account.
 	NewSession(ctx context.Context, account uuid.UUID, kind string) (token string, expires time.Time, err error)
-	// Resolve returns the account of a live session or token.
-	Resolve(ctx context.Context, token string) (uuid.UUID, error)
+	// ResolveSession returns the account of a live session or token and
+	// when it ends (the live endpoint closes its sockets then).
+	ResolveSession(ctx context.Context, token string) (uuid.UUID, time.Time, error)
 	// Revoke ends a session or token.
 	Revoke(ctx context.Context, token string) error
 }
@@ -66,6 +69,10 @@ type Principal struct {
 	// account is the directory's entry of the account (its links and
 	// memberships serve the policy).
 	account *projections.AccountEntry
+	// session names the request's token (SessionID); expires is when it
+	// ends.
+	session string
+	expires time.Time
 }
 
 // Actor is who the principal acts as.
@@ -99,6 +106,25 @@ func ActorFromContext(ctx context.Context) (domain.Actor, bool) {
 		return domain.Actor{}, false
 	}
 	return p.actor, true
+}
+
+// SessionFromContext returns the session of a request handled behind
+// authentication: an id that names it without revealing the token
+// (SessionsConfig.SessionEnded receives the same on sign-out), and its
+// expiry. The live endpoint uses them.
+func SessionFromContext(ctx context.Context) (id string, expires time.Time, ok bool) {
+	p, ok := ctx.Value(principalKey{}).(*Principal)
+	if !ok || p == nil {
+		return "", time.Time{}, false
+	}
+	return p.session, p.expires, true
+}
+
+// SessionID names a token without revealing it: the first half of its
+// SHA-256, in base64url.
+func SessionID(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
 // RequestToken returns the bearer token of the Authorization header, or
@@ -142,6 +168,10 @@ type SessionsConfig struct {
 	SecureCookies bool
 	// Now is the clock of cookie lifetimes (time.Now by default).
 	Now func() time.Time
+	// SessionEnded, when set, is told of each sign-out with the session's
+	// id (SessionFromContext), so that the live sockets opened with it
+	// close on every node.
+	SessionEnded func(ctx context.Context, session string) error
 }
 
 // Validate checks the configuration and fills defaults.
@@ -190,7 +220,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Principal, error) {
 	if token == "" {
 		return nil, ErrUnauthenticated.With("send Authorization: Bearer TOKEN or the session cookie")
 	}
-	id, err := s.cfg.Auth.Resolve(ctx, token)
+	id, expires, err := s.cfg.Auth.ResolveSession(ctx, token)
 	if errors.Is(err, s.cfg.AuthErrors.Unauthenticated) {
 		return nil, ErrUnauthenticated.With("the session or token is unknown, expired or revoked")
 	}
@@ -201,7 +231,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{account: acc, actor: actorOf(acc)}, nil
+	return &Principal{account: acc, actor: actorOf(acc), session: SessionID(token), expires: expires}, nil
 }
 
 // openAccount returns the directory entry of an open account; an unknown

@@ -114,6 +114,13 @@ func (s *Sessions) SignOut(r *http.Request, token string) error {
 	if err != nil && !errors.Is(err, s.cfg.AuthErrors.Unauthenticated) {
 		return err
 	}
+	if s.cfg.SessionEnded != nil {
+		// The session is revoked whatever happens here: a socket not told
+		// closes at its expiry or lifetime.
+		if err := s.cfg.SessionEnded(r.Context(), SessionID(token)); err != nil {
+			s.log.WarnContext(r.Context(), "sign-out not told to the live sockets", "err", err)
+		}
+	}
 	return nil
 }
 

@@ -60,7 +60,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	liveHandler, err := a.startLive(bg, &cfg, &wg)
+	liveHandler, signOuts, err := a.startLive(bg, &cfg, &wg)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	importDefaults := cfg.Import.Options()
 	handler, err := webHandler(webDeps{
-		app: a, auth: authSvc, live: liveHandler, importer: importer, log: log, secureCookies: cfg.SecureCookies,
+		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importer: importer, log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults,
 	})
 	if err != nil {
@@ -152,16 +152,20 @@ func (a *app) sealEvery(ctx context.Context, v verifier, every time.Duration) {
 
 // startLive opens the bus (cfg.Bus), starts this node's hub and the
 // forwarder (which runs on one elected node at a time) and returns the
-// websocket endpoint. They stop when ctx ends.
-func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (http.Handler, error) {
+// websocket endpoint, and what tells every node's hub of a sign-out. They
+// stop when ctx ends.
+func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (http.Handler, live.SignOuts, error) {
 	b, err := bus.Open(ctx, cfg.Bus, a.log)
 	if err != nil {
-		return nil, fmt.Errorf("open bus: %w", err)
+		return nil, live.SignOuts{}, fmt.Errorf("open bus: %w", err)
 	}
 	a.closers = append(a.closers, b.Close)
-	hub, err := live.NewHub(live.HubConfig{Subscriber: b.Subscriber, Logger: a.log})
+	hub, err := live.NewHub(live.HubConfig{
+		Subscriber: b.Subscriber, Logger: a.log,
+		Directory: a.queries, Progress: live.ProjectionProgress{Docs: a.docs, Gens: a.docs},
+	})
 	if err != nil {
-		return nil, err
+		return nil, live.SignOuts{}, err
 	}
 	wg.Go(func() {
 		if err := hub.Run(ctx); err != nil && ctx.Err() == nil {
@@ -171,21 +175,21 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 	select {
 	case <-hub.Ready():
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, live.SignOuts{}, ctx.Err()
 	}
 	fwd, err := live.NewForwarder(live.ForwarderConfig{
 		Log: a.store, Registry: a.reg, Publisher: b.Publisher, Locker: a.docs,
 		Checkpoints: live.DocCheckpoints{Docs: a.docs}, Logger: a.log,
 	})
 	if err != nil {
-		return nil, err
+		return nil, live.SignOuts{}, err
 	}
 	wg.Go(func() {
 		if err := fwd.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("live forwarder stopped", "err", err)
 		}
 	})
-	return live.NewHandler(live.HandlerConfig{
+	h, err := live.NewHandler(live.HandlerConfig{
 		Hub: hub, Log: a.store, Registry: a.reg, Directory: a.queries, Logger: a.log,
 		AllowedOrigins: cfg.AllowedOrigins,
 		Viewer: func(r *http.Request) (live.Viewer, error) {
@@ -195,7 +199,12 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 			}
 			return live.Viewer{Account: actor.Account}, nil
 		},
+		Session: func(r *http.Request) (live.Session, bool) {
+			id, expires, ok := web.SessionFromContext(r.Context())
+			return live.Session{ID: id, Expires: expires}, ok
+		},
 	})
+	return h, live.SignOuts{Publisher: b.Publisher}, err
 }
 
 // webDeps are what the web layer is built from.
@@ -203,6 +212,7 @@ type webDeps struct {
 	app           *app
 	auth          web.Auth
 	live          http.Handler
+	sessionEnded  func(ctx context.Context, session string) error
 	importer      web.Importer
 	log           *slog.Logger
 	secureCookies bool
@@ -216,6 +226,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 	a := d.app
 	sessions, err := web.NewSessions(web.SessionsConfig{
 		Auth: d.auth, Accounts: a.queries, Connections: a.commands, Logger: d.log, SecureCookies: d.secureCookies,
+		SessionEnded: d.sessionEnded,
 		AuthErrors: web.AuthErrors{
 			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
 		},

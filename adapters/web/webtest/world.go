@@ -89,14 +89,14 @@ func (a *FakeAuth) NewSession(_ context.Context, account uuid.UUID, kind string)
 	return tok, time.Date(2006, 3, 14, 20, 0, 0, 0, time.UTC), nil
 }
 
-func (a *FakeAuth) Resolve(_ context.Context, token string) (uuid.UUID, error) {
+func (a *FakeAuth) ResolveSession(_ context.Context, token string) (uuid.UUID, time.Time, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	id, ok := a.tokens[token]
 	if !ok {
-		return uuid.Nil, fmt.Errorf("resolve: %w", FakeUnauthenticated)
+		return uuid.Nil, time.Time{}, fmt.Errorf("resolve: %w", FakeUnauthenticated)
 	}
-	return id, nil
+	return id, time.Date(2006, 3, 14, 20, 0, 0, 0, time.UTC), nil
 }
 
 func (a *FakeAuth) Revoke(_ context.Context, token string) error {
