@@ -31,8 +31,8 @@ func (a sentinelAuth) Authenticate(context.Context, string, string, string) (uui
 	return uuid.Nil, a.err
 }
 
-func (a sentinelAuth) Resolve(context.Context, string) (uuid.UUID, error) {
-	return uuid.Nil, auth.ErrUnauthenticated
+func (a sentinelAuth) ResolveSession(context.Context, string) (uuid.UUID, time.Time, error) {
+	return uuid.Nil, time.Time{}, auth.ErrUnauthenticated
 }
 
 // TestAuthSentinels maps adapters/auth's errors as its documentation says.

@@ -102,8 +102,8 @@ func TestProblems(t *testing.T) {
 // failingAuth fails in a way the API knows nothing of.
 type failingAuth struct{ *webtest.FakeAuth }
 
-func (failingAuth) Resolve(context.Context, string) (uuid.UUID, error) {
-	return uuid.Nil, errors.New("dial tcp 10.0.0.7:5432: password authentication failed for user ledger")
+func (failingAuth) ResolveSession(context.Context, string) (uuid.UUID, time.Time, error) {
+	return uuid.Nil, time.Time{}, errors.New("dial tcp 10.0.0.7:5432: password authentication failed for user ledger")
 }
 
 // TestInternalErrorsAreNotLeaked: an unexpected error is a generic 500,
