@@ -6,87 +6,115 @@ import (
 	"slices"
 )
 
+// Category is the part of school life an event type belongs to.
+type Category string
+
+// Categories, in the order the registry lists them.
+const (
+	CategoryDirectory       Category = "directory"
+	CategoryDirectoryImport Category = "directory import"
+	CategorySchoolLife      Category = "school life"
+	CategoryTextbook        Category = "cahier de textes"
+	CategoryMessaging       Category = "messaging"
+	CategoryBooking         Category = "booking"
+	CategoryNews            Category = "news"
+)
+
 // Registry maps wire names to event types. Build one with NewRegistry and
 // inject it; there is no global registry.
+//
+// It is the one list of the ledger's event types: every other list (what
+// the live hub delivers, what a family's feed shows, what the directory
+// import folds, what the audit indexes, the events document) derives from
+// it, or is checked against it by a test.
 type Registry struct {
-	decoders map[string]func([]byte) (Event, error)
+	types map[string]registered
+}
+
+type registered struct {
+	category Category
+	decode   func([]byte) (Event, error)
 }
 
 // NewRegistry returns a registry of every event type of the ledger.
 func NewRegistry() *Registry {
-	r := &Registry{decoders: make(map[string]func([]byte) (Event, error))}
+	r := &Registry{types: make(map[string]registered)}
 	// Directory.
-	register[EstablishmentRegistered](r)
-	register[AccountOpened](r)
-	register[AccountUpdated](r)
-	register[AccountActivated](r)
-	register[AccountClosed](r)
-	register[InspectorHabilitated](r)
-	register[RelativeLinked](r)
-	register[RelativeUnlinked](r)
-	register[GroupCreated](r)
-	register[MemberJoined](r)
-	register[MemberLeft](r)
-	register[UserConnected](r)
-	register[LessonScheduled](r)
-	register[LessonUnscheduled](r)
-	register[AccountMissingFromFeed](r)
-	register[AccountBackInFeed](r)
+	register[EstablishmentRegistered](r, CategoryDirectory)
+	register[AccountOpened](r, CategoryDirectory)
+	register[AccountUpdated](r, CategoryDirectory)
+	register[AccountActivated](r, CategoryDirectory)
+	register[AccountClosed](r, CategoryDirectory)
+	register[InspectorHabilitated](r, CategoryDirectory)
+	register[RelativeLinked](r, CategoryDirectory)
+	register[RelativeUnlinked](r, CategoryDirectory)
+	register[GroupCreated](r, CategoryDirectory)
+	register[MemberJoined](r, CategoryDirectory)
+	register[MemberLeft](r, CategoryDirectory)
+	register[UserConnected](r, CategoryDirectory)
+	register[LessonScheduled](r, CategoryDirectory)
+	register[LessonUnscheduled](r, CategoryDirectory)
+	// Directory import.
+	register[AccountMissingFromFeed](r, CategoryDirectoryImport)
+	register[AccountBackInFeed](r, CategoryDirectoryImport)
 	// School life.
-	register[RollCallCompleted](r)
-	register[AbsenceRecorded](r)
-	register[LatenessRecorded](r)
-	register[AbsenceCancelled](r)
-	register[AbsenceReasonDeclared](r)
-	register[JustificationAccepted](r)
-	register[JustificationRefused](r)
-	register[IncidentReported](r)
-	register[PunishmentGiven](r)
-	register[SanctionPronounced](r)
-	register[SanctionAnnulled](r)
+	register[RollCallCompleted](r, CategorySchoolLife)
+	register[AbsenceRecorded](r, CategorySchoolLife)
+	register[LatenessRecorded](r, CategorySchoolLife)
+	register[AbsenceCancelled](r, CategorySchoolLife)
+	register[AbsenceReasonDeclared](r, CategorySchoolLife)
+	register[JustificationAccepted](r, CategorySchoolLife)
+	register[JustificationRefused](r, CategorySchoolLife)
+	register[IncidentReported](r, CategorySchoolLife)
+	register[PunishmentGiven](r, CategorySchoolLife)
+	register[SanctionPronounced](r, CategorySchoolLife)
+	register[SanctionAnnulled](r, CategorySchoolLife)
 	// Cahier de textes.
-	register[LessonContentRecorded](r)
-	register[HomeworkAssigned](r)
-	register[HomeworkAmended](r)
-	register[HomeworkWithdrawn](r)
-	register[HomeworkDone](r)
+	register[LessonContentRecorded](r, CategoryTextbook)
+	register[HomeworkAssigned](r, CategoryTextbook)
+	register[HomeworkAmended](r, CategoryTextbook)
+	register[HomeworkWithdrawn](r, CategoryTextbook)
+	register[HomeworkDone](r, CategoryTextbook)
 	// Messaging.
-	register[MessageSent](r)
-	register[MessageRead](r)
-	register[MessageAcknowledged](r)
+	register[MessageSent](r, CategoryMessaging)
+	register[MessageRead](r, CategoryMessaging)
+	register[MessageAcknowledged](r, CategoryMessaging)
 	// Booking.
-	register[ResourceRegistered](r)
-	register[BookingRequested](r)
-	register[BookingApproved](r)
-	register[BookingRefused](r)
-	register[BookingCancelled](r)
+	register[ResourceRegistered](r, CategoryBooking)
+	register[BookingRequested](r, CategoryBooking)
+	register[BookingApproved](r, CategoryBooking)
+	register[BookingRefused](r, CategoryBooking)
+	register[BookingCancelled](r, CategoryBooking)
 	// News.
-	register[ArticlePublished](r)
-	register[ArticleAmended](r)
-	register[ArticleWithdrawn](r)
+	register[ArticlePublished](r, CategoryNews)
+	register[ArticleAmended](r, CategoryNews)
+	register[ArticleWithdrawn](r, CategoryNews)
 	return r
 }
 
-func register[T Event](r *Registry) {
+func register[T Event](r *Registry, c Category) {
 	var zero T
 	name := zero.EventType()
-	if _, dup := r.decoders[name]; dup {
+	if _, dup := r.types[name]; dup {
 		panic("domain: event type registered twice: " + name)
 	}
-	r.decoders[name] = func(data []byte) (Event, error) {
+	r.types[name] = registered{category: c, decode: func(data []byte) (Event, error) {
 		var e T
 		if err := json.Unmarshal(data, &e); err != nil {
 			return nil, err
 		}
 		return e, nil
-	}
+	}}
 }
 
-// Types lists the registered wire names, sorted.
-func (r *Registry) Types() []string {
-	names := make([]string, 0, len(r.decoders))
-	for n := range r.decoders {
-		names = append(names, n)
+// Types lists the registered wire names, sorted; of the given categories
+// only, when any is given.
+func (r *Registry) Types(categories ...Category) []string {
+	names := make([]string, 0, len(r.types))
+	for n, t := range r.types {
+		if len(categories) == 0 || slices.Contains(categories, t.category) {
+			names = append(names, n)
+		}
 	}
 	slices.Sort(names)
 	return names
@@ -94,8 +122,15 @@ func (r *Registry) Types() []string {
 
 // Known reports whether typ is a registered wire name.
 func (r *Registry) Known(typ string) bool {
-	_, ok := r.decoders[typ]
+	_, ok := r.types[typ]
 	return ok
+}
+
+// Category returns the category of a registered wire name (false if typ
+// is unknown).
+func (r *Registry) Category(typ string) (Category, bool) {
+	t, ok := r.types[typ]
+	return t.category, ok
 }
 
 // Encode returns the wire name and JSON payload of e.
@@ -113,11 +148,11 @@ func (r *Registry) Encode(e Event) (string, []byte, error) {
 
 // Decode returns the typed event of a wire name and payload.
 func (r *Registry) Decode(typ string, data []byte) (Event, error) {
-	dec, ok := r.decoders[typ]
+	t, ok := r.types[typ]
 	if !ok {
 		return nil, fmt.Errorf("decode event: unknown type %q", typ)
 	}
-	e, err := dec(data)
+	e, err := t.decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
