@@ -145,30 +145,36 @@ func intersects(a, b []uuid.UUID) bool {
 // Receives reports whether the viewer receives an event of class c, of
 // establishment uai, about subjects.
 func (r *Reach) Receives(c Class, uai string, subjects []uuid.UUID) bool {
+	return Receives(c, uai, subjects, r.Scope, &r.Self, r.Member, r.Students, r.Classes, r.Taught, r.Establishment)
+}
+
+// Receives is Reach.Receives for a reach whose sets are held elsewhere (a
+// socket's filter keeps them without copying a Reach for each event).
+func Receives(c Class, uai string, subjects []uuid.UUID, scope Scope, self *uuid.UUID, member, students, classes, taught []uuid.UUID, establishment string) bool {
 	switch c {
 	case ClassHidden:
 		return false
 	case ClassMail:
 		// Subjects of a message are its sender, recipient accounts and
 		// recipient groups; of a read or an acknowledgement, the reader.
-		return slices.Contains(subjects, r.Self) || intersects(subjects, r.Member)
+		return slices.Contains(subjects, *self) || intersects(subjects, member)
 	}
-	switch r.Scope {
+	switch scope {
 	case ScopeFamily:
 		switch c {
 		case ClassStudentAct:
 			// Only the students among the subjects: an absence's group
 			// is a subject too, and a classmate's absence is not theirs
 			// to see.
-			return intersects(subjects, r.Students)
+			return intersects(subjects, students)
 		case ClassGroupWork:
-			return intersects(subjects, r.Classes)
+			return intersects(subjects, classes)
 		}
 		return false
 	case ScopeTeacher:
-		return intersects(subjects, r.Taught) || slices.Contains(subjects, r.Self)
+		return intersects(subjects, taught) || slices.Contains(subjects, *self)
 	case ScopeStaff:
-		return uai != "" && uai == r.Establishment
+		return uai != "" && uai == establishment
 	}
 	return false
 }
@@ -188,6 +194,9 @@ func (r *Reach) Keys() []uuid.UUID {
 
 // Redacts reports whether the viewer receives events of type typ
 // redacted (RedactIncident): a family, incidents.
-func (r *Reach) Redacts(typ string) bool {
-	return r.Scope == ScopeFamily && typ == domain.IncidentReported{}.EventType()
+func (r *Reach) Redacts(typ string) bool { return Redacts(r.Scope, typ) }
+
+// Redacts is Reach.Redacts for a reach of scope s.
+func Redacts(s Scope, typ string) bool {
+	return s == ScopeFamily && typ == domain.IncidentReported{}.EventType()
 }
