@@ -119,7 +119,8 @@ func newFilter(ctx context.Context, dir Directory, v Viewer) (*filter, error) {
 	}, nil
 }
 
-// appendNew appends id to ids unless it is nil or there already.
+// appendNew appends id to ids unless it is nil or there already (tests
+// build filters with it).
 func appendNew(ids []uuid.UUID, id uuid.UUID) []uuid.UUID {
 	if id == uuid.Nil || slices.Contains(ids, id) {
 		return ids
@@ -127,8 +128,9 @@ func appendNew(ids []uuid.UUID, id uuid.UUID) []uuid.UUID {
 	return append(ids, id)
 }
 
-// reach is the filter as visibility's rule reads it. It copies slice
-// headers only, on the caller's stack.
+// reach is the filter as a visibility.Reach (slice headers copied), for
+// what is asked once per socket; match, asked once per event and socket,
+// passes the sets to visibility.Receives instead.
 func (f *filter) reach() visibility.Reach {
 	return visibility.Reach{
 		Scope: f.scope, Self: f.self, Member: f.member, Students: f.students,
