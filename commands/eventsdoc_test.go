@@ -114,8 +114,8 @@ out of date or when an event type has no emitting command.
 		if !ok {
 			t.Errorf("event type %s: no stream for family %q in streams", typ, family)
 		}
-		category, _ := reg.Category(typ)
-		fmt.Fprintf(&b, "Go type `domain.%s`; category %s; stream `%s`; emitted by %s.\n\n", rt.Name(), category, stream, codeList(cmds))
+		area, _ := reg.Area(typ)
+		fmt.Fprintf(&b, "Go type `domain.%s`; area %s; stream `%s`; emitted by %s.\n\n", rt.Name(), area, stream, codeList(cmds))
 		b.WriteString("| field | type | |\n|---|---|---|\n")
 		for i := range rt.NumField() {
 			f := rt.Field(i)

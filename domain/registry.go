@@ -6,18 +6,19 @@ import (
 	"slices"
 )
 
-// Category is the part of school life an event type belongs to.
-type Category string
+// Area is the part of school life an event type belongs to (not to be
+// confused with a stream's category, see streams.go).
+type Area string
 
-// Categories, in the order the registry lists them.
+// Areas, in the order the registry lists them.
 const (
-	CategoryDirectory       Category = "directory"
-	CategoryDirectoryImport Category = "directory import"
-	CategorySchoolLife      Category = "school life"
-	CategoryTextbook        Category = "cahier de textes"
-	CategoryMessaging       Category = "messaging"
-	CategoryBooking         Category = "booking"
-	CategoryNews            Category = "news"
+	AreaDirectory       Area = "directory"
+	AreaDirectoryImport Area = "directory import"
+	AreaSchoolLife      Area = "school life"
+	AreaTextbook        Area = "cahier de textes"
+	AreaMessaging       Area = "messaging"
+	AreaBooking         Area = "booking"
+	AreaNews            Area = "news"
 )
 
 // Registry maps wire names to event types. Build one with NewRegistry and
@@ -32,73 +33,73 @@ type Registry struct {
 }
 
 type registered struct {
-	category Category
-	decode   func([]byte) (Event, error)
+	area   Area
+	decode func([]byte) (Event, error)
 }
 
 // NewRegistry returns a registry of every event type of the ledger.
 func NewRegistry() *Registry {
 	r := &Registry{types: make(map[string]registered)}
 	// Directory.
-	register[EstablishmentRegistered](r, CategoryDirectory)
-	register[AccountOpened](r, CategoryDirectory)
-	register[AccountUpdated](r, CategoryDirectory)
-	register[AccountActivated](r, CategoryDirectory)
-	register[AccountClosed](r, CategoryDirectory)
-	register[InspectorHabilitated](r, CategoryDirectory)
-	register[RelativeLinked](r, CategoryDirectory)
-	register[RelativeUnlinked](r, CategoryDirectory)
-	register[GroupCreated](r, CategoryDirectory)
-	register[MemberJoined](r, CategoryDirectory)
-	register[MemberLeft](r, CategoryDirectory)
-	register[UserConnected](r, CategoryDirectory)
-	register[LessonScheduled](r, CategoryDirectory)
-	register[LessonUnscheduled](r, CategoryDirectory)
+	register[EstablishmentRegistered](r, AreaDirectory)
+	register[AccountOpened](r, AreaDirectory)
+	register[AccountUpdated](r, AreaDirectory)
+	register[AccountActivated](r, AreaDirectory)
+	register[AccountClosed](r, AreaDirectory)
+	register[InspectorHabilitated](r, AreaDirectory)
+	register[RelativeLinked](r, AreaDirectory)
+	register[RelativeUnlinked](r, AreaDirectory)
+	register[GroupCreated](r, AreaDirectory)
+	register[MemberJoined](r, AreaDirectory)
+	register[MemberLeft](r, AreaDirectory)
+	register[UserConnected](r, AreaDirectory)
+	register[LessonScheduled](r, AreaDirectory)
+	register[LessonUnscheduled](r, AreaDirectory)
 	// Directory import.
-	register[AccountMissingFromFeed](r, CategoryDirectoryImport)
-	register[AccountBackInFeed](r, CategoryDirectoryImport)
+	register[AccountMissingFromFeed](r, AreaDirectoryImport)
+	register[AccountBackInFeed](r, AreaDirectoryImport)
 	// School life.
-	register[RollCallCompleted](r, CategorySchoolLife)
-	register[AbsenceRecorded](r, CategorySchoolLife)
-	register[LatenessRecorded](r, CategorySchoolLife)
-	register[AbsenceCancelled](r, CategorySchoolLife)
-	register[AbsenceReasonDeclared](r, CategorySchoolLife)
-	register[JustificationAccepted](r, CategorySchoolLife)
-	register[JustificationRefused](r, CategorySchoolLife)
-	register[IncidentReported](r, CategorySchoolLife)
-	register[PunishmentGiven](r, CategorySchoolLife)
-	register[SanctionPronounced](r, CategorySchoolLife)
-	register[SanctionAnnulled](r, CategorySchoolLife)
+	register[RollCallCompleted](r, AreaSchoolLife)
+	register[AbsenceRecorded](r, AreaSchoolLife)
+	register[LatenessRecorded](r, AreaSchoolLife)
+	register[AbsenceCancelled](r, AreaSchoolLife)
+	register[AbsenceReasonDeclared](r, AreaSchoolLife)
+	register[JustificationAccepted](r, AreaSchoolLife)
+	register[JustificationRefused](r, AreaSchoolLife)
+	register[IncidentReported](r, AreaSchoolLife)
+	register[PunishmentGiven](r, AreaSchoolLife)
+	register[SanctionPronounced](r, AreaSchoolLife)
+	register[SanctionAnnulled](r, AreaSchoolLife)
 	// Cahier de textes.
-	register[LessonContentRecorded](r, CategoryTextbook)
-	register[HomeworkAssigned](r, CategoryTextbook)
-	register[HomeworkAmended](r, CategoryTextbook)
-	register[HomeworkWithdrawn](r, CategoryTextbook)
-	register[HomeworkDone](r, CategoryTextbook)
+	register[LessonContentRecorded](r, AreaTextbook)
+	register[HomeworkAssigned](r, AreaTextbook)
+	register[HomeworkAmended](r, AreaTextbook)
+	register[HomeworkWithdrawn](r, AreaTextbook)
+	register[HomeworkDone](r, AreaTextbook)
 	// Messaging.
-	register[MessageSent](r, CategoryMessaging)
-	register[MessageRead](r, CategoryMessaging)
-	register[MessageAcknowledged](r, CategoryMessaging)
+	register[MessageSent](r, AreaMessaging)
+	register[MessageRead](r, AreaMessaging)
+	register[MessageAcknowledged](r, AreaMessaging)
 	// Booking.
-	register[ResourceRegistered](r, CategoryBooking)
-	register[BookingRequested](r, CategoryBooking)
-	register[BookingApproved](r, CategoryBooking)
-	register[BookingRefused](r, CategoryBooking)
-	register[BookingCancelled](r, CategoryBooking)
+	register[ResourceRegistered](r, AreaBooking)
+	register[BookingRequested](r, AreaBooking)
+	register[BookingApproved](r, AreaBooking)
+	register[BookingRefused](r, AreaBooking)
+	register[BookingCancelled](r, AreaBooking)
 	// News.
-	register[ArticlePublished](r, CategoryNews)
-	register[ArticleAmended](r, CategoryNews)
-	register[ArticleWithdrawn](r, CategoryNews)
+	register[ArticlePublished](r, AreaNews)
+	register[ArticleAmended](r, AreaNews)
+	register[ArticleWithdrawn](r, AreaNews)
 	return r
 }
 
-func register[T Event](r *Registry, c Category) {
+func register[T Event](r *Registry, a Area) {
 	var zero T
 	name := zero.EventType()
 	if _, dup := r.types[name]; dup {
 		panic("domain: event type registered twice: " + name)
 	}
-	r.types[name] = registered{category: c, decode: func(data []byte) (Event, error) {
+	r.types[name] = registered{area: a, decode: func(data []byte) (Event, error) {
 		var e T
 		if err := json.Unmarshal(data, &e); err != nil {
 			return nil, err
@@ -107,12 +108,12 @@ func register[T Event](r *Registry, c Category) {
 	}}
 }
 
-// Types lists the registered wire names, sorted; of the given categories
-// only, when any is given.
-func (r *Registry) Types(categories ...Category) []string {
+// Types lists the registered wire names, sorted; of the given areas only,
+// when any is given.
+func (r *Registry) Types(areas ...Area) []string {
 	names := make([]string, 0, len(r.types))
 	for n, t := range r.types {
-		if len(categories) == 0 || slices.Contains(categories, t.category) {
+		if len(areas) == 0 || slices.Contains(areas, t.area) {
 			names = append(names, n)
 		}
 	}
@@ -126,11 +127,11 @@ func (r *Registry) Known(typ string) bool {
 	return ok
 }
 
-// Category returns the category of a registered wire name (false if typ
-// is unknown).
-func (r *Registry) Category(typ string) (Category, bool) {
+// Area returns the area of a registered wire name (false if typ is
+// unknown).
+func (r *Registry) Area(typ string) (Area, bool) {
 	t, ok := r.types[typ]
-	return t.category, ok
+	return t.area, ok
 }
 
 // Encode returns the wire name and JSON payload of e.

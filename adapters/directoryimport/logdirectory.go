@@ -21,11 +21,11 @@ type Log interface {
 }
 
 // directoryTypes are the event types LoadDirectory folds, those of the
-// registry's directory categories; it skips the others without decoding
+// registry's directory areas; it skips the others without decoding
 // them.
 func directoryTypes(reg *domain.Registry) map[string]bool {
 	folds := make(map[string]bool)
-	for _, typ := range reg.Types(domain.CategoryDirectory, domain.CategoryDirectoryImport) {
+	for _, typ := range reg.Types(domain.AreaDirectory, domain.AreaDirectoryImport) {
 		folds[typ] = true
 	}
 	return folds

@@ -8,16 +8,16 @@ import (
 )
 
 // TestDirectoryTypesDeriveFromTheRegistry: LoadDirectory decodes the
-// types of the directory categories, and every other type is one its fold
+// types of the directory areas, and every other type is one its fold
 // ignores, so that skipping it undecoded loses nothing.
 func TestDirectoryTypesDeriveFromTheRegistry(t *testing.T) {
 	reg := domain.NewRegistry()
 	folds := directoryTypes(reg)
 	for _, typ := range reg.Types() {
-		cat, _ := reg.Category(typ)
-		inCategory := cat == domain.CategoryDirectory || cat == domain.CategoryDirectoryImport
-		if folds[typ] != inCategory {
-			t.Errorf("%s (%s): folded %v", typ, cat, folds[typ])
+		area, _ := reg.Area(typ)
+		inArea := area == domain.AreaDirectory || area == domain.AreaDirectoryImport
+		if folds[typ] != inArea {
+			t.Errorf("%s (%s): folded %v", typ, area, folds[typ])
 		}
 		if folds[typ] {
 			continue

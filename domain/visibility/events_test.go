@@ -29,17 +29,17 @@ func TestEveryTypeHasAKind(t *testing.T) {
 }
 
 // TestKindOf: the class and notification of each registered type, by
-// category; the exceptions are named.
+// area; the exceptions are named.
 func TestKindOf(t *testing.T) {
 	reg := domain.NewRegistry()
-	byCategory := map[domain.Category]visibility.Class{
-		domain.CategoryDirectory:       visibility.ClassOther,
-		domain.CategoryDirectoryImport: visibility.ClassOther,
-		domain.CategorySchoolLife:      visibility.ClassStudentAct,
-		domain.CategoryTextbook:        visibility.ClassGroupWork,
-		domain.CategoryMessaging:       visibility.ClassMail,
-		domain.CategoryBooking:         visibility.ClassOther,
-		domain.CategoryNews:            visibility.ClassOther,
+	byArea := map[domain.Area]visibility.Class{
+		domain.AreaDirectory:       visibility.ClassOther,
+		domain.AreaDirectoryImport: visibility.ClassOther,
+		domain.AreaSchoolLife:      visibility.ClassStudentAct,
+		domain.AreaTextbook:        visibility.ClassGroupWork,
+		domain.AreaMessaging:       visibility.ClassMail,
+		domain.AreaBooking:         visibility.ClassOther,
+		domain.AreaNews:            visibility.ClassOther,
 	}
 	exceptions := map[string]visibility.Class{
 		domain.UserConnected{}.EventType():     visibility.ClassHidden,
@@ -54,14 +54,14 @@ func TestKindOf(t *testing.T) {
 		"booking.approved.v1", "booking.refused.v1", "booking.cancelled.v1",
 	}
 	for _, typ := range reg.Types() {
-		cat, _ := reg.Category(typ)
+		area, _ := reg.Area(typ)
 		want, ok := exceptions[typ]
 		if !ok {
-			want = byCategory[cat]
+			want = byArea[area]
 		}
 		k, _ := visibility.KindOf(typ)
 		if k.Class != want {
-			t.Errorf("%s (%s): class %d, want %d", typ, cat, k.Class, want)
+			t.Errorf("%s (%s): class %d, want %d", typ, area, k.Class, want)
 		}
 		if k.Notified != slices.Contains(notified, typ) {
 			t.Errorf("%s: notified %v", typ, k.Notified)
