@@ -110,7 +110,12 @@ out of date or when an event type has no emitting command.
 		if c := comments[rt.Name()]; c != "" {
 			fmt.Fprintf(&b, "%s\n\n", c)
 		}
-		fmt.Fprintf(&b, "Go type `domain.%s`; stream `%s`; emitted by %s.\n\n", rt.Name(), streams[family], codeList(cmds))
+		stream, ok := streams[family]
+		if !ok {
+			t.Errorf("event type %s: no stream for family %q in streams", typ, family)
+		}
+		area, _ := reg.Area(typ)
+		fmt.Fprintf(&b, "Go type `domain.%s`; area %s; stream `%s`; emitted by %s.\n\n", rt.Name(), area, stream, codeList(cmds))
 		b.WriteString("| field | type | |\n|---|---|---|\n")
 		for i := range rt.NumField() {
 			f := rt.Field(i)

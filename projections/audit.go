@@ -88,7 +88,7 @@ func (audit) Name() string { return ProjectionAudit }
 func (audit) Collections() []string { return []string{auditHistory} }
 
 func (audit) Apply(_ context.Context, b *Batch, rec domain.Record, e domain.Event) error {
-	ids := Subjects(e)
+	ids := domain.Subjects(e)
 	if a := rec.Metadata.Actor; a != uuid.Nil && !slices.Contains(ids, a) {
 		ids = append(ids, a)
 	}

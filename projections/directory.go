@@ -43,6 +43,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/domain/visibility"
 )
 
 // ProjectionDirectory is the persisted name of the directory read model.
@@ -108,6 +109,43 @@ func (a *AccountEntry) InGroup(group uuid.UUID, roles ...domain.Role) bool {
 	})
 }
 
+// Viewer returns the account as the visibility rules see a signed-in
+// account.
+func (a *AccountEntry) Viewer() visibility.Viewer {
+	v := visibility.Viewer{
+		Actor: domain.Actor{
+			Account: a.ID, Profile: a.Profile, Function: a.Function,
+			Establishment: a.Establishment, Habilitations: a.Habilitations,
+		},
+		Closed: a.Closed,
+		Groups: a.memberships(),
+	}
+	if len(a.Children) > 0 {
+		v.Children = make([]uuid.UUID, len(a.Children))
+		for i, c := range a.Children {
+			v.Children[i] = c.Account
+		}
+	}
+	return v
+}
+
+// Person returns the account as what the visibility rules decide on
+// (a student's file, a teacher's page, a directory entry).
+func (a *AccountEntry) Person() visibility.Person {
+	return visibility.Person{ID: a.ID, Establishment: a.Establishment, Groups: a.memberships()}
+}
+
+func (a *AccountEntry) memberships() []visibility.Membership {
+	if len(a.Groups) == 0 {
+		return nil
+	}
+	ms := make([]visibility.Membership, len(a.Groups))
+	for i, m := range a.Groups {
+		ms[i] = visibility.Membership{Group: m.Group, Role: m.Role}
+	}
+	return ms
+}
+
 // AccountLink links a student and a relative.
 type AccountLink struct {
 	Account       uuid.UUID `json:"account"`
@@ -149,6 +187,17 @@ func (g *GroupEntry) Has(account uuid.UUID, role domain.Role) bool {
 // Teaches reports whether account teaches the group.
 func (g *GroupEntry) Teaches(account uuid.UUID) bool {
 	return g.Has(account, domain.RoleTeacher) || g.Has(account, domain.RoleHeadTeacher)
+}
+
+// Resource returns the group as what the visibility rules decide on.
+func (g *GroupEntry) Resource() visibility.Group {
+	r := visibility.Group{ID: g.ID, Establishment: g.Establishment}
+	for role, ms := range g.Members {
+		for _, m := range ms {
+			r.Members = append(r.Members, visibility.Member{Account: m.Account, Role: role})
+		}
+	}
+	return r
 }
 
 // GroupMember is an account in a group role.

@@ -3,12 +3,14 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/domain/visibility"
 	"github.com/schoollife/ledger/projections"
 )
 
@@ -184,4 +186,36 @@ func TestDirectoryClosedAndRescheduled(t *testing.T) {
 		o := mustOK[*projections.Office](t)(q.Office(ctx, uaiLycee, now))
 		mustEqualJSON(t, "missing roll calls", o.MissingRollCalls, []projections.MissingRollCall{})
 	})
+}
+
+// TestDirectoryEntriesForVisibility: the visibility rules see an account
+// and a group as the directory holds them.
+func TestDirectoryEntriesForVisibility(t *testing.T) {
+	parent, child, class := uuid.New(), uuid.New(), uuid.New()
+	acc := &projections.AccountEntry{
+		ID: parent, Establishment: "0750001A", Profile: domain.ProfileRelative, Function: domain.FunctionNone,
+		Closed: true, Habilitations: []string{"0750002B"},
+		Children: []projections.AccountLink{{Account: child, DisplayName: "Alice"}},
+		Groups:   []projections.Membership{{Group: class, Name: "6A", Role: domain.RoleTeacher}},
+	}
+	v := acc.Viewer()
+	want := visibility.Viewer{
+		Actor:  domain.Actor{Account: parent, Profile: domain.ProfileRelative, Establishment: "0750001A", Habilitations: []string{"0750002B"}},
+		Closed: true, Children: []uuid.UUID{child},
+		Groups: []visibility.Membership{{Group: class, Role: domain.RoleTeacher}},
+	}
+	if !reflect.DeepEqual(v, want) {
+		t.Errorf("Viewer = %+v, want %+v", v, want)
+	}
+	if p := acc.Person(); p.ID != parent || p.Establishment != "0750001A" || !reflect.DeepEqual(p.Groups, want.Groups) {
+		t.Errorf("Person = %+v", p)
+	}
+	g := &projections.GroupEntry{ID: class, Establishment: "0750001A", Members: map[domain.Role][]projections.GroupMember{
+		domain.RoleStudent: {{Account: child}}, domain.RoleTeacher: {{Account: parent}},
+	}}
+	r := g.Resource()
+	if r.ID != class || r.Establishment != "0750001A" || len(r.Members) != 2 ||
+		!r.Has(child, domain.RoleStudent) || !r.Teaches(parent) || r.Has(child, domain.RoleTeacher) {
+		t.Errorf("Resource = %+v", r)
+	}
 }

@@ -1,7 +1,8 @@
 package projections
 
 // notifications.v1: each account's feed of the events that concern them,
-// newest first. Audience decides who an event concerns:
+// newest first. Whom an event concerns is visibility.ConcernOf's rule;
+// Audience looks them up:
 //
 //   - a student: the acts about them (absence recorded or cancelled,
 //     lateness, justification accepted or refused, punishment, sanction
@@ -50,6 +51,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/domain/visibility"
 )
 
 // ProjectionNotifications is the persisted name of the notifications read
@@ -113,55 +115,13 @@ type AudienceLookup interface {
 }
 
 // Audience returns the accounts an event concerns, sorted by account id,
-// each with the students through whom (sorted). It is the one place that
-// decides who is notified of what (see the top of this file); events that
-// concern nobody return none.
+// each with the students through whom (sorted). Whom each event concerns
+// is visibility.ConcernOf's rule (see the top of this file); Audience
+// looks the people up as the log stands at the event. Events that concern
+// nobody return none.
 func Audience(ctx context.Context, look AudienceLookup, rec domain.Record, e domain.Event) ([]Concerned, error) {
 	set := audienceSet{}
-	var err error
-	switch e := e.(type) {
-	case domain.AbsenceRecorded:
-		err = set.student(ctx, look, e.Student)
-	case domain.AbsenceCancelled:
-		err = set.student(ctx, look, e.Student)
-	case domain.LatenessRecorded:
-		err = set.student(ctx, look, e.Student)
-	case domain.JustificationAccepted:
-		err = set.student(ctx, look, e.Student)
-	case domain.JustificationRefused:
-		err = set.student(ctx, look, e.Student)
-	case domain.PunishmentGiven:
-		err = set.student(ctx, look, e.Student)
-	case domain.SanctionPronounced:
-		err = set.student(ctx, look, e.Student)
-	case domain.SanctionAnnulled:
-		err = set.student(ctx, look, e.Student)
-	case domain.IncidentReported:
-		for _, p := range e.Protagonists {
-			if err = set.student(ctx, look, p.Account); err != nil {
-				break
-			}
-		}
-	case domain.HomeworkAssigned:
-		err = set.studentsOf(ctx, look, e.Group)
-	case domain.HomeworkAmended:
-		err = set.studentsOf(ctx, look, e.Group)
-	case domain.HomeworkWithdrawn:
-		err = set.studentsOf(ctx, look, e.Group)
-	case domain.MessageSent:
-		var to []uuid.UUID
-		to, err = MessageRecipients(ctx, look.GroupMembers, e)
-		for _, a := range to {
-			set.add(a, uuid.Nil)
-		}
-	case domain.BookingApproved:
-		err = set.requester(ctx, look, e.Booking)
-	case domain.BookingRefused:
-		err = set.requester(ctx, look, e.Booking)
-	case domain.BookingCancelled:
-		err = set.requester(ctx, look, e.Booking)
-	}
-	if err != nil {
+	if err := set.concern(ctx, look, e, visibility.ConcernOf(e)); err != nil {
 		return nil, err
 	}
 	delete(set, rec.Metadata.Actor)
@@ -177,6 +137,35 @@ func Audience(ctx context.Context, look AudienceLookup, rec domain.Record, e dom
 
 // audienceSet maps a concerned account to the students through whom.
 type audienceSet map[uuid.UUID][]uuid.UUID
+
+// concern records the accounts c names, looked up as the log stands at e.
+func (s audienceSet) concern(ctx context.Context, look AudienceLookup, e domain.Event, c visibility.Concern) error {
+	for _, st := range c.Students {
+		if err := s.student(ctx, look, st); err != nil {
+			return err
+		}
+	}
+	for _, g := range c.Groups {
+		if err := s.studentsOf(ctx, look, g); err != nil {
+			return err
+		}
+	}
+	if m, ok := e.(domain.MessageSent); ok && c.Message {
+		to, err := MessageRecipients(ctx, look.GroupMembers, m)
+		if err != nil {
+			return err
+		}
+		for _, a := range to {
+			s.add(a, uuid.Nil)
+		}
+	}
+	for _, b := range c.Bookings {
+		if err := s.requester(ctx, look, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // add records account as concerned through student (none if uuid.Nil).
 func (s audienceSet) add(account, student uuid.UUID) {

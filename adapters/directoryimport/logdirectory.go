@@ -20,20 +20,15 @@ type Log interface {
 	ReadAll(ctx context.Context, after domain.Position, limit int) ([]domain.Record, error)
 }
 
-// directoryTypes are the event types LoadDirectory folds; it skips the
-// others without decoding them.
-var directoryTypes = map[string]bool{
-	domain.EstablishmentRegistered{}.EventType(): true,
-	domain.AccountOpened{}.EventType():           true,
-	domain.AccountUpdated{}.EventType():          true,
-	domain.AccountClosed{}.EventType():           true,
-	domain.RelativeLinked{}.EventType():          true,
-	domain.RelativeUnlinked{}.EventType():        true,
-	domain.GroupCreated{}.EventType():            true,
-	domain.MemberJoined{}.EventType():            true,
-	domain.MemberLeft{}.EventType():              true,
-	domain.AccountMissingFromFeed{}.EventType():  true,
-	domain.AccountBackInFeed{}.EventType():       true,
+// directoryTypes are the event types LoadDirectory folds, those of the
+// registry's directory areas; it skips the others without decoding
+// them.
+func directoryTypes(reg *domain.Registry) map[string]bool {
+	folds := make(map[string]bool)
+	for _, typ := range reg.Types(domain.AreaDirectory, domain.AreaDirectoryImport) {
+		folds[typ] = true
+	}
+	return folds
 }
 
 // LogDirectory is the directory folded from the log's directory events. It
@@ -67,6 +62,7 @@ const readBatch = 5000
 // LoadDirectory reads the whole log once and folds its directory events.
 func LoadDirectory(ctx context.Context, log Log, reg *domain.Registry) (*LogDirectory, error) {
 	d := newLogDirectory()
+	folds := directoryTypes(reg)
 	for {
 		recs, err := log.ReadAll(ctx, d.asOf, readBatch)
 		if err != nil {
@@ -76,7 +72,7 @@ func LoadDirectory(ctx context.Context, log Log, reg *domain.Registry) (*LogDire
 			return d, nil
 		}
 		for _, r := range recs {
-			if directoryTypes[r.Type] {
+			if folds[r.Type] {
 				e, err := reg.DecodeRecord(r)
 				if err != nil {
 					return nil, fmt.Errorf("load directory: %w", err)

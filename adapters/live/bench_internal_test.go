@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
 // benchHub returns a hub serving subscribers sockets without a network:
@@ -35,7 +34,7 @@ func benchEvent(seq uint64, student, group uuid.UUID) *Event {
 	return &Event{
 		Position: domain.Position{Seq: seq}, ID: uuid.New(), Stream: domain.LessonStream(e.Lesson), Version: 1,
 		Type: e.EventType(), Time: time.Now().UTC(), Establishment: "0750001A", Actor: uuid.New(),
-		Data: data, Subjects: projections.Subjects(e),
+		Data: data, Subjects: domain.Subjects(e),
 	}
 }
 

@@ -33,7 +33,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
 // Topic is the Watermill topic of committed events.
@@ -41,7 +40,7 @@ const Topic = "ledger.events"
 
 // Event is a committed event as the bus carries it: the stored record,
 // without its correlation metadata, and the subjects it concerns
-// (projections.Subjects), so that hubs filter without decoding the payload.
+// (domain.Subjects), so that hubs filter without decoding the payload.
 type Event struct {
 	Position      domain.Position `json:"position"`
 	ID            uuid.UUID       `json:"id"`
@@ -64,7 +63,7 @@ func NewEvent(reg *domain.Registry, rec domain.Record) (Event, error) {
 	return Event{
 		Position: rec.Position, ID: rec.ID, Stream: rec.Stream, Version: rec.Version,
 		Type: rec.Type, Time: rec.Metadata.Time.UTC(), Establishment: rec.Metadata.Establishment,
-		Actor: rec.Metadata.Actor, Data: json.RawMessage(rec.Data), Subjects: projections.Subjects(e),
+		Actor: rec.Metadata.Actor, Data: json.RawMessage(rec.Data), Subjects: domain.Subjects(e),
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/domain/visibility"
 	"github.com/schoollife/ledger/projections"
 )
 
@@ -26,138 +27,65 @@ type Directory interface {
 	Account(ctx context.Context, id uuid.UUID) (*projections.AccountEntry, error)
 }
 
-// ErrNothingLive is returned for a viewer who receives nothing live:
-// inspectors and evaluators (they audit history and read aggregates, not a
-// feed of acts), guests, admins, closed accounts.
+// ErrNothingLive is returned for a viewer who receives nothing live
+// (visibility.ErrNothingLive: inspectors, evaluators, guests, admins,
+// closed accounts).
 var ErrNothingLive = errors.New("live: this account receives no live updates")
 
-// class is what an event type is, for the filters. Every registered type
-// is listed (a test checks it), so that a new type is a decision, not an
-// accident.
-type class uint8
+// class is what an event type is, for the filters (visibility.Class).
+type class = visibility.Class
 
 const (
-	// classOther: directory, timetable, roll calls, bookings, news:
-	// teachers see them through their groups, staff through their
-	// establishment, families not at all.
-	classOther class = iota
-	// classStudentAct: an act about one student (or the protagonists of an
-	// incident); families see the acts about their own children.
-	classStudentAct
-	// classGroupWork: the cahier de textes of a group; families see their
-	// children's groups'.
-	classGroupWork
-	// classMail: messages, seen by their sender and recipients only,
-	// whatever the profile.
-	classMail
-	// classHidden: sign-ins, delivered to nobody (connection tracking,
-	// not news).
-	classHidden
+	classOther      = visibility.ClassOther
+	classStudentAct = visibility.ClassStudentAct
+	classGroupWork  = visibility.ClassGroupWork
+	classMail       = visibility.ClassMail
+	classHidden     = visibility.ClassHidden
 )
 
-var classes = map[string]class{
-	// Directory.
-	domain.EstablishmentRegistered{}.EventType(): classOther,
-	domain.AccountOpened{}.EventType():           classOther,
-	domain.AccountUpdated{}.EventType():          classOther,
-	domain.AccountActivated{}.EventType():        classOther,
-	domain.AccountClosed{}.EventType():           classOther,
-	domain.InspectorHabilitated{}.EventType():    classOther,
-	domain.RelativeLinked{}.EventType():          classOther,
-	domain.RelativeUnlinked{}.EventType():        classOther,
-	domain.GroupCreated{}.EventType():            classOther,
-	domain.MemberJoined{}.EventType():            classOther,
-	domain.MemberLeft{}.EventType():              classOther,
-	domain.UserConnected{}.EventType():           classHidden,
-	domain.LessonScheduled{}.EventType():         classOther,
-	domain.LessonUnscheduled{}.EventType():       classOther,
-	domain.AccountMissingFromFeed{}.EventType():  classOther,
-	domain.AccountBackInFeed{}.EventType():       classOther,
-	// School life.
-	domain.RollCallCompleted{}.EventType():     classOther,
-	domain.AbsenceRecorded{}.EventType():       classStudentAct,
-	domain.LatenessRecorded{}.EventType():      classStudentAct,
-	domain.AbsenceCancelled{}.EventType():      classStudentAct,
-	domain.AbsenceReasonDeclared{}.EventType(): classStudentAct,
-	domain.JustificationAccepted{}.EventType(): classStudentAct,
-	domain.JustificationRefused{}.EventType():  classStudentAct,
-	domain.IncidentReported{}.EventType():      classStudentAct,
-	domain.PunishmentGiven{}.EventType():       classStudentAct,
-	domain.SanctionPronounced{}.EventType():    classStudentAct,
-	domain.SanctionAnnulled{}.EventType():      classStudentAct,
-	// Cahier de textes.
-	domain.LessonContentRecorded{}.EventType(): classGroupWork,
-	domain.HomeworkAssigned{}.EventType():      classGroupWork,
-	domain.HomeworkAmended{}.EventType():       classGroupWork,
-	domain.HomeworkWithdrawn{}.EventType():     classGroupWork,
-	domain.HomeworkDone{}.EventType():          classStudentAct,
-	// Messaging.
-	domain.MessageSent{}.EventType():         classMail,
-	domain.MessageRead{}.EventType():         classMail,
-	domain.MessageAcknowledged{}.EventType(): classMail,
-	// Booking.
-	domain.ResourceRegistered{}.EventType(): classOther,
-	domain.BookingRequested{}.EventType():   classOther,
-	domain.BookingApproved{}.EventType():    classOther,
-	domain.BookingRefused{}.EventType():     classOther,
-	domain.BookingCancelled{}.EventType():   classOther,
-	// News.
-	domain.ArticlePublished{}.EventType(): classOther,
-	domain.ArticleAmended{}.EventType():   classOther,
-	domain.ArticleWithdrawn{}.EventType(): classOther,
+// classes is the class of every registered type, looked up once per event
+// by the hub: visibility's table, for the registry's types.
+var classes = classTable(domain.NewRegistry())
+
+func classTable(reg *domain.Registry) map[string]class {
+	out := make(map[string]class)
+	for _, typ := range reg.Types() {
+		if k, ok := visibility.KindOf(typ); ok {
+			out[typ] = k.Class
+		}
+	}
+	return out
 }
 
 // incidentType is redacted for families.
 var incidentType = domain.IncidentReported{}.EventType()
 
-// scope is the kind of viewer a filter serves.
-type scope uint8
+// scope is the kind of viewer a filter serves (visibility.Scope).
+type scope = visibility.Scope
 
 const (
-	scopeFamily  scope = iota + 1 // students and relatives
-	scopeTeacher                  // teachers
-	scopeStaff                    // personnel of an establishment
+	scopeFamily  = visibility.ScopeFamily  // students and relatives
+	scopeTeacher = visibility.ScopeTeacher // teachers
+	scopeStaff   = visibility.ScopeStaff   // personnel of an establishment
 )
 
-// filter decides what one viewer receives. It is computed from the
-// directory when the socket opens: a change of links or groups applies
-// from the next connection (sockets are closed after Lifetime for that).
-// Sets are short slices: a viewer has a handful of children and groups,
-// and a socket's memory must stay small.
+// filter decides what one viewer receives: the sets of its
+// visibility.Reach, read from the directory when the socket opens, kept
+// as short slices (a viewer has a handful of children and groups, and a
+// socket's memory must stay small).
 type filter struct {
-	scope scope
-	self  uuid.UUID
-	// member: the groups the viewer belongs to (messages sent to a group).
-	member []uuid.UUID
-	// students (family): whose acts the viewer sees (their children, or
-	// themself).
-	students []uuid.UUID
-	// classes (family): whose cahier de textes they see (the students'
-	// groups).
-	classes []uuid.UUID
-	// taught (teacher): the groups they teach.
-	taught []uuid.UUID
-	// establishment (staff).
+	scope         scope
+	self          uuid.UUID
+	member        []uuid.UUID
+	students      []uuid.UUID
+	classes       []uuid.UUID
+	taught        []uuid.UUID
 	establishment string
 }
 
-// newFilter reads what a viewer may see from the directory:
-//
-//   - a relative: the acts about their children (absences, lateness,
-//     justifications, punishments, sanctions, incidents they are a
-//     protagonist of, homework done) and the homework and lesson contents
-//     of their children's groups;
-//   - a student: the same about themself and their groups;
-//   - a teacher: every event about a group they teach (roll calls,
-//     absences and lateness in it, punishments given in it, homework,
-//     memberships...) and the events naming them;
-//   - personnel: every event of their establishment;
-//   - everyone: the messages they send or receive (to them or to a group
-//     they belong to), and their reads and acknowledgements; nobody else's.
-//
-// Inspectors, evaluators, guests, admins and closed accounts receive
-// nothing live (ErrNothingLive): inspectors read history through the audit
-// queries, evaluators only aggregates.
+// newFilter reads what a viewer may see from the directory (see
+// visibility.Reach): their own entry and, for a relative, their
+// children's.
 func newFilter(ctx context.Context, dir Directory, v Viewer) (*filter, error) {
 	acc, err := dir.Account(ctx, v.Account)
 	if errors.Is(err, domain.ErrUnknownAccount) {
@@ -166,63 +94,33 @@ func newFilter(ctx context.Context, dir Directory, v Viewer) (*filter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("live: directory: %w", err)
 	}
-	if acc.Closed {
+	viewer := acc.Viewer()
+	r, err := visibility.NewReach(&viewer)
+	if errors.Is(err, visibility.ErrNothingLive) {
 		return nil, ErrNothingLive
 	}
-	f := &filter{self: acc.ID}
-	for _, m := range acc.Groups {
-		f.member = appendNew(f.member, m.Group)
+	if err != nil {
+		return nil, fmt.Errorf("live: %w", err)
 	}
-	switch acc.Profile {
-	case domain.ProfileStudent:
-		f.scope = scopeFamily
-		f.students = []uuid.UUID{acc.ID}
-		f.classes = studentGroups(acc)
-	case domain.ProfileRelative:
-		f.scope = scopeFamily
-		for _, c := range acc.Children {
-			child, err := dir.Account(ctx, c.Account)
-			if errors.Is(err, domain.ErrUnknownAccount) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("live: directory: %w", err)
-			}
-			f.students = appendNew(f.students, child.ID)
-			for _, g := range studentGroups(child) {
-				f.classes = appendNew(f.classes, g)
-			}
+	for _, id := range visibility.ChildrenToAdd(&viewer) {
+		child, err := dir.Account(ctx, id)
+		if errors.Is(err, domain.ErrUnknownAccount) {
+			continue
 		}
-	case domain.ProfileTeacher:
-		f.scope = scopeTeacher
-		for _, m := range acc.Groups {
-			if m.Teaching() {
-				f.taught = appendNew(f.taught, m.Group)
-			}
+		if err != nil {
+			return nil, fmt.Errorf("live: directory: %w", err)
 		}
-	case domain.ProfilePersonnel:
-		if acc.Establishment == "" {
-			return nil, ErrNothingLive
-		}
-		f.scope = scopeStaff
-		f.establishment = acc.Establishment
-	default:
-		return nil, ErrNothingLive
+		cv := child.Viewer()
+		r.AddChild(&cv)
 	}
-	return f, nil
+	return &filter{
+		scope: r.Scope, self: r.Self, member: r.Member, students: r.Students,
+		classes: r.Classes, taught: r.Taught, establishment: r.Establishment,
+	}, nil
 }
 
-// studentGroups returns the groups an account is a student of.
-func studentGroups(acc *projections.AccountEntry) []uuid.UUID {
-	var out []uuid.UUID
-	for _, m := range acc.Groups {
-		if m.Role == domain.RoleStudent {
-			out = appendNew(out, m.Group)
-		}
-	}
-	return out
-}
-
+// appendNew appends id to ids unless it is nil or there already (tests
+// build filters with it).
 func appendNew(ids []uuid.UUID, id uuid.UUID) []uuid.UUID {
 	if id == uuid.Nil || slices.Contains(ids, id) {
 		return ids
@@ -230,65 +128,32 @@ func appendNew(ids []uuid.UUID, id uuid.UUID) []uuid.UUID {
 	return append(ids, id)
 }
 
-// intersects reports whether a and b share an id.
-func intersects(a, b []uuid.UUID) bool {
-	for _, x := range a {
-		if slices.Contains(b, x) {
-			return true
-		}
+// reach is the filter as a visibility.Reach (slice headers copied), for
+// what is asked once per socket; match, asked once per event and socket,
+// passes the sets to visibility.Receives instead.
+func (f *filter) reach() visibility.Reach {
+	return visibility.Reach{
+		Scope: f.scope, Self: f.self, Member: f.member, Students: f.students,
+		Classes: f.classes, Taught: f.taught, Establishment: f.establishment,
 	}
-	return false
 }
 
 // match reports whether the viewer may see ev.
 func (f *filter) match(ev *Event, c class) bool {
-	switch c {
-	case classHidden:
-		return false
-	case classMail:
-		// Subjects of a message are its sender, recipient accounts and
-		// recipient groups; of a read or an acknowledgement, the reader.
-		return slices.Contains(ev.Subjects, f.self) || intersects(ev.Subjects, f.member)
-	}
-	switch f.scope {
-	case scopeFamily:
-		switch c {
-		case classStudentAct:
-			// Only the students among the subjects: an absence's group
-			// is a subject too, and a classmate's absence is not theirs
-			// to see.
-			return intersects(ev.Subjects, f.students)
-		case classGroupWork:
-			return intersects(ev.Subjects, f.classes)
-		}
-		return false
-	case scopeTeacher:
-		return intersects(ev.Subjects, f.taught) || slices.Contains(ev.Subjects, f.self)
-	case scopeStaff:
-		return ev.Establishment != "" && ev.Establishment == f.establishment
-	}
-	return false
+	return visibility.Receives(c, ev.Establishment, ev.Subjects, f.scope, &f.self, f.member, f.students, f.classes, f.taught, f.establishment)
 }
 
 // keys returns the ids an event must name among its subjects for match to
-// accept it, whatever its class: every set match intersects with the
-// subjects. Only a staff filter matches otherwise, by establishment. The
-// hub indexes sockets by them.
+// accept it, whatever its class. Only a staff filter matches otherwise, by
+// establishment. The hub indexes sockets by them.
 func (f *filter) keys() []uuid.UUID {
-	keys := appendNew(nil, f.self)
-	for _, set := range [][]uuid.UUID{f.member, f.students, f.classes, f.taught} {
-		for _, id := range set {
-			keys = appendNew(keys, id)
-		}
-	}
-	return keys
+	r := f.reach()
+	return r.Keys()
 }
 
-// redacts reports whether f sees a redacted form of events of type typ:
-// a family sees, of an incident, neither its description nor the other
-// protagonists (they may be other children; the student file copies
-// neither).
-func (f *filter) redacts(typ string) bool { return f.scope == scopeFamily && typ == incidentType }
+// redacts reports whether f sees a redacted form of events of type typ
+// (a family, incidents: see visibility.RedactIncident).
+func (f *filter) redacts(typ string) bool { return visibility.Redacts(f.scope, typ) }
 
 // redactIncident returns the incident payload a family may see.
 func (f *filter) redactIncident(data json.RawMessage) (json.RawMessage, error) {
@@ -296,12 +161,8 @@ func (f *filter) redactIncident(data json.RawMessage) (json.RawMessage, error) {
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, fmt.Errorf("redact incident: %w", err)
 	}
-	e.Description = ""
-	e.Protagonists = slices.DeleteFunc(e.Protagonists, func(p domain.Protagonist) bool {
-		return !slices.Contains(f.students, p.Account)
-	})
 	return json.Marshal(struct {
 		domain.IncidentReported
 		Description string `json:"description,omitempty"`
-	}{IncidentReported: e})
+	}{IncidentReported: visibility.RedactIncident(e, f.students)})
 }

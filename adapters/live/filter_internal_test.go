@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
 // TestEveryTypeHasAClass: a new event type must be classified before it
@@ -41,7 +40,7 @@ func TestFilterMatch(t *testing.T) {
 		viewers           = map[string]*filter{"parent": parentOfAlice, "alice": aliceHerself, "teacher": teacherOfA, "staff": staffOfA}
 		allSee            = map[string]bool{"parent": true, "alice": true, "teacher": true, "staff": true}
 		ev                = func(e domain.Event, est string) *Event {
-			return &Event{Type: e.EventType(), Establishment: est, Subjects: projections.Subjects(e)}
+			return &Event{Type: e.EventType(), Establishment: est, Subjects: domain.Subjects(e)}
 		}
 	)
 	tests := []struct {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/domain/visibility"
 	"github.com/schoollife/ledger/projections"
 )
 
@@ -24,14 +25,10 @@ func (p *Portal) familyPages() []page {
 	}
 }
 
-// liveTypes are the event types the live feed shows as they happen: the
-// acts about a child, their homework, one's messages.
-var liveTypes = []string{
-	"absence.recorded.v1", "lateness.recorded.v1", "absence.cancelled.v1",
-	"absence.justification_accepted.v1", "absence.justification_refused.v1",
-	"punishment.given.v1", "sanction.pronounced.v1", "sanction.annulled.v1", "incident.reported.v1",
-	"homework.assigned.v1", "homework.amended.v1", "homework.withdrawn.v1", "message.sent.v1",
-}
+// liveTypes are the event types the live feed shows as they happen: those
+// a family is notified of (the acts about a child, their homework, one's
+// messages), as visibility derives them from the registry.
+var liveTypes = visibility.FamilyFeed(domain.NewRegistry().Types())
 
 // feedData is a notification feed that the live script extends: After is
 // the position to resume from, Names and Labels (JSON, in data-

@@ -1,128 +1,126 @@
-package projections
+package domain
 
 import (
 	"slices"
 
 	"github.com/google/uuid"
-
-	"github.com/schoollife/ledger/domain"
 )
 
 // Subjects lists what an event concerns, as the inspectors' audit indexes
-// it: the student files, groups, resources and accounts it is about (the
+// it and the live hub routes it: the student files, groups, resources and accounts it is about (the
 // student of an absence, the protagonists of an incident, the member
 // joining and the group, the sender and the recipients of a message, the
 // group of a homework, the resource of a booking...). Each id appears once,
 // in a stable order. Establishments are not subjects (they are UAI codes,
-// not ids: their history is an export of the log, see ExportEstablishment);
+// not ids: their history is an export of the log, see projections.ExportEstablishment);
 // nor are lessons, messages, articles or homework themselves, whose events
 // are found through their group, sender or author.
 //
 // A new event type must be added here: a test fails until it is.
-func Subjects(e domain.Event) []uuid.UUID {
+func Subjects(e Event) []uuid.UUID {
 	ids, _ := subjects(e)
 	return ids
 }
 
 // subjects is Subjects, and whether it knows e's type at all (a test
 // checks every registered type is known).
-func subjects(e domain.Event) ([]uuid.UUID, bool) {
+func subjects(e Event) ([]uuid.UUID, bool) {
 	var ids []uuid.UUID
 	switch e := e.(type) {
 	// Directory.
-	case domain.EstablishmentRegistered:
-	case domain.AccountOpened:
+	case EstablishmentRegistered:
+	case AccountOpened:
 		ids = append(ids, e.Account)
-	case domain.AccountUpdated:
+	case AccountUpdated:
 		ids = append(ids, e.Account)
-	case domain.AccountActivated:
+	case AccountActivated:
 		ids = append(ids, e.Account)
-	case domain.AccountClosed:
+	case AccountClosed:
 		ids = append(ids, e.Account)
-	case domain.InspectorHabilitated:
+	case InspectorHabilitated:
 		ids = append(ids, e.Account)
-	case domain.RelativeLinked:
+	case RelativeLinked:
 		ids = append(ids, e.Student, e.Relative)
-	case domain.RelativeUnlinked:
+	case RelativeUnlinked:
 		ids = append(ids, e.Student, e.Relative)
-	case domain.GroupCreated:
+	case GroupCreated:
 		ids = append(ids, e.Group)
-	case domain.MemberJoined:
+	case MemberJoined:
 		ids = append(ids, e.Group, e.Account)
-	case domain.MemberLeft:
+	case MemberLeft:
 		ids = append(ids, e.Group, e.Account)
-	case domain.UserConnected:
+	case UserConnected:
 		ids = append(ids, e.Account)
-	case domain.LessonScheduled:
+	case LessonScheduled:
 		ids = append(ids, e.Group, e.Teacher)
-	case domain.LessonUnscheduled:
+	case LessonUnscheduled:
 		ids = append(ids, e.Group)
 	// Directory import.
-	case domain.AccountMissingFromFeed:
+	case AccountMissingFromFeed:
 		ids = append(ids, e.Account)
-	case domain.AccountBackInFeed:
+	case AccountBackInFeed:
 		ids = append(ids, e.Account)
 	// School life.
-	case domain.RollCallCompleted:
+	case RollCallCompleted:
 		ids = append(ids, e.Group, e.Teacher)
-	case domain.AbsenceRecorded:
+	case AbsenceRecorded:
 		ids = append(ids, e.Student, e.Group)
-	case domain.LatenessRecorded:
+	case LatenessRecorded:
 		ids = append(ids, e.Student, e.Group)
-	case domain.AbsenceCancelled:
+	case AbsenceCancelled:
 		ids = append(ids, e.Student)
-	case domain.AbsenceReasonDeclared:
+	case AbsenceReasonDeclared:
 		ids = append(ids, e.Student, e.Relative)
-	case domain.JustificationAccepted:
+	case JustificationAccepted:
 		ids = append(ids, e.Student)
-	case domain.JustificationRefused:
+	case JustificationRefused:
 		ids = append(ids, e.Student)
-	case domain.IncidentReported:
+	case IncidentReported:
 		for _, p := range e.Protagonists {
 			ids = append(ids, p.Account)
 		}
-	case domain.PunishmentGiven:
+	case PunishmentGiven:
 		ids = append(ids, e.Student, e.Group)
-	case domain.SanctionPronounced:
+	case SanctionPronounced:
 		ids = append(ids, e.Student)
-	case domain.SanctionAnnulled:
+	case SanctionAnnulled:
 		ids = append(ids, e.Student)
 	// Cahier de textes.
-	case domain.LessonContentRecorded:
+	case LessonContentRecorded:
 		ids = append(ids, e.Group)
-	case domain.HomeworkAssigned:
+	case HomeworkAssigned:
 		ids = append(ids, e.Group)
-	case domain.HomeworkAmended:
+	case HomeworkAmended:
 		ids = append(ids, e.Group)
-	case domain.HomeworkWithdrawn:
+	case HomeworkWithdrawn:
 		ids = append(ids, e.Group)
-	case domain.HomeworkDone:
+	case HomeworkDone:
 		ids = append(ids, e.Student, e.Group)
 	// Messaging.
-	case domain.MessageSent:
+	case MessageSent:
 		ids = append(ids, e.From)
 		ids = append(ids, e.ToAccounts...)
 		ids = append(ids, e.ToGroups...)
-	case domain.MessageRead:
+	case MessageRead:
 		ids = append(ids, e.Reader)
-	case domain.MessageAcknowledged:
+	case MessageAcknowledged:
 		ids = append(ids, e.Reader)
 	// Booking.
-	case domain.ResourceRegistered:
+	case ResourceRegistered:
 		ids = append(ids, e.Resource)
-	case domain.BookingRequested:
+	case BookingRequested:
 		ids = append(ids, e.Resource, e.By)
-	case domain.BookingApproved:
+	case BookingApproved:
 		ids = append(ids, e.Resource)
-	case domain.BookingRefused:
+	case BookingRefused:
 		ids = append(ids, e.Resource)
-	case domain.BookingCancelled:
+	case BookingCancelled:
 		ids = append(ids, e.Resource)
 	// News.
-	case domain.ArticlePublished:
+	case ArticlePublished:
 		ids = append(ids, e.Author)
-	case domain.ArticleAmended:
-	case domain.ArticleWithdrawn:
+	case ArticleAmended:
+	case ArticleWithdrawn:
 	default:
 		return nil, false
 	}
