@@ -129,6 +129,9 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	}
 }
 
+// checkpointTimeout bounds the checkpoint of a batch already published.
+const checkpointTimeout = 30 * time.Second
+
 // skimMargin: on its first start, the forwarder does not publish the
 // events recorded more than this long before it started.
 const skimMargin = time.Minute
@@ -210,7 +213,13 @@ func (f *Forwarder) step(ctx context.Context, pos domain.Position, skipBefore ti
 			return 0, pos, fmt.Errorf("publish up to %s: %w", last, err)
 		}
 	}
-	if err := f.cfg.Checkpoints.SetCheckpoint(ctx, last); err != nil {
+	// A published batch is checkpointed even if ctx ends meanwhile (a
+	// clean stop, the lock released): otherwise the next forwarder
+	// publishes it again. The stores refuse a checkpoint that does not
+	// advance, so this cannot undo a newer node's.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), checkpointTimeout)
+	defer cancel()
+	if err := f.cfg.Checkpoints.SetCheckpoint(cctx, last); err != nil {
 		return 0, pos, fmt.Errorf("forwarder checkpoint %s: %w", last, err)
 	}
 	return len(recs), last, nil
