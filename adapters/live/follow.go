@@ -2,7 +2,6 @@ package live
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/domain/visibility"
 	"github.com/schoollife/ledger/projections"
 )
 
@@ -124,81 +124,24 @@ func (d *directoryClock) reach(ctx context.Context, pos domain.Position) error {
 	}
 }
 
-// directoryChange says whose visibility an event changes: the viewers
-// themselves (own), and whether the viewers following them (a student's
-// relatives) change too.
-type directoryChange struct {
-	account   uuid.UUID
-	followers bool
-}
-
-// Directory events, by wire name.
-var (
-	typeRelativeLinked       = domain.RelativeLinked{}.EventType()
-	typeRelativeUnlinked     = domain.RelativeUnlinked{}.EventType()
-	typeMemberJoined         = domain.MemberJoined{}.EventType()
-	typeMemberLeft           = domain.MemberLeft{}.EventType()
-	typeAccountClosed        = domain.AccountClosed{}.EventType()
-	typeAccountUpdated       = domain.AccountUpdated{}.EventType()
-	typeInspectorHabilitated = domain.InspectorHabilitated{}.EventType()
-)
-
-// changesOf returns whose filters ev changes, if anyone's: what newFilter
-// reads of the directory is an account's profile, establishment, closure,
-// memberships and children, and its children's memberships.
-//
-//   - a link changes the relative's children;
-//   - a membership changes the member's groups, and the classes their
-//     relatives follow;
-//   - a closure, an update (establishment, function) or a habilitation
-//     changes the account, and what its relatives see of it.
-//
-// A payload that does not decode concerns every subject of the event and
-// its followers: re-filtering too many sockets costs a few reads, too few
-// would leave one seeing what it may not.
-func changesOf(ev *Event) []directoryChange {
-	var c directoryChange
-	var err error
-	switch ev.Type {
-	case typeRelativeLinked:
-		var e domain.RelativeLinked
-		err = json.Unmarshal(ev.Data, &e)
-		c.account = e.Relative
-	case typeRelativeUnlinked:
-		var e domain.RelativeUnlinked
-		err = json.Unmarshal(ev.Data, &e)
-		c.account = e.Relative
-	case typeMemberJoined:
-		var e domain.MemberJoined
-		err = json.Unmarshal(ev.Data, &e)
-		c.account, c.followers = e.Account, true
-	case typeMemberLeft:
-		var e domain.MemberLeft
-		err = json.Unmarshal(ev.Data, &e)
-		c.account, c.followers = e.Account, true
-	case typeAccountClosed:
-		var e domain.AccountClosed
-		err = json.Unmarshal(ev.Data, &e)
-		c.account, c.followers = e.Account, true
-	case typeAccountUpdated:
-		var e domain.AccountUpdated
-		err = json.Unmarshal(ev.Data, &e)
-		c.account, c.followers = e.Account, true
-	case typeInspectorHabilitated:
-		var e domain.InspectorHabilitated
-		err = json.Unmarshal(ev.Data, &e)
-		c.account = e.Account
-	default:
+// changesOf returns whose filters ev changes, if anyone's: the rule is
+// visibility.ChangeOf. A payload that does not decode concerns every
+// subject of the event and its followers: re-filtering too many sockets
+// costs a few reads, too few would leave one seeing what it may not.
+func changesOf(reg *domain.Registry, ev *Event) []visibility.Change {
+	if !visibility.ChangesViews(ev.Type) {
 		return nil
 	}
-	if err != nil || c.account == uuid.Nil {
-		out := make([]directoryChange, 0, len(ev.Subjects))
-		for _, id := range ev.Subjects {
-			out = append(out, directoryChange{account: id, followers: true})
+	if e, err := reg.Decode(ev.Type, ev.Data); err == nil {
+		if c, ok := visibility.ChangeOf(e); ok && c.Account != uuid.Nil {
+			return []visibility.Change{c}
 		}
-		return out
 	}
-	return []directoryChange{c}
+	out := make([]visibility.Change, 0, len(ev.Subjects))
+	for _, id := range ev.Subjects {
+		out = append(out, visibility.Change{Account: id, Followers: true})
+	}
+	return out
 }
 
 // follow re-filters the sockets whose visibility ev changes, once the
@@ -207,7 +150,7 @@ func changesOf(ev *Event) []directoryChange {
 // which waits meanwhile (the bus buffers): it never waits for a socket,
 // only, briefly, for the directory every socket depends on.
 func (h *Hub) follow(ctx context.Context, ev *Event) {
-	changes := changesOf(ev)
+	changes := changesOf(h.cfg.Registry, ev)
 	if len(changes) == 0 {
 		return
 	}
@@ -215,11 +158,11 @@ func (h *Hub) follow(ctx context.Context, ev *Event) {
 	h.changed = ev.Position
 	var conns []*conn
 	for _, ch := range changes {
-		conns = appendConns(conns, h.byViewer[ch.account])
-		if ch.followers {
+		conns = appendConns(conns, h.byViewer[ch.Account])
+		if ch.Followers {
 			// The sockets that may see an account's acts are indexed
 			// under it: its own and its relatives'.
-			conns = appendConns(conns, h.bySubject[ch.account])
+			conns = appendConns(conns, h.bySubject[ch.Account])
 		}
 	}
 	h.mu.Unlock()

@@ -30,6 +30,9 @@ type HubConfig struct {
 	// clients reconnect.
 	Directory Directory
 	Progress  Progress
+	// Registry decodes the directory events that change what viewers may
+	// see (domain.NewRegistry() by default).
+	Registry *domain.Registry
 	// DirectoryWait bounds that wait (default 5 s); past it the sockets
 	// are closed. DirectoryPoll is how often Progress is read meanwhile
 	// (default 20 ms).
@@ -57,6 +60,9 @@ func (c *HubConfig) Validate() error {
 // fill sets the defaults.
 func (c *HubConfig) fill() {
 	c.Topic = or(c.Topic, Topic)
+	if c.Registry == nil {
+		c.Registry = domain.NewRegistry()
+	}
 	c.DirectoryWait = or(c.DirectoryWait, 5*time.Second)
 	c.DirectoryPoll = or(c.DirectoryPoll, 20*time.Millisecond)
 	c.SweepEvery = or(c.SweepEvery, 250*time.Millisecond)
@@ -87,7 +93,7 @@ type Hub struct {
 	// directory changes about them.
 	byViewer map[uuid.UUID][]*conn
 	// changed is the position of the last event that changed someone's
-	// filter (changesOf): a socket whose filter was read from the
+	// filter (visibility.ChangeOf): a socket whose filter was read from the
 	// directory before it may only be added once the directory has
 	// applied it (addIf).
 	changed domain.Position

@@ -161,7 +161,7 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 	}
 	a.closers = append(a.closers, b.Close)
 	hub, err := live.NewHub(live.HubConfig{
-		Subscriber: b.Subscriber, Logger: a.log,
+		Subscriber: b.Subscriber, Registry: a.reg, Logger: a.log,
 		Directory: a.queries, Progress: live.ProjectionProgress{Docs: a.docs, Gens: a.docs},
 	})
 	if err != nil {
