@@ -8,7 +8,7 @@ import (
 // Code classifies an error for the boundaries (HTTP status, exit code).
 type Code string
 
-// Codes, mapped to HTTP statuses in one place (adapters/http).
+// Codes, mapped to HTTP statuses in one place (adapters/web).
 const (
 	CodeInvalid   Code = "invalid"   // malformed input: 400
 	CodeForbidden Code = "forbidden" // the actor may not do this: 403

@@ -74,7 +74,7 @@ func (e *RateLimitError) Error() string {
 	return fmt.Sprintf("%v (retry after %s)", ErrRateLimited, e.Wait.Round(time.Second))
 }
 
-// RetryAfter returns Wait, for a Retry-After header (adapters/http looks
+// RetryAfter returns Wait, for a Retry-After header (adapters/web looks
 // for this method).
 func (e *RateLimitError) RetryAfter() time.Duration { return e.Wait }
 

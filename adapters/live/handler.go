@@ -408,7 +408,7 @@ func (h *Handler) send(c *conn, f *filter, ev *Event) error {
 	return c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
-// problem answers an RFC 9457 problem (types as in adapters/http).
+// problem answers an RFC 9457 problem (types as in adapters/web).
 func problem(w http.ResponseWriter, status int, typ, title, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(status)
