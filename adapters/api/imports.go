@@ -1,10 +1,11 @@
 package api
 
 // Directory imports uploaded by administrators: POST /api/v1/imports takes
-// the feed's files as multipart/form-data, runs the import as the
-// signed-in administrator and answers with its report; GET reads a kept
-// report back by correlation id. web.Imports reads the upload and keeps
-// the reports, for the portal's import page too.
+// the feed's files as multipart/form-data and starts an import job as the
+// signed-in administrator; it answers at once, 202 with the job and its
+// status URL, which GET /api/v1/imports/{correlation} reads (the job's
+// progress while it runs, its report once it ended). web.Imports reads the
+// upload, directoryimport's Jobs run the imports and keep their reports.
 
 import (
 	"net/http"
@@ -25,25 +26,33 @@ var importForm = []param{
 	{name: "max_rejected", format: "string", doc: "refuse the whole feed above this share of malformed records: 5% or 0.05 (default 5%)"},
 }
 
+// importPollSeconds is the Retry-After of a live job's status: how often a
+// client had better poll it (the job writes its progress every 2 s).
+const importPollSeconds = "2"
+
 func (s *Server) importRoutes() []route {
 	if s.cfg.Imports == nil {
 		return nil
 	}
 	return []route{
 		{
-			method: "POST", path: "/api/v1/imports", tag: "directory", status: http.StatusCreated,
-			summary: "Import a directory feed (AAF XML files or a CSV export) as the signed-in administrator: only changes are written, " +
-				"under one correlation id; answers with the report (201 applied, 200 dry run, 422 refused whole: nothing written)",
+			method: "POST", path: "/api/v1/imports", tag: "directory", status: http.StatusAccepted,
+			summary: "Start importing a directory feed (AAF XML files or a CSV export) as the signed-in administrator, in the background: " +
+				"answers 202 at once with the job (queued) and its status URL in Location; only changes are written, under the job's id " +
+				"as correlation id. An Idempotency-Key makes the job's id: a retry returns the same job (Idempotent-Replayed: true; " +
+				"202 while it runs, 200 once it ended) and imports nothing again",
 			profiles: "administrators of every establishment the feed changes",
-			form:     importForm, response: typeOf[directoryimport.Report](),
-			others: []int{http.StatusOK, http.StatusUnprocessableEntity},
+			form:     importForm, response: typeOf[directoryimport.Job](),
+			others: []int{http.StatusOK},
 			handle: s.postImport,
 		},
 		{
 			method: "GET", path: "/api/v1/imports/{correlation}", tag: "directory", status: http.StatusOK,
-			summary:  "The kept report of a directory import, by its correlation id",
+			summary: "A directory import job, by its id (the import's correlation id): its state (queued, running; then done, refused " +
+				"whole with nothing written, or failed midway: start it again to finish it), its progress, and once ended its report. " +
+				"While it runs, Retry-After says when to ask again",
 			profiles: "the administrator who imported, administrators and habilitated inspectors of every establishment of the feed",
-			response: typeOf[web.ImportReport](),
+			response: typeOf[directoryimport.Job](),
 			handle:   s.getImport,
 		},
 	}
@@ -54,39 +63,33 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 	if err := web.MayImport(p); err != nil {
 		return err
 	}
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Now().Add(web.ImportTimeout)) // not every writer supports it
-	u, err := s.cfg.Imports.ReadUpload(w, r)
-	if err != nil {
-		return err
-	}
-	defer u.Cleanup()
 	var key string
 	if vs, ok := r.Header[headerIdempotencyKey]; ok {
 		if key = vs[0]; len(vs) > 1 || !web.ValidIdempotencyKey(key) {
 			return web.ErrInvalidHeader.With("one key of 1 to %d visible ASCII characters", web.MaxIdempotencyKey)
 		}
 	}
-	_ = rc.SetWriteDeadline(time.Now().Add(web.ImportTimeout))
-	rep, replayed, err := s.cfg.Imports.RunImport(r.Context(), p, u, key)
-	if rep == nil {
+	// A large feed over a slow line takes longer than the server's read
+	// timeout; not every writer supports deadlines.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(web.UploadTimeout))
+	u, err := s.cfg.Imports.ReadUpload(w, r)
+	if err != nil {
 		return err
 	}
+	defer u.Cleanup() // unless the job took the files
+	job, replayed, err := s.cfg.Imports.StartImport(r.Context(), p, u, key)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", importURL(job))
+	status := http.StatusAccepted
 	if replayed {
 		w.Header().Set(headerReplayed, "true")
+		if !job.State.Live() {
+			status = http.StatusOK
+		}
 	}
-	return reply(w, importStatus(rep), rep)
-}
-
-// importStatus is the status of an import's response.
-func importStatus(rep *directoryimport.Report) int {
-	switch {
-	case rep.Refused != "":
-		return http.StatusUnprocessableEntity
-	case rep.DryRun:
-		return http.StatusOK
-	}
-	return http.StatusCreated
+	return reply(w, status, job)
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
@@ -94,12 +97,15 @@ func (s *Server) getImport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	kept, err := s.cfg.Imports.KeptImport(r.Context(), id)
+	job, err := s.cfg.Imports.ImportStatus(r.Context(), web.PrincipalOf(r), id)
 	if err != nil {
 		return err
 	}
-	if err := web.MayReadImport(web.PrincipalOf(r), kept.Report); err != nil {
-		return err
+	if job.State.Live() {
+		w.Header().Set("Retry-After", importPollSeconds)
 	}
-	return reply(w, http.StatusOK, kept)
+	return reply(w, http.StatusOK, job)
 }
+
+// importURL is the status URL of a job.
+func importURL(job *directoryimport.Job) string { return "/api/v1/imports/" + job.ID.String() }

@@ -104,7 +104,7 @@ func matrix(w *world) []cell {
 		{method: "GET", path: "/api/v1/groups/" + class, want: who(ok, asStudent, asTeacher, asCPE, asHead, asAdmin, asInspector)},
 
 		// Directory imports.
-		{method: "POST", path: "/api/v1/imports", want: who(created, asAdmin), body: func(string) any { return csvRelatives(w) }},
+		{method: "POST", path: "/api/v1/imports", want: who(http.StatusAccepted, asAdmin), body: func(string) any { return csvRelatives(w) }},
 		{method: "GET", path: "/api/v1/imports/" + webtest.KeptImportID.String(), want: who(ok, asAdmin, asInspector)},
 
 		// Lessons and the cahier de textes.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
@@ -293,6 +294,9 @@ var enums = map[reflect.Type][]string{
 	typeOf[projections.Granularity](): vals(projections.GranularityDay, projections.GranularityWeek, projections.GranularityMonth,
 		projections.GranularitySchoolYear, projections.GranularityTotal),
 	typeOf[projections.Level](): vals(projections.LevelAll, projections.LevelDepartement, projections.LevelEstablishment),
+	typeOf[directoryimport.JobState](): vals(directoryimport.JobQueued, directoryimport.JobRunning, directoryimport.JobDone,
+		directoryimport.JobRefused, directoryimport.JobFailed),
+	typeOf[directoryimport.Phase](): vals(directoryimport.PhaseParse, directoryimport.PhaseLoad, directoryimport.PhaseApply),
 }
 
 // vals returns constants as strings.

@@ -168,7 +168,7 @@ func ProblemTypes() []*Error {
 	return []*Error{
 		ErrMalformedJSON, ErrUnknownField, ErrInvalidField, ErrPathMismatch, ErrInvalidPath, ErrInvalidQuery,
 		ErrInvalidHeader, ErrBodyTooLarge, ErrUnsupportedMedia, ErrUnauthenticated, ErrBadCredentials,
-		ErrRateLimited, ErrCrossOrigin, ErrNoRoute, ErrMethodNotAllowed, ErrInternal, ErrNotMultipart,
+		ErrRateLimited, ErrCrossOrigin, ErrNoRoute, ErrMethodNotAllowed, ErrInternal, ErrNotMultipart, ErrImportsUnavailable,
 	}
 }
 

@@ -1,24 +1,23 @@
 package web
 
 // Directory imports uploaded by administrators, for the API (POST
-// /api/v1/imports) and the portal's import page alike: the feed's files
-// come as multipart/form-data, streamed to temporary files (never whole in
-// memory); the import runs as the signed-in administrator; the reports are
-// kept (ImportsConfig.Reports) and read back by correlation id.
+// /api/v1/imports) and the portal's import page alike. This is transport
+// work only: the feed's files come as multipart/form-data and are streamed
+// to temporary files (never whole in memory), the form's fields become a
+// directoryimport.StartJob, and the import itself runs as a background job
+// behind ImportJobs (directoryimport's Jobs), which keeps its progress and
+// report and answers for its status.
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,13 +26,19 @@ import (
 
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/domain"
-	"github.com/schoollife/ledger/projections"
 )
 
-// Importer runs directory imports: adapters/directoryimport's Importer.
-type Importer interface {
-	Import(ctx context.Context, sources []directoryimport.Source, opts directoryimport.Options) (*directoryimport.Report, error)
+// ImportJobs runs directory imports as background jobs: directoryimport's
+// Jobs.
+type ImportJobs interface {
+	// Start starts a job, or returns the one its idempotency key started
+	// (replayed); the job owns the request's files from then on.
+	Start(ctx context.Context, req directoryimport.StartJob) (job *directoryimport.Job, replayed bool, err error)
+	// Status returns a job as viewer may see it.
+	Status(ctx context.Context, viewer domain.Actor, id uuid.UUID) (*directoryimport.Job, error)
 }
+
+var _ ImportJobs = (*directoryimport.Jobs)(nil)
 
 // DefaultMaxImportBytes bounds an uploaded feed unless ImportsConfig says
 // otherwise: an académie's full feed weighs hundreds of megabytes.
@@ -41,12 +46,8 @@ const DefaultMaxImportBytes = 256 << 20
 
 // ImportsConfig configures Imports.
 type ImportsConfig struct {
-	// Importer runs the directory imports administrators upload.
-	Importer Importer
-	// Reports keeps the imports' reports (namespace imports@1): the
-	// read-model store, so that they outlive the process and every node
-	// reads them. In memory when unset.
-	Reports projections.DocStore
+	// Jobs runs the imports administrators upload and keeps their reports.
+	Jobs ImportJobs
 	// MaxBytes bounds an uploaded feed (default 256 MiB); larger ones get
 	// 413. Files are streamed to temporary files.
 	MaxBytes int64
@@ -54,22 +55,18 @@ type ImportsConfig struct {
 	// give (grace period, rejected share): directoryimport's defaults when
 	// unset.
 	Defaults *directoryimport.Options
-	Logger   *slog.Logger
 }
 
 // Validate checks the configuration and fills defaults.
 func (c *ImportsConfig) Validate() error {
-	if c.Importer == nil {
-		return errors.New("web: Importer is required")
+	if c.Jobs == nil {
+		return errors.New("web: import Jobs are required")
 	}
 	if c.MaxBytes == 0 {
 		c.MaxBytes = DefaultMaxImportBytes
 	}
 	if c.MaxBytes < 0 {
 		return fmt.Errorf("web: MaxBytes %d is negative", c.MaxBytes)
-	}
-	if c.Reports == nil {
-		c.Reports = projections.NewMemoryDocs()
 	}
 	if c.Defaults == nil {
 		d := directoryimport.DefaultOptions()
@@ -78,16 +75,12 @@ func (c *ImportsConfig) Validate() error {
 	if err := c.Defaults.Validate(); err != nil {
 		return fmt.Errorf("web: import Defaults: %w", err)
 	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
-	}
 	return nil
 }
 
-// Imports runs uploaded imports and keeps their reports.
+// Imports reads uploaded feeds and hands them to the import jobs.
 type Imports struct {
 	cfg ImportsConfig
-	log *slog.Logger
 }
 
 // NewImports returns the imports of cfg.
@@ -95,7 +88,7 @@ func NewImports(cfg ImportsConfig) (*Imports, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Imports{cfg: cfg, log: cfg.Logger}, nil
+	return &Imports{cfg: cfg}, nil
 }
 
 // MaxBytes bounds an uploaded feed.
@@ -104,42 +97,31 @@ func (s *Imports) MaxBytes() int64 { return s.cfg.MaxBytes }
 // Defaults are the settings of an upload that gives none.
 func (s *Imports) Defaults() directoryimport.Options { return *s.cfg.Defaults }
 
-// Where import reports are kept: one small document per import, keyed by
-// its correlation id.
-const (
-	importsNamespace = "imports@1"
-	importsColl      = "reports"
-)
-
-// Bounds of an upload and of a kept report.
+// Bounds of an upload.
 const (
 	// maxImportFields bounds the form's parts; maxImportField a field's
 	// value.
 	maxImportFields = 200
 	maxImportField  = 4 << 10
-	// maxKeptIssues bounds each list of a kept report (rejected, skipped,
-	// failed, a dry run's changes): the response has them all.
-	maxKeptIssues = 1000
-	// ImportTimeout is how long an upload and its import may take, beyond
-	// the server's read and write timeouts.
-	ImportTimeout = 2 * time.Hour
+	// UploadTimeout is how long reading an upload may take, beyond the
+	// server's read timeout: an académie's feed over a slow line. The
+	// import itself runs after the answer, as a job.
+	UploadTimeout = 2 * time.Hour
 )
 
 // ErrNotMultipart refuses an upload that is not multipart/form-data.
 var ErrNotMultipart = &Error{status: http.StatusUnsupportedMediaType, typ: "multipart-required",
 	title: "the request body must be multipart/form-data"}
 
-// ImportReport is a kept import report: the report, with its lists cut to
-// their first entries when they were long.
-type ImportReport struct {
-	*directoryimport.Report
-	// Truncated is set when a list was cut (the import's response had it
-	// whole).
-	Truncated bool `json:"truncated,omitempty"`
-}
+// ErrImportsUnavailable answers an upload that arrives while the server
+// stops: its import would not run here; another node, or this one once
+// restarted, takes it.
+var ErrImportsUnavailable = &Error{status: http.StatusServiceUnavailable, typ: "imports-unavailable",
+	title: "directory imports are not taken now, the server is stopping: try again"}
 
-// MayImport: directory imports are for administrators; the importer then
-// checks they administer every establishment the feed changes.
+// MayImport: directory imports are for administrators; the import then
+// checks they administer every establishment the feed changes. Checked
+// before the upload is read, so that nobody else has a feed spooled.
 func MayImport(p *Principal) error {
 	if p.actor.Profile == domain.ProfileAdmin {
 		return nil
@@ -147,161 +129,63 @@ func MayImport(p *Principal) error {
 	return forbidden("only administrators import directory feeds")
 }
 
-// MayReadImport: a kept report, for whom imported it, the administrators
-// and the inspectors of every establishment of the feed.
-func MayReadImport(p *Principal, rep *directoryimport.Report) error {
-	a := p.actor
-	if rep.Actor != uuid.Nil && a.Account == rep.Actor {
-		return nil
-	}
-	all := func(may func(string) bool) bool {
-		if len(rep.Establishments) == 0 {
-			return may("")
-		}
-		for _, uai := range rep.Establishments {
-			if !may(uai) {
-				return false
-			}
-		}
-		return true
-	}
-	if (a.Profile == domain.ProfileAdmin && all(a.IsAdmin)) || (a.Profile == domain.ProfileInspector && all(a.Habilitated)) {
-		return nil
-	}
-	return forbidden("%s may not read the report of import %s", a.Profile, rep.CorrelationID)
-}
-
-// RunImport imports an upload as p and keeps the report. A key (an
-// Idempotency-Key, a portal form's key) fixes the correlation id: a retry
-// finds the kept report and imports nothing again (replayed). It returns a
-// report, or the error of an import refused to its actor (not kept) or
-// that could not run; a refused feed is a report.
-func (s *Imports) RunImport(ctx context.Context, p *Principal, u *Upload, key string) (*directoryimport.Report, bool, error) {
-	sources, opts, err := s.importOptions(u)
+// StartImport starts the import of an upload as p. A key (an
+// Idempotency-Key, a portal form's key) makes the job's id: a retry
+// returns the job it started (replayed) and imports nothing again. From
+// this call on the job owns the upload's files: Cleanup leaves them.
+func (s *Imports) StartImport(ctx context.Context, p *Principal, u *Upload, key string) (*directoryimport.Job, bool, error) {
+	req, err := s.jobRequest(p, u, key)
 	if err != nil {
 		return nil, false, err
 	}
-	opts.Actor = p.actor.Account
-	if key != "" {
-		opts.CorrelationID = domain.DeterministicID("directory-import", p.actor.Account.String(), key)
-		kept, err := s.KeptImport(ctx, opts.CorrelationID)
-		if err == nil {
-			return kept.Report, true, nil
-		}
-		if !errors.Is(err, domain.ErrNotFound) {
-			return nil, false, err
-		}
+	u.handedOver = true
+	job, replayed, err := s.cfg.Jobs.Start(ctx, req)
+	if errors.Is(err, directoryimport.ErrJobsClosed) {
+		return nil, false, ErrImportsUnavailable.With("%v", err)
 	}
-	rep, err := s.cfg.Importer.Import(ctx, sources, opts)
-	switch {
-	case rep == nil, errors.Is(err, domain.ErrForbidden):
-		return nil, false, err
-	case err != nil && !errors.Is(err, directoryimport.ErrRefused):
-		// It stopped midway (the store, the context): keep what it did, and
-		// fail; running it again finishes the job.
-		if kerr := s.KeepImport(context.WithoutCancel(ctx), rep); kerr != nil {
-			s.log.ErrorContext(ctx, "keep import report", "correlation_id", rep.CorrelationID, "err", kerr)
-		}
-		return nil, false, err
-	}
-	if err := s.KeepImport(context.WithoutCancel(ctx), rep); err != nil {
-		return nil, false, err
-	}
-	return rep, false, nil
+	return job, replayed, err
 }
 
-// importOptions reads the upload's fields into sources and options.
-func (s *Imports) importOptions(u *Upload) ([]directoryimport.Source, directoryimport.Options, error) {
-	opts := *s.cfg.Defaults
+// ImportStatus returns an import job as p may see it (domain.ErrNotFound,
+// domain.ErrForbidden otherwise).
+func (s *Imports) ImportStatus(ctx context.Context, p *Principal, id uuid.UUID) (*directoryimport.Job, error) {
+	return s.cfg.Jobs.Status(ctx, p.actor, id)
+}
+
+// jobRequest reads the upload's fields into a job request. The job checks
+// what they say (format, profile, options); only their syntax is read
+// here.
+func (s *Imports) jobRequest(p *Principal, u *Upload, key string) (directoryimport.StartJob, error) {
 	get := func(name string) string { return strings.TrimSpace(u.fields.Get(name)) }
-	bad := func(format string, args ...any) error {
-		return domain.Errorf(domain.ErrInvalid, format, args...)
+	bad := func(format string, args ...any) error { return domain.Errorf(domain.ErrInvalid, format, args...) }
+	req := directoryimport.StartJob{
+		Actor: p.actor, Dir: u.dir, IdempotencyKey: key, Options: *s.cfg.Defaults,
+		Format: directoryimport.Format(get("format")), Profile: domain.Profile(get("profile")), Encoding: get("encoding"),
 	}
-	format := directoryimport.Format(get("format"))
-	if format != directoryimport.FormatAAF && format != directoryimport.FormatCSV {
-		return nil, opts, bad("format %q is not aaf or csv", format)
-	}
-	profile := domain.Profile(get("profile"))
-	if format == directoryimport.FormatCSV {
-		switch profile {
-		case domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel:
-		default:
-			return nil, opts, bad("profile %q is not student, relative, teacher or personnel", profile)
-		}
+	for _, f := range u.files {
+		req.Files = append(req.Files, directoryimport.File{Name: f.name, Path: f.path, Size: f.size})
 	}
 	if m := get("mode"); m != "" {
-		opts.Mode = directoryimport.Mode(m)
+		req.Options.Mode = directoryimport.Mode(m)
 	}
 	if v := get("dry_run"); v != "" {
 		switch strings.ToLower(v) {
 		case "true", "1", "on", "yes":
-			opts.DryRun = true
+			req.Options.DryRun = true
 		case "false", "0", "off", "no":
-			opts.DryRun = false
+			req.Options.DryRun = false
 		default:
-			return nil, opts, bad("dry_run %q is not true or false", v)
+			return req, bad("dry_run %q is not true or false", v)
 		}
 	}
 	if v := get("max_rejected"); v != "" {
 		share, err := directoryimport.ParseShare(v)
 		if err != nil {
-			return nil, opts, bad("max_rejected: %v", err)
+			return req, bad("max_rejected: %v", err)
 		}
-		opts.MaxRejected = share
+		req.Options.MaxRejected = share
 	}
-	if err := opts.Validate(); err != nil {
-		return nil, opts, err
-	}
-	if len(u.files) == 0 {
-		return nil, opts, bad("no file: send the feed's files as parts named file")
-	}
-	files := slices.Clone(u.files)
-	slices.SortStableFunc(files, func(a, b uploadFile) int { return strings.Compare(a.name, b.name) })
-	sources := make([]directoryimport.Source, 0, len(files))
-	for _, f := range files {
-		sources = append(sources, directoryimport.Source{
-			Name: f.name, Format: format, Profile: profile, Encoding: get("encoding"), Size: f.size,
-			Open: func() (io.ReadCloser, error) { return os.Open(f.path) },
-		})
-	}
-	return sources, opts, nil
-}
-
-// KeepImport keeps a report, its long lists cut.
-func (s *Imports) KeepImport(ctx context.Context, rep *directoryimport.Report) error {
-	kept := ImportReport{Report: new(directoryimport.Report)}
-	*kept.Report = *rep
-	cut := func(n int) int {
-		if n > maxKeptIssues {
-			kept.Truncated = true
-			return maxKeptIssues
-		}
-		return n
-	}
-	kept.Rejected = kept.Rejected[:cut(len(kept.Rejected))]
-	kept.Skipped = kept.Skipped[:cut(len(kept.Skipped))]
-	kept.Failed = kept.Failed[:cut(len(kept.Failed))]
-	kept.Changes = kept.Changes[:cut(len(kept.Changes))]
-	doc, err := json.Marshal(kept)
-	if err != nil {
-		return err
-	}
-	return s.cfg.Reports.Update(ctx, importsNamespace, func(tx projections.DocTx) error {
-		return tx.Put(ctx, []projections.Doc{{Coll: importsColl, Key: rep.CorrelationID.String(), Value: doc}})
-	})
-}
-
-// KeptImport returns a kept report (domain.ErrNotFound when there is none).
-func (s *Imports) KeptImport(ctx context.Context, id uuid.UUID) (*ImportReport, error) {
-	kept := ImportReport{}
-	ok, err := projections.GetJSON(ctx, s.cfg.Reports.Reader(importsNamespace), importsColl, id.String(), &kept)
-	if err != nil {
-		return nil, err
-	}
-	if !ok || kept.Report == nil {
-		return nil, domain.Errorf(domain.ErrNotFound, "no import report %s", id)
-	}
-	return &kept, nil
+	return req, nil
 }
 
 // Upload is a multipart/form-data request read to its end: its fields, and
@@ -310,6 +194,8 @@ type Upload struct {
 	fields url.Values
 	files  []uploadFile
 	dir    string
+	// handedOver: an import job owns the files now.
+	handedOver bool
 }
 
 // uploadFile is an uploaded file, on disk.
@@ -321,9 +207,13 @@ type uploadFile struct {
 // Field returns the value of a field.
 func (u *Upload) Field(name string) string { return u.fields.Get(name) }
 
-// Cleanup removes the upload's files.
+// Fields returns the upload's fields (not its files), for a form shown
+// again as it was filled.
+func (u *Upload) Fields() url.Values { return u.fields }
+
+// Cleanup removes the upload's files, unless an import job took them.
 func (u *Upload) Cleanup() {
-	if u.dir != "" {
+	if u.dir != "" && !u.handedOver {
 		_ = os.RemoveAll(u.dir)
 	}
 }

@@ -65,14 +65,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	// Administrators upload directory feeds: the importer of `ledger
-	// import`, its reports kept in the read-model store.
+	// import`, run as background jobs kept in the read-model store (every
+	// node reads them), one import at a time across the nodes.
 	importer, err := directoryimport.New(directoryimport.Config{Handlers: a.commands, Registry: a.reg, Log: a.store, Logger: log})
 	if err != nil {
 		return err
 	}
+	importJobs, err := directoryimport.NewJobs(directoryimport.JobsConfig{
+		Importer: importer, Store: directoryimport.NewDocJobs(a.docs), Locker: a.docs, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	// Closed after the HTTP server shut down, below; here too on the way
+	// out of an error, before the stores close (Close may run twice).
+	defer importJobs.Close()
 	importDefaults := cfg.Import.Options()
 	handler, err := webHandler(webDeps{
-		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importer: importer, log: log, secureCookies: cfg.SecureCookies,
+		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs,
+		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults,
 	})
 	if err != nil {
@@ -105,6 +116,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// No upload starts a job any more: stop the running import, kept
+	// failed (started again, it finishes the job), while the stores are
+	// still open for the jobs to write their end.
+	_ = importJobs.Close()
 	stopBackground()
 	wg.Wait()
 	log.Info("stopped")
@@ -213,7 +228,7 @@ type webDeps struct {
 	auth          web.Auth
 	live          http.Handler
 	sessionEnded  func(ctx context.Context, session string) error
-	importer      web.Importer
+	importJobs    web.ImportJobs
 	log           *slog.Logger
 	secureCookies bool
 	maxImport     int64
@@ -221,7 +236,7 @@ type webDeps struct {
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
-// one set of sessions and of kept import reports, beside /healthz.
+// one set of sessions and of import jobs, beside /healthz.
 func webHandler(d webDeps) (http.Handler, error) {
 	a := d.app
 	sessions, err := web.NewSessions(web.SessionsConfig{
@@ -234,9 +249,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	imports, err := web.NewImports(web.ImportsConfig{
-		Importer: d.importer, Reports: a.docs, MaxBytes: d.maxImport, Defaults: d.importOpts, Logger: d.log,
-	})
+	imports, err := web.NewImports(web.ImportsConfig{Jobs: d.importJobs, MaxBytes: d.maxImport, Defaults: d.importOpts})
 	if err != nil {
 		return nil, err
 	}

@@ -234,15 +234,11 @@ func (w *World) Deps(h *commands.Handlers, auth *FakeAuth, store *memory.Store) 
 	return Deps{Sessions: w.Sessions(h, auth, FakeAuthErrors(), nil), Imports: w.Imports(h, store, nil)}
 }
 
-// Imports returns the imports of h on store, kept in the world's read
-// side, with a change to their configuration.
+// Imports returns the imports of h on store, their jobs kept in the
+// world's read side, with a change to their configuration.
 func (w *World) Imports(h *commands.Handlers, store *memory.Store, change func(*web.ImportsConfig)) *web.Imports {
 	w.T.Helper()
-	im, err := directoryimport.New(directoryimport.Config{Handlers: h, Registry: w.Reg, Log: store, Now: w.Clock})
-	if err != nil {
-		w.T.Fatal(err)
-	}
-	cfg := web.ImportsConfig{Importer: im, Reports: w.Docs}
+	cfg := web.ImportsConfig{Jobs: w.ImportJobs(h, store, nil)}
 	if change != nil {
 		change(&cfg)
 	}
@@ -251,6 +247,27 @@ func (w *World) Imports(h *commands.Handlers, store *memory.Store, change func(*
 		w.T.Fatal(err)
 	}
 	return imports
+}
+
+// ImportJobs returns import jobs of h on store, kept in the world's read
+// side and closed when the test ends, with a change to their
+// configuration. Their progress is written often, so that a test sees it.
+func (w *World) ImportJobs(h *commands.Handlers, store *memory.Store, change func(*directoryimport.JobsConfig)) *directoryimport.Jobs {
+	w.T.Helper()
+	im, err := directoryimport.New(directoryimport.Config{Handlers: h, Registry: w.Reg, Log: store, Now: w.Clock})
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	cfg := directoryimport.JobsConfig{Importer: im, Store: directoryimport.NewDocJobs(w.Docs), ProgressEvery: 50 * time.Millisecond}
+	if change != nil {
+		change(&cfg)
+	}
+	jobs, err := directoryimport.NewJobs(cfg)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	w.T.Cleanup(func() { _ = jobs.Close() })
+	return jobs
 }
 
 // Sessions returns sessions over auth, whose errors match errs, with a
@@ -468,11 +485,11 @@ func UploadOf(t *testing.T, fields map[string]string, paths []string, inline ...
 	return MultipartBody{ContentType: mw.FormDataContentType(), Data: buf.Bytes()}
 }
 
-// KeptImportID is the correlation id of the report NewWorld keeps.
+// KeptImportID is the id of the import job NewWorld keeps, ended.
 var KeptImportID = ID("kept-import")
 
-// keepReport keeps the report of an import the admin ran in the world's
-// establishment.
+// keepReport keeps the job of an import the admin ran in the world's
+// establishment, ended with its report.
 func (w *World) keepReport() {
 	w.T.Helper()
 	rep := &directoryimport.Report{
@@ -484,7 +501,12 @@ func (w *World) keepReport() {
 		Applied:  map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
 		Events:   2, Started: w.Now, Finished: w.Now.Add(time.Second),
 	}
-	if err := w.Deps(w.H, w.Auth, w.Store).Imports.KeepImport(w.Ctx, rep); err != nil {
+	job := &directoryimport.Job{
+		ID: KeptImportID, Actor: rep.Actor, State: directoryimport.JobDone, Files: []string{"students.csv"},
+		Establishments: rep.Establishments, Created: rep.Started, Started: rep.Started, Finished: rep.Finished, Heartbeat: rep.Finished,
+		Report: rep,
+	}
+	if _, _, err := directoryimport.NewDocJobs(w.Docs).Create(w.Ctx, job); err != nil {
 		w.T.Fatal(err)
 	}
 }
