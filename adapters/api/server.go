@@ -41,8 +41,8 @@ type Config struct {
 	// parameters (Europe/Paris by default).
 	Location *time.Location
 
-	// Imports, when set, runs the directory imports administrators upload
-	// (POST /api/v1/imports) and reads their kept reports.
+	// Imports, when set, starts the directory imports administrators upload as background
+	// jobs (POST /api/v1/imports) and reads their status and report.
 	Imports *web.Imports
 }
 

@@ -3,129 +3,17 @@ package portal
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/text/language"
 
+	"github.com/schoollife/ledger/adapters/portal/i18n"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
 )
-
-// The portal speaks French by default and English when the browser prefers
-// it (Accept-Language). Messages live in templates/i18n/{fr,en}.json, flat
-// maps from a key to a text (a fmt format when the caller passes
-// arguments); a test checks both files have the same keys and that every
-// key the templates and the Go code use exists.
-
-// catalogue holds the messages of each language and matches a request's
-// languages to one of them.
-type catalogue struct {
-	matcher language.Matcher
-	langs   []*lang // in the matcher's order: the first is the default
-}
-
-// lang is one language's messages.
-type lang struct {
-	// Code is the language's BCP 47 code, for <html lang>.
-	Code string
-	msgs map[string]string
-	// base is the default language's messages, for a key missing here.
-	base map[string]string
-}
-
-// portalLanguages are the languages of the portal, the default first.
-var portalLanguages = []language.Tag{language.French, language.English}
-
-// loadCatalogue reads templates/i18n/*.json.
-func loadCatalogue(fsys fs.FS) (*catalogue, error) {
-	c := &catalogue{matcher: language.NewMatcher(portalLanguages)}
-	for _, tag := range portalLanguages {
-		code := tag.String()
-		raw, err := fs.ReadFile(fsys, "templates/i18n/"+code+".json")
-		if err != nil {
-			return nil, fmt.Errorf("portal: messages of %s: %w", code, err)
-		}
-		var msgs map[string]string
-		if err := json.Unmarshal(raw, &msgs); err != nil {
-			return nil, fmt.Errorf("portal: messages of %s: %w", code, err)
-		}
-		l := &lang{Code: code, msgs: msgs}
-		if len(c.langs) > 0 {
-			l.base = c.langs[0].msgs
-		}
-		c.langs = append(c.langs, l)
-	}
-	return c, nil
-}
-
-// match returns the language of a request.
-func (c *catalogue) match(r *http.Request) *lang {
-	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if err != nil || len(tags) == 0 {
-		return c.langs[0]
-	}
-	_, i, conf := c.matcher.Match(tags...)
-	if conf == language.No {
-		return c.langs[0]
-	}
-	return c.langs[i]
-}
-
-// T returns the message of key, formatted with args when there are some;
-// the key itself when no language has it (a test keeps that from
-// happening).
-func (l *lang) T(key string, args ...any) string {
-	m, ok := l.msgs[key]
-	if !ok {
-		if m, ok = l.base[key]; !ok {
-			return key
-		}
-	}
-	if len(args) > 0 {
-		return fmt.Sprintf(m, args...)
-	}
-	return m
-}
-
-// Has reports whether key has a message.
-func (l *lang) Has(key string) bool {
-	_, ok := l.msgs[key]
-	if !ok {
-		_, ok = l.base[key]
-	}
-	return ok
-}
-
-// Label returns the message of a value of an enumeration (absence states,
-// profiles, event types...): key kind.value, or the value itself.
-func (l *lang) Label(kind string, value any) string {
-	s := fmt.Sprint(value)
-	if key := kind + "." + s; l.Has(key) {
-		return l.T(key)
-	}
-	return s
-}
-
-// Date writes a day in full: "mardi 14 mars 2006", "Tuesday 14 March 2006".
-func (l *lang) Date(d domain.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	return l.T("fmt.date", l.T(fmt.Sprintf("weekday.%d", d.Weekday())), d.Day, l.T(fmt.Sprintf("month.%d", d.Month)), d.Year)
-}
-
-// Short writes a day briefly: "14/03/2006", "14 Mar 2006".
-func (l *lang) Short(d domain.Date) string {
-	if d.IsZero() {
-		return ""
-	}
-	return l.T("fmt.short", d.Day, int(d.Month), d.Year, l.T(fmt.Sprintf("mon.%d", d.Month)))
-}
 
 // navLink is an entry of the navigation bar.
 type navLink struct {
@@ -137,7 +25,7 @@ type navLink struct {
 // account, the CSRF token of its forms, the flash message of the last
 // form, and the page's own data.
 type view struct {
-	*lang
+	*i18n.Lang
 	loc *time.Location
 	// Me is the signed-in account (nil on the sign-in page).
 	Me        *projections.AccountEntry
@@ -152,7 +40,7 @@ type view struct {
 }
 
 func (p *Portal) newView(r *http.Request) *view {
-	v := &view{lang: p.langs.match(r), loc: p.cfg.Location, Path: r.URL.Path}
+	v := &view{Lang: p.langs.Match(r), loc: p.cfg.Location, Path: r.URL.Path}
 	if ok := r.URL.Query().Get("ok"); ok != "" && v.Has("flash."+ok) {
 		v.Flash = v.T("flash." + ok)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/schoollife/ledger/adapters/portal/i18n"
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -19,17 +20,17 @@ import (
 // and the Go code ask for, and every value of the enumerations they label,
 // has a message.
 func TestPortalMessages(t *testing.T) {
-	c, err := loadCatalogue(portalFiles)
+	c, err := i18n.Load(portalFiles, "templates/i18n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fr, en := c.langs[0], c.langs[1]
+	fr, en := c.Langs()[0], c.Langs()[1]
 	if fr.Code != "fr" || en.Code != "en" {
 		t.Fatalf("languages %s, %s", fr.Code, en.Code)
 	}
 	verbs := regexp.MustCompile(`%(\[\d+\])?[0-9]*[sdvgf]`)
-	for k, v := range fr.msgs {
-		e, ok := en.msgs[k]
+	for k, v := range fr.Messages() {
+		e, ok := en.Messages()[k]
 		switch {
 		case !ok:
 			t.Errorf("%s: no English message", k)
@@ -39,8 +40,8 @@ func TestPortalMessages(t *testing.T) {
 			t.Errorf("%s: %q and %q take different arguments", k, v, e)
 		}
 	}
-	for k := range en.msgs {
-		if _, ok := fr.msgs[k]; !ok {
+	for k := range en.Messages() {
+		if _, ok := fr.Messages()[k]; !ok {
 			t.Errorf("%s: no French message", k)
 		}
 	}
@@ -108,7 +109,7 @@ func TestPortalMessages(t *testing.T) {
 }
 
 func TestPortalLanguage(t *testing.T) {
-	c, err := loadCatalogue(portalFiles)
+	c, err := i18n.Load(portalFiles, "templates/i18n")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,11 +127,11 @@ func TestPortalLanguage(t *testing.T) {
 		if header != "" {
 			r.Header.Set("Accept-Language", header)
 		}
-		if got := c.match(r).Code; got != want {
+		if got := c.Match(r).Code; got != want {
 			t.Errorf("Accept-Language %q: %s, want %s", header, got, want)
 		}
 	}
-	fr, en := c.langs[0], c.langs[1]
+	fr, en := c.Langs()[0], c.Langs()[1]
 	d := domain.MustDate("2006-03-14")
 	if got := fr.Date(d); got != "mardi 14 mars 2006" {
 		t.Errorf("French date %q", got)

@@ -173,9 +173,9 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 			return err
 		}
 		if r.PathValue("chart") == chart.Connections+".svg" {
-			svg, err = p.charts.Connections(v.lang, rows)
+			svg, err = p.charts.Connections(v.Lang, rows)
 		} else {
-			svg, err = p.charts.Activity(v.lang, rows)
+			svg, err = p.charts.Activity(v.Lang, rows)
 		}
 		if err != nil {
 			return err
@@ -187,7 +187,7 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 		if err != nil {
 			return err
 		}
-		if svg, err = p.charts.Establishments(v.lang, rows); err != nil {
+		if svg, err = p.charts.Establishments(v.Lang, rows); err != nil {
 			return err
 		}
 	default:

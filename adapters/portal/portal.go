@@ -33,6 +33,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/adapters/portal/chart"
+	"github.com/schoollife/ledger/adapters/portal/i18n"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
@@ -71,8 +72,8 @@ type Config struct {
 	Queries  *projections.Queries
 	// Sessions signs in and authenticates (shared with the API).
 	Sessions *web.Sessions
-	// Imports, when set, runs the directory imports administrators upload
-	// on the import page, and reads their kept reports.
+	// Imports, when set, starts the directory imports administrators upload
+	// on the import page as background jobs, and reads their status and report.
 	Imports *web.Imports
 	Logger  *slog.Logger
 	// MaxBodyBytes bounds posted forms (default 1 MiB); larger ones get
@@ -122,7 +123,7 @@ type Portal struct {
 	pages []page
 	// tmpl holds one template set per page file, each with the layout.
 	tmpl   map[string]*template.Template
-	langs  *catalogue
+	langs  *i18n.Catalogue
 	assets map[string]*asset
 	charts *chart.Maker
 	// eventTypes are the wire names of every event type, for the audit's
@@ -166,7 +167,7 @@ func New(cfg Config) (*Portal, error) {
 		tmpl: map[string]*template.Template{}, assets: map[string]*asset{},
 	}
 	var err error
-	if p.langs, err = loadCatalogue(portalFiles); err != nil {
+	if p.langs, err = i18n.Load(portalFiles, "templates/i18n"); err != nil {
 		return nil, err
 	}
 	if err := p.loadAssets(); err != nil {
