@@ -42,11 +42,13 @@ type account struct {
 }
 
 // MustSignIn signs login in with a bearer token, retrying while the
-// directory projection catches up after start-up.
+// directory projection catches up after start-up (generously: with -race
+// on a busy machine that can take a while; a server that is gone fails the
+// first call that cannot connect).
 func MustSignIn(t *testing.T, base, login string) *client {
 	t.Helper()
 	c := &client{t: t, base: base}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		var tok struct {
 			Token string `json:"token"`

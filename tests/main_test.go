@@ -2,10 +2,9 @@
 package tests
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,6 +49,11 @@ type server struct {
 
 var listenRE = regexp.MustCompile(`msg=serving addr=(\S+)`)
 
+// startLimit bounds how long `ledger serve` may take to listen. Generous:
+// with --demo it seeds the demo first, and with -race on a busy machine
+// that has taken over a minute. A server that exits fails the test at once.
+const startLimit = 5 * time.Minute
+
 // MustServe starts `ledger serve` with args on a free port and waits until
 // it listens.
 func MustServe(t *testing.T, env []string, args ...string) *server {
@@ -60,41 +64,52 @@ func MustServe(t *testing.T, env []string, args ...string) *server {
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 20 * time.Second
-	pipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	s := &server{t: t, cmd: cmd, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	// A writer, not a pipe: Wait returns once everything the server wrote
+	// is in the log, so a server that fails to start shows why.
+	cmd.Stderr = &lineWriter{line: func(line string) {
+		s.mu.Lock()
+		s.stderr.WriteString(line + "\n")
+		s.mu.Unlock()
+		if m := listenRE.FindStringSubmatch(line); m != nil {
+			select {
+			case addr <- m[1]:
+			default:
+			}
+		}
+	}}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			line := sc.Text()
-			s.mu.Lock()
-			s.stderr.WriteString(line + "\n")
-			s.mu.Unlock()
-			if m := listenRE.FindStringSubmatch(line); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, pipe)
-	}()
 	go func() { s.done <- cmd.Wait() }()
 	select {
 	case a := <-addr:
 		s.URL = "http://" + a
 	case err := <-s.done:
 		t.Fatalf("ledger serve exited before listening: %v\n%s", err, s.Log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("ledger serve did not listen within 60 s\n%s", s.Log())
+	case <-time.After(startLimit):
+		t.Fatalf("ledger serve did not listen within %s\n%s", startLimit, s.Log())
 	}
 	return s
+}
+
+// lineWriter hands each complete line written to it to line.
+type lineWriter struct {
+	line func(string)
+	buf  []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.line(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
 }
 
 // Log returns what the server wrote on stderr so far.
@@ -112,8 +127,8 @@ func (s *server) Stop() error {
 	select {
 	case err := <-s.done:
 		return err
-	case <-time.After(30 * time.Second):
-		return fmt.Errorf("no exit 30 s after SIGTERM")
+	case <-time.After(2 * time.Minute):
+		return fmt.Errorf("no exit 2 minutes after SIGTERM")
 	}
 }
 

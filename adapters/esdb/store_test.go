@@ -34,23 +34,27 @@ func onDouble(opts ...esdbtest.Option) storetest.Factory {
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, onDouble())
 }
 
 // Commit positions shared by the events of one append, as in an explicit
 // transaction: nothing may assume commit == prepare.
 func TestContractTransactionLayout(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, onDouble(esdbtest.WithLayout(esdbtest.Transaction)))
 }
 
 // Servers before 23.10 end a catch-up with a checkpoint, not CaughtUp.
 func TestContractLegacySubscriptions(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, onDouble(esdbtest.WithLegacySubscriptions()))
 }
 
 // TestContractServer runs the suite against a real EventStoreDB or
 // KurrentDB. Streams get random names, so a server in use is fine.
 func TestContractServer(t *testing.T) {
+	t.Parallel()
 	conn := os.Getenv("LEDGER_TEST_ESDB")
 	if conn == "" {
 		t.Skip("set LEDGER_TEST_ESDB=esdb://localhost:2113?tls=false to run the contract suite against a real EventStoreDB/KurrentDB")
@@ -98,6 +102,7 @@ func mustAppend(t *testing.T, s *esdb.Store, stream string, expected domain.Expe
 }
 
 func TestVersionConflictIsTheDomainError(t *testing.T) {
+	t.Parallel()
 	srv := esdbtest.Start(t)
 	s := MustOpen(t, srv.ConnString())
 	defer s.Close()
@@ -122,6 +127,7 @@ func TestVersionConflictIsTheDomainError(t *testing.T) {
 // Without the id cache, retries rely on the server's own checks and on the
 // look at the stream's tail after a wrong expected version.
 func TestRetryWithoutIDCache(t *testing.T) {
+	t.Parallel()
 	srv := esdbtest.Start(t)
 	s := MustOpen(t, srv.ConnString(), esdb.WithIDCache(0))
 	defer s.Close()
@@ -158,6 +164,7 @@ func mustRead(t *testing.T, s *esdb.Store, stream string) []domain.Record {
 }
 
 func TestInvalidAppends(t *testing.T) {
+	t.Parallel()
 	srv := esdbtest.Start(t)
 	s := MustOpen(t, srv.ConnString())
 	defer s.Close()
@@ -188,6 +195,7 @@ func TestInvalidAppends(t *testing.T) {
 // EventStoreDB's own correlation keys; event id, type and content type are
 // the server's own.
 func TestMetadataAsStored(t *testing.T) {
+	t.Parallel()
 	srv := esdbtest.Start(t)
 	s := MustOpen(t, srv.ConnString())
 	defer s.Close()
@@ -243,6 +251,7 @@ func TestMetadataAsStored(t *testing.T) {
 // append, a stream read and $all, in the order of $all, and they survive
 // the round trip through their text form (how the projector checkpoints).
 func TestPositions(t *testing.T) {
+	t.Parallel()
 	for _, layout := range []struct {
 		name string
 		l    esdbtest.Layout
@@ -303,29 +312,71 @@ func TestPositions(t *testing.T) {
 }
 
 // Wait is woken by the ledger's events only: the filter is the server's.
+// Its cap is an hour here, so it returns only when an event wakes it.
 func TestWaitIgnoresForeignStreams(t *testing.T) {
+	t.Parallel()
 	srv := esdbtest.Start(t)
-	s := MustOpen(t, srv.ConnString())
+	s := MustOpen(t, srv.ConnString(), esdb.WithWaitCap(time.Hour))
 	defer s.Close()
-	head := mustAppend(t, s, storetest.NewStream("wait"), domain.NoStream(), storetest.NewEvents(1)).Position
+	stream := storetest.NewStream("wait")
+	head := mustAppend(t, s, stream, domain.NoStream(), storetest.NewEvents(1)).Position
 
-	time.AfterFunc(100*time.Millisecond, func() {
-		srv.Append("$stats-127.0.0.1:2113", "$statsCollected", []byte(`{}`))
-		srv.Append("billing-42", "InvoiceSent", []byte(`{}`))
-	})
-	start := time.Now()
-	if err := s.Wait(context.Background(), head); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < 800*time.Millisecond {
-		t.Fatalf("Wait returned after %s: woken by a foreign event", d)
+	woken := make(chan error, 1)
+	go func() { woken <- s.Wait(context.Background(), head) }()
+	mustSubscriptionCaughtUp(t, srv, woken)
+	srv.Append("$stats-127.0.0.1:2113", "$statsCollected", []byte(`{}`))
+	srv.Append("billing-42", "InvoiceSent", []byte(`{}`))
+	// The server has considered the foreign events: none reached the waiter.
+	if sub := mustSubscriptionCaughtUp(t, srv, woken); sub.Sent != 0 {
+		t.Fatalf("the server sent %d foreign events to the waiter", sub.Sent)
 	}
 	if recs, err := s.ReadAll(context.Background(), head, 10); err != nil || len(recs) != 0 {
 		t.Fatalf("ReadAll after the head: %d events, %v; want none", len(recs), err)
 	}
+
+	// An event of the ledger wakes it.
+	next := mustAppend(t, s, stream, domain.Exact(1), storetest.NewEvents(1)).Position
+	select {
+	case err := <-woken:
+		if err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("an event of the ledger did not wake Wait within a minute")
+	}
+	if recs, err := s.ReadAll(context.Background(), head, 10); err != nil || len(recs) != 1 || recs[0].Position != next {
+		t.Fatalf("ReadAll after the head: %d events, %v; want the ledger's one", len(recs), err)
+	}
+}
+
+// mustSubscriptionCaughtUp waits until the double has one subscription
+// open and has considered every record of its log for it, failing if the
+// waiter behind woken returns meanwhile.
+func mustSubscriptionCaughtUp(t *testing.T, srv *esdbtest.Server, woken <-chan error) esdbtest.Subscription {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		select {
+		case err := <-woken:
+			t.Fatalf("Wait returned (%v) with no event of the ledger after the head", err)
+		default:
+		}
+		subs := srv.Subscriptions()
+		if len(subs) > 1 {
+			t.Fatalf("%d subscriptions open, want 1", len(subs))
+		}
+		if len(subs) == 1 && subs[0].CaughtUp {
+			return subs[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no subscription caught up within a minute: %+v", subs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	srv := esdbtest.Start(t)
 	t.Run("Discover", func(t *testing.T) {
 		s := MustOpen(t, srv.DiscoverConnString())
@@ -382,7 +433,7 @@ func TestReconnect(t *testing.T) {
 		}
 	}
 	esdbtest.Start(t, esdbtest.WithAddress(addr))
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		_, err := s.Append(context.Background(), stream, domain.NoStream(), storetest.NewEvents(1))
 		if err == nil {

@@ -10,6 +10,7 @@ import (
 // Every connection of the store plans each statement for its parameters
 // and never in parallel, whatever the server's defaults.
 func TestSessionDefaults(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	for name, want := range map[string]string{
@@ -36,6 +37,7 @@ func TestSessionDefaults(t *testing.T) {
 
 // A connection string that sets one of them keeps its own value.
 func TestSessionDefaultsKeepTheConnectionString(t *testing.T) {
+	t.Parallel()
 	cfg, err := pgxpool.ParseConfig("postgres://u@localhost/db?max_parallel_workers_per_gather=2")
 	if err != nil {
 		t.Fatal(err)

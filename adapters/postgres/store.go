@@ -54,6 +54,11 @@ type Store struct {
 	stop      context.CancelFunc // stops the listener
 	stopped   chan struct{}      // closed when the listener has returned
 
+	// newTimer arms the timer that ends a Wait with nothing to wake it.
+	// Tests replace it to see a waiter settle and to choose when its time
+	// runs out, without depending on the clock.
+	newTimer func(time.Duration) (fired <-chan time.Time, stop func() bool)
+
 	group *groupcommit.Committer // queues appends and commits them in groups
 }
 
@@ -180,7 +185,7 @@ func (s *Store) warnAutovacuum(ctx context.Context) {
 // Close stops the store's listener but leaves the pool open.
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	o := collect(opts)
-	s := &Store{pool: pool, log: o.log, wake: make(chan struct{})}
+	s := &Store{pool: pool, log: o.log, wake: make(chan struct{}), newTimer: newTimer}
 	s.group = groupcommit.New((*groupWriter)(s), o.committers)
 	return s
 }

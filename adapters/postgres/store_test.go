@@ -32,6 +32,7 @@ func (s heldStore) AppendHeld(ctx context.Context, stream string, expected domai
 }
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) func(t *testing.T) storetest.Store {
 		dsn := pgtest.MustDatabase(t)
 		return func(t *testing.T) storetest.Store {
@@ -121,10 +122,87 @@ func mustReadN(t *testing.T, s *Store, after domain.Position, n int) []domain.Re
 	}
 }
 
+// fakeTimers stand in for the timers of a store's Wait: each timer armed
+// is sent on armed and fires only when the test fires it. A waiter that
+// arms its timer has subscribed to notifications and found nothing to
+// return for at once; as long as the test does not fire it, only a
+// notification, the listener's (re)connection or Close wakes it.
+type fakeTimers struct{ armed chan armedTimer }
+
+type armedTimer struct {
+	d    time.Duration
+	fire chan time.Time // buffered: the test fires it once
+}
+
+// useFakeTimers gives s fake timers. Call it while no Wait runs.
+func useFakeTimers(s *Store) fakeTimers {
+	f := fakeTimers{armed: make(chan armedTimer, 64)}
+	s.newTimer = func(d time.Duration) (<-chan time.Time, func() bool) {
+		a := armedTimer{d: d, fire: make(chan time.Time, 1)}
+		f.armed <- a
+		return a.fire, func() bool { return true }
+	}
+	return f
+}
+
+// goWait runs s.Wait in the background; its error arrives on the channel.
+func goWait(ctx context.Context, s *Store, after domain.Position) chan error {
+	done := make(chan error, 1)
+	go func() { done <- s.Wait(ctx, after) }()
+	return done
+}
+
+// armedOrReturned tells whether the waiter behind done arms its timer
+// (returning it) or returns without arming one (leaving its error on done).
+func (f fakeTimers) armedOrReturned(t *testing.T, done chan error) (armedTimer, bool) {
+	t.Helper()
+	select {
+	case a := <-f.armed:
+		return a, true
+	case err := <-done:
+		done <- err
+		// A waiter arms its timer before it returns: if it did, it is here.
+		select {
+		case a := <-f.armed:
+			return a, true
+		default:
+			return armedTimer{}, false
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Wait neither armed a timer nor returned within a minute")
+		return armedTimer{}, false
+	}
+}
+
+// mustArm returns the timer the waiter behind done arms, failing if it
+// returns without arming one.
+func (f fakeTimers) mustArm(t *testing.T, done chan error) armedTimer {
+	t.Helper()
+	a, armed := f.armedOrReturned(t, done)
+	if !armed {
+		t.Fatalf("Wait returned (%v) without waiting", <-done)
+	}
+	return a
+}
+
+// mustReturn returns the waiter's error, failing if it does not return
+// within a limit that only a waiter nothing wakes reaches.
+func mustReturn(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(time.Minute):
+		t.Fatal("Wait did not return within a minute")
+		return nil
+	}
+}
+
 // A transaction that began before a committed append and is still running
 // holds that append back from ReadAll, whatever the transaction is: an
 // append in flight or anything else holding a transaction id.
 func TestLateCommitRawTransaction(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	mustAppend(t, s, "seed", domain.NoStream(), newEvents(1))
@@ -172,30 +250,59 @@ func TestLateCommitRawTransaction(t *testing.T) {
 			t.Fatalf("ReadAll returned %d events while an older transaction is open", len(got))
 		}
 
-		// Read, then wait: a held tail must not make the reader spin.
-		wctx, cancel := context.WithTimeout(ctx, 600*time.Millisecond)
-		defer cancel()
-		returns := 0
-		for wctx.Err() == nil {
-			if err := s.Wait(wctx, head); err != nil {
-				break
+		// Read, then wait: a held tail must not make the reader spin. Each
+		// Wait over it sleeps heldPoll, neither returning at once nor
+		// sleeping maxWait.
+		timers := useFakeTimers(s)
+		for range 3 {
+			done := goWait(ctx, s, head)
+			a := timers.mustArm(t, done)
+			if a.d != heldPoll {
+				t.Fatalf("Wait over a held tail armed a timer of %s, want heldPoll (%s)", a.d, heldPoll)
 			}
-			returns++
-		}
-		if limit := int(600*time.Millisecond/heldPoll) + 2; returns > limit {
-			t.Fatalf("Wait returned %d times in 600ms over a held tail, want at most %d", returns, limit)
+			a.fire <- time.Now()
+			if err := mustReturn(t, done); err != nil {
+				t.Fatal(err)
+			}
 		}
 
-		// The foreign transaction ends without notifying: the poll finds it.
+		// The foreign transaction ends without notifying: the waiter's
+		// next look, heldPoll later, finds it.
+		done := goWait(ctx, s, head)
+		a := timers.mustArm(t, done)
+		if a.d != heldPoll {
+			t.Fatalf("Wait over a held tail armed a timer of %s, want heldPoll (%s)", a.d, heldPoll)
+		}
 		if err := tx.Rollback(ctx); err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
-		if err := s.Wait(ctx, head); err != nil {
+		a.fire <- time.Now()
+		if err := mustReturn(t, done); err != nil {
 			t.Fatal(err)
 		}
-		if d := time.Since(start); d > 5*heldPoll {
-			t.Fatalf("Wait took %s to see the horizon pass, want about %s", d, heldPoll)
+		// The horizon is the server's: a transaction of a test running
+		// beside this one may hold the event back a moment longer, but
+		// never for more than heldPoll at a time.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			done := goWait(ctx, s, head)
+			a, armed := timers.armedOrReturned(t, done)
+			if !armed {
+				if err := mustReturn(t, done); err != nil {
+					t.Fatal(err)
+				}
+				break
+			}
+			if a.d != heldPoll {
+				t.Fatalf("Wait over a committed event armed a timer of %s, want heldPoll (%s)", a.d, heldPoll)
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("Wait still finds the event held back 30 s after the older transaction ended")
+			}
+			a.fire <- time.Now()
+			if err := mustReturn(t, done); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if got := mustReadN(t, s, head, 1); len(got) != 1 {
 			t.Fatalf("ReadAll returned %d events after the older transaction ended, want 1", len(got))
@@ -205,6 +312,7 @@ func TestLateCommitRawTransaction(t *testing.T) {
 
 // The stored hash chain is computed over the exact stored bytes.
 func TestHashChain(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	mustAppend(t, s, "chain", domain.NoStream(), newEvents(1))
@@ -264,6 +372,7 @@ func TestHashChain(t *testing.T) {
 // A zero metadata time becomes the database's transaction time, to the
 // microsecond, and recorded_at is the same instant.
 func TestServerTime(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	given := time.Date(2007, 3, 14, 9, 26, 53, 123456000, time.UTC)
@@ -293,6 +402,7 @@ func TestServerTime(t *testing.T) {
 }
 
 func TestMigrateConcurrently(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.MustDatabase(t)
 	ctx := context.Background()
 	const nodes = 4
@@ -334,6 +444,7 @@ func TestMigrateConcurrently(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	events := newEvents(2)
@@ -392,6 +503,7 @@ func TestErrors(t *testing.T) {
 // others get a version conflict (not a raw unique violation), and a
 // concurrent retry of the winning append gets the original result.
 func TestConcurrentCreate(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	const writers = 12
@@ -452,6 +564,7 @@ func TestConcurrentCreate(t *testing.T) {
 // The listener reconnects when its connection is killed, and waiters are
 // woken by appends again.
 func TestListenerReconnects(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	mustAppend(t, s, "seed", domain.NoStream(), newEvents(1))
@@ -473,51 +586,62 @@ func TestListenerReconnects(t *testing.T) {
 		mustEventually(t, ok, "no %s within 10s", what)
 	}
 
-	if err := s.Wait(ctx, domain.Start); err != nil { // starts the listener
+	// With fake timers a waiter returns only when something wakes it. The
+	// first one starts the listener, which wakes it once it listens (appends
+	// may have committed while nobody listened).
+	timers := useFakeTimers(s)
+	first := goWait(ctx, s, head)
+	timers.mustArm(t, first)
+	if err := mustReturn(t, first); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("listener", func() bool { return listener() != 0 })
 	old := listener()
+
+	// The listener's connection is killed: it connects again and wakes
+	// the waiters.
+	beforeKill := goWait(ctx, s, head)
+	timers.mustArm(t, beforeKill)
 	if _, err := s.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := mustReturn(t, beforeKill); err != nil {
 		t.Fatal(err)
 	}
 	waitFor("new listener", func() bool { pid := listener(); return pid != 0 && pid != old })
 
-	woken := make(chan error, 1)
-	go func() {
-		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		woken <- s.Wait(wctx, head)
-	}()
-	time.Sleep(100 * time.Millisecond)
-	start := time.Now()
+	// Nothing else is left to wake a waiter whose timer never fires: the
+	// append's notification through the new connection does.
+	woken := goWait(ctx, s, head)
+	timers.mustArm(t, woken)
 	mustAppend(t, s, "after-reconnect", domain.NoStream(), newEvents(1))
-	if err := <-woken; err != nil {
+	if err := mustReturn(t, woken); err != nil {
 		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Fatalf("waiter woke %s after the append, want at once", d)
 	}
 }
 
 func TestClose(t *testing.T) {
+	t.Parallel()
 	s := MustOpen(t, pgtest.MustDatabase(t))
 	ctx := context.Background()
 	mustAppend(t, s, "seed", domain.NoStream(), newEvents(1))
 	head := mustReadN(t, s, domain.Start, 1)[0].Position
 
-	done := make(chan error, 1)
-	go func() { done <- s.Wait(ctx, head) }()
-	time.Sleep(100 * time.Millisecond)
-	start := time.Now()
+	// With fake timers a waiter returns only when something wakes it: the
+	// first one when the listener it starts listens, the second by Close.
+	timers := useFakeTimers(s)
+	first := goWait(ctx, s, head)
+	timers.mustArm(t, first)
+	if err := mustReturn(t, first); err != nil {
+		t.Fatal(err)
+	}
+	done := goWait(ctx, s, head)
+	timers.mustArm(t, done)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
+	if err := mustReturn(t, done); err != nil {
 		t.Fatalf("Wait interrupted by Close: %v, want a nil (spurious) return", err)
-	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Fatalf("Close took %s to wake a waiter", d)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
@@ -528,6 +652,7 @@ func TestClose(t *testing.T) {
 }
 
 func TestNewLeavesPoolOpen(t *testing.T) {
+	t.Parallel()
 	owner := MustStore(t)
 	s := New(owner.Pool())
 	if err := s.Wait(context.Background(), domain.Start); err != nil {
@@ -565,6 +690,7 @@ func BenchmarkAppend(b *testing.B) {
 // Positions order numerically: transaction 998 comes before 1000, however
 // the id is carried to Go.
 func TestReadAllOrdersTxNumerically(t *testing.T) {
+	t.Parallel()
 	s := MustStore(t)
 	ctx := context.Background()
 	for _, tx := range []string{"1000", "998", "99"} {

@@ -61,16 +61,22 @@ func (s *Store) Wait(ctx context.Context, after domain.Position) error {
 	case state == tailHeld:
 		d = heldPoll
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	fired, stop := s.newTimer(d)
+	defer stop()
 	select {
 	case <-wake:
 		return nil
-	case <-t.C:
+	case <-fired:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// newTimer is the Store's timer unless a test replaces it.
+func newTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
 }
 
 type tailState int

@@ -22,6 +22,7 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
+	t.Parallel()
 	docstoretest.Run(t, func(t *testing.T) docstoretest.Store {
 		s, _ := MustSQLite(t)
 		return s
@@ -29,12 +30,14 @@ func TestSQLite(t *testing.T) {
 }
 
 func TestSQLiteFile(t *testing.T) {
+	t.Parallel()
 	docstoretest.Run(t, func(t *testing.T) docstoretest.Store {
 		return MustOpenSQLite(t, filepath.Join(t.TempDir(), "readmodels.db"))
 	})
 }
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	docstoretest.Run(t, func(t *testing.T) docstoretest.Store {
 		s, _ := MustPostgres(t)
 		return s
@@ -111,6 +114,7 @@ func MustPostgresOn(t testing.TB, dsn string, opts ...readstore.Option) *readsto
 // TestCheckpointOnlyAdvances: a second runner that applied the same batch
 // (it lost its lock without noticing) cannot commit it.
 func TestCheckpointOnlyAdvances(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, s *readstore.Store) {
 		ctx := context.Background()
 		ns := "p.v1@1"
@@ -142,6 +146,7 @@ func TestCheckpointOnlyAdvances(t *testing.T) {
 }
 
 func TestPutRejectsNonJSON(t *testing.T) {
+	t.Parallel()
 	forEachStore(t, func(t *testing.T, s *readstore.Store) {
 		ctx := context.Background()
 		for _, bad := range []string{"", "{", "not json", `{"a":1}x`} {
@@ -172,6 +177,7 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s *readstore.Store)) {
 // TestSQLiteLeaseAcrossProcesses: two stores on one file (a `ledger
 // rebuild` next to a `ledger serve`) see each other's locks.
 func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	// A lease of 2 s renewed every 200 ms: a loaded machine (the whole
 	// suite on 2 cores) can delay a renewal by several hundred milliseconds.
@@ -184,8 +190,9 @@ func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("a: acquire: %v, %v", ok, err)
 	}
-	// Held past several lease periods: a renews it.
-	time.Sleep(5 * time.Second)
+	// Held past the end of its first lease: b stays out only because a
+	// renews it.
+	mustRenewedPastFirstLease(t, path, name)
 	if _, _, ok, err := b.TryAcquire(ctx, name); ok || err != nil {
 		t.Fatalf("b acquired a lock a holds: %v, %v", ok, err)
 	}
@@ -200,10 +207,47 @@ func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
 	releaseB()
 }
 
+// mustRenewedPastFirstLease watches the lease of name in the file at path
+// until its holder has renewed it several times and the time it first ran
+// to has passed, with the same holder throughout.
+func mustRenewedPastFirstLease(t *testing.T, path, name string) {
+	t.Helper()
+	ctx := context.Background()
+	watcher, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watcher.Close()
+	lease := func() (holder string, expires int64) {
+		t.Helper()
+		if err := watcher.DB().QueryRowContext(ctx, `SELECT holder, expires_at FROM rm_leases WHERE name = $1`, name).Scan(&holder, &expires); err != nil {
+			t.Fatalf("lease %s: %v", name, err)
+		}
+		return holder, expires
+	}
+	holder, first := lease()
+	renewals, last := 0, first
+	deadline := time.Now().Add(time.Minute)
+	for renewals < 3 || time.Now().UnixMilli() <= first {
+		if time.Now().After(deadline) {
+			t.Fatalf("lease %s renewed %d times in a minute", name, renewals)
+		}
+		time.Sleep(50 * time.Millisecond)
+		h, expires := lease()
+		if h != holder {
+			t.Fatalf("lease %s passed from %s to %s while held", name, holder, h)
+		}
+		if expires > last {
+			renewals, last = renewals+1, expires
+		}
+	}
+}
+
 // TestSQLiteLeaseLost: a holder whose lease was taken over sees its
 // context end; one that dies without releasing frees the lock when its
 // lease expires.
 func TestSQLiteLeaseLost(t *testing.T) {
+	t.Parallel()
 	s, es := MustSQLite(t, readstore.WithLease(2*time.Second, 200*time.Millisecond))
 	ctx := context.Background()
 	held, release, ok, err := s.TryAcquire(ctx, "lock")
@@ -248,6 +292,7 @@ func TestSQLiteLeaseLost(t *testing.T) {
 // database (two `ledger serve` nodes) exclude each other; when the holder's
 // session ends, its context ends and the other node takes over.
 func TestPostgresLockAcrossNodes(t *testing.T) {
+	t.Parallel()
 	a, dsn := MustPostgres(t, readstore.WithPingEvery(50*time.Millisecond))
 	b := MustPostgresOn(t, dsn)
 	ctx := context.Background()
@@ -274,7 +319,8 @@ func TestPostgresLockAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	tag, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted`)
+	tag, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
 	if err != nil || tag.RowsAffected() == 0 {
 		t.Fatalf("terminate the lock holder: %v, %v", tag, err)
 	}
@@ -299,6 +345,7 @@ func TestPostgresLockAcrossNodes(t *testing.T) {
 // pool once no lock is held, and a pool of one connection is enough for
 // locks and documents alike.
 func TestPostgresLockReturnsConnection(t *testing.T) {
+	t.Parallel()
 	dsn := pgtest.MustDatabase(t)
 	ctx := context.Background()
 	MustPostgresOn(t, dsn) // migrates
@@ -334,7 +381,8 @@ func TestPostgresLockReturnsConnection(t *testing.T) {
 	}
 	// Nothing leaked into the pooled session.
 	var n int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&n); err != nil || n != 0 {
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d advisory locks left, %v", n, err)
 	}
 }
@@ -343,6 +391,7 @@ func TestPostgresLockReturnsConnection(t *testing.T) {
 // and keys use the "C" collation (the test server's default, C.UTF-8, would
 // hide a missing COLLATE from the contract's ordering test).
 func TestPostgresKeysCompareAsBytes(t *testing.T) {
+	t.Parallel()
 	_, dsn := MustPostgres(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
@@ -378,6 +427,7 @@ WHERE table_name LIKE 'rm\_%' AND data_type = 'text'`)
 // TestSQLiteGetManyKeysNotUTF8: SQLite keys are any bytes; those that JSON
 // cannot carry are read one by one, with the same result.
 func TestSQLiteGetManyKeysNotUTF8(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s, _ := MustSQLite(t)
 	keys := []string{"ok", "\xff\xfe", "a\xc3"}

@@ -66,6 +66,17 @@ type config struct {
 	writerCache int // MiB
 	readerCache int // MiB
 	checkpoint  int // pages
+
+	// timer arms Wait's timers (its cap and each poll). Tests replace it
+	// (export_test.go) to see a waiter settle and to choose when its time
+	// runs out, without depending on the clock.
+	timer func(time.Duration) (fired <-chan time.Time, stop func() bool)
+}
+
+// newTimer is Wait's timer unless a test replaces it.
+func newTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(d)
+	return t.C, t.Stop
 }
 
 // Option configures Open.
@@ -149,6 +160,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		writerCache: DefaultWriterCacheMiB,
 		readerCache: DefaultReaderCacheMiB,
 		checkpoint:  DefaultCheckpointPages,
+		timer:       newTimer,
 	}
 	for _, o := range opts {
 		o(&cfg)

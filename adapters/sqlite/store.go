@@ -466,19 +466,21 @@ func (s *Store) Wait(ctx context.Context, after domain.Position) error {
 	if ahead, err := s.ahead(ctx, after); ahead || err != nil {
 		return err
 	}
-	timeout := time.NewTimer(maxWait)
-	defer timeout.Stop()
-	poll := time.NewTicker(s.cfg.poll)
-	defer poll.Stop()
+	timeout, stopTimeout := s.cfg.timer(maxWait)
+	defer stopTimeout()
+	var stopPoll func() bool
+	defer func() { stopPoll() }()
 	for {
+		var poll <-chan time.Time
+		poll, stopPoll = s.cfg.timer(s.cfg.poll)
 		select {
 		case <-wake:
 			return nil
-		case <-timeout.C:
+		case <-timeout:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-poll.C:
+		case <-poll:
 			if ahead, err := s.ahead(ctx, after); ahead || err != nil {
 				return err
 			}

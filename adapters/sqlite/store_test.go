@@ -20,6 +20,7 @@ import (
 )
 
 func TestContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) func(t *testing.T) storetest.Store {
 		path := filepath.Join(t.TempDir(), "ledger.db")
 		return func(t *testing.T) storetest.Store { return MustOpen(t, path) }
@@ -27,6 +28,7 @@ func TestContract(t *testing.T) {
 }
 
 func TestPragmas(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name           string
 		opts           []sqlite.Option
@@ -98,6 +100,7 @@ func MustOpenTemp(t testing.TB, opts ...sqlite.Option) (*sqlite.Store, string) {
 }
 
 func TestHashChain(t *testing.T) {
+	t.Parallel()
 	s, _ := MustOpenTemp(t)
 	stream := storetest.NewStream("chain")
 	storetest.MustAppend(t, s, stream, domain.NoStream(), storetest.NewEvents(1))
@@ -151,6 +154,7 @@ func TestHashChain(t *testing.T) {
 }
 
 func TestMigrationsIdempotent(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	want, err := migrations.For(migrations.SQLite)
 	if err != nil {
@@ -196,9 +200,11 @@ func TestMigrationsIdempotent(t *testing.T) {
 }
 
 func TestTwoStoresOneFile(t *testing.T) {
+	t.Parallel()
 	const poll = 100 * time.Millisecond
 	a, path := MustOpenTemp(t)
-	b := MustOpen(t, path, sqlite.WithPollInterval(poll))
+	timers := fakeTimers{armed: make(chan armedTimer, 64)}
+	b := MustOpen(t, path, sqlite.WithPollInterval(poll), sqlite.WithTimers(timers.new))
 	t.Cleanup(func() { _ = b.Close() })
 	stream := storetest.NewStream("shared")
 
@@ -207,29 +213,26 @@ func TestTwoStoresOneFile(t *testing.T) {
 		t.Fatalf("second store reads %d events of the first's append", len(got))
 	}
 
-	// b is woken by its poll, not by a's broadcast (another process's, for all
-	// b knows), well before Wait's one-second cap.
-	done := make(chan time.Duration, 1)
-	errc := make(chan error, 1)
-	go func() {
-		start := time.Now()
-		if err := b.Wait(context.Background(), first.Position); err != nil {
-			errc <- err
-			return
-		}
-		done <- time.Since(start)
-	}()
-	time.Sleep(20 * time.Millisecond)
+	// b is woken by its poll, not by a's broadcast (another process's, for
+	// all b knows), nor by Wait's one-second cap: b's timers fire only when
+	// the test fires them. Once b has armed its cap and its first poll, it
+	// has looked at the file and found nothing.
+	done := make(chan error, 1)
+	go func() { done <- b.Wait(context.Background(), first.Position) }()
+	if timeout := timers.mustArm(t, done); timeout.d != sqlite.MaxWait {
+		t.Fatalf("Wait armed %s first, want its cap (%s)", timeout.d, sqlite.MaxWait)
+	}
+	tick := timers.mustArm(t, done)
+	if tick.d != poll {
+		t.Fatalf("Wait polls every %s, want the poll interval (%s)", tick.d, poll)
+	}
 	second := storetest.MustAppend(t, a, stream, domain.Exact(1), storetest.NewEvents(1))
-	select {
-	case d := <-done:
-		if d > 3*poll+50*time.Millisecond {
-			t.Fatalf("second store woke %s after the first store's append, want within the %s poll interval", d, poll)
-		}
-	case err := <-errc:
+	tick.fire <- time.Now()
+	if next, armed := timers.armedOrReturned(t, done); armed {
+		t.Fatalf("second store did not see the first store's append at its poll (it armed a timer of %s again)", next.d)
+	}
+	if err := <-done; err != nil {
 		t.Fatalf("Wait: %v", err)
-	case <-time.After(3 * time.Second):
-		t.Fatal("second store's Wait did not return")
 	}
 	recs, err := b.ReadAll(context.Background(), first.Position, 10)
 	if err != nil || len(recs) != 1 || recs[0].Position != second.Position {
@@ -247,7 +250,56 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 }
 
+// fakeTimers stand in for the timers of a store's Wait (sqlite.WithTimers):
+// each timer armed is sent on armed and fires only when the test fires it.
+type fakeTimers struct{ armed chan armedTimer }
+
+type armedTimer struct {
+	d    time.Duration
+	fire chan time.Time // buffered: the test fires it once
+}
+
+func (f fakeTimers) new(d time.Duration) (<-chan time.Time, func() bool) {
+	a := armedTimer{d: d, fire: make(chan time.Time, 1)}
+	f.armed <- a
+	return a.fire, func() bool { return true }
+}
+
+// armedOrReturned tells whether the waiter behind done arms a timer
+// (returning it) or returns without arming one (leaving its error on done).
+func (f fakeTimers) armedOrReturned(t *testing.T, done chan error) (armedTimer, bool) {
+	t.Helper()
+	select {
+	case a := <-f.armed:
+		return a, true
+	case err := <-done:
+		done <- err
+		// A waiter arms its timer before it returns: if it did, it is here.
+		select {
+		case a := <-f.armed:
+			return a, true
+		default:
+			return armedTimer{}, false
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Wait neither armed a timer nor returned within a minute")
+		return armedTimer{}, false
+	}
+}
+
+// mustArm returns the next timer the waiter behind done arms, failing if
+// it returns first.
+func (f fakeTimers) mustArm(t *testing.T, done chan error) armedTimer {
+	t.Helper()
+	a, armed := f.armedOrReturned(t, done)
+	if !armed {
+		t.Fatalf("Wait returned (%v) without waiting", <-done)
+	}
+	return a
+}
+
 func TestWithTx(t *testing.T) {
+	t.Parallel()
 	s, _ := MustOpenTemp(t)
 	ctx := context.Background()
 	err := s.WithTx(ctx, func(tx *sql.Tx) error {
@@ -295,6 +347,7 @@ func TestWithTx(t *testing.T) {
 }
 
 func TestAppendRejectsBadInput(t *testing.T) {
+	t.Parallel()
 	s, _ := MustOpenTemp(t)
 	stream := storetest.NewStream("bad")
 	notJSON := storetest.NewEvents(1)
@@ -309,6 +362,7 @@ func TestAppendRejectsBadInput(t *testing.T) {
 
 // Options out of range are refused before the file is touched.
 func TestOpenRefusesBadOptions(t *testing.T) {
+	t.Parallel()
 	for name, opt := range map[string]sqlite.Option{
 		"negative checkpoint size": sqlite.WithCheckpointPages(-1),
 		"no writer cache":          sqlite.WithCacheMiB(0, 16),

@@ -87,7 +87,9 @@ func (e *env) startServer(ctx context.Context, spec string, extraEnv ...string) 
 		s.done <- cmd.Wait()
 		logFile.Close()
 	}()
-	deadline := time.Now().Add(2 * time.Minute)
+	// Generous: started from the tests, the server shares a busy machine
+	// with the race detector. A server that exits ends the wait at once.
+	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		resp, err := http.Get(s.base + "/healthz")
 		if err == nil {
@@ -106,7 +108,7 @@ func (e *env) startServer(ctx context.Context, spec string, extraEnv ...string) 
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("ledger serve did not answer within 2 minutes\n%s", s.tail())
+			return nil, fmt.Errorf("ledger serve did not answer within 5 minutes\n%s", s.tail())
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,6 +88,35 @@ type Server struct {
 	ids     map[uuid.UUID]int
 	next    uint64        // log position of the next record
 	wake    chan struct{} // closed and replaced on every append
+	subs    []*subscription
+}
+
+// subscription is the state of an open subscription; Server.mu guards it.
+type subscription struct {
+	next int // index in the log of the next record to consider
+	sent int // events sent
+}
+
+// Subscription is what the double has done for one open subscription.
+type Subscription struct {
+	// Sent counts the events sent: those the subscription's filter kept.
+	Sent int
+	// CaughtUp tells that every record of the log has been considered
+	// (sent or filtered out) and the subscription waits for more.
+	CaughtUp bool
+}
+
+// Subscriptions describes the subscriptions open now, oldest first: a test
+// learns from it that a reader is subscribed, and what reached it, without
+// waiting on the clock.
+func (s *Server) Subscriptions() []Subscription {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Subscription, len(s.subs))
+	for i, sub := range s.subs {
+		out[i] = Subscription{Sent: sub.sent, CaughtUp: sub.next == len(s.log)}
+	}
+	return out
 }
 
 type record struct {
@@ -548,17 +578,28 @@ func (r *reader) subscribe(next, interval int, keep func(*record) bool) error {
 	if err != nil {
 		return err
 	}
+	sub := &subscription{next: next}
+	r.s.mu.Lock()
+	r.s.subs = append(r.s.subs, sub)
+	r.s.mu.Unlock()
+	defer func() {
+		r.s.mu.Lock()
+		defer r.s.mu.Unlock()
+		r.s.subs = slices.DeleteFunc(r.s.subs, func(o *subscription) bool { return o == sub })
+	}()
 	considered, caughtUp := 0, false
 	for {
 		r.s.mu.Lock()
 		batch := r.s.log[next:len(r.s.log):len(r.s.log)]
 		wake := r.s.wake
 		r.s.mu.Unlock()
+		sent := 0
 		for _, rec := range batch {
 			if keep(rec) {
 				if err := r.sendEvent(rec); err != nil {
 					return err
 				}
+				sent++
 			}
 			if considered++; interval > 0 && considered%interval == 0 {
 				if err := r.sendCheckpoint(rec.pos()); err != nil {
@@ -567,6 +608,9 @@ func (r *reader) subscribe(next, interval int, keep func(*record) bool) error {
 			}
 		}
 		next += len(batch)
+		r.s.mu.Lock()
+		sub.next, sub.sent = next, sub.sent+sent
+		r.s.mu.Unlock()
 		if !caughtUp {
 			caughtUp = true
 			var err error

@@ -32,7 +32,9 @@ var defaults = []string{
 // test ends, and returns a connection string to it.
 func MustDatabase(t testing.TB) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Generous: tests of several packages create databases at once, on a
+	// machine that may be busy.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	admin, dsn := mustConnect(ctx, t)
 	defer admin.Close(context.Background())

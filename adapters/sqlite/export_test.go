@@ -1,0 +1,12 @@
+package sqlite
+
+import "time"
+
+// MaxWait is how long Wait waits at most.
+const MaxWait = maxWait
+
+// WithTimers makes Wait arm its timers (its cap and each poll) with
+// newTimer instead of the clock's.
+func WithTimers(newTimer func(time.Duration) (<-chan time.Time, func() bool)) Option {
+	return func(c *config) { c.timer = newTimer }
+}
