@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/schoollife/ledger/adapters/bus"
 	"github.com/schoollife/ledger/adapters/bus/bustest"
+	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 )
 
 // TestTransports runs one suite on every transport: each node receives
@@ -283,6 +285,29 @@ func TestDeploymentsApart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPostgresPoolParameters: the store URL may carry the pool's
+// parameters (README); the bus's plain connections must not send them to
+// the server as settings.
+func TestPostgresPoolParameters(t *testing.T) {
+	t.Parallel()
+	dsn, err := url.Parse(pgtest.MustDatabase(t))
+	if err != nil || (dsn.Scheme != "postgres" && dsn.Scheme != "postgresql") {
+		t.Skipf("the test server's DSN is not a URL (%v)", err)
+	}
+	q := dsn.Query()
+	q.Set("pool_max_conns", "4")
+	q.Set("pool_min_conns", "1")
+	dsn.RawQuery = q.Encode()
+	b := bustest.MustOpen(t, bus.Config{Kind: bus.Postgres, Deployment: bustest.Deployment(t), PostgresDSN: dsn.String(), PollInterval: 20 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ch := pump(ctx, mustSubscribe(ctx, t, b, "ledger.events"))
+	if err := b.Publisher.Publish("ledger.events", testMessage(dsn.Path, 0)); err != nil {
+		t.Fatal(err)
+	}
+	receive(ctx, t, ch, 1)
 }
 
 func TestNamespace(t *testing.T) {

@@ -13,9 +13,10 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/schoollife/ledger/adapters/postgres/pgdsn"
 )
 
 // openPostgres opens a pgx-backed *sql.DB of its own on the ledger's
@@ -25,7 +26,9 @@ import (
 // consumer group, that is per node ("live-NODE"), so that each node reads
 // every row.
 func (b *Bus) openPostgres(ctx context.Context, cfg Config, wl watermill.LoggerAdapter, logger *slog.Logger) error {
-	cc, err := pgx.ParseConfig(cfg.PostgresDSN)
+	// The ledger's URLs may carry the pool's parameters (pool_max_conns):
+	// this plain connection must not send them to the server as settings.
+	cc, err := pgdsn.ConnConfig(cfg.PostgresDSN)
 	if err != nil {
 		return fmt.Errorf("bus: postgres DSN: %w", err)
 	}
