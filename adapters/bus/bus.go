@@ -121,8 +121,8 @@ func (c *Config) Validate() error {
 		return errors.New("bus: the postgres bus needs a database (PostgresDSN)")
 	case c.Retention < 0 || c.PollInterval < 0:
 		return errors.New("bus: retention and poll interval must be positive")
-	case len(c.Deployment) > maxDeployment || !utf8.ValidString(c.Deployment) || strings.IndexFunc(c.Deployment, unicode.IsControl) >= 0:
-		return fmt.Errorf("bus: deployment name %q is not up to %d bytes of printable UTF-8", c.Deployment, maxDeployment)
+	case CheckDeployment(c.Deployment) != nil:
+		return fmt.Errorf("bus: %w", CheckDeployment(c.Deployment))
 	case strings.ContainsAny(c.NATSStream, ". *>"):
 		return fmt.Errorf("bus: NATS stream name %q may not contain '.', ' ', '*' or '>'", c.NATSStream)
 	}
@@ -131,6 +131,16 @@ func (c *Config) Validate() error {
 
 // maxDeployment bounds a deployment's name.
 const maxDeployment = 200
+
+// CheckDeployment checks a deployment's name: up to 200 bytes of
+// printable UTF-8 (it appears in logs; Namespace makes it fit the bus's
+// names).
+func CheckDeployment(name string) error {
+	if len(name) > maxDeployment || !utf8.ValidString(name) || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return fmt.Errorf("deployment name %q is not up to %d bytes of printable UTF-8", name, maxDeployment)
+	}
+	return nil
+}
 
 // Namespace returns the token that Deployment puts in the bus's names
 // (NATS subjects and stream, Postgres tables), or "" without a
