@@ -12,6 +12,8 @@
 package pgdsn
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -26,4 +28,13 @@ func ConnConfig(dsn string) (*pgx.ConnConfig, error) {
 		return nil, err
 	}
 	return pc.ConnConfig, nil
+}
+
+// Connect opens one connection to dsn, without the pool's parameters.
+func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	cc, err := ConnConfig(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cc)
 }
