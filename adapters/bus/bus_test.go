@@ -3,6 +3,8 @@ package bus_test
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/schoollife/ledger/adapters/bus"
 	"github.com/schoollife/ledger/adapters/bus/bustest"
+	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 )
 
 // TestTransports runs one suite on every transport: each node receives
@@ -204,6 +207,10 @@ func TestConfigValidate(t *testing.T) {
 		{name: "postgres without database", cfg: bus.Config{Kind: bus.Postgres}, wantErr: "PostgresDSN"},
 		{name: "unknown", cfg: bus.Config{Kind: "kafka"}, wantErr: "not gochannel, postgres or nats"},
 		{name: "nats", cfg: bus.Config{Kind: bus.NATS}, kind: bus.NATS},
+		{name: "nats deployment", cfg: bus.Config{Kind: bus.NATS, Deployment: "prod"}, kind: bus.NATS},
+		{name: "deployment with a control character", cfg: bus.Config{Deployment: "a\nb"}, wantErr: "printable"},
+		{name: "deployment too long", cfg: bus.Config{Deployment: strings.Repeat("x", 201)}, wantErr: "200 bytes"},
+		{name: "deployment not UTF-8", cfg: bus.Config{Deployment: "\xff"}, wantErr: "printable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,5 +230,117 @@ func TestConfigValidate(t *testing.T) {
 				t.Fatalf("config %+v", c)
 			}
 		})
+	}
+}
+
+// TestDeploymentsApart: two deployments share one NATS server, or one bus
+// database, and publish on the same topic; each deployment's nodes
+// receive only their own messages.
+func TestDeploymentsApart(t *testing.T) {
+	t.Parallel()
+	for _, tr := range bustest.Transports() {
+		if tr.Name == bus.GoChannel {
+			continue // in-process: its "deployments" share one bus on purpose
+		}
+		t.Run(tr.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			node := tr.Deployments(t)
+			names := []string{bustest.Deployment(t), bustest.Deployment(t)}
+			subs := map[string]<-chan *message.Message{}
+			pubs := map[string]*bus.Bus{}
+			for _, d := range names {
+				subs[d] = pump(ctx, mustSubscribe(ctx, t, node(d), "ledger.events"))
+				pubs[d] = node(d)
+			}
+			// Interleaved, as two live deployments write.
+			const n = 10
+			for i := range n {
+				for _, d := range names {
+					if err := pubs[d].Publisher.Publish("ledger.events", testMessage(d, i)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for _, d := range names {
+				got := receive(ctx, t, subs[d], n)
+				for i, m := range got {
+					if want := testMessage(d, i); m.UUID != want.UUID {
+						t.Fatalf("deployment %s: message %d is %s %s, want its own %s", d, i, m.UUID, m.Payload, want.UUID)
+					}
+				}
+			}
+			// Nothing of the other deployment is queued behind: the next
+			// message each receives is its own next one.
+			for _, d := range names {
+				if err := pubs[d].Publisher.Publish("ledger.events", testMessage(d, n)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, d := range names {
+				if m := receive(ctx, t, subs[d], 1)[0]; m.UUID != testMessage(d, n).UUID {
+					t.Fatalf("deployment %s received %s %s, not its own", d, m.UUID, m.Payload)
+				}
+			}
+		})
+	}
+}
+
+// TestPostgresPoolParameters: the store URL may carry the pool's
+// parameters (README); the bus's plain connections must not send them to
+// the server as settings.
+func TestPostgresPoolParameters(t *testing.T) {
+	t.Parallel()
+	dsn, err := url.Parse(pgtest.MustDatabase(t))
+	if err != nil || (dsn.Scheme != "postgres" && dsn.Scheme != "postgresql") {
+		t.Skipf("the test server's DSN is not a URL (%v)", err)
+	}
+	q := dsn.Query()
+	q.Set("pool_max_conns", "4")
+	q.Set("pool_min_conns", "1")
+	dsn.RawQuery = q.Encode()
+	b := bustest.MustOpen(t, bus.Config{Kind: bus.Postgres, Deployment: bustest.Deployment(t), PostgresDSN: dsn.String(), PollInterval: 20 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ch := pump(ctx, mustSubscribe(ctx, t, b, "ledger.events"))
+	if err := b.Publisher.Publish("ledger.events", testMessage(dsn.Path, 0)); err != nil {
+		t.Fatal(err)
+	}
+	receive(ctx, t, ch, 1)
+}
+
+func TestNamespace(t *testing.T) {
+	t.Parallel()
+	if ns := (bus.Config{}).Namespace(); ns != "" {
+		t.Fatalf("no deployment: namespace %q, want none", ns)
+	}
+	token := regexp.MustCompile(`^([a-z0-9][a-z0-9_]{0,11}_)?[0-9a-f]{8}$`)
+	seen := map[string]string{}
+	for _, d := range []string{
+		"prod", "Prod", "lycee_a", "Lycée-A", "lycee-a", "lycee.a", "ledger-7716564549726849171",
+		"ledger-7716564549726849172", "école", "☃", strings.Repeat("x", 200), "a b", "pg:ledger@77165",
+	} {
+		ns := (bus.Config{Deployment: d}).Namespace()
+		if !token.MatchString(ns) {
+			t.Errorf("deployment %q: namespace %q is not a short token of [a-z0-9_]", d, ns)
+		}
+		if again := (bus.Config{Deployment: d}).Namespace(); again != ns {
+			t.Errorf("deployment %q: namespace %q then %q", d, ns, again)
+		}
+		if other, ok := seen[ns]; ok {
+			t.Errorf("deployments %q and %q share namespace %q", other, d, ns)
+		}
+		seen[ns] = d
+		c := bus.Config{Kind: bus.NATS, Deployment: d}
+		if err := c.Validate(); err != nil {
+			t.Errorf("deployment %q: %v", d, err)
+		}
+		if c.NATSStream != "LEDGER_"+ns {
+			t.Errorf("deployment %q: stream %q, want LEDGER_%s", d, c.NATSStream, ns)
+		}
+	}
+	if ns := (bus.Config{Deployment: "Lycée Jean-Moulin"}).Namespace(); !strings.HasPrefix(ns, "lyc_e_jean_m") {
+		t.Errorf("namespace %q does not start with the name's letters", ns)
 	}
 }

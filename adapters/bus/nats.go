@@ -4,16 +4,64 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
 )
 
-// NATSSubjects is what the ledger's stream captures: every topic must
-// start with "ledger.".
-const NATSSubjects = "ledger.>"
+// natsRoot is the first token of every subject of a bus without a
+// deployment: topics are "ledger.SOMETHING".
+const natsRoot = "ledger"
+
+// natsSubjectRoot is the first token of the deployment's subjects:
+// "ledger-NAMESPACE". A token of its own, so that no deployment's stream
+// overlaps another's, nor the stream LEDGER of a bus without a deployment
+// (which captures "ledger.>"): JetStream refuses overlapping streams.
+func natsSubjectRoot(cfg Config) string {
+	if ns := cfg.Namespace(); ns != "" {
+		return natsRoot + "-" + ns
+	}
+	return natsRoot
+}
+
+// natsSubject returns the subject of a topic on the bus of cfg:
+// "ledger.events" is "ledger-NAMESPACE.events" (itself without a
+// deployment).
+func natsSubject(cfg Config) func(topic string) string {
+	root := natsSubjectRoot(cfg)
+	return func(topic string) string {
+		if root == natsRoot {
+			return topic
+		}
+		return root + "." + strings.TrimPrefix(topic, natsRoot+".")
+	}
+}
+
+// The publisher and the subscriber take topics and use subjects.
+// watermill-nats publishes on the topic itself (its SubjectCalculator
+// serves subscriptions only), so both ends map topics here, the same way.
+type (
+	subjectPublisher struct {
+		message.Publisher
+		subject func(string) string
+	}
+	subjectSubscriber struct {
+		message.Subscriber
+		subject func(string) string
+	}
+)
+
+func (p subjectPublisher) Publish(topic string, msgs ...*message.Message) error {
+	return p.Publisher.Publish(p.subject(topic), msgs...)
+}
+
+func (s subjectSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	return s.Subscriber.Subscribe(ctx, s.subject(topic))
+}
 
 // openNATS connects the publisher and the subscriber on connections of
 // their own (each closes its own) and makes sure the stream exists.
@@ -54,7 +102,7 @@ func (b *Bus) openNATS(ctx context.Context, cfg Config, wl watermill.LoggerAdapt
 		pc.Close()
 		return fmt.Errorf("bus: nats publisher: %w", err)
 	}
-	b.Publisher = pub
+	b.Publisher = subjectPublisher{pub, natsSubject(cfg)}
 	b.onClose(pub.Close)
 
 	sc, err := connect("subscriber")
@@ -76,12 +124,12 @@ func (b *Bus) openNATS(ctx context.Context, cfg Config, wl watermill.LoggerAdapt
 		sc.Close()
 		return fmt.Errorf("bus: nats subscriber: %w", err)
 	}
-	b.Subscriber = sub
+	b.Subscriber = subjectSubscriber{sub, natsSubject(cfg)}
 	b.onClose(sub.Close)
 	return nil
 }
 
-// ensureStream creates the ledger's stream unless it exists. An existing
+// ensureStream creates the deployment's stream unless it exists. An existing
 // stream is left as it is (an operator may have tuned it).
 func ensureStream(ctx context.Context, nc *nats.Conn, cfg Config) error {
 	js, err := nc.JetStream(nats.Context(ctx))
@@ -98,7 +146,7 @@ func ensureStream(ctx context.Context, nc *nats.Conn, cfg Config) error {
 	_, err = js.AddStream(&nats.StreamConfig{
 		Name:        cfg.NATSStream,
 		Description: "ledger live updates (a channel, not a store: the log is the store)",
-		Subjects:    []string{NATSSubjects},
+		Subjects:    []string{natsSubjectRoot(cfg) + ".>"},
 		Retention:   nats.LimitsPolicy,
 		MaxAge:      cfg.Retention,
 		Storage:     nats.FileStorage,

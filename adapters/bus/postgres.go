@@ -13,17 +13,22 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/schoollife/ledger/adapters/postgres/pgdsn"
 )
 
 // openPostgres opens a pgx-backed *sql.DB of its own on the ledger's
-// database. A topic "ledger.events" is the table watermill_ledger_events;
-// watermill_offsets_ledger_events holds one row per consumer group, that is
-// per node ("live-NODE"), so that each node reads every row.
+// database. A topic "ledger.events" is the table
+// watermill_NAMESPACE_events (watermill_ledger_events without a
+// deployment); watermill_offsets_NAMESPACE_events holds one row per
+// consumer group, that is per node ("live-NODE"), so that each node reads
+// every row.
 func (b *Bus) openPostgres(ctx context.Context, cfg Config, wl watermill.LoggerAdapter, logger *slog.Logger) error {
-	cc, err := pgx.ParseConfig(cfg.PostgresDSN)
+	// The ledger's URLs may carry the pool's parameters (pool_max_conns):
+	// this plain connection must not send them to the server as settings.
+	cc, err := pgdsn.ConnConfig(cfg.PostgresDSN)
 	if err != nil {
 		return fmt.Errorf("bus: postgres DSN: %w", err)
 	}
@@ -39,8 +44,9 @@ func (b *Bus) openPostgres(ctx context.Context, cfg Config, wl watermill.LoggerA
 		return fmt.Errorf("bus: postgres: %w", err)
 	}
 
-	schema := wsql.DefaultPostgreSQLSchema{GenerateMessagesTableName: pgMessagesTable}
-	offsets := headOffsets{wsql.DefaultPostgreSQLOffsetsAdapter{GenerateMessagesOffsetsTableName: pgOffsetsTable}}
+	tables := pgTables{namespace: cfg.Namespace()}
+	schema := wsql.DefaultPostgreSQLSchema{GenerateMessagesTableName: tables.messages}
+	offsets := headOffsets{wsql.DefaultPostgreSQLOffsetsAdapter{GenerateMessagesOffsetsTableName: tables.offsets}}
 	conn := wsql.BeginnerFromStdSQL(db)
 	pub, err := wsql.NewPublisher(conn, wsql.PublisherConfig{SchemaAdapter: schema, AutoInitializeSchema: true}, wl)
 	if err != nil {
@@ -57,7 +63,7 @@ func (b *Bus) openPostgres(ctx context.Context, cfg Config, wl watermill.LoggerA
 	if err != nil {
 		return fmt.Errorf("bus: postgres subscriber: %w", err)
 	}
-	ps := &pgSubscriber{Subscriber: sub}
+	ps := &pgSubscriber{Subscriber: sub, tables: tables}
 	b.Subscriber = ps
 
 	pruneCtx, stop := context.WithCancel(context.Background())
@@ -72,6 +78,23 @@ func (b *Bus) openPostgres(ctx context.Context, cfg Config, wl watermill.LoggerA
 	return nil
 }
 
+// pgTables names the tables of a topic. Without a deployment, topic
+// "ledger.events" is watermill_ledger_events; with one, the namespace
+// stands for "ledger": watermill_NAMESPACE_events, so that deployments
+// sharing a bus database have tables of their own, and the names stay
+// within Postgres's 63 bytes.
+type pgTables struct{ namespace string }
+
+func (t pgTables) suffix(topic string) string {
+	if t.namespace == "" {
+		return pgTableSuffix(topic)
+	}
+	return t.namespace + "_" + pgTableSuffix(strings.TrimPrefix(topic, "ledger."))
+}
+
+func (t pgTables) messages(topic string) string { return `"watermill_` + t.suffix(topic) + `"` }
+func (t pgTables) offsets(topic string) string  { return `"watermill_offsets_` + t.suffix(topic) + `"` }
+
 // pgTableSuffix turns a topic into the part of a table name after the
 // prefix: "ledger.events" -> "ledger_events".
 func pgTableSuffix(topic string) string {
@@ -85,9 +108,6 @@ func pgTableSuffix(topic string) string {
 		return '_'
 	}, topic)
 }
-
-func pgMessagesTable(topic string) string { return `"watermill_` + pgTableSuffix(topic) + `"` }
-func pgOffsetsTable(topic string) string  { return `"watermill_offsets_` + pgTableSuffix(topic) + `"` }
 
 // headOffsets starts a consumer group at the head of the topic each time it
 // subscribes (the default starts a new group at the first row ever
@@ -115,6 +135,7 @@ var _ message.Subscriber = (*pgSubscriber)(nil)
 // pgSubscriber remembers the topics subscribed to, for pruning.
 type pgSubscriber struct {
 	*wsql.Subscriber
+	tables pgTables
 	topics sync.Map // topic -> struct{}
 }
 
@@ -143,7 +164,7 @@ func (s *pgSubscriber) prune(ctx context.Context, db *sql.DB, retention time.Dur
 		}
 		s.topics.Range(func(k, _ any) bool {
 			topic := k.(string)
-			_, err := db.ExecContext(ctx, `DELETE FROM `+pgMessagesTable(topic)+` WHERE created_at < LOCALTIMESTAMP - make_interval(secs => $1)`, retention.Seconds())
+			_, err := db.ExecContext(ctx, `DELETE FROM `+s.tables.messages(topic)+` WHERE created_at < LOCALTIMESTAMP - make_interval(secs => $1)`, retention.Seconds())
 			var pgErr *pgconn.PgError
 			if err != nil && ctx.Err() == nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P01") {
 				logger.WarnContext(ctx, "bus: prune", "topic", topic, "err", err)

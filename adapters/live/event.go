@@ -38,6 +38,24 @@ import (
 // Topic is the Watermill topic of committed events.
 const Topic = "ledger.events"
 
+// DeploymentMetadata is the message metadata that names the deployment a
+// message belongs to. The forwarder and SignOuts stamp it; a hub drops,
+// and logs, a message that does not carry its own deployment. The bus
+// already keeps deployments apart (adapters/bus names its subjects and
+// tables after the deployment); the stamp is the hub's own check, so that
+// a stream or table shared by mistake can never put one deployment's
+// events on another's sockets, nor make a hub drop its own events as
+// repeats (positions of two logs interleave).
+const DeploymentMetadata = "ledger_deployment"
+
+// stamp marks m as a message of deployment (none: left unmarked, as a
+// hub without a deployment expects).
+func stamp(m *message.Message, deployment string) {
+	if deployment != "" {
+		m.Metadata.Set(DeploymentMetadata, deployment)
+	}
+}
+
 // Event is a committed event as the bus carries it: the stored record,
 // without its correlation metadata, and the subjects it concerns
 // (domain.Subjects), so that hubs filter without decoding the payload.

@@ -63,6 +63,9 @@ type ForwarderConfig struct {
 	Checkpoints Checkpoints
 	// Topic defaults to Topic.
 	Topic string
+	// Deployment is stamped on every message (DeploymentMetadata): the
+	// bus's deployment (bus.Bus.Deployment), the one its hubs expect.
+	Deployment string
 	// BatchSize bounds the events read and published at a time (default
 	// 256); the checkpoint moves after each batch.
 	BatchSize int
@@ -111,7 +114,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			log.WarnContext(ctx, "forwarder lock", "err", err)
 		}
 		if ok {
-			log.InfoContext(ctx, "forwarding events to the bus", "topic", f.cfg.Topic)
+			log.InfoContext(ctx, "forwarding events to the bus", "topic", f.cfg.Topic, "deployment", f.cfg.Deployment)
 			err = f.forward(held)
 			release()
 			if ctx.Err() != nil {
@@ -204,6 +207,7 @@ func (f *Forwarder) step(ctx context.Context, pos domain.Position, skipBefore ti
 		if err != nil {
 			return 0, pos, err
 		}
+		stamp(m, f.cfg.Deployment)
 		m.SetContext(ctx)
 		msgs = append(msgs, m)
 	}

@@ -22,6 +22,10 @@ type HubConfig struct {
 	Subscriber message.Subscriber
 	// Topic defaults to Topic.
 	Topic string
+	// Deployment is the deployment whose messages the hub takes (the
+	// bus's, bus.Bus.Deployment); it drops and logs any other
+	// (DeploymentMetadata).
+	Deployment string
 	// Directory and Progress let sockets follow the directory: after an
 	// event that changes what some viewers may see, the hub waits until
 	// Progress (the directory read model's checkpoint, ProjectionProgress)
@@ -105,6 +109,9 @@ type Hub struct {
 	// last is the position of the last event dispatched; only the
 	// dispatching goroutine touches it.
 	last domain.Position
+	// foreignLogged is when a foreign message was last logged; only the
+	// dispatching goroutine touches it.
+	foreignLogged time.Time
 
 	// clock waits for the directory read model (nil without Progress).
 	clock *directoryClock
@@ -117,6 +124,7 @@ type Hub struct {
 type HubStats struct {
 	Events     atomic.Int64 // events dispatched
 	Duplicates atomic.Int64 // events dropped as at or before the last one
+	Foreign    atomic.Int64 // messages dropped as another deployment's
 	Queued     atomic.Int64 // frames queued on sockets
 	Dropped    atomic.Int64 // sockets closed for being too slow
 	Refilters  atomic.Int64 // socket filters rebuilt after a directory change
@@ -194,6 +202,10 @@ func (h *Hub) Run(ctx context.Context) error {
 // handle dispatches one bus message: an event, then the directory
 // changes it makes; or a control message.
 func (h *Hub) handle(ctx context.Context, m *message.Message) {
+	if d := m.Metadata.Get(DeploymentMetadata); d != h.cfg.Deployment {
+		h.foreign(ctx, d, m)
+		return
+	}
 	if kind := m.Metadata.Get(ControlMetadata); kind != "" {
 		h.control(ctx, kind, m.Payload)
 		return
@@ -205,6 +217,20 @@ func (h *Hub) handle(ctx context.Context, m *message.Message) {
 	}
 	if h.dispatch(&ev) {
 		h.follow(ctx, &ev)
+	}
+}
+
+// foreignLogEvery bounds the log of foreign messages: a bus shared by
+// mistake carries a whole other deployment's traffic.
+const foreignLogEvery = time.Minute
+
+// foreign drops a message of another deployment.
+func (h *Hub) foreign(ctx context.Context, deployment string, m *message.Message) {
+	n := h.stats.Foreign.Add(1)
+	if now := time.Now(); n == 1 || now.Sub(h.foreignLogged) >= foreignLogEvery {
+		h.foreignLogged = now
+		h.cfg.Logger.ErrorContext(ctx, "live: dropping a message of another deployment: two deployments share this bus's subjects or tables",
+			"deployment", h.cfg.Deployment, "message_deployment", deployment, "uuid", m.UUID, "dropped", n)
 	}
 }
 

@@ -36,6 +36,9 @@ type SignOuts struct {
 	Publisher message.Publisher
 	// Topic defaults to Topic: the hubs' topic.
 	Topic string
+	// Deployment is stamped on the message, as the forwarder stamps
+	// events: the hubs drop what is not of their deployment.
+	Deployment string
 }
 
 // SignedOut publishes the end of session (Viewer.Session of the sockets to
@@ -50,6 +53,7 @@ func (s SignOuts) SignedOut(ctx context.Context, session string) error {
 	}
 	m := message.NewMessage(watermill.NewUUID(), b)
 	m.Metadata.Set(ControlMetadata, controlSessionEnded)
+	stamp(m, s.Deployment)
 	m.SetContext(ctx)
 	if err := s.Publisher.Publish(or(s.Topic, Topic), m); err != nil {
 		return fmt.Errorf("live: publish sign-out: %w", err)

@@ -11,9 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/postgres/pgdsn"
 	"github.com/schoollife/ledger/adapters/simulation"
 	"github.com/schoollife/ledger/domain"
 )
@@ -175,7 +174,7 @@ func (e *env) usesPostgres() bool {
 func (e *env) checkPostgres(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(cctx, e.cfg.Postgres)
+	conn, err := pgdsn.Connect(cctx, e.cfg.Postgres)
 	if err != nil {
 		return fmt.Errorf("postgres server %s: %w (start it, pass --postgres, or --stores sqlite --peak-store sqlite)", redact(e.cfg.Postgres), err)
 	}

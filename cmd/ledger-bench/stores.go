@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/adapters/postgres/pgdsn"
 	"github.com/schoollife/ledger/adapters/readstore"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/commands"
@@ -174,7 +174,7 @@ func (b *benchStore) Close() error {
 // createDatabase creates a database on the --postgres server and returns
 // its connection string and what drops it.
 func (e *env) createDatabase(ctx context.Context, name string) (string, func(context.Context) error, error) {
-	admin, err := pgx.Connect(ctx, e.cfg.Postgres)
+	admin, err := pgdsn.Connect(ctx, e.cfg.Postgres)
 	if err != nil {
 		return "", nil, fmt.Errorf("postgres server %s: %w", redact(e.cfg.Postgres), err)
 	}
@@ -193,7 +193,7 @@ func (e *env) createDatabase(ctx context.Context, name string) (string, func(con
 		if e.cfg.Keep {
 			return nil
 		}
-		conn, err := pgx.Connect(ctx, e.cfg.Postgres)
+		conn, err := pgdsn.Connect(ctx, e.cfg.Postgres)
 		if err != nil {
 			return fmt.Errorf("drop database %s: %w", db, err)
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/readstore"
 	"github.com/schoollife/ledger/adapters/sqlite"
@@ -21,11 +23,14 @@ import (
 // app is the ledger wired on its stores: the event store, the read-model
 // store beside it, the command handlers, the projections and the queries.
 type app struct {
-	log      *slog.Logger
-	loc      *time.Location
-	reg      *domain.Registry
-	store    eventStore
-	docs     *readstore.Store
+	log   *slog.Logger
+	loc   *time.Location
+	reg   *domain.Registry
+	store eventStore
+	docs  *readstore.Store
+	// docsPool is the Postgres database of the read models (nil on
+	// SQLite): the deployment is named after it (deployment.go).
+	docsPool *pgxpool.Pool
 	commands *commands.Handlers
 	queries  *projections.Queries
 	runner   *projector.Runner
@@ -51,12 +56,12 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	docs, closeDB, err := openReadModels(ctx, cfg, store)
+	docs, pool, closeDB, err := openReadModels(ctx, cfg, store)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
-	a.docs = docs
+	a.docs, a.docsPool = docs, pool
 	if closeDB != nil {
 		a.closers = append(a.closers, closeDB)
 	}
@@ -79,36 +84,37 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 }
 
 // openReadModels opens the read-model store: --readmodels when given, else
-// the event store's own database. closeDB, when not nil, closes a database
-// opened for the read models alone (after the read store).
-func openReadModels(ctx context.Context, cfg *Config, store eventStore) (docs *readstore.Store, closeDB func() error, err error) {
+// the event store's own database. pool is its Postgres database (nil on
+// SQLite). closeDB, when not nil, closes a database opened for the read
+// models alone (after the read store).
+func openReadModels(ctx context.Context, cfg *Config, store eventStore) (docs *readstore.Store, pool *pgxpool.Pool, closeDB func() error, err error) {
 	switch {
 	case strings.HasPrefix(cfg.ReadModels, "sqlite:"):
 		docs, err := readstore.OpenSQLite(ctx, strings.TrimPrefix(cfg.ReadModels, "sqlite:"))
-		return docs, nil, err
+		return docs, nil, nil, err
 	case strings.HasPrefix(cfg.ReadModels, "postgres://"), strings.HasPrefix(cfg.ReadModels, "postgresql://"):
 		pg, err := postgres.Open(ctx, cfg.ReadModels)
 		if err != nil {
-			return nil, nil, fmt.Errorf("open read-model database: %w", err)
+			return nil, nil, nil, fmt.Errorf("open read-model database: %w", err)
 		}
 		if err := pg.Migrate(ctx); err != nil {
 			pg.Close()
-			return nil, nil, fmt.Errorf("migrate read-model database: %w", err)
+			return nil, nil, nil, fmt.Errorf("migrate read-model database: %w", err)
 		}
-		return readstore.NewPostgres(pg.Pool()), pg.Close, nil
+		return readstore.NewPostgres(pg.Pool()), pg.Pool(), pg.Close, nil
 	case cfg.ReadModels != "":
-		return nil, nil, fmt.Errorf("read models %q are not sqlite:PATH or postgres://...", cfg.ReadModels)
+		return nil, nil, nil, fmt.Errorf("read models %q are not sqlite:PATH or postgres://...", cfg.ReadModels)
 	}
 	switch s := store.(type) {
 	case *sqlite.Store:
 		docs, err := readstore.NewSQLite(s.DB(), s.WithTx)
-		return docs, nil, err
+		return docs, nil, nil, err
 	case *postgres.Store:
-		return readstore.NewPostgres(s.Pool()), nil, nil
+		return readstore.NewPostgres(s.Pool()), s.Pool(), nil, nil
 	case esdbStore:
-		return nil, nil, errors.New("an EventStoreDB store needs --readmodels sqlite:PATH or postgres://...")
+		return nil, nil, nil, errors.New("an EventStoreDB store needs --readmodels sqlite:PATH or postgres://...")
 	}
-	return nil, nil, fmt.Errorf("no read-model store for %T", store)
+	return nil, nil, nil, fmt.Errorf("no read-model store for %T", store)
 }
 
 // Close closes the stores, newest first.

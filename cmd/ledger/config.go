@@ -43,7 +43,9 @@ type Config struct {
 	// Demo seeds the demo establishment when serving.
 	Demo bool
 	// Bus carries live updates between the server's nodes. Its database is
-	// the store's when the store is Postgres and none is given.
+	// the store's when the store is Postgres and none is given. Its
+	// deployment, when not given, is named by serve after the read
+	// models' database (deployment.go).
 	Bus bus.Config
 
 	// Import holds the settings of directory imports: `ledger import`'s,
@@ -102,6 +104,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.string(&c.Bus.PostgresDSN, "bus-postgres", "LEDGER_BUS_POSTGRES", "", "database of the postgres bus (default: the store's, when it is postgres://...)")
 		fs.string(&c.Bus.NATSURL, "nats-url", "LEDGER_NATS_URL", bus.DefaultNATSURL, "NATS server of the nats bus")
 		fs.string(&c.Bus.Node, "node", "LEDGER_NODE", "", "this node's name on the bus, unique among the running nodes (default host-pid-random)")
+		fs.deployment(&c.Bus.Deployment, "deployment", "LEDGER_DEPLOYMENT", "this deployment's name, the same on all its nodes: the bus's subjects, stream and tables are named after it (default: after the read models' database)")
 		fs.duration(&c.Bus.Retention, "bus-retention", "LEDGER_BUS_RETENTION", bus.DefaultRetention, "how long the bus keeps a message")
 		fs.days(&c.Import.Grace, "import-grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "grace period of uploaded directory feeds: 30d, 72h...")
 		fs.share(&c.Import.MaxRejected, "import-max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "share of malformed records above which an uploaded feed is refused: 5% or 0.05")
@@ -139,9 +142,12 @@ func (c *Config) Validate() error {
 		if c.Bus.PostgresDSN == "" && kind == storePostgres {
 			c.Bus.PostgresDSN = loc
 		}
+		// A copy: the bus's defaults that follow from the deployment (its
+		// NATS stream) are filled once serve has named it.
+		b := c.Bus
 		if c.Bus.Kind == bus.Postgres && c.Bus.PostgresDSN == "" {
 			errs = append(errs, errors.New("the postgres bus needs --bus-postgres (LEDGER_BUS_POSTGRES) or a postgres:// store"))
-		} else if err := c.Bus.Validate(); err != nil {
+		} else if err := b.Validate(); err != nil {
 			errs = append(errs, err)
 		}
 		if c.Import.MaxBytes <= 0 {
@@ -302,6 +308,11 @@ func (fs *flagSet) applyEnv(getenv func(string) string) error {
 func (fs *flagSet) string(p *string, name, variable, def, usage string) {
 	*p = def
 	fs.bind(&value[string]{p: p, parse: func(s string) (string, error) { return s, nil }, format: func(s string) string { return s }}, name, variable, usage, false)
+}
+
+func (fs *flagSet) deployment(p *string, name, variable, usage string) {
+	parse := func(s string) (string, error) { return s, bus.CheckDeployment(s) }
+	fs.bind(&value[string]{p: p, parse: parse, format: func(s string) string { return s }}, name, variable, usage, false)
 }
 
 func (fs *flagSet) duration(p *time.Duration, name, variable string, def time.Duration, usage string) {

@@ -170,13 +170,20 @@ func (a *app) sealEvery(ctx context.Context, v verifier, every time.Duration) {
 // websocket endpoint, and what tells every node's hub of a sign-out. They
 // stop when ctx ends.
 func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (http.Handler, live.SignOuts, error) {
-	b, err := bus.Open(ctx, cfg.Bus, a.log)
+	busCfg := cfg.Bus
+	name, err := a.deploymentName(ctx, cfg)
+	if err != nil {
+		return nil, live.SignOuts{}, err
+	}
+	busCfg.Deployment = name
+	b, err := bus.Open(ctx, busCfg, a.log)
 	if err != nil {
 		return nil, live.SignOuts{}, fmt.Errorf("open bus: %w", err)
 	}
 	a.closers = append(a.closers, b.Close)
+	a.log.InfoContext(ctx, "live updates", "bus", b.Kind, "deployment", b.Deployment, "namespace", busCfg.Namespace(), "node", b.Node)
 	hub, err := live.NewHub(live.HubConfig{
-		Subscriber: b.Subscriber, Registry: a.reg, Logger: a.log,
+		Subscriber: b.Subscriber, Deployment: b.Deployment, Registry: a.reg, Logger: a.log,
 		Directory: a.queries, Progress: live.ProjectionProgress{Docs: a.docs, Gens: a.docs},
 	})
 	if err != nil {
@@ -193,7 +200,7 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 		return nil, live.SignOuts{}, ctx.Err()
 	}
 	fwd, err := live.NewForwarder(live.ForwarderConfig{
-		Log: a.store, Registry: a.reg, Publisher: b.Publisher, Locker: a.docs,
+		Log: a.store, Registry: a.reg, Publisher: b.Publisher, Locker: a.docs, Deployment: b.Deployment,
 		Checkpoints: live.DocCheckpoints{Docs: a.docs}, Logger: a.log,
 	})
 	if err != nil {
@@ -219,7 +226,7 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 			return live.Session{ID: id, Expires: expires}, ok
 		},
 	})
-	return h, live.SignOuts{Publisher: b.Publisher}, err
+	return h, live.SignOuts{Publisher: b.Publisher, Deployment: b.Deployment}, err
 }
 
 // webDeps are what the web layer is built from.

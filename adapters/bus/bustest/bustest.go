@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"os"
 	"testing"
@@ -62,6 +63,17 @@ func Topic(t testing.TB) string {
 	return "ledger.test-" + hex.EncodeToString(b[:])
 }
 
+// Deployment returns a deployment name of its own for one test
+// ("test-…"), so that tests sharing a server have streams and tables of
+// their own.
+func Deployment(t testing.TB) string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return "test-" + hex.EncodeToString(b[:])
+}
+
 // Transport is one of the bus's transports, for tests.
 type Transport struct {
 	Name string
@@ -69,26 +81,77 @@ type Transport struct {
 	// Postgres) and returns a function that opens the bus of one more node,
 	// closed when t ends.
 	Nodes func(t testing.TB) (node func() *bus.Bus)
+	// Deployments prepares one server for test t that several deployments
+	// share (one NATS server; one bus database on Postgres, as when
+	// deployments give the same --bus-postgres) and returns a function
+	// that opens the bus of one more node of a deployment on it.
+	Deployments func(t testing.TB) (node func(deployment string) *bus.Bus)
 }
 
 // Transports lists the three transports. GoChannel is in-process: its
-// nodes share one bus. The others skip without a server (see above).
+// nodes share one bus, and so do its deployments, each bus only naming
+// its own (a stand-in for a transport that would not keep deployments
+// apart: what remains is the hubs' check). The others skip without a
+// server (see above).
 func Transports() []Transport {
 	return []Transport{
 		{Name: bus.GoChannel, Nodes: func(t testing.TB) func() *bus.Bus {
 			shared := MustOpen(t, bus.Config{Kind: bus.GoChannel})
 			return func() *bus.Bus { return shared }
+		}, Deployments: func(t testing.TB) func(string) *bus.Bus {
+			shared := MustOpen(t, bus.Config{Kind: bus.GoChannel})
+			return func(deployment string) *bus.Bus {
+				return &bus.Bus{Kind: bus.GoChannel, Deployment: deployment, Node: shared.Node, Publisher: shared.Publisher, Subscriber: shared.Subscriber}
+			}
 		}},
 		{Name: bus.Postgres, Nodes: func(t testing.TB) func() *bus.Bus {
 			dsn := pgtest.MustDatabase(t)
 			return func() *bus.Bus {
 				return MustOpen(t, bus.Config{Kind: bus.Postgres, PostgresDSN: dsn, PollInterval: 20 * time.Millisecond})
 			}
+		}, Deployments: func(t testing.TB) func(string) *bus.Bus {
+			dsn := pgtest.MustDatabase(t)
+			return func(deployment string) *bus.Bus {
+				return MustOpen(t, bus.Config{Kind: bus.Postgres, Deployment: deployment, PostgresDSN: dsn, PollInterval: 20 * time.Millisecond})
+			}
 		}},
 		{Name: bus.NATS, Nodes: func(t testing.TB) func() *bus.Bus {
 			url := MustNATS(t)
 			return func() *bus.Bus { return MustOpen(t, bus.Config{Kind: bus.NATS, NATSURL: url}) }
+		}, Deployments: func(t testing.TB) func(string) *bus.Bus {
+			url := MustNATS(t)
+			streams := map[string]bool{}
+			return func(deployment string) *bus.Bus {
+				cfg := bus.Config{Kind: bus.NATS, Deployment: deployment, NATSURL: url}
+				if err := cfg.Validate(); err != nil {
+					t.Fatal(err)
+				}
+				if !streams[cfg.NATSStream] {
+					// Registered before the first node opens: removed once
+					// every node of the deployment has closed.
+					streams[cfg.NATSStream] = true
+					t.Cleanup(func() { deleteStream(t, url, cfg.NATSStream) })
+				}
+				return MustOpen(t, cfg)
+			}
 		}},
+	}
+}
+
+// deleteStream removes a test's stream from the shared server.
+func deleteStream(t testing.TB, url, stream string) {
+	nc, err := nats.Connect(url, nats.Timeout(2*time.Second), nats.MaxReconnects(0))
+	if err != nil {
+		t.Errorf("bustest: delete stream %s: %v", stream, err)
+		return
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err == nil {
+		err = js.DeleteStream(stream)
+	}
+	if err != nil && !errors.Is(err, nats.ErrStreamNotFound) {
+		t.Errorf("bustest: delete stream %s: %v", stream, err)
 	}
 }
 

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/schoollife/ledger/adapters/postgres/pgtest"
+	"github.com/schoollife/ledger/adapters/readstore"
+)
+
+// logWatch is a log writer that closes seen once a line matches.
+type logWatch struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	re   *regexp.Regexp
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *logWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.re.Match(w.buf.Bytes()) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return len(p), nil
+}
+
+func (w *logWatch) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// mustPoolURL returns a database of its own whose URL carries the pool's
+// parameters, as the README allows.
+func mustPoolURL(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(pgtest.MustDatabase(t))
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		t.Skipf("the test server's DSN is not a URL (%v); set %s=postgres://...", err, pgtest.EnvDSN)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "4")
+	q.Set("pool_min_conns", "1")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestServeWithPoolParameters: serve starts with the pool's parameters in
+// the URLs of the store and of the read models, on the Postgres bus: the
+// store, the read models, the credentials and the bus all open their
+// connections from them, none sending them to the server. It names the
+// deployment after the read models' database.
+func TestServeWithPoolParameters(t *testing.T) {
+	t.Parallel()
+	store, readModels := mustPoolURL(t), mustPoolURL(t)
+	rmName := strings.TrimPrefix(must(url.Parse(readModels)).Path, "/")
+	stderr := &logWatch{re: regexp.MustCompile(`msg=serving`), seen: make(chan struct{})}
+	m := NewMain(&bytes.Buffer{}, stderr, func(string) string { return "" })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--store", store, "--readmodels", readModels, "--bus", "postgres", "--seal-every", "0"})
+	}()
+	select {
+	case <-stderr.seen:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve stopped at start: %v\n%s", err, stderr)
+	case <-time.After(2 * time.Minute):
+		cancel()
+		<-done
+		t.Fatalf("serve did not start\n%s", stderr)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, stderr)
+	}
+	if want := regexp.MustCompile(`msg="live updates" bus=postgres deployment=` + regexp.QuoteMeta(rmName) + `-\d+ `); !want.MatchString(stderr.String()) {
+		t.Errorf("no live updates named after the read models' database %s in the log:\n%s", rmName, stderr)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// TestDeploymentNames: a deployment is named after its database: on
+// Postgres, two databases of one cluster differ and one database reads
+// the same name from every node; on SQLite, the name drawn on the first
+// start is kept in the file, and two files differ.
+func TestDeploymentNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		pool := func(dsn string) *pgxpool.Pool {
+			p, err := pgxpool.New(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(p.Close)
+			return p
+		}
+		a, b := pgtest.MustDatabase(t), pgtest.MustDatabase(t)
+		nameA, err := postgresDeployment(ctx, pool(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := postgresDeployment(ctx, pool(a))
+		if err != nil || again != nameA {
+			t.Fatalf("database A named %q, then %q (%v)", nameA, again, err)
+		}
+		nameB, err := postgresDeployment(ctx, pool(b))
+		if err != nil || nameB == nameA {
+			t.Fatalf("two databases of one cluster named %q and %q (%v)", nameA, nameB, err)
+		}
+	})
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		name := func(file string) string {
+			docs, err := readstore.OpenSQLite(ctx, filepath.Join(dir, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer docs.Close()
+			n, err := storedDeployment(ctx, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		first := name("a.db")
+		if again := name("a.db"); again != first {
+			t.Fatalf("one file named %q, then %q", first, again)
+		}
+		if other := name("b.db"); other == first {
+			t.Fatalf("two files both named %q", first)
+		}
+	})
+}
