@@ -20,7 +20,7 @@ const (
 // RegisterResource makes a room or equipment bookable; an unset
 // cmd.Resource gets a new id.
 func (h *Handlers) RegisterResource(ctx context.Context, req Request, cmd domain.RegisterResource) (Result, error) {
-	c, err := h.begin(ctx, req, CmdRegisterResource)
+	c, err := h.begin(ctx, req, CmdRegisterResource, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -40,7 +40,7 @@ func (h *Handlers) RegisterResource(ctx context.Context, req Request, cmd domain
 // stream, so that two requests for one slot conflict on append and the
 // second one sees the first.
 func (h *Handlers) RequestBooking(ctx context.Context, req Request, cmd domain.RequestBooking) (Result, error) {
-	c, err := h.begin(ctx, req, CmdRequestBooking)
+	c, err := h.begin(ctx, req, CmdRequestBooking, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -53,8 +53,8 @@ func (h *Handlers) RequestBooking(ctx context.Context, req Request, cmd domain.R
 }
 
 // bookingCommand runs a decision on a booking of a resource.
-func (h *Handlers) bookingCommand(ctx context.Context, req Request, name string, resource, booking uuid.UUID, decide func(c *call, r *domain.Resource) ([]domain.Event, error)) (Result, error) {
-	c, err := h.begin(ctx, req, name)
+func (h *Handlers) bookingCommand(ctx context.Context, req Request, name string, payload any, resource, booking uuid.UUID, decide func(c *call, r *domain.Resource) ([]domain.Event, error)) (Result, error) {
+	c, err := h.begin(ctx, req, name, payload)
 	if err != nil {
 		return Result{}, err
 	}
@@ -67,21 +67,21 @@ func (h *Handlers) bookingCommand(ctx context.Context, req Request, name string,
 // ApproveBooking approves a pending booking.
 func (h *Handlers) ApproveBooking(ctx context.Context, req Request, cmd domain.ApproveBooking) (Result, error) {
 	loc := domain.Paris()
-	return h.bookingCommand(ctx, req, CmdApproveBooking, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
+	return h.bookingCommand(ctx, req, CmdApproveBooking, cmd, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
 		return r.ApproveBooking(c.actor, loc, cmd)
 	})
 }
 
 // RefuseBooking refuses a pending booking.
 func (h *Handlers) RefuseBooking(ctx context.Context, req Request, cmd domain.RefuseBooking) (Result, error) {
-	return h.bookingCommand(ctx, req, CmdRefuseBooking, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
+	return h.bookingCommand(ctx, req, CmdRefuseBooking, cmd, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
 		return r.RefuseBooking(c.actor, cmd)
 	})
 }
 
 // CancelBooking cancels a pending or approved booking, freeing its slots.
 func (h *Handlers) CancelBooking(ctx context.Context, req Request, cmd domain.CancelBooking) (Result, error) {
-	return h.bookingCommand(ctx, req, CmdCancelBooking, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
+	return h.bookingCommand(ctx, req, CmdCancelBooking, cmd, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
 		return r.CancelBooking(c.actor, cmd)
 	})
 }

@@ -26,7 +26,7 @@ const (
 
 // RegisterEstablishment opens an establishment.
 func (h *Handlers) RegisterEstablishment(ctx context.Context, req Request, cmd domain.RegisterEstablishment) (Result, error) {
-	c, err := h.begin(ctx, req, CmdRegisterEstablishment)
+	c, err := h.begin(ctx, req, CmdRegisterEstablishment, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -38,7 +38,7 @@ func (h *Handlers) RegisterEstablishment(ctx context.Context, req Request, cmd d
 
 // OpenAccount opens an account; an unset cmd.Account gets a new id.
 func (h *Handlers) OpenAccount(ctx context.Context, req Request, cmd domain.OpenAccount) (Result, error) {
-	c, err := h.begin(ctx, req, CmdOpenAccount)
+	c, err := h.begin(ctx, req, CmdOpenAccount, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -58,7 +58,7 @@ func (h *Handlers) OpenAccount(ctx context.Context, req Request, cmd domain.Open
 // UpdateAccount changes an account's directory attributes; it appends
 // nothing when nothing changes.
 func (h *Handlers) UpdateAccount(ctx context.Context, req Request, cmd domain.UpdateAccount) (Result, error) {
-	c, err := h.begin(ctx, req, CmdUpdateAccount)
+	c, err := h.begin(ctx, req, CmdUpdateAccount, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -75,8 +75,8 @@ func (h *Handlers) UpdateAccount(ctx context.Context, req Request, cmd domain.Up
 }
 
 // accountCommand runs a decision on one account's stream.
-func (h *Handlers) accountCommand(ctx context.Context, req Request, name string, account uuid.UUID, decide func(c *call, acc *domain.Account) ([]domain.Event, error)) (Result, error) {
-	c, err := h.begin(ctx, req, name)
+func (h *Handlers) accountCommand(ctx context.Context, req Request, name string, payload any, account uuid.UUID, decide func(c *call, acc *domain.Account) ([]domain.Event, error)) (Result, error) {
+	c, err := h.begin(ctx, req, name, payload)
 	if err != nil {
 		return Result{}, err
 	}
@@ -88,28 +88,28 @@ func (h *Handlers) accountCommand(ctx context.Context, req Request, name string,
 
 // ActivateAccount marks an account's first use.
 func (h *Handlers) ActivateAccount(ctx context.Context, req Request, cmd domain.ActivateAccount) (Result, error) {
-	return h.accountCommand(ctx, req, CmdActivateAccount, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+	return h.accountCommand(ctx, req, CmdActivateAccount, cmd, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
 		return acc.Activate(c.actor, cmd.Account)
 	})
 }
 
 // CloseAccount closes an account.
 func (h *Handlers) CloseAccount(ctx context.Context, req Request, cmd domain.CloseAccount) (Result, error) {
-	return h.accountCommand(ctx, req, CmdCloseAccount, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+	return h.accountCommand(ctx, req, CmdCloseAccount, cmd, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
 		return acc.Close(c.actor, cmd.Account, cmd.Reason)
 	})
 }
 
 // HabilitateInspector sets the establishments an inspector may audit.
 func (h *Handlers) HabilitateInspector(ctx context.Context, req Request, cmd domain.HabilitateInspector) (Result, error) {
-	return h.accountCommand(ctx, req, CmdHabilitateInspector, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+	return h.accountCommand(ctx, req, CmdHabilitateInspector, cmd, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
 		return acc.Habilitate(c.actor, cmd.Account, cmd.Establishments)
 	})
 }
 
 // LinkRelative links a relative to a student (on the student's stream).
 func (h *Handlers) LinkRelative(ctx context.Context, req Request, cmd domain.LinkRelative) (Result, error) {
-	c, err := h.begin(ctx, req, CmdLinkRelative)
+	c, err := h.begin(ctx, req, CmdLinkRelative, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -125,7 +125,7 @@ func (h *Handlers) LinkRelative(ctx context.Context, req Request, cmd domain.Lin
 
 // UnlinkRelative removes a relative's link to a student.
 func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, cmd domain.UnlinkRelative) (Result, error) {
-	return h.accountCommand(ctx, req, CmdUnlinkRelative, cmd.Student, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+	return h.accountCommand(ctx, req, CmdUnlinkRelative, cmd, cmd.Student, func(c *call, acc *domain.Account) ([]domain.Event, error) {
 		return acc.UnlinkRelative(c.actor, cmd.Student, cmd.Relative)
 	})
 }
@@ -133,7 +133,7 @@ func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, cmd domain.U
 // CreateGroup creates a class or teaching group; an unset cmd.Group gets a
 // new id.
 func (h *Handlers) CreateGroup(ctx context.Context, req Request, cmd domain.CreateGroup) (Result, error) {
-	c, err := h.begin(ctx, req, CmdCreateGroup)
+	c, err := h.begin(ctx, req, CmdCreateGroup, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -150,7 +150,7 @@ func (h *Handlers) CreateGroup(ctx context.Context, req Request, cmd domain.Crea
 
 // JoinGroup puts an account in a group in a role.
 func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGroup) (Result, error) {
-	c, err := h.begin(ctx, req, CmdJoinGroup)
+	c, err := h.begin(ctx, req, CmdJoinGroup, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -166,7 +166,7 @@ func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGr
 
 // LeaveGroup removes an account from a group role.
 func (h *Handlers) LeaveGroup(ctx context.Context, req Request, cmd domain.LeaveGroup) (Result, error) {
-	c, err := h.begin(ctx, req, CmdLeaveGroup)
+	c, err := h.begin(ctx, req, CmdLeaveGroup, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -181,7 +181,7 @@ func (h *Handlers) LeaveGroup(ctx context.Context, req Request, cmd domain.Leave
 // sign-in by req.Actor. Connections have their own stream per account so
 // that sign-ins never conflict with directory changes.
 func (h *Handlers) RecordConnection(ctx context.Context, req Request, cmd domain.RecordConnection) (Result, error) {
-	c, err := h.begin(ctx, req, CmdRecordConnection)
+	c, err := h.begin(ctx, req, CmdRecordConnection, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -205,7 +205,7 @@ const (
 // ScheduleLesson puts a weekly lesson in a group's timetable; an unset
 // cmd.Entry gets a new id.
 func (h *Handlers) ScheduleLesson(ctx context.Context, req Request, cmd domain.ScheduleLesson) (Result, error) {
-	c, err := h.begin(ctx, req, CmdScheduleLesson)
+	c, err := h.begin(ctx, req, CmdScheduleLesson, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -218,7 +218,7 @@ func (h *Handlers) ScheduleLesson(ctx context.Context, req Request, cmd domain.S
 
 // UnscheduleLesson removes a timetable entry.
 func (h *Handlers) UnscheduleLesson(ctx context.Context, req Request, cmd domain.UnscheduleLesson) (Result, error) {
-	c, err := h.begin(ctx, req, CmdUnscheduleLesson)
+	c, err := h.begin(ctx, req, CmdUnscheduleLesson, cmd)
 	if err != nil {
 		return Result{}, err
 	}

@@ -32,7 +32,7 @@ func onDisciplineFile(ctx context.Context, c *call, id, student uuid.UUID, decid
 // GivePunishment gives a student a punishment; an unset cmd.Punishment gets
 // a new id (derived from the idempotency key when there is one).
 func (h *Handlers) GivePunishment(ctx context.Context, req Request, cmd domain.GivePunishment) (Result, error) {
-	c, err := h.begin(ctx, req, CmdGivePunishment)
+	c, err := h.begin(ctx, req, CmdGivePunishment, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -52,7 +52,7 @@ func (h *Handlers) GivePunishment(ctx context.Context, req Request, cmd domain.G
 // cmd.Sanction gets a new id (derived from the idempotency key when there
 // is one).
 func (h *Handlers) PronounceSanction(ctx context.Context, req Request, cmd domain.PronounceSanction) (Result, error) {
-	c, err := h.begin(ctx, req, CmdPronounceSanction)
+	c, err := h.begin(ctx, req, CmdPronounceSanction, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -70,7 +70,7 @@ func (h *Handlers) PronounceSanction(ctx context.Context, req Request, cmd domai
 
 // AnnulSanction annuls a sanction; it stays in the student's history.
 func (h *Handlers) AnnulSanction(ctx context.Context, req Request, cmd domain.AnnulSanction) (Result, error) {
-	c, err := h.begin(ctx, req, CmdAnnulSanction)
+	c, err := h.begin(ctx, req, CmdAnnulSanction, cmd)
 	if err != nil {
 		return Result{}, err
 	}

@@ -8,6 +8,9 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -96,8 +99,10 @@ type Request struct {
 	// CausationID is the message that caused this command (defaults to the
 	// correlation id).
 	CausationID uuid.UUID
-	// IdempotencyKey, when set, makes a retry of the same command by the same
-	// actor return the original result and append nothing.
+	// IdempotencyKey, when set, names one act: a retry of the same command
+	// with the same fields by the same actor returns the original result
+	// and appends nothing; any other request with the key is refused with
+	// domain.ErrIdempotencyKey. Keys are global, not per actor.
 	IdempotencyKey string
 }
 
@@ -122,13 +127,25 @@ type call struct {
 	actor       domain.Actor
 	command     string
 	correlation uuid.UUID
+	// request is the fingerprint of the command when it has an
+	// idempotency key (see fingerprint).
+	request string
 }
 
 // begin resolves the actor of req: an account that exists and is open.
-func (h *Handlers) begin(ctx context.Context, req Request, command string) (*call, error) {
+// payload is the command's fields, fingerprinted when req has an
+// idempotency key.
+func (h *Handlers) begin(ctx context.Context, req Request, command string, payload any) (*call, error) {
 	c := &call{h: h, req: req, command: command, correlation: req.CorrelationID}
 	if c.correlation == uuid.Nil {
 		c.correlation = uuid.New()
+	}
+	if req.IdempotencyKey != "" {
+		fp, err := fingerprint(req, command, payload)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", command, err)
+		}
+		c.request = fp
 	}
 	if req.System {
 		c.actor = domain.SystemActor()
@@ -222,36 +239,85 @@ func (c *call) newID(id uuid.UUID) uuid.UUID {
 	return uuid.New()
 }
 
-// eventID returns the id of the i-th event the command appends.
+// fingerprint identifies a request with an idempotency key: the command,
+// who issues it and its fields (path parameters included, as the adapters
+// put them in the command), so that the API and the portal fingerprint
+// one act alike whatever the spelling of the body. It is stored in the
+// metadata of the events the command appends (domain.Metadata.Request).
+func fingerprint(req Request, command string, payload any) (string, error) {
+	fields, err := json.Marshal(payload)
+	if err != nil {
+		return "", fmt.Errorf("fingerprint: %w", err)
+	}
+	actor := req.Actor.String()
+	if req.System {
+		actor = "system"
+	}
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(command), []byte(actor), fields} {
+		h.Write(part)
+		h.Write([]byte{0})
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:18]), nil
+}
+
+// eventID returns the id of the i-th event the command appends. With an
+// idempotency key it derives from the key alone, not the actor: another
+// account's request with the same key meets these ids (in the stream, or
+// as a duplicate event elsewhere) and is refused, never recorded beside.
 func (c *call) eventID(i int) uuid.UUID {
 	if c.req.IdempotencyKey == "" {
 		return uuid.New()
 	}
+	return domain.DeterministicID("event", c.req.IdempotencyKey, strconv.Itoa(i))
+}
+
+// legacyEventID is eventID as it was before keys were global (per actor):
+// a retry of a command recorded then is still recognized.
+func (c *call) legacyEventID(i int) uuid.UUID {
 	return domain.DeterministicID("event", c.actor.Account.String(), c.req.IdempotencyKey, strconv.Itoa(i))
 }
 
 // replayed looks in a loaded stream for the events of an earlier run of the
-// same command.
+// same request; it returns domain.ErrIdempotencyKey when the key was used
+// for another request.
 func (c *call) replayed(id uuid.UUID, stream string, recs []domain.Record) (Result, bool, error) {
 	if c.req.IdempotencyKey == "" {
 		return Result{}, false, nil
 	}
-	first := c.eventID(0)
+	eventID := c.eventID
+	first, legacy := eventID(0), c.legacyEventID(0)
 	for i, r := range recs {
-		if r.ID != first {
+		if r.ID == legacy {
+			eventID = c.legacyEventID
+		} else if r.ID != first {
 			continue
 		}
-		if r.Metadata.Command != c.command {
-			return Result{}, false, domain.Errorf(domain.ErrIdempotencyKey, "key %q was used for %s", c.req.IdempotencyKey, r.Metadata.Command)
+		if err := c.sameRequest(r.Metadata); err != nil {
+			return Result{}, false, err
 		}
 		res := Result{ID: id, Stream: stream, CorrelationID: r.Metadata.CorrelationID, Replayed: true}
-		for j := i; j < len(recs) && recs[j].ID == c.eventID(j-i); j++ {
+		for j := i; j < len(recs) && recs[j].ID == eventID(j-i); j++ {
 			res.Events = append(res.Events, recs[j].ID)
 			res.Version, res.Position = recs[j].Version, recs[j].Position
 		}
 		return res, true, nil
 	}
 	return Result{}, false, nil
+}
+
+// sameRequest tells whether the event md belongs to was recorded by this
+// very request. Events recorded before fingerprints have none: their
+// command and actor are all there is to compare.
+func (c *call) sameRequest(md domain.Metadata) error {
+	switch {
+	case md.Command != c.command:
+		return domain.Errorf(domain.ErrIdempotencyKey, "key %q was used for %s", c.req.IdempotencyKey, md.Command)
+	case md.Request != "" && md.Request != c.request,
+		md.Request == "" && md.Actor != c.actor.Account:
+		return domain.Errorf(domain.ErrIdempotencyKey, "key %q was used for another %s request", c.req.IdempotencyKey, c.command)
+	}
+	return nil
 }
 
 // execute runs the load-decide-append cycle on one stream, retrying on a
@@ -308,7 +374,7 @@ func (c *call) append(ctx context.Context, id uuid.UUID, stream string, expected
 		causation = c.correlation
 	}
 	md := c.actor.MetadataFor(establishment)
-	md.CorrelationID, md.CausationID, md.Command = c.correlation, causation, c.command
+	md.CorrelationID, md.CausationID, md.Command, md.Request = c.correlation, causation, c.command, c.request
 	md.Time = c.h.now().UTC().Truncate(time.Microsecond)
 	envs := make([]domain.Envelope, len(events))
 	for i, e := range events {
@@ -322,7 +388,7 @@ func (c *call) append(ctx context.Context, id uuid.UUID, stream string, expected
 	ar, err := c.h.store.Append(ctx, stream, expected, envs)
 	if err != nil {
 		if c.req.IdempotencyKey != "" && errors.Is(err, domain.ErrDuplicateEvent) {
-			return Result{}, domain.Errorf(domain.ErrIdempotencyKey, "key %q was used for another command", c.req.IdempotencyKey)
+			return Result{}, domain.Errorf(domain.ErrIdempotencyKey, "key %q was used for another request", c.req.IdempotencyKey)
 		}
 		return Result{}, fmt.Errorf("%s: %w", c.command, err)
 	}

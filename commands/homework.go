@@ -19,7 +19,7 @@ const (
 // AssignHomework gives homework to a group; an unset cmd.Homework gets a
 // new id (the same one on a retry with the same idempotency key).
 func (h *Handlers) AssignHomework(ctx context.Context, req Request, cmd domain.AssignHomework) (Result, error) {
-	c, err := h.begin(ctx, req, CmdAssignHomework)
+	c, err := h.begin(ctx, req, CmdAssignHomework, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -35,8 +35,8 @@ func (h *Handlers) AssignHomework(ctx context.Context, req Request, cmd domain.A
 }
 
 // homeworkCommand runs a decision on an existing homework, with its group.
-func (h *Handlers) homeworkCommand(ctx context.Context, req Request, name string, id uuid.UUID, decide func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error)) (Result, error) {
-	c, err := h.begin(ctx, req, name)
+func (h *Handlers) homeworkCommand(ctx context.Context, req Request, name string, payload any, id uuid.UUID, decide func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error)) (Result, error) {
+	c, err := h.begin(ctx, req, name, payload)
 	if err != nil {
 		return Result{}, err
 	}
@@ -56,21 +56,21 @@ func (h *Handlers) homeworkCommand(ctx context.Context, req Request, name string
 // AmendHomework changes a homework's due date, instructions or workload; it
 // appends nothing when nothing changes.
 func (h *Handlers) AmendHomework(ctx context.Context, req Request, cmd domain.AmendHomework) (Result, error) {
-	return h.homeworkCommand(ctx, req, CmdAmendHomework, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
+	return h.homeworkCommand(ctx, req, CmdAmendHomework, cmd, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
 		return hw.Amend(c.actor, g, cmd)
 	})
 }
 
 // WithdrawHomework withdraws a homework.
 func (h *Handlers) WithdrawHomework(ctx context.Context, req Request, cmd domain.WithdrawHomework) (Result, error) {
-	return h.homeworkCommand(ctx, req, CmdWithdrawHomework, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
+	return h.homeworkCommand(ctx, req, CmdWithdrawHomework, cmd, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
 		return hw.Withdraw(c.actor, g, cmd)
 	})
 }
 
 // MarkHomeworkDone records the acting student marking a homework done.
 func (h *Handlers) MarkHomeworkDone(ctx context.Context, req Request, cmd domain.MarkHomeworkDone) (Result, error) {
-	return h.homeworkCommand(ctx, req, CmdMarkHomeworkDone, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
+	return h.homeworkCommand(ctx, req, CmdMarkHomeworkDone, cmd, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
 		return hw.MarkDone(c.actor, g, cmd)
 	})
 }

@@ -19,8 +19,8 @@ const (
 
 // presenceCommand runs a decision on one account's stream folded with its
 // feed flags.
-func (h *Handlers) presenceCommand(ctx context.Context, req Request, name string, account uuid.UUID, decide func(c *call, p *domain.FeedPresence) ([]domain.Event, error)) (Result, error) {
-	c, err := h.begin(ctx, req, name)
+func (h *Handlers) presenceCommand(ctx context.Context, req Request, name string, payload any, account uuid.UUID, decide func(c *call, p *domain.FeedPresence) ([]domain.Event, error)) (Result, error) {
+	c, err := h.begin(ctx, req, name, payload)
 	if err != nil {
 		return Result{}, err
 	}
@@ -33,14 +33,14 @@ func (h *Handlers) presenceCommand(ctx context.Context, req Request, name string
 // FlagMissingFromFeed flags an imported account that a full feed no longer
 // lists, as of now.
 func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, cmd domain.FlagMissingFromFeed) (Result, error) {
-	return h.presenceCommand(ctx, req, CmdFlagMissingFromFeed, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
+	return h.presenceCommand(ctx, req, CmdFlagMissingFromFeed, cmd, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
 		return p.FlagMissing(c.actor, cmd.Account, h.now().UTC().Truncate(time.Microsecond), cmd.Feed)
 	})
 }
 
 // MarkBackInFeed clears the missing flag of an account a feed lists again.
 func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.MarkBackInFeed) (Result, error) {
-	return h.presenceCommand(ctx, req, CmdMarkBackInFeed, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
+	return h.presenceCommand(ctx, req, CmdMarkBackInFeed, cmd, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
 		return p.BackInFeed(c.actor, cmd.Account, cmd.Feed)
 	})
 }
@@ -48,7 +48,7 @@ func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.M
 // CloseMissingFromFeed closes an account flagged missing for at least
 // cmd.Grace.
 func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, cmd domain.CloseMissingFromFeed) (Result, error) {
-	return h.presenceCommand(ctx, req, CmdCloseMissingFromFeed, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
+	return h.presenceCommand(ctx, req, CmdCloseMissingFromFeed, cmd, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
 		return p.CloseMissing(c.actor, cmd.Account, h.now(), cmd.Grace)
 	})
 }

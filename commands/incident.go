@@ -15,7 +15,7 @@ const CmdReportIncident = "ReportIncident"
 // cmd.Incident gets a new id (derived from the idempotency key when there
 // is one).
 func (h *Handlers) ReportIncident(ctx context.Context, req Request, cmd domain.ReportIncident) (Result, error) {
-	c, err := h.begin(ctx, req, CmdReportIncident)
+	c, err := h.begin(ctx, req, CmdReportIncident, cmd)
 	if err != nil {
 		return Result{}, err
 	}

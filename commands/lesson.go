@@ -31,7 +31,7 @@ func (c *call) loadGroup(ctx context.Context, g *domain.Group, id uuid.UUID) err
 // RecordRollCall records the roll call of a lesson: one command, one append
 // of the roll call and each absence and lateness, whatever the class size.
 func (h *Handlers) RecordRollCall(ctx context.Context, req Request, cmd domain.RecordRollCall) (Result, error) {
-	c, err := h.begin(ctx, req, CmdRecordRollCall)
+	c, err := h.begin(ctx, req, CmdRecordRollCall, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -47,8 +47,8 @@ func (h *Handlers) RecordRollCall(ctx context.Context, req Request, cmd domain.R
 }
 
 // lessonCommand runs a decision on an existing lesson, with its group.
-func (h *Handlers) lessonCommand(ctx context.Context, req Request, name string, id uuid.UUID, decide func(ctx context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error)) (Result, error) {
-	c, err := h.begin(ctx, req, name)
+func (h *Handlers) lessonCommand(ctx context.Context, req Request, name string, payload any, id uuid.UUID, decide func(ctx context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error)) (Result, error) {
+	c, err := h.begin(ctx, req, name, payload)
 	if err != nil {
 		return Result{}, err
 	}
@@ -67,14 +67,14 @@ func (h *Handlers) lessonCommand(ctx context.Context, req Request, name string, 
 
 // CancelAbsence corrects an absence recorded by mistake.
 func (h *Handlers) CancelAbsence(ctx context.Context, req Request, cmd domain.CancelAbsence) (Result, error) {
-	return h.lessonCommand(ctx, req, CmdCancelAbsence, cmd.Lesson, func(_ context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error) {
+	return h.lessonCommand(ctx, req, CmdCancelAbsence, cmd, cmd.Lesson, func(_ context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error) {
 		return l.CancelAbsence(c.actor, g, cmd)
 	})
 }
 
 // DeclareAbsenceReason records a relative's explanation of an absence.
 func (h *Handlers) DeclareAbsenceReason(ctx context.Context, req Request, cmd domain.DeclareAbsenceReason) (Result, error) {
-	return h.lessonCommand(ctx, req, CmdDeclareAbsenceReason, cmd.Lesson, func(ctx context.Context, c *call, l *domain.Lesson, _ *domain.Group) ([]domain.Event, error) {
+	return h.lessonCommand(ctx, req, CmdDeclareAbsenceReason, cmd, cmd.Lesson, func(ctx context.Context, c *call, l *domain.Lesson, _ *domain.Group) ([]domain.Event, error) {
 		var student domain.Account
 		if err := c.loadInto(ctx, domain.AccountStream(cmd.Student), &student); err != nil {
 			return nil, err
@@ -85,7 +85,7 @@ func (h *Handlers) DeclareAbsenceReason(ctx context.Context, req Request, cmd do
 
 // DecideJustification accepts or refuses an absence's justification.
 func (h *Handlers) DecideJustification(ctx context.Context, req Request, cmd domain.DecideJustification) (Result, error) {
-	return h.lessonCommand(ctx, req, CmdDecideJustification, cmd.Lesson, func(ctx context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error) {
+	return h.lessonCommand(ctx, req, CmdDecideJustification, cmd, cmd.Lesson, func(ctx context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error) {
 		var est domain.Establishment
 		if err := c.loadInto(ctx, domain.EstablishmentStream(g.Establishment), &est); err != nil {
 			return nil, err
@@ -96,7 +96,7 @@ func (h *Handlers) DecideJustification(ctx context.Context, req Request, cmd dom
 
 // RecordLessonContent fills the cahier de textes for a lesson.
 func (h *Handlers) RecordLessonContent(ctx context.Context, req Request, cmd domain.RecordLessonContent) (Result, error) {
-	c, err := h.begin(ctx, req, CmdRecordLessonContent)
+	c, err := h.begin(ctx, req, CmdRecordLessonContent, cmd)
 	if err != nil {
 		return Result{}, err
 	}

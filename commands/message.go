@@ -18,7 +18,7 @@ const (
 // SendMessage sends a message; an unset cmd.Message gets a new id (the same
 // one on a retry with the same idempotency key).
 func (h *Handlers) SendMessage(ctx context.Context, req Request, cmd domain.SendMessage) (Result, error) {
-	c, err := h.begin(ctx, req, CmdSendMessage)
+	c, err := h.begin(ctx, req, CmdSendMessage, cmd)
 	if err != nil {
 		return Result{}, err
 	}
@@ -75,8 +75,8 @@ func messageEstablishment(actor domain.Actor, accounts map[uuid.UUID]*domain.Acc
 // messageCommand runs a recipient's decision on an existing message, with
 // the state of its recipient groups (skipped for a direct recipient). Its
 // events belong to the reader's establishment.
-func (h *Handlers) messageCommand(ctx context.Context, req Request, name string, id uuid.UUID, decide func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error)) (Result, error) {
-	c, err := h.begin(ctx, req, name)
+func (h *Handlers) messageCommand(ctx context.Context, req Request, name string, payload any, id uuid.UUID, decide func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error)) (Result, error) {
+	c, err := h.begin(ctx, req, name, payload)
 	if err != nil {
 		return Result{}, err
 	}
@@ -102,7 +102,7 @@ func (h *Handlers) messageCommand(ctx context.Context, req Request, name string,
 // ReadMessage records that the actor opened a message; opening it again
 // appends nothing.
 func (h *Handlers) ReadMessage(ctx context.Context, req Request, cmd domain.ReadMessage) (Result, error) {
-	return h.messageCommand(ctx, req, CmdReadMessage, cmd.Message, func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error) {
+	return h.messageCommand(ctx, req, CmdReadMessage, cmd, cmd.Message, func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error) {
 		return m.ReadBy(c.actor, groups, cmd)
 	})
 }
@@ -110,7 +110,7 @@ func (h *Handlers) ReadMessage(ctx context.Context, req Request, cmd domain.Read
 // AcknowledgeMessage records that the actor acknowledged a message (and
 // read it, if they had not); a second acknowledgement appends nothing.
 func (h *Handlers) AcknowledgeMessage(ctx context.Context, req Request, cmd domain.AcknowledgeMessage) (Result, error) {
-	return h.messageCommand(ctx, req, CmdAcknowledgeMessage, cmd.Message, func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error) {
+	return h.messageCommand(ctx, req, CmdAcknowledgeMessage, cmd, cmd.Message, func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error) {
 		return m.Acknowledge(c.actor, groups, cmd)
 	})
 }

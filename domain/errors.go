@@ -67,7 +67,7 @@ func newError(code Code, typ, title string) *Error {
 var (
 	ErrVersionConflict = newError(CodeConflict, "version-conflict", "the stream changed since it was read")
 	ErrDuplicateEvent  = newError(CodeConflict, "duplicate-event", "an event with this id is already stored elsewhere")
-	ErrIdempotencyKey  = newError(CodeConflict, "idempotency-key-reused", "this idempotency key was used for another command")
+	ErrIdempotencyKey  = newError(CodeRule, "idempotency-key-reused", "this idempotency key was used for another request")
 	ErrInvalid         = newError(CodeInvalid, "invalid-input", "invalid input")
 	ErrForbidden       = newError(CodeForbidden, "forbidden", "not allowed")
 	ErrNotFound        = newError(CodeNotFound, "not-found", "not found")

@@ -24,6 +24,11 @@ type Metadata struct {
 	CausationID   uuid.UUID `json:"causation_id"`
 	Command       string    `json:"command"`
 	Time          time.Time `json:"time"`
+	// Request is the fingerprint of the request that recorded the event,
+	// set when it carried an idempotency key: a later request with the
+	// same key is a replay only if its fingerprint matches. It lives in
+	// the log, so the check holds on every node and across restarts.
+	Request string `json:"request,omitempty"`
 }
 
 // Envelope is an event ready to be appended: its id (the idempotency key of

@@ -71,7 +71,8 @@ func TestIdempotencyKeyReplay(t *testing.T) {
 	}
 }
 
-// TestIdempotencyKeyReusedForAnotherCommand: a key names one act.
+// TestIdempotencyKeyReusedForAnotherCommand: a key names one act; its
+// reuse for another is 422, as the IETF Idempotency-Key draft says.
 func TestIdempotencyKeyReusedForAnotherCommand(t *testing.T) {
 	w := newWorld(t)
 	srv, store := w.fork(t)
@@ -84,9 +85,48 @@ func TestIdempotencyKeyReusedForAnotherCommand(t *testing.T) {
 	before := len(w.Records(store))
 	r = do(t, srv, request{method: "POST", path: "/api/v1/news", token: tokenOf(asTeacher), headers: key,
 		body: domain.PublishArticle{Establishment: w.UAI, Title: "A", Body: "B"}})
-	mustProblem(t, r, http.StatusConflict, "idempotency-key-reused")
+	mustProblem(t, r, http.StatusUnprocessableEntity, "idempotency-key-reused")
 	if after := len(w.Records(store)); after != before {
 		t.Errorf("appended %d events", after-before)
+	}
+}
+
+// TestIdempotencyKeyReusedForAnotherRequest: the same key with another
+// body, path or actor is 422 and records nothing; the first request still
+// replays.
+func TestIdempotencyKeyReusedForAnotherRequest(t *testing.T) {
+	w := newWorld(t)
+	key := map[string]string{headerIdempotencyKey: "k-2"}
+	message := domain.SendMessage{ToAccounts: []uuid.UUID{w.Accounts[asCPE]}, Subject: "Rendez-vous", Body: "Mardi 17 h ?"}
+	first := request{method: "POST", path: "/api/v1/messages", token: tokenOf(asTeacher), headers: key, body: message}
+	other := message
+	other.Body = "Jeudi 17 h ?"
+	tests := []struct {
+		name string
+		req  request
+	}{
+		{"another body", request{method: "POST", path: "/api/v1/messages", token: tokenOf(asTeacher), headers: key, body: other}},
+		{"another path", request{method: "POST", path: "/api/v1/messages/" + w.Message.String() + "/read", token: tokenOf(asTeacher), headers: key}},
+		{"another actor", request{method: "POST", path: "/api/v1/messages", token: tokenOf(asCPE), headers: key,
+			body: domain.SendMessage{ToAccounts: []uuid.UUID{w.Accounts[asTeacher]}, Subject: "Rendez-vous", Body: "Mardi 17 h ?"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, store := w.fork(t)
+			r := do(t, srv, first)
+			if r.status != http.StatusCreated {
+				t.Fatalf("first: %d %s", r.status, r.body)
+			}
+			before := len(w.Records(store))
+			mustProblem(t, do(t, srv, tt.req), http.StatusUnprocessableEntity, "idempotency-key-reused")
+			if after := len(w.Records(store)); after != before {
+				t.Errorf("appended %d events", after-before)
+			}
+			again := do(t, srv, first)
+			if again.status != http.StatusCreated || !bytes.Equal(again.body, r.body) || again.header.Get(headerReplayed) != "true" {
+				t.Errorf("the first request no longer replays: %d %s", again.status, again.body)
+			}
+		})
 	}
 }
 

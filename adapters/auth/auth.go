@@ -14,16 +14,23 @@
 //
 //	ErrBadCredentials   401  wrong login or password, closed account: one error for all
 //	ErrUnauthenticated  401  missing, unknown, expired or revoked token
-//	ErrRateLimited      429  too many failures for the login or the address (see RateLimitError)
+//	ErrRateLimited      429  too many failures for the login from this address, or from the address (see RateLimitError)
 //	ErrLoginTaken       409  the login belongs to another account
 //	ErrInvalidLogin     400  (domain.CodeInvalid)
 //	ErrPasswordPolicy   400  (domain.CodeInvalid)
 //
 // # Several nodes
 //
-// Rate limits are counted in memory, per process: behind N nodes a login
-// gets up to N times the failures before being refused everywhere. Sessions
-// and credentials are in the database and shared by every node.
+// Rate limits are counted in memory, per process: behind N nodes a client
+// gets up to N times the failures before being refused. Sessions and
+// credentials are in the database and shared by every node.
+//
+// # Throttling that cannot be turned against a user
+//
+// Failures are counted per (login, address) and per address, never per
+// login alone: someone who knows a teacher's login can slow down and then
+// stop their own guesses, not her sign-in from anywhere else. A correct
+// password from an address that is not throttled always signs in.
 package auth
 
 import (
@@ -101,11 +108,13 @@ const (
 	DefaultSessionMax = 7 * 24 * time.Hour
 	// DefaultTokenTTL is the lifetime of an API token.
 	DefaultTokenTTL = 30 * 24 * time.Hour
-	// DefaultLoginFailures failures per DefaultFailureWindow lock a login.
+	// DefaultLoginFailures failures per DefaultFailureWindow of one login
+	// from one client address throttle that login from that address only.
 	DefaultLoginFailures = 5
-	// DefaultAddrFailures failures per DefaultFailureWindow lock a client
-	// address. A whole school may sign in from one address (one NAT, the
-	// académie's proxy): raise it there rather than lock a school out.
+	// DefaultAddrFailures failures per DefaultFailureWindow throttle a
+	// client address, whatever the login. A whole school may sign in from
+	// one address (one NAT, the académie's proxy): raise it there rather
+	// than throttle a school.
 	DefaultAddrFailures = 20
 	// DefaultFailureWindow is the window of both limits.
 	DefaultFailureWindow = 15 * time.Minute
@@ -122,7 +131,8 @@ type Config struct {
 	// and tokens.
 	SessionIdle, SessionMax, TokenTTL time.Duration
 	// LoginFailures and AddrFailures are how many failed sign-ins a login
-	// and a client address may have per FailureWindow.
+	// from one client address, and a client address whatever the login,
+	// may have per FailureWindow.
 	LoginFailures, AddrFailures int
 	FailureWindow               time.Duration
 	// MaxHashing bounds the argon2id computations running at once: each
@@ -187,8 +197,10 @@ type Service struct {
 	d       dialect
 	closeDB func() error
 
-	cfg     Config
-	logins  *buckets
+	cfg Config
+	// pairs counts failures per (login, address), addrs per address;
+	// nothing counts per login alone (see the package documentation).
+	pairs   *buckets
 	addrs   *buckets
 	hashing chan struct{} // a semaphore of MaxHashing slots
 	// dummy is the hash verified when a login is unknown, so that an
@@ -208,7 +220,7 @@ func newService(db *sql.DB, write func(context.Context, func(*sql.Tx) error) err
 	return &Service{
 		db: db, write: write, d: d,
 		cfg:     cfg,
-		logins:  newBuckets(cfg.LoginFailures, cfg.FailureWindow, maxKeys),
+		pairs:   newBuckets(cfg.LoginFailures, cfg.FailureWindow, maxKeys),
 		addrs:   newBuckets(cfg.AddrFailures, cfg.FailureWindow, maxKeys),
 		hashing: make(chan struct{}, cfg.MaxHashing),
 		dummy:   dummy,
@@ -233,10 +245,10 @@ func (s *Service) acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// limited returns a *RateLimitError when the login or the address may not
-// try now.
-func (s *Service) limited(login, addr string, now time.Time) error {
-	if d := max(s.logins.wait(login, now), s.addrs.wait(addr, now)); d > 0 {
+// limited returns a *RateLimitError when the login may not try now from
+// the address, or the address may not try at all.
+func (s *Service) limited(pair, addr string, now time.Time) error {
+	if d := max(s.pairs.wait(pair, now), s.addrs.wait(addr, now)); d > 0 {
 		return &RateLimitError{Wait: d}
 	}
 	return nil
@@ -267,9 +279,10 @@ func (s *Service) Authenticate(ctx context.Context, login, password, addr string
 		key = "\x00" + login[:min(len(login), MaxLoginBytes)]
 	}
 	ak := addrKey(addr)
+	pair := pairKey(key, ak)
 	// Refused early without taking a hashing slot, then again once the slot
 	// is held, since failures may have come in while waiting for it.
-	if err := s.limited(key, ak, s.cfg.Now()); err != nil {
+	if err := s.limited(pair, ak, s.cfg.Now()); err != nil {
 		return uuid.Nil, err
 	}
 	release, err := s.acquire(ctx)
@@ -278,7 +291,7 @@ func (s *Service) Authenticate(ctx context.Context, login, password, addr string
 	}
 	defer release()
 	now := s.cfg.Now()
-	if err := s.limited(key, ak, now); err != nil {
+	if err := s.limited(pair, ak, now); err != nil {
 		return uuid.Nil, err
 	}
 
@@ -311,11 +324,11 @@ func (s *Service) Authenticate(ctx context.Context, login, password, addr string
 		ok = active
 	}
 	if !ok {
-		s.logins.fail(key, now)
+		s.pairs.fail(pair, now)
 		s.addrs.fail(ak, now)
 		return uuid.Nil, ErrBadCredentials
 	}
-	s.logins.reset(key)
+	s.pairs.reset(pair)
 	if weaker {
 		s.rehash(ctx, cred, password)
 	}
@@ -424,6 +437,6 @@ ON CONFLICT (account) DO UPDATE SET login = excluded.login, login_key = excluded
 		}
 		return fmt.Errorf("set password of %s: %w", account, err)
 	}
-	s.logins.reset(key)
+	s.pairs.resetPrefix(pairKey(key, ""))
 	return nil
 }

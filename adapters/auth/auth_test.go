@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -358,71 +359,98 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestRateLimitPerLogin(t *testing.T) {
+// TestRateLimitPerLoginAndAddress: failures throttle a login from the
+// address they come from, never the login from everywhere: whoever knows
+// a teacher's login cannot lock her out.
+func TestRateLimitPerLoginAndAddress(t *testing.T) {
 	forEachStore(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		clock := NewClock()
 		s := b.open(t, auth.Config{Now: clock.Now})
 		id := uuid.New()
 		MustSetPassword(t, s, id, "claire", "claire's password")
+		const attacker = "192.0.2.66"
 
-		// Five failures from five addresses...
+		// Five failures from one address...
 		for i := range auth.DefaultLoginFailures {
-			addr := "192.0.2." + string(rune('1'+i))
-			if _, err := s.Authenticate(ctx, "Claire", "guess", addr); !errors.Is(err, auth.ErrBadCredentials) {
+			if _, err := s.Authenticate(ctx, "Claire", "guess", attacker); !errors.Is(err, auth.ErrBadCredentials) {
 				t.Fatalf("failure %d: %v", i+1, err)
 			}
 		}
-		// ...lock the login, even with the right password, from anywhere.
-		_, err := s.Authenticate(ctx, "claire", "claire's password", "198.51.100.1")
+		// ...throttle the login from that address, even with the right
+		// password...
+		_, err := s.Authenticate(ctx, "claire", "claire's password", attacker)
 		var rl *auth.RateLimitError
 		if !errors.Is(err, auth.ErrRateLimited) || !errors.As(err, &rl) {
-			t.Fatalf("sixth attempt: %v, want ErrRateLimited", err)
+			t.Fatalf("sixth attempt from the same address: %v, want ErrRateLimited", err)
 		}
 		step := auth.DefaultFailureWindow / auth.DefaultLoginFailures
 		if rl.RetryAfter() <= 0 || rl.RetryAfter() > step {
 			t.Errorf("retry after %s, want (0, %s]", rl.RetryAfter(), step)
 		}
+		// ...but not from anywhere else: the right password signs in.
+		if got, err := s.Authenticate(ctx, "claire", "claire's password", "198.51.100.1"); err != nil || got != id {
+			t.Fatalf("from another address: %s, %v, want a sign-in", got, err)
+		}
 		// One attempt comes back every window/burst.
 		clock.Advance(step)
-		if _, err := s.Authenticate(ctx, "claire", "guess", "198.51.100.1"); !errors.Is(err, auth.ErrBadCredentials) {
+		if _, err := s.Authenticate(ctx, "claire", "guess", attacker); !errors.Is(err, auth.ErrBadCredentials) {
 			t.Fatalf("after %s: %v, want one more try", step, err)
 		}
-		if _, err := s.Authenticate(ctx, "claire", "claire's password", "198.51.100.1"); !errors.Is(err, auth.ErrRateLimited) {
+		if _, err := s.Authenticate(ctx, "claire", "claire's password", attacker); !errors.Is(err, auth.ErrRateLimited) {
 			t.Fatalf("then: %v, want ErrRateLimited", err)
 		}
-		// Other logins are not affected.
-		other := uuid.New()
-		MustSetPassword(t, s, other, "denis", "denis's password")
-		if _, err := s.Authenticate(ctx, "denis", "denis's password", "198.51.100.1"); err != nil {
+		// Other logins from that address are not throttled (under the
+		// address's own limit).
+		MustSetPassword(t, s, uuid.New(), "denis", "denis's password")
+		if _, err := s.Authenticate(ctx, "denis", "denis's password", attacker); err != nil {
 			t.Errorf("another login: %v", err)
 		}
-		// A success resets the login's count.
-		clock.Advance(step)
+
+		// Failures spread over many addresses never lock the login: each
+		// address has its own count, and the right password from a fresh
+		// one signs in.
+		for i := range 4 * auth.DefaultLoginFailures {
+			addr := fmt.Sprintf("203.0.113.%d", 1+i/auth.DefaultLoginFailures)
+			if _, err := s.Authenticate(ctx, "claire", "guess", addr); !errors.Is(err, auth.ErrBadCredentials) {
+				t.Fatalf("spread failure %d from %s: %v", i+1, addr, err)
+			}
+		}
 		if got, err := s.Authenticate(ctx, "claire", "claire's password", "198.51.100.2"); err != nil || got != id {
+			t.Fatalf("after failures from elsewhere: %s, %v, want a sign-in", got, err)
+		}
+
+		// A success resets the login's count from that address.
+		clock.Advance(step)
+		if got, err := s.Authenticate(ctx, "claire", "claire's password", attacker); err != nil || got != id {
 			t.Fatalf("after another %s: %s, %v", step, got, err)
 		}
 		for i := range auth.DefaultLoginFailures {
-			if _, err := s.Authenticate(ctx, "claire", "guess", "198.51.100.3"); !errors.Is(err, auth.ErrBadCredentials) {
+			if _, err := s.Authenticate(ctx, "claire", "guess", attacker); !errors.Is(err, auth.ErrBadCredentials) {
 				t.Fatalf("failure %d after a success: %v", i+1, err)
 			}
 		}
 		// The window refills the whole burst.
 		clock.Advance(auth.DefaultFailureWindow)
 		for i := range auth.DefaultLoginFailures {
-			if _, err := s.Authenticate(ctx, "claire", "guess", "198.51.100.4"); !errors.Is(err, auth.ErrBadCredentials) {
+			if _, err := s.Authenticate(ctx, "claire", "guess", attacker); !errors.Is(err, auth.ErrBadCredentials) {
 				t.Fatalf("failure %d after the window: %v", i+1, err)
 			}
 		}
+		// A new password forgets the login's failures from every address.
+		MustSetPassword(t, s, id, "claire", "claire's new password")
+		if got, err := s.Authenticate(ctx, "claire", "claire's new password", attacker); err != nil || got != id {
+			t.Fatalf("after a new password: %s, %v", got, err)
+		}
 
-		// An unknown login is limited the same way: the limit does not
+		// An unknown login is throttled the same way: the limit does not
 		// tell which logins exist.
 		for i := range auth.DefaultLoginFailures {
-			if _, err := s.Authenticate(ctx, "nobody", "guess", "203.0.113."+string(rune('1'+i))); !errors.Is(err, auth.ErrBadCredentials) {
+			if _, err := s.Authenticate(ctx, "nobody", "guess", "203.0.113.200"); !errors.Is(err, auth.ErrBadCredentials) {
 				t.Fatalf("unknown login, failure %d: %v", i+1, err)
 			}
 		}
-		if _, err := s.Authenticate(ctx, "NOBODY", "guess", "203.0.113.9"); !errors.Is(err, auth.ErrRateLimited) {
+		if _, err := s.Authenticate(ctx, "NOBODY", "guess", "203.0.113.200"); !errors.Is(err, auth.ErrRateLimited) {
 			t.Errorf("unknown login, sixth attempt: %v, want ErrRateLimited", err)
 		}
 	})
@@ -465,8 +493,9 @@ func TestRateLimitPerAddress(t *testing.T) {
 	})
 }
 
-// TestRateLimitConcurrent: concurrent failures on one login get at most
-// the limit through, give or take the sign-ins hashing at once.
+// TestRateLimitConcurrent: concurrent failures on one login from one
+// address get at most the limit through, give or take the sign-ins
+// hashing at once.
 func TestRateLimitConcurrent(t *testing.T) {
 	b := MustSQLite(t)
 	s := b.open(t, auth.Config{Params: cheap, MaxHashing: 2})
@@ -478,7 +507,7 @@ func TestRateLimitConcurrent(t *testing.T) {
 	)
 	for i := range 40 {
 		wg.Go(func() {
-			_, err := s.Authenticate(context.Background(), "target", "guess", "192.0.2."+string(rune('0'+i%10)))
+			_, err := s.Authenticate(context.Background(), "target", "guess", fmt.Sprintf("[2001:db8::%x]:%d", i, 1000+i))
 			switch {
 			case errors.Is(err, auth.ErrBadCredentials):
 				mu.Lock()

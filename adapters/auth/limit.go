@@ -9,8 +9,8 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// buckets keeps one token bucket of failed sign-ins per key (a login or a
-// client address): burst failures at once, then one more every
+// buckets keeps one token bucket of failed sign-ins per key (a login and a
+// client address, or a client address): burst failures at once, then one more every
 // window/burst, so that a full burst is allowed again window after the
 // last failure. Only failures take tokens; a key whose bucket is empty is
 // refused before any password is hashed.
@@ -77,6 +77,18 @@ func (b *buckets) reset(key string) {
 	b.mu.Unlock()
 }
 
+// resetPrefix forgets the failures of every key that starts with prefix
+// (a login from every address, after a new password).
+func (b *buckets) resetPrefix(prefix string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k := range b.m {
+		if strings.HasPrefix(k, prefix) {
+			delete(b.m, k)
+		}
+	}
+}
+
 // prune drops the buckets that are full again. If that is not enough (a
 // flood of failures on distinct keys), it drops arbitrary ones down to
 // three quarters of max: memory stays bounded, at the price of forgetting
@@ -94,6 +106,10 @@ func (b *buckets) prune(now time.Time) {
 		delete(b.m, k)
 	}
 }
+
+// pairKey is the bucket key of a login (normalized) from an address (its
+// addrKey). A normalized login holds no NUL, so keys never collide.
+func pairKey(login, addr string) string { return login + "\x00" + addr }
 
 // addrKey is the bucket key of a client address: the IP without port, and
 // an IPv6 address's /64, which one client can easily rotate within. An

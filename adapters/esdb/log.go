@@ -26,6 +26,17 @@ func filter() *esdbc.SubscriptionFilter {
 
 // from is where a subscription after p starts: EventStoreDB's catch-up
 // subscriptions exclude their start position.
+// ofAll reads a position a client gave as one of $all. A bare number
+// (Tx 0, the form of SQLite's positions) is never one, since commit
+// positions start above 0: it is read as the commit position it names,
+// so that one past the end of $all reads nothing instead of everything.
+func ofAll(p domain.Position) domain.Position {
+	if p.Tx == 0 && p.Seq > 0 {
+		return domain.Position{Tx: p.Seq, Seq: p.Seq}
+	}
+	return p
+}
+
 func from(p domain.Position) esdbc.AllPosition {
 	if p.IsZero() {
 		return esdbc.Start{}
@@ -43,6 +54,7 @@ func from(p domain.Position) esdbc.AllPosition {
 // and exposes $all only up to what it has committed, so no event can commit
 // before one already read: a checkpoint never skips one.
 func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) ([]domain.Record, error) {
+	after = ofAll(after)
 	end, err := s.tail(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read $all: %w", err)
@@ -143,6 +155,7 @@ func (s *Store) tail(ctx context.Context) (domain.Position, error) {
 // long-lived subscription fanning out to waiters would save that, at the
 // cost of reconnection logic of its own.)
 func (s *Store) Wait(ctx context.Context, after domain.Position) error {
+	after = ofAll(after)
 	if err := done(ctx); err != nil {
 		return err
 	}

@@ -135,10 +135,10 @@ func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) (
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	start := int(after.Seq)
-	if start >= len(s.log) {
+	if !s.behind(after) {
 		return nil, nil
 	}
+	start := int(after.Seq)
 	end := len(s.log)
 	if limit > 0 && start+limit < end {
 		end = start + limit
@@ -146,10 +146,17 @@ func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) (
 	return slices.Clone(s.log[start:end]), nil
 }
 
+// behind tells whether events follow after. Positions with a transaction
+// part are never ours (ours have Tx 0) and lie after all of them, as on
+// SQLite. The caller holds s.mu.
+func (s *Store) behind(after domain.Position) bool {
+	return after.Tx == 0 && after.Seq < uint64(len(s.log))
+}
+
 // Wait implements the projector's log port.
 func (s *Store) Wait(ctx context.Context, after domain.Position) error {
 	s.mu.Lock()
-	if int(after.Seq) < len(s.log) {
+	if s.behind(after) {
 		s.mu.Unlock()
 		return nil
 	}

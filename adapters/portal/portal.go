@@ -394,6 +394,11 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 		msg = v.T(key)
 	}
 	ep := errorPage{Status: prob.Status, Slug: slug, Message: msg, Detail: prob.Detail, SignIn: prob.Status == http.StatusUnauthorized}
+	if slug == domain.ErrIdempotencyKey.Type {
+		// The detail names the form's hidden key and the command: nothing
+		// the person who sent the form can act on.
+		ep.Detail = ""
+	}
 	w.Header().Del("Content-Disposition")
 	p.render(w, r, prob.Status, v, "error", "title.error", ep)
 }

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -832,6 +833,22 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]d
 	return recs, nil
 }
 
+// afterTxSQL is the transaction id of the position ($1, $2) readers
+// start after. The store hands out positions with a transaction id; a
+// bare number (tx 0, seq N > 0: the form of SQLite's positions, or a
+// client's guess in ?after=) would otherwise order before every event
+// and replay the whole log. It is read as the sequence number it names:
+// the position of the event with seq N, or, when no visible event has it
+// (one past the head), the largest transaction id, after which nothing
+// lies.
+const afterTxSQL = `CASE WHEN $1::text = '0' AND $2::bigint > 0
+  THEN COALESCE((SELECT a.tx_id FROM events a WHERE a.seq = $2::bigint), '18446744073709551615'::xid8)
+  ELSE $1::text::xid8 END`
+
+// seqArg is a position's seq as the bigint column takes it: one above the
+// largest bigint still lies after every row.
+func seqArg(seq uint64) int64 { return int64(min(seq, math.MaxInt64)) }
+
 // readAllSQL reads the global log after a position.
 //
 // Sequence numbers are taken when rows are inserted but become visible when
@@ -846,8 +863,10 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]d
 // open anywhere on the server (any database, not only appends) holds back
 // every event written after it began, until it ends. Keep transactions
 // short.
+//
+// A position is ($1 tx id as text, $2 seq); see afterTxSQL.
 const readAllSQL = `SELECT ` + recordColumns + ` FROM events
-WHERE (tx_id, seq) > ($1::text::xid8, $2)
+WHERE (tx_id, seq) > (` + afterTxSQL + `, $2)
   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
 ORDER BY events.tx_id, events.seq
 LIMIT $3`
@@ -860,7 +879,7 @@ func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) (
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := s.pool.Query(ctx, readAllSQL, strconv.FormatUint(after.Tx, 10), after.Seq, lim)
+	rows, err := s.pool.Query(ctx, readAllSQL, strconv.FormatUint(after.Tx, 10), seqArg(after.Seq), lim)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
 	}

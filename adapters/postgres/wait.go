@@ -91,8 +91,8 @@ const (
 func (s *Store) tail(ctx context.Context, after domain.Position) (tailState, error) {
 	var readable bool
 	err := s.pool.QueryRow(ctx, `SELECT tx_id < pg_snapshot_xmin(pg_current_snapshot()) FROM events
-WHERE (tx_id, seq) > ($1::text::xid8, $2) ORDER BY events.tx_id, events.seq LIMIT 1`,
-		strconv.FormatUint(after.Tx, 10), after.Seq).Scan(&readable)
+WHERE (tx_id, seq) > (`+afterTxSQL+`, $2) ORDER BY events.tx_id, events.seq LIMIT 1`,
+		strconv.FormatUint(after.Tx, 10), seqArg(after.Seq)).Scan(&readable)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return tailEmpty, nil

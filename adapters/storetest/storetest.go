@@ -480,6 +480,30 @@ func testReadAll(t *testing.T, f Factory) {
 		}
 	})
 
+	t.Run("BeyondHead", func(t *testing.T) {
+		// Positions past the last event, as a client may send in ?after=:
+		// a bare number (the SQLite form, which other stores never hand
+		// out) and positions with a transaction part. Nothing lies beyond;
+		// an append made after the read is still not beyond them.
+		beyond := []domain.Position{{Seq: 999999999999}, {Tx: 999999999999}, {Tx: 999999999999, Seq: 999999999999}}
+		check := func(when string) {
+			t.Helper()
+			for _, after := range beyond {
+				got, err := s.ReadAll(context.Background(), after, 10)
+				if err != nil {
+					t.Fatalf("ReadAll(after %v, %s): %v", after, when, err)
+				}
+				if len(got) != 0 {
+					t.Fatalf("ReadAll(after %v, %s) returned %d events from %v", after, when, len(got), got[0].Position)
+				}
+			}
+		}
+		check("beyond the head")
+		MustAppend(t, s, streams[0], domain.AnyVersion(), NewEvents(1))
+		MustSettle(t, s)
+		check("beyond the head after an append")
+	})
+
 	t.Run("AtHead", func(t *testing.T) {
 		head := MustHead(t, s)
 		got, err := s.ReadAll(context.Background(), head, 10)
