@@ -45,7 +45,10 @@ func NewPostgres(pool *pgxpool.Pool, opts ...Option) *Store {
 			// a join the planner could hash.
 			getMany: `SELECT d.key, d.doc FROM unnest($3::text[]) AS k (key)
 CROSS JOIN LATERAL (SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND key = k.key LIMIT 1) AS d`,
-			keys: func(keys []string) (any, bool) { return keys, true },
+			keys:      func(keys []string) (any, bool) { return keys, true },
+			encodeKey: pgEncodeKey,
+			decodeKey: pgDecodeKey,
+			decodeDoc: pgDecodeDoc,
 		},
 		read: db,
 		write: func(ctx context.Context, fn func(*sql.Tx) error) error {
@@ -91,7 +94,7 @@ func pgPut(ctx context.Context, t *docTx, ups, dels []projections.Doc) error {
 		colls, keys := make([]string, len(ups)), make([]string, len(ups))
 		docs := make([][]byte, len(ups))
 		for i, d := range ups {
-			colls[i], keys[i], docs[i] = d.Coll, d.Key, d.Value
+			colls[i], keys[i], docs[i] = d.Coll, pgEncodeKey(d.Key), pgEncodeDoc(d.Value)
 		}
 		if _, err := t.ExecContext(ctx, pgUpsert, t.ns, colls, keys, docs); err != nil {
 			return err
@@ -100,7 +103,7 @@ func pgPut(ctx context.Context, t *docTx, ups, dels []projections.Doc) error {
 	if len(dels) > 0 {
 		colls, keys := make([]string, len(dels)), make([]string, len(dels))
 		for i, d := range dels {
-			colls[i], keys[i] = d.Coll, d.Key
+			colls[i], keys[i] = d.Coll, pgEncodeKey(d.Key)
 		}
 		if _, err := t.ExecContext(ctx, pgDelete, t.ns, colls, keys); err != nil {
 			return err
@@ -109,8 +112,9 @@ func pgPut(ctx context.Context, t *docTx, ups, dels []projections.Doc) error {
 	return nil
 }
 
-// pgBounds makes a scan range fit Postgres text, which holds valid UTF-8
-// without NUL: keys are such strings, but bounds from
+// pgBounds makes a scan range of encoded keys (pgEncodeKey) fit Postgres
+// text, which holds valid UTF-8 without NUL: keys are such strings, but
+// bounds from
 // projections.PrefixEnd may not be ("¿" ends in 0xBF, its PrefixEnd in
 // 0xC0). A bound is cut before its first invalid byte; the lower one is then
 // no greater than before and the upper one is raised past every string with

@@ -7,18 +7,21 @@
 // Both dialects share one implementation over database/sql; a small dialect
 // value holds what differs (how a batch of documents is written, what a key
 // range may contain). The tables are created by the event stores'
-// migrations (migrations/*/0100_readmodels.sql): documents are TEXT on
-// SQLite (json_extract works on them) and jsonb on Postgres (doc->>'field'),
-// keys compare byte for byte on both.
+// migrations (migrations/*/0100_readmodels.sql and, on Postgres,
+// 0101_readmodels_encoding.sql): documents are TEXT on SQLite (json_extract
+// works on them) and jsonb on Postgres (doc->>'field'), keys compare byte
+// for byte on both.
 //
 // A namespace's checkpoint is written in the transaction of its documents,
 // and it only moves forward: a second runner that applied the same events
 // (after losing its lock without noticing in time) fails to commit instead
 // of counting them twice.
 //
-// On Postgres, collection names and keys must be valid UTF-8 without NUL,
-// and documents must not contain the JSON escape \u0000 (jsonb rejects
-// it); scan bounds may be anything, such as projections.PrefixEnd's.
+// Documents and keys hold every string the log can: on Postgres, where
+// text cannot hold NUL, they are encoded so that it fits (pgcodec.go), and
+// decoded on the way out. Keys must be valid UTF-8 there, and collection
+// names without NUL too; scan bounds may be anything, such as
+// projections.PrefixEnd's.
 package readstore
 
 import (
@@ -84,6 +87,32 @@ type dialect struct {
 	// be bound, read them one by one).
 	getMany string
 	keys    func(keys []string) (any, bool)
+	// encodeKey turns a key into what the database stores, keeping their
+	// order; decodeKey and decodeDoc turn what it stores back into keys and
+	// documents (nil: as they are). put encodes documents.
+	encodeKey, decodeKey func(string) string
+	decodeDoc            func([]byte) []byte
+}
+
+func (d dialect) key(k string) string {
+	if d.encodeKey == nil {
+		return k
+	}
+	return d.encodeKey(k)
+}
+
+func (d dialect) keyOf(stored string) string {
+	if d.decodeKey == nil {
+		return stored
+	}
+	return d.decodeKey(stored)
+}
+
+func (d dialect) docOf(stored []byte) []byte {
+	if d.decodeDoc == nil {
+		return stored
+	}
+	return d.decodeDoc(stored)
 }
 
 // Option configures a Store.
@@ -253,8 +282,8 @@ func (p pooled) QueryContext(ctx context.Context, query string, args ...any) (*s
 	return st.QueryContext(ctx, args...)
 }
 
-func get(ctx context.Context, q queryer, ns, coll, key string) ([]byte, bool, error) {
-	rows, err := q.QueryContext(ctx, getSQL, ns, coll, key)
+func get(ctx context.Context, q queryer, d dialect, ns, coll, key string) ([]byte, bool, error) {
+	rows, err := q.QueryContext(ctx, getSQL, ns, coll, d.key(key))
 	if err != nil {
 		return nil, false, fmt.Errorf("get %s/%s: %w", coll, key, err)
 	}
@@ -269,7 +298,7 @@ func get(ctx context.Context, q queryer, ns, coll, key string) ([]byte, bool, er
 	if err := rows.Scan(&doc); err != nil {
 		return nil, false, fmt.Errorf("get %s/%s: %w", coll, key, err)
 	}
-	return doc, true, rows.Close()
+	return d.docOf(doc), true, rows.Close()
 }
 
 // getManyChunk bounds the keys of one GetMany query.
@@ -280,10 +309,17 @@ func getMany(ctx context.Context, q queryer, d dialect, ns, coll string, keys []
 	for len(keys) > 0 {
 		chunk := keys[:min(len(keys), getManyChunk)]
 		keys = keys[len(chunk):]
-		arg, ok := d.keys(chunk)
+		stored := chunk
+		if d.encodeKey != nil {
+			stored = make([]string, len(chunk))
+			for i, k := range chunk {
+				stored[i] = d.encodeKey(k)
+			}
+		}
+		arg, ok := d.keys(stored)
 		if !ok {
 			for _, k := range chunk {
-				doc, found, err := get(ctx, q, ns, coll, k)
+				doc, found, err := get(ctx, q, d, ns, coll, k)
 				if err != nil {
 					return err
 				}
@@ -295,7 +331,7 @@ func getMany(ctx context.Context, q queryer, d dialect, ns, coll string, keys []
 			}
 			continue
 		}
-		if err := getChunk(ctx, q, d.getMany, ns, coll, arg, fn); err != nil {
+		if err := getChunk(ctx, q, d, ns, coll, arg, fn); err != nil {
 			return fmt.Errorf("get %d documents of %s: %w", len(chunk), coll, err)
 		}
 	}
@@ -304,8 +340,8 @@ func getMany(ctx context.Context, q queryer, d dialect, ns, coll string, keys []
 
 // getChunk runs one GetMany query; the rows are read before fn runs, so
 // that fn may use the transaction.
-func getChunk(ctx context.Context, q queryer, query, ns, coll string, arg any, fn func(string, []byte) error) error {
-	rows, err := q.QueryContext(ctx, query, ns, coll, arg)
+func getChunk(ctx context.Context, q queryer, d dialect, ns, coll string, arg any, fn func(string, []byte) error) error {
+	rows, err := q.QueryContext(ctx, d.getMany, ns, coll, arg)
 	if err != nil {
 		return err
 	}
@@ -326,7 +362,7 @@ func getChunk(ctx context.Context, q queryer, query, ns, coll string, arg any, f
 		return err
 	}
 	for _, r := range found {
-		if err := fn(r.key, r.doc); err != nil {
+		if err := fn(d.keyOf(r.key), d.docOf(r.doc)); err != nil {
 			return err
 		}
 	}
@@ -340,7 +376,7 @@ type reader struct {
 }
 
 func (r reader) Get(ctx context.Context, coll, key string) ([]byte, bool, error) {
-	return get(ctx, pooled{r.s}, r.ns, coll, key)
+	return get(ctx, pooled{r.s}, r.s.d, r.ns, coll, key)
 }
 
 // GetMany implements projections.DocMultiGetter: one query per 512 keys.
@@ -351,7 +387,8 @@ func (r reader) GetMany(ctx context.Context, coll string, keys []string, fn func
 // Scan streams one query: one statement sees one snapshot, so a scan never
 // mixes two commits of the runner.
 func (r reader) Scan(ctx context.Context, coll, from, to string, fn func(string, []byte) error) error {
-	lo, hi, filter := r.s.d.bounds(from, to)
+	d := r.s.d
+	lo, hi, filter := d.bounds(d.key(from), d.key(to))
 	var (
 		rows *sql.Rows
 		err  error
@@ -373,6 +410,7 @@ func (r reader) Scan(ctx context.Context, coll, from, to string, fn func(string,
 		if err := rows.Scan(&key, &doc); err != nil {
 			return fmt.Errorf("scan %s: %w", coll, err)
 		}
+		key = d.keyOf(key)
 		if filter {
 			if key < from {
 				continue
@@ -381,7 +419,7 @@ func (r reader) Scan(ctx context.Context, coll, from, to string, fn func(string,
 				break
 			}
 		}
-		if err := fn(key, doc); err != nil {
+		if err := fn(key, d.docOf(doc)); err != nil {
 			return err
 		}
 	}
@@ -438,7 +476,7 @@ func (t *docTx) ExecContext(ctx context.Context, query string, args ...any) (sql
 }
 
 func (t *docTx) Get(ctx context.Context, coll, key string) ([]byte, bool, error) {
-	return get(ctx, t, t.ns, coll, key)
+	return get(ctx, t, t.s.d, t.ns, coll, key)
 }
 
 // GetMany implements projections.DocMultiGetter: one query per 512 keys.
@@ -462,7 +500,8 @@ func dedupe(keys []string) []string {
 // Scan reads pages and calls fn between them, with no query open: fn may
 // use the transaction (a pgx connection runs one query at a time).
 func (t *docTx) Scan(ctx context.Context, coll, from, to string, fn func(string, []byte) error) error {
-	lo, hi, filter := t.s.d.bounds(from, to)
+	d := t.s.d
+	lo, hi, filter := d.bounds(d.key(from), d.key(to))
 	type row struct {
 		key string
 		doc []byte
@@ -502,15 +541,16 @@ func (t *docTx) Scan(ctx context.Context, coll, from, to string, fn func(string,
 			return fmt.Errorf("scan %s [%q, %q): %w", coll, from, to, err)
 		}
 		for _, r := range page {
+			key := d.keyOf(r.key)
 			if filter {
-				if r.key < from {
+				if key < from {
 					continue
 				}
-				if to != "" && r.key >= to {
+				if to != "" && key >= to {
 					return nil
 				}
 			}
-			if err := fn(r.key, r.doc); err != nil {
+			if err := fn(key, d.docOf(r.doc)); err != nil {
 				return err
 			}
 		}

@@ -3,8 +3,12 @@ package readstore_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"maps"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -481,5 +485,60 @@ func mustEventuallyAcquire(t *testing.T, l projector.Locker, name, msg string) f
 			t.Fatal(msg)
 		case <-tick.C:
 		}
+	}
+}
+
+// TestPostgresMigrationEncodesOldRows: rows written before documents and
+// keys were encoded (U+FFFF in a document, 0x01 in a key) read back as
+// they were written once migration 0101 has run.
+func TestPostgresMigrationEncodesOldRows(t *testing.T) {
+	t.Parallel()
+	s, dsn := MustPostgres(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	// As the store wrote them before: stored as they were.
+	old := map[string]string{
+		"a\x01":         `{"s": "x\uffffy"}`,
+		"a\x01\x02":     `{"s": "\uffff0"}`,
+		"plain":         `{"s": "plain"}`,
+		"b\x01\x01\x01": `{"s": "\uffff\uffff"}`,
+	}
+	for k, doc := range old {
+		if _, err := conn.Exec(ctx, `INSERT INTO rm_docs (ns, coll, key, doc) VALUES ('p.v1@1', 'c', $1, $2)`, k, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `DELETE FROM schema_migrations WHERE version = 101`); err != nil {
+		t.Fatal(err)
+	}
+	es, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer es.Close()
+	if err := es.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	err = s.Reader("p.v1@1").Scan(ctx, "c", "", "", func(k string, doc []byte) error {
+		keys = append(keys, k)
+		var got, want any
+		if err := errors.Join(json.Unmarshal(doc, &got), json.Unmarshal([]byte(old[k]), &want)); err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%+q = %+q, want %+q", k, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := slices.Sorted(maps.Keys(old)); !slices.Equal(keys, want) {
+		t.Errorf("keys %+q, want %+q", keys, want)
 	}
 }

@@ -57,8 +57,26 @@ type RunnerConfig struct {
 	// GenerationsEvery is how often a running projection looks for a
 	// rebuilt generation ready to be swapped in (default 1 s).
 	GenerationsEvery time.Duration
-	Logger           *slog.Logger
+	// Attempts bounds the attempts at applying one event: after that many
+	// failures in a row at the same position the projection stops there
+	// (DefaultAttempts), and the others go on.
+	Attempts int
+	// Backoff is the wait after a projection's second failure in a row at
+	// an event (the first is retried at once), doubled after each further
+	// one up to MaxBackoff (DefaultBackoff, DefaultMaxBackoff). With the
+	// defaults an event is tried for a minute and a half, which a database
+	// restart should not outlast: while the store is down, reading the
+	// checkpoint fails first, which is not the event's failure.
+	Backoff, MaxBackoff time.Duration
+	Logger              *slog.Logger
 }
+
+// Defaults of RunnerConfig's attempts at a failing event.
+const (
+	DefaultAttempts   = 10
+	DefaultBackoff    = 500 * time.Millisecond
+	DefaultMaxBackoff = 30 * time.Second
+)
 
 // DefaultLinger is RunnerConfig.Linger's default.
 const DefaultLinger = 50 * time.Millisecond
@@ -102,6 +120,15 @@ func (c *RunnerConfig) Validate() error {
 	if c.GenerationsEvery <= 0 {
 		c.GenerationsEvery = time.Second
 	}
+	if c.Attempts <= 0 {
+		c.Attempts = DefaultAttempts
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = DefaultBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -111,8 +138,26 @@ func (c *RunnerConfig) Validate() error {
 // Runner keeps projections up to date with the log. Each projection has
 // its own checkpoint, stored in the same transaction as its documents: a
 // crash between two batches neither skips nor applies an event twice.
+//
+// A projection that cannot apply an event stops at it after
+// RunnerConfig.Attempts tries, alone: Status reports it, and it is tried
+// again after Resume, when a rebuilt generation is swapped in (ledger
+// rebuild), or when the process restarts.
 type Runner struct {
 	cfg RunnerConfig
+
+	mu      sync.Mutex
+	states  map[string]*state
+	changed chan struct{} // closed at the next change of a state
+}
+
+// state is where one projection stands in this runner. Guarded by Runner.mu.
+type state struct {
+	running  bool
+	position domain.Position
+	failures int
+	stop     *Stop
+	resume   chan struct{} // buffered: a Resume waiting to be seen
 }
 
 // NewRunner returns a runner.
@@ -120,7 +165,104 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &Runner{cfg: cfg}, nil
+	r := &Runner{cfg: cfg, states: make(map[string]*state, len(cfg.Reducers)), changed: make(chan struct{})}
+	for _, red := range cfg.Reducers {
+		r.states[red.Name()] = &state{resume: make(chan struct{}, 1)}
+	}
+	return r, nil
+}
+
+// Status is where a projection stands in this runner.
+type Status struct {
+	Projection string
+	// Running is set while this runner holds the projection's lock and
+	// follows the log (another process may run it instead).
+	Running bool
+	// Position is the live generation's checkpoint as this runner last saw
+	// it.
+	Position domain.Position
+	// Failures counts the failed attempts in a row at the next event; the
+	// projection is retrying it (with backoff) until Stopped.
+	Failures int
+	// Stopped is set while the projection is stopped at an event.
+	Stopped *Stop
+}
+
+// Stop says where and why a projection stopped.
+type Stop struct {
+	Position domain.Position // of the event it cannot apply
+	Type     string          // the event's type
+	Err      error           // the last attempt's
+	Attempts int
+	At       time.Time
+}
+
+// EventError is an event a projection failed to apply.
+type EventError struct {
+	Projection string
+	Position   domain.Position
+	Type       string
+	Err        error
+}
+
+func (e *EventError) Error() string {
+	return fmt.Sprintf("projection %s: event %s at %s: %v", e.Projection, e.Type, e.Position, e.Err)
+}
+
+func (e *EventError) Unwrap() error { return e.Err }
+
+// Status returns where each projection stands, in the order of the
+// reducers.
+func (r *Runner) Status() []Status {
+	st, _ := r.Watch()
+	return st
+}
+
+// Watch returns where each projection stands, and a channel closed at the
+// next change: readiness checks, metrics and tests wait on it instead of
+// polling.
+func (r *Runner) Watch() ([]Status, <-chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Status, 0, len(r.cfg.Reducers))
+	for _, red := range r.cfg.Reducers {
+		s := r.states[red.Name()]
+		st := Status{Projection: red.Name(), Running: s.running, Position: s.position, Failures: s.failures}
+		if s.stop != nil {
+			stop := *s.stop
+			st.Stopped = &stop
+		}
+		out = append(out, st)
+	}
+	return out, r.changed
+}
+
+// Resume makes a stopped projection try its event again, once its fault
+// is fixed (a reducer or a store that could not take a document); it does
+// nothing to a projection that is not stopped.
+func (r *Runner) Resume(name string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.states[name]
+	if !ok {
+		return fmt.Errorf("resume: no projection named %q", name)
+	}
+	if s.stop != nil {
+		select {
+		case s.resume <- struct{}{}:
+		default: // one is already waiting
+		}
+	}
+	return nil
+}
+
+// update changes name's state and wakes the watchers.
+func (r *Runner) update(name string, fn func(*state)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r.states[name])
+	close(r.changed)
+	r.changed = make(chan struct{})
 }
 
 // Reducer returns the reducer named name.
@@ -173,7 +315,9 @@ func (r *Runner) runElected(ctx context.Context, red projections.Reducer) error 
 		}
 		if ok {
 			log.InfoContext(ctx, "running projection")
+			r.update(red.Name(), func(s *state) { s.running = true })
 			err = r.follow(held, red)
+			r.update(red.Name(), func(s *state) { s.running, s.failures, s.stop = false, 0, nil })
 			release()
 			if ctx.Err() != nil {
 				return nil
@@ -187,11 +331,15 @@ func (r *Runner) runElected(ctx context.Context, red projections.Reducer) error 
 }
 
 // follow applies new events to the live generation while ctx lasts, and
-// swaps in a rebuilt generation once it is ready.
+// swaps in a rebuilt generation once it is ready. An error it returns is
+// not an event's (the store, the log): runElected tries again. An event
+// that cannot be applied is tried Attempts times, then the projection
+// stops at it until resumed.
 func (r *Runner) follow(ctx context.Context, red projections.Reducer) error {
 	var (
 		gen     projections.Generations
 		checked time.Time // when gen was last read
+		f       failing
 	)
 	for {
 		if checked.IsZero() || time.Since(checked) >= r.cfg.GenerationsEvery {
@@ -204,15 +352,41 @@ func (r *Runner) follow(ctx context.Context, red projections.Reducer) error {
 				if err := r.swap(ctx, red, gen); err != nil {
 					return err
 				}
-				checked = time.Time{}
+				checked, f = time.Time{}, failing{}
+				r.update(red.Name(), func(s *state) { s.failures, s.stop = 0, nil })
 				continue
 			}
 		}
-		n, last, err := r.Step(ctx, red, projections.Namespace(red.Name(), gen.Live))
-		if err != nil {
-			return err
+		limit := r.cfg.BatchSize
+		if f.narrowing {
+			limit = 1
 		}
-		if n == r.cfg.BatchSize {
+		recs, last, err := r.step(ctx, red, projections.Namespace(red.Name(), gen.Live), limit)
+		if err == nil {
+			f.applied(last)
+		}
+		if err == nil || len(recs) > 0 {
+			r.update(red.Name(), func(s *state) { s.position, s.failures = last, f.attempts })
+		}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil || len(recs) == 0:
+			return err
+		case len(recs) > 1:
+			// Which event? Apply them one by one, up to this batch's end.
+			f.narrow(recs[len(recs)-1].Position)
+			continue
+		default:
+			resumed, err := r.failed(ctx, red, &f, recs[0], err)
+			if err != nil {
+				return err
+			}
+			if !resumed { // a rebuilt generation is ready
+				checked = time.Time{}
+			}
+			continue
+		}
+		if len(recs) == limit {
 			continue // more behind
 		}
 		// At the head as this step read it: Wait returns at once if more
@@ -224,6 +398,102 @@ func (r *Runner) follow(ctx context.Context, red projections.Reducer) error {
 			return err
 		}
 	}
+}
+
+// failing is a projection's attempts at one event.
+type failing struct {
+	at        domain.Position // the event
+	attempts  int
+	narrowing bool            // applying one event at a time...
+	until     domain.Position // ...up to the end of the batch that failed
+}
+
+func (f *failing) narrow(until domain.Position) {
+	f.narrowing = true
+	if f.until.Less(until) {
+		f.until = until
+	}
+}
+
+// applied records a successful step up to last.
+func (f *failing) applied(last domain.Position) {
+	if f.at.Less(last) {
+		f.attempts = 0
+	}
+	if !last.Less(f.until) {
+		f.narrowing = false
+	}
+}
+
+// failed handles a failure to apply rec: it waits (with backoff) before
+// the next attempt, or, after the last one, stops the projection and waits
+// until it is resumed (true) or a rebuilt generation is ready to be
+// swapped in (false).
+func (r *Runner) failed(ctx context.Context, red projections.Reducer, f *failing, rec domain.Record, cause error) (bool, error) {
+	if f.attempts == 0 || f.at != rec.Position {
+		f.at, f.attempts = rec.Position, 0
+	}
+	f.attempts++
+	name := red.Name()
+	log := r.cfg.Logger.With("projection", name, "position", rec.Position.String(), "type", rec.Type, "err", cause)
+	if f.attempts < r.cfg.Attempts {
+		wait := r.backoff(f.attempts)
+		log.WarnContext(ctx, "projection cannot apply event, will retry", "attempt", f.attempts, "retry_in", wait)
+		r.update(name, func(s *state) { s.failures = f.attempts })
+		return true, sleep(ctx, wait)
+	}
+	// Logged first: whoever sees the stop in Status finds it in the log.
+	log.ErrorContext(ctx, "projection stopped at an event it cannot apply; the others go on. Fix the cause, then resume it, restart, or rebuild it",
+		"attempts", f.attempts)
+	stop := &Stop{Position: rec.Position, Type: rec.Type, Err: cause, Attempts: f.attempts, At: time.Now()}
+	r.update(name, func(s *state) {
+		s.failures, s.stop = f.attempts, stop
+		select { // a Resume from before the stop is not for it
+		case <-s.resume:
+		default:
+		}
+	})
+	r.mu.Lock()
+	resume := r.states[name].resume
+	r.mu.Unlock()
+	tick := time.NewTicker(r.cfg.GenerationsEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-resume:
+			log.InfoContext(ctx, "projection resumed")
+			*f = failing{}
+			r.update(name, func(s *state) { s.failures, s.stop = 0, nil })
+			return true, nil
+		case <-tick.C:
+			gen, err := r.cfg.Gens.Generations(ctx, name)
+			if err != nil {
+				log.WarnContext(ctx, "read generations", "err", err)
+				continue
+			}
+			if gen.Building != 0 && gen.Ready {
+				log.InfoContext(ctx, "projection stopped, swapping in its rebuilt generation")
+				*f = failing{}
+				return false, nil
+			}
+		}
+	}
+}
+
+// backoff is the wait after the attempts-th failure at an event. The
+// first retry is at once: a lost race (a stale checkpoint, a serialization
+// failure) is usually gone by then, and must not slow a projection down.
+func (r *Runner) backoff(attempts int) time.Duration {
+	if attempts <= 1 {
+		return 0
+	}
+	d := r.cfg.Backoff
+	for i := 2; i < attempts && d < r.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, r.cfg.MaxBackoff)
 }
 
 // sleep waits d or until ctx is done.
@@ -271,25 +541,40 @@ func (r *Runner) swap(ctx context.Context, red projections.Reducer, gen projecti
 
 // Step applies the next batch of events after ns's checkpoint to ns, in one
 // transaction with the new checkpoint. It returns how many events it
-// applied and the checkpoint after them.
+// applied and the checkpoint after them. An event of a one-event batch
+// that cannot be decoded or applied is an *EventError.
 func (r *Runner) Step(ctx context.Context, red projections.Reducer, ns string) (int, domain.Position, error) {
-	from, err := r.cfg.Docs.Checkpoint(ctx, ns)
+	recs, last, err := r.step(ctx, red, ns, r.cfg.BatchSize)
 	if err != nil {
-		return 0, from, err
-	}
-	recs, err := r.cfg.Log.ReadAll(ctx, from, r.cfg.BatchSize)
-	if err != nil || len(recs) == 0 {
-		return 0, from, err
-	}
-	events, err := projections.DecodeAll(r.cfg.Registry, recs)
-	if err != nil {
-		return 0, from, err
-	}
-	last, err := r.apply(ctx, red, ns, recs, events)
-	if err != nil {
-		return 0, from, err
+		return 0, last, err
 	}
 	return len(recs), last, nil
+}
+
+// step applies at most limit events after ns's checkpoint. It returns the
+// records it read, even when applying them failed (the store or the log
+// failed when it returns none), and the checkpoint after them (before
+// them when it fails).
+func (r *Runner) step(ctx context.Context, red projections.Reducer, ns string, limit int) ([]domain.Record, domain.Position, error) {
+	from, err := r.cfg.Docs.Checkpoint(ctx, ns)
+	if err != nil {
+		return nil, from, err
+	}
+	recs, err := r.cfg.Log.ReadAll(ctx, from, limit)
+	if err != nil || len(recs) == 0 {
+		return nil, from, err
+	}
+	events, err := projections.DecodeAll(r.cfg.Registry, recs)
+	if err == nil {
+		_, err = r.apply(ctx, red, ns, recs, events)
+	}
+	if err != nil {
+		if len(recs) == 1 {
+			err = &EventError{Projection: red.Name(), Position: recs[0].Position, Type: recs[0].Type, Err: err}
+		}
+		return recs, from, err
+	}
+	return recs, recs[len(recs)-1].Position, nil
 }
 
 // apply applies recs (decoded: events) to namespace ns in one transaction

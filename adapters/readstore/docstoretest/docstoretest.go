@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -39,6 +42,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"GetPutDelete", testGetPutDelete},
 		{"PutLastWriteWins", testPutLastWriteWins},
 		{"DocumentValues", testDocumentValues},
+		{"EveryString", testEveryString},
+		{"EveryKey", testEveryKey},
+		{"RawJSON", testRawJSON},
 		{"ScanRanges", testScanRanges},
 		{"ScanByteOrder", testScanByteOrder},
 		{"ScanPrefixEndNotUTF8", testScanPrefixEndNotUTF8},
@@ -248,6 +254,214 @@ func testDocumentValues(t *testing.T, s Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// awkward are strings an encoding of NUL could confuse with others.
+var awkward = []string{
+	"\x00", "\x00\x00", "a\x00b", "\x01", "\x01\x01", "\x01\x02", "\x00\x01", "\x02",
+	"\uffff", "\uffff0", "\uffff\uffff", "\uffff\x00", "\x00\uffff0", "0\uffff", "\ufffe", "\ufffd",
+	`\u0000`, `\\u0000`, `\uffff`, "\\", "\"", "\U0010FFFF", "\U0001F600", "",
+}
+
+// everyRune returns every Unicode scalar value, in order, cut into strings
+// of n runes.
+func everyRune(n int) []string {
+	var out []string
+	var b strings.Builder
+	count := 0
+	for r := rune(0); r <= utf8.MaxRune; r++ {
+		if !utf8.ValidRune(r) { // surrogates: not in any Go string
+			continue
+		}
+		b.WriteRune(r)
+		if count++; count == n {
+			out = append(out, b.String())
+			b.Reset()
+			count = 0
+		}
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// testEveryString: documents hold every string the log can, NUL and
+// U+FFFF included, in values and in object keys, and read back exactly.
+func testEveryString(t *testing.T, s Store) {
+	ns := "p.v1@1"
+	type doc struct {
+		S   string            `json:"s"`
+		Map map[string]string `json:"map"`
+		Arr []string          `json:"arr"`
+	}
+	want := map[string]doc{}
+	for i, chunk := range everyRune(8192) {
+		want[fmt.Sprintf("range%03d", i)] = doc{S: chunk, Map: map[string]string{string([]rune(chunk)[:16]): chunk}}
+	}
+	for i, a := range awkward {
+		want[fmt.Sprintf("awkward%02d", i)] = doc{S: a, Map: map[string]string{a: a, "x" + a: a + "x"}, Arr: []string{a, a + a}}
+	}
+	var docs []projections.Doc
+	for k, v := range want {
+		docs = append(docs, Doc("s", k, v))
+	}
+	MustPut(t, s, ns, docs...)
+	check := func(where, key string, raw []byte) {
+		t.Helper()
+		var got doc
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%s %s: %v", where, key, err)
+		}
+		w := want[key]
+		if got.S != w.S || !maps.Equal(got.Map, w.Map) || !slices.Equal(got.Arr, w.Arr) {
+			t.Errorf("%s %s: document changed: %+q, want %+q", where, key, clip(got), clip(w))
+		}
+	}
+	ctx := context.Background()
+	r := s.Reader(ns)
+	for k := range want {
+		raw, ok, err := r.Get(ctx, "s", k)
+		if err != nil || !ok {
+			t.Fatalf("get %s: %v, %v", k, ok, err)
+		}
+		check("get", k, raw)
+	}
+	n := 0
+	err := r.Scan(ctx, "s", "", "", func(key string, raw []byte) error {
+		n++
+		check("scan", key, raw)
+		return nil
+	})
+	if err != nil || n != len(want) {
+		t.Fatalf("scan: %d documents, %v; want %d", n, err, len(want))
+	}
+	MustUpdate(t, s, ns, func(tx projections.DocTx) error {
+		return tx.Scan(ctx, "s", "awkward", "awkwardz", func(key string, raw []byte) error {
+			check("scan in a transaction", key, raw)
+			return nil
+		})
+	})
+}
+
+// clip shortens a document for an error message.
+func clip(v any) string {
+	s := fmt.Sprintf("%+q", v)
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
+}
+
+// testEveryKey: keys may be any string the log holds, NUL and U+FFFF
+// included; they read back exactly and in byte order, and bounds holding
+// them work.
+func testEveryKey(t *testing.T, s Store) {
+	ns := "p.v1@1"
+	keys := slices.Clone(awkward[:len(awkward)-1]) // not the empty key
+	for _, chunk := range everyRune(4096) {
+		for i, r := range []rune(chunk) {
+			if i%331 == 0 || r < 0x80 {
+				keys = append(keys, "k"+string(r), "k"+string(r)+"\x00", "k"+string(r)+"\x01")
+			}
+		}
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	putKeys(t, s, ns, "k", keys)
+	r := s.Reader(ns)
+	if got := scanKeys(t, r, "k", "", ""); !slices.Equal(got, keys) {
+		t.Fatalf("scan: %d keys (first differing near %q), want %d in byte order", len(got), firstDiff(got, keys), len(keys))
+	}
+	ctx := context.Background()
+	for _, k := range keys {
+		var doc map[string]string
+		ok, err := projections.GetJSON(ctx, r, "k", k, &doc)
+		if err != nil || !ok || doc["key"] != k {
+			t.Fatalf("get %+q: %v, %v, %+q", k, ok, err, doc)
+		}
+	}
+	// Ranges whose bounds hold NUL and 0x01.
+	for _, rg := range [][2]string{{"\x00", "\x01"}, {"\x00", "\x02"}, {"\x01", "\x01\x02"}, {"k0", "k0\x01"}, {"k0\x00", "k1"}, {"k\uffff", "k\uffff\x01"}} {
+		var want []string
+		for _, k := range keys {
+			if k >= rg[0] && k < rg[1] {
+				want = append(want, k)
+			}
+		}
+		if got := scanKeys(t, r, "k", rg[0], rg[1]); !slices.Equal(got, want) && len(got)+len(want) > 0 {
+			t.Errorf("scan [%+q, %+q) = %+q, want %+q", rg[0], rg[1], got, want)
+		}
+	}
+	MustUpdate(t, s, ns, func(tx projections.DocTx) error {
+		if got := scanKeys(t, tx, "k", "", ""); !slices.Equal(got, keys) {
+			t.Errorf("scan in a transaction: %d keys (first differing near %q), want %d", len(got), firstDiff(got, keys), len(keys))
+		}
+		if mg, ok := tx.(projections.DocMultiGetter); ok {
+			var got []string
+			err := mg.GetMany(ctx, "k", append(slices.Clone(keys), "never\x00"), func(k string, raw []byte) error {
+				var doc map[string]string
+				if err := json.Unmarshal(raw, &doc); err != nil || doc["key"] != k {
+					t.Errorf("GetMany: %+q = %q, %v", k, raw, err)
+				}
+				got = append(got, k)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if slices.Sort(got); !slices.Equal(got, keys) {
+				t.Errorf("GetMany: %d keys (first differing near %q), want %d", len(got), firstDiff(got, keys), len(keys))
+			}
+		}
+		var dels []projections.Doc
+		for _, k := range keys[:32] {
+			dels = append(dels, Del("k", k))
+		}
+		return tx.Put(ctx, dels)
+	})
+	for _, k := range keys[:32] {
+		assertAbsent(t, r, "k", k)
+	}
+	if got := scanKeys(t, r, "k", "", ""); !slices.Equal(got, keys[32:]) {
+		t.Errorf("scan after deletes: %d keys, want %d", len(got), len(keys)-32)
+	}
+}
+
+func firstDiff(a, b []string) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return fmt.Sprintf("%+q / %+q", a[i], b[i])
+		}
+	}
+	return "the end"
+}
+
+// testRawJSON: documents written by another encoder (upper-case escapes,
+// lone surrogates, escaped U+FFFF) read back as encoding/json decodes
+// what was written.
+func testRawJSON(t *testing.T, s Store) {
+	ns := "p.v1@1"
+	raws := []string{
+		`{"a":"\u0000\u0000x"}`,
+		`{"\u0000":"\uFFFF","b":"\uffff0"}`,
+		`["\ud83d\ude00","\uD83D\uDE00","\ud800","\udc00x","\ud800\u0041","\ud800\ud800"]`,
+		`"\\u0000 \\\u0000"`,
+		`{"s":"é\u00e9\t\n\u001f\u007f"}`,
+		"{\"raw\":\"\uffff0\uffff\"}",
+		`[1e300, -0.5, 12345678901234567890, true, null, {}]`,
+	}
+	var docs []projections.Doc
+	for i, raw := range raws {
+		docs = append(docs, projections.Doc{Coll: "raw", Key: fmt.Sprint(i), Value: []byte(raw)})
+	}
+	MustPut(t, s, ns, docs...)
+	for i, raw := range raws {
+		got := mustGet(t, s.Reader(ns), "raw", fmt.Sprint(i))
+		if want := decode(t, []byte(raw)); !equalJSON(got, want) {
+			t.Errorf("%s read back as %+q, want %+q", raw, got, want)
+		}
 	}
 }
 
