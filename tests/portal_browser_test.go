@@ -245,8 +245,10 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Errorf("roll-call summary %q", got)
 	}
 
-	// The parent's page must show the absence, without a reload, within a
-	// second of the tap on "submit".
+	// The parent's page must show the absence without a reload. How soon
+	// is a speed target ("within a second"), measured under load by
+	// ledger-bench's morning-peak scenario (the absence notification's
+	// latency), not by a wall-clock margin here: the lag is only logged.
 	seen := make(chan time.Time, 1)
 	watchErr := make(chan error, 1)
 	go func() {
@@ -270,9 +272,6 @@ func TestPortalInBrowser(t *testing.T) {
 	case at := <-seen:
 		lag := at.Sub(submitted)
 		t.Logf("the parent's page showed the absence %s after the roll call was submitted", lag)
-		if lag > time.Second {
-			t.Errorf("the parent saw the absence %s after the roll call was submitted, want within 1 s", lag)
-		}
 	case err := <-watchErr:
 		t.Fatalf("the absence never showed on the parent's page: %v\n%s", err, srv.Log())
 	}
