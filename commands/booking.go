@@ -20,6 +20,9 @@ const (
 // RegisterResource makes a room or equipment bookable; an unset
 // cmd.Resource gets a new id.
 func (h *Handlers) RegisterResource(ctx context.Context, req Request, cmd domain.RegisterResource) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdRegisterResource, cmd)
 	if err != nil {
 		return Result{}, err
@@ -40,6 +43,9 @@ func (h *Handlers) RegisterResource(ctx context.Context, req Request, cmd domain
 // stream, so that two requests for one slot conflict on append and the
 // second one sees the first.
 func (h *Handlers) RequestBooking(ctx context.Context, req Request, cmd domain.RequestBooking) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdRequestBooking, cmd)
 	if err != nil {
 		return Result{}, err
@@ -66,6 +72,9 @@ func (h *Handlers) bookingCommand(ctx context.Context, req Request, name string,
 
 // ApproveBooking approves a pending booking.
 func (h *Handlers) ApproveBooking(ctx context.Context, req Request, cmd domain.ApproveBooking) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	loc := domain.Paris()
 	return h.bookingCommand(ctx, req, CmdApproveBooking, cmd, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
 		return r.ApproveBooking(c.actor, loc, cmd)
@@ -74,6 +83,9 @@ func (h *Handlers) ApproveBooking(ctx context.Context, req Request, cmd domain.A
 
 // RefuseBooking refuses a pending booking.
 func (h *Handlers) RefuseBooking(ctx context.Context, req Request, cmd domain.RefuseBooking) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.bookingCommand(ctx, req, CmdRefuseBooking, cmd, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
 		return r.RefuseBooking(c.actor, cmd)
 	})
@@ -81,6 +93,9 @@ func (h *Handlers) RefuseBooking(ctx context.Context, req Request, cmd domain.Re
 
 // CancelBooking cancels a pending or approved booking, freeing its slots.
 func (h *Handlers) CancelBooking(ctx context.Context, req Request, cmd domain.CancelBooking) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.bookingCommand(ctx, req, CmdCancelBooking, cmd, cmd.Resource, cmd.Booking, func(c *call, r *domain.Resource) ([]domain.Event, error) {
 		return r.CancelBooking(c.actor, cmd)
 	})

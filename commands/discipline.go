@@ -32,6 +32,9 @@ func onDisciplineFile(ctx context.Context, c *call, id, student uuid.UUID, decid
 // GivePunishment gives a student a punishment; an unset cmd.Punishment gets
 // a new id (derived from the idempotency key when there is one).
 func (h *Handlers) GivePunishment(ctx context.Context, req Request, cmd domain.GivePunishment) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdGivePunishment, cmd)
 	if err != nil {
 		return Result{}, err
@@ -52,6 +55,9 @@ func (h *Handlers) GivePunishment(ctx context.Context, req Request, cmd domain.G
 // cmd.Sanction gets a new id (derived from the idempotency key when there
 // is one).
 func (h *Handlers) PronounceSanction(ctx context.Context, req Request, cmd domain.PronounceSanction) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdPronounceSanction, cmd)
 	if err != nil {
 		return Result{}, err
@@ -70,6 +76,9 @@ func (h *Handlers) PronounceSanction(ctx context.Context, req Request, cmd domai
 
 // AnnulSanction annuls a sanction; it stays in the student's history.
 func (h *Handlers) AnnulSanction(ctx context.Context, req Request, cmd domain.AnnulSanction) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdAnnulSanction, cmd)
 	if err != nil {
 		return Result{}, err

@@ -19,6 +19,9 @@ const (
 // AssignHomework gives homework to a group; an unset cmd.Homework gets a
 // new id (the same one on a retry with the same idempotency key).
 func (h *Handlers) AssignHomework(ctx context.Context, req Request, cmd domain.AssignHomework) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdAssignHomework, cmd)
 	if err != nil {
 		return Result{}, err
@@ -56,6 +59,9 @@ func (h *Handlers) homeworkCommand(ctx context.Context, req Request, name string
 // AmendHomework changes a homework's due date, instructions or workload; it
 // appends nothing when nothing changes.
 func (h *Handlers) AmendHomework(ctx context.Context, req Request, cmd domain.AmendHomework) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.homeworkCommand(ctx, req, CmdAmendHomework, cmd, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
 		return hw.Amend(c.actor, g, cmd)
 	})
@@ -63,6 +69,9 @@ func (h *Handlers) AmendHomework(ctx context.Context, req Request, cmd domain.Am
 
 // WithdrawHomework withdraws a homework.
 func (h *Handlers) WithdrawHomework(ctx context.Context, req Request, cmd domain.WithdrawHomework) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.homeworkCommand(ctx, req, CmdWithdrawHomework, cmd, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
 		return hw.Withdraw(c.actor, g, cmd)
 	})
@@ -70,6 +79,9 @@ func (h *Handlers) WithdrawHomework(ctx context.Context, req Request, cmd domain
 
 // MarkHomeworkDone records the acting student marking a homework done.
 func (h *Handlers) MarkHomeworkDone(ctx context.Context, req Request, cmd domain.MarkHomeworkDone) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.homeworkCommand(ctx, req, CmdMarkHomeworkDone, cmd, cmd.Homework, func(c *call, hw *domain.Homework, g *domain.Group) ([]domain.Event, error) {
 		return hw.MarkDone(c.actor, g, cmd)
 	})

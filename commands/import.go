@@ -33,6 +33,9 @@ func (h *Handlers) presenceCommand(ctx context.Context, req Request, name string
 // FlagMissingFromFeed flags an imported account that a full feed no longer
 // lists, as of now.
 func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, cmd domain.FlagMissingFromFeed) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.presenceCommand(ctx, req, CmdFlagMissingFromFeed, cmd, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
 		return p.FlagMissing(c.actor, cmd.Account, h.now().UTC().Truncate(time.Microsecond), cmd.Feed)
 	})
@@ -40,6 +43,9 @@ func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, cmd dom
 
 // MarkBackInFeed clears the missing flag of an account a feed lists again.
 func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.MarkBackInFeed) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.presenceCommand(ctx, req, CmdMarkBackInFeed, cmd, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
 		return p.BackInFeed(c.actor, cmd.Account, cmd.Feed)
 	})
@@ -48,6 +54,9 @@ func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.M
 // CloseMissingFromFeed closes an account flagged missing for at least
 // cmd.Grace.
 func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, cmd domain.CloseMissingFromFeed) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.presenceCommand(ctx, req, CmdCloseMissingFromFeed, cmd, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
 		return p.CloseMissing(c.actor, cmd.Account, h.now(), cmd.Grace)
 	})

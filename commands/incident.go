@@ -15,6 +15,9 @@ const CmdReportIncident = "ReportIncident"
 // cmd.Incident gets a new id (derived from the idempotency key when there
 // is one).
 func (h *Handlers) ReportIncident(ctx context.Context, req Request, cmd domain.ReportIncident) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdReportIncident, cmd)
 	if err != nil {
 		return Result{}, err

@@ -31,6 +31,9 @@ func (c *call) loadGroup(ctx context.Context, g *domain.Group, id uuid.UUID) err
 // RecordRollCall records the roll call of a lesson: one command, one append
 // of the roll call and each absence and lateness, whatever the class size.
 func (h *Handlers) RecordRollCall(ctx context.Context, req Request, cmd domain.RecordRollCall) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdRecordRollCall, cmd)
 	if err != nil {
 		return Result{}, err
@@ -67,6 +70,9 @@ func (h *Handlers) lessonCommand(ctx context.Context, req Request, name string, 
 
 // CancelAbsence corrects an absence recorded by mistake.
 func (h *Handlers) CancelAbsence(ctx context.Context, req Request, cmd domain.CancelAbsence) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.lessonCommand(ctx, req, CmdCancelAbsence, cmd, cmd.Lesson, func(_ context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error) {
 		return l.CancelAbsence(c.actor, g, cmd)
 	})
@@ -74,6 +80,9 @@ func (h *Handlers) CancelAbsence(ctx context.Context, req Request, cmd domain.Ca
 
 // DeclareAbsenceReason records a relative's explanation of an absence.
 func (h *Handlers) DeclareAbsenceReason(ctx context.Context, req Request, cmd domain.DeclareAbsenceReason) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.lessonCommand(ctx, req, CmdDeclareAbsenceReason, cmd, cmd.Lesson, func(ctx context.Context, c *call, l *domain.Lesson, _ *domain.Group) ([]domain.Event, error) {
 		var student domain.Account
 		if err := c.loadInto(ctx, domain.AccountStream(cmd.Student), &student); err != nil {
@@ -85,6 +94,9 @@ func (h *Handlers) DeclareAbsenceReason(ctx context.Context, req Request, cmd do
 
 // DecideJustification accepts or refuses an absence's justification.
 func (h *Handlers) DecideJustification(ctx context.Context, req Request, cmd domain.DecideJustification) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.lessonCommand(ctx, req, CmdDecideJustification, cmd, cmd.Lesson, func(ctx context.Context, c *call, l *domain.Lesson, g *domain.Group) ([]domain.Event, error) {
 		var est domain.Establishment
 		if err := c.loadInto(ctx, domain.EstablishmentStream(g.Establishment), &est); err != nil {
@@ -96,6 +108,9 @@ func (h *Handlers) DecideJustification(ctx context.Context, req Request, cmd dom
 
 // RecordLessonContent fills the cahier de textes for a lesson.
 func (h *Handlers) RecordLessonContent(ctx context.Context, req Request, cmd domain.RecordLessonContent) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdRecordLessonContent, cmd)
 	if err != nil {
 		return Result{}, err

@@ -18,6 +18,9 @@ const (
 // SendMessage sends a message; an unset cmd.Message gets a new id (the same
 // one on a retry with the same idempotency key).
 func (h *Handlers) SendMessage(ctx context.Context, req Request, cmd domain.SendMessage) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdSendMessage, cmd)
 	if err != nil {
 		return Result{}, err
@@ -102,6 +105,9 @@ func (h *Handlers) messageCommand(ctx context.Context, req Request, name string,
 // ReadMessage records that the actor opened a message; opening it again
 // appends nothing.
 func (h *Handlers) ReadMessage(ctx context.Context, req Request, cmd domain.ReadMessage) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.messageCommand(ctx, req, CmdReadMessage, cmd, cmd.Message, func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error) {
 		return m.ReadBy(c.actor, groups, cmd)
 	})
@@ -110,6 +116,9 @@ func (h *Handlers) ReadMessage(ctx context.Context, req Request, cmd domain.Read
 // AcknowledgeMessage records that the actor acknowledged a message (and
 // read it, if they had not); a second acknowledgement appends nothing.
 func (h *Handlers) AcknowledgeMessage(ctx context.Context, req Request, cmd domain.AcknowledgeMessage) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	return h.messageCommand(ctx, req, CmdAcknowledgeMessage, cmd, cmd.Message, func(c *call, m *domain.Message, groups map[uuid.UUID]*domain.Group) ([]domain.Event, error) {
 		return m.Acknowledge(c.actor, groups, cmd)
 	})

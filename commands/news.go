@@ -15,6 +15,9 @@ const (
 
 // PublishArticle publishes news; an unset cmd.Article gets a new id.
 func (h *Handlers) PublishArticle(ctx context.Context, req Request, cmd domain.PublishArticle) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdPublishArticle, cmd)
 	if err != nil {
 		return Result{}, err
@@ -33,6 +36,9 @@ func (h *Handlers) PublishArticle(ctx context.Context, req Request, cmd domain.P
 // AmendArticle changes an article's title and body; it appends nothing when
 // nothing changes.
 func (h *Handlers) AmendArticle(ctx context.Context, req Request, cmd domain.AmendArticle) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdAmendArticle, cmd)
 	if err != nil {
 		return Result{}, err
@@ -45,6 +51,9 @@ func (h *Handlers) AmendArticle(ctx context.Context, req Request, cmd domain.Ame
 
 // WithdrawArticle withdraws an article.
 func (h *Handlers) WithdrawArticle(ctx context.Context, req Request, cmd domain.WithdrawArticle) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
 	c, err := h.begin(ctx, req, CmdWithdrawArticle, cmd)
 	if err != nil {
 		return Result{}, err

@@ -139,9 +139,9 @@ func (r *Resource) setState(booking uuid.UUID, s BookingState) {
 // RegisterResource makes a room or equipment of an establishment bookable.
 type RegisterResource struct {
 	Resource         uuid.UUID    `json:"resource"`
-	Establishment    string       `json:"establishment"`
+	Establishment    string       `json:"establishment" text:"code"`
 	Kind             ResourceKind `json:"kind"`
-	Name             string       `json:"name"`
+	Name             string       `json:"name" text:"name"`
 	ApprovalRequired bool         `json:"approval_required"`
 }
 
@@ -201,10 +201,10 @@ func textWithin(field, s string, max int) error {
 type RequestBooking struct {
 	Resource    uuid.UUID `json:"resource"`
 	Booking     uuid.UUID `json:"booking"`
-	Start       time.Time `json:"start"`
-	End         time.Time `json:"end"`
-	RepeatUntil Date      `json:"repeat_until,omitzero"`
-	Purpose     string    `json:"purpose,omitempty"`
+	Start       time.Time `json:"start" date:"plan"`
+	End         time.Time `json:"end" date:"plan"`
+	RepeatUntil Date      `json:"repeat_until,omitzero" date:"plan"`
+	Purpose     string    `json:"purpose,omitempty" text:"reason"`
 }
 
 // Validate checks the request's times in loc: Start before End, on the same
@@ -364,7 +364,7 @@ func (r *Resource) ApproveBooking(actor Actor, loc *time.Location, cmd ApproveBo
 type RefuseBooking struct {
 	Resource uuid.UUID `json:"resource"`
 	Booking  uuid.UUID `json:"booking"`
-	Reason   string    `json:"reason"`
+	Reason   string    `json:"reason" text:"reason"`
 }
 
 // RefuseBooking decides a refusal by the establishment's staff; the
@@ -390,7 +390,7 @@ func (r *Resource) RefuseBooking(actor Actor, cmd RefuseBooking) ([]Event, error
 type CancelBooking struct {
 	Resource uuid.UUID `json:"resource"`
 	Booking  uuid.UUID `json:"booking"`
-	Reason   string    `json:"reason,omitempty"`
+	Reason   string    `json:"reason,omitempty" text:"reason"`
 }
 
 // CancelBooking decides a cancellation by the requester or the

@@ -64,10 +64,10 @@ func (s *Establishment) Reason(code string) (JustificationReason, bool) {
 
 // RegisterEstablishment is the command that opens an establishment.
 type RegisterEstablishment struct {
-	UAI         string                `json:"uai"`
-	Name        string                `json:"name"`
+	UAI         string                `json:"uai" text:"code"`
+	Name        string                `json:"name" text:"name"`
 	Kind        EstablishmentKind     `json:"kind"`
-	Departement string                `json:"departement"`
+	Departement string                `json:"departement" text:"code"`
 	Reasons     []JustificationReason `json:"reasons,omitempty"`
 }
 
@@ -174,11 +174,11 @@ func (a *Account) HasRelative(relative uuid.UUID) bool {
 // OpenAccount is the command that creates an account.
 type OpenAccount struct {
 	Account       uuid.UUID `json:"account"`
-	Establishment string    `json:"establishment"`
+	Establishment string    `json:"establishment" text:"code"`
 	Profile       Profile   `json:"profile"`
 	Function      Function  `json:"function,omitempty"`
-	ExternalID    string    `json:"external_id,omitempty"`
-	DisplayName   string    `json:"display_name"`
+	ExternalID    string    `json:"external_id,omitempty" text:"code"`
+	DisplayName   string    `json:"display_name" text:"name"`
 }
 
 // Open decides the opening of an account. est is the establishment's state
@@ -221,9 +221,9 @@ func (a *Account) Open(actor Actor, est *Establishment, cmd OpenAccount) ([]Even
 // UpdateAccount changes an account's directory attributes.
 type UpdateAccount struct {
 	Account       uuid.UUID `json:"account"`
-	Establishment string    `json:"establishment"`
+	Establishment string    `json:"establishment" text:"code"`
 	Function      Function  `json:"function,omitempty"`
-	DisplayName   string    `json:"display_name"`
+	DisplayName   string    `json:"display_name" text:"name"`
 }
 
 // Update decides an account update; it emits nothing when nothing changes.
@@ -281,7 +281,7 @@ func (a *Account) Activate(actor Actor, id uuid.UUID) ([]Event, error) {
 // CloseAccount closes an account.
 type CloseAccount struct {
 	Account uuid.UUID `json:"account"`
-	Reason  string    `json:"reason"`
+	Reason  string    `json:"reason" text:"reason"`
 }
 
 // Close decides the closing of an account.
@@ -298,7 +298,7 @@ func (a *Account) Close(actor Actor, id uuid.UUID, reason string) ([]Event, erro
 // HabilitateInspector sets the establishments an inspector may audit.
 type HabilitateInspector struct {
 	Account        uuid.UUID `json:"account"`
-	Establishments []string  `json:"establishments"`
+	Establishments []string  `json:"establishments" text:"code"`
 }
 
 // Habilitate sets the establishments an inspector may audit.
@@ -441,9 +441,9 @@ func (g *Group) Students() []uuid.UUID {
 // CreateGroup is the command that creates a group.
 type CreateGroup struct {
 	Group         uuid.UUID `json:"group"`
-	Establishment string    `json:"establishment"`
+	Establishment string    `json:"establishment" text:"code"`
 	Kind          GroupKind `json:"kind"`
-	Name          string    `json:"name"`
+	Name          string    `json:"name" text:"name"`
 }
 
 // Create decides the creation of a group.
@@ -471,7 +471,7 @@ type JoinGroup struct {
 	Group   uuid.UUID `json:"group"`
 	Account uuid.UUID `json:"account"`
 	Role    Role      `json:"role"`
-	Subject string    `json:"subject,omitempty"`
+	Subject string    `json:"subject,omitempty" text:"title"`
 }
 
 // Join decides a member joining; member is the account's state.
@@ -557,10 +557,10 @@ type ScheduleLesson struct {
 	Entry   uuid.UUID    `json:"entry"`
 	Weekday time.Weekday `json:"weekday"`
 	Slot    Slot         `json:"slot"`
-	Subject string       `json:"subject"`
+	Subject string       `json:"subject" text:"title"`
 	Teacher uuid.UUID    `json:"teacher"`
-	From    Date         `json:"from"`
-	Until   Date         `json:"until"`
+	From    Date         `json:"from" date:"plan"`
+	Until   Date         `json:"until" date:"plan"`
 }
 
 // Schedule decides a timetable entry: by an administrator or the

@@ -144,8 +144,8 @@ type GivePunishment struct {
 	Student    uuid.UUID      `json:"student"`
 	Group      uuid.UUID      `json:"group,omitempty"`
 	Kind       PunishmentKind `json:"kind"`
-	Date       Date           `json:"date"`
-	Reason     string         `json:"reason"`
+	Date       Date           `json:"date" date:"act"`
+	Reason     string         `json:"reason" text:"text"`
 }
 
 // GivePunishment decides a punishment. student is the student's account
@@ -203,10 +203,10 @@ type PronounceSanction struct {
 	Sanction uuid.UUID    `json:"sanction,omitempty"`
 	Student  uuid.UUID    `json:"student"`
 	Kind     SanctionKind `json:"kind"`
-	Date     Date         `json:"date"`
+	Date     Date         `json:"date" date:"act"`
 	Days     int          `json:"days,omitempty"`
 	Incident uuid.UUID    `json:"incident,omitempty"`
-	Reason   string       `json:"reason"`
+	Reason   string       `json:"reason" text:"text"`
 }
 
 // PronounceSanction decides a sanction. student is the student's account
@@ -261,7 +261,7 @@ func (d *Discipline) PronounceSanction(actor Actor, student *Account, incident *
 type AnnulSanction struct {
 	Student  uuid.UUID `json:"student"`
 	Sanction uuid.UUID `json:"sanction"`
-	Reason   string    `json:"reason"`
+	Reason   string    `json:"reason" text:"reason"`
 }
 
 // AnnulSanction decides a sanction's annulment. student is the student's

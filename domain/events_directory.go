@@ -22,8 +22,8 @@ const (
 // JustificationReason is one entry of an establishment's list of reasons
 // for absences; Justifies says whether it excuses the absence.
 type JustificationReason struct {
-	Code      string `json:"code"`
-	Label     string `json:"label"`
+	Code      string `json:"code" text:"code"`
+	Label     string `json:"label" text:"name"`
 	Justifies bool   `json:"justifies"`
 }
 

@@ -101,10 +101,10 @@ func checkHomeworkContent(given, due Date, instructions string, workload int) er
 type AssignHomework struct {
 	Homework        uuid.UUID `json:"homework,omitempty"`
 	Group           uuid.UUID `json:"group"`
-	Subject         string    `json:"subject,omitempty"`
-	Given           Date      `json:"given"`
-	Due             Date      `json:"due"`
-	Instructions    string    `json:"instructions"`
+	Subject         string    `json:"subject,omitempty" text:"title"`
+	Given           Date      `json:"given" date:"plan"`
+	Due             Date      `json:"due" date:"plan"`
+	Instructions    string    `json:"instructions" text:"text"`
 	WorkloadMinutes int       `json:"workload_minutes"`
 }
 
@@ -156,8 +156,8 @@ func (h *Homework) existing(id uuid.UUID) error {
 // AmendHomework changes a homework's due date, instructions and workload.
 type AmendHomework struct {
 	Homework        uuid.UUID `json:"homework"`
-	Due             Date      `json:"due"`
-	Instructions    string    `json:"instructions"`
+	Due             Date      `json:"due" date:"plan"`
+	Instructions    string    `json:"instructions" text:"text"`
 	WorkloadMinutes int       `json:"workload_minutes"`
 }
 

@@ -61,7 +61,7 @@ func (p *FeedPresence) mayFlag(actor Actor, id uuid.UUID, feed string) error {
 // lists; Feed describes the import.
 type FlagMissingFromFeed struct {
 	Account uuid.UUID `json:"account"`
-	Feed    string    `json:"feed"`
+	Feed    string    `json:"feed" text:"reason"`
 }
 
 // FlagMissing decides flagging an imported account missing from a feed at
@@ -79,7 +79,7 @@ func (p *FeedPresence) FlagMissing(actor Actor, id uuid.UUID, since time.Time, f
 // MarkBackInFeed clears the missing flag of an account a feed lists again.
 type MarkBackInFeed struct {
 	Account uuid.UUID `json:"account"`
-	Feed    string    `json:"feed"`
+	Feed    string    `json:"feed" text:"reason"`
 }
 
 // BackInFeed decides clearing the flag of an account a feed lists again.

@@ -43,11 +43,11 @@ func (i *Incident) Involves(account uuid.UUID) bool {
 // establishment. An unset Incident gets a new id.
 type ReportIncident struct {
 	Incident      uuid.UUID     `json:"incident,omitempty"`
-	Establishment string        `json:"establishment"`
-	OccurredAt    time.Time     `json:"occurred_at"`
-	Place         string        `json:"place"`
+	Establishment string        `json:"establishment" text:"code"`
+	OccurredAt    time.Time     `json:"occurred_at" date:"act"`
+	Place         string        `json:"place" text:"name"`
 	Seriousness   Seriousness   `json:"seriousness"`
-	Description   string        `json:"description"`
+	Description   string        `json:"description" text:"text"`
 	Protagonists  []Protagonist `json:"protagonists"`
 }
 

@@ -102,9 +102,9 @@ type Late struct {
 // Everyone else in the group is present.
 type RecordRollCall struct {
 	Group   uuid.UUID   `json:"group"`
-	Date    Date        `json:"date"`
+	Date    Date        `json:"date" date:"act"`
 	Slot    Slot        `json:"slot"`
-	Subject string      `json:"subject"`
+	Subject string      `json:"subject" text:"title"`
 	Absent  []uuid.UUID `json:"absent"`
 	Late    []Late      `json:"late"`
 }
@@ -208,7 +208,7 @@ func (l *Lesson) absence(student uuid.UUID) (*Absence, error) {
 type CancelAbsence struct {
 	Lesson  uuid.UUID `json:"lesson"`
 	Student uuid.UUID `json:"student"`
-	Reason  string    `json:"reason"`
+	Reason  string    `json:"reason" text:"reason"`
 }
 
 // CancelAbsence decides an absence's cancellation: by a teacher of the
@@ -234,7 +234,7 @@ func (l *Lesson) CancelAbsence(actor Actor, g *Group, cmd CancelAbsence) ([]Even
 type DeclareAbsenceReason struct {
 	Lesson  uuid.UUID `json:"lesson"`
 	Student uuid.UUID `json:"student"`
-	Reason  string    `json:"reason"`
+	Reason  string    `json:"reason" text:"reason"`
 }
 
 // DeclareReason decides a relative's declaration; student is the student's
@@ -265,8 +265,8 @@ type DecideJustification struct {
 	Lesson     uuid.UUID `json:"lesson"`
 	Student    uuid.UUID `json:"student"`
 	Accept     bool      `json:"accept"`
-	ReasonCode string    `json:"reason_code"`
-	Comment    string    `json:"comment,omitempty"`
+	ReasonCode string    `json:"reason_code" text:"code"`
+	Comment    string    `json:"comment,omitempty" text:"reason"`
 }
 
 // DecideJustification decides on a justification; g is the lesson's group,
@@ -307,10 +307,10 @@ func (l *Lesson) DecideJustification(actor Actor, g *Group, est *Establishment, 
 // RecordLessonContent fills the cahier de textes for a lesson.
 type RecordLessonContent struct {
 	Group   uuid.UUID `json:"group"`
-	Date    Date      `json:"date"`
+	Date    Date      `json:"date" date:"act"`
 	Slot    Slot      `json:"slot"`
-	Subject string    `json:"subject"`
-	Content string    `json:"content"`
+	Subject string    `json:"subject" text:"title"`
+	Content string    `json:"content" text:"text"`
 }
 
 // RecordContent decides the content of a lesson; only its teachers write it.

@@ -64,8 +64,8 @@ type SendMessage struct {
 	Message      uuid.UUID   `json:"message,omitempty"`
 	ToAccounts   []uuid.UUID `json:"to_accounts,omitempty"`
 	ToGroups     []uuid.UUID `json:"to_groups,omitempty"`
-	Subject      string      `json:"subject"`
-	Body         string      `json:"body"`
+	Subject      string      `json:"subject" text:"title"`
+	Body         string      `json:"body" text:"text"`
 	AckRequested bool        `json:"ack_requested,omitempty"`
 }
 

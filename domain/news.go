@@ -49,13 +49,13 @@ func (a *Article) Apply(e Event) {
 // PublishArticle publishes news to an establishment's community.
 type PublishArticle struct {
 	Article       uuid.UUID `json:"article"`
-	Establishment string    `json:"establishment"`
-	Title         string    `json:"title"`
-	Body          string    `json:"body"`
+	Establishment string    `json:"establishment" text:"code"`
+	Title         string    `json:"title" text:"title"`
+	Body          string    `json:"body" text:"text"`
 	// Audience lists the profiles that see the article; empty means
 	// everyone in the establishment.
 	Audience  []Profile `json:"audience,omitempty"`
-	PublishAt time.Time `json:"publish_at,omitzero"`
+	PublishAt time.Time `json:"publish_at,omitzero" date:"plan"`
 }
 
 // InAudience reports whether p is a directory profile an article may
@@ -135,8 +135,8 @@ func (a *Article) mayEdit(actor Actor) error {
 // AmendArticle changes an article's title and body.
 type AmendArticle struct {
 	Article uuid.UUID `json:"article"`
-	Title   string    `json:"title"`
-	Body    string    `json:"body"`
+	Title   string    `json:"title" text:"title"`
+	Body    string    `json:"body" text:"text"`
 }
 
 // Amend decides an amendment; it emits nothing when nothing changes.

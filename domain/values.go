@@ -105,8 +105,8 @@ func cmpInt(a, b int) int {
 // Slot is a lesson's time slot, "08:00" to "08:55", local time of the
 // establishment.
 type Slot struct {
-	Start string `json:"start"`
-	End   string `json:"end"`
+	Start string `json:"start" text:"code"`
+	End   string `json:"end" text:"code"`
 }
 
 // Validate checks both ends are "HH:MM" and Start is before End.

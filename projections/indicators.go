@@ -281,6 +281,24 @@ const (
 	GranularityTotal      Granularity = "total"
 )
 
+// MaxSpanYears bounds, in years, the span of an indicator query by g (0
+// for an unknown granularity). The rows and the work grow with the periods
+// (by day, 1900 to 2100 is 73,000 rows per scope; 0001 to 9999 took the
+// server past 15 GB), so the finer the period, the shorter the span: two
+// years by day still compares two school years, and fifty years covers
+// any history the ledger holds.
+func (g Granularity) MaxSpanYears() int {
+	switch g {
+	case GranularityDay:
+		return 2
+	case GranularityWeek:
+		return 10
+	case GranularityMonth, GranularitySchoolYear, GranularityTotal:
+		return 50
+	}
+	return 0
+}
+
 // Level is what the rows of an indicator query are broken down by.
 type Level string
 
@@ -321,12 +339,15 @@ func (q *IndicatorQuery) Validate() error {
 	if q.Establishment != "" && len(q.Establishments) > 0 {
 		return domain.Errorf(domain.ErrInvalid, "indicators: one establishment or a list, not both")
 	}
-	switch q.Granularity {
-	case "":
+	if q.Granularity == "" {
 		q.Granularity = GranularityTotal
-	case GranularityDay, GranularityWeek, GranularityMonth, GranularitySchoolYear, GranularityTotal:
-	default:
+	}
+	years := q.Granularity.MaxSpanYears()
+	if years == 0 {
 		return domain.Errorf(domain.ErrInvalid, "indicators: granularity %q is none of day, week, month, schoolyear, total", q.Granularity)
+	}
+	if last := q.From.In(time.UTC).AddDate(years, 0, -1); q.To.After(domain.DateOf(last)) {
+		return domain.Errorf(domain.ErrInvalid, "indicators: from %s to %s by %s spans more than %d years: at most to %s", q.From, q.To, q.Granularity, years, domain.DateOf(last))
 	}
 	switch q.By {
 	case "":

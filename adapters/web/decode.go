@@ -1,7 +1,7 @@
 package web
 
 import (
-	"encoding/json"
+	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/domain"
@@ -27,21 +29,33 @@ type Decoder struct {
 }
 
 // JSON reads a JSON request body into v: application/json only, at most
-// MaxBodyBytes, no unknown field, one value and nothing after it.
+// MaxBodyBytes, one JSON object and nothing after it. It is strict where
+// encoding/json is lenient, so that what a client meant is what is
+// recorded: field names match exactly (encoding/json matches them without
+// regard to case, so "Absent" beside "absent" slipped past the unknown-field
+// check), a name appears once, no unknown field, strings are valid UTF-8
+// (lone surrogate escapes included: encoding/json silently turns them into
+// U+FFFD), and the body is an object (encoding/json takes null for an empty
+// command). github.com/go-json-experiment/json, the proposal for
+// encoding/json/v2, does all of this by default in the one pass that
+// decodes, where a pre-pass would parse every body twice and still need
+// the Go types' field names.
 func (d Decoder) JSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := checkJSON(r.Header.Get("Content-Type")); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, d.MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, d.MaxBodyBytes))
+	if err != nil {
 		return decodeError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return decodeError(err)
-		}
-		return ErrMalformedJSON.With("more than one JSON value in the body")
+	switch trimmed := bytes.TrimLeft(body, " \t\r\n"); {
+	case len(trimmed) == 0:
+		return ErrMalformedJSON.With("the body is empty")
+	case trimmed[0] != '{':
+		return ErrMalformedJSON.With("the body must be a JSON object")
+	}
+	if err := json.Unmarshal(body, v, json.RejectUnknownMembers(true)); err != nil {
+		return decodeError(err)
 	}
 	return nil
 }
@@ -74,30 +88,47 @@ func checkJSON(contentType string) error {
 	return nil
 }
 
-// decodeError classifies an error of encoding/json.
+// decodeError classifies an error of reading or decoding a JSON body.
 func decodeError(err error) error {
 	var (
 		tooLarge *http.MaxBytesError
-		syntax   *json.SyntaxError
-		typ      *json.UnmarshalTypeError
+		syntax   *jsontext.SyntacticError
+		semantic *json.SemanticError
 	)
 	switch {
 	case errors.As(err, &tooLarge):
 		return ErrBodyTooLarge.With("at most %d bytes", tooLarge.Limit)
-	case errors.Is(err, io.EOF):
-		return ErrMalformedJSON.With("the body is empty")
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return ErrMalformedJSON.With("the body ends in the middle of a value")
 	case errors.As(err, &syntax):
-		return ErrMalformedJSON.With("%s at byte %d", syntax.Error(), syntax.Offset)
-	case errors.As(err, &typ):
-		return ErrInvalidField.With("field %q: %s is not %s", typ.Field, typ.Value, typ.Type)
-	case strings.Contains(err.Error(), "unknown field"):
-		// encoding/json has no type for it.
-		return ErrUnknownField.With("%s", strings.TrimPrefix(err.Error(), "json: "))
+		switch {
+		case errors.Is(syntax.Err, jsontext.ErrDuplicateName):
+			return ErrMalformedJSON.With("field %q appears twice", fieldOf(syntax.JSONPointer))
+		case syntax.Err != nil:
+			return ErrMalformedJSON.With("%s at byte %d", strings.TrimPrefix(syntax.Err.Error(), "jsontext: "), syntax.ByteOffset)
+		}
+		return ErrMalformedJSON.With("at byte %d", syntax.ByteOffset)
+	case errors.As(err, &semantic):
+		field := fieldOf(semantic.JSONPointer)
+		switch {
+		case errors.Is(semantic.Err, json.ErrUnknownName):
+			// Names match exactly: "Absent" is as unknown as "teacher".
+			return ErrUnknownField.With("unknown field %q", field)
+		case semantic.Err != nil:
+			// A field's own decoding (a date, a uuid) says what is wrong.
+			return ErrInvalidField.With("field %q: %s", field, semantic.Err)
+		case semantic.GoType != nil:
+			return ErrInvalidField.With("field %q: %s is not %s", field, semantic.JSONKind, semantic.GoType)
+		}
+		return ErrInvalidField.With("field %q", field)
 	}
-	// What is left comes from a field's own decoding (a date, a uuid).
-	return ErrInvalidField.With("%s", err.Error())
+	return ErrMalformedJSON.With("the body could not be read")
+}
+
+// fieldOf names the field a JSON pointer ("/late/0/minutes") leads to, as
+// "late.0.minutes".
+func fieldOf(p jsontext.Pointer) string {
+	return strings.ReplaceAll(strings.TrimPrefix(string(p), "/"), "/", ".")
 }
 
 // PathID parses the uuid path parameter name.
