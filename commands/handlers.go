@@ -37,6 +37,10 @@ type Config struct {
 	// last (DefaultCacheEvents when 0; negative: no cache). See
 	// streamCache.
 	CacheEvents int
+	// ActWindow and PlanWindow bound the dates of commands, in school
+	// years around the handlers' today (domain.Calendar); nil: the
+	// defaults, domain.DefaultActsWindow and DefaultPlansWindow.
+	ActWindow, PlanWindow *domain.DateWindow
 }
 
 // Validate checks the configuration and fills defaults.
@@ -62,7 +66,13 @@ func (c *Config) Validate() error {
 	if c.CacheEvents == 0 {
 		c.CacheEvents = DefaultCacheEvents
 	}
-	return nil
+	if c.ActWindow == nil {
+		c.ActWindow = &domain.DefaultActsWindow
+	}
+	if c.PlanWindow == nil {
+		c.PlanWindow = &domain.DefaultPlansWindow
+	}
+	return errors.Join(c.ActWindow.Validate(), c.PlanWindow.Validate())
 }
 
 // Handlers runs the ledger's commands.
@@ -73,6 +83,8 @@ type Handlers struct {
 	retries int
 	log     *slog.Logger
 	cache   *streamCache // nil: none
+	// acts and plans are the date windows of validate.
+	acts, plans domain.DateWindow
 }
 
 // New returns handlers over a store.
@@ -80,7 +92,8 @@ func New(cfg Config) (*Handlers, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger}
+	h := &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger,
+		acts: *cfg.ActWindow, plans: *cfg.PlanWindow}
 	if cfg.CacheEvents > 0 {
 		h.cache = newStreamCache(cfg.CacheEvents)
 	}

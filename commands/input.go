@@ -9,5 +9,6 @@ import "github.com/schoollife/ledger/domain"
 // past school years are as valid as today's.
 func (h *Handlers) validate(cmd any) error {
 	// UTC is close enough: the windows are whole school years.
-	return domain.ValidateInput(cmd, domain.CalendarOn(domain.DateOf(h.now().UTC())))
+	cal := domain.Calendar{Today: domain.DateOf(h.now().UTC()), Acts: h.acts, Plans: h.plans}
+	return domain.ValidateInput(cmd, cal)
 }

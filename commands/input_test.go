@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
@@ -170,5 +171,71 @@ func TestCommandInputValidated(t *testing.T) {
 	}
 	if after := w.head(); after != head {
 		t.Errorf("refused commands appended events: head %v, was %v", after, head)
+	}
+}
+
+// TestDateWindowsConfigured: the windows of commands.Config replace the
+// defaults, for acts and plans apart: a wider act window takes a roll call
+// three school years back, a plan window of the current year alone refuses
+// homework due next school year.
+func TestDateWindowsConfigured(t *testing.T) {
+	store := memory.New()
+	now := time.Date(2006, time.March, 14, 8, 5, 0, 0, time.UTC) // school year 2005-2006
+	acts, plans := domain.DateWindow{Before: 3}, domain.DateWindow{}
+	h, err := commands.New(commands.Config{Store: store, Registry: domain.NewRegistry(), Now: func() time.Time { return now },
+		ActWindow: &acts, PlanWindow: &plans})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, sys := context.Background(), commands.Request{System: true}
+	invalidDate := func(err error, field string) bool {
+		return errors.Is(err, domain.ErrInvalid) && strings.Contains(err.Error(), field+":")
+	}
+	var act, plan reflect.Method
+	var actLeaf, planLeaf leaf
+	for _, m := range handlerMethods(t) {
+		for _, l := range leaves(t, m.Type.In(3), "", nil, false) {
+			switch {
+			case l.typ != dateType:
+			case l.tag == "date:act" && !act.Func.IsValid():
+				act, actLeaf = m, l
+			case l.tag == "date:plan" && !plan.Func.IsValid():
+				plan, planLeaf = m, l
+			}
+		}
+	}
+	if !act.Func.IsValid() || !plan.Func.IsValid() {
+		t.Fatal("no command with an act date and one with a plan date")
+	}
+	call := func(m reflect.Method, l leaf, d string) error {
+		cmd := reflect.New(m.Type.In(3)).Elem()
+		set(cmd, l, domain.MustDate(d))
+		out := m.Func.Call([]reflect.Value{reflect.ValueOf(h), reflect.ValueOf(ctx), reflect.ValueOf(sys), cmd})
+		err, _ := out[1].Interface().(error)
+		return err
+	}
+	for _, tc := range []struct {
+		m       reflect.Method
+		l       leaf
+		date    string
+		refused bool
+	}{
+		{act, actLeaf, "2002-09-01", false}, // three school years back: in the configured window
+		{act, actLeaf, "2002-08-31", true},
+		{act, actLeaf, "2006-09-01", true},
+		{plan, planLeaf, "2005-09-01", false},
+		{plan, planLeaf, "2006-08-31", false},
+		{plan, planLeaf, "2006-09-01", true}, // next school year: the default would take it
+		{plan, planLeaf, "2005-08-31", true},
+	} {
+		err := call(tc.m, tc.l, tc.date)
+		if got := invalidDate(err, tc.l.name); got != tc.refused {
+			t.Errorf("%s %s=%s: %v, want refused=%v", tc.m.Name, tc.l.name, tc.date, err, tc.refused)
+		}
+	}
+	for _, bad := range []domain.DateWindow{{Before: -1}, {After: -2}} {
+		if _, err := commands.New(commands.Config{Store: store, Registry: domain.NewRegistry(), ActWindow: &bad}); err == nil {
+			t.Errorf("window %+v accepted", bad)
+		}
 	}
 }

@@ -223,7 +223,7 @@ func (m *Main) accountCreate(ctx context.Context, args []string) error {
 		return err
 	}
 
-	h, err := commands.New(commands.Config{Store: store, Registry: domain.NewRegistry(), Logger: cfg.logger(m.stderr)})
+	h, err := commands.New(cfg.commandsConfig(store, domain.NewRegistry(), cfg.logger(m.stderr)))
 	if err != nil {
 		return err
 	}

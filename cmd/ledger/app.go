@@ -66,7 +66,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		a.closers = append(a.closers, closeDB)
 	}
 	a.closers = append(a.closers, docs.Close)
-	a.commands, err = commands.New(commands.Config{Store: store, Registry: a.reg, Logger: log})
+	a.commands, err = commands.New(cfg.commandsConfig(store, a.reg, log))
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -13,6 +13,8 @@ import (
 	"github.com/schoollife/ledger/adapters/bus"
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/domain"
 )
 
 // Config is the configuration of a subcommand, parsed once from its flags
@@ -28,6 +30,9 @@ type Config struct {
 	ReadModels string
 	// LogLevel is debug, info, warn or error; LogFormat text or json.
 	LogLevel, LogFormat string
+	// ActWindow and PlanWindow bound the dates commands take, in school
+	// years before and after the current one (docs/api.md, "Dates").
+	ActWindow, PlanWindow domain.DateWindow
 
 	// Addr is the server's listen address.
 	Addr string
@@ -92,6 +97,8 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 	fs.string(&c.ReadModels, "readmodels", "LEDGER_READMODELS", "", "read-model store when not the event store's database: sqlite:PATH or postgres://...")
 	fs.string(&c.LogLevel, "log-level", "LEDGER_LOG_LEVEL", "info", "log level: debug, info, warn, error")
 	fs.string(&c.LogFormat, "log-format", "LEDGER_LOG_FORMAT", "text", "log format: text or json")
+	fs.window(&c.ActWindow, "act-window", "LEDGER_ACT_WINDOW", domain.DefaultActsWindow, "school years before and after the current one that roll calls, sanctions and incidents may be dated in: BEFORE,AFTER")
+	fs.window(&c.PlanWindow, "plan-window", "LEDGER_PLAN_WINDOW", domain.DefaultPlansWindow, "school years before and after the current one that homework, timetables, bookings and publications may be dated in: BEFORE,AFTER")
 	switch sc {
 	case scopeServe:
 		fs.string(&c.Addr, "addr", "LEDGER_ADDR", ":8080", "listen address")
@@ -335,6 +342,12 @@ func (fs *flagSet) bytes(p *int64, name, variable string, def int64, usage strin
 	fs.bind(&value[int64]{p: p, parse: parseBytes, format: func(n int64) string { return strconv.FormatInt(n, 10) }}, name, variable, usage, false)
 }
 
+func (fs *flagSet) window(p *domain.DateWindow, name, variable string, def domain.DateWindow, usage string) {
+	*p = def
+	format := func(w domain.DateWindow) string { return strconv.Itoa(w.Before) + "," + strconv.Itoa(w.After) }
+	fs.bind(&value[domain.DateWindow]{p: p, parse: parseWindow, format: format}, name, variable, usage, false)
+}
+
 func (fs *flagSet) boolean(p *bool, name, variable, usage string) {
 	fs.bind(boolValue{p}, name, variable, usage, false)
 }
@@ -453,6 +466,25 @@ func formatDays(d time.Duration) string {
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
 	}
 	return d.String()
+}
+
+// parseWindow reads a date window, BEFORE,AFTER in school years (1,0).
+func parseWindow(s string) (domain.DateWindow, error) {
+	before, after, ok := strings.Cut(s, ",")
+	b, berr := strconv.Atoi(strings.TrimSpace(before))
+	a, aerr := strconv.Atoi(strings.TrimSpace(after))
+	w := domain.DateWindow{Before: b, After: a}
+	// Ten years either way is already more than any school keeps open.
+	if !ok || berr != nil || aerr != nil || w.Validate() != nil || b > 10 || a > 10 {
+		return domain.DateWindow{}, fmt.Errorf("date window %q is not BEFORE,AFTER: school years from 0 to 10 (like 1,0)", s)
+	}
+	return w, nil
+}
+
+// commandsConfig returns the command handlers' configuration over store.
+func (c *Config) commandsConfig(store commands.EventStore, reg *domain.Registry, log *slog.Logger) commands.Config {
+	acts, plans := c.ActWindow, c.PlanWindow
+	return commands.Config{Store: store, Registry: reg, Logger: log, ActWindow: &acts, PlanWindow: &plans}
 }
 
 // parseBytes reads a positive number of bytes.

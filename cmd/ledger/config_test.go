@@ -49,6 +49,8 @@ var settings = map[string]setting{
 	"readmodels":          {"LEDGER_READMODELS", "sqlite:env-rm.db", "sqlite:flag-rm.db", "sqlite:env-rm.db", "sqlite:flag-rm.db", func(c *Config) string { return c.ReadModels }},
 	"log-level":           {"LEDGER_LOG_LEVEL", "warn", "error", "warn", "error", func(c *Config) string { return c.LogLevel }},
 	"log-format":          {"LEDGER_LOG_FORMAT", "json", "text", "json", "text", func(c *Config) string { return c.LogFormat }},
+	"act-window":          {"LEDGER_ACT_WINDOW", "2,0", " 3 , 1 ", "2,0", "3,1", func(c *Config) string { return fmt.Sprintf("%d,%d", c.ActWindow.Before, c.ActWindow.After) }},
+	"plan-window":         {"LEDGER_PLAN_WINDOW", "0,2", "1,1", "0,2", "1,1", func(c *Config) string { return fmt.Sprintf("%d,%d", c.PlanWindow.Before, c.PlanWindow.After) }},
 	"addr":                {"LEDGER_ADDR", ":8081", ":8082", ":8081", ":8082", func(c *Config) string { return c.Addr }},
 	"shutdown-timeout":    {"LEDGER_SHUTDOWN_TIMEOUT", "3s", "4s", "3s", "4s", func(c *Config) string { return c.ShutdownTimeout.String() }},
 	"seal-every":          {"LEDGER_SEAL_EVERY", "5m", "0", "5m0s", "0s", func(c *Config) string { return c.SealEvery.String() }},
@@ -240,6 +242,10 @@ func TestBadValuesStop(t *testing.T) {
 		value    string
 	}{
 		{[]string{"serve"}, "LEDGER_SEAL_EVERY", "often"},
+		{[]string{"serve"}, "LEDGER_ACT_WINDOW", "1"},
+		{[]string{"serve"}, "LEDGER_ACT_WINDOW", "-1,0"},
+		{[]string{"import", "aaf", "dir"}, "LEDGER_PLAN_WINDOW", "1,100"},
+		{[]string{"serve"}, "LEDGER_PLAN_WINDOW", "one,two"},
 		{[]string{"serve"}, "LEDGER_BUS", "kafka"},
 		{[]string{"serve"}, "LEDGER_BUS_RETENTION", "a while"},
 		{[]string{"serve"}, "LEDGER_DEPLOYMENT", "two\nlines"},

@@ -78,7 +78,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	reg := domain.NewRegistry()
-	h, err := commands.New(commands.Config{Store: store, Registry: reg, Logger: log})
+	h, err := commands.New(cfg.commandsConfig(store, reg, log))
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,9 @@ func (m *Main) simulate(ctx context.Context, args []string) error {
 	}
 	reg := domain.NewRegistry()
 	factory := func(now func() time.Time) (*commands.Handlers, error) {
-		return commands.New(commands.Config{Store: store, Registry: reg, Now: now, Logger: log})
+		c := cfg.commandsConfig(store, reg, log)
+		c.Now = now
+		return commands.New(c)
 	}
 	log.InfoContext(ctx, "simulating", "store", redact(cfg.Store), "scale", sc.Scale, "seed", sc.Seed,
 		"from", sc.From.String(), "to", sc.To.String(), "workers", sc.Workers)
