@@ -163,8 +163,8 @@ const (
 var ErrJobsClosed = errors.New("directory import jobs: closed")
 
 // Locker elects one holder of a named lock among the nodes:
-// adapters/readstore's Store is one (a Postgres advisory lock, a lease on
-// SQLite).
+// adapters/readstore's Store is one (a Postgres advisory lock, a file lock
+// beside a SQLite database).
 type Locker interface {
 	// TryAcquire takes the lock if it is free; the returned context ends
 	// if the lock is lost, release frees it.

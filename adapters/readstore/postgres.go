@@ -199,7 +199,7 @@ func (l *advisoryLocker) TryAcquire(ctx context.Context, name string) (context.C
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return nil, nil, false, errors.New("readstore: store closed")
+		return nil, nil, false, errClosed
 	}
 	if l.sess != nil && l.sess.held[name] != nil {
 		return nil, nil, false, nil

@@ -51,23 +51,29 @@ var (
 // runner applied these events first. The transaction must be rolled back.
 var ErrStaleCheckpoint = errors.New("readstore: checkpoint does not advance")
 
+// errClosed is what locks fail with once the store is closed.
+var errClosed = errors.New("readstore: store closed")
+
 // scanPage is how many rows a Scan inside a transaction reads at a time.
 const scanPage = 512
 
 // Store is a read-model store on SQLite or Postgres. It is safe for
 // concurrent use.
 type Store struct {
-	d      dialect
-	read   *sql.DB
-	write  func(ctx context.Context, fn func(*sql.Tx) error) error
-	locker interface {
-		projector.Locker
-		Close() error
-	}
+	d       dialect
+	read    *sql.DB
+	write   func(ctx context.Context, fn func(*sql.Tx) error) error
+	locker  locker
 	closeDB func() error
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on read, when the dialect prepares
+}
+
+// locker is how a dialect elects holders; Close releases what it holds.
+type locker interface {
+	projector.Locker
+	Close() error
 }
 
 // dialect is what differs between SQLite and Postgres.
@@ -134,10 +140,12 @@ func collect(opts []Option) options {
 	return o
 }
 
-// WithLease sets, on SQLite, how long a lock's lease lasts and how often
-// its holder renews it. A holder that cannot renew gives the lock up (its
-// context ends) one renewal period before the lease expires; a process that
-// dies holding a lock blocks the others for at most lease.
+// WithLease sets, on SQLite where locks are leases (a database in memory,
+// or a platform without flock(2): see NewSQLite), how long a lock's lease
+// lasts and how often its holder renews it. A holder that cannot renew
+// gives the lock up (its context ends) one renewal period before the lease
+// expires; a process that dies holding a lock blocks the others for at
+// most lease. Kernel file locks ignore it.
 func WithLease(lease, renew time.Duration) Option {
 	return func(o *options) { o.lease, o.renew = lease, renew }
 }

@@ -2,7 +2,6 @@ package readstore_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"maps"
@@ -178,120 +177,6 @@ func forEachStore(t *testing.T, fn func(t *testing.T, s *readstore.Store)) {
 	})
 }
 
-// TestSQLiteLeaseAcrossProcesses: two stores on one file (a `ledger
-// rebuild` next to a `ledger serve`) see each other's locks.
-func TestSQLiteLeaseAcrossProcesses(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	// A lease of 2 s renewed every 200 ms: a loaded machine (the whole
-	// suite on 2 cores) can delay a renewal by several hundred milliseconds.
-	a := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
-	b := MustOpenSQLite(t, path, readstore.WithLease(2*time.Second, 200*time.Millisecond))
-	ctx := context.Background()
-	name := projector.LockName("count.v1")
-
-	held, release, ok, err := a.TryAcquire(ctx, name)
-	if err != nil || !ok {
-		t.Fatalf("a: acquire: %v, %v", ok, err)
-	}
-	// Held past the end of its first lease: b stays out only because a
-	// renews it.
-	mustRenewedPastFirstLease(t, path, name)
-	if _, _, ok, err := b.TryAcquire(ctx, name); ok || err != nil {
-		t.Fatalf("b acquired a lock a holds: %v, %v", ok, err)
-	}
-	if held.Err() != nil {
-		t.Fatal("a lost a lock it renews")
-	}
-	release()
-	_, releaseB, ok, err := b.TryAcquire(ctx, name)
-	if err != nil || !ok {
-		t.Fatalf("b: acquire after a released: %v, %v", ok, err)
-	}
-	releaseB()
-}
-
-// mustRenewedPastFirstLease watches the lease of name in the file at path
-// until its holder has renewed it several times and the time it first ran
-// to has passed, with the same holder throughout.
-func mustRenewedPastFirstLease(t *testing.T, path, name string) {
-	t.Helper()
-	ctx := context.Background()
-	watcher, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer watcher.Close()
-	lease := func() (holder string, expires int64) {
-		t.Helper()
-		if err := watcher.DB().QueryRowContext(ctx, `SELECT holder, expires_at FROM rm_leases WHERE name = $1`, name).Scan(&holder, &expires); err != nil {
-			t.Fatalf("lease %s: %v", name, err)
-		}
-		return holder, expires
-	}
-	holder, first := lease()
-	renewals, last := 0, first
-	deadline := time.Now().Add(time.Minute)
-	for renewals < 3 || time.Now().UnixMilli() <= first {
-		if time.Now().After(deadline) {
-			t.Fatalf("lease %s renewed %d times in a minute", name, renewals)
-		}
-		time.Sleep(50 * time.Millisecond)
-		h, expires := lease()
-		if h != holder {
-			t.Fatalf("lease %s passed from %s to %s while held", name, holder, h)
-		}
-		if expires > last {
-			renewals, last = renewals+1, expires
-		}
-	}
-}
-
-// TestSQLiteLeaseLost: a holder whose lease was taken over sees its
-// context end; one that dies without releasing frees the lock when its
-// lease expires.
-func TestSQLiteLeaseLost(t *testing.T) {
-	t.Parallel()
-	s, es := MustSQLite(t, readstore.WithLease(2*time.Second, 200*time.Millisecond))
-	ctx := context.Background()
-	held, release, ok, err := s.TryAcquire(ctx, "lock")
-	if err != nil || !ok {
-		t.Fatalf("acquire: %v, %v", ok, err)
-	}
-	defer release()
-	// Another process takes the lease over, as if it had expired.
-	err = es.WithTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE rm_leases SET holder = 'someone else' WHERE name = 'lock'`)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-held.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the held context outlived the lease")
-	}
-
-	// A holder that died: its lease stays until it expires.
-	expires := time.Now().Add(2 * time.Second).UnixMilli()
-	err = es.WithTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO rm_leases (name, holder, expires_at) VALUES ('dead', 'gone', $1)`, expires)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, ok, err := s.TryAcquire(ctx, "dead"); ok || err != nil {
-		t.Fatalf("acquired a lock whose lease runs: %v, %v", ok, err)
-	}
-	releaseDead := mustEventuallyAcquire(t, s, "dead", "acquire after the lease expired")
-	if now := time.Now().UnixMilli(); now < expires {
-		t.Fatalf("acquired %d ms before the dead holder's lease expired", expires-now)
-	}
-	releaseDead()
-}
-
 // TestPostgresLockAcrossNodes: two stores with their own pools on one
 // database (two `ledger serve` nodes) exclude each other; when the holder's
 // session ends, its context ends and the other node takes over.
@@ -336,7 +221,7 @@ WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_datab
 		}
 	}
 	// b takes over (the server frees the locks once the backend is gone).
-	mustEventuallyAcquire(t, b, name, "b never took over")()
+	docstoretest.MustEventuallyAcquire(t, b, name, "b never took over")()
 	// a works again with a new session.
 	_, releaseA, ok, err := a.TryAcquire(ctx, name)
 	if err != nil || !ok {
@@ -460,31 +345,6 @@ func TestSQLiteGetManyKeysNotUTF8(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// mustEventuallyAcquire tries to take the lock named name until it gets
-// it, failing with msg after a deadline generous enough for a loaded
-// machine, and returns its release.
-func mustEventuallyAcquire(t *testing.T, l projector.Locker, name, msg string) func() {
-	t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		_, release, ok, err := l.TryAcquire(context.Background(), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			return release
-		}
-		select {
-		case <-deadline.C:
-			t.Fatal(msg)
-		case <-tick.C:
-		}
 	}
 }
 

@@ -77,6 +77,31 @@ func MustUpdate(t testing.TB, s projections.DocStore, ns string, fn func(tx proj
 	}
 }
 
+// MustEventuallyAcquire tries to take the lock named name until it gets
+// it, failing with msg after a deadline generous enough for a loaded
+// machine, and returns its release.
+func MustEventuallyAcquire(t testing.TB, l projector.Locker, name, msg string) func() {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		_, release, ok, err := l.TryAcquire(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			return release
+		}
+		select {
+		case <-deadline.C:
+			t.Fatal(msg)
+		case <-tick.C:
+		}
+	}
+}
+
 // MustPut writes docs to ns in one Update.
 func MustPut(t testing.TB, s projections.DocStore, ns string, docs ...projections.Doc) {
 	t.Helper()
