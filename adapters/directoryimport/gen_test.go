@@ -348,3 +348,20 @@ func (s *failingStore) Append(ctx context.Context, stream string, expected domai
 	}
 	return s.store.Append(ctx, stream, expected, events)
 }
+
+// copyFile copies a file byte for byte (its encoding kept).
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	writeFile(t, to, readFile(t, from))
+}
+
+// wholeSkips returns the issues that left a person out whole.
+func wholeSkips(rep *Report) []Issue {
+	var out []Issue
+	for _, is := range rep.Skipped {
+		if is.Whole {
+			out = append(out, is)
+		}
+	}
+	return out
+}
