@@ -265,6 +265,14 @@ func TestAAFTruncatedFileChangesNothing(t *testing.T) {
 	if !strings.Contains(err.Error(), "ENT_Complet_20240902_Eleve_0000.xml line ") || !strings.Contains(rep.Refused, "truncated") {
 		t.Fatalf("error %q, refused %q", err, rep.Refused)
 	}
+	// The refusal says what the feed was: full files, not a delta.
+	var text strings.Builder
+	if err := rep.WriteText(&text, false); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != ModeFull || !strings.HasPrefix(rep.Feed, "full feed: ") || !strings.Contains(text.String(), ": full feed, 3 file(s)") {
+		t.Fatalf("mode %q, feed %q:\n%s", rep.Mode, rep.Feed, text.String())
+	}
 }
 
 func TestAAFNotWellFormedOrNotAAF(t *testing.T) {

@@ -81,6 +81,9 @@ type byteCheck struct {
 	multi, invalid         int
 	multiLine, invalidLine int
 	multiSample, badSample []byte
+	// c1 is set when an invalid byte is one windows-1252 prints and the
+	// ISO-8859 encodings do not (0x80 to 0x9F: €, œ, ’...).
+	c1 bool
 }
 
 func (c *byteCheck) Read(p []byte) (int, error) {
@@ -162,6 +165,7 @@ func (c *byteCheck) good(b []byte, i, size int) {
 
 func (c *byteCheck) bad(b []byte, i int) {
 	c.invalid++
+	c.c1 = c.c1 || (b[i] >= 0x80 && b[i] <= 0x9F)
 	if c.invalid == 1 {
 		c.invalidLine, c.badSample = c.line+1, sample(b, i, i+1)
 	}
@@ -193,9 +197,13 @@ type EncodingMismatch struct {
 	Count int `json:"count"`
 	Line  int `json:"line"`
 	// Sample is the bytes of the first place read as what they seem to
-	// be; Garbled, the same read as declared.
+	// be (UTF-8, or Guess); Garbled, the same read as declared.
 	Sample  string `json:"sample"`
 	Garbled string `json:"garbled"`
+	// Guess is the single-byte encoding bytes that are not UTF-8 seem to
+	// be in: windows-1252 when some are its own characters, else
+	// ISO-8859-15.
+	Guess string `json:"guess,omitempty"`
 }
 
 // encodingMismatch compares what the file's bytes showed with its
@@ -223,8 +231,12 @@ func (fr *FileReport) encodingMismatch() *EncodingMismatch {
 	if fr.declared == "" && fr.Format == FormatAAF {
 		declared = "UTF-8" // XML without a declaration is UTF-8
 	}
-	return &EncodingMismatch{Declared: declared, Count: c.invalid, Line: c.invalidLine,
-		Sample: decodeWith(charmap.Windows1252, c.badSample), Garbled: strings.ToValidUTF8(string(c.badSample), "\uFFFD")}
+	guess, cm := "ISO-8859-15", charmap.ISO8859_15
+	if c.c1 {
+		guess, cm = "windows-1252", charmap.Windows1252
+	}
+	return &EncodingMismatch{Declared: declared, Count: c.invalid, Line: c.invalidLine, Guess: guess,
+		Sample: decodeWith(cm, c.badSample), Garbled: strings.ToValidUTF8(string(c.badSample), "\uFFFD")}
 }
 
 func decodeWith(e encoding.Encoding, b []byte) string {
@@ -241,10 +253,11 @@ func (m *EncodingMismatch) String() string {
 		return fmt.Sprintf("it declares %s but its bytes are UTF-8 (%d sequence(s), the first on line %d: %q would read %q)",
 			m.Declared, m.Count, m.Line, m.Sample, m.Garbled)
 	}
+	// Not the count: a file that cannot be read is not read to its end.
 	said := "no encoding is given, so it is read as UTF-8,"
 	if m.Declared != "" {
 		said = "it declares " + m.Declared
 	}
-	return fmt.Sprintf("%s but its bytes are not UTF-8 (%d byte(s), the first on line %d: %q, which in windows-1252 reads %q)",
-		said, m.Count, m.Line, m.Garbled, m.Sample)
+	return fmt.Sprintf("%s but its bytes are not UTF-8 (first on line %d: %q, which in %s reads %q)",
+		said, m.Line, m.Garbled, m.Guess, m.Sample)
 }

@@ -59,7 +59,7 @@ func genStudent(id, structure, class string, relatives ...string) string {
 	genRecord(&b, "Eleve", id, func() {
 		genAttr(&b, "ENTPersonJointure", id)
 		genAttr(&b, "ENTEleveINE", "1"+id[1:]+"AB")
-		genAttr(&b, "ENTEleveStructRattachId", structure)
+		genAttr(&b, "ENTEleveStructRattachId", "4"+strings.TrimLeft(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) // their id in the school's software
 		genAttr(&b, "ENTPersonDateNaissance", "14/03/2012")
 		genAttr(&b, "ENTPersonNomPatro", "NOM"+id)
 		genAttr(&b, "sn", "NOM"+id)
