@@ -268,7 +268,7 @@ func TestPersonListedInTwoParts(t *testing.T) {
 		t.Fatalf("%d persons, applied %v", rep.Persons, rep.Applied)
 	}
 	want := Issue{Place: Place{File: "ENT_Complet_20240902_Eleve_0001.xml", Line: 4}, ID: "E003", Code: ReasonPersonTwice,
-		Args: []string{"ENT_Complet_20240902_Eleve_0000.xml:40"},
+		Args:   []string{"ENT_Complet_20240902_Eleve_0000.xml:40"},
 		Reason: "person listed twice (first at ENT_Complet_20240902_Eleve_0000.xml:40): the later record is used"}
 	if len(rep.Skipped) != 1 || fmt.Sprint(rep.Skipped[0]) != fmt.Sprint(want) || rep.Skipped[0].Whole {
 		t.Fatalf("skipped %+v", rep.Skipped)
