@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -270,7 +271,7 @@ func TestPersonListedInTwoParts(t *testing.T) {
 	want := Issue{Place: Place{File: "ENT_Complet_20240902_Eleve_0001.xml", Line: 4}, ID: "E003", Code: ReasonPersonTwice,
 		Args:   []string{"ENT_Complet_20240902_Eleve_0000.xml:40"},
 		Reason: "person listed twice (first at ENT_Complet_20240902_Eleve_0000.xml:40): the later record is used"}
-	if len(rep.Skipped) != 1 || fmt.Sprint(rep.Skipped[0]) != fmt.Sprint(want) || rep.Skipped[0].Whole {
+	if len(rep.Skipped) != 1 || !reflect.DeepEqual(rep.Skipped[0], want) || rep.Skipped[0].Whole {
 		t.Fatalf("skipped %+v", rep.Skipped)
 	}
 	checkStrings(t, "E003 groups", groupsOf(x.account("E003")), "6A/student")
