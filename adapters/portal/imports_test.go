@@ -284,12 +284,12 @@ func TestPortalImport(t *testing.T) {
 		developer := "ENT_Complet_20240902_Eleve_0000.xml: it declares UTF-8 but its bytes are not UTF-8"
 		g := directoryimport.Guard{Kind: directoryimport.GuardEncoding, File: "ENT_Complet_20240902_Eleve_0000.xml", Unforceable: true,
 			Encoding: &directoryimport.EncodingMismatch{Declared: "UTF-8", Count: 1, Line: 13, Sample: "Léa", Garbled: "L\uFFFDa", Guess: "ISO-8859-15"},
-			Message: developer}
+			Message:  developer}
 		job := &oneJob{job: directoryimport.Job{
 			ID: uuid.New(), Actor: w.Accounts[asAdmin], State: directoryimport.JobRefused, Code: domain.CodeInvalid,
 			Error: developer, Created: w.Now, Finished: w.Now,
 			Report: &directoryimport.Report{Actor: w.Accounts[asAdmin], Mode: directoryimport.ModeFull, Refused: developer, Guards: []directoryimport.Guard{g},
-				Files: []directoryimport.FileReport{{Name: g.File, Format: directoryimport.FormatAAF, Category: directoryimport.CategoryStudent, Mode: directoryimport.ModeFull}},
+				Files:   []directoryimport.FileReport{{Name: g.File, Format: directoryimport.FormatAAF, Category: directoryimport.CategoryStudent, Mode: directoryimport.ModeFull}},
 				Started: w.Now, Finished: w.Now},
 		}}
 		s := w.portalWith(t, h, auth, store, job)

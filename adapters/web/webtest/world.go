@@ -498,9 +498,9 @@ func (w *World) keepReport() {
 		Records: 3, Persons: 2, Establishments: []string{w.UAI}, MaxRejected: 0.5,
 		Rejected: []directoryimport.Issue{{Place: directoryimport.Place{File: "students.csv", Line: 3}, ID: "S03",
 			Code: directoryimport.ReasonNoName, Reason: "no name: the last and first names are empty"}},
-		Planned:  map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
-		Applied:  map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
-		Events:   2, Started: w.Now, Finished: w.Now.Add(time.Second),
+		Planned: map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
+		Applied: map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
+		Events:  2, Started: w.Now, Finished: w.Now.Add(time.Second),
 	}
 	job := &directoryimport.Job{
 		ID: KeptImportID, Actor: rep.Actor, State: directoryimport.JobDone, Files: []string{"students.csv"},
