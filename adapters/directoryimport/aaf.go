@@ -374,18 +374,20 @@ var unaccent = strings.NewReplacer("É", "E", "È", "E", "Ê", "E", "À", "A", "
 // EREA...) or words (COLLEGE, LYCEE PROFESSIONNEL, ECOLE ELEMENTAIRE...).
 func labelKind(label string) domain.EstablishmentKind {
 	s := strings.ToUpper(unaccent.Replace(strings.TrimSpace(label)))
-	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '-' || r == '_' || r == '.' || r == '$' })
+	words := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" -_.$'", r) })
 	if len(words) == 0 {
 		return domain.KindOther
 	}
 	first := words[0]
 	has := func(w string) bool { return slices.Contains(words, w) }
 	switch {
-	case first == "EREA" || first == "LEA" || (has("ENSEIGNEMENT") && has("ADAPTE")):
+	case first == "EREA" || first == "LEA" || (first == "ETABLISSEMENT" && has("ADAPTE")):
 		return domain.KindEREA
-	case first == "SEGPA" || first == "SES" || strings.HasPrefix(first, "CLG") || strings.HasPrefix(first, "COLL"):
+	case first == "SEGPA" || first == "SES" || (first == "SECTION" && has("ADAPTE")) ||
+		strings.HasPrefix(first, "CLG") || strings.HasPrefix(first, "COLL"):
 		return domain.KindCollege
-	case first == "LP" || first == "LPA" || first == "SEP" || (strings.HasPrefix(first, "LYC") && has("PROFESSIONNEL")):
+	case first == "LP" || first == "LPA" || first == "SEP" ||
+		((strings.HasPrefix(first, "LYC") || first == "SECTION") && has("PROFESSIONNEL")):
 		return domain.KindLyceePro
 	case strings.HasPrefix(first, "LY") || first == "LG" || first == "LGT" || first == "LEGT" || first == "LPO" || first == "SGT":
 		return domain.KindLycee

@@ -178,6 +178,9 @@ func TestEstablishmentKindMapping(t *testing.T) {
 		{"", "EREA", domain.KindEREA}, {"", "ECOLE", domain.KindEcole}, {"", "1ORD", domain.KindEcole},
 		{"", "EE", domain.KindEcole}, {"", "SANS OBJET", domain.KindOther}, {"", "", domain.KindOther},
 		{"", "ZONE", domain.KindOther}, {"x", "CLG", domain.KindCollege}, // a code that is not a number: the label
+		{"", "ETABLISSEMENT REGIONAL D'ENSEIGNEMENT ADAPTE", domain.KindEREA},
+		{"", "SECTION D'ENSEIGNEMENT GENERAL ET PROFESSIONNEL ADAPTE", domain.KindCollege},
+		{"", "SECTION D'ENSEIGNEMENT PROFESSIONNEL", domain.KindLyceePro}, {"", "ECOLE DE NIVEAU ELEMENTAIRE", domain.KindEcole},
 	} {
 		if got := establishmentKind(tc.code, tc.label); got != tc.want {
 			t.Errorf("code %q label %q: %s, want %s", tc.code, tc.label, got, tc.want)
