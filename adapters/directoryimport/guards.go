@@ -1,8 +1,8 @@
 package directoryimport
 
 import (
-	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -299,14 +299,7 @@ func changeGuards(feed *Feed, plan *Plan, dir Directory, opts Options) []Guard {
 				what, t.count, t.of, pct(share(t.count, t.of)), pct(opts.MaxChanges), t.renamed, t.flagged, t.closed)}, true
 	}
 	var out []Guard
-	cats := slices.SortedFunc(func(yield func(Category) bool) {
-		for c := range per {
-			if !yield(c) {
-				return
-			}
-		}
-	}, func(a, b Category) int { return cmp.Compare(a, b) })
-	for _, c := range cats {
+	for _, c := range slices.Sorted(maps.Keys(per)) {
 		if g, ok := guard(c, *per[c]); ok {
 			out = append(out, g)
 		}
