@@ -646,3 +646,28 @@ func TestReasonTexts(t *testing.T) {
 		t.Errorf("issue %+v", is)
 	}
 }
+
+// People reported as left out are not updated: a full Eleve file whose
+// structure ids the import cannot place, forced through, renames nobody,
+// moves nobody and flags nobody missing.
+func TestPeopleLeftOutAreNotUpdated(t *testing.T) {
+	x := newHarness(t, nil)
+	x.MustImport(x.sources(FormatAAF, "", "aaf/full"), DefaultOptions())
+	before := x.account("E001")
+	dir := t.TempDir()
+	renamed := strings.Replace(readFile(t, "testdata/aaf/full/ENT_Complet_20240902_Eleve_0000.xml"),
+		`<attr name="sn"><value>MARTIN</value></attr>`, `<attr name="sn"><value>MARTIN-DURAND</value></attr>`, 1)
+	writeFile(t, filepath.Join(dir, "ENT_Complet_20241001_Eleve_0000.xml"), renamed) // no EtabEducNat file
+
+	opts := DefaultOptions()
+	opts.Force = true
+	rep, recs := x.MustImport(x.sources(FormatAAF, "", dir), opts)
+	mustBeForced(t, x, rep, recs, "skipped")
+	if len(recs) != 1 || rep.Totals != (Outcomes{Skipped: 5}) || len(wholeSkips(rep)) != 5 {
+		t.Fatalf("%d events, totals %+v, skipped %v", len(recs), rep.Totals, rep.Skipped)
+	}
+	after := x.account("E001")
+	if after.DisplayName != before.DisplayName || after.Missing || !slices.Equal(groupsOf(after), groupsOf(before)) {
+		t.Fatalf("E001 left out, yet changed: %+v, was %+v", after, before)
+	}
+}
