@@ -38,6 +38,7 @@ var emitters = map[string][]string{
 	"user.connected.v1":                 {commands.CmdRecordConnection},
 	"account.missing_from_feed.v1":      {commands.CmdFlagMissingFromFeed},
 	"account.back_in_feed.v1":           {commands.CmdMarkBackInFeed},
+	"import.forced.v1":                  {commands.CmdRecordForcedImport},
 	"rollcall.completed.v1":             {commands.CmdRecordRollCall},
 	"absence.recorded.v1":               {commands.CmdRecordRollCall},
 	"lateness.recorded.v1":              {commands.CmdRecordRollCall},
@@ -74,6 +75,7 @@ var streams = map[string]string{
 	"absence": "lesson-ID", "lateness": "lesson-ID", "lesson": "lesson-ID", "incident": "incident-ID",
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",
+	"import": "import-ID",
 }
 
 func TestEventsDoc(t *testing.T) {

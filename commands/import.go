@@ -15,6 +15,7 @@ const (
 	CmdFlagMissingFromFeed  = "FlagMissingFromFeed"
 	CmdMarkBackInFeed       = "MarkBackInFeed"
 	CmdCloseMissingFromFeed = "CloseMissingFromFeed"
+	CmdRecordForcedImport   = "RecordForcedImport"
 )
 
 // presenceCommand runs a decision on one account's stream folded with its
@@ -59,5 +60,25 @@ func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, cmd do
 	}
 	return h.presenceCommand(ctx, req, CmdCloseMissingFromFeed, cmd, cmd.Account, func(c *call, p *domain.FeedPresence) ([]domain.Event, error) {
 		return p.CloseMissing(c.actor, cmd.Account, h.now(), cmd.Grace)
+	})
+}
+
+// RecordForcedImport records on the import's stream that it was forced past
+// its guards.
+func (h *Handlers) RecordForcedImport(ctx context.Context, req Request, cmd domain.RecordForcedImport) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	c, err := h.begin(ctx, req, CmdRecordForcedImport, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, cmd.Import, domain.ImportStream(cmd.Import), func(_ context.Context, r *domain.ImportRecord) (string, []domain.Event, error) {
+		events, err := r.Force(c.actor, cmd)
+		uai := ""
+		if len(cmd.Establishments) == 1 {
+			uai = cmd.Establishments[0]
+		}
+		return uai, events, err
 	})
 }

@@ -42,6 +42,7 @@ type Establishment struct {
 	UAI         string
 	Name        string
 	Kind        EstablishmentKind
+	Type        string
 	Departement string
 	Reasons     []JustificationReason
 }
@@ -49,7 +50,7 @@ type Establishment struct {
 // Apply folds an event.
 func (s *Establishment) Apply(e Event) {
 	if r, ok := e.(EstablishmentRegistered); ok {
-		*s = Establishment{Exists: true, UAI: r.UAI, Name: r.Name, Kind: r.Kind, Departement: r.Departement, Reasons: r.Reasons}
+		*s = Establishment{Exists: true, UAI: r.UAI, Name: r.Name, Kind: r.Kind, Type: r.Type, Departement: r.Departement, Reasons: r.Reasons}
 	}
 }
 
@@ -64,9 +65,11 @@ func (s *Establishment) Reason(code string) (JustificationReason, bool) {
 
 // RegisterEstablishment is the command that opens an establishment.
 type RegisterEstablishment struct {
-	UAI         string                `json:"uai" text:"code"`
-	Name        string                `json:"name" text:"name"`
-	Kind        EstablishmentKind     `json:"kind"`
+	UAI  string            `json:"uai" text:"code"`
+	Name string            `json:"name" text:"name"`
+	Kind EstablishmentKind `json:"kind"`
+	// Type is the national type a directory feed names (optional).
+	Type        string                `json:"type,omitempty" text:"name"`
 	Departement string                `json:"departement" text:"code"`
 	Reasons     []JustificationReason `json:"reasons,omitempty"`
 }
@@ -97,10 +100,8 @@ func (s *Establishment) Register(actor Actor, cmd RegisterEstablishment) ([]Even
 	if strings.TrimSpace(cmd.Name) == "" {
 		return nil, Errorf(ErrInvalid, "name is required")
 	}
-	switch cmd.Kind {
-	case KindCollege, KindLycee, KindEcole:
-	default:
-		return nil, Errorf(ErrInvalid, "kind %q is not college, lycee or ecole", cmd.Kind)
+	if !cmd.Kind.Valid() {
+		return nil, Errorf(ErrInvalid, "kind %q is not one of %v", cmd.Kind, EstablishmentKinds())
 	}
 	if s.Exists {
 		return nil, Errorf(ErrEstablishmentExists, "%s", cmd.UAI)
@@ -116,7 +117,7 @@ func (s *Establishment) Register(actor Actor, cmd RegisterEstablishment) ([]Even
 		}
 		seen[r.Code] = true
 	}
-	return []Event{EstablishmentRegistered{UAI: cmd.UAI, Name: cmd.Name, Kind: cmd.Kind, Departement: cmd.Departement, Reasons: reasons}}, nil
+	return []Event{EstablishmentRegistered{UAI: cmd.UAI, Name: cmd.Name, Kind: cmd.Kind, Type: cmd.Type, Departement: cmd.Departement, Reasons: reasons}}, nil
 }
 
 // Account is the directory state of one account, folded from its stream.

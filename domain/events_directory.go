@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -9,15 +10,29 @@ import (
 // Fields tagged `personal:"true"` hold personal data (names, free text about
 // a person). They are the fields encrypted per person for crypto-shredding.
 
-// EstablishmentKind is collège, lycée or école.
+// EstablishmentKind is what an establishment is: collège, lycée, lycée
+// professionnel, école, EREA, or another kind of structure (an académie's
+// feeds also carry replacement zones, CIOs, services...). The values are
+// stored in events: add new ones, never change one's meaning.
 type EstablishmentKind string
 
 // Establishment kinds.
 const (
-	KindCollege EstablishmentKind = "college"
-	KindLycee   EstablishmentKind = "lycee"
-	KindEcole   EstablishmentKind = "ecole"
+	KindCollege  EstablishmentKind = "college"
+	KindLycee    EstablishmentKind = "lycee"
+	KindEcole    EstablishmentKind = "ecole"
+	KindLyceePro EstablishmentKind = "lycee_pro" // lycée professionnel
+	KindEREA     EstablishmentKind = "erea"      // établissement régional d'enseignement adapté
+	KindOther    EstablishmentKind = "other"     // any other structure: a zone, a service...
 )
+
+// EstablishmentKinds lists the kinds, in the order forms show them.
+func EstablishmentKinds() []EstablishmentKind {
+	return []EstablishmentKind{KindEcole, KindCollege, KindLycee, KindLyceePro, KindEREA, KindOther}
+}
+
+// Valid reports whether k is one of the kinds.
+func (k EstablishmentKind) Valid() bool { return slices.Contains(EstablishmentKinds(), k) }
 
 // JustificationReason is one entry of an establishment's list of reasons
 // for absences; Justifies says whether it excuses the absence.
@@ -42,9 +57,13 @@ func DefaultReasons() []JustificationReason {
 
 // EstablishmentRegistered opens an establishment in the ledger.
 type EstablishmentRegistered struct {
-	UAI         string                `json:"uai"`
-	Name        string                `json:"name"`
-	Kind        EstablishmentKind     `json:"kind"`
+	UAI  string            `json:"uai"`
+	Name string            `json:"name"`
+	Kind EstablishmentKind `json:"kind"`
+	// Type is the structure's national type as the directory feed names it
+	// (its code and label: "340 CLG", "SANS OBJET"); empty when registered
+	// by hand or before feeds recorded it.
+	Type        string                `json:"type,omitempty"`
 	Departement string                `json:"departement"`
 	Reasons     []JustificationReason `json:"reasons"`
 }

@@ -29,3 +29,24 @@ type AccountBackInFeed struct {
 }
 
 func (AccountBackInFeed) EventType() string { return "account.back_in_feed.v1" }
+
+// ImportForced records that a directory import was forced past the guards
+// that would have refused it (too many people left out, mass renames or
+// closings, a full feed missing part files, a file whose declared encoding
+// does not match its bytes). It is appended before the import's other
+// events, under the same correlation id, on the import's own stream.
+type ImportForced struct {
+	// Import is the import's correlation id.
+	Import uuid.UUID `json:"import"`
+	// Feed says which files, full or delta.
+	Feed string `json:"feed"`
+	// Establishments are the UAIs the feed concerns.
+	Establishments []string `json:"establishments,omitempty"`
+	// Guards names the guards forced: rejected, skipped, changes, parts,
+	// encoding.
+	Guards []string `json:"guards"`
+	// Details says what each guard found, in words.
+	Details string `json:"details"`
+}
+
+func (ImportForced) EventType() string { return "import.forced.v1" }

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,4 +121,51 @@ func (p *FeedPresence) CloseMissing(actor Actor, id uuid.UUID, now time.Time, gr
 	}
 	reason := "missing from the directory feed since " + p.MissingSince.UTC().Format(time.DateOnly)
 	return []Event{AccountClosed{Account: id, Reason: reason}}, nil
+}
+
+// ImportRecord is the state of an import's own stream: how many times it
+// was recorded forced (a forced import run again after a crash is forced
+// again).
+type ImportRecord struct {
+	Forced int
+}
+
+// Apply folds an event.
+func (r *ImportRecord) Apply(e Event) {
+	if _, ok := e.(ImportForced); ok {
+		r.Forced++
+	}
+}
+
+// RecordForcedImport records that an import was forced past its guards.
+type RecordForcedImport struct {
+	Import         uuid.UUID `json:"import"`
+	Feed           string    `json:"feed" text:"reason"`
+	Establishments []string  `json:"establishments,omitempty" text:"code"`
+	Guards         []string  `json:"guards" text:"code"`
+	Details        string    `json:"details" text:"text"`
+}
+
+// Force decides recording a forced import: by an administrator of every
+// establishment the feed concerns (of all, when it names none).
+func (r *ImportRecord) Force(actor Actor, cmd RecordForcedImport) ([]Event, error) {
+	scope := cmd.Establishments
+	if len(scope) == 0 {
+		scope = []string{""}
+	}
+	for _, uai := range scope {
+		if !actor.IsAdmin(uai) {
+			return nil, Errorf(ErrForbidden, "only an administrator of %s forces a directory import", cmp.Or(uai, "every establishment"))
+		}
+	}
+	switch {
+	case cmd.Import == uuid.Nil:
+		return nil, Errorf(ErrInvalid, "import is required")
+	case len(cmd.Guards) == 0:
+		return nil, Errorf(ErrInvalid, "a forced import names the guards it forced")
+	case len(cmd.Feed) > maxFeedDescription || strings.ContainsAny(cmd.Feed, "\r\n"):
+		return nil, Errorf(ErrFeedDescription, "%d bytes", len(cmd.Feed))
+	}
+	return []Event{ImportForced{Import: cmd.Import, Feed: cmd.Feed, Establishments: slices.Clone(cmd.Establishments),
+		Guards: slices.Clone(cmd.Guards), Details: cmd.Details}}, nil
 }

@@ -58,6 +58,7 @@ func NewRegistry() *Registry {
 	// Directory import.
 	register[AccountMissingFromFeed](r, AreaDirectoryImport)
 	register[AccountBackInFeed](r, AreaDirectoryImport)
+	register[ImportForced](r, AreaDirectoryImport)
 	// School life.
 	register[RollCallCompleted](r, AreaSchoolLife)
 	register[AbsenceRecorded](r, AreaSchoolLife)

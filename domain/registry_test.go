@@ -35,7 +35,7 @@ func TestRegistryAreas(t *testing.T) {
 	if _, ok := reg.Area("nothing.v1"); ok {
 		t.Error("an unknown type has an area")
 	}
-	if got := reg.Types(domain.AreaDirectoryImport); !slices.Equal(got, []string{"account.back_in_feed.v1", "account.missing_from_feed.v1"}) {
+	if got := reg.Types(domain.AreaDirectoryImport); !slices.Equal(got, []string{"account.back_in_feed.v1", "account.missing_from_feed.v1", "import.forced.v1"}) {
 		t.Errorf("directory import: %v", got)
 	}
 }

@@ -56,6 +56,9 @@ func MessageStream(id uuid.UUID) string  { return StreamName(CategoryMessage, id
 func ResourceStream(id uuid.UUID) string { return StreamName(CategoryResource, id.String()) }
 func ArticleStream(id uuid.UUID) string  { return StreamName(CategoryArticle, id.String()) }
 
+// ImportStream is the stream of a directory import, by its correlation id.
+func ImportStream(id uuid.UUID) string { return StreamName(CategoryImport, id.String()) }
+
 // Namespace for the ledger's name-based (v5) identifiers.
 var namespace = uuid.MustParse("6f1c1a52-5b0e-4c57-9a53-2d0f3b1d9e11")
 

@@ -60,6 +60,8 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 		ids = append(ids, e.Account)
 	case AccountBackInFeed:
 		ids = append(ids, e.Account)
+	case ImportForced:
+		// About a whole feed: found through its establishments and actor.
 	// School life.
 	case RollCallCompleted:
 		ids = append(ids, e.Group, e.Teacher)

@@ -20,10 +20,13 @@ var importForm = []param{
 	{name: "file", format: "binary", required: true, doc: "a file of the feed; repeat the part for each file (AAF: the feed's XML files, CSV: the export)"},
 	{name: "format", format: "aaf,csv", required: true, doc: "the files' format"},
 	{name: "profile", format: "student,relative,teacher,personnel", doc: "CSV: the profile of the file's persons"},
-	{name: "encoding", format: "string", doc: "CSV: the files' encoding (UTF-8 by default; ISO-8859-15, ISO-8859-1, windows-1252)"},
+	{name: "encoding", format: "string", doc: "CSV: the files' encoding: UTF-8 (default; a UTF-8 BOM is honoured), ISO-8859-15, ISO-8859-1 or windows-1252; bytes that do not match it refuse the import"},
 	{name: "mode", format: "auto,full,delta", doc: "full, delta, or auto (AAF: from the ENT_Complet_/ENT_Delta_ file names; CSV: full)"},
 	{name: "dry_run", format: "boolean", doc: "compute and report the changes, write nothing"},
-	{name: "max_rejected", format: "string", doc: "refuse the whole feed above this share of malformed records: 5% or 0.05 (default 5%)"},
+	{name: "max_rejected", format: "string", doc: "refuse the whole feed above this share of malformed records (of the feed, or of one file): 5% or 0.05 (default: the server's, 5%)"},
+	{name: "max_skipped", format: "string", doc: "refuse the feed above this share of people left out (of the feed, or of one file): 5% or 0.05 (default: the server's, 5%)"},
+	{name: "max_changes", format: "string", doc: "refuse the feed above this share of existing accounts renamed, flagged missing or closed: 10% or 0.1 (default: the server's, 10%)"},
+	{name: "force", format: "boolean", doc: "import a feed the guards refuse (people left out, mass changes, missing part files, encodings); the import's events then start with import.forced.v1"},
 }
 
 // importPollSeconds is the Retry-After of a live job's status: how often a

@@ -379,3 +379,39 @@ func TestImportOpenAPI(t *testing.T) {
 		t.Errorf("the status is not the job: %s", get.Responses["200"])
 	}
 }
+
+// A feed the guards refuse ends refused, its report saying which guard
+// and why; sent again with force, it is imported and the log says it was
+// forced.
+func TestImportAPIGuards(t *testing.T) {
+	w := newWorld(t)
+	s, _, store := w.importFork(t, nil)
+	before := len(w.Records(store))
+	body := func(force string) webtest.MultipartBody {
+		return webtest.UploadOf(t, map[string]string{"format": "csv", "profile": "student", "force": force}, nil,
+			"eleves.csv", "id;uai;last_name;first_name\nX01;0990001Z;Lenoir;Ada\nX02;0990001Z;Leblanc;Léon\n")
+	}
+	r := do(t, s, request{method: "POST", path: "/api/v1/imports", body: body("false"), token: tokenOf(asAdmin)})
+	job := mustEnd(t, s, mustAccepted(t, w, r).ID)
+	rep := job.Report
+	if job.State != directoryimport.JobRefused || job.Code != domain.CodeInvalid || rep == nil || len(rep.Guards) != 1 ||
+		rep.Guards[0].Kind != directoryimport.GuardSkipped || rep.Guards[0].Count != 2 || rep.Guards[0].Forced {
+		t.Fatalf("refused job %+v, report %+v", job, rep)
+	}
+	if f := rep.Files[0]; f.Persons != 2 || f.Skipped != 2 || len(f.Reasons) != 1 || f.Reasons[0].Code != directoryimport.ReasonUnregistered {
+		t.Fatalf("file %+v", f)
+	}
+	if n := len(importRecords(w, store, before)); n != 0 {
+		t.Fatalf("a refused upload appended %d events", n)
+	}
+
+	r = do(t, s, request{method: "POST", path: "/api/v1/imports", body: body("true"), token: tokenOf(asAdmin)})
+	job = mustEnd(t, s, mustAccepted(t, w, r).ID)
+	recs := importRecords(w, store, before)
+	if job.State != directoryimport.JobDone || !job.Report.Force || !job.Report.Guards[0].Forced || len(recs) != 1 ||
+		recs[0].Type != "import.forced.v1" || recs[0].Metadata.Actor != w.Accounts[asAdmin] || recs[0].Metadata.CorrelationID != job.ID {
+		t.Fatalf("forced job %+v, records %+v", job, recs)
+	}
+	mustProblem(t, do(t, s, request{method: "POST", path: "/api/v1/imports", body: body("maybe"), token: tokenOf(asAdmin)}),
+		http.StatusBadRequest, "invalid-input")
+}

@@ -279,7 +279,7 @@ var enums = map[reflect.Type][]string{
 		domain.FunctionSecretary, domain.FunctionOther),
 	typeOf[domain.Role]():              vals(domain.RoleStudent, domain.RoleTeacher, domain.RoleHeadTeacher),
 	typeOf[domain.GroupKind]():         vals(domain.GroupClass, domain.GroupTeaching),
-	typeOf[domain.EstablishmentKind](): vals(domain.KindCollege, domain.KindLycee, domain.KindEcole),
+	typeOf[domain.EstablishmentKind](): vals(domain.EstablishmentKinds()...),
 	typeOf[domain.AbsenceState](): vals(domain.AbsenceUnjustified, domain.AbsenceDeclared, domain.AbsenceJustified,
 		domain.AbsenceRefused, domain.AbsenceCancelledState),
 	typeOf[domain.PunishmentKind](): vals(domain.PunishmentExtraWork, domain.PunishmentDetention, domain.PunishmentLessonExclusion),

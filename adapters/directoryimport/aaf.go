@@ -8,9 +8,9 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
-
-	"golang.org/x/text/encoding/charmap"
 
 	"github.com/schoollife/ledger/domain"
 )
@@ -23,41 +23,63 @@ import (
 // values separate their fields with '$'. docs/directory.md maps every
 // attribute used.
 
-// aafName matches the AAF file names: ENT_Complet_20200101_Eleve_0000.xml,
-// ENT_Delta_..., possibly with a prefix (ENT_0130001A_Complet_...).
-var aafName = regexp.MustCompile(`(?i)(Complet|Delta)_[0-9]+_([A-Za-z]+)_[0-9]+\.xml$`)
+// AAF file names end with the category and a four-digit part number, and
+// say the mode as a word before: ENT_Complet_20240902_Eleve_0000.xml,
+// ENT_0130001A_Delta_20240916_PersEducNat_0001.xml,
+// FULL_ACADEMIE_Complet_20130117_EtabEducNat_0000.xml. A large category
+// comes in several parts (_0000, _0001...).
+var (
+	aafPart = regexp.MustCompile(`(?i)^(.*)_([A-Za-z]+)_([0-9]{4})\.xml$`)
+	aafMode = regexp.MustCompile(`(?i)(?:^|[^a-z])(Complet|Delta)(?:[^a-z]|$)`)
+)
 
-// aafFileInfo reads the mode and category from an AAF file name.
-func aafFileInfo(name string) (Mode, Category) {
-	m := aafName.FindStringSubmatch(filepath.Base(name))
-	if m == nil {
-		return ModeAuto, ""
-	}
-	mode := ModeDelta
-	if strings.EqualFold(m[1], "Complet") {
-		mode = ModeFull
-	}
-	for _, c := range []Category{CategoryStructure, CategoryStudent, CategoryRelative, CategoryEducNat} {
-		if strings.EqualFold(m[2], string(c)) {
-			return mode, c
-		}
-	}
-	return mode, Category(m[2])
+// aafIgnored are the AAF categories the ledger does not read.
+var aafIgnored = []string{"MatiereEducNat", "MatEducNat", "MefEducNat"}
+
+// aafFile is what an AAF file's name says.
+type aafFile struct {
+	mode     Mode // ModeAuto when the name does not say
+	category Category
+	// part is the part number, -1 when the name has none; delivery names
+	// the parts of one category of one delivery (the name without it).
+	part     int
+	delivery string
 }
 
-// charsetReader decodes the encodings AAF files declare besides UTF-8.
-func charsetReader(label string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(strings.TrimSpace(label)) {
-	case "iso-8859-15", "iso8859-15", "latin-9", "latin9":
-		return charmap.ISO8859_15.NewDecoder().Reader(input), nil
-	case "iso-8859-1", "iso8859-1", "latin-1", "latin1":
-		return charmap.ISO8859_1.NewDecoder().Reader(input), nil
-	case "windows-1252", "cp1252":
-		return charmap.Windows1252.NewDecoder().Reader(input), nil
-	case "utf-8", "utf8", "us-ascii", "ascii":
-		return input, nil
+// aafFileInfo reads the mode, category and part from an AAF file name.
+func aafFileInfo(name string) aafFile {
+	base := filepath.Base(name)
+	f := aafFile{mode: ModeAuto, part: -1}
+	if m := aafMode.FindStringSubmatch(base); m != nil {
+		f.mode = ModeDelta
+		if strings.EqualFold(m[1], "Complet") {
+			f.mode = ModeFull
+		}
 	}
-	return nil, fmt.Errorf("encoding %q is not supported (UTF-8, ISO-8859-15, ISO-8859-1, windows-1252)", label)
+	m := aafPart.FindStringSubmatch(base)
+	if m == nil {
+		return f
+	}
+	known := false
+	for _, c := range []Category{CategoryStructure, CategoryStudent, CategoryRelative, CategoryEducNat} {
+		if strings.EqualFold(m[2], string(c)) {
+			f.category, known = c, true
+		}
+	}
+	for _, c := range aafIgnored {
+		if strings.EqualFold(m[2], c) {
+			f.category, known = Category(c), true
+		}
+	}
+	if !known {
+		if f.mode == ModeAuto {
+			return f // not an AAF name: the records say their category
+		}
+		f.category = Category(m[2])
+	}
+	f.part, _ = strconv.Atoi(m[3])
+	f.delivery = strings.ToLower(m[1] + "_" + m[2])
+	return f
 }
 
 // aafRecord is one request being read. Its attribute map is reused from
@@ -74,7 +96,8 @@ type aafRecord struct {
 // being read is held. A malformed record is rejected and reading goes on; a
 // file that is not well-formed XML (truncated, garbled) is an error.
 func (b *builder) parseAAF(ctx context.Context, name string, r io.Reader, fr *FileReport) error {
-	mode, fileCat := aafFileInfo(name)
+	info := aafFileInfo(name)
+	mode, fileCat := info.mode, info.category
 	fr.Mode, fr.Category = mode, fileCat
 	switch fileCat {
 	case CategoryStructure, CategoryStudent, CategoryRelative, CategoryEducNat, "":
@@ -84,9 +107,12 @@ func (b *builder) parseAAF(ctx context.Context, name string, r io.Reader, fr *Fi
 		fr.Ignored = true
 		return nil
 	}
-	d := xml.NewDecoder(r)
+	// The bytes are checked as the decoder reads them: a file whose bytes
+	// do not match its declared encoding would be read garbled.
+	fr.check = &byteCheck{r: r}
+	d := xml.NewDecoder(fr.check)
 	d.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
-		fr.Encoding = strings.ToUpper(label)
+		fr.Encoding, fr.declared = strings.ToUpper(label), strings.ToLower(label)
 		return charsetReader(label, input)
 	}
 	fr.Encoding = "UTF-8"
@@ -216,7 +242,7 @@ func nonEmpty(vs []string) []string {
 // rejects it.
 func (b *builder) aafRecord(rec *aafRecord, fileCat Category) {
 	if rec.op > opDelete {
-		b.reject(rec.place, rec.id, "%s is not addRequest, modifyRequest or deleteRequest", rec.category)
+		b.reject(rec.place, rec.id, ReasonNotARequest, rec.category)
 		return
 	}
 	cat := Category(rec.category)
@@ -225,10 +251,10 @@ func (b *builder) aafRecord(rec *aafRecord, fileCat Category) {
 	}
 	switch {
 	case cat == "":
-		b.reject(rec.place, rec.id, "no category: neither operationalAttributes nor the file name say what the record is")
+		b.reject(rec.place, rec.id, ReasonNoCategory)
 		return
 	case fileCat != "" && cat != fileCat:
-		b.reject(rec.place, rec.id, "a %s record in a %s file", cat, fileCat)
+		b.reject(rec.place, rec.id, ReasonWrongCategory, string(cat), string(fileCat))
 		return
 	}
 	switch cat {
@@ -240,7 +266,7 @@ func (b *builder) aafRecord(rec *aafRecord, fileCat Category) {
 		}
 		b.aafPerson(rec, cat)
 	default:
-		b.reject(rec.place, rec.id, "category %q is not EtabEducNat, Eleve, PersRelEleve or PersEducNat", cat)
+		b.reject(rec.place, rec.id, ReasonUnknownCategory, string(cat))
 	}
 }
 
@@ -263,31 +289,36 @@ func (b *builder) aafStructure(rec *aafRecord) {
 	if id == "" {
 		id = rec.id
 	}
-	if rec.op != opAdd {
-		// Establishments are registered once; the ledger has no command to
-		// change or close one.
-		b.skip(rec.place, id, "establishment %s: only addRequest records of establishments are used", requestName(rec.op))
-		return
-	}
 	uai := strings.ToUpper(rec.first("ENTStructureUAI"))
 	if uai == "" {
 		uai = strings.ToUpper(rec.first("ENTEtablissementUAI"))
 	}
-	if !domain.ValidUAI(uai) {
-		b.reject(rec.place, id, "ENTStructureUAI %q is not seven digits and a letter", uai)
+	if rec.op != opAdd {
+		// Establishments are registered once; the ledger has no command to
+		// change or close one. The record still says which UAI the
+		// structure id stands for.
+		if id != "" && domain.ValidUAI(uai) {
+			b.structUAIs[id] = uai
+		}
+		b.skip(rec.place, id, ReasonEstablishmentChange, requestName(rec.op))
+		return
+	}
+	switch {
+	case uai == "":
+		b.rejectStructure(rec.place, id, ReasonNoUAI)
+		return
+	case !domain.ValidUAI(uai):
+		b.rejectStructure(rec.place, id, ReasonBadUAI, uai)
 		return
 	}
 	name := strings.Join(strings.Fields(strings.ReplaceAll(rec.first("ENTStructureNomCourant"), "$", " ")), " ")
 	if name == "" {
-		b.reject(rec.place, id, "ENTStructureNomCourant is empty")
+		b.rejectStructure(rec.place, id, ReasonNoStructureName)
 		return
 	}
-	kind, ok := establishmentKind(rec.first("ENTStructureTypeStruct"))
-	if !ok {
-		b.reject(rec.place, id, "ENTStructureTypeStruct %q is not a collège, lycée or école type", rec.first("ENTStructureTypeStruct"))
-		return
-	}
-	e := &Establishment{JoinID: id, UAI: uai, Name: name, Kind: kind, Departement: departementOf(uai), Place: rec.place}
+	code, label := strings.TrimSpace(rec.first("ENTStructureCodeTypeStruct")), strings.TrimSpace(rec.first("ENTStructureTypeStruct"))
+	e := &Establishment{JoinID: id, UAI: uai, Name: name, Kind: establishmentKind(code, label),
+		Type: strings.TrimSpace(code + " " + label), Departement: departementOf(uai), Place: rec.place}
 	for _, v := range rec.attrs["ENTStructureClasses"] {
 		e.Classes = append(e.Classes, codeOf(v))
 	}
@@ -303,21 +334,68 @@ func codeOf(v string) string {
 	return strings.TrimSpace(c)
 }
 
-// establishmentKind maps ENTStructureTypeStruct.
-func establishmentKind(s string) (domain.EstablishmentKind, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	switch {
-	case s == "":
-		return "", false
-	case strings.HasPrefix(s, "CLG"), strings.HasPrefix(s, "COLL"):
-		return domain.KindCollege, true
-	case strings.HasPrefix(s, "LY"), strings.HasPrefix(s, "LP"), strings.HasPrefix(s, "LG"),
-		s == "SEP", s == "SES", s == "SGT", s == "EREA", s == "EREA-LEA":
-		return domain.KindLycee, true
-	case strings.HasPrefix(s, "EC"), s == "EE", s == "EM", s == "EP", s == "EEPU", s == "EMPU":
-		return domain.KindEcole, true
+// establishmentKind maps a structure's national type: its code
+// (ENTStructureCodeTypeStruct, the nature of the UAI in the national
+// register) when there is one, else its label (ENTStructureTypeStruct).
+// A type it does not know is KindOther: every structure becomes an
+// establishment, whatever its type, so that no one is left out for it.
+func establishmentKind(code, label string) domain.EstablishmentKind {
+	if k, ok := natureKind(code); ok {
+		return k
 	}
-	return "", false
+	return labelKind(label)
+}
+
+// natureKind maps a nature code: 1xx are écoles; 3xx the second degree.
+func natureKind(code string) (domain.EstablishmentKind, bool) {
+	n, err := strconv.Atoi(code)
+	if err != nil {
+		return "", false
+	}
+	switch {
+	case n >= 100 && n < 200:
+		return domain.KindEcole, true
+	case n == 320, n == 332, n == 334: // LP, école professionnelle spécialisée, SEP
+		return domain.KindLyceePro, true
+	case n == 340, n == 350, n == 352, n == 390: // collège, climatique, spécialisé; SEGPA
+		return domain.KindCollege, true
+	case n >= 300 && n < 340: // LEGT, LT, LG, LPO, climatique, expérimental, SGT...
+		return domain.KindLycee, true
+	case n == 370:
+		return domain.KindEREA, true
+	}
+	return domain.KindOther, true
+}
+
+// unaccent folds the accents the labels may carry.
+var unaccent = strings.NewReplacer("É", "E", "È", "E", "Ê", "E", "À", "A", "Ô", "O", "Ç", "C", "é", "E", "è", "E", "ê", "E", "ç", "C")
+
+// labelKind maps a type label: the académies' abbreviations (CLG, LYC, LP,
+// EREA...) or words (COLLEGE, LYCEE PROFESSIONNEL, ECOLE ELEMENTAIRE...).
+func labelKind(label string) domain.EstablishmentKind {
+	s := strings.ToUpper(unaccent.Replace(strings.TrimSpace(label)))
+	words := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(" -_.$'", r) })
+	if len(words) == 0 {
+		return domain.KindOther
+	}
+	first := words[0]
+	has := func(w string) bool { return slices.Contains(words, w) }
+	switch {
+	case first == "EREA" || first == "LEA" || (first == "ETABLISSEMENT" && has("ADAPTE")):
+		return domain.KindEREA
+	case first == "SEGPA" || first == "SES" || (first == "SECTION" && has("ADAPTE")) ||
+		strings.HasPrefix(first, "CLG") || strings.HasPrefix(first, "COLL"):
+		return domain.KindCollege
+	case first == "LP" || first == "LPA" || first == "SEP" ||
+		((strings.HasPrefix(first, "LYC") || first == "SECTION") && has("PROFESSIONNEL")):
+		return domain.KindLyceePro
+	case strings.HasPrefix(first, "LY") || first == "LG" || first == "LGT" || first == "LEGT" || first == "LPO" || first == "SGT":
+		return domain.KindLycee
+	case strings.HasPrefix(first, "EC") || first == "EE" || first == "EM" || first == "EP" || first == "EEPU" ||
+		first == "EMPU" || first == "1ORD":
+		return domain.KindEcole
+	}
+	return domain.KindOther
 }
 
 func requestName(o op) string {
@@ -337,7 +415,7 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 		id = rec.id
 	}
 	if id == "" {
-		b.reject(rec.place, "", "no ENTPersonJointure and no identifier")
+		b.reject(rec.place, "", ReasonNoID)
 		return
 	}
 	r := &personRecord{op: rec.op, category: cat, joinID: id, place: rec.place}
@@ -363,17 +441,18 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 	case rec.has("givenName") && rec.has("sn"):
 		r.name, r.known = displayName(first, last), r.known|aspName
 	case rec.op == opModify && (rec.has("givenName") || rec.has("sn")):
-		b.skip(rec.place, id, "modifyRequest changes only one of givenName and sn: the display name is kept")
+		b.skip(rec.place, id, ReasonOneName)
 	}
 	if rec.op == opAdd && r.name == "" {
-		b.reject(rec.place, id, "no name: sn and givenName are empty")
+		b.reject(rec.place, id, ReasonNoName)
 		return
 	}
 
-	// Establishment: a student's ENTEleveStructRattachId first.
-	if rec.has("ENTEleveStructRattachId") || rec.has("ENTPersonStructRattach") {
+	// Establishment: ENTPersonStructRattach. (A student's
+	// ENTEleveStructRattachId is their id in the school's own software,
+	// not a structure.)
+	if rec.has("ENTPersonStructRattach") {
 		r.known |= aspEstablishment
-		r.structs = append(r.structs, rec.attrs["ENTEleveStructRattachId"]...)
 		r.structs = append(r.structs, rec.attrs["ENTPersonStructRattach"]...)
 	} else if rec.op == opAdd && cat != CategoryRelative {
 		// Teachers may name their structures only in their functions.
@@ -384,7 +463,7 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 		}
 	}
 
-	var bad []string
+	var bad []*badValue
 	addGroups := func(attrName string, kind domain.GroupKind, role domain.Role, minFields int) {
 		if !rec.has(attrName) {
 			return
@@ -393,7 +472,7 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 		for _, v := range rec.attrs[attrName] {
 			f := strings.Split(v, "$")
 			if len(f) < minFields || strings.TrimSpace(f[0]) == "" || strings.TrimSpace(f[1]) == "" {
-				bad = append(bad, fmt.Sprintf("%s value %q is not STRUCTURE$NAME", attrName, v))
+				bad = append(bad, &badValue{attrName, v, "STRUCTURE$NAME"})
 				continue
 			}
 			g := groupRef{Struct: strings.TrimSpace(f[0]), Name: strings.TrimSpace(f[1]), Kind: kind, Role: role}
@@ -412,7 +491,7 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 			for _, v := range rec.attrs["ENTElevePersRelEleve"] {
 				f := strings.Split(v, "$")
 				if len(f) < 4 || strings.TrimSpace(f[0]) == "" {
-					bad = append(bad, fmt.Sprintf("ENTElevePersRelEleve value %q is not ID$RELATION$FINANCIAL$LEGAL$CONTACT$PAYMENT", v))
+					bad = append(bad, &badValue{"ENTElevePersRelEleve", v, "ID$RELATION$FINANCIAL$LEGAL$CONTACT$PAYMENT"})
 					continue
 				}
 				legal := strings.TrimSpace(f[3])
@@ -440,17 +519,25 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 			p, f, err := educNatProfile(rec.attrs["ENTPersonFonctions"], home,
 				yes(rec.first("ENTPersonCategorieEnseignant")) || yes(rec.first("PersEducNatPresenceDevantEleves")))
 			if err != nil {
-				bad = append(bad, err.Error())
+				bad = append(bad, err)
 			}
 			r.profile, r.function = p, f
 		}
 		r.known &^= aspStudentClasses | aspStudentGroups | aspRelatives
 	}
 	if len(bad) > 0 {
-		b.reject(rec.place, id, "%s", strings.Join(bad, "; "))
+		// The first malformed value says why: one rejection per record.
+		b.reject(rec.place, id, ReasonBadValue, bad[0].attr, bad[0].value, bad[0].want)
 		return
 	}
 	b.addPerson(r)
+}
+
+// badValue is a compound value with too few fields.
+type badValue struct{ attr, value, want string }
+
+func (e *badValue) Error() string {
+	return fmt.Sprintf("%s value %q is not %s", e.attr, e.value, e.want)
 }
 
 // yes reads an AAF boolean.
@@ -495,14 +582,14 @@ var functionRank = map[domain.Function]int{
 // direction or éducation make personnel, whatever else they do (personnel
 // may teach a group too); otherwise teaching (ENS, DOC, or the teacher
 // flags) makes a teacher; otherwise personnel with the best-ranked function.
-func educNatProfile(functions []string, home string, teacherFlag bool) (domain.Profile, domain.Function, error) {
+func educNatProfile(functions []string, home string, teacherFlag bool) (domain.Profile, domain.Function, *badValue) {
 	teaches := teacherFlag
 	var best domain.Function
 	var inHome bool
 	for _, v := range functions {
 		f := strings.Split(v, "$")
 		if len(f) < 2 {
-			return "", "", fmt.Errorf("ENTPersonFonctions value %q is not STRUCTURE$CODE$LABEL$...", v)
+			return "", "", &badValue{"ENTPersonFonctions", v, "STRUCTURE$CODE$LABEL$..."}
 		}
 		code := strings.ToUpper(strings.TrimSpace(f[1]))
 		here := home == "" || strings.TrimSpace(f[0]) == home

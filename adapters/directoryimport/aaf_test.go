@@ -139,6 +139,7 @@ func TestAAFMissingFromFullFeedThenBack(t *testing.T) {
 	begin := strings.LastIndex(eleve[:start], "<addRequest>")
 	end := strings.Index(eleve[start:], "</addRequest>") + start + len("</addRequest>")
 	writeFile(t, filepath.Join(dir, "ENT_Complet_20241001_Eleve_0000.xml"), eleve[:begin]+eleve[end:])
+	copyFile(t, "testdata/aaf/full/ENT_Complet_20240902_EtabEducNat_0000.xml", filepath.Join(dir, "ENT_Complet_20241001_EtabEducNat_0000.xml"))
 
 	x.now = x.now.Add(30 * 24 * time.Hour)
 	rep, _ := x.MustImport(x.sources(FormatAAF, "", dir), opts)
@@ -264,6 +265,14 @@ func TestAAFTruncatedFileChangesNothing(t *testing.T) {
 	if !strings.Contains(err.Error(), "ENT_Complet_20240902_Eleve_0000.xml line ") || !strings.Contains(rep.Refused, "truncated") {
 		t.Fatalf("error %q, refused %q", err, rep.Refused)
 	}
+	// The refusal says what the feed was: full files, not a delta.
+	var text strings.Builder
+	if err := rep.WriteText(&text, false); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != ModeFull || !strings.HasPrefix(rep.Feed, "full feed: ") || !strings.Contains(text.String(), ": full feed, 3 file(s)") {
+		t.Fatalf("mode %q, feed %q:\n%s", rep.Mode, rep.Feed, text.String())
+	}
 }
 
 func TestAAFNotWellFormedOrNotAAF(t *testing.T) {
@@ -343,7 +352,12 @@ func TestAAFCrashedImportRerun(t *testing.T) {
 	}
 }
 
-// The shared samples of the real format, when present.
+// The shared samples of the real format, when present. Their student is
+// attached (ENTPersonStructRattach) to structure 1000, which no file
+// lists: the import is refused with that reason rather than reporting
+// the student's ENTEleveStructRattachId, their id in the school's own
+// software, as a structure; forced, it registers the école and leaves the
+// student out.
 func TestAAFSharedSamples(t *testing.T) {
 	const dir = "../../../shared/fixtures/aaf"
 	if _, err := os.Stat(dir); err != nil {
@@ -351,27 +365,34 @@ func TestAAFSharedSamples(t *testing.T) {
 	}
 	x := newHarness(t, nil)
 	abs, _ := filepath.Abs(dir)
-	rep, _ := x.MustImport(x.sources(FormatAAF, "", abs), DefaultOptions())
-	wantCounts(t, rep.Applied, map[ChangeKind]int{RegisterEstablishment: 1, OpenAccount: 1})
+	rep, recs, err := x.run(x.sources(FormatAAF, "", abs), DefaultOptions())
+	if !errors.Is(err, ErrRefused) || len(recs) != 0 {
+		t.Fatalf("error %v, %d events", err, len(recs))
+	}
+	if len(rep.Guards) != 1 || rep.Guards[0].Kind != GuardSkipped || rep.Guards[0].Count != 1 || rep.Guards[0].Of != 1 {
+		t.Fatalf("guards %+v", rep.Guards)
+	}
+	left := wholeSkips(rep)
+	if len(left) != 1 || left[0].ID != "2000000" || left[0].Code != ReasonUnknownStructure || !strings.Contains(left[0].Reason, "structure 1000 is in none") {
+		t.Fatalf("left out %+v", left)
+	}
+
+	opts := DefaultOptions()
+	opts.Force = true
+	rep, _ = x.MustImport(x.sources(FormatAAF, "", abs), opts)
+	wantCounts(t, rep.Applied, map[ChangeKind]int{RegisterEstablishment: 1})
 	est := registeredEstablishment(t, x, "0000000V")
-	if est.Name != "NOM STRUCTURE COURANT" || est.Kind != domain.KindEcole {
+	if est.Name != "NOM STRUCTURE COURANT" || est.Kind != domain.KindEcole || est.Type != "ECOLE" {
 		t.Errorf("establishment %+v", est)
 	}
-	a := x.account("2000000")
-	if a.DisplayName != "Prenom NOM" || a.Establishment != "0000000V" || a.Profile != domain.ProfileStudent {
-		t.Errorf("student %+v", a)
-	}
-	// The sample's class names structure 3000 and its relatives are not in
-	// the samples: skipped, with their place.
-	if len(rep.Skipped) != 3 {
-		t.Fatalf("skipped %v", rep.Skipped)
+	if _, ok := x.dir().Account("2000000"); ok {
+		t.Error("the student left out has an account")
 	}
 	for _, f := range rep.Files {
 		if f.Category == CategoryStructure && f.Encoding != "ISO-8859-15" {
 			t.Errorf("%s read as %s", f.Name, f.Encoding)
 		}
 	}
-	x.MustNotChange(x.sources(FormatAAF, "", abs), DefaultOptions())
 }
 
 func TestEducNatProfile(t *testing.T) {
@@ -448,8 +469,14 @@ func TestFeedContradictingTheDirectory(t *testing.T) {
     </modifyRequest>
 `+aafTail)
 	before := groupsOf(x.account("T001"))
-	rep = x.MustNotChange(x.sources(FormatAAF, "", dir), DefaultOptions())
-	if len(rep.Skipped) != 1 || !strings.Contains(rep.Skipped[0].Reason, "makes a personnel of a teacher account") {
+	// The delta's one person is left out: the import is refused, saying
+	// why.
+	rep, recs, err := x.run(x.sources(FormatAAF, "", dir), DefaultOptions())
+	if !errors.Is(err, ErrRefused) || len(recs) != 0 {
+		t.Fatalf("error %v, %d events", err, len(recs))
+	}
+	if len(rep.Skipped) != 1 || rep.Skipped[0].Code != ReasonProfileChange || !rep.Skipped[0].Whole ||
+		!strings.Contains(rep.Skipped[0].Reason, "makes a personnel of a teacher account") {
 		t.Fatalf("skipped %v", rep.Skipped)
 	}
 	checkStrings(t, "T001 groups", groupsOf(x.account("T001")), before...)

@@ -68,6 +68,7 @@ func TestImportAsAdministrator(t *testing.T) {
 	begin := strings.LastIndex(eleve[:start], "<addRequest>")
 	end := strings.Index(eleve[start:], "</addRequest>") + start + len("</addRequest>")
 	writeFile(t, filepath.Join(dir, "ENT_Complet_20241001_Eleve_0000.xml"), eleve[:begin]+eleve[end:])
+	copyFile(t, "testdata/aaf/full/ENT_Complet_20240902_EtabEducNat_0000.xml", filepath.Join(dir, "ENT_Complet_20241001_EtabEducNat_0000.xml"))
 	rep, recs = x.MustImport(x.sources(FormatAAF, "", dir), opts)
 	check(rep, recs)
 	x.now = x.now.Add(31 * 24 * time.Hour)

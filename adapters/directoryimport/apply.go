@@ -160,7 +160,7 @@ func (ap *applier) run(ctx context.Context, c Change) (commands.Result, error) {
 	switch c.Kind {
 	case RegisterEstablishment:
 		return h.RegisterEstablishment(ctx, req, domain.RegisterEstablishment{
-			UAI: c.Establishment, Name: c.EstablishmentName, Kind: c.EstablishmentKind, Departement: c.Departement})
+			UAI: c.Establishment, Name: c.EstablishmentName, Kind: c.EstablishmentKind, Type: c.EstablishmentType, Departement: c.Departement})
 	case OpenAccount:
 		return h.OpenAccount(ctx, req, domain.OpenAccount{Account: c.Account, Establishment: c.Establishment,
 			Profile: c.Profile, Function: c.Function, ExternalID: c.ExternalID, DisplayName: c.DisplayName})
@@ -189,12 +189,42 @@ func (ap *applier) run(ctx context.Context, c Change) (commands.Result, error) {
 
 // describe says in a flag event which import noticed what.
 func (ap *applier) describe(reason string) string {
-	s := reason + "; " + ap.feed
-	if n := 480; len(s) > n {
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
+	return truncate(reason+"; "+ap.feed, 480)
+}
+
+// recordForced records, before any other change, that the import was
+// forced past its guards.
+func (ap *applier) recordForced(ctx context.Context, rep *Report) error {
+	var kinds []string
+	for _, g := range rep.Guards {
+		if !slices.Contains(kinds, string(g.Kind)) {
+			kinds = append(kinds, string(g.Kind))
 		}
-		s = s[:n] + "..."
 	}
-	return s
+	details := refusedBy(rep.Guards)
+	if n := 4000; len(details) > n {
+		details = truncate(details, n)
+	}
+	key := Change{Kind: "import.forced", Account: ap.corr}.idempotencyKey(ap.asOf)
+	req := commands.Request{Actor: ap.actor, System: ap.actor == uuid.Nil, CorrelationID: ap.corr, IdempotencyKey: key}
+	res, err := ap.h.RecordForcedImport(ctx, req, domain.RecordForcedImport{Import: ap.corr, Feed: ap.describe("forced"),
+		Establishments: rep.Establishments, Guards: kinds, Details: details})
+	if err != nil {
+		return fmt.Errorf("record the forced import: %w", err)
+	}
+	if !res.Replayed {
+		rep.Events += len(res.Events)
+	}
+	return nil
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary, with an ellipsis.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

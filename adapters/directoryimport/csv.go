@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/schoollife/ledger/domain"
@@ -15,7 +16,7 @@ import (
 // CSV files hold one profile each (the caller says which). The first line
 // names the columns, in any order and case; the separator is ';' or ',' (the
 // header decides); the encoding is UTF-8 (a BOM is skipped) unless the
-// caller names another. Lists inside a cell are separated by '|'.
+// caller names another, and the bytes must match it (see byteCheck). Lists inside a cell are separated by '|'.
 //
 //	all profiles  id (required: the join key), uai, last_name, first_name,
 //	              display_name (instead of the two names)
@@ -60,7 +61,13 @@ func (b *builder) parseCSV(ctx context.Context, name string, r io.Reader, profil
 		return fmt.Errorf("%s: profile %q is not student, relative, teacher or personnel", name, profile)
 	}
 	fr.Category, fr.Mode, fr.Encoding = cat, ModeFull, "UTF-8"
-	if encoding != "" && !strings.EqualFold(encoding, "utf-8") && !strings.EqualFold(encoding, "utf8") {
+	// The bytes are checked as they are read, before any decoding: a CSV
+	// file says nothing of its encoding, and one read in the wrong one
+	// would store garbled names.
+	fr.check = &byteCheck{r: r}
+	r = fr.check
+	fr.declared = strings.ToLower(strings.TrimSpace(encoding))
+	if !isUTF8(fr.declared) {
 		dec, err := charsetReader(encoding, r)
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
@@ -126,7 +133,7 @@ func (b *builder) parseCSV(ctx context.Context, name string, r io.Reader, profil
 			b.records++
 			fr.Records++
 			fr.Rejected++
-			b.reject(Place{File: name, Line: perr.StartLine}, "", "%v", perr.Err)
+			b.reject(Place{File: name, Line: perr.StartLine}, "", ReasonCSVSyntax, perr.Err.Error())
 			continue
 		}
 		if err != nil {
@@ -155,11 +162,11 @@ func (b *builder) csvRecord(place Place, profile domain.Profile, cat Category, h
 	}
 	id := get("id")
 	if len(rec) != len(head) {
-		b.reject(place, id, "%d fields, the header has %d", len(rec), len(head))
+		b.reject(place, id, ReasonCSVFields, strconv.Itoa(len(rec)), strconv.Itoa(len(head)))
 		return
 	}
 	if id == "" {
-		b.reject(place, "", "id is empty")
+		b.reject(place, "", ReasonNoID)
 		return
 	}
 	r := &personRecord{op: opAdd, category: cat, joinID: id, place: place, profile: profile}
@@ -169,17 +176,17 @@ func (b *builder) csvRecord(place Place, profile domain.Profile, cat Category, h
 		r.name = displayName(get("first_name"), get("last_name"))
 	}
 	if r.name == "" {
-		b.reject(place, id, "no name: last_name, first_name and display_name are empty")
+		b.reject(place, id, ReasonNoName)
 		return
 	}
 	if uai := strings.ToUpper(get("uai")); uai != "" {
 		if !domain.ValidUAI(uai) {
-			b.reject(place, id, "uai %q is not seven digits and a letter", uai)
+			b.reject(place, id, ReasonBadUAI, uai)
 			return
 		}
 		r.structs = []string{uai}
 	} else if profile != domain.ProfileRelative {
-		b.reject(place, id, "uai is empty")
+		b.reject(place, id, ReasonNoUAI)
 		return
 	}
 	list := func(name string) []string {
@@ -221,7 +228,7 @@ func (b *builder) csvRecord(place Place, profile domain.Profile, cat Category, h
 	case domain.ProfilePersonnel:
 		f, ok := csvFunction(get("function"))
 		if !ok {
-			b.reject(place, id, "function %q is not head, deputy, cpe, secretary, other or an AAF code", get("function"))
+			b.reject(place, id, ReasonBadFunction, get("function"))
 			return
 		}
 		r.function = f

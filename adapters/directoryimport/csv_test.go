@@ -138,7 +138,7 @@ func TestCSVMalformedLines(t *testing.T) {
 	want := []struct {
 		line   int
 		reason string
-	}{{32, "is not seven digits"}, {33, "6 fields, the header has 5"}, {34, "bare \" in non-quoted-field"}, {35, "id is empty"}}
+	}{{32, "is not seven digits"}, {33, "6 fields, the header has 5"}, {34, "bare \" in non-quoted-field"}, {35, "no join id"}}
 	if len(rep.Rejected) != len(want) || rep.Records != 34 {
 		t.Fatalf("%d records, rejected %v", rep.Records, rep.Rejected)
 	}

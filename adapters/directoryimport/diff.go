@@ -54,6 +54,11 @@ type Change struct {
 	Profile     domain.Profile  `json:"profile,omitempty"`
 	Function    domain.Function `json:"function,omitempty"`
 	DisplayName string          `json:"display_name,omitempty"`
+	// PreviousName is an updated account's name before, when the update
+	// renames it.
+	PreviousName string `json:"previous_name,omitempty"`
+	// EstablishmentType is a registered establishment's national type.
+	EstablishmentType string `json:"establishment_type,omitempty"`
 	// Group.
 	Group     uuid.UUID        `json:"group,omitzero"`
 	GroupKind domain.GroupKind `json:"group_kind,omitempty"`
@@ -73,7 +78,11 @@ func (c Change) String() string {
 	b.WriteString(string(c.Kind))
 	switch c.Kind {
 	case RegisterEstablishment:
-		fmt.Fprintf(&b, " %s %q (%s, département %s)", c.Establishment, c.EstablishmentName, c.EstablishmentKind, c.Departement)
+		kind := string(c.EstablishmentKind)
+		if c.EstablishmentType != "" {
+			kind += " " + c.EstablishmentType
+		}
+		fmt.Fprintf(&b, " %s %q (%s, département %s)", c.Establishment, c.EstablishmentName, kind, c.Departement)
 	case OpenAccount:
 		fmt.Fprintf(&b, " %s %s %s %q", c.ExternalID, c.Establishment, c.Profile, c.DisplayName)
 		if c.Function != "" {
@@ -81,6 +90,9 @@ func (c Change) String() string {
 		}
 	case UpdateAccount:
 		fmt.Fprintf(&b, " %s %s %q", c.ExternalID, c.Establishment, c.DisplayName)
+		if c.PreviousName != "" {
+			fmt.Fprintf(&b, " (was %q)", c.PreviousName)
+		}
 		if c.Function != "" {
 			fmt.Fprintf(&b, " function=%s", c.Function)
 		}
@@ -157,6 +169,15 @@ type planner struct {
 	// learnt maps AAF structure ids the import's files do not list to the
 	// establishment of the known persons whose records use them.
 	learnt map[string]string
+	// left are the join ids of persons left out whole; opened, of those
+	// whose account is opened; stated, of those whose establishment the
+	// feed states (their own record, or their children's in the feed).
+	left, opened, stated map[string]bool
+	// updates indexes the account updates by join id.
+	updates map[string]int
+	// renamed and closedNow: the accounts the import renames, and closes
+	// after flagging them itself (grace 0).
+	renamed, closedNow map[string]bool
 }
 
 // Plan is the changes an import makes, kind by kind, and the parts of the
@@ -165,7 +186,23 @@ type Plan struct {
 	// Phases holds the changes of each kind, in ChangeKinds order.
 	Phases  [][]Change
 	Skipped []Issue
+	// What became of each person of the feed, by join id.
+	outcome map[string]outcome
+	// The mass changes: accounts (by join id) the plan renames, flags
+	// missing, and closes having flagged them itself.
+	renamed, flagged, closedNow map[string]bool
 }
+
+// outcome is what an import does to one person of its feed.
+type outcome uint8
+
+const (
+	outUnchanged outcome = iota
+	outCreated
+	outChanged
+	outRemoved // flagged missing by a deleteRequest
+	outSkipped // left out whole
+)
 
 // Len is the number of changes.
 func (p *Plan) Len() int {
@@ -198,12 +235,19 @@ func diff(feed *Feed, dir Directory, now time.Time, grace time.Duration) *Plan {
 		deleted:        make(map[string]bool),
 		flagged:        make(map[string]bool),
 		learnt:         make(map[string]string),
+		left:           make(map[string]bool),
+		opened:         make(map[string]bool),
+		stated:         make(map[string]bool),
+		updates:        make(map[string]int),
+		renamed:        make(map[string]bool),
+		closedNow:      make(map[string]bool),
 	}
 	p.learnStructures()
 	p.planEstablishments()
 	for i := range feed.Persons {
 		p.planAccount(&feed.Persons[i])
 	}
+	p.planFollowers()
 	for i := range feed.Persons {
 		pe := &feed.Persons[i]
 		if a := p.accounts[pe.JoinID]; a != nil && a.open && !a.frozen && !pe.Deleted {
@@ -215,26 +259,87 @@ func diff(feed *Feed, dir Directory, now time.Time, grace time.Duration) *Plan {
 		p.planMissing()
 	}
 	p.planClosings()
-	plan := &Plan{Skipped: p.skipped}
+	plan := &Plan{Skipped: p.skipped, renamed: p.renamed, flagged: p.flagged, closedNow: p.closedNow}
 	for _, k := range ChangeKinds {
 		if len(p.changes[k]) > 0 {
 			plan.Phases = append(plan.Phases, p.changes[k])
 		}
 	}
+	plan.outcome = p.outcomes()
 	return plan
 }
 
-func (p *planner) add(c Change) { p.changes[c.Kind] = append(p.changes[c.Kind], c) }
+func (p *planner) add(c Change) {
+	if c.Kind == UpdateAccount {
+		p.updates[c.ExternalID] = len(p.changes[c.Kind])
+	}
+	p.changes[c.Kind] = append(p.changes[c.Kind], c)
+}
 
-func (p *planner) skip(pe *Person, format string, args ...any) {
-	p.skipped = append(p.skipped, Issue{Place: pe.Place, ID: pe.JoinID, Reason: fmt.Sprintf(format, args...)})
+// skip leaves a part of a person's record aside.
+func (p *planner) skip(pe *Person, code ReasonCode, args ...string) {
+	p.skipped = append(p.skipped, newIssue(pe.Place, pe.JoinID, code, args...))
+}
+
+// leave leaves a person out whole: nothing changes for them. Their open
+// account, if any, is frozen: relatives still find it, the feed changes
+// nothing of it.
+func (p *planner) leave(pe *Person, cur Account, exists bool, code ReasonCode, args ...string) {
+	p.skip(pe, code, args...)
+	p.left[pe.JoinID] = true
+	if exists {
+		p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: cur.Establishment, open: !cur.Closed, frozen: true}
+	}
+}
+
+// leaveForStructure leaves out a person whose attachment structures do
+// not resolve, saying why: a structure whose record was rejected, or one
+// the import does not list.
+func (p *planner) leaveForStructure(pe *Person, cur Account, exists bool) {
+	for _, s := range pe.structs {
+		if is, ok := p.feed.rejectedStructs[s]; ok {
+			p.leave(pe, cur, exists, ReasonRejectedStructure, s, is.Place.String())
+			return
+		}
+	}
+	p.leave(pe, cur, exists, ReasonUnknownStructure, strings.Join(pe.structs, ", "))
+}
+
+// outcomes says what became of each person of the feed.
+func (p *planner) outcomes() map[string]outcome {
+	touched := make(map[string]bool)
+	for _, k := range ChangeKinds {
+		if k == OpenAccount || k == RegisterEstablishment || k == CreateGroup {
+			continue
+		}
+		for _, c := range p.changes[k] {
+			touched[c.ExternalID] = true
+		}
+	}
+	out := make(map[string]outcome, len(p.feed.Persons))
+	for _, pe := range p.feed.Persons {
+		id := pe.JoinID
+		switch {
+		case p.left[id]:
+			out[id] = outSkipped
+		case p.opened[id]:
+			out[id] = outCreated
+		case pe.Deleted && p.flagged[id]:
+			out[id] = outRemoved
+		case !pe.Deleted && touched[id]:
+			out[id] = outChanged
+		default:
+			out[id] = outUnchanged
+		}
+	}
+	return out
 }
 
 func (p *planner) planEstablishments() {
 	for _, e := range p.feed.Establishments {
 		if !p.dir.Establishment(e.UAI) {
 			p.add(Change{Kind: RegisterEstablishment, Establishment: e.UAI, EstablishmentName: e.Name,
-				EstablishmentKind: e.Kind, Departement: e.Departement})
+				EstablishmentKind: e.Kind, EstablishmentType: e.Type, Departement: e.Departement})
 		}
 		p.establishments[e.UAI] = true
 	}
@@ -347,18 +452,16 @@ func (p *planner) planAccount(pe *Person) {
 	}
 	p.present[pe.JoinID] = true
 	if exists && cur.Closed {
-		p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: cur.Establishment}
-		p.skip(pe, "account %s is closed; the ledger does not reopen accounts", cur.ID)
+		p.leave(pe, cur, exists, ReasonClosed)
 		return
 	}
 	profile := pe.Profile
 	if exists && profile != "" && profile != cur.Profile {
-		p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: cur.Establishment, open: true, frozen: true}
-		p.skip(pe, "the feed makes a %s of a %s account: an account's profile never changes; nothing changed for this person", profile, cur.Profile)
+		p.leave(pe, cur, exists, ReasonProfileChange, string(profile), string(cur.Profile))
 		return
 	}
 	if !exists && !pe.Complete {
-		p.skip(pe, "modifyRequest for a person the directory does not know")
+		p.leave(pe, cur, exists, ReasonUnknownPerson)
 		return
 	}
 	if profile == "" {
@@ -372,12 +475,15 @@ func (p *planner) planAccount(pe *Person) {
 			}
 		}
 		if uai == "" {
-			p.skip(pe, "attachment structure %s is not in this import's EtabEducNat files: add the feed's EtabEducNat file", strings.Join(pe.structs, ", "))
+			p.leaveForStructure(pe, cur, exists)
+			return
 		}
 	}
 	switch {
 	case uai != "":
+		p.stated[pe.JoinID] = true
 	case len(pe.UAICandidates) > 0:
+		p.stated[pe.JoinID] = true
 		uai = pe.UAICandidates[0]
 		if exists && slices.Contains(pe.UAICandidates, cur.Establishment) {
 			uai = cur.Establishment
@@ -388,10 +494,10 @@ func (p *planner) planAccount(pe *Person) {
 	if !exists {
 		switch {
 		case uai == "":
-			p.skip(pe, "no establishment: the record names none the import can resolve")
+			p.leave(pe, cur, exists, ReasonNoEstablishment)
 			return
 		case !p.registered(uai):
-			p.skip(pe, "establishment %s is not registered: import its EtabEducNat record", uai)
+			p.leave(pe, cur, exists, ReasonUnregistered, uai)
 			return
 		}
 		fn := pe.Function
@@ -402,10 +508,11 @@ func (p *planner) planAccount(pe *Person) {
 		p.add(Change{Kind: OpenAccount, Account: id, ExternalID: pe.JoinID, Establishment: uai,
 			Profile: profile, Function: fn, DisplayName: pe.DisplayName})
 		p.accounts[pe.JoinID] = &planned{id: id, profile: profile, uai: uai, open: true}
+		p.opened[pe.JoinID] = true
 		return
 	}
 	if uai != cur.Establishment && !p.registered(uai) {
-		p.skip(pe, "establishment %s is not registered: the account stays in %s", uai, cur.Establishment)
+		p.skip(pe, ReasonMoveUnregistered, uai, cur.Establishment)
 		uai = cur.Establishment
 	}
 	name := cur.DisplayName
@@ -417,14 +524,99 @@ func (p *planner) planAccount(pe *Person) {
 		fn = pe.Function
 	}
 	if uai != cur.Establishment || name != cur.DisplayName || fn != cur.Function {
-		p.add(Change{Kind: UpdateAccount, Account: cur.ID, ExternalID: pe.JoinID, Establishment: uai,
-			Profile: cur.Profile, Function: fn, DisplayName: name})
+		c := Change{Kind: UpdateAccount, Account: cur.ID, ExternalID: pe.JoinID, Establishment: uai,
+			Profile: cur.Profile, Function: fn, DisplayName: name}
+		if name != cur.DisplayName {
+			c.PreviousName = cur.DisplayName
+			p.renamed[pe.JoinID] = true
+		}
+		p.add(c)
 	}
 	if cur.Missing {
 		p.add(Change{Kind: MarkBackInFeed, Account: cur.ID, ExternalID: pe.JoinID, Establishment: uai,
 			Reason: fmt.Sprintf("back in the feed (%s)", pe.Place)})
 	}
 	p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: uai, open: true, cur: &cur}
+}
+
+// planFollowers moves relatives with their children. A relative whose
+// establishment the feed does not state (a delta moves a child, and the
+// relative is not in it) stays in their establishment while one of their
+// children is there, and otherwise follows their first child.
+func (p *planner) planFollowers() {
+	var movers []string // students the plan moves
+	for id, a := range p.accounts {
+		if a.cur != nil && a.open && !a.frozen && a.profile == domain.ProfileStudent && a.uai != a.cur.Establishment {
+			movers = append(movers, id)
+		}
+	}
+	if len(movers) == 0 {
+		return
+	}
+	// The children of each relative: as the directory links them, and as
+	// the feed's students name them.
+	children := make(map[uuid.UUID][]string)
+	addChild := func(rel uuid.UUID, student string) {
+		if !slices.Contains(children[rel], student) {
+			children[rel] = append(children[rel], student)
+		}
+	}
+	for acc := range p.dir.Accounts() {
+		if acc.Profile == domain.ProfileStudent && !acc.Closed {
+			for _, r := range acc.Relatives {
+				addChild(r.Account, acc.ExternalID)
+			}
+		}
+	}
+	for _, pe := range p.feed.Persons {
+		if pe.Category == CategoryStudent && pe.knows(aspRelatives) && !pe.Deleted {
+			for _, ref := range pe.Relatives {
+				addChild(AccountID(ref.JoinID), pe.JoinID)
+			}
+		}
+	}
+	schoolOf := func(student string) string {
+		if a, ok := p.accounts[student]; ok {
+			return a.uai
+		}
+		if cur, ok := p.dir.Account(student); ok && !cur.Closed {
+			return cur.Establishment
+		}
+		return ""
+	}
+	seen := make(map[string]bool)
+	slices.Sort(movers)
+	for _, student := range movers {
+		cur, _ := p.dir.Account(student)
+		for _, r := range cur.Relatives {
+			rel, ok := p.dir.Account(r.ExternalID)
+			if !ok || r.ExternalID == "" || seen[r.ExternalID] || p.stated[r.ExternalID] || p.left[r.ExternalID] ||
+				rel.Closed || rel.Profile != domain.ProfileRelative {
+				continue
+			}
+			seen[r.ExternalID] = true
+			var schools []string
+			for _, child := range children[rel.ID] {
+				if uai := schoolOf(child); uai != "" && !slices.Contains(schools, uai) {
+					schools = append(schools, uai)
+				}
+			}
+			if len(schools) == 0 || slices.Contains(schools, rel.Establishment) {
+				continue
+			}
+			slices.Sort(schools)
+			target := schools[0]
+			if i, ok := p.updates[r.ExternalID]; ok {
+				p.changes[UpdateAccount][i].Establishment = target
+			} else {
+				p.add(Change{Kind: UpdateAccount, Account: rel.ID, ExternalID: rel.ExternalID, Establishment: target,
+					Profile: rel.Profile, Function: rel.Function, DisplayName: rel.DisplayName})
+			}
+			if a, ok := p.accounts[r.ExternalID]; ok {
+				a.uai = target
+			}
+		}
+	}
 }
 
 // memberAspects are the membership aspects of each profile.
@@ -478,11 +670,15 @@ func (p *planner) planMemberships(pe *Person, a *planned) {
 			// Not knowing the group, the import cannot tell which of the
 			// current memberships to leave either.
 			unresolved |= asp
-			p.skip(pe, "%s %s: structure %s is not in this import's EtabEducNat files: add the feed's EtabEducNat file", m.Kind, m.Name, m.Struct)
+			if is, ok := p.feed.rejectedStructs[m.Struct]; ok {
+				p.skip(pe, ReasonGroupRejectedStruct, m.Name, m.Struct, is.Place.String())
+			} else {
+				p.skip(pe, ReasonGroupUnknownStruct, m.Name, m.Struct)
+			}
 			continue
 		}
 		if m.UAI != a.uai {
-			p.skip(pe, "%s %s of %s: the account belongs to %s (one establishment per account)", m.Kind, m.Name, m.UAI, a.uai)
+			p.skip(pe, ReasonGroupOtherSchool, m.Name, m.UAI, a.uai)
 			continue
 		}
 		if !p.registered(m.UAI) {
@@ -529,16 +725,16 @@ func (p *planner) planRelatives(pe *Person, a *planned) {
 		rel := p.resolve(ref.JoinID)
 		switch {
 		case rel == nil && p.present[ref.JoinID]:
-			p.skip(pe, "relative %s: their own record could not be applied", ref.JoinID)
+			p.skip(pe, ReasonRelativeNotApplied, ref.JoinID)
 			continue
 		case rel == nil:
-			p.skip(pe, "relative %s is neither in the feed nor in the directory", ref.JoinID)
+			p.skip(pe, ReasonRelativeUnknown, ref.JoinID)
 			continue
 		case !rel.open:
-			p.skip(pe, "relative %s is closed or missing from the feed", ref.JoinID)
+			p.skip(pe, ReasonRelativeClosed, ref.JoinID)
 			continue
 		case rel.profile != domain.ProfileRelative:
-			p.skip(pe, "relative %s is a %s account, not a relative", ref.JoinID, rel.profile)
+			p.skip(pe, ReasonRelativeNotARelative, ref.JoinID)
 			continue
 		}
 		if _, seen := desired[rel.id]; !seen {
@@ -634,6 +830,9 @@ func (p *planner) planClosings() {
 		}
 		if p.now.Sub(since) < p.grace {
 			continue
+		}
+		if p.flagged[a.ExternalID] {
+			p.closedNow[a.ExternalID] = true
 		}
 		for _, m := range a.Memberships {
 			p.add(Change{Kind: LeaveGroup, Account: a.ID, ExternalID: a.ExternalID, Establishment: m.Group.Establishment,

@@ -3,6 +3,7 @@ package directoryimport
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -53,12 +54,18 @@ type Place struct {
 
 func (p Place) String() string { return fmt.Sprintf("%s:%d", p.File, p.Line) }
 
-// Issue is a record the import rejected, or a part of one it could not
-// apply, with its place and the reason.
+// Issue is a record the import rejected, or a part of the feed it left
+// aside, with its place and the reason: a stable code with its arguments
+// (the portal words them in French), and the same in English words.
 type Issue struct {
 	Place
 	// ID is the record's join id, when it could be read.
-	ID     string `json:"id,omitempty"`
+	ID   string     `json:"id,omitempty"`
+	Code ReasonCode `json:"code,omitempty"`
+	Args []string   `json:"args,omitempty"`
+	// Whole is set when the person was left out whole: nothing changed
+	// for them.
+	Whole  bool   `json:"whole,omitempty"`
 	Reason string `json:"reason"`
 }
 
@@ -109,11 +116,13 @@ func membershipAspect(kind domain.GroupKind, role domain.Role) aspect {
 type Establishment struct {
 	// JoinID is the AAF structure id (ENTStructureJointure) that person
 	// records use in their compound values.
-	JoinID      string                   `json:"join_id,omitempty"`
-	UAI         string                   `json:"uai"`
-	Name        string                   `json:"name"`
-	Kind        domain.EstablishmentKind `json:"kind"`
-	Departement string                   `json:"departement"`
+	JoinID string                   `json:"join_id,omitempty"`
+	UAI    string                   `json:"uai"`
+	Name   string                   `json:"name"`
+	Kind   domain.EstablishmentKind `json:"kind"`
+	// Type is the national type as the feed gives it (code and label).
+	Type        string `json:"type,omitempty"`
+	Departement string `json:"departement"`
 	// Classes and Groups are the establishment's own lists
 	// (ENTStructureClasses, ENTStructureGroupes): created even when empty.
 	Classes []string `json:"classes,omitempty"`
@@ -183,24 +192,82 @@ type Feed struct {
 	// rejectedIDs are the join ids of rejected records: never taken as
 	// missing from a full feed.
 	rejectedIDs map[string]bool
+	// rejectedStructs are the structure ids of rejected establishment
+	// records, with the rejection: their people are skipped with it.
+	rejectedStructs map[string]Issue
 	// profiles are the profiles the files cover: a full feed flags missing
 	// only accounts of these profiles.
 	profiles map[domain.Profile]bool
 }
 
-// FileReport tells what was read from one file.
+// FileReport tells what was read from one file and what became of it.
 type FileReport struct {
 	Name     string   `json:"name"`
 	Format   Format   `json:"format"`
 	Category Category `json:"category,omitempty"`
 	Mode     Mode     `json:"mode"`
-	Encoding string   `json:"encoding,omitempty"`
-	Bytes    int64    `json:"bytes"`
-	Records  int      `json:"records"`
-	Rejected int      `json:"rejected"`
+	// Encoding is the encoding the file was read in: declared (AAF), given
+	// (CSV), or UTF-8.
+	Encoding string `json:"encoding,omitempty"`
+	Bytes    int64  `json:"bytes"`
+	Records  int    `json:"records"`
+	Rejected int    `json:"rejected"`
 	// Ignored is set for files the import does not use (AAF subject and
 	// MEF files).
 	Ignored bool `json:"ignored,omitempty"`
+	// Establishments and Persons count what the file describes (a person
+	// listed in several files counts in the last).
+	Establishments int `json:"establishments,omitempty"`
+	Persons        int `json:"persons,omitempty"`
+	// What became of them.
+	Outcomes
+	// Reasons counts the file's rejected records and skipped parts by
+	// reason.
+	Reasons []ReasonCount `json:"reasons,omitempty"`
+	// check is what the file's bytes said of its encoding.
+	check *byteCheck
+	// declared is the encoding the file declares (AAF) or the caller gave
+	// (CSV), lower-case; empty: none.
+	declared string
+}
+
+// Outcomes counts what an import does to establishments or people:
+// Created (establishments registered, accounts opened), Changed (anything
+// changed), Unchanged, Removed (flagged missing by a deleteRequest) and
+// Skipped (left out whole: nothing changed).
+type Outcomes struct {
+	Created   int `json:"created"`
+	Changed   int `json:"changed"`
+	Unchanged int `json:"unchanged"`
+	Removed   int `json:"removed,omitempty"`
+	Skipped   int `json:"skipped"`
+}
+
+func (o *Outcomes) add(out outcome) {
+	switch out {
+	case outCreated:
+		o.Created++
+	case outChanged:
+		o.Changed++
+	case outRemoved:
+		o.Removed++
+	case outSkipped:
+		o.Skipped++
+	default:
+		o.Unchanged++
+	}
+}
+
+// ReasonCount is how many issues of a file have one reason.
+type ReasonCount struct {
+	Code ReasonCode `json:"code"`
+	// Summary says in words what they share.
+	Summary string `json:"summary"`
+	Count   int    `json:"count"`
+	// Rejected: malformed records; else skipped parts (Whole: people left
+	// out whole).
+	Rejected bool `json:"rejected,omitempty"`
+	Whole    bool `json:"whole,omitempty"`
 }
 
 // op is an AAF request: add, modify or delete.
@@ -245,36 +312,52 @@ type personRecord struct {
 // them into a Feed. It keeps one personRecord per person: memory grows with
 // the number of persons, never with the size of the files.
 type builder struct {
-	structures  map[string]*Establishment // by join id (or UAI when none)
-	persons     map[string]*personRecord
-	records     int
-	rejected    []Issue
-	skipped     []Issue
-	rejectedIDs map[string]bool
-	files       []FileReport
-	profiles    map[domain.Profile]bool
+	structures map[string]*Establishment // by join id (or UAI when none)
+	// structUAIs are structure ids the feed names in records that register
+	// nothing (modifyRequest, deleteRequest), with their UAI: persons may
+	// use them.
+	structUAIs      map[string]string
+	rejectedStructs map[string]Issue
+	persons         map[string]*personRecord
+	records         int
+	rejected        []Issue
+	skipped         []Issue
+	rejectedIDs     map[string]bool
+	files           []FileReport
+	profiles        map[domain.Profile]bool
 }
 
 func newBuilder() *builder {
 	return &builder{
-		structures:  make(map[string]*Establishment),
-		persons:     make(map[string]*personRecord),
-		rejectedIDs: make(map[string]bool),
-		profiles:    make(map[domain.Profile]bool),
+		structures:      make(map[string]*Establishment),
+		structUAIs:      make(map[string]string),
+		rejectedStructs: make(map[string]Issue),
+		persons:         make(map[string]*personRecord),
+		rejectedIDs:     make(map[string]bool),
+		profiles:        make(map[domain.Profile]bool),
 	}
 }
 
 // reject records a malformed record.
-func (b *builder) reject(place Place, id, format string, args ...any) {
-	b.rejected = append(b.rejected, Issue{Place: place, ID: id, Reason: fmt.Sprintf(format, args...)})
+func (b *builder) reject(place Place, id string, code ReasonCode, args ...string) {
+	b.rejected = append(b.rejected, newIssue(place, id, code, args...))
 	if id != "" {
 		b.rejectedIDs[id] = true
 	}
 }
 
+// rejectStructure records a malformed establishment record: the persons
+// attached to it are skipped with this reason.
+func (b *builder) rejectStructure(place Place, id string, code ReasonCode, args ...string) {
+	b.reject(place, id, code, args...)
+	if id != "" {
+		b.rejectedStructs[id] = b.rejected[len(b.rejected)-1]
+	}
+}
+
 // skip records a part of a record the import leaves aside.
-func (b *builder) skip(place Place, id, format string, args ...any) {
-	b.skipped = append(b.skipped, Issue{Place: place, ID: id, Reason: fmt.Sprintf(format, args...)})
+func (b *builder) skip(place Place, id string, code ReasonCode, args ...string) {
+	b.skipped = append(b.skipped, newIssue(place, id, code, args...))
 }
 
 // addStructure keeps an establishment record (a later one replaces an
@@ -282,8 +365,9 @@ func (b *builder) skip(place Place, id, format string, args ...any) {
 func (b *builder) addStructure(e *Establishment) {
 	key := cmp.Or(e.JoinID, e.UAI)
 	if prev, ok := b.structures[key]; ok {
-		b.skip(e.Place, key, "establishment listed twice (first at %s): the later record wins", prev.Place)
+		b.skip(e.Place, key, ReasonEstablishmentTwice, prev.Place.String())
 	}
+	delete(b.rejectedStructs, key)
 	b.structures[key] = e
 }
 
@@ -297,7 +381,7 @@ func (b *builder) addPerson(r *personRecord) {
 		prev.merge(r)
 	default:
 		if r.op == opAdd && prev.op == opAdd {
-			b.skip(r.place, r.joinID, "person listed twice (first at %s): the later record wins", prev.place)
+			b.skip(r.place, r.joinID, ReasonPersonTwice, prev.place.String())
 		}
 		b.persons[r.joinID] = r
 	}
@@ -330,18 +414,23 @@ func (p *personRecord) merge(m *personRecord) {
 // build resolves structure ids and normalizes every person.
 func (b *builder) build(mode Mode) *Feed {
 	f := &Feed{
-		Mode:        mode,
-		Files:       b.files,
-		Records:     b.records,
-		rejectedIDs: b.rejectedIDs,
-		profiles:    b.profiles,
+		Mode:            mode,
+		Files:           b.files,
+		Records:         b.records,
+		rejectedIDs:     b.rejectedIDs,
+		rejectedStructs: b.rejectedStructs,
+		profiles:        b.profiles,
 	}
-	uaiOf := make(map[string]string, len(b.structures))
+	uaiOf := make(map[string]string, len(b.structures)+len(b.structUAIs))
+	maps.Copy(uaiOf, b.structUAIs)
 	byUAI := make(map[string]Establishment, len(b.structures))
-	for key, e := range b.structures {
+	keys := slices.Sorted(maps.Keys(b.structures))
+	slices.SortStableFunc(keys, func(x, y string) int { return placeOrder(b.structures[x].Place, b.structures[y].Place) })
+	for _, key := range keys {
+		e := b.structures[key]
 		uaiOf[key] = e.UAI
 		if prev, dup := byUAI[e.UAI]; dup && prev.Place != e.Place {
-			b.skip(e.Place, e.UAI, "UAI %s listed twice (first at %s)", e.UAI, prev.Place)
+			b.skip(e.Place, e.UAI, ReasonUAITwice, e.UAI, prev.Place.String())
 		}
 		byUAI[e.UAI] = *e
 	}
@@ -420,10 +509,32 @@ func (b *builder) build(mode Mode) *Feed {
 	f.Rejected, f.Skipped = b.rejected, b.skipped
 	slices.SortStableFunc(f.Rejected, issueOrder)
 	slices.SortStableFunc(f.Skipped, issueOrder)
+	byFile := f.fileIndex()
+	for _, e := range f.Establishments {
+		if i, ok := byFile[e.Place.File]; ok {
+			f.Files[i].Establishments++
+		}
+	}
+	for _, pe := range f.Persons {
+		if i, ok := byFile[pe.Place.File]; ok {
+			f.Files[i].Persons++
+		}
+	}
 	return f
 }
 
-func issueOrder(a, b Issue) int {
+// fileIndex maps the feed's file names to their index in Files.
+func (f *Feed) fileIndex() map[string]int {
+	m := make(map[string]int, len(f.Files))
+	for i, fr := range f.Files {
+		m[fr.Name] = i
+	}
+	return m
+}
+
+func issueOrder(a, b Issue) int { return placeOrder(a.Place, b.Place) }
+
+func placeOrder(a, b Place) int {
 	return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))
 }
 

@@ -59,7 +59,7 @@ func genStudent(id, structure, class string, relatives ...string) string {
 	genRecord(&b, "Eleve", id, func() {
 		genAttr(&b, "ENTPersonJointure", id)
 		genAttr(&b, "ENTEleveINE", "1"+id[1:]+"AB")
-		genAttr(&b, "ENTEleveStructRattachId", structure)
+		genAttr(&b, "ENTEleveStructRattachId", "4"+strings.TrimLeft(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")) // their id in the school's software
 		genAttr(&b, "ENTPersonDateNaissance", "14/03/2012")
 		genAttr(&b, "ENTPersonNomPatro", "NOM"+id)
 		genAttr(&b, "sn", "NOM"+id)
@@ -347,4 +347,21 @@ func (s *failingStore) Append(ctx context.Context, stream string, expected domai
 		return domain.AppendResult{}, errors.New("disk full")
 	}
 	return s.store.Append(ctx, stream, expected, events)
+}
+
+// copyFile copies a file byte for byte (its encoding kept).
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	writeFile(t, to, readFile(t, from))
+}
+
+// wholeSkips returns the issues that left a person out whole.
+func wholeSkips(rep *Report) []Issue {
+	var out []Issue
+	for _, is := range rep.Skipped {
+		if is.Whole {
+			out = append(out, is)
+		}
+	}
+	return out
 }

@@ -10,14 +10,16 @@
 //     per person: memory grows with the number of persons, not the size of
 //     the files); malformed records are rejected with their file, line and
 //     reason; a file that cannot be read to its end stops the import;
-//  2. refuse the whole feed when the share of rejected records is above
-//     Options.MaxRejected;
-//  3. load the current directory (by default by folding the log's directory
+//  2. load the current directory (by default by folding the log's directory
 //     events) and diff: only changes become commands;
+//  3. evaluate the guards on the whole plan (guards.go: rejected records,
+//     people left out, mass renames and closings, missing part files,
+//     encodings) and refuse the whole import, nothing written, when one
+//     trips, unless Options.Force;
 //  4. apply the changes in order (establishments, accounts, groups,
 //     memberships, relative links, missing flags, closings), each with an
 //     idempotency key derived from the change and the directory state it was
-//     planned from.
+//     planned from; a forced import first records import.forced.v1.
 //
 // Re-importing the same feed plans nothing and appends nothing.
 package directoryimport
@@ -58,7 +60,8 @@ type Source struct {
 	// Profile of a CSV file's persons: student, relative, teacher or
 	// personnel.
 	Profile domain.Profile
-	// Encoding of a CSV file (UTF-8 when empty). AAF files declare theirs.
+	// Encoding of a CSV file (UTF-8 when empty; a BOM says UTF-8 too).
+	// AAF files declare theirs.
 	Encoding string
 	// Size in bytes, for progress (0 when unknown).
 	Size int64
@@ -124,6 +127,8 @@ const (
 	DefaultMaxRejected = 0.05
 )
 
+// The guards' defaults are in guards.go.
+
 // Options are one import's settings. Zero values mean zero (no grace, no
 // rejected record tolerated): start from DefaultOptions.
 type Options struct {
@@ -135,8 +140,25 @@ type Options struct {
 	// Grace is how long an account flagged missing stays open.
 	Grace time.Duration
 	// MaxRejected is the share (0..1) of rejected records above which the
-	// feed is refused and nothing is written.
+	// feed is refused and nothing is written: of the whole import, and of
+	// each file (from GuardMin records rejected, or all of them).
 	MaxRejected float64
+	// MaxSkipped is the share of people left out whole (nothing changed
+	// for them) above which the import is refused: of each file and of the
+	// whole import.
+	MaxSkipped float64
+	// MaxChanges is the share of existing accounts renamed, flagged
+	// missing or closed above which the import is refused: of each
+	// category of person and of the whole import.
+	MaxChanges float64
+	// GuardMin is the count below which the skip and mass-change guards
+	// do not trip (a small school's or delta's few changes go through);
+	// a file or import that leaves out everyone always trips.
+	GuardMin int
+	// Force imports a feed the guards refuse (the import's events then
+	// start with import.forced.v1, saying which guards and why); an
+	// unreadable file is refused all the same.
+	Force bool
 	// CorrelationID links the import's events (a new one when unset).
 	CorrelationID uuid.UUID
 	// Actor, when set, is the account the import's commands run as (an
@@ -151,7 +173,8 @@ type Options struct {
 
 // DefaultOptions returns the options of a plain import.
 func DefaultOptions() Options {
-	return Options{Mode: ModeAuto, Grace: DefaultGrace, MaxRejected: DefaultMaxRejected}
+	return Options{Mode: ModeAuto, Grace: DefaultGrace, MaxRejected: DefaultMaxRejected,
+		MaxSkipped: DefaultMaxSkipped, MaxChanges: DefaultMaxChanges, GuardMin: DefaultGuardMin}
 }
 
 // Validate checks the options.
@@ -167,8 +190,16 @@ func (o *Options) Validate() error {
 	if o.Grace < 0 {
 		errs = append(errs, fmt.Errorf("grace %s is negative", o.Grace))
 	}
-	if o.MaxRejected < 0 || o.MaxRejected > 1 {
-		errs = append(errs, fmt.Errorf("max rejected share %g is not between 0 and 1", o.MaxRejected))
+	for _, s := range []struct {
+		name  string
+		share float64
+	}{{"max rejected", o.MaxRejected}, {"max skipped", o.MaxSkipped}, {"max changes", o.MaxChanges}} {
+		if s.share < 0 || s.share > 1 {
+			errs = append(errs, fmt.Errorf("%s share %g is not between 0 and 1", s.name, s.share))
+		}
+	}
+	if o.GuardMin < 0 {
+		errs = append(errs, fmt.Errorf("guard minimum %d is negative", o.GuardMin))
 	}
 	if len(errs) > 0 {
 		return domain.Errorf(domain.ErrInvalid, "directory import: %v", errors.Join(errs...))
@@ -230,13 +261,17 @@ func New(cfg Config) (*Importer, error) {
 }
 
 // ErrRefused matches the error of an import refused whole: an unreadable
-// or truncated file, too many rejected records. Nothing was written. The
-// error also matches domain.ErrInvalid.
+// or truncated file, a guard that tripped (too many rejected records,
+// people left out, mass changes, missing part files, a wrong encoding).
+// Nothing was written. The error also matches domain.ErrInvalid.
 var ErrRefused = errors.New("directory import refused")
 
 type refusal struct {
 	msg   string
 	cause error
+	// guards are the guards that refused the import, when they were not
+	// evaluated with the plan (a file unreadable in its encoding).
+	guards []Guard
 	// code is the domain error the refusal also matches (ErrInvalid when
 	// nil).
 	code *domain.Error
@@ -266,6 +301,7 @@ func (im *Importer) Import(ctx context.Context, sources []Source, opts Options) 
 	}
 	rep := &Report{
 		CorrelationID: opts.CorrelationID, Actor: opts.Actor, DryRun: opts.DryRun, MaxRejected: opts.MaxRejected,
+		MaxSkipped: opts.MaxSkipped, MaxChanges: opts.MaxChanges, GuardMin: opts.GuardMin, Force: opts.Force,
 		Planned: make(map[ChangeKind]int), Applied: make(map[ChangeKind]int), Started: time.Now(),
 	}
 	if rep.CorrelationID == uuid.Nil {
@@ -277,6 +313,7 @@ func (im *Importer) Import(ctx context.Context, sources []Source, opts Options) 
 	var r *refusal
 	if errors.As(err, &r) {
 		rep.Refused = r.msg
+		rep.Guards = append(rep.Guards, r.guards...)
 	}
 	log.InfoContext(ctx, "directory import", "mode", rep.Mode, "dry_run", rep.DryRun, "files", len(rep.Files),
 		"records", rep.Records, "rejected", len(rep.Rejected), "skipped", len(rep.Skipped), "events", rep.Events,
@@ -299,10 +336,6 @@ func (im *Importer) run(ctx context.Context, sources []Source, opts Options, rep
 	if err != nil {
 		return err
 	}
-	if share := rep.RejectedShare(); share > opts.MaxRejected {
-		return &refusal{msg: fmt.Sprintf("%d of %d records rejected (%.1f %%, more than %.1f %%)",
-			len(rep.Rejected), rep.Records, 100*share, 100*opts.MaxRejected)}
-	}
 
 	t = time.Now()
 	dir, err := im.directory(ctx, opts.Progress)
@@ -318,19 +351,37 @@ func (im *Importer) run(ctx context.Context, sources []Source, opts Options, rep
 	plan := diff(feed, dir, im.cfg.Now(), opts.Grace)
 	rep.Timings.Diff = time.Since(t)
 	rep.Skipped = append(rep.Skipped, plan.Skipped...)
+	slices.SortStableFunc(rep.Skipped, issueOrder)
 	for _, ph := range plan.Phases {
 		rep.Planned[ph[0].Kind] += len(ph)
 	}
+	rep.tally(feed, plan)
 	if err := authorize(actor, plan); err != nil {
 		return err
 	}
 	if opts.DryRun {
 		rep.Changes = plan.Changes()
+	}
+	rep.Guards = guards(feed, plan, dir, opts)
+	if len(rep.Guards) > 0 {
+		if !opts.Force {
+			return &refusal{msg: refusedBy(rep.Guards)}
+		}
+		for i := range rep.Guards {
+			rep.Guards[i].Forced = true
+		}
+	}
+	if opts.DryRun {
 		return nil
 	}
 	t = time.Now()
 	ap := &applier{h: im.cfg.Handlers, actor: opts.Actor, asOf: dir.AsOf(), corr: rep.CorrelationID, grace: opts.Grace,
 		feed: rep.Feed, workers: im.cfg.Workers, progress: opts.Progress}
+	if len(rep.Guards) > 0 {
+		if err := ap.recordForced(ctx, rep); err != nil {
+			return err
+		}
+	}
 	err = ap.apply(ctx, plan, rep)
 	rep.Timings.Apply = time.Since(t)
 	return err
@@ -440,7 +491,8 @@ func (l *progressLog) ReadAll(ctx context.Context, after domain.Position, limit 
 }
 
 // read parses every source into a feed. A file that cannot be read to its
-// end refuses the import.
+// end refuses the import; so does a file that cannot be read because its
+// bytes are not UTF-8 as it says (an encoding guard no force passes).
 func (im *Importer) read(ctx context.Context, sources []Source, opts Options) (*Feed, error) {
 	b := newBuilder()
 	for _, src := range sources {
@@ -451,14 +503,31 @@ func (im *Importer) read(ctx context.Context, sources []Source, opts Options) (*
 			if ctx.Err() != nil {
 				return nil, err
 			}
-			return b.build(ModeDelta), &refusal{msg: err.Error(), cause: err}
+			feed := b.build(bestMode(opts.Mode, b.files))
+			if m := fr.encodingMismatch(); m != nil {
+				g := encodingGuard(fr.Name, m)
+				g.Unforceable = true
+				g.Message += "; the file cannot be read"
+				return feed, &refusal{msg: g.Message, cause: err, guards: []Guard{g}}
+			}
+			return feed, &refusal{msg: err.Error(), cause: err}
 		}
 	}
 	mode, err := feedMode(opts.Mode, b.files)
 	if err != nil {
-		return b.build(ModeDelta), &refusal{msg: err.Error()}
+		return b.build(""), &refusal{msg: err.Error()}
 	}
 	return b.build(mode), nil
+}
+
+// bestMode is the mode of the files read so far, for the report of a feed
+// refused while reading: empty when they disagree.
+func bestMode(mode Mode, files []FileReport) Mode {
+	m, err := feedMode(mode, files)
+	if err != nil {
+		return ""
+	}
+	return m
 }
 
 func (im *Importer) readOne(ctx context.Context, b *builder, src Source, fr *FileReport, progress func(Progress)) error {
@@ -520,7 +589,11 @@ func (f *Feed) description() string {
 	if len(names) > 4 {
 		s = strings.Join(names[:4], ", ") + fmt.Sprintf(" and %d more", len(names)-4)
 	}
-	return fmt.Sprintf("%s feed: %s", f.Mode, s)
+	mode := string(f.Mode)
+	if mode == "" {
+		mode = "full and delta"
+	}
+	return fmt.Sprintf("%s feed: %s", mode, s)
 }
 
 // countingReader counts the bytes read and reports progress every MiB.

@@ -136,8 +136,8 @@ type StartJob struct {
 	Format   Format
 	Profile  domain.Profile // CSV: the files' persons
 	Encoding string         // CSV: the files' encoding
-	// Options: mode, dry run, grace, max rejected (the job sets the
-	// correlation id, the actor and the progress).
+	// Options: mode, dry run, grace, the guards' shares, force (the job
+	// sets the correlation id, the actor and the progress).
 	Options Options
 	// IdempotencyKey, when set, makes the job's id: starting again with the
 	// same key (by the same actor) returns the same job, and imports
@@ -347,6 +347,9 @@ func (s *Jobs) prepare(req StartJob) ([]Source, Options, error) {
 		case domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel:
 		default:
 			return nil, opts, bad("profile %q is not student, relative, teacher or personnel", req.Profile)
+		}
+		if err := CheckEncoding(req.Encoding); err != nil {
+			return nil, opts, bad("%v", err)
 		}
 	default:
 		return nil, opts, bad("format %q is not aaf or csv", req.Format)

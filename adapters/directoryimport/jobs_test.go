@@ -370,16 +370,10 @@ func TestJobRefused(t *testing.T) {
 // while it runs and after it ended: the feed is imported once, and the
 // files of every repeated upload are removed at once.
 func TestJobIdempotentStart(t *testing.T) {
-	samples, err := filepath.Abs("../../../shared/fixtures/aaf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(samples); err != nil {
-		t.Skipf("shared AAF samples absent (%v)", err)
-	}
+	const samples = "aaf/full"
 	forEachJobStore(t, func(t *testing.T, w *jobWorld) {
 		a, b := w.MustJobs(nil), w.MustJobs(nil) // two nodes sharing the stores
-		g := gated(t, a, "ENT_Complet_20200101_Eleve_0000.xml")
+		g := gated(t, a, "ENT_Complet_20240902_Eleve_0000.xml")
 		first, replayed, _, _ := w.start(a, "k1", false, samples)
 		if replayed {
 			t.Fatal("a first start replayed")
@@ -394,7 +388,7 @@ func TestJobIdempotentStart(t *testing.T) {
 		}
 		g.open()
 		done := w.MustEnd(a, first.ID)
-		if done.State != JobDone || done.Report.Applied[OpenAccount] != 1 {
+		if done.State != JobDone || done.Report.Applied[OpenAccount] != 15 {
 			t.Fatalf("ended %+v", done)
 		}
 		head := w.x.head()
@@ -409,13 +403,15 @@ func TestJobIdempotentStart(t *testing.T) {
 
 		// Two nodes starting one key at the same moment start one job.
 		var wg sync.WaitGroup
+		dryRun := DefaultOptions()
+		dryRun.DryRun = true
 		results := make([]*Job, 2)
 		created := make([]bool, 2)
 		for i, s := range []*Jobs{a, b} {
 			files, dir := w.upload(samples)
 			wg.Go(func() {
 				job, replayed, err := s.Start(context.Background(), StartJob{Actor: w.admin, Files: files, Dir: dir,
-					Format: FormatAAF, Options: Options{Mode: ModeAuto, DryRun: true, MaxRejected: DefaultMaxRejected}, IdempotencyKey: "k2"})
+					Format: FormatAAF, Options: dryRun, IdempotencyKey: "k2"})
 				if err != nil {
 					t.Error(err)
 					return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +38,8 @@ type importFormData struct {
 	Formats  []directoryimport.Format
 	Profiles []domain.Profile
 	Modes    []directoryimport.Mode
+	// Encodings are those of a CSV file besides UTF-8, the default.
+	Encodings []string
 	// MaxMiB is the upload's size limit.
 	MaxMiB int64
 	// MaxRejected is the default share of rejected records, in percent.
@@ -54,11 +57,15 @@ func (d importFormData) Typed(name string) string { return d.Sent.Get(name) }
 // refused form had it.
 func (d importFormData) DryRun() bool { return d.Sent == nil || d.Sent.Get("dry_run") != "" }
 
+// Force reports whether the force box is ticked: never by default.
+func (d importFormData) Force() bool { return d.Sent.Get("force") != "" }
+
 func (p *Portal) importFormOf(sent url.Values, why string) importFormData {
 	return importFormData{
 		Formats:     []directoryimport.Format{directoryimport.FormatAAF, directoryimport.FormatCSV},
 		Profiles:    []domain.Profile{domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel},
 		Modes:       []directoryimport.Mode{directoryimport.ModeAuto, directoryimport.ModeFull, directoryimport.ModeDelta},
+		Encodings:   directoryimport.Encodings[1:],
 		MaxMiB:      p.cfg.Imports.MaxBytes() >> 20,
 		MaxRejected: 100 * p.cfg.Imports.Defaults().MaxRejected,
 		Sent:        sent,
@@ -197,12 +204,35 @@ type importReportData struct {
 	When     time.Time
 	// Status is applied, dry_run, refused or failed; Why says in plain
 	// words why a job was refused or failed.
-	Status    string
-	Why       string
+	Status string
+	Why    string
+	// Guards say, in plain words, what the guards found: why the import
+	// was refused, or what it was forced past (Forced); Forceable: forcing
+	// would let a refused import through.
+	Guards    []string
+	Forced    bool
+	Forceable bool
+	Totals    string
+	Files     []importFile
+	Rejected  []importIssue
+	Skipped   []importIssue
 	Counts    []importCount
 	Failed    []importFailure
 	AuditURL  string
 	NewImport bool
+}
+
+// importFile is a file of the report: what it held, what became of it,
+// and why some was rejected or set aside.
+type importFile struct {
+	directoryimport.FileReport
+	Reasons []string
+}
+
+// importIssue is a rejected record or a part set aside, in words.
+type importIssue struct {
+	directoryimport.Place
+	ID, Reason string
 }
 
 // importCount is a kind of change: planned and applied.
@@ -239,6 +269,34 @@ func (p *Portal) importReportOf(r *http.Request, v *view, job *directoryimport.J
 		return data
 	}
 	data.When = rep.Started
+	data.Forceable = len(rep.Guards) > 0
+	for _, g := range rep.Guards {
+		data.Guards = append(data.Guards, guardWords(v, g))
+		data.Forced = data.Forced || g.Forced
+		data.Forceable = data.Forceable && !g.Unforceable && !g.Forced
+	}
+	t := rep.Totals
+	data.Totals = v.T("imports.totals_value", t.Created, t.Changed, t.Unchanged, t.Removed, t.Skipped)
+	for _, f := range rep.Files {
+		file := importFile{FileReport: f}
+		for _, rc := range f.Reasons {
+			key := "imports.reason_count.part"
+			switch {
+			case rc.Rejected:
+				key = "imports.reason_count.rejected"
+			case rc.Whole:
+				key = "imports.reason_count.whole"
+			}
+			file.Reasons = append(file.Reasons, v.T(key, rc.Count, reasonSummary(v, rc.Code)))
+		}
+		data.Files = append(data.Files, file)
+	}
+	for _, is := range rep.Rejected {
+		data.Rejected = append(data.Rejected, importIssue{Place: is.Place, ID: is.ID, Reason: issueWords(v, is)})
+	}
+	for _, is := range rep.Skipped {
+		data.Skipped = append(data.Skipped, importIssue{Place: is.Place, ID: is.ID, Reason: issueWords(v, is)})
+	}
 	for _, k := range directoryimport.ChangeKinds {
 		data.Counts = append(data.Counts, importCount{Kind: k, Planned: rep.Planned[k], Applied: rep.Applied[k]})
 	}
@@ -261,21 +319,111 @@ func (p *Portal) importReportOf(r *http.Request, v *view, job *directoryimport.J
 	return data
 }
 
-// refusedWhy says why a feed was refused, in the reader's words: the
-// importer's own message is for developers and logs.
-func refusedWhy(v *view, job *directoryimport.Job) string {
-	if job.Code == domain.CodeForbidden {
-		return v.T("imports.refused.forbidden")
+// issueWords says an issue in the reader's language: its reason's words
+// with its arguments, which are the feed's data (ids, values, places).
+func issueWords(v *view, is directoryimport.Issue) string {
+	key := "imports.issue." + string(is.Code)
+	if is.Code == "" || !v.Has(key) {
+		return v.T("imports.reason.unknown")
 	}
-	if rep := job.Report; rep != nil && rep.Records > 0 {
-		rejected := 0
-		for _, f := range rep.Files {
-			rejected += f.Rejected
+	switch is.Code {
+	case directoryimport.ReasonCSVSyntax:
+		return v.T(key) // the CSV reader's own words are a developer's
+	case directoryimport.ReasonProfileChange:
+		args := make([]any, len(is.Args))
+		for i, a := range is.Args {
+			args[i] = v.Label("profile", domain.Profile(a))
 		}
-		if share := float64(rejected) / float64(rep.Records); share > rep.MaxRejected {
-			return v.T("imports.refused.rejected", rejected, rep.Records,
-				fmt.Sprintf("%.1f", 100*share), fmt.Sprintf("%.1f", 100*rep.MaxRejected))
+		return v.T(key, args...)
+	}
+	args := make([]any, len(is.Args))
+	for i, a := range is.Args {
+		args[i] = a
+	}
+	return v.T(key, args...)
+}
+
+// reasonSummary says what the issues of a reason share.
+func reasonSummary(v *view, code directoryimport.ReasonCode) string {
+	if key := "imports.reason." + string(code); v.Has(key) {
+		return v.T(key)
+	}
+	return v.T("imports.reason.unknown")
+}
+
+// percent writes a share as the page's percentages: 12.5.
+func percent(n, of int) string {
+	if of == 0 {
+		return "0.0"
+	}
+	return fmt.Sprintf("%.1f", 100*float64(n)/float64(of))
+}
+
+// guardWords says what a guard found, in the reader's words.
+func guardWords(v *view, g directoryimport.Guard) string {
+	limit := fmt.Sprintf("%.1f", 100*g.Limit)
+	var s string
+	switch g.Kind {
+	case directoryimport.GuardRejected:
+		if g.File != "" {
+			s = v.T("imports.guard.rejected_file", g.File, g.Count, g.Of, percent(g.Count, g.Of), limit)
+		} else {
+			s = v.T("imports.guard.rejected", g.Count, g.Of, percent(g.Count, g.Of), limit)
 		}
+	case directoryimport.GuardSkipped:
+		if g.File != "" {
+			s = v.T("imports.guard.skipped_file", g.File, g.Count, g.Of, percent(g.Count, g.Of), limit)
+		} else {
+			s = v.T("imports.guard.skipped", g.Count, g.Of, percent(g.Count, g.Of), limit)
+		}
+	case directoryimport.GuardChanges:
+		if g.Category != "" {
+			s = v.T("imports.guard.changes_category", v.T("imports.category."+string(g.Category)), g.Count, g.Of,
+				percent(g.Count, g.Of), limit, g.Renamed, g.Flagged, g.Closed)
+		} else {
+			s = v.T("imports.guard.changes", g.Count, g.Of, percent(g.Count, g.Of), limit, g.Renamed, g.Flagged, g.Closed)
+		}
+	case directoryimport.GuardParts:
+		s = v.T("imports.guard.parts", v.T("imports.category."+string(g.Category)), partList(g.Missing), partList(g.Present))
+	case directoryimport.GuardEncoding:
+		m := g.Encoding
+		switch {
+		case m == nil:
+			s = v.T("imports.refused.unreadable")
+		case m.UTF8:
+			s = v.T("imports.guard.encoding_utf8", g.File, m.Declared, m.Count, m.Line, m.Sample, m.Garbled)
+		case m.Declared == "":
+			s = v.T("imports.guard.encoding_none", g.File, m.Line, m.Garbled, m.Guess, m.Sample)
+		default:
+			s = v.T("imports.guard.encoding_declared", g.File, m.Declared, m.Line, m.Garbled, m.Guess, m.Sample)
+		}
+	default:
+		s = v.T("imports.refused.unreadable")
+	}
+	if g.Unforceable {
+		s += " " + v.T("imports.guard.unforceable")
+	}
+	return s
+}
+
+// partList writes part numbers as the file names do: 0000, 0002.
+func partList(parts []int) string {
+	s := make([]string, len(parts))
+	for i, n := range parts {
+		s[i] = fmt.Sprintf("%04d", n)
+	}
+	return strings.Join(s, ", ")
+}
+
+// refusedWhy says why a feed was refused, in the reader's words: the
+// importer's own message is for developers and logs. A refusal by the
+// guards is said by them (Guards).
+func refusedWhy(v *view, job *directoryimport.Job) string {
+	switch {
+	case job.Code == domain.CodeForbidden:
+		return v.T("imports.refused.forbidden")
+	case job.Report != nil && len(job.Report.Guards) > 0:
+		return v.T("imports.guards_refused")
 	}
 	return v.T("imports.refused.unreadable")
 }

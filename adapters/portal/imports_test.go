@@ -129,7 +129,8 @@ func TestPortalImport(t *testing.T) {
 	w := newWorld(t)
 	mustPage(t, visit(t, w.srv, get("/", asAdmin)), http.StatusOK, `href="/imports"`)
 	mustPage(t, visit(t, w.srv, get("/imports", asAdmin)), http.StatusOK,
-		`enctype="multipart/form-data"`, `name="file"`, `name="csrf"`, `name="idempotency_key"`, `name="dry_run" value="true" checked`, `value="csv"`, "Importer un annuaire")
+		`enctype="multipart/form-data"`, `name="file"`, `name="csrf"`, `name="idempotency_key"`, `name="dry_run" value="true" checked`, `value="csv"`, "Importer un annuaire",
+		`<select id="i-encoding" name="encoding"><option value="">UTF-8 (par défaut)</option><option value="ISO-8859-15">`, `name="force" value="true">`, "Forcer l&#39;import")
 	mustPage(t, visit(t, w.srv, pageReq{method: "GET", path: "/imports", profile: asAdmin, lang: "en"}), http.StatusOK, "Import a directory feed")
 	for _, p := range []string{asTeacher, asCPE, asInspector} {
 		mustPage(t, visit(t, w.srv, get("/imports", p)), http.StatusForbidden)
@@ -241,6 +242,67 @@ func TestPortalImport(t *testing.T) {
 		}
 	})
 
+	t.Run("refused by its guards, then forced", func(t *testing.T) {
+		t.Parallel()
+		s, store := w.importFork(t, nil)
+		before := len(w.Records(store))
+		const path = "csv/unregistered/eleves.csv" // a school that is not registered
+		upload := func(force string) pageResp {
+			r := visitUpload(t, s, "/imports", asAdmin, "", map[string]string{"format": "csv", "profile": "student", "force": force}, path)
+			mustPage(t, r, http.StatusSeeOther)
+			loc := r.header.Get("Location")
+			webtest.MustEventually(t, "the job's report", func() bool {
+				r = visit(t, s, get(loc, asAdmin))
+				return r.status == http.StatusOK && !strings.Contains(r.body, refresh)
+			})
+			return r
+		}
+		r := upload("")
+		mustPage(t, r, http.StatusOK, "Import refusé", "Les garde-fous de l&#39;import l&#39;ont refusé :",
+			"2 personnes du flux sur 2 seraient laissées de côté (100.0 %), au-delà de la part maximale de 5.0 %.",
+			"cochant « Forcer l&#39;import »", "2 laissé(s) de côté : personnes d&#39;un établissement non enregistré",
+			"l&#39;établissement 0990001Z n&#39;est pas enregistré et l&#39;import ne le donne pas : rien n&#39;a changé pour cette personne",
+			"<td class=\"num\">2</td></tr>")
+		mustSpeakPlainly(t, r, "people would be left out", "is not registered", "left out")
+		if n := len(w.Records(store)) - before; n != 0 {
+			t.Fatalf("a refused feed appended %d events", n)
+		}
+		r = upload("true")
+		mustPage(t, r, http.StatusOK, "Import appliqué", "Import forcé malgré ses garde-fous :", "2 personnes du flux sur 2")
+		if strings.Contains(r.body, "Forcer l&#39;import »") {
+			t.Error("a forced import's page offers to force it")
+		}
+		mustSpeakPlainly(t, r, "people would be left out")
+		if recs := w.Records(store)[before:]; len(recs) != 1 || recs[0].Type != "import.forced.v1" {
+			t.Fatalf("forced import appended %+v", recs)
+		}
+	})
+
+	t.Run("a file in the wrong encoding", func(t *testing.T) {
+		t.Parallel()
+		h, auth, store := w.Fork(t)
+		developer := "ENT_Complet_20240902_Eleve_0000.xml: it declares UTF-8 but its bytes are not UTF-8"
+		g := directoryimport.Guard{Kind: directoryimport.GuardEncoding, File: "ENT_Complet_20240902_Eleve_0000.xml", Unforceable: true,
+			Encoding: &directoryimport.EncodingMismatch{Declared: "UTF-8", Count: 1, Line: 13, Sample: "Léa", Garbled: "L\uFFFDa", Guess: "ISO-8859-15"},
+			Message:  developer}
+		job := &oneJob{job: directoryimport.Job{
+			ID: uuid.New(), Actor: w.Accounts[asAdmin], State: directoryimport.JobRefused, Code: domain.CodeInvalid,
+			Error: developer, Created: w.Now, Finished: w.Now,
+			Report: &directoryimport.Report{Actor: w.Accounts[asAdmin], Mode: directoryimport.ModeFull, Refused: developer, Guards: []directoryimport.Guard{g},
+				Files:   []directoryimport.FileReport{{Name: g.File, Format: directoryimport.FormatAAF, Category: directoryimport.CategoryStudent, Mode: directoryimport.ModeFull}},
+				Started: w.Now, Finished: w.Now},
+		}}
+		s := w.portalWith(t, h, auth, store, job)
+		r := visit(t, s, get("/imports/"+job.job.ID.String(), asAdmin))
+		mustPage(t, r, http.StatusOK, "Import refusé",
+			"ENT_Complet_20240902_Eleve_0000.xml se dit en UTF-8, mais ses octets ne sont pas de l&#39;UTF-8 (dès la ligne 13 : « L\uFFFDa », qui en ISO-8859-15 se lit « Léa ») : les noms seraient déformés.",
+			"même en forçant l&#39;import : demandez un export corrigé.")
+		if strings.Contains(r.body, "cochant « Forcer") {
+			t.Error("the page offers to force a file that cannot be read")
+		}
+		mustSpeakPlainly(t, r, developer)
+	})
+
 	t.Run("refused to its importer", func(t *testing.T) {
 		t.Parallel()
 		h, auth, store := w.Fork(t)
@@ -323,8 +385,8 @@ func TestPortalImport(t *testing.T) {
 	t.Run("kept report", func(t *testing.T) {
 		path := "/imports/" + webtest.KeptImportID.String()
 		r := visit(t, w.srv, get(path, asAdmin))
-		mustPage(t, r, http.StatusOK, "Import appliqué", "students.csv", "S03", "no last name")
-		mustSpeakPlainly(t, r)
+		mustPage(t, r, http.StatusOK, "Import appliqué", "students.csv", "S03", "pas de nom : le nom et le prénom sont vides")
+		mustSpeakPlainly(t, r, "no name")
 		if strings.Contains(r.body, refresh) || !strings.Contains(r.body, `href="/imports"`) {
 			t.Error("an ended job's page refreshes itself, or offers no new import")
 		}

@@ -52,8 +52,8 @@ type ImportsConfig struct {
 	// 413. Files are streamed to temporary files.
 	MaxBytes int64
 	// Defaults are the settings of an uploaded import the upload does not
-	// give (grace period, rejected share): directoryimport's defaults when
-	// unset.
+	// give (grace period, the guards' shares): directoryimport's defaults
+	// when unset.
 	Defaults *directoryimport.Options
 }
 
@@ -168,22 +168,31 @@ func (s *Imports) jobRequest(p *Principal, u *Upload, key string) (directoryimpo
 	if m := get("mode"); m != "" {
 		req.Options.Mode = directoryimport.Mode(m)
 	}
-	if v := get("dry_run"); v != "" {
-		switch strings.ToLower(v) {
+	for _, f := range []struct {
+		name string
+		p    *bool
+	}{{"dry_run", &req.Options.DryRun}, {"force", &req.Options.Force}} {
+		switch v := get(f.name); strings.ToLower(v) {
+		case "":
 		case "true", "1", "on", "yes":
-			req.Options.DryRun = true
+			*f.p = true
 		case "false", "0", "off", "no":
-			req.Options.DryRun = false
+			*f.p = false
 		default:
-			return req, bad("dry_run %q is not true or false", v)
+			return req, bad("%s %q is not true or false", f.name, v)
 		}
 	}
-	if v := get("max_rejected"); v != "" {
-		share, err := directoryimport.ParseShare(v)
-		if err != nil {
-			return req, bad("max_rejected: %v", err)
+	for _, f := range []struct {
+		name string
+		p    *float64
+	}{{"max_rejected", &req.Options.MaxRejected}, {"max_skipped", &req.Options.MaxSkipped}, {"max_changes", &req.Options.MaxChanges}} {
+		if v := get(f.name); v != "" {
+			share, err := directoryimport.ParseShare(v)
+			if err != nil {
+				return req, bad("%s: %v", f.name, err)
+			}
+			*f.p = share
 		}
-		req.Options.MaxRejected = share
 	}
 	return req, nil
 }

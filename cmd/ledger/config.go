@@ -69,13 +69,38 @@ type ImportConfig struct {
 	MaxRejected float64
 	// MaxBytes bounds a feed uploaded to the server.
 	MaxBytes int64
+	// MaxSkipped, MaxChanges and GuardMin set the guards (guardFlags).
+	MaxSkipped, MaxChanges float64
+	GuardMin               int
 }
 
 // Options returns the import options the settings give.
 func (c ImportConfig) Options() directoryimport.Options {
 	o := directoryimport.DefaultOptions()
 	o.Grace, o.MaxRejected = c.Grace, c.MaxRejected
+	o.MaxSkipped, o.MaxChanges, o.GuardMin = c.MaxSkipped, c.MaxChanges, c.GuardMin
 	return o
+}
+
+// guardFlags registers the settings of the directory import guards:
+// `ledger import --max-skipped...`, and as serve's defaults of uploaded
+// feeds, `--import-max-skipped...` (prefix "import-"). One variable each
+// sets both.
+func (c *ImportConfig) guardFlags(fs *flagSet, prefix string) {
+	fs.share(&c.MaxSkipped, prefix+"max-skipped", "LEDGER_IMPORT_MAX_SKIPPED", directoryimport.DefaultMaxSkipped,
+		"refuse a feed that would leave out more than this share of its people (of one file, or of the feed), unless forced: 5% or 0.05")
+	fs.share(&c.MaxChanges, prefix+"max-changes", "LEDGER_IMPORT_MAX_CHANGES", directoryimport.DefaultMaxChanges,
+		"refuse a feed that would rename, flag missing or close more than this share of the existing accounts it covers, unless forced: 10% or 0.1")
+	c.GuardMin = directoryimport.DefaultGuardMin
+	parse := func(s string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a count (0, 10...)", s)
+		}
+		return n, nil
+	}
+	fs.bind(&value[int]{p: &c.GuardMin, parse: parse, format: strconv.Itoa}, prefix+"guard-min", "LEDGER_IMPORT_GUARD_MIN",
+		"the skip and mass-change guards trip only from this many people or accounts (a feed leaving out everyone always trips)", false)
 }
 
 // scope says which settings a subcommand takes besides the shared ones.
@@ -116,9 +141,11 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.days(&c.Import.Grace, "import-grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "grace period of uploaded directory feeds: 30d, 72h...")
 		fs.share(&c.Import.MaxRejected, "import-max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "share of malformed records above which an uploaded feed is refused: 5% or 0.05")
 		fs.bytes(&c.Import.MaxBytes, "max-import-bytes", "LEDGER_MAX_IMPORT_BYTES", web.DefaultMaxImportBytes, "largest directory feed upload, in bytes")
+		c.Import.guardFlags(fs, "import-")
 	case scopeImport:
 		fs.days(&c.Import.Grace, "grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "how long an account missing from full feeds stays open before it is closed: 30d, 72h...")
 		fs.share(&c.Import.MaxRejected, "max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "refuse the whole feed when more than this share of records is malformed: 5% or 0.05")
+		c.Import.guardFlags(fs, "")
 	}
 }
 

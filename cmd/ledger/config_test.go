@@ -68,6 +68,12 @@ var settings = map[string]setting{
 	"max-import-bytes":    {"LEDGER_MAX_IMPORT_BYTES", "1000", "2000", "1000", "2000", func(c *Config) string { return fmt.Sprint(c.Import.MaxBytes) }},
 	"grace":               {"LEDGER_IMPORT_GRACE", "10d", "72h", "240h0m0s", "72h0m0s", func(c *Config) string { return c.Import.Grace.String() }},
 	"max-rejected":        {"LEDGER_IMPORT_MAX_REJECTED", "10%", "0.2", "0.1", "0.2", func(c *Config) string { return fmt.Sprint(c.Import.MaxRejected) }},
+	"import-max-skipped":  {"LEDGER_IMPORT_MAX_SKIPPED", "2%", "0.3", "0.02", "0.3", func(c *Config) string { return fmt.Sprint(c.Import.MaxSkipped) }},
+	"import-max-changes":  {"LEDGER_IMPORT_MAX_CHANGES", "20%", "0.4", "0.2", "0.4", func(c *Config) string { return fmt.Sprint(c.Import.MaxChanges) }},
+	"import-guard-min":    {"LEDGER_IMPORT_GUARD_MIN", "25", " 3 ", "25", "3", func(c *Config) string { return fmt.Sprint(c.Import.GuardMin) }},
+	"max-skipped":         {"LEDGER_IMPORT_MAX_SKIPPED", "2%", "0.3", "0.02", "0.3", func(c *Config) string { return fmt.Sprint(c.Import.MaxSkipped) }},
+	"max-changes":         {"LEDGER_IMPORT_MAX_CHANGES", "20%", "0.4", "0.2", "0.4", func(c *Config) string { return fmt.Sprint(c.Import.MaxChanges) }},
+	"guard-min":           {"LEDGER_IMPORT_GUARD_MIN", "25", "0", "25", "0", func(c *Config) string { return fmt.Sprint(c.Import.GuardMin) }},
 }
 
 // subcommandArgs runs each subcommand as far as its configuration: the
@@ -254,6 +260,9 @@ func TestBadValuesStop(t *testing.T) {
 		{[]string{"serve"}, "LEDGER_IMPORT_GRACE", "a month"},
 		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_GRACE", "a month"},
 		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_MAX_REJECTED", "150%"},
+		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_MAX_SKIPPED", "-5%"},
+		{[]string{"serve"}, "LEDGER_IMPORT_MAX_CHANGES", "lots"},
+		{[]string{"import", "csv", "--profile", "student", "s.csv"}, "LEDGER_IMPORT_GUARD_MIN", "-1"},
 	} {
 		var stderr bytes.Buffer
 		m := NewMain(io.Discard, &stderr, func(k string) string {

@@ -21,9 +21,13 @@ const importUsage = `usage:
 Imports a directory feed: AAF XML files (a directory's *.xml files are taken
 in name order; ENT_Complet_* files make a full feed, ENT_Delta_* a delta; give
 the feed's EtabEducNat file with a delta of new persons) or CSV exports (one
-profile per file; see docs/directory.md for the columns). Only changes are
-written; re-importing the same feed writes nothing. Every import ends with a
-report; --dry-run prints the changes and writes nothing.
+profile per file, UTF-8 unless --encoding says otherwise; see
+docs/directory.md for the columns). Only changes are written; re-importing the
+same feed writes nothing. Every import ends with a report; --dry-run prints
+the changes and writes nothing. Guards refuse, writing nothing, a feed that
+would leave out too many people, rename, flag missing or close too many
+accounts, misses part files of a full feed, or whose bytes are not in its
+encoding; --force imports it all the same and records that it was forced.
 
 flags:`
 
@@ -59,7 +63,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	opts := cfg.Import.Options()
-	opts.Mode, opts.DryRun = set.mode, set.dryRun
+	opts.Mode, opts.DryRun, opts.Force = set.mode, set.dryRun, set.force
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("ledger import %s: %w", format, err)
 	}
@@ -117,6 +121,7 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 type importSettings struct {
 	mode     directoryimport.Mode
 	dryRun   bool
+	force    bool
 	profile  string
 	encoding string
 	json     bool
@@ -132,6 +137,11 @@ func (s *importSettings) validate(format directoryimport.Format, paths []string)
 		default:
 			return fmt.Errorf("--profile %q is not student, relative, teacher or personnel", s.profile)
 		}
+		if s.encoding != "" {
+			if err := directoryimport.CheckEncoding(s.encoding); err != nil {
+				return fmt.Errorf("--encoding: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -142,6 +152,7 @@ func (m *Main) importFlags(format directoryimport.Format, cfg *Config, s *import
 	fs := m.newFlagSet("import "+string(format), cfg, scopeImport)
 	s.mode = directoryimport.ModeAuto
 	fs.BoolVar(&s.dryRun, "dry-run", false, "print the changes and write nothing")
+	fs.BoolVar(&s.force, "force", false, "import a feed the guards refuse (people left out, mass changes, missing part files, encodings), recording that it was forced")
 	fs.Func("mode", "full, delta or auto (AAF: from the ENT_Complet_/ENT_Delta_ file names; CSV: full)", func(v string) error {
 		s.mode = directoryimport.Mode(v)
 		return nil
@@ -149,7 +160,7 @@ func (m *Main) importFlags(format directoryimport.Format, cfg *Config, s *import
 	fs.BoolVar(&s.json, "json", false, "print the report as JSON")
 	if format == directoryimport.FormatCSV {
 		fs.StringVar(&s.profile, "profile", "", "profile of the file's persons: student, relative, teacher or personnel")
-		fs.StringVar(&s.encoding, "encoding", "", "the files' encoding: UTF-8 (default), ISO-8859-15, ISO-8859-1, windows-1252")
+		fs.StringVar(&s.encoding, "encoding", "", "the files' encoding: UTF-8 (default; a UTF-8 BOM is honoured), ISO-8859-15, ISO-8859-1, windows-1252; bytes that do not match it refuse the import")
 	}
 	return fs
 }

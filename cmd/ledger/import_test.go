@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,13 +102,51 @@ func TestImportCommand(t *testing.T) {
 		t.Fatalf("a refused feed wrote: %d events", n)
 	}
 
-	// CSV: one profile per file.
+	// CSV: one profile per file. Personnel of a school that is not
+	// registered are all left out: refused, saying why.
 	out, err = runImport(t, "csv", "--store", store, "--profile", "personnel", filepath.Join(importFixtures, "csv", "full", "personnel.csv"))
-	if err != nil {
+	if exitCode(err) != 2 || !strings.Contains(out, "establishment 0840003C is not registered and the import does not list it") ||
+		!strings.Contains(out, "skipped REFUSES: 2 of the feed's 2 people would be left out (100.0 %, more than 5.0 %)") {
+		t.Fatalf("personnel of an unregistered school: %v\n%s", err, out)
+	}
+}
+
+// A feed the guards refuse is imported with --force, which the log
+// records; the thresholds are flags.
+func TestImportCommandForce(t *testing.T) {
+	t.Parallel()
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	samples := filepath.Join(importFixtures, "aaf", "kinds")
+	if _, err := runImport(t, "aaf", "--store", store, samples); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "not registered") {
-		t.Fatalf("personnel of an unregistered school should be skipped:\n%s", out)
+	n := importedEvents(t, store)
+
+	// A delta for people nobody knows: all left out.
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "ENT_Delta_20241104_Eleve_0000.xml"), `<?xml version="1.0" encoding="UTF-8"?>
+<ficAlimMENESR>
+    <modifyRequest>
+        <operationalAttributes><attr name="categoriePersonne"><value>Eleve</value></attr></operationalAttributes>
+        <identifier><id>NOBODY</id></identifier>
+        <modifications><modification name="sn" operation="replace"><value>X</value></modification></modifications>
+    </modifyRequest>
+</ficAlimMENESR>
+`)
+	out, err := runImport(t, "aaf", "--store", store, dir)
+	if exitCode(err) != 2 || !strings.Contains(out, "1 of the feed's 1 people would be left out") || importedEvents(t, store) != n {
+		t.Fatalf("refused delta: %v\n%s", err, out)
+	}
+	out, err = runImport(t, "aaf", "--store", store, "--force", dir)
+	if err != nil || !strings.Contains(out, "skipped forced: 1 of the feed's 1 people") || !strings.Contains(out, "events appended: 1") {
+		t.Fatalf("forced delta: %v\n%s", err, out)
+	}
+	if importedEvents(t, store) != n+1 {
+		t.Fatalf("the forcing is not recorded: %d events, had %d", importedEvents(t, store), n)
+	}
+	// --max-skipped 100% lets it through unforced: nothing to record.
+	if _, err := runImport(t, "aaf", "--store", store, "--max-skipped", "100%", dir); err != nil || importedEvents(t, store) != n+1 {
+		t.Fatalf("--max-skipped 100%%: %v", err)
 	}
 }
 
@@ -121,6 +160,9 @@ func TestImportCommandUsage(t *testing.T) {
 		{"csv", "--store", store, "--profile", "parent", "students.csv"},
 		{"aaf", "--store", store, "--grace", "a month", "dir"},
 		{"aaf", "--store", store, "--max-rejected", "150%", "dir"},
+		{"aaf", "--store", store, "--max-changes", "150%", "dir"},
+		{"aaf", "--store", store, "--guard-min", "some", "dir"},
+		{"csv", "--store", store, "--profile", "student", "--encoding", "EBCDIC", "students.csv"},
 		{"aaf", "--store", store, "--mode", "partial", "dir"},
 		{"aaf", "--store", store, "no/such/dir"},
 	} {
@@ -137,5 +179,12 @@ func TestParseDays(t *testing.T) {
 		if got, err := parseDays(in); err != nil || got != want {
 			t.Errorf("parseDays(%q) = %s, %v", in, got, err)
 		}
+	}
+}
+
+func writeTestFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

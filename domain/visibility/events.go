@@ -61,7 +61,8 @@ func KindOf(typ string) (Kind, bool) {
 		return Kind{Class: ClassHidden}, true
 	// Directory import.
 	case domain.AccountMissingFromFeed{}.EventType(),
-		domain.AccountBackInFeed{}.EventType():
+		domain.AccountBackInFeed{}.EventType(),
+		domain.ImportForced{}.EventType():
 		return Kind{Class: ClassOther}, true
 	// School life.
 	case domain.RollCallCompleted{}.EventType():

@@ -496,10 +496,11 @@ func (w *World) keepReport() {
 		CorrelationID: KeptImportID, Actor: w.Accounts[AsAdmin], Mode: directoryimport.ModeFull, Feed: "full feed: students.csv",
 		Files:   []directoryimport.FileReport{{Name: "students.csv", Format: directoryimport.FormatCSV, Mode: directoryimport.ModeFull, Records: 3, Rejected: 1}},
 		Records: 3, Persons: 2, Establishments: []string{w.UAI}, MaxRejected: 0.5,
-		Rejected: []directoryimport.Issue{{Place: directoryimport.Place{File: "students.csv", Line: 3}, ID: "S03", Reason: "no last name"}},
-		Planned:  map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
-		Applied:  map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
-		Events:   2, Started: w.Now, Finished: w.Now.Add(time.Second),
+		Rejected: []directoryimport.Issue{{Place: directoryimport.Place{File: "students.csv", Line: 3}, ID: "S03",
+			Code: directoryimport.ReasonNoName, Reason: "no name: the last and first names are empty"}},
+		Planned: map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
+		Applied: map[directoryimport.ChangeKind]int{directoryimport.OpenAccount: 2},
+		Events:  2, Started: w.Now, Finished: w.Now.Add(time.Second),
 	}
 	job := &directoryimport.Job{
 		ID: KeptImportID, Actor: rep.Actor, State: directoryimport.JobDone, Files: []string{"students.csv"},
