@@ -207,6 +207,10 @@ type Service struct {
 	// unknown login costs what a wrong password does.
 	dummy     string
 	dummyRuns atomic.Int64
+
+	// local holds the sessions this process vouches for when the database
+	// cannot (local.go).
+	local *localSessions
 }
 
 func newService(db *sql.DB, write func(context.Context, func(*sql.Tx) error) error, d dialect, cfg Config) (*Service, error) {
@@ -218,7 +222,11 @@ func newService(db *sql.DB, write func(context.Context, func(*sql.Tx) error) err
 		return nil, err
 	}
 	return &Service{
-		db: db, write: write, d: d,
+		db: db, d: d,
+		// Every write's outage is marked, whatever the database: callers
+		// tell a full disk from a failure by it.
+		write:   func(ctx context.Context, fn func(*sql.Tx) error) error { return d.outage(write(ctx, fn)) },
+		local:   newLocalSessions(),
 		cfg:     cfg,
 		pairs:   newBuckets(cfg.LoginFailures, cfg.FailureWindow, maxKeys),
 		addrs:   newBuckets(cfg.AddrFailures, cfg.FailureWindow, maxKeys),
@@ -359,7 +367,7 @@ func (s *Service) credential(ctx context.Context, key string) (credential, bool,
 	case errors.Is(err, sql.ErrNoRows):
 		return credential{}, false, nil
 	case err != nil:
-		return credential{}, false, fmt.Errorf("read credentials: %w", err)
+		return credential{}, false, fmt.Errorf("read credentials: %w", s.d.outage(err))
 	}
 	return c, true, nil
 }
@@ -438,5 +446,6 @@ ON CONFLICT (account) DO UPDATE SET login = excluded.login, login_key = excluded
 		return fmt.Errorf("set password of %s: %w", account, err)
 	}
 	s.pairs.resetPrefix(pairKey(key, ""))
+	s.local.forgetAccount(account)
 	return nil
 }
