@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error for the boundaries (HTTP status, exit code).
@@ -91,10 +92,23 @@ var (
 
 // Outage returns cause marked as an outage of kind (ErrUnavailable or
 // ErrStoreFull): errors.Is finds kind and cause's own errors alike, and
-// the problem a client sees is kind's, without cause's text.
+// the problem a client sees is kind's, without cause's text. Its message,
+// for logs, is "store unavailable: " or "store full: " and cause's.
 func Outage(kind *Error, cause error) error {
-	return fmt.Errorf("%w: %w", kind, cause)
+	return &outage{kind: kind, cause: cause}
 }
+
+type outage struct {
+	kind  *Error
+	cause error
+}
+
+func (o *outage) Error() string {
+	return strings.ReplaceAll(o.kind.Type, "-", " ") + ": " + o.cause.Error()
+}
+
+// Unwrap gives kind first: errors.As finds it before any error of cause.
+func (o *outage) Unwrap() []error { return []error{o.kind, o.cause} }
 
 // IsUnavailable reports whether err is an outage of any kind: callers that
 // can do without the store (a best-effort write, a start that waits for

@@ -25,6 +25,17 @@
 // gets up to N times the failures before being refused. Sessions and
 // credentials are in the database and shared by every node.
 //
+// # Outages
+//
+// Errors of the database that are outages are marked as such
+// (domain.IsUnavailable). Two kinds of session are then answered by the
+// process itself (local.go): one the database could not store (its disk
+// full: the user still signs in, to read), kept in memory and stored at a
+// later use; and, while the database cannot be read, one this process
+// opened or resolved, as the database last confirmed it. Both work on
+// their node only (docs/deployments.md says what that means behind a load
+// balancer); a password reset ends them on every node.
+//
 // # Throttling that cannot be turned against a user
 //
 // Failures are counted per (login, address) and per address, never per
@@ -211,6 +222,9 @@ type Service struct {
 	// local holds the sessions this process vouches for when the database
 	// cannot (local.go).
 	local *localSessions
+	// noSlideUntil is when sessions may slide again after an outage (Unix
+	// milliseconds).
+	noSlideUntil atomic.Int64
 }
 
 func newService(db *sql.DB, write func(context.Context, func(*sql.Tx) error) error, d dialect, cfg Config) (*Service, error) {

@@ -6,8 +6,9 @@ import (
 	"github.com/google/uuid"
 )
 
-// Bounds of the node-local session table. A session is about a hundred
-// bytes: the table stays under ten megabytes.
+// Bounds of the node-local session table. An entry takes a couple of
+// hundred bytes with its key: the table stays within a few tens of
+// megabytes.
 const (
 	// maxUnsaved bounds the sessions opened while the database could not
 	// store them; past it, a sign-in answers the outage.

@@ -2,8 +2,11 @@ package auth_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +194,50 @@ func TestSessionsDuringOutage(t *testing.T) {
 	}
 	if got, err := s.Resolve(ctx, unseen); err != nil || got != jean {
 		t.Errorf("once the database is back: %s, %v", got, err)
+	}
+}
+
+// TestSlideBacksOffDuringOutage: with the database locked by another
+// process past the busy timeout, a session still resolves though its end
+// cannot move, and the next uses do not try again for a while: reads
+// neither wait for the writer nor log each a failure.
+func TestSlideBacksOffDuringOutage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	es, err := sqlite.Open(ctx, path, sqlite.WithBusyTimeout(10*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = es.Close() })
+	clock := NewClock()
+	var logs syncBuffer
+	s, err := auth.NewSQLite(es.DB(), es.WithTx, withDefaults(auth.Config{Now: clock.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil))}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	jean := uuid.New()
+	token, _ := MustNewSession(t, s, jean, auth.KindSession)
+
+	other, err := sql.Open("sqlite", path+"?_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.BeginTx(ctx, nil) // another process holds the write lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	clock.Advance(time.Hour) // far enough for the end to move
+	for range 3 {
+		clock.Advance(time.Second)
+		if got, err := s.Resolve(ctx, token); err != nil || got != jean {
+			t.Fatalf("resolve with the database locked: %s, %v", got, err)
+		}
+	}
+	if n := strings.Count(logs.String(), "session end not moved"); n != 1 {
+		t.Errorf("%d failed slides logged, want 1:\n%s", n, logs.String())
 	}
 }

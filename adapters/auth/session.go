@@ -218,12 +218,22 @@ func (s *Service) save(ctx context.Context, sum []byte, u localSession) {
 
 // slide moves a session's end forward and reports whether it did. The
 // session is valid now whatever happens here, so a failure is only logged.
+// After an outage (a full disk, a lock held elsewhere) no session slides
+// for saveEvery: requests that only read neither wait for the writer nor
+// log each their failure.
 func (s *Service) slide(ctx context.Context, sum []byte, account uuid.UUID, next int64) bool {
+	now := s.cfg.Now().UnixMilli()
+	if now < s.noSlideUntil.Load() {
+		return false
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE auth_sessions SET expires_at = $2 WHERE token_hash = $1 AND expires_at < $2`, sum, next)
 		return err
 	})
 	if err != nil {
+		if domain.IsUnavailable(err) {
+			s.noSlideUntil.Store(now + saveEvery.Milliseconds())
+		}
 		s.cfg.Logger.WarnContext(ctx, "session end not moved", "account", account, "err", err)
 		return false
 	}

@@ -51,6 +51,7 @@ var settings = map[string]setting{
 	"log-format":          {"LEDGER_LOG_FORMAT", "json", "text", "json", "text", func(c *Config) string { return c.LogFormat }},
 	"addr":                {"LEDGER_ADDR", ":8081", ":8082", ":8081", ":8082", func(c *Config) string { return c.Addr }},
 	"shutdown-timeout":    {"LEDGER_SHUTDOWN_TIMEOUT", "3s", "4s", "3s", "4s", func(c *Config) string { return c.ShutdownTimeout.String() }},
+	"start-timeout":       {"LEDGER_START_TIMEOUT", "30s", "0", "30s", "0s", func(c *Config) string { return c.StartTimeout.String() }},
 	"seal-every":          {"LEDGER_SEAL_EVERY", "5m", "0", "5m0s", "0s", func(c *Config) string { return c.SealEvery.String() }},
 	"secure-cookies":      {"LEDGER_SECURE_COOKIES", "on", "false", "true", "false", func(c *Config) string { return fmt.Sprint(c.SecureCookies) }},
 	"allowed-origin":      {"LEDGER_ALLOWED_ORIGINS", "https://a.example, https://b.example", "https://c.example", "https://a.example|https://b.example", "https://c.example", func(c *Config) string { return strings.Join(c.AllowedOrigins, "|") }},
@@ -246,6 +247,7 @@ func TestBadValuesStop(t *testing.T) {
 		{[]string{"serve"}, "LEDGER_MAX_IMPORT_BYTES", "-1"},
 		{[]string{"serve"}, "LEDGER_IMPORT_MAX_REJECTED", "150%"},
 		{[]string{"serve"}, "LEDGER_IMPORT_GRACE", "a month"},
+		{[]string{"serve"}, "LEDGER_START_TIMEOUT", "soon"},
 		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_GRACE", "a month"},
 		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_MAX_REJECTED", "150%"},
 	} {
