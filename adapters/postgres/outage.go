@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/schoollife/ledger/domain"
 )
@@ -68,4 +70,21 @@ func outageOf(code string) *domain.Error {
 		return domain.ErrUnavailable
 	}
 	return nil
+}
+
+// acquire takes a connection of the pool for a read. Waiting for one until
+// ctx's deadline is an outage (every connection busy, or none can be
+// opened), not the read's fault: the read itself has not begun.
+func (s *Store) acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	conn, err := s.pool.Acquire(ctx)
+	switch {
+	case err == nil:
+		return conn, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return nil, domain.Outage(domain.ErrUnavailable, fmt.Errorf("no connection of the pool before the deadline: %w", err))
+	}
+	return nil, Classify(err)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 	"github.com/schoollife/ledger/domain"
@@ -206,5 +207,30 @@ func TestStoreOutage(t *testing.T) {
 	mustAppend(t, s, "ledger.outage-1", domain.Exact(1), newEvents(1))
 	if recs, err := s.ReadStream(ctx, "ledger.outage-1", 0); err != nil || len(recs) != 2 {
 		t.Errorf("after the outage: %d events, %v; want 2", len(recs), err)
+	}
+}
+
+// TestPoolExhausted: a read that finds no free connection of the pool
+// before its deadline is an outage; a read whose caller has already given
+// up is not.
+func TestPoolExhausted(t *testing.T) {
+	t.Parallel()
+	s := MustOpen(t, pgtest.MustDatabase(t), WithPoolConfig(func(c *pgxpool.Config) { c.MaxConns = 1 }))
+	t.Cleanup(func() { s.Close() })
+	held, err := s.Pool().Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.ReadStream(ctx, "ledger.exhausted-1", 0); !errors.Is(err, domain.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("read with every connection busy: %v, want ErrUnavailable", err)
+	}
+	if _, err := s.ReadAll(ctx, domain.Start, 1); domain.IsUnavailable(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("read after the deadline: %v, want the deadline alone", err)
+	}
+	held.Release()
+	if _, err := s.ReadStream(context.Background(), "ledger.exhausted-1", 0); err != nil {
+		t.Errorf("read once a connection is free: %v", err)
 	}
 }

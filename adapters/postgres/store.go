@@ -825,7 +825,12 @@ func scanRecords(rows pgx.Rows) ([]domain.Record, error) {
 
 // ReadStream implements commands.EventStore.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events WHERE stream = $1 AND version > $2 ORDER BY events.version`, stream, from)
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, `SELECT `+recordColumns+` FROM events WHERE stream = $1 AND version > $2 ORDER BY events.version`, stream, from)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, Classify(err))
 	}
@@ -882,7 +887,12 @@ func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) (
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := s.pool.Query(ctx, readAllSQL, strconv.FormatUint(after.Tx, 10), seqArg(after.Seq), lim)
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %s: %w", after, err)
+	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, readAllSQL, strconv.FormatUint(after.Tx, 10), seqArg(after.Seq), lim)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, Classify(err))
 	}
