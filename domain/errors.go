@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Code classifies an error for the boundaries (HTTP status, exit code).
@@ -15,6 +16,10 @@ const (
 	CodeNotFound  Code = "not_found" // 404
 	CodeConflict  Code = "conflict"  // version conflict, booking clash: 409
 	CodeRule      Code = "rule"      // a domain rule is broken: 422
+	// CodeUnavailable is an outage, neither the request's fault nor a
+	// bug: a store cannot be reached or is out of space. 503; trying again
+	// later may succeed.
+	CodeUnavailable Code = "unavailable"
 )
 
 // Error is the ledger's one error type. Type is a stable slug (it becomes the
@@ -72,3 +77,40 @@ var (
 	ErrForbidden       = newError(CodeForbidden, "forbidden", "not allowed")
 	ErrNotFound        = newError(CodeNotFound, "not-found", "not found")
 )
+
+// Outages. The store adapters mark their driver's errors with one of these
+// (Outage), each adapter knowing which of its errors are outages; ports
+// and the web layer only ask IsUnavailable or compare the sentinels.
+var (
+	// ErrUnavailable: a store cannot be reached, refuses connections,
+	// is shutting down or is locked.
+	ErrUnavailable = newError(CodeUnavailable, "store-unavailable", "the service is briefly unavailable, try again in a few moments")
+	// ErrStoreFull: a store is out of space. What is stored can still be
+	// read; nothing can be written until space is freed.
+	ErrStoreFull = newError(CodeUnavailable, "store-full", "the service cannot record anything for now; reading still works")
+)
+
+// Outage returns cause marked as an outage of kind (ErrUnavailable or
+// ErrStoreFull): errors.Is finds kind and cause's own errors alike, and
+// the problem a client sees is kind's, without cause's text. Its message,
+// for logs, is "store unavailable: " or "store full: " and cause's.
+func Outage(kind *Error, cause error) error {
+	return &outage{kind: kind, cause: cause}
+}
+
+type outage struct {
+	kind  *Error
+	cause error
+}
+
+func (o *outage) Error() string {
+	return strings.ReplaceAll(o.kind.Type, "-", " ") + ": " + o.cause.Error()
+}
+
+// Unwrap gives kind first: errors.As finds it before any error of cause.
+func (o *outage) Unwrap() []error { return []error{o.kind, o.cause} }
+
+// IsUnavailable reports whether err is an outage of any kind: callers that
+// can do without the store (a best-effort write, a start that waits for
+// it) tell an outage from a failure by it.
+func IsUnavailable(err error) bool { return CodeOf(err) == CodeUnavailable }

@@ -25,6 +25,17 @@
 // gets up to N times the failures before being refused. Sessions and
 // credentials are in the database and shared by every node.
 //
+// # Outages
+//
+// Errors of the database that are outages are marked as such
+// (domain.IsUnavailable). Two kinds of session are then answered by the
+// process itself (local.go): one the database could not store (its disk
+// full: the user still signs in, to read), kept in memory and stored at a
+// later use; and, while the database cannot be read, one this process
+// opened or resolved, as the database last confirmed it. Both work on
+// their node only (docs/deployments.md says what that means behind a load
+// balancer); a password reset ends them on every node.
+//
 // # Throttling that cannot be turned against a user
 //
 // Failures are counted per (login, address) and per address, never per
@@ -207,6 +218,13 @@ type Service struct {
 	// unknown login costs what a wrong password does.
 	dummy     string
 	dummyRuns atomic.Int64
+
+	// local holds the sessions this process vouches for when the database
+	// cannot (local.go).
+	local *localSessions
+	// noSlideUntil is when sessions may slide again after an outage (Unix
+	// milliseconds).
+	noSlideUntil atomic.Int64
 }
 
 func newService(db *sql.DB, write func(context.Context, func(*sql.Tx) error) error, d dialect, cfg Config) (*Service, error) {
@@ -218,7 +236,11 @@ func newService(db *sql.DB, write func(context.Context, func(*sql.Tx) error) err
 		return nil, err
 	}
 	return &Service{
-		db: db, write: write, d: d,
+		db: db, d: d,
+		// Every write's outage is marked, whatever the database: callers
+		// tell a full disk from a failure by it.
+		write:   func(ctx context.Context, fn func(*sql.Tx) error) error { return d.outage(write(ctx, fn)) },
+		local:   newLocalSessions(),
 		cfg:     cfg,
 		pairs:   newBuckets(cfg.LoginFailures, cfg.FailureWindow, maxKeys),
 		addrs:   newBuckets(cfg.AddrFailures, cfg.FailureWindow, maxKeys),
@@ -359,7 +381,7 @@ func (s *Service) credential(ctx context.Context, key string) (credential, bool,
 	case errors.Is(err, sql.ErrNoRows):
 		return credential{}, false, nil
 	case err != nil:
-		return credential{}, false, fmt.Errorf("read credentials: %w", err)
+		return credential{}, false, fmt.Errorf("read credentials: %w", s.d.outage(err))
 	}
 	return c, true, nil
 }
@@ -438,5 +460,6 @@ ON CONFLICT (account) DO UPDATE SET login = excluded.login, login_key = excluded
 		return fmt.Errorf("set password of %s: %w", account, err)
 	}
 	s.pairs.resetPrefix(pairKey(key, ""))
+	s.local.forgetAccount(account)
 	return nil
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/schoollife/ledger/adapters/postgres"
+	sqlitestore "github.com/schoollife/ledger/adapters/sqlite"
 )
 
 // dialect is what differs between SQLite and Postgres: the queries
@@ -17,6 +20,8 @@ import (
 type dialect struct {
 	// unique reports whether err is a unique constraint violation.
 	unique func(err error) bool
+	// outage marks the database's outages (its store adapter's Classify).
+	outage func(err error) error
 }
 
 // NewSQLite returns a service on a SQLite database: read runs queries (a
@@ -25,7 +30,7 @@ type dialect struct {
 // store's DB and WithTx: the tables are in the events' file, created by
 // its migrations, and writes are serialized with appends.
 func NewSQLite(read *sql.DB, write func(ctx context.Context, fn func(*sql.Tx) error) error, cfg Config) (*Service, error) {
-	return newService(read, write, dialect{unique: sqliteUnique}, cfg)
+	return newService(read, write, dialect{unique: sqliteUnique, outage: sqlitestore.Classify}, cfg)
 }
 
 func sqliteUnique(err error) bool {
@@ -48,7 +53,7 @@ func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 		}
 		return tx.Commit()
 	}
-	s, err := newService(db, write, dialect{unique: pgUnique}, cfg)
+	s, err := newService(db, write, dialect{unique: pgUnique, outage: postgres.Classify}, cfg)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
 	}

@@ -54,6 +54,11 @@ func from(p domain.Position) esdbc.AllPosition {
 // and exposes $all only up to what it has committed, so no event can commit
 // before one already read: a checkpoint never skips one.
 func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) ([]domain.Record, error) {
+	recs, err := s.readAll(ctx, after, limit)
+	return recs, Classify(err)
+}
+
+func (s *Store) readAll(ctx context.Context, after domain.Position, limit int) ([]domain.Record, error) {
 	after = ofAll(after)
 	end, err := s.tail(ctx)
 	if err != nil {

@@ -87,7 +87,7 @@ func Open(ctx context.Context, connString string, opts ...Option) (*Store, error
 	}
 	if _, err := s.tail(ctx); err != nil {
 		_ = s.client.Close()
-		return nil, fmt.Errorf("eventstoredb %s: %w", redact(cfg), err)
+		return nil, fmt.Errorf("eventstoredb %s: %w", redact(cfg), Classify(err))
 	}
 	return s, nil
 }
@@ -157,8 +157,14 @@ func (s *Store) failed(c *esdbc.Client, err error) {
 // tail; a batch whose ids are partly stored, or stored in another order, is
 // refused with domain.ErrDuplicateEvent; so is an id stored in another
 // stream, as far as this store has seen it (EventStoreDB does not keep ids
-// unique across streams: see WithIDCache and docs/eventstoredb.md).
+// unique across streams: see WithIDCache and docs/eventstoredb.md). An
+// outage is marked (Classify), as it is by every read.
 func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
+	res, err := s.append(ctx, stream, expected, events)
+	return res, Classify(err)
+}
+
+func (s *Store) append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
 	if len(events) == 0 {
 		return domain.AppendResult{}, domain.Errorf(domain.ErrInvalid, "append to %s: no events", stream)
 	}
@@ -312,7 +318,7 @@ func (s *Store) positionOf(ctx context.Context, stream string, rev uint64) (doma
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
 	recs, err := s.readStream(ctx, stream, esdbc.ReadStreamOptions{Direction: esdbc.Forwards, From: esdbc.Revision(from)}, math.MaxInt64)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, fmt.Errorf("read %s: %w", stream, Classify(err))
 	}
 	return recs, nil
 }

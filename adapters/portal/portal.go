@@ -367,7 +367,6 @@ func pageHeaders() http.Header {
 
 // errorPage is what the error page shows.
 type errorPage struct {
-	Status  int
 	Slug    string
 	Message string
 	Detail  string
@@ -380,20 +379,13 @@ type errorPage struct {
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	prob, he := web.ProblemOf(err)
 	slug := strings.TrimPrefix(prob.Type, web.ProblemBase)
-	switch {
-	case prob.Status >= 500:
-		p.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	default:
-		p.log.DebugContext(r.Context(), "page refused", "method", r.Method, "path", r.URL.Path, "status", prob.Status, "type", slug)
-	}
-	if prob.Status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", web.RetryAfter(he))
-	}
+	web.LogProblem(p.log, r, prob, err, "page failed")
+	web.SetRetryAfter(w.Header(), prob, he)
 	msg := prob.Title
 	if key := "problem." + slug; v.Has(key) {
 		msg = v.T(key)
 	}
-	ep := errorPage{Status: prob.Status, Slug: slug, Message: msg, Detail: prob.Detail, SignIn: prob.Status == http.StatusUnauthorized}
+	ep := errorPage{Slug: slug, Message: msg, Detail: prob.Detail, SignIn: prob.Status == http.StatusUnauthorized}
 	if slug == domain.ErrIdempotencyKey.Type {
 		// The detail names the form's hidden key and the command: nothing
 		// the person who sent the form can act on.

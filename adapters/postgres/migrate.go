@@ -24,7 +24,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 	}
 	for _, m := range ms {
 		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return apply(ctx, tx, m) }); err != nil {
-			return fmt.Errorf("migrate %s: %w", m.Name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, Classify(err))
 		}
 	}
 	return nil

@@ -123,11 +123,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %w", Classify(err))
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("open postgres: %w", err)
+		return nil, fmt.Errorf("open postgres: %w", Classify(err))
 	}
 	s := New(pool, opts...)
 	s.ownPool = true
@@ -241,7 +241,8 @@ func (s *Store) Close() error {
 // returned; once its transaction is running, Append waits for the real
 // outcome. Should the connection fail during the commit, the outcome is
 // unknown; append the same events again: the ids make the retry a no-op if
-// the first attempt went through.
+// the first attempt went through. An outage is marked (Classify), as it is
+// by every read.
 func (s *Store) Append(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (domain.AppendResult, error) {
 	if err := validate(stream, events); err != nil {
 		return domain.AppendResult{}, err
@@ -252,9 +253,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	r := groupcommit.NewRequest(stream, expected, events)
 	if !s.group.Enqueue(r) {
 		// Closed: no committer any more, but the pool may still be open.
-		return s.appendAlone(ctx, stream, expected, events)
+		res, err := s.appendAlone(ctx, stream, expected, events)
+		return res, Classify(err)
 	}
-	return r.Await(ctx)
+	res, err := r.Await(ctx)
+	return res, Classify(err)
 }
 
 // appendAlone appends in a transaction of its own.
@@ -822,13 +825,18 @@ func scanRecords(rows pgx.Rows) ([]domain.Record, error) {
 
 // ReadStream implements commands.EventStore.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recordColumns+` FROM events WHERE stream = $1 AND version > $2 ORDER BY events.version`, stream, from)
+	conn, err := s.acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, `SELECT `+recordColumns+` FROM events WHERE stream = $1 AND version > $2 ORDER BY events.version`, stream, from)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, Classify(err))
+	}
 	recs, err := scanRecords(rows)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, fmt.Errorf("read %s: %w", stream, Classify(err))
 	}
 	return recs, nil
 }
@@ -879,13 +887,18 @@ func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) (
 	if limit > 0 {
 		lim = limit
 	}
-	rows, err := s.pool.Query(ctx, readAllSQL, strconv.FormatUint(after.Tx, 10), seqArg(after.Seq), lim)
+	conn, err := s.acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
 	}
+	defer conn.Release()
+	rows, err := conn.Query(ctx, readAllSQL, strconv.FormatUint(after.Tx, 10), seqArg(after.Seq), lim)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %s: %w", after, Classify(err))
+	}
 	recs, err := scanRecords(rows)
 	if err != nil {
-		return nil, fmt.Errorf("read all after %s: %w", after, err)
+		return nil, fmt.Errorf("read all after %s: %w", after, Classify(err))
 	}
 	return recs, nil
 }

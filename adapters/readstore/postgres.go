@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/projections"
 )
 
@@ -49,6 +50,7 @@ CROSS JOIN LATERAL (SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND
 			encodeKey: pgEncodeKey,
 			decodeKey: pgDecodeKey,
 			decodeDoc: pgDecodeDoc,
+			outage:    postgres.Classify,
 		},
 		read: db,
 		write: func(ctx context.Context, fn func(*sql.Tx) error) error {

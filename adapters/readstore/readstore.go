@@ -98,6 +98,9 @@ type dialect struct {
 	// documents (nil: as they are). put encodes documents.
 	encodeKey, decodeKey func(string) string
 	decodeDoc            func([]byte) []byte
+	// outage marks the database's outages (its adapter's Classify), so
+	// that a read model out of reach answers 503, not 500.
+	outage func(error) error
 }
 
 func (d dialect) key(k string) string {
@@ -179,13 +182,13 @@ func (s *Store) TryAcquire(ctx context.Context, name string) (context.Context, f
 // Update implements projections.DocStore: fn's documents and checkpoint
 // commit together, or nothing is written if fn fails or ctx ends first.
 func (s *Store) Update(ctx context.Context, ns string, fn func(projections.DocTx) error) error {
-	return s.write(ctx, func(tx *sql.Tx) error {
+	return s.d.outage(s.write(ctx, func(tx *sql.Tx) error {
 		t := &docTx{s: s, ns: ns, tx: tx}
 		if err := fn(t); err != nil {
 			return err
 		}
 		return ctx.Err()
-	})
+	}))
 }
 
 // Reader implements projections.DocStore.
@@ -199,7 +202,7 @@ func (s *Store) Checkpoint(ctx context.Context, ns string) (domain.Position, err
 	case errors.Is(err, sql.ErrNoRows):
 		return domain.Start, nil
 	case err != nil:
-		return domain.Start, fmt.Errorf("checkpoint of %s: %w", ns, err)
+		return domain.Start, fmt.Errorf("checkpoint of %s: %w", ns, s.d.outage(err))
 	}
 	return domain.Position{Tx: uint64(tx), Seq: uint64(seq)}, nil
 }
@@ -213,7 +216,7 @@ func (s *Store) Generations(ctx context.Context, projection string) (projections
 	case errors.Is(err, sql.ErrNoRows):
 		return projections.Generations{}, nil
 	case err != nil:
-		return g, fmt.Errorf("generations of %s: %w", projection, err)
+		return g, fmt.Errorf("generations of %s: %w", projection, s.d.outage(err))
 	}
 	return g, nil
 }
@@ -227,7 +230,7 @@ ON CONFLICT (projection) DO UPDATE SET live = excluded.live, building = excluded
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("set generations of %s: %w", projection, err)
+		return fmt.Errorf("set generations of %s: %w", projection, s.d.outage(err))
 	}
 	return nil
 }
@@ -243,7 +246,7 @@ func (s *Store) DropNamespace(ctx context.Context, ns string) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("drop namespace %s: %w", ns, err)
+		return fmt.Errorf("drop namespace %s: %w", ns, s.d.outage(err))
 	}
 	return nil
 }
@@ -384,17 +387,22 @@ type reader struct {
 }
 
 func (r reader) Get(ctx context.Context, coll, key string) ([]byte, bool, error) {
-	return get(ctx, pooled{r.s}, r.s.d, r.ns, coll, key)
+	doc, found, err := get(ctx, pooled{r.s}, r.s.d, r.ns, coll, key)
+	return doc, found, r.s.d.outage(err)
 }
 
 // GetMany implements projections.DocMultiGetter: one query per 512 keys.
 func (r reader) GetMany(ctx context.Context, coll string, keys []string, fn func(string, []byte) error) error {
-	return getMany(ctx, pooled{r.s}, r.s.d, r.ns, coll, dedupe(keys), fn)
+	return r.s.d.outage(getMany(ctx, pooled{r.s}, r.s.d, r.ns, coll, dedupe(keys), fn))
 }
 
 // Scan streams one query: one statement sees one snapshot, so a scan never
 // mixes two commits of the runner.
 func (r reader) Scan(ctx context.Context, coll, from, to string, fn func(string, []byte) error) error {
+	return r.s.d.outage(r.scan(ctx, coll, from, to, fn))
+}
+
+func (r reader) scan(ctx context.Context, coll, from, to string, fn func(string, []byte) error) error {
 	d := r.s.d
 	lo, hi, filter := d.bounds(d.key(from), d.key(to))
 	var (

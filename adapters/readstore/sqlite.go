@@ -46,6 +46,7 @@ func NewSQLite(read *sql.DB, write func(ctx context.Context, fn func(*sql.Tx) er
 			prepare: true,
 			getMany: `SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND key IN (SELECT value FROM json_each($3))`,
 			keys:    sqliteKeys,
+			outage:  sqlite.Classify,
 		},
 		read:   read,
 		write:  write,

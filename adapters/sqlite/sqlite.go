@@ -189,7 +189,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", cfg.checkpoint))
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, classifyOpen(err))
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -199,11 +199,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	s.group = groupcommit.New((*groupWriter)(s), 1) // one: SQLite has one writer
 	if err := w.PingContext(ctx); err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, classifyOpen(err))
 	}
 	if err := s.Migrate(ctx); err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, classifyOpen(err))
 	}
 
 	rq := url.Values{}
@@ -214,19 +214,19 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
 		_ = w.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, classifyOpen(err))
 	}
 	r.SetMaxOpenConns(cfg.readConns)
 	r.SetMaxIdleConns(cfg.readConns)
 	if err := r.PingContext(ctx); err != nil {
 		_ = r.Close()
 		_ = w.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, classifyOpen(err))
 	}
 	if s.st, err = prepare(ctx, w, r); err != nil {
 		_ = r.Close()
 		_ = w.Close()
-		return nil, fmt.Errorf("open sqlite store %s: %w", path, err)
+		return nil, fmt.Errorf("open sqlite store %s: %w", path, classifyOpen(err))
 	}
 	s.r = r
 	return s, nil
@@ -250,7 +250,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		applied_at TEXT NOT NULL
 	)`
 	if _, err := s.w.ExecContext(ctx, create); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+		return fmt.Errorf("migrate: %w", Classify(err))
 	}
 	for _, m := range all {
 		// Checked inside the transaction: two processes opening the same
@@ -271,7 +271,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migrate %s: %w", m.Name, err)
+			return fmt.Errorf("migrate %s: %w", m.Name, Classify(err))
 		}
 	}
 	return nil
@@ -289,12 +289,14 @@ func (s *Store) DB() *sql.DB { return s.r }
 // fn must do all its reads and writes through tx, must not call the Store's
 // methods (the writer is held: Append would wait forever), and must not write
 // the events or streams tables: only Append does, keeping the hash chain.
+// An outage is marked (Classify): the read models and the credentials
+// written through WithTx see a full disk as domain.ErrStoreFull.
 func (s *Store) WithTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := s.lock(ctx); err != nil {
 		return err
 	}
 	defer s.unlock()
-	return s.inTx(ctx, fn)
+	return Classify(s.inTx(ctx, fn))
 }
 
 // Close waits for the queued appends to commit, then closes the

@@ -39,7 +39,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	if !s.group.Enqueue(r) {
 		return domain.AppendResult{}, fmt.Errorf("append %s: %w", stream, errClosed)
 	}
-	return r.Await(ctx)
+	res, err := r.Await(ctx)
+	return res, Classify(err)
 }
 
 var errClosed = errors.New("sqlite store: closed")
@@ -395,11 +396,11 @@ const selectRecord = `SELECT position, id, stream, version, type, data, metadata
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
 	rows, err := s.st.readStream.QueryContext(ctx, stream, clamp(from))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, fmt.Errorf("read %s: %w", stream, Classify(err))
 	}
 	recs, err := scanRecords(rows)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
+		return nil, fmt.Errorf("read %s: %w", stream, Classify(err))
 	}
 	return recs, nil
 }
@@ -417,11 +418,11 @@ func (s *Store) ReadAll(ctx context.Context, after domain.Position, limit int) (
 	}
 	rows, err := s.st.readAll.QueryContext(ctx, clamp(after.Seq), limit)
 	if err != nil {
-		return nil, fmt.Errorf("read all after %v: %w", after, err)
+		return nil, fmt.Errorf("read all after %v: %w", after, Classify(err))
 	}
 	recs, err := scanRecords(rows)
 	if err != nil {
-		return nil, fmt.Errorf("read all after %v: %w", after, err)
+		return nil, fmt.Errorf("read all after %v: %w", after, Classify(err))
 	}
 	return recs, nil
 }

@@ -38,7 +38,7 @@ type Error struct {
 	typ    string
 	title  string
 	detail string
-	// retryAfter is sent as Retry-After (429).
+	// retryAfter is sent as Retry-After (429, 503).
 	retryAfter time.Duration
 }
 
@@ -87,6 +87,11 @@ var (
 // to wait.
 const defaultRetryAfter = time.Minute
 
+// unavailableRetryAfter is sent with a 503: an outage of a store may end
+// in moments (a restart, a failover), and a client that comes back too
+// early gets another 503.
+const unavailableRetryAfter = 5 * time.Second
+
 // statusOf maps a domain error code to its HTTP status.
 func statusOf(c domain.Code) int {
 	switch c {
@@ -100,6 +105,8 @@ func statusOf(c domain.Code) int {
 		return http.StatusConflict
 	case domain.CodeRule:
 		return http.StatusUnprocessableEntity
+	case domain.CodeUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -132,7 +139,45 @@ func RetryAfter(he *Error) string {
 	if he != nil && he.retryAfter > 0 {
 		wait = he.retryAfter
 	}
-	return strconv.Itoa(int((wait + time.Second - 1) / time.Second))
+	return seconds(wait)
+}
+
+// seconds writes d in whole seconds, rounded up.
+func seconds(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
+}
+
+// SetRetryAfter sets Retry-After on the problems that ask the client to
+// come back: a 429 (RetryAfter) and a 503 (the error's wait, or a few
+// seconds).
+func SetRetryAfter(h http.Header, p Problem, he *Error) {
+	switch p.Status {
+	case http.StatusTooManyRequests:
+		h.Set("Retry-After", RetryAfter(he))
+	case http.StatusServiceUnavailable:
+		wait := unavailableRetryAfter
+		if he != nil && he.retryAfter > 0 {
+			wait = he.retryAfter
+		}
+		h.Set("Retry-After", seconds(wait))
+	}
+}
+
+// LogProblem logs a failed request by what it says: an outage of a store
+// as a warning (the store's state, not a bug: no stack to chase), any
+// other 5xx as an error, a cancelled request and a refusal quietly.
+func LogProblem(log *slog.Logger, r *http.Request, p Problem, err error, msg string) {
+	ctx := r.Context()
+	switch {
+	case p.Status >= 500 && errors.Is(err, context.Canceled):
+		log.InfoContext(ctx, "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
+	case domain.IsUnavailable(err):
+		log.WarnContext(ctx, "store unavailable", "method", r.Method, "path", r.URL.Path, "type", p.Type, "err", err)
+	case p.Status >= 500:
+		log.ErrorContext(ctx, msg, "method", r.Method, "path", r.URL.Path, "err", err)
+	default:
+		log.DebugContext(ctx, "request refused", "method", r.Method, "path", r.URL.Path, "status", p.Status, "type", p.Type)
+	}
 }
 
 // WriteProblem writes err as a problem. Internal errors are logged with
@@ -140,21 +185,12 @@ func RetryAfter(he *Error) string {
 func WriteProblem(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
 	p, he := ProblemOf(err)
 	p.Instance = r.URL.Path
-	switch {
-	case p.Status >= 500 && errors.Is(err, context.Canceled):
-		log.InfoContext(r.Context(), "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
-	case p.Status >= 500:
-		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	default:
-		log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", p.Status, "type", p.Type)
-	}
+	LogProblem(log, r, p, err, "request failed")
 	h := w.Header()
-	switch p.Status {
-	case http.StatusUnauthorized:
+	if p.Status == http.StatusUnauthorized {
 		h.Set("WWW-Authenticate", `Bearer realm="ledger"`)
-	case http.StatusTooManyRequests:
-		h.Set("Retry-After", RetryAfter(he))
 	}
+	SetRetryAfter(h, p, he)
 	body, _ := json.Marshal(p) // a Problem always encodes
 	h.Set("Content-Type", ProblemMediaType)
 	h.Del("Content-Disposition")

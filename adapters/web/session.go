@@ -24,7 +24,11 @@ type SignedIn struct {
 // SignIn checks credentials, records the connection (and the account's
 // first use), and opens a session of kind. Every failure that could tell
 // whether an account exists is the same ErrBadCredentials; too many
-// failures are ErrRateLimited, with how long to wait.
+// failures are ErrRateLimited, with how long to wait. When the event store
+// is unavailable (full, unreachable) but the credentials and the directory
+// can be read, the user signs in without the connection being recorded:
+// reading must not wait for the store (Auth keeps the session itself when
+// its database cannot).
 func (s *Sessions) SignIn(r *http.Request, login, password, kind string) (*SignedIn, error) {
 	ctx := r.Context()
 	id, err := s.cfg.Auth.Authenticate(ctx, login, password, ClientAddr(r))
@@ -50,16 +54,25 @@ func (s *Sessions) SignIn(r *http.Request, login, password, kind string) (*Signe
 	}
 	// One correlation id ties the connection and the activation.
 	req := commands.Request{Actor: id, CorrelationID: uuid.New()}
+	recorded := true
 	if _, err := s.cfg.Connections.RecordConnection(ctx, req, domain.RecordConnection{Method: domain.SignInPassword}); err != nil {
-		if domain.CodeOf(err) != "" {
+		switch {
+		case domain.IsUnavailable(err):
+			// The log cannot take the connection (full, unreachable): the
+			// user still signs in to read what is there. The connection is
+			// missing from the history and the usage indicators.
+			s.log.WarnContext(ctx, "sign-in not recorded: the event store is unavailable", "account", id, "err", err)
+			recorded = false
+		case domain.CodeOf(err) != "":
 			// The log says the account is unknown or closed: the read
 			// model had not caught up yet.
 			s.log.InfoContext(ctx, "sign-in refused by the ledger", "account", id, "err", err)
 			return nil, ErrBadCredentials
+		default:
+			return nil, err
 		}
-		return nil, err
 	}
-	if !acc.Activated {
+	if !acc.Activated && recorded {
 		s.activate(r, req, id)
 	}
 	token, expires, err := s.cfg.Auth.NewSession(ctx, id, kind)

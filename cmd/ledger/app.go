@@ -54,7 +54,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 	a.closers = append(a.closers, store.Close)
 	if err := store.Migrate(ctx); err != nil {
 		a.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("migrate event store %s: %w", redact(cfg.Store), err)
 	}
 	docs, pool, closeDB, err := openReadModels(ctx, cfg, store)
 	if err != nil {
@@ -91,15 +91,18 @@ func openReadModels(ctx context.Context, cfg *Config, store eventStore) (docs *r
 	switch {
 	case strings.HasPrefix(cfg.ReadModels, "sqlite:"):
 		docs, err := readstore.OpenSQLite(ctx, strings.TrimPrefix(cfg.ReadModels, "sqlite:"))
-		return docs, nil, nil, err
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("open read-model store %s: %w", cfg.ReadModels, err)
+		}
+		return docs, nil, nil, nil
 	case strings.HasPrefix(cfg.ReadModels, "postgres://"), strings.HasPrefix(cfg.ReadModels, "postgresql://"):
 		pg, err := postgres.Open(ctx, cfg.ReadModels)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("open read-model database: %w", err)
+			return nil, nil, nil, fmt.Errorf("open read-model store %s: %w", redact(cfg.ReadModels), err)
 		}
 		if err := pg.Migrate(ctx); err != nil {
 			pg.Close()
-			return nil, nil, nil, fmt.Errorf("migrate read-model database: %w", err)
+			return nil, nil, nil, fmt.Errorf("migrate read-model store %s: %w", redact(cfg.ReadModels), err)
 		}
 		return readstore.NewPostgres(pg.Pool()), pg.Pool(), pg.Close, nil
 	case cfg.ReadModels != "":

@@ -38,6 +38,10 @@ type Config struct {
 	Addr string
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
+	// StartTimeout bounds how long serve waits at start for stores that
+	// are unavailable (refusing connections, out of slots): it retries
+	// with a growing wait until then (0: it does not wait).
+	StartTimeout time.Duration
 	// SealEvery is how often the server seals the log (0: never).
 	SealEvery time.Duration
 	// SecureCookies marks session cookies Secure (serving behind TLS).
@@ -115,6 +119,12 @@ const (
 // DefaultStore is the embedded default store.
 const DefaultStore = "sqlite:ledger.db"
 
+// DefaultStartTimeout is how long serve waits at start for unavailable
+// stores: long enough for a database restarted beside it (a container
+// started at the same time, a failover), short enough that a wrong host
+// shows soon.
+const DefaultStartTimeout = 2 * time.Minute
+
 // flags registers the settings of scope on fs.
 func (c *Config) flags(fs *flagSet, sc scope) {
 	c.scope = sc
@@ -128,6 +138,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 	case scopeServe:
 		fs.string(&c.Addr, "addr", "LEDGER_ADDR", ":8080", "listen address")
 		fs.duration(&c.ShutdownTimeout, "shutdown-timeout", "LEDGER_SHUTDOWN_TIMEOUT", 15*time.Second, "graceful shutdown limit")
+		fs.duration(&c.StartTimeout, "start-timeout", "LEDGER_START_TIMEOUT", DefaultStartTimeout, "how long to wait at start for unavailable stores, retrying (0: do not wait)")
 		fs.duration(&c.SealEvery, "seal-every", "LEDGER_SEAL_EVERY", 10*time.Minute, "how often the server seals the log, 0 to never")
 		fs.boolean(&c.SecureCookies, "secure-cookies", "LEDGER_SECURE_COOKIES", "mark session cookies Secure, behind TLS")
 		fs.list(&c.AllowedOrigins, "allowed-origin", "LEDGER_ALLOWED_ORIGINS", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (comma-separated in the variable)")
@@ -171,6 +182,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("shutdown timeout %s is negative", c.ShutdownTimeout))
+	}
+	if c.StartTimeout < 0 {
+		errs = append(errs, fmt.Errorf("start timeout %s is negative", c.StartTimeout))
 	}
 	if c.scope == scopeServe {
 		if c.Bus.PostgresDSN == "" && kind == storePostgres {

@@ -27,8 +27,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := cfg.logger(m.stderr)
-	a, err := openApp(ctx, &cfg, log)
+	a, err := openAppWaiting(ctx, &cfg, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			log.Info("stopped before the stores could be opened", "err", err)
+			return nil
+		}
 		return err
 	}
 	defer a.Close()

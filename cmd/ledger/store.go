@@ -42,19 +42,19 @@ func openStore(ctx context.Context, spec string, log *slog.Logger) (eventStore, 
 	case storeSQLite:
 		s, err := sqlite.Open(ctx, loc)
 		if err != nil {
-			return nil, fmt.Errorf("open sqlite store %s: %w", loc, err)
+			return nil, fmt.Errorf("open event store %s: %w", spec, err)
 		}
 		return s, nil
 	case storePostgres:
 		s, err := postgres.Open(ctx, loc, postgres.WithLogger(log))
 		if err != nil {
-			return nil, fmt.Errorf("open postgres store: %w", err)
+			return nil, fmt.Errorf("open event store %s: %w", redact(spec), err)
 		}
 		return s, nil
 	case storeESDB:
 		s, err := esdb.Open(ctx, loc, esdb.WithLogger(log))
 		if err != nil {
-			return nil, fmt.Errorf("open EventStoreDB store: %w", err)
+			return nil, fmt.Errorf("open event store %s: %w", redact(spec), err)
 		}
 		return esdbStore{s}, nil
 	}

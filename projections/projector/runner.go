@@ -370,7 +370,10 @@ func (r *Runner) follow(ctx context.Context, red projections.Reducer) error {
 		}
 		switch {
 		case err == nil:
-		case ctx.Err() != nil || len(recs) == 0:
+		case ctx.Err() != nil || len(recs) == 0 || domain.IsUnavailable(err):
+			// Not the events' fault: an outage of a store is no attempt at
+			// them (it would stop the projection at a sound event);
+			// runElected tries again.
 			return err
 		case len(recs) > 1:
 			// Which event? Apply them one by one, up to this batch's end.

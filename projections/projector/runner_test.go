@@ -318,3 +318,41 @@ func TestStoppedProjectionRebuilt(t *testing.T) {
 		t.Errorf("rebuilt picky.v1 applied %d events, %v; want 8", c["events"], err)
 	}
 }
+
+// TestOutageIsNotTheEvents: a store out of reach or full fails every
+// attempt at an event, far more than Attempts; the projection does not
+// stop at that sound event, and goes on once the store is back.
+func TestOutageIsNotTheEvents(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	pos := f.MustAppend(t, 6)
+	var failures atomic.Int32
+	f.picky.failWith(func(rec domain.Record) error {
+		if rec.Position == pos[3] && failures.Add(1) <= 10 {
+			return fmt.Errorf("apply: %w", domain.Outage(domain.ErrStoreFull, errors.New("database or disk is full (13)")))
+		}
+		return nil
+	})
+	r, err := projector.NewRunner(projector.RunnerConfig{
+		Log: f.es, Docs: f.docs, Gens: f.docs, Registry: f.reg, Reducers: []projections.Reducer{f.good, f.picky}, Locker: f.docs,
+		BatchSize: 4, Linger: -1, GenerationsEvery: 10 * time.Millisecond, RetryEvery: time.Millisecond,
+		Attempts: 3, Backoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(f.log, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	MustRun(t, r)
+	mustWaitFor(t, r, "picky.v1 to reach the head, or stop", func(m map[string]projector.Status) bool {
+		return m["picky.v1"].Position == pos[5] || m["picky.v1"].Stopped != nil
+	})
+	if got := r.Status()[1]; got.Stopped != nil || got.Position != pos[5] {
+		t.Fatalf("picky.v1 %+v, want it at the head, not stopped", got)
+	}
+	if n := failures.Load(); n <= 10 {
+		t.Errorf("%d attempts, want the 10 failed ones and a good one", n)
+	}
+	if got := f.count(t, f.picky); got != 6 {
+		t.Errorf("picky.v1 applied %d events, want 6", got)
+	}
+}

@@ -1,4 +1,5 @@
-// Package pgtest gives tests a fresh PostgreSQL database of their own.
+// Package pgtest gives tests a fresh PostgreSQL database of their own, and
+// a proxy to it that can cut the server off and bring it back (Proxy).
 //
 // The server is the one in LEDGER_TEST_POSTGRES (a pgx connection string to
 // any database the user may CREATE DATABASE from), by default
