@@ -80,7 +80,7 @@ func writeSoakPlots(rep *Report, dir string) ([]string, error) {
 		file, title, y string
 		names          []string
 	}{
-		{"memory", "memory of ledger serve", "MiB", []string{"heap in use", "live heap", "RSS"}},
+		{"memory", "memory of ledger serve", "MiB", []string{"heap in use", "live heap", "RSS", "database file"}},
 		{"counts", "goroutines, files and connections of ledger serve", "count", []string{"goroutines", "open fds", "websockets", "HTTP connections"}},
 	}
 	var files []string

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -95,13 +95,19 @@ func (e *env) soakOn(ctx context.Context, kind string) error {
 	}
 
 	e.logf("  soak on %s: %s of load", kind, cfg.SoakDuration)
-	smp := newSampler(srv.base, load.counters, load.stats.done)
+	counters := load.counters
+	if b.kind == storeSQLite {
+		counters = func() []namedValue {
+			return append(load.counters(), namedValue{"database file", "MiB", float64(fileBytes(b.path, b.path+"-wal")) * mib})
+		}
+	}
+	smp := newSampler(srv.base, counters, load.stats.done)
 	lctx, stopLoad := context.WithTimeout(ctx, cfg.SoakDuration)
 	defer stopLoad()
 	var wg sync.WaitGroup
 	wg.Go(func() { smp.run(lctx, cfg.SoakSample) })
 	wg.Go(func() { e.soakProgress(lctx, smp, max(cfg.SoakSample, time.Minute)) })
-	runErr := load.run(lctx, dates)
+	runErr := load.run(lctx, dates, smp.began)
 	stopLoad()
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
@@ -110,6 +116,17 @@ func (e *env) soakOn(ctx context.Context, kind string) error {
 	load.settle(ctx, 30*time.Second)
 	e.soakReport(kind, load, smp)
 	return runErr
+}
+
+// fileBytes returns the size of the files that exist among paths.
+func fileBytes(paths ...string) int64 {
+	var n int64
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
 }
 
 // soakAccounts gives every teacher and parent a password (the soak's
@@ -211,15 +228,12 @@ func (e *env) soakReport(store string, l *soakLoad, smp *sampler) {
 		atMost(row("absence notification", "duplicated", "notes", float64(n.duplicates)), 0, false),
 		row("absence notification", "unexpected", "notes", float64(n.unexpected)),
 	)
-	warm := e.cfg.SoakDuration.Seconds() / 2
-	// The level and the end are medians over a day's readings, so that
-	// they compare the same moments of the day's rhythm.
-	window := max(3, int(math.Ceil(float64(e.cfg.SoakDay)/float64(e.cfg.SoakSample))))
+	warm, day := e.cfg.SoakDuration.Seconds()/2, e.cfg.SoakDay.Seconds()
 	samples := 0
 	for _, f := range soakFigures {
 		pts := smp.points(f.name)
 		samples = max(samples, len(pts))
-		rows = append(rows, f.rows(store, fitTrend(pts, warm, window))...)
+		rows = append(rows, f.rows(store, fitTrend(pts, warm, day))...)
 	}
 	rows = append(rows, row("metrics", "samples", "readings", float64(samples)))
 	e.rep.Add(rows...)

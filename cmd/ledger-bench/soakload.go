@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,7 +33,7 @@ const soakReaders = 4
 // children, which they then read; parents connected on their live socket,
 // a fifth of them dropping and coming back each day as phones do,
 // resuming with ?after=; the parents' and teachers' pages and API reads;
-// and two parents signing in and out each day.
+// and two parents signing in and out in the first lesson of each day.
 type soakLoad struct {
 	api      *apiClient
 	base     string
@@ -214,8 +215,8 @@ func (p *soakParent) drop() bool {
 // once (or ctx ended), counting them on p.
 func (l *soakLoad) connect(ctx context.Context, p *progress) error {
 	opened := make(chan error, len(l.parents))
-	for _, p := range l.parents {
-		l.sockets.Go(func() { l.holdSocket(ctx, p, opened) })
+	for _, par := range l.parents {
+		l.sockets.Go(func() { l.holdSocket(ctx, par, opened) })
 	}
 	for range l.parents {
 		select {
@@ -302,8 +303,9 @@ func (l *soakLoad) read(p *soakParent, ws *websocket.Conn) {
 	}
 }
 
-// run plays school days, one date each, until ctx ends.
-func (l *soakLoad) run(ctx context.Context, dates []domain.Date) error {
+// run plays school days, one date each, the first beginning at began and
+// each the day's length after the one before, until ctx ends.
+func (l *soakLoad) run(ctx context.Context, dates []domain.Date, began time.Time) error {
 	var readers sync.WaitGroup
 	for range soakReaders {
 		readers.Go(func() { l.readLoop(ctx) })
@@ -313,15 +315,14 @@ func (l *soakLoad) run(ctx context.Context, dates []domain.Date) error {
 		if d == len(dates) {
 			return fmt.Errorf("soak: no school day left after %d (a longer --soak-day spends fewer)", d)
 		}
-		l.schoolDay(ctx, dates[d])
+		l.schoolDay(ctx, dates[d], began.Add(time.Duration(d)*l.day))
 	}
 	return nil
 }
 
-// schoolDay plays one day: its lessons' roll calls and messages, and,
-// beside them, its sockets' drops and its sign-ins.
-func (l *soakLoad) schoolDay(ctx context.Context, date domain.Date) {
-	start := time.Now()
+// schoolDay plays one day from start: its lessons' roll calls and
+// messages, and, beside them, its sockets' drops and its sign-ins.
+func (l *soakLoad) schoolDay(ctx context.Context, date domain.Date, start time.Time) {
 	var beside sync.WaitGroup
 	beside.Go(func() { l.dayEvents(ctx, start) })
 	lesson := l.day / time.Duration(len(soakSlots))
@@ -336,8 +337,8 @@ func (l *soakLoad) schoolDay(ctx context.Context, date domain.Date) {
 }
 
 // dayEvents drops a fifth of the parents' sockets (those that have a
-// position to resume from) and signs two parents in and out, at random
-// moments of the day.
+// position to resume from) at random moments of the day, and signs two
+// parents in and out during the first lesson.
 func (l *soakLoad) dayEvents(ctx context.Context, start time.Time) {
 	type event struct {
 		at     time.Duration
@@ -349,9 +350,9 @@ func (l *soakLoad) dayEvents(ctx context.Context, start time.Time) {
 		events = append(events, event{at: rand.N(l.day), parent: rand.IntN(len(l.parents))})
 	}
 	for range 2 {
-		events = append(events, event{at: rand.N(l.day), parent: rand.IntN(len(l.parents)), signIn: true})
+		events = append(events, event{at: rand.N(l.day / time.Duration(len(soakSlots))), parent: rand.IntN(len(l.parents)), signIn: true})
 	}
-	slices.SortFunc(events, func(a, b event) int { return int(a.at - b.at) })
+	slices.SortFunc(events, func(a, b event) int { return cmp.Compare(a.at, b.at) })
 	for _, ev := range events {
 		if !sleepUntil(ctx, start.Add(ev.at)) {
 			return
@@ -380,7 +381,7 @@ func (l *soakLoad) signInOut(ctx context.Context, p peakAccount) {
 }
 
 // lesson sends every class's roll call for the lesson, spread evenly over
-// window, then the messages to the parents of half the absent children.
+// window, each followed by its messages.
 func (l *soakLoad) lesson(ctx context.Context, date domain.Date, slot domain.Slot, window time.Duration) {
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -396,7 +397,8 @@ func (l *soakLoad) lesson(ctx context.Context, date domain.Date, slot domain.Slo
 }
 
 // rollCall records class c's roll call: up to three absent (most often a
-// child whose parent is connected) and sometimes one late.
+// child whose parent is connected) and sometimes one late; then the
+// teacher writes to the parents of half the absent children.
 func (l *soakLoad) rollCall(ctx context.Context, c int, date domain.Date, slot domain.Slot) {
 	cmd := domain.RecordRollCall{Group: l.w.group(c), Date: date, Slot: slot, Subject: "Mathématiques", Absent: []uuid.UUID{}, Late: []domain.Late{}}
 	linked := 0
