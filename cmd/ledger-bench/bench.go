@@ -70,7 +70,14 @@ func (m *Main) bench(ctx context.Context, cfg *Config) (err error) {
 			err = errors.Join(err, f.Close())
 		}()
 	}
+	sockets := 0
 	if cfg.has(scenarioPeak) || cfg.has(scenarioWSMem) {
+		sockets = max(e.cfg.Parents, slices.Max(e.cfg.WSConns))
+	}
+	if cfg.has(scenarioSoak) {
+		sockets = max(sockets, e.cfg.SoakParents)
+	}
+	if sockets > 0 {
 		n, refused, err := raiseNoFileWhy(1 << 17)
 		if err != nil {
 			return fmt.Errorf("raise the open file limit: %w", err)
@@ -80,7 +87,7 @@ func (m *Main) bench(ctx context.Context, cfg *Config) (err error) {
 			lim += fmt.Sprintf(" (the hard limit: raising it to %d was refused: %s)", 1<<17, refused)
 		}
 		e.rep.Set("rlimit_nofile", lim)
-		if need := uint64(max(e.cfg.Parents, slices.Max(e.cfg.WSConns)) + 2048); n < need {
+		if need := uint64(sockets + 2048); n < need {
 			return fmt.Errorf("open file limit %d: %d sockets need about %d", n, need-2048, need)
 		}
 	}
@@ -113,6 +120,7 @@ func (m *Main) bench(ctx context.Context, cfg *Config) (err error) {
 	run(scenarioPeak, e.peakScenario)
 	run(scenarioWSMem, e.wsmemScenario)
 	run(scenarioGrowth, e.growthScenario)
+	run(scenarioSoak, e.soakScenario)
 
 	if ctx.Err() == nil {
 		missing, invalid := missingRows(cfg, e.rep)
@@ -131,12 +139,12 @@ func (m *Main) bench(ctx context.Context, cfg *Config) (err error) {
 	} else {
 		fmt.Fprintf(m.stdout, "\nResults written to %s\n", cfg.Out)
 	}
-	if cfg.has(scenarioGrowth) {
+	if cfg.has(scenarioGrowth) || cfg.has(scenarioSoak) {
 		dir := cfg.Plots
 		if dir == "" {
 			dir = filepath.Dir(cfg.Out)
 		}
-		files, err := writeGrowthPlots(e.rep, dir)
+		files, err := writePlots(e.rep, dir)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("plots: %w", err))
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -121,4 +122,11 @@ func (f *firstErrors) Add(err error) {
 	if len(f.errs) < 5 {
 		f.errs = append(f.errs, err.Error())
 	}
+}
+
+// Samples returns the errors kept.
+func (f *firstErrors) Samples() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.errs)
 }

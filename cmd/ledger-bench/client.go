@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -87,7 +88,16 @@ var liveDialer = &websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBuffe
 
 // dialLive opens /api/v1/live as the bearer of token.
 func dialLive(ctx context.Context, base, token string) (*websocket.Conn, error) {
+	return dialLiveAfter(ctx, base, token, "")
+}
+
+// dialLiveAfter opens /api/v1/live as the bearer of token, resuming after
+// the position after when it is not empty (?after=).
+func dialLiveAfter(ctx context.Context, base, token, after string) (*websocket.Conn, error) {
 	u := "ws" + strings.TrimPrefix(base, "http") + "/api/v1/live"
+	if after != "" {
+		u += "?after=" + url.QueryEscape(after)
+	}
 	ws, resp, err := liveDialer.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + token}})
 	if err != nil {
 		if resp != nil {
@@ -102,6 +112,7 @@ func dialLive(ctx context.Context, base, token string) (*websocket.Conn, error) 
 
 // liveFrame is the part of a live message the benchmark reads.
 type liveFrame struct {
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data"`
+	Position string          `json:"position"`
+	Type     string          `json:"type"`
+	Data     json.RawMessage `json:"data"`
 }

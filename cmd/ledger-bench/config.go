@@ -19,9 +19,15 @@ const (
 	scenarioPeak   = "peak"
 	scenarioWSMem  = "wsmem"
 	scenarioGrowth = "growth"
+	// scenarioSoak runs only when named: it lasts half an hour per store.
+	scenarioSoak = "soak"
 )
 
+// allScenarios are those "all" runs.
 var allScenarios = []string{scenarioAppend, scenarioReplay, scenarioPeak, scenarioWSMem, scenarioGrowth}
+
+// knownScenarios are those --scenario takes.
+var knownScenarios = append(slices.Clone(allScenarios), scenarioSoak)
 
 // Store kinds.
 const (
@@ -82,6 +88,14 @@ type Config struct {
 	// growth
 	GrowthLevels []int
 	GrowthMax    int
+
+	// soak
+	SoakDuration time.Duration // of the load, per store
+	SoakSample   time.Duration // between two readings of /metrics
+	SoakDay      time.Duration // one school day, compressed
+	SoakClasses  int
+	SoakParents  int
+	SoakReads    float64 // page and API reads per second
 }
 
 // defaults fills what flags left unset, after --quick is known.
@@ -114,6 +128,12 @@ func (c *Config) defaults(set map[string]bool) {
 	pick("window", &c.Window, 10*time.Second, time.Second)
 	pick("ws-conns", &c.WSConns, []int{1000, 10_000}, []int{50, 200})
 	pick("growth-max", &c.GrowthMax, 1_000_000, 20_000)
+	pick("soak-duration", &c.SoakDuration, 30*time.Minute, 25*time.Second)
+	pick("soak-sample", &c.SoakSample, 10*time.Second, 2*time.Second)
+	pick("soak-day", &c.SoakDay, time.Minute, 8*time.Second)
+	pick("soak-classes", &c.SoakClasses, 40, 4)
+	pick("soak-parents", &c.SoakParents, 400, 20)
+	pick("soak-reads", &c.SoakReads, 10.0, 4.0)
 	levels := []int{100_000, 1_000_000, 5_000_000, 10_000_000}
 	if c.Quick {
 		levels = []int{2_000, 10_000, 50_000}
@@ -131,7 +151,7 @@ func (m *Main) parse(c *Config, args []string) error {
 	fs := flag.NewFlagSet("ledger-bench", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
 	var scenarios, stores, writers, wsConns, projs string
-	fs.StringVar(&scenarios, "scenario", "all", "scenarios to run, comma-separated: "+strings.Join(allScenarios, ", ")+" or all")
+	fs.StringVar(&scenarios, "scenario", "all", "scenarios to run, comma-separated: "+strings.Join(knownScenarios, ", ")+", or all ("+strings.Join(allScenarios, ", ")+")")
 	fs.StringVar(&stores, "stores", "sqlite,postgres", "stores to run each scenario on, comma-separated")
 	fs.StringVar(&c.Postgres, "postgres", envOr(m.getenv, "LEDGER_BENCH_POSTGRES", DefaultPostgres), "PostgreSQL server: each scenario creates a fresh database on it and drops it after (LEDGER_BENCH_POSTGRES)")
 	fs.BoolVar(&c.Quick, "quick", false, "small sizes: a smoke run of every scenario in a minute or two")
@@ -160,6 +180,12 @@ func (m *Main) parse(c *Config, args []string) error {
 	fs.StringVar(&c.Perf, "perf", "", "peak: record the server with `perf record -g` during the roll calls into this file")
 	fs.StringVar(&c.Ledger, "ledger", "", "peak and wsmem: the ledger binary (default: go build ./cmd/ledger into a temporary directory)")
 	fs.StringVar(&wsConns, "ws-conns", "", "wsmem: numbers of idle connections, comma-separated (default 1000,10000; 50,200 with --quick)")
+	fs.DurationVar(&c.SoakDuration, "soak-duration", 0, "soak: how long the load runs on each store (default 30m, 25s with --quick); the trend is fitted over its second half")
+	fs.DurationVar(&c.SoakSample, "soak-sample", 0, "soak: interval between two readings of the server's /metrics (default 10s, 2s with --quick)")
+	fs.DurationVar(&c.SoakDay, "soak-day", 0, "soak: one school day of eight lessons, compressed into this (default 1m, 8s with --quick)")
+	fs.IntVar(&c.SoakClasses, "soak-classes", 0, "soak: classes, each with a teacher and a roll call per lesson (default 40, 4 with --quick)")
+	fs.IntVar(&c.SoakParents, "soak-parents", 0, "soak: parents with a live socket, one child each (default 400, 20 with --quick)")
+	fs.Float64Var(&c.SoakReads, "soak-reads", 0, "soak: page and API reads per second by parents and teachers (default 10, 4 with --quick)")
 	fs.IntVar(&c.GrowthMax, "growth-max", 0, "growth: the largest level, in events: levels are 1e5, 1e6, 5e6 and 1e7 up to it (default 1000000; 5000000 takes about 15 minutes more per store, 10000000 about 30 more)")
 	fs.Usage = func() {
 		fmt.Fprintln(m.stderr, "usage: ledger-bench [FLAGS]\n       ledger-bench plot --in RESULTS.json [--plots DIR]\n\nflags:")
@@ -204,8 +230,8 @@ func (m *Main) parse(c *Config, args []string) error {
 func (c *Config) Validate() error {
 	var errs []error
 	for _, s := range c.Scenarios {
-		if !slices.Contains(allScenarios, s) {
-			errs = append(errs, fmt.Errorf("scenario %q is not one of %s or all", s, strings.Join(allScenarios, ", ")))
+		if !slices.Contains(knownScenarios, s) {
+			errs = append(errs, fmt.Errorf("scenario %q is not one of %s or all", s, strings.Join(knownScenarios, ", ")))
 		}
 	}
 	if len(c.Scenarios) == 0 {
@@ -249,12 +275,32 @@ func (c *Config) Validate() error {
 	case len(c.GrowthLevels) == 0:
 		errs = append(errs, fmt.Errorf("growth: no level up to --growth-max %d", c.GrowthMax))
 	}
+	if c.has(scenarioSoak) {
+		errs = append(errs, c.validateSoak())
+	}
 	for _, n := range c.WSConns {
 		if n < 1 {
 			errs = append(errs, fmt.Errorf("wsmem: %d connections", n))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateSoak checks the soak's settings.
+func (c *Config) validateSoak() error {
+	switch {
+	case c.SoakDuration <= 0 || c.SoakSample <= 0 || c.SoakDay <= 0 || c.SoakReads <= 0:
+		return errors.New("soak: duration, sample interval, day and reads must be positive")
+	case c.SoakDay < time.Second:
+		return fmt.Errorf("soak: a day of %s leaves its eight lessons no time", c.SoakDay)
+	case c.SoakSample*4 > c.SoakDuration:
+		return fmt.Errorf("soak: %s sampled every %s leaves fewer than four samples", c.SoakDuration, c.SoakSample)
+	case c.SoakClasses < 1 || c.SoakParents < 1:
+		return errors.New("soak: classes and parents must be positive")
+	case c.SoakParents > c.SoakClasses*c.ClassSize:
+		return fmt.Errorf("soak: %d parents for %d students", c.SoakParents, c.SoakClasses*c.ClassSize)
+	}
+	return nil
 }
 
 // has reports whether scenario s is to run.

@@ -62,6 +62,16 @@ func expectedRows(cfg *Config) []Row {
 				add(s, cfg.PeakStore, fmt.Sprintf("ledger serve, %d idle sockets", n), "RSS per socket", "heap+stack per socket (gctrace)")
 				add(s, "-", fmt.Sprintf("live endpoint in process, %d idle sockets", n), "heap+stack per socket", "heap per socket", "stack per socket", "RSS per socket")
 			}
+		case scenarioSoak:
+			for _, store := range cfg.Stores {
+				add(s, store, "requests", append(slices.Clone(soakKinds), "all", "failed")...)
+				add(s, store, "live sockets", "frames", "reconnects", "closed by the server")
+				add(s, store, "absence notification", "expected", "lost", "misdelivered", "duplicated", "unexpected")
+				for _, f := range soakFigures {
+					add(s, store, f.name, soakMetrics...)
+				}
+				add(s, store, "metrics", "samples")
+			}
 		case scenarioGrowth:
 			for _, store := range cfg.Stores {
 				for _, l := range cfg.GrowthLevels {

@@ -3,9 +3,12 @@
 // noisy machine: appends against raw single-row INSERTs and COPY, replays
 // against a raw scan of the log, the morning peak over HTTP against a real
 // `ledger serve`, the memory of an idle websocket against an idle TCP
-// connection, and how appends, queries and replays grow with the log.
+// connection, and how appends, queries and replays grow with the log. The
+// soak, run only when named, loops a school day's load for half an hour
+// against a `ledger serve --metrics` and judges its memory, goroutines and
+// open files, read from /metrics, against their own level once warm.
 //
-//	ledger-bench [--scenario append,replay,peak,wsmem,growth|all] [--stores sqlite,postgres] [--quick] [--out FILE]
+//	ledger-bench [--scenario append,replay,peak,wsmem,growth,soak|all] [--stores sqlite,postgres] [--quick] [--out FILE]
 //	ledger-bench plot --in FILE [--plots DIR]
 //
 // It prints a table and writes the results as JSON (docs/performance.md).

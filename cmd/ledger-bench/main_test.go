@@ -93,11 +93,18 @@ func MustRun(t *testing.T, args ...string) *Report {
 	if !strings.Contains(stdout.String(), "scenario") {
 		t.Errorf("no table printed:\n%s", stdout.String())
 	}
+	var plots []string
 	if cfg.has(scenarioGrowth) {
-		for _, f := range []string{"growth-query.png", "growth-append.png", "growth-replay.png"} {
-			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
-				t.Errorf("plot %s: %v", f, err)
-			}
+		plots = append(plots, "growth-query.png", "growth-append.png", "growth-replay.png")
+	}
+	if cfg.has(scenarioSoak) {
+		for _, store := range cfg.Stores {
+			plots = append(plots, "soak-"+store+"-memory.png", "soak-"+store+"-counts.png")
+		}
+	}
+	for _, f := range plots {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("plot %s: %v", f, err)
 		}
 	}
 	return rep
@@ -131,6 +138,61 @@ func TestQuickPostgres(t *testing.T) {
 	MustRun(t, append([]string{"--stores", "postgres", "--peak-store", "postgres", "--postgres", dsn}, smokeArgs...)...)
 }
 
+// TestQuickSoak runs the soak briefly on SQLite: it checks the machinery
+// (the load ran, /metrics was read into every series, the report and the
+// plots were written), not the flatness, which takes half an hour.
+func TestQuickSoak(t *testing.T) {
+	rep := MustRun(t, "--scenario", "soak", "--stores", "sqlite", "--quick", "--soak-duration", "20s")
+	samples, ok := rep.Find(scenarioSoak, storeSQLite, "metrics", "samples")
+	if !ok || samples.Value < 4 {
+		t.Fatalf("readings of /metrics: %+v", samples)
+	}
+	series := map[string]Series{}
+	for _, s := range rep.Series {
+		if s.Scenario == scenarioSoak && s.Store == storeSQLite {
+			series[s.Name] = s
+		}
+	}
+	for _, f := range soakFigures {
+		if n := len(series[f.name].Points); n != int(samples.Value) {
+			t.Errorf("series %s: %d points for %g readings", f.name, n, samples.Value)
+		}
+	}
+	if pts := series["goroutines"].Points; len(pts) > 0 && pts[0].V <= 0 {
+		t.Errorf("goroutines read as %g", pts[0].V)
+	}
+	for _, kind := range []string{"roll call", "live socket", "GET /metrics"} {
+		if r, _ := rep.Find(scenarioSoak, storeSQLite, "requests", kind); r.Value <= 0 {
+			t.Errorf("no %s request: %+v", kind, r)
+		}
+	}
+	if r, _ := rep.Find(scenarioSoak, storeSQLite, "requests", "failed"); r.Value > 0 {
+		t.Logf("%g requests failed: %v", r.Value, rep.Notes)
+	}
+}
+
+// TestSoakOnlyWhenNamed: "all" leaves the soak out, it lasts too long.
+func TestSoakOnlyWhenNamed(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		soak bool
+	}{
+		{nil, false},
+		{[]string{"--scenario", "all"}, false},
+		{[]string{"--scenario", "soak"}, true},
+		{[]string{"--scenario", "peak,soak"}, true},
+	} {
+		var cfg Config
+		var stderr bytes.Buffer
+		if err := NewMain(&stderr, &stderr, func(string) string { return "" }).parse(&cfg, tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if cfg.has(scenarioSoak) != tc.soak {
+			t.Errorf("%v: soak %v, want %v", tc.args, cfg.has(scenarioSoak), tc.soak)
+		}
+	}
+}
+
 // TestConfigValidate refuses what no run can do.
 func TestConfigValidate(t *testing.T) {
 	for _, tc := range []struct {
@@ -142,6 +204,9 @@ func TestConfigValidate(t *testing.T) {
 		{"more parents than students", []string{"--classes", "1", "--parents", "100"}},
 		{"no writers", []string{"--writers", "0"}},
 		{"no growth level", []string{"--growth-max", "10"}},
+		{"soak day too short", []string{"--scenario", "soak", "--soak-day", "500ms"}},
+		{"soak with too few readings", []string{"--scenario", "soak", "--soak-duration", "30s", "--soak-sample", "10s"}},
+		{"soak with more parents than students", []string{"--scenario", "soak", "--soak-classes", "1", "--soak-parents", "31"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var cfg Config

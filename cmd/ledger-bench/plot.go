@@ -16,8 +16,8 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// plot draws the growth plots of a results file: ledger-bench plot --in
-// FILE [--plots DIR].
+// plot draws the growth and soak plots of a results file: ledger-bench
+// plot --in FILE [--plots DIR].
 func (m *Main) plot(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("ledger-bench plot", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
@@ -39,11 +39,84 @@ func (m *Main) plot(_ context.Context, args []string) error {
 	if *dir == "" {
 		*dir = filepath.Dir(*in)
 	}
-	files, err := writeGrowthPlots(rep, *dir)
+	files, err := writePlots(rep, *dir)
 	for _, f := range files {
 		fmt.Fprintf(m.stdout, "Plot written to %s\n", f)
 	}
 	return err
+}
+
+// writePlots draws the plots of every scenario a report has figures of,
+// and returns the files written.
+func writePlots(rep *Report, dir string) ([]string, error) {
+	files, err := writeGrowthPlots(rep, dir)
+	if err != nil {
+		return files, err
+	}
+	soak, err := writeSoakPlots(rep, dir)
+	return append(files, soak...), err
+}
+
+// writeSoakPlots draws, for each store a soak ran on, the server's memory
+// and its counts over the run. It returns the files written.
+func writeSoakPlots(rep *Report, dir string) ([]string, error) {
+	byStore := map[string]map[string]Series{}
+	for _, s := range rep.Series {
+		if s.Scenario != scenarioSoak {
+			continue
+		}
+		if byStore[s.Store] == nil {
+			byStore[s.Store] = map[string]Series{}
+		}
+		byStore[s.Store][s.Name] = s
+	}
+	if len(byStore) == 0 {
+		return nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	charts := []struct {
+		file, title, y string
+		names          []string
+	}{
+		{"memory", "memory of ledger serve", "MiB", []string{"heap in use", "live heap", "RSS", "database file"}},
+		{"counts", "goroutines, files and connections of ledger serve", "count", []string{"goroutines", "open fds", "websockets", "HTTP connections"}},
+	}
+	var files []string
+	for _, store := range slices.Sorted(maps.Keys(byStore)) {
+		for _, c := range charts {
+			p := plot.New()
+			p.Title.Text = "Soak on " + store + ": " + c.title
+			p.X.Label.Text = "minutes"
+			p.Y.Label.Text = c.y
+			p.X.Min, p.Y.Min = 0, 0
+			// Bottom right, clear of the lines once the server is warm.
+			p.Legend.XOffs, p.Legend.YOffs = -vg.Points(8), vg.Points(8)
+			var lines []any
+			for _, name := range c.names {
+				s, ok := byStore[store][name]
+				if !ok {
+					continue
+				}
+				xy := make(plotter.XYs, len(s.Points))
+				for i, pt := range s.Points {
+					xy[i] = plotter.XY{X: pt.T / 60, Y: pt.V}
+				}
+				lines = append(lines, name, xy)
+			}
+			if err := plotutil.AddLines(p, lines...); err != nil {
+				return files, err
+			}
+			p.Add(plotter.NewGrid())
+			path := filepath.Join(dir, "soak-"+store+"-"+c.file+".png")
+			if err := p.Save(16*vg.Centimeter, 10*vg.Centimeter, path); err != nil {
+				return files, err
+			}
+			files = append(files, path)
+		}
+	}
+	return files, nil
 }
 
 // growthSeries returns, per store, the (events, value) points of a growth

@@ -57,7 +57,9 @@ type Report struct {
 	Quick    bool              `json:"quick"`
 	Settings map[string]string `json:"settings"`
 	Rows     []Row             `json:"rows"`
-	Notes    []string          `json:"notes,omitempty"`
+	// Series are figures sampled over time (the soak's), for plots.
+	Series []Series `json:"series,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
 
 	mu sync.Mutex
 }
@@ -99,6 +101,28 @@ func (r *Report) Add(rows ...Row) {
 		}
 		r.Rows = append(r.Rows, row)
 	}
+}
+
+// Series is a figure read again and again during a run.
+type Series struct {
+	Scenario string  `json:"scenario"`
+	Store    string  `json:"store"`
+	Name     string  `json:"name"`
+	Unit     string  `json:"unit"`
+	Points   []Point `json:"points"`
+}
+
+// Point is one reading: T seconds after the series began, value V.
+type Point struct {
+	T float64 `json:"t"`
+	V float64 `json:"v"`
+}
+
+// AddSeries records series.
+func (r *Report) AddSeries(series ...Series) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Series = append(r.Series, series...)
 }
 
 // Set records a setting of the run (durability, pool sizes...).

@@ -35,6 +35,9 @@ type app struct {
 	queries  *projections.Queries
 	runner   *projector.Runner
 	closers  []func() error
+
+	// metrics are serve's (nil without --metrics).
+	metrics *serverMetrics
 }
 
 // verifier is implemented by the stores whose tables `ledger verify` reads.

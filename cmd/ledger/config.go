@@ -51,6 +51,10 @@ type Config struct {
 	AllowedOrigins []string
 	// Demo seeds the demo establishment when serving.
 	Demo bool
+	// Metrics serves the Prometheus metrics at /metrics: on AdminAddr when
+	// it is set (which implies Metrics), else on Addr.
+	Metrics   bool
+	AdminAddr string
 	// Bus carries live updates between the server's nodes. Its database is
 	// the store's when the store is Postgres and none is given. Its
 	// deployment, when not given, is named by serve after the read
@@ -143,6 +147,8 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.boolean(&c.SecureCookies, "secure-cookies", "LEDGER_SECURE_COOKIES", "mark session cookies Secure, behind TLS")
 		fs.list(&c.AllowedOrigins, "allowed-origin", "LEDGER_ALLOWED_ORIGINS", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (comma-separated in the variable)")
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
+		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
+		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics only (implies --metrics; then /metrics is not on --addr)")
 		fs.choice(&c.Bus.Kind, "bus", "LEDGER_BUS", bus.GoChannel, "live-update transport between nodes", bus.GoChannel, bus.Postgres, bus.NATS)
 		fs.string(&c.Bus.PostgresDSN, "bus-postgres", "LEDGER_BUS_POSTGRES", "", "database of the postgres bus (default: the store's, when it is postgres://...)")
 		fs.string(&c.Bus.NATSURL, "nats-url", "LEDGER_NATS_URL", bus.DefaultNATSURL, "NATS server of the nats bus")
@@ -197,6 +203,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("the postgres bus needs --bus-postgres (LEDGER_BUS_POSTGRES) or a postgres:// store"))
 		} else if err := b.Validate(); err != nil {
 			errs = append(errs, err)
+		}
+		if c.AdminAddr != "" {
+			c.Metrics = true
 		}
 		if c.Import.MaxBytes <= 0 {
 			errs = append(errs, fmt.Errorf("largest upload %d is not a positive number of bytes", c.Import.MaxBytes))

@@ -58,6 +58,8 @@ var settings = map[string]setting{
 	"secure-cookies":      {"LEDGER_SECURE_COOKIES", "on", "false", "true", "false", func(c *Config) string { return fmt.Sprint(c.SecureCookies) }},
 	"allowed-origin":      {"LEDGER_ALLOWED_ORIGINS", "https://a.example, https://b.example", "https://c.example", "https://a.example|https://b.example", "https://c.example", func(c *Config) string { return strings.Join(c.AllowedOrigins, "|") }},
 	"demo":                {"LEDGER_DEMO", "yes", "off", "true", "false", func(c *Config) string { return fmt.Sprint(c.Demo) }},
+	"metrics":             {"LEDGER_METRICS", "1", "0", "true", "false", func(c *Config) string { return fmt.Sprint(c.Metrics) }},
+	"admin-addr":          {"LEDGER_ADMIN_ADDR", "127.0.0.1:9091", "127.0.0.1:9092", "127.0.0.1:9091", "127.0.0.1:9092", func(c *Config) string { return c.AdminAddr }},
 	"bus":                 {"LEDGER_BUS", "nats", "gochannel", "nats", "gochannel", func(c *Config) string { return c.Bus.Kind }},
 	"bus-postgres":        {"LEDGER_BUS_POSTGRES", "postgres://env/bus", "postgres://flag/bus", "postgres://env/bus", "postgres://flag/bus", func(c *Config) string { return c.Bus.PostgresDSN }},
 	"nats-url":            {"LEDGER_NATS_URL", "nats://env:4222", "nats://flag:4222", "nats://env:4222", "nats://flag:4222", func(c *Config) string { return c.Bus.NATSURL }},
@@ -183,6 +185,34 @@ func TestBusDatabaseFollowsStore(t *testing.T) {
 	}
 }
 
+// TestAdminAddrImpliesMetrics: an admin listener exists to serve the
+// metrics, so setting it turns them on, from its flag or its variable.
+func TestAdminAddrImpliesMetrics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want bool
+	}{
+		{"neither", nil, nil, false},
+		{"admin flag", nil, []string{"--admin-addr", "127.0.0.1:9090"}, true},
+		{"admin variable", map[string]string{"LEDGER_ADMIN_ADDR": "127.0.0.1:9090"}, nil, true},
+		{"admin variable beats metrics off", map[string]string{"LEDGER_ADMIN_ADDR": "127.0.0.1:9090", "LEDGER_METRICS": "off"}, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := configOf(t, tc.env, append([]string{"serve"}, tc.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Metrics != tc.want {
+				t.Errorf("metrics %v, want %v", c.Metrics, tc.want)
+			}
+		})
+	}
+}
+
 // TestBooleanSpellings: the usual spellings in any case, from a variable or
 // a flag; anything else stops the program naming the variable and the
 // spellings.
@@ -198,6 +228,7 @@ func TestBooleanSpellings(t *testing.T) {
 	}{
 		{"demo", "LEDGER_DEMO", func(c *Config) bool { return c.Demo }},
 		{"secure-cookies", "LEDGER_SECURE_COOKIES", func(c *Config) bool { return c.SecureCookies }},
+		{"metrics", "LEDGER_METRICS", func(c *Config) bool { return c.Metrics }},
 	} {
 		t.Run(b.variable, func(t *testing.T) {
 			t.Parallel()

@@ -36,6 +36,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	if a.metrics, err = newServerMetrics(&cfg); err != nil {
+		return err
+	}
 
 	// Projections run beside the server; with several nodes on one
 	// database each projection runs on the node that holds its lock.
@@ -89,6 +92,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs,
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults,
+		metrics: a.metrics.onMain(),
 	})
 	if err != nil {
 		return err
@@ -100,7 +104,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:         a.metrics.connState(),
 	}
+	stopAdmin, err := a.metrics.serveAdmin(ctx, log)
+	if err != nil {
+		return err
+	}
+	// Stopped with the main server below; here too on the way out of an
+	// error (a second shutdown does nothing).
+	defer func() { _ = stopAdmin(context.WithoutCancel(ctx)) }()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -117,7 +129,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := errors.Join(srv.Shutdown(sctx), stopAdmin(sctx)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	// No upload starts a job any more: stop the running import, kept
@@ -193,6 +205,9 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 	if err != nil {
 		return nil, live.SignOuts{}, err
 	}
+	if err := a.metrics.watchHub(hub); err != nil {
+		return nil, live.SignOuts{}, err
+	}
 	wg.Go(func() {
 		if err := hub.Run(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("live hub stopped", "err", err)
@@ -244,10 +259,13 @@ type webDeps struct {
 	secureCookies bool
 	maxImport     int64
 	importOpts    *directoryimport.Options
+	// metrics serves /metrics on this listener (nil: not here).
+	metrics http.Handler
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
-// one set of sessions and of import jobs, beside /healthz.
+// one set of sessions and of import jobs, beside /healthz and, when
+// given, /metrics (no session: a scraper has none).
 func webHandler(d webDeps) (http.Handler, error) {
 	a := d.app
 	sessions, err := web.NewSessions(web.SessionsConfig{
@@ -283,6 +301,9 @@ func webHandler(d webDeps) (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
+	if d.metrics != nil {
+		mux.Handle("GET /metrics", d.metrics)
+	}
 	mux.Handle("/api/", apiSrv.Handler())
 	mux.Handle("/", pages.Handler())
 	return mux, nil

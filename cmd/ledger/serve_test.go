@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -151,6 +153,109 @@ func TestDeploymentNames(t *testing.T) {
 		}
 		if other := name("b.db"); other == first {
 			t.Fatalf("two files both named %q", first)
+		}
+	})
+}
+
+// MustServe runs `ledger serve` on a SQLite file of its own with args
+// until the test ends, and returns the addresses of its listeners (admin
+// is empty without one).
+func MustServe(t *testing.T, args ...string) (main, admin string) {
+	t.Helper()
+	stderr := &logWatch{re: regexp.MustCompile(`msg=serving addr=`), seen: make(chan struct{})}
+	m := NewMain(&bytes.Buffer{}, stderr, func(string) string { return "" })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	go func() {
+		done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--store", store, "--seal-every", "0"}, args...))
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v\n%s", err, stderr)
+		}
+	})
+	select {
+	case <-stderr.seen:
+	case err := <-done:
+		done <- err
+		t.Fatalf("serve stopped at start: %v\n%s", err, stderr)
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("serve did not start\n%s", stderr)
+	}
+	addr := func(msg string) string {
+		m := regexp.MustCompile(`msg=` + msg + ` addr=(\S+)`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			return ""
+		}
+		return m[1]
+	}
+	return addr("serving"), addr(`"serving metrics"`)
+}
+
+// get returns the status and body of GET url.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestServeMetrics: /metrics answers the runtime's and the process's
+// figures, and the live hub's, without a session, when --metrics is on;
+// it is not there when off; with --admin-addr it is on the admin listener
+// only.
+func TestServeMetrics(t *testing.T) {
+	t.Parallel()
+	wantMetrics := func(t *testing.T, url string) {
+		t.Helper()
+		status, body := get(t, url)
+		if status != http.StatusOK {
+			t.Fatalf("GET %s: %d\n%s", url, status, body)
+		}
+		for _, name := range []string{"go_goroutines", "process_open_fds", "process_resident_memory_bytes", "go_gc_heap_live_bytes", "ledger_live_connections", "ledger_http_open_connections"} {
+			if !regexp.MustCompile(`(?m)^` + name + ` \d`).MatchString(body) {
+				t.Errorf("GET %s: no %s", url, name)
+			}
+		}
+	}
+	wantNone := func(t *testing.T, url string) {
+		t.Helper()
+		if status, body := get(t, url); status != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404\n%.300s", url, status, body)
+		}
+	}
+	t.Run("on", func(t *testing.T) {
+		t.Parallel()
+		addr, admin := MustServe(t, "--metrics")
+		if admin != "" {
+			t.Errorf("an admin listener at %s", admin)
+		}
+		wantMetrics(t, "http://"+addr+"/metrics")
+	})
+	t.Run("off", func(t *testing.T) {
+		t.Parallel()
+		addr, _ := MustServe(t)
+		wantNone(t, "http://"+addr+"/metrics")
+	})
+	t.Run("admin listener", func(t *testing.T) {
+		t.Parallel()
+		addr, admin := MustServe(t, "--admin-addr", "127.0.0.1:0")
+		if admin == "" || admin == addr {
+			t.Fatalf("admin listener %q, main %q", admin, addr)
+		}
+		wantMetrics(t, "http://"+admin+"/metrics")
+		wantNone(t, "http://"+addr+"/metrics")
+		if status, _ := get(t, "http://"+admin+"/healthz"); status != http.StatusNotFound {
+			t.Errorf("GET /healthz on the admin listener: %d, want 404 (it serves /metrics only)", status)
 		}
 	})
 }
