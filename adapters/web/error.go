@@ -83,6 +83,11 @@ var (
 	ErrInternal         = &Error{status: http.StatusInternalServerError, typ: "internal", title: "internal error"}
 )
 
+// ErrRequestTimeout answers a request that failed because its deadline
+// passed (deadline.go).
+var ErrRequestTimeout = &Error{status: http.StatusServiceUnavailable, typ: "request-timeout",
+	title: "the request took too long: try again, or ask for less"}
+
 // defaultRetryAfter is sent with a 429 whose error does not say how long
 // to wait.
 const defaultRetryAfter = time.Minute
@@ -138,9 +143,13 @@ func RetryAfter(he *Error) string {
 // WriteProblem writes err as a problem. Internal errors are logged with
 // the request, never sent.
 func WriteProblem(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	err = PastDeadline(r, err)
 	p, he := ProblemOf(err)
 	p.Instance = r.URL.Path
 	switch {
+	case errors.Is(err, ErrRequestTimeout):
+		// WithDeadline logs it, with its route.
+		log.DebugContext(r.Context(), "request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
 	case p.Status >= 500 && errors.Is(err, context.Canceled):
 		log.InfoContext(r.Context(), "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
 	case p.Status >= 500:
@@ -169,6 +178,7 @@ func ProblemTypes() []*Error {
 		ErrMalformedJSON, ErrUnknownField, ErrInvalidField, ErrPathMismatch, ErrInvalidPath, ErrInvalidQuery,
 		ErrInvalidHeader, ErrBodyTooLarge, ErrUnsupportedMedia, ErrUnauthenticated, ErrBadCredentials,
 		ErrRateLimited, ErrCrossOrigin, ErrNoRoute, ErrMethodNotAllowed, ErrInternal, ErrNotMultipart, ErrImportsUnavailable,
+		ErrRequestTimeout,
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/schoollife/ledger/adapters/web"
 )
 
 // errConfigured stops a subcommand once its configuration is read.
@@ -66,6 +68,10 @@ var settings = map[string]setting{
 	"max-import-bytes":    {"LEDGER_MAX_IMPORT_BYTES", "1000", "2000", "1000", "2000", func(c *Config) string { return fmt.Sprint(c.Import.MaxBytes) }},
 	"grace":               {"LEDGER_IMPORT_GRACE", "10d", "72h", "240h0m0s", "72h0m0s", func(c *Config) string { return c.Import.Grace.String() }},
 	"max-rejected":        {"LEDGER_IMPORT_MAX_REJECTED", "10%", "0.2", "0.1", "0.2", func(c *Config) string { return fmt.Sprint(c.Import.MaxRejected) }},
+
+	// Request deadlines.
+	"request-timeout":      {"LEDGER_REQUEST_TIMEOUT", "1m", "45s", "1m0s", "45s", func(c *Config) string { return c.Timeouts.Request.String() }},
+	"long-request-timeout": {"LEDGER_LONG_REQUEST_TIMEOUT", "3h", "40m", "3h0m0s", "40m0s", func(c *Config) string { return c.Timeouts.Long.String() }},
 }
 
 // subcommandArgs runs each subcommand as far as its configuration: the
@@ -240,6 +246,8 @@ func TestBadValuesStop(t *testing.T) {
 		value    string
 	}{
 		{[]string{"serve"}, "LEDGER_SEAL_EVERY", "often"},
+		{[]string{"serve"}, "LEDGER_REQUEST_TIMEOUT", "soon"},
+		{[]string{"serve"}, "LEDGER_LONG_REQUEST_TIMEOUT", "later"},
 		{[]string{"serve"}, "LEDGER_BUS", "kafka"},
 		{[]string{"serve"}, "LEDGER_BUS_RETENTION", "a while"},
 		{[]string{"serve"}, "LEDGER_DEPLOYMENT", "two\nlines"},
@@ -260,6 +268,29 @@ func TestBadValuesStop(t *testing.T) {
 		err := m.Run(context.Background(), tc.args)
 		if err == nil || errors.Is(err, errConfigured) || !strings.Contains(err.Error(), tc.variable) {
 			t.Errorf("ledger %v with %s=%q: %v, want an error naming %s", tc.args, tc.variable, tc.value, err, tc.variable)
+		}
+	}
+}
+
+// TestRequestTimeoutsValidated: deadlines are positive, and the long one,
+// of uploads and exports, is not shorter than the ordinary one.
+func TestRequestTimeoutsValidated(t *testing.T) {
+	t.Parallel()
+	c, err := configOf(t, nil, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Timeouts.Request != web.DefaultRequestTimeout || c.Timeouts.Long != web.DefaultLongRequestTimeout {
+		t.Errorf("default timeouts %+v", c.Timeouts)
+	}
+	for _, args := range [][]string{
+		{"--request-timeout", "0"},
+		{"--request-timeout", "-5s"},
+		{"--long-request-timeout", "0s"},
+		{"--request-timeout", "2m", "--long-request-timeout", "1m"},
+	} {
+		if _, err := configOf(t, nil, append([]string{"serve"}, args...)...); err == nil || !strings.Contains(err.Error(), "timeout") {
+			t.Errorf("serve %v: %v, want a refused timeout", args, err)
 		}
 	}
 }
