@@ -137,42 +137,51 @@ func (f *HistoryFilter) keep(a *AuditEntry) bool {
 	return true
 }
 
-// errAuditLimit ends a scan early.
-var errAuditLimit = errors.New("stop")
-
-// History returns what happened to subject (a student, any account, a group
-// or a resource) and what it did, in log order: who, what, when, from which
-// command and correlation id.
-func (q *Queries) History(ctx context.Context, subject uuid.UUID, f HistoryFilter) ([]AuditEntry, error) {
+// History returns a page of what happened to subject (a student, any
+// account, a group or a resource) and what it did, in log order: who,
+// what, when, from which command and correlation id. The page holds at
+// most f.Limit entries after f.After; its Next is the position of its last
+// entry when more follow.
+func (q *Queries) History(ctx context.Context, subject uuid.UUID, f HistoryFilter) (List[AuditEntry], error) {
 	r, err := q.reader(ctx, ProjectionAudit)
 	if err != nil {
-		return nil, err
+		return List[AuditEntry]{}, err
 	}
-	return auditScan(ctx, r, subject, f)
+	out := List[AuditEntry]{Items: []AuditEntry{}}
+	err = auditScan(ctx, r, subject, f, func(a AuditEntry) error {
+		if f.Limit > 0 && len(out.Items) == f.Limit {
+			out.Next = out.Items[len(out.Items)-1].Position.String()
+			return errPageFull
+		}
+		out.Items = append(out.Items, a)
+		return nil
+	})
+	return out, err
 }
 
-func auditScan(ctx context.Context, r DocReader, subject uuid.UUID, f HistoryFilter) ([]AuditEntry, error) {
+// auditScan calls fn with each entry of subject's history f keeps, in log
+// order, until fn returns an error (errPageFull ends it without one).
+func auditScan(ctx context.Context, r DocReader, subject uuid.UUID, f HistoryFilter, fn func(AuditEntry) error) error {
 	prefix := subject.String() + "|"
 	from := prefix
 	if !f.After.IsZero() {
 		from = auditKey(subject, f.After) + "\x00"
 	}
-	out := []AuditEntry{}
 	err := ScanJSON(ctx, r, auditHistory, from, PrefixEnd(prefix), func(_ string, a AuditEntry) error {
 		if !f.keep(&a) {
 			return nil
 		}
-		out = append(out, a)
-		if f.Limit > 0 && len(out) >= f.Limit {
-			return errAuditLimit
-		}
-		return nil
+		return fn(a)
 	})
-	if err != nil && !errors.Is(err, errAuditLimit) {
-		return nil, fmt.Errorf("history of %s: %w", subject, err)
+	if err != nil && !errors.Is(err, errPageFull) {
+		return fmt.Errorf("history of %s: %w", subject, err)
 	}
-	return out, nil
+	return nil
 }
+
+// asOfBatch is how many entries AsOf applies at a time: a subject's
+// history is replayed as it is read, never held whole.
+const asOfBatch = 1000
 
 // AsOf replays subject's history up to asOf (events whose metadata time is
 // not after it) through red into a fresh in-memory store, and returns the
@@ -184,45 +193,57 @@ func (q *Queries) AsOf(ctx context.Context, red Reducer, subject uuid.UUID, asOf
 	if err != nil {
 		return nil, err
 	}
-	entries, err := auditScan(ctx, r, subject, HistoryFilter{})
-	if err != nil {
-		return nil, err
-	}
-	recs := make([]domain.Record, 0, len(entries))
-	for i := range entries {
-		if entries[i].Time.After(asOf) {
-			continue
-		}
-		recs = append(recs, entries[i].record())
-	}
 	mem := NewMemoryDocs()
-	err = mem.Update(ctx, Namespace(red.Name(), 1), func(tx DocTx) error {
-		b := NewBatch(tx)
-		if err := ApplyAll(ctx, q.reg, red, b, recs); err != nil {
-			return err
+	ns := Namespace(red.Name(), 1)
+	recs := make([]domain.Record, 0, asOfBatch)
+	apply := func() error {
+		if len(recs) == 0 {
+			return nil
 		}
-		docs, err := b.Changes()
-		if err != nil {
-			return err
+		err := mem.Update(ctx, ns, func(tx DocTx) error {
+			b := NewBatch(tx)
+			if err := ApplyAll(ctx, q.reg, red, b, recs); err != nil {
+				return err
+			}
+			docs, err := b.Changes()
+			if err != nil {
+				return err
+			}
+			return tx.Put(ctx, docs)
+		})
+		recs = recs[:0]
+		return err
+	}
+	err = auditScan(ctx, r, subject, HistoryFilter{}, func(a AuditEntry) error {
+		if a.Time.After(asOf) {
+			return nil
 		}
-		return tx.Put(ctx, docs)
+		recs = append(recs, a.record())
+		if len(recs) < asOfBatch {
+			return nil
+		}
+		return apply()
 	})
+	if err == nil {
+		err = apply()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s of %s as of %s: %w", red.Name(), subject, asOf.Format(time.RFC3339), err)
 	}
 	return NewQueries(mem, mem, q.log, q.reg, q.loc), nil
 }
 
-// StudentFileAsOf returns a student's whole file as it stood at asOf: what
-// had been recorded by then, in the state it was in then (an absence
-// justified later shows as unjustified, a sanction annulled later as
-// standing).
-func (q *Queries) StudentFileAsOf(ctx context.Context, student uuid.UUID, asOf time.Time) (*StudentFile, error) {
+// StudentFileAsOf returns a student's file from `from` on (a zero date: its
+// beginning) as it stood at asOf: what had been recorded by then, in the
+// state it was in then (an absence justified later shows as unjustified,
+// a sanction annulled later as standing). It is cut short as StudentFile
+// is.
+func (q *Queries) StudentFileAsOf(ctx context.Context, student uuid.UUID, asOf time.Time, from domain.Date) (*StudentFile, error) {
 	then, err := q.AsOf(ctx, NewStudentFile(), student, asOf)
 	if err != nil {
 		return nil, err
 	}
-	return then.StudentFile(ctx, student, domain.Date{}, domain.Date{})
+	return then.StudentFile(ctx, student, from, domain.Date{})
 }
 
 // ExportedEvent is one line of an establishment's export.
@@ -239,15 +260,31 @@ type ExportedEvent struct {
 // exportBatch is how many events an export reads from the log at a time.
 const exportBatch = 1000
 
+// Flusher is a writer that can push what it holds to its reader: an HTTP
+// response (http.ResponseController's Flush).
+type Flusher interface {
+	Flush() error
+}
+
 // ExportEstablishment writes the history of establishment uai between from
 // (inclusive) and to (exclusive), zero meaning no bound, as JSON Lines: one
 // ExportedEvent per event whose metadata names the establishment, in log
 // order. It reads the log itself, not a read model, so it shows exactly
-// what is stored.
+// what is stored. It streams: it holds one batch of the log at a time, and
+// flushes w after each batch that wrote lines when w is a Flusher.
 func (q *Queries) ExportEstablishment(ctx context.Context, w io.Writer, uai string, from, to time.Time) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	flush := func() error {
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if f, ok := w.(Flusher); ok {
+			return f.Flush()
+		}
+		return nil
+	}
 	after := domain.Start
 	for {
 		recs, err := q.log.ReadAll(ctx, after, exportBatch)
@@ -257,6 +294,7 @@ func (q *Queries) ExportEstablishment(ctx context.Context, w io.Writer, uai stri
 		if len(recs) == 0 {
 			break
 		}
+		wrote := false
 		for _, rec := range recs {
 			md := rec.Metadata
 			if md.Establishment != uai || (!from.IsZero() && md.Time.Before(from)) || (!to.IsZero() && !md.Time.Before(to)) {
@@ -269,10 +307,16 @@ func (q *Queries) ExportEstablishment(ctx context.Context, w io.Writer, uai stri
 			if err := enc.Encode(&line); err != nil {
 				return fmt.Errorf("export %s at %s: %w", uai, rec.Position, err)
 			}
+			wrote = true
+		}
+		if wrote {
+			if err := flush(); err != nil {
+				return fmt.Errorf("export %s: %w", uai, err)
+			}
 		}
 		after = recs[len(recs)-1].Position
 	}
-	if err := bw.Flush(); err != nil {
+	if err := flush(); err != nil {
 		return fmt.Errorf("export %s: %w", uai, err)
 	}
 	return nil

@@ -96,10 +96,11 @@ func TestAuditHistory(t *testing.T) {
 	w := newAuditWorld(t)
 	q := w.queries(t)
 
-	all, err := q.History(ctx, w.student, HistoryFilter{})
+	page, err := q.History(ctx, w.student, HistoryFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	all := page.Items
 	want := []string{
 		"account.opened.v1", "group.member_joined.v1", "absence.recorded.v1", "absence.reason_declared.v1",
 		"absence.justification_accepted.v1", "sanction.pronounced.v1", "sanction.annulled.v1", "incident.reported.v1",
@@ -160,8 +161,8 @@ func TestAuditHistory(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(auditTypes(got), tt.want) {
-				t.Fatalf("got %v, want %v", auditTypes(got), tt.want)
+			if !slices.Equal(auditTypes(got.Items), tt.want) {
+				t.Fatalf("got %v, want %v", auditTypes(got.Items), tt.want)
 			}
 		})
 	}
@@ -190,7 +191,7 @@ func TestStudentFileAsOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := q.StudentFileAsOf(ctx, w.student, tt.asOf)
+			f, err := q.StudentFileAsOf(ctx, w.student, tt.asOf, domain.Date{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -210,7 +211,7 @@ func TestStudentFileAsOf(t *testing.T) {
 	}
 
 	// As of now, the file equals the live student file.
-	now, err := q.StudentFileAsOf(ctx, w.student, w.times[len(w.times)-1])
+	now, err := q.StudentFileAsOf(ctx, w.student, w.times[len(w.times)-1], domain.Date{})
 	if err != nil {
 		t.Fatal(err)
 	}

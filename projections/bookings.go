@@ -25,10 +25,8 @@ package projections
 // a resource's calendar is one range scan. Times in documents are UTC.
 
 import (
-	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -204,28 +202,36 @@ func bkCalendarKey(resource uuid.UUID, start time.Time, booking uuid.UUID) strin
 
 // Resources returns an establishment's resources, sorted by name.
 func (q *Queries) Resources(ctx context.Context, uai string) ([]ResourceEntry, error) {
-	r, err := q.reader(ctx, ProjectionBookings)
-	if err != nil {
-		return nil, err
-	}
-	prefix := uai + "|"
-	out, err := scanLimit[ResourceEntry](ctx, r, bkResources, prefix, PrefixEnd(prefix), 0, nil)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(out, func(a, b ResourceEntry) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), ntCompareIDs(a.Resource, b.Resource))
-	})
-	return out, nil
+	l, err := q.ResourcesPage(ctx, uai, Page{})
+	return l.Items, err
 }
 
-// Bookings returns the occurrences of pending and approved bookings of a
-// resource that overlap [from, to), by start and booking id. A zero from or
-// to is no bound.
-func (q *Queries) Bookings(ctx context.Context, resource uuid.UUID, from, to time.Time) ([]BookingOccurrence, error) {
+// ResourcesPage returns a page of an establishment's resources, sorted by
+// name (and id).
+func (q *Queries) ResourcesPage(ctx context.Context, uai string, p Page) (List[ResourceEntry], error) {
 	r, err := q.reader(ctx, ProjectionBookings)
 	if err != nil {
-		return nil, err
+		return List[ResourceEntry]{}, err
+	}
+	page, err := newSorted[ResourceEntry](p)
+	if err != nil {
+		return List[ResourceEntry]{}, err
+	}
+	prefix := uai + "|"
+	err = ScanJSON(ctx, r, bkResources, prefix, PrefixEnd(prefix), func(_ string, e ResourceEntry) error {
+		page.add(e.Name+"\x00"+e.Resource.String(), e)
+		return nil
+	})
+	return page.list(), err
+}
+
+// Bookings returns a page of the occurrences of pending and approved
+// bookings of a resource that overlap [from, to), by start and booking id.
+// A zero from or to is no bound.
+func (q *Queries) Bookings(ctx context.Context, resource uuid.UUID, from, to time.Time, p Page) (List[BookingOccurrence], error) {
+	r, err := q.reader(ctx, ProjectionBookings)
+	if err != nil {
+		return List[BookingOccurrence]{}, err
 	}
 	prefix := resource.String() + "|"
 	lo, hi := prefix, PrefixEnd(prefix)
@@ -238,7 +244,7 @@ func (q *Queries) Bookings(ctx context.Context, resource uuid.UUID, from, to tim
 		// Keys hold whole seconds: a second more keeps a start just before to.
 		hi = prefix + to.Add(time.Second).UTC().Format(bkInstant)
 	}
-	return scanLimit(ctx, r, bkCalendar, lo, hi, 0, func(o BookingOccurrence) bool {
+	return scanPage(ctx, r, bkCalendar, prefix, lo, hi, p, func(o BookingOccurrence) bool {
 		return (from.IsZero() || o.End.After(from)) && (to.IsZero() || o.Start.Before(to))
 	})
 }

@@ -135,7 +135,7 @@ func TestBookings(t *testing.T) {
 			{"another resource", bkgBeamer, time.Time{}, time.Time{}, []projections.BookingOccurrence{}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				got := mustOK[[]projections.BookingOccurrence](t)(q.Bookings(ctx, c.resource, c.from, c.to))
+				got := mustItems[projections.BookingOccurrence](t)(q.Bookings(ctx, c.resource, c.from, c.to, projections.Page{}))
 				mustEqualJSON(t, "bookings", got, c.want)
 			})
 		}

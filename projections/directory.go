@@ -557,16 +557,17 @@ func (q *Queries) Establishment(ctx context.Context, uai string) (*Establishment
 
 // Establishments returns every establishment, sorted by UAI.
 func (q *Queries) Establishments(ctx context.Context) ([]EstablishmentEntry, error) {
+	l, err := q.EstablishmentsPage(ctx, Page{})
+	return l.Items, err
+}
+
+// EstablishmentsPage returns a page of the establishments, sorted by UAI.
+func (q *Queries) EstablishmentsPage(ctx context.Context, p Page) (List[EstablishmentEntry], error) {
 	r, err := q.directory(ctx)
 	if err != nil {
-		return nil, err
+		return List[EstablishmentEntry]{}, err
 	}
-	out := []EstablishmentEntry{}
-	err = ScanJSON(ctx, r, dirEstablishments, "", "", func(_ string, e EstablishmentEntry) error {
-		out = append(out, e)
-		return nil
-	})
-	return out, err
+	return scanPage[EstablishmentEntry](ctx, r, dirEstablishments, "", "", "", p, nil)
 }
 
 // Account returns an account (domain.ErrUnknownAccount if there is none).
@@ -617,18 +618,27 @@ func (q *Queries) GroupsOf(ctx context.Context, account uuid.UUID) ([]Membership
 
 // GroupsOfEstablishment lists an establishment's groups, sorted by name.
 func (q *Queries) GroupsOfEstablishment(ctx context.Context, uai string) ([]GroupSummary, error) {
+	l, err := q.GroupsOfEstablishmentPage(ctx, uai, Page{})
+	return l.Items, err
+}
+
+// GroupsOfEstablishmentPage returns a page of an establishment's groups,
+// sorted by name (and id).
+func (q *Queries) GroupsOfEstablishmentPage(ctx context.Context, uai string, p Page) (List[GroupSummary], error) {
 	r, err := q.directory(ctx)
 	if err != nil {
-		return nil, err
+		return List[GroupSummary]{}, err
+	}
+	page, err := newSorted[GroupSummary](p)
+	if err != nil {
+		return List[GroupSummary]{}, err
 	}
 	prefix := uai + "|"
-	out := []GroupSummary{}
 	err = ScanJSON(ctx, r, dirEstablishmentGroups, prefix, PrefixEnd(prefix), func(_ string, g GroupSummary) error {
-		out = append(out, g)
+		page.add(g.Name+"\x00"+g.ID.String(), g)
 		return nil
 	})
-	slices.SortFunc(out, func(a, b GroupSummary) int { return cmp.Or(strings.Compare(a.Name, b.Name), uuidOrder(a.ID, b.ID)) })
-	return out, err
+	return page.list(), err
 }
 
 // lessonsOn returns the timetable entries of coll under owner (an

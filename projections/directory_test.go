@@ -183,7 +183,7 @@ func TestDirectoryClosedAndRescheduled(t *testing.T) {
 		}
 		mustEqualJSON(t, "timetable slots", slots, []string{"Monday 08:00", "Monday 09:00", "Monday 11:00", "Tuesday 09:00"})
 		// French now starts at 11:00: at 10:30 no roll call is missing.
-		o := mustOK[*projections.Office](t)(q.Office(ctx, uaiLycee, now))
+		o := mustOK[*projections.Office](t)(q.Office(ctx, uaiLycee, now, projections.Page{}))
 		mustEqualJSON(t, "missing roll calls", o.MissingRollCalls, []projections.MissingRollCall{})
 	})
 }

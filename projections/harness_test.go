@@ -294,6 +294,17 @@ func lineDiff(got, want string) string {
 }
 
 // mustOK fails the test on err.
+// mustItems returns the items of a page, failing the test on an error.
+func mustItems[T any](t *testing.T) func(projections.List[T], error) []T {
+	return func(l projections.List[T], err error) []T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Items
+	}
+}
+
 func mustOK[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
@@ -600,10 +611,10 @@ func portalAnswers(t *testing.T, q *projections.Queries) map[string]any {
 		ask("file "+s.String(), v, err)
 	}
 	for _, when := range []time.Time{now, at("2006-03-13 16:00")} {
-		v, err := q.Office(ctx, uaiLycee, when)
+		v, err := q.Office(ctx, uaiLycee, when, projections.Page{})
 		ask("office "+when.String(), v, err)
 	}
-	v3, err := q.Homework(ctx, []uuid.UUID{class2A, latin}, domain.Date{}, domain.Date{})
+	v3, err := q.Homework(ctx, []uuid.UUID{class2A, latin}, domain.Date{}, domain.Date{}, projections.Page{})
 	ask("homework", v3, err)
 	v4, err := q.TeacherView(ctx, durand, now)
 	ask("teacher view", v4, err)

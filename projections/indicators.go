@@ -48,6 +48,7 @@ package projections
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -409,36 +410,70 @@ func (r IndicatorRow) Values() []string {
 	return v
 }
 
+// MaxIndicatorRows bounds a page of indicator rows: a page holds every
+// period of as many scopes as fit, at least one.
+const MaxIndicatorRows = 10000
+
 // Indicators sums the usage indicators over a period, per q.Granularity and
 // q.By. When the rows have one scope (all establishments, or the one
 // establishment or département asked for) there is a row for every period,
 // zeros included; broken down by several establishments or départements,
-// only the periods and scopes with activity have one. Rows are in period
-// order, then scope order.
-func (q *Queries) Indicators(ctx context.Context, iq IndicatorQuery) ([]IndicatorRow, error) {
+// only the periods and scopes with activity have one. A page holds the
+// rows of the scopes after the cursor after, in scope order, as many
+// scopes as MaxIndicatorRows rows of every period allow (at least one);
+// Next names the page after. Rows are in period order, then scope order.
+func (q *Queries) Indicators(ctx context.Context, iq IndicatorQuery, after string) (List[IndicatorRow], error) {
 	if err := iq.Validate(); err != nil {
-		return nil, err
+		return List[IndicatorRow]{}, err
 	}
 	r, err := q.reader(ctx, ProjectionIndicators)
 	if err != nil {
-		return nil, err
+		return List[IndicatorRow]{}, err
 	}
-	return indicatorRows(ctx, r, iq)
+	return indicatorRows(ctx, r, iq, after)
 }
 
-type indRowKey struct {
-	period domain.Date
-	scope  string
+// scopeCursor and scopeOfCursor turn a scope into a cursor and back: a
+// département may be empty.
+func scopeCursor(scope string) string { return encodeCursor("s" + scope) }
+
+func scopeOfCursor(c string) (string, error) {
+	s, err := decodeCursor(c)
+	if err != nil {
+		return "", err
+	}
+	scope, ok := strings.CutPrefix(s, "s")
+	if !ok {
+		return "", domain.Errorf(domain.ErrInvalid, "cursor %q is not one of indicators", c)
+	}
+	return scope, nil
 }
 
-func indicatorRows(ctx context.Context, r DocReader, iq IndicatorQuery) ([]IndicatorRow, error) {
+// periodCount is how many periods the query spans.
+func periodCount(iq IndicatorQuery) int {
+	n := 0
+	for p := periodStart(iq.From, iq.Granularity, iq.From); !iq.To.Before(p); p = nextPeriod(p, iq.Granularity, iq.To) {
+		n++
+	}
+	return n
+}
+
+func indicatorRows(ctx context.Context, r DocReader, iq IndicatorQuery, after string) (List[IndicatorRow], error) {
+	var afterScope string
+	hasAfter := after != ""
+	if hasAfter {
+		var err error
+		if afterScope, err = scopeOfCursor(after); err != nil {
+			return List[IndicatorRow]{}, err
+		}
+	}
 	ests := map[string]IndicatorEstablishment{}
 	err := ScanJSON(ctx, r, indEstablishments, "", "", func(uai string, e IndicatorEstablishment) error {
 		ests[uai] = e
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("indicators: %w", err)
+		return List[IndicatorRow]{}, fmt.Errorf("indicators: %w", err)
 	}
 	scopeOf := func(uai string) string {
 		switch iq.By {
@@ -449,11 +484,14 @@ func indicatorRows(ctx context.Context, r DocReader, iq IndicatorQuery) ([]Indic
 		}
 		return string(LevelAll)
 	}
-
-	sums := map[indRowKey]*IndicatorCounts{}
+	page := &scopePage{perPage: max(1, MaxIndicatorRows/periodCount(iq)), sums: map[string]map[domain.Date]*IndicatorCounts{}}
 	from, to := "", ""
-	if iq.Establishment != "" {
+	switch {
+	case iq.Establishment != "":
 		from, to = iq.Establishment+"|"+iq.From.String(), iq.Establishment+"|"+iq.To.AddDays(1).String()
+	case iq.By == LevelEstablishment && hasAfter:
+		// Keys are UAI|date: the scopes after the cursor are after its keys.
+		from = PrefixEnd(afterScope + "|")
 	}
 	first, last := iq.From.String(), iq.To.String()
 	err = ScanJSON(ctx, r, indDays, from, to, func(key string, day Counts) error {
@@ -470,20 +508,27 @@ func indicatorRows(ctx context.Context, r DocReader, iq IndicatorQuery) ([]Indic
 		if len(iq.Establishments) > 0 && !slices.Contains(iq.Establishments, uai) {
 			return nil
 		}
+		scope := scopeOf(uai)
+		if hasAfter && scope <= afterScope {
+			return nil
+		}
+		if !page.admit(scope) {
+			if iq.By == LevelEstablishment {
+				return errPageFull // keys come in scope order: none is on the page now
+			}
+			return nil
+		}
 		d, err := domain.ParseDate(date)
 		if err != nil {
 			return fmt.Errorf("indicators: key %q: %w", key, err)
 		}
-		k := indRowKey{periodStart(d, iq.Granularity, iq.From), scopeOf(uai)}
-		if sums[k] == nil {
-			sums[k] = &IndicatorCounts{}
-		}
-		sums[k].add(day)
+		page.counts(scope, periodStart(d, iq.Granularity, iq.From)).add(day)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("indicators: %w", err)
+	if err != nil && !errors.Is(err, errPageFull) {
+		return List[IndicatorRow]{}, fmt.Errorf("indicators: %w", err)
 	}
+	out := List[IndicatorRow]{Next: page.cut()}
 
 	// One scope asked for: every period gets a row, so gaps show.
 	var single string
@@ -495,39 +540,100 @@ func indicatorRows(ctx context.Context, r DocReader, iq IndicatorQuery) ([]Indic
 	case iq.By == LevelDepartement && iq.Departement != "":
 		single = iq.Departement
 	}
-	if single != "" {
+	if single != "" && (!hasAfter || single > afterScope) {
 		for p := periodStart(iq.From, iq.Granularity, iq.From); !iq.To.Before(p); p = nextPeriod(p, iq.Granularity, iq.To) {
-			k := indRowKey{p, single}
-			if sums[k] == nil {
-				sums[k] = &IndicatorCounts{}
-			}
+			page.counts(single, p)
 		}
 	}
 
-	rows := make([]IndicatorRow, 0, len(sums))
-	for k, c := range sums {
-		row := IndicatorRow{
-			Period: k.period, From: k.period, To: nextPeriod(k.period, iq.Granularity, iq.To).AddDays(-1),
-			Level: iq.By, Scope: k.scope, IndicatorCounts: *c, Shares: sharesOf(*c),
+	out.Items = make([]IndicatorRow, 0, len(page.sums))
+	for scope, periods := range page.sums {
+		for period, c := range periods {
+			if err := ctx.Err(); err != nil {
+				return List[IndicatorRow]{}, err
+			}
+			row := IndicatorRow{
+				Period: period, From: period, To: nextPeriod(period, iq.Granularity, iq.To).AddDays(-1),
+				Level: iq.By, Scope: scope, IndicatorCounts: *c, Shares: sharesOf(*c),
+			}
+			if row.From.Before(iq.From) {
+				row.From = iq.From
+			}
+			if row.To.After(iq.To) {
+				row.To = iq.To
+			}
+			if iq.By == LevelEstablishment {
+				row.Name, row.Departement = ests[scope].Name, ests[scope].Departement
+			}
+			out.Items = append(out.Items, row)
 		}
-		if row.From.Before(iq.From) {
-			row.From = iq.From
-		}
-		if row.To.After(iq.To) {
-			row.To = iq.To
-		}
-		if iq.By == LevelEstablishment {
-			row.Name, row.Departement = ests[k.scope].Name, ests[k.scope].Departement
-		}
-		rows = append(rows, row)
 	}
-	slices.SortFunc(rows, func(a, b IndicatorRow) int {
+	slices.SortFunc(out.Items, func(a, b IndicatorRow) int {
 		if c := a.Period.Compare(b.Period); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Scope, b.Scope)
 	})
-	return rows, nil
+	return out, nil
+}
+
+// scopePage sums one page of indicator scopes: the first perPage after the
+// cursor, and one more that tells that more follow, whatever the number of
+// scopes the scan meets.
+type scopePage struct {
+	perPage int
+	sums    map[string]map[domain.Date]*IndicatorCounts
+}
+
+// admit makes room for scope, dropping the largest scope held when the
+// page and its follower are full; it reports whether scope is held.
+func (p *scopePage) admit(scope string) bool {
+	if p.sums[scope] != nil {
+		return true
+	}
+	if len(p.sums) > p.perPage {
+		top := p.largest()
+		if scope > top {
+			return false
+		}
+		delete(p.sums, top)
+	}
+	p.sums[scope] = map[domain.Date]*IndicatorCounts{}
+	return true
+}
+
+// counts returns the sums of scope over the period starting on period.
+func (p *scopePage) counts(scope string, period domain.Date) *IndicatorCounts {
+	if p.sums[scope] == nil {
+		p.sums[scope] = map[domain.Date]*IndicatorCounts{}
+	}
+	c := p.sums[scope][period]
+	if c == nil {
+		c = &IndicatorCounts{}
+		p.sums[scope][period] = c
+	}
+	return c
+}
+
+func (p *scopePage) largest() string {
+	var top string
+	first := true
+	for s := range p.sums {
+		if first || s > top {
+			top, first = s, false
+		}
+	}
+	return top
+}
+
+// cut drops the scope that follows the page, and returns the cursor of
+// the next page (empty when none follows).
+func (p *scopePage) cut() string {
+	if len(p.sums) <= p.perPage {
+		return ""
+	}
+	delete(p.sums, p.largest())
+	return scopeCursor(p.largest())
 }
 
 // periodStart returns the first day of the period of g that holds d; for

@@ -241,15 +241,18 @@ func TestIndicatorsCountEachEventOnce(t *testing.T) {
 	q := NewQueries(histProject(t, w.log, 100, NewIndicators(w.loc)), nil, w.log, w.log.reg, w.loc)
 	q.gens = q.docs.(*MemoryDocs)
 
-	rows, err := q.Indicators(ctx, IndicatorQuery{
+	page, err := q.Indicators(ctx, IndicatorQuery{
 		From: domain.MustDate("2006-03-01"), To: domain.MustDate("2006-05-01"),
 		Granularity: GranularityDay, By: LevelEstablishment,
-	})
+	}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
+	if page.Next != "" {
+		t.Fatalf("%d establishments by day over two months: another page", len(w.uais))
+	}
 	got := map[string]IndicatorCounts{}
-	for _, r := range rows {
+	for _, r := range page.Items {
 		got[r.Scope+"|"+r.Period.String()] = r.IndicatorCounts
 		if r.Name != "Collège "+r.Scope || r.Departement != w.depts[r.Scope] {
 			t.Errorf("row of %s names %q in %q", r.Scope, r.Name, r.Departement)
@@ -277,10 +280,11 @@ func TestIndicatorsCountEachEventOnce(t *testing.T) {
 
 	// Per département: each holds one establishment here.
 	for _, uai := range w.uais {
-		rows, err := q.Indicators(ctx, IndicatorQuery{From: domain.MustDate("2006-03-01"), To: domain.MustDate("2006-04-30"), Departement: w.depts[uai]})
+		page, err := q.Indicators(ctx, IndicatorQuery{From: domain.MustDate("2006-03-01"), To: domain.MustDate("2006-04-30"), Departement: w.depts[uai]}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
+		rows := page.Items
 		var want IndicatorCounts
 		for key, day := range w.counts {
 			if strings.HasPrefix(key, uai+"|") {
@@ -464,7 +468,7 @@ func TestIndicatorsAggregatesOnly(t *testing.T) {
 
 	// Nor in query results.
 	q := NewQueries(mem, mem, w.log, w.log.reg, w.loc)
-	rows, err := q.Indicators(ctx, IndicatorQuery{From: domain.MustDate("2006-03-01"), To: domain.MustDate("2006-03-31"), Granularity: GranularityDay, By: LevelEstablishment})
+	rows, err := q.Indicators(ctx, IndicatorQuery{From: domain.MustDate("2006-03-01"), To: domain.MustDate("2006-03-31"), Granularity: GranularityDay, By: LevelEstablishment}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,6 @@ package projections
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -390,38 +389,14 @@ func newestFirst(t time.Time) string {
 
 // Queries of mailbox.v1.
 
-// errPageFull ends a scan early once a page is full.
-var errPageFull = errors.New("stop scan")
-
-// scanLimit decodes up to limit documents of a range (all when limit <= 0)
-// in key order.
-func scanLimit[T any](ctx context.Context, r DocReader, coll, from, to string, limit int, keep func(T) bool) ([]T, error) {
-	out := []T{}
-	err := ScanJSON(ctx, r, coll, from, to, func(_ string, v T) error {
-		if keep != nil && !keep(v) {
-			return nil
-		}
-		out = append(out, v)
-		if limit > 0 && len(out) >= limit {
-			return errPageFull
-		}
-		return nil
-	})
-	if errors.Is(err, errPageFull) {
-		err = nil
-	}
-	return out, err
-}
-
-// Mailbox returns up to limit messages account received (all when limit <=
-// 0), newest first.
-func (q *Queries) Mailbox(ctx context.Context, account uuid.UUID, limit int) ([]MailboxEntry, error) {
+// Mailbox returns a page of the messages account received, newest first.
+func (q *Queries) Mailbox(ctx context.Context, account uuid.UUID, p Page) (List[MailboxEntry], error) {
 	r, err := q.reader(ctx, ProjectionMailbox)
 	if err != nil {
-		return nil, err
+		return List[MailboxEntry]{}, err
 	}
 	prefix := account.String() + "|"
-	return scanLimit[MailboxEntry](ctx, r, mbInbox, prefix, PrefixEnd(prefix), limit, nil)
+	return scanPage[MailboxEntry](ctx, r, mbInbox, prefix, prefix, PrefixEnd(prefix), p, nil)
 }
 
 // UnreadMessages returns how many messages account has not read and the
@@ -437,25 +412,25 @@ func (q *Queries) UnreadMessages(ctx context.Context, account uuid.UUID) (*Unrea
 	}
 	out := &UnreadSummary{Count: int(counts[mbUnreadCounter])}
 	prefix := account.String() + "|"
-	latest, err := scanLimit[MailboxEntry](ctx, r, mbUnread, prefix, PrefixEnd(prefix), 1, nil)
+	latest, err := scanPage[MailboxEntry](ctx, r, mbUnread, prefix, prefix, PrefixEnd(prefix), Page{Limit: 1}, nil)
 	if err != nil {
 		return nil, err
 	}
-	if len(latest) > 0 {
-		out.Latest = &latest[0]
+	if len(latest.Items) > 0 {
+		out.Latest = &latest.Items[0]
 	}
 	return out, nil
 }
 
-// SentMessages returns up to limit messages account sent (all when limit <=
-// 0), newest first, with how many recipients read and acknowledged each.
-func (q *Queries) SentMessages(ctx context.Context, account uuid.UUID, limit int) ([]SentEntry, error) {
+// SentMessages returns a page of the messages account sent, newest first,
+// with how many recipients read and acknowledged each.
+func (q *Queries) SentMessages(ctx context.Context, account uuid.UUID, p Page) (List[SentEntry], error) {
 	r, err := q.reader(ctx, ProjectionMailbox)
 	if err != nil {
-		return nil, err
+		return List[SentEntry]{}, err
 	}
 	prefix := account.String() + "|"
-	return scanLimit[SentEntry](ctx, r, mbSent, prefix, PrefixEnd(prefix), limit, nil)
+	return scanPage[SentEntry](ctx, r, mbSent, prefix, prefix, PrefixEnd(prefix), p, nil)
 }
 
 // Message returns a message with its recipients' states

@@ -163,7 +163,7 @@ func TestMailbox(t *testing.T) {
 			{"sender not in their own mailbox", mbxTeacher, 0, []projections.MailboxEntry{}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				got := mustOK[[]projections.MailboxEntry](t)(q.Mailbox(ctx, c.account, c.limit))
+				got := mustItems[projections.MailboxEntry](t)(q.Mailbox(ctx, c.account, projections.Page{Limit: c.limit}))
 				mustEqualJSON(t, "mailbox", got, c.want)
 			})
 		}
@@ -210,7 +210,7 @@ func TestMailbox(t *testing.T) {
 		})
 
 		t.Run("sent box", func(t *testing.T) {
-			got := mustOK[[]projections.SentEntry](t)(q.SentMessages(ctx, mbxTeacher, 0))
+			got := mustItems[projections.SentEntry](t)(q.SentMessages(ctx, mbxTeacher, projections.Page{}))
 			mustEqualJSON(t, "sent box", got, []projections.SentEntry{
 				{Message: mbxM2, Subject: "Contrôle", SentAt: mbxAt(3), ToAccounts: []uuid.UUID{}, ToGroups: []uuid.UUID{mbxClass}, Recipients: 2},
 				{

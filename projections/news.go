@@ -139,16 +139,15 @@ func (news) Apply(ctx context.Context, b *Batch, rec domain.Record, e domain.Eve
 
 // Queries of news.v1.
 
-// News returns up to limit articles of an establishment (all when limit <=
-// 0) published at or before now whose audience includes profile, newest
-// first.
-func (q *Queries) News(ctx context.Context, uai string, profile domain.Profile, now time.Time, limit int) ([]NewsArticle, error) {
+// News returns a page of the articles of an establishment published at or
+// before now whose audience includes profile, newest first.
+func (q *Queries) News(ctx context.Context, uai string, profile domain.Profile, now time.Time, p Page) (List[NewsArticle], error) {
 	r, err := q.reader(ctx, ProjectionNews)
 	if err != nil {
-		return nil, err
+		return List[NewsArticle]{}, err
 	}
 	prefix := uai + "|"
-	return scanLimit(ctx, r, nwFeed, prefix+newestFirst(now), PrefixEnd(prefix), limit, func(a NewsArticle) bool {
+	return scanPage(ctx, r, nwFeed, prefix, prefix+newestFirst(now), PrefixEnd(prefix), p, func(a NewsArticle) bool {
 		return a.For(profile)
 	})
 }

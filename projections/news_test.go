@@ -96,7 +96,7 @@ func TestNews(t *testing.T) {
 			{"other establishment", nwsOther, domain.ProfileGuest, nwsAt(10), 0, []projections.NewsArticle{ailleurs}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				got := mustOK[[]projections.NewsArticle](t)(q.News(ctx, c.uai, c.profile, c.now, c.limit))
+				got := mustItems[projections.NewsArticle](t)(q.News(ctx, c.uai, c.profile, c.now, projections.Page{Limit: c.limit}))
 				mustEqualJSON(t, "news", got, c.want)
 			})
 		}

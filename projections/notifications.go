@@ -646,13 +646,13 @@ func ntFeedKey(account uuid.UUID, pos domain.Position) string {
 
 // Queries of notifications.v1.
 
-// Notifications returns up to limit notifications of account (all when
-// limit <= 0), newest first.
-func (q *Queries) Notifications(ctx context.Context, account uuid.UUID, limit int) ([]Notification, error) {
+// Notifications returns a page of the notifications of account, newest
+// first.
+func (q *Queries) Notifications(ctx context.Context, account uuid.UUID, p Page) (List[Notification], error) {
 	r, err := q.reader(ctx, ProjectionNotifications)
 	if err != nil {
-		return nil, err
+		return List[Notification]{}, err
 	}
 	prefix := account.String() + "|"
-	return scanLimit[Notification](ctx, r, ntFeed, prefix, PrefixEnd(prefix), limit, nil)
+	return scanPage[Notification](ctx, r, ntFeed, prefix, prefix, PrefixEnd(prefix), p, nil)
 }

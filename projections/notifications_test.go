@@ -197,7 +197,7 @@ func TestNotifications(t *testing.T) {
 			{"another class hears nothing", ntfOutsider, 0, []projections.Notification{}},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				got := mustOK[[]projections.Notification](t)(q.Notifications(ctx, c.account, c.limit))
+				got := mustItems[projections.Notification](t)(q.Notifications(ctx, c.account, projections.Page{Limit: c.limit}))
 				mustEqualJSON(t, "notifications", got, c.want)
 			})
 		}

@@ -64,13 +64,20 @@ type Office struct {
 	Absences []OfficeAbsence `json:"absences"`
 	// Lateness of the day, by slot.
 	Lateness []OfficeLateness `json:"lateness"`
-	// Awaiting lists every absence of the establishment that is unjustified
-	// or whose reason is declared, oldest first.
+	// Awaiting lists the absences of the establishment that are
+	// unjustified or whose reason is declared, oldest first: one page of
+	// them (the query's), AwaitingNext naming the next.
 	Awaiting []OfficeAbsence `json:"awaiting"`
 	// MissingRollCalls lists today's timetabled lessons that have started
 	// and whose roll has not been called, by slot.
 	MissingRollCalls []MissingRollCall `json:"missing_roll_calls"`
+	// awaitingNext is the cursor of the next page of Awaiting.
+	awaitingNext string
 }
+
+// AwaitingNext is the cursor of the page of absences awaiting a decision
+// after Awaiting's, empty when it was the last.
+func (o *Office) AwaitingNext() string { return o.awaitingNext }
 
 // OfficeAbsence is an absence as the office sees it. Names are joined at
 // query time.
@@ -216,8 +223,10 @@ func offEditAbsence(ctx context.Context, b *Batch, absence uuid.UUID, edit func(
 }
 
 // Office returns the dashboard of establishment uai for the day of now (in
-// the establishments' time zone).
-func (q *Queries) Office(ctx context.Context, uai string, now time.Time) (*Office, error) {
+// the establishments' time zone), with one page of the absences awaiting a
+// decision: they pile up over the years where nobody decides, the day's
+// lists are bounded by one day.
+func (q *Queries) Office(ctx context.Context, uai string, now time.Time, awaiting Page) (*Office, error) {
 	today := domain.DateOf(now.In(q.loc))
 	r, err := q.reader(ctx, ProjectionOffice)
 	if err != nil {
@@ -243,12 +252,11 @@ func (q *Queries) Office(ctx context.Context, uai string, now time.Time) (*Offic
 		return nil, err
 	}
 	est := uai + "|"
-	if err := ScanJSON(ctx, r, offAwaiting, est, PrefixEnd(est), func(_ string, a OfficeAbsence) error {
-		o.Awaiting = append(o.Awaiting, a)
-		return nil
-	}); err != nil {
+	waiting, err := scanPage[OfficeAbsence](ctx, r, offAwaiting, est, est, PrefixEnd(est), awaiting, nil)
+	if err != nil {
 		return nil, err
 	}
+	o.Awaiting, o.awaitingNext = waiting.Items, waiting.Next
 	done := map[uuid.UUID]bool{}
 	if err := ScanJSON(ctx, r, offRollCalls, day, PrefixEnd(day), func(_ string, rc RollCallEntry) error {
 		done[rc.Lesson] = true

@@ -96,7 +96,7 @@ func TestOffice(t *testing.T) {
 			}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				got := mustOK[*projections.Office](t)(q.Office(ctx, tc.uai, tc.now))
+				got := mustOK[*projections.Office](t)(q.Office(ctx, tc.uai, tc.now, projections.Page{}))
 				tc.want.Establishment, tc.want.Date = tc.uai, domain.DateOf(tc.now.In(paris))
 				mustEqualJSON(t, "Office", got, tc.want)
 			})
@@ -130,7 +130,7 @@ func TestOfficeAwaiting(t *testing.T) {
 		for _, s := range steps {
 			w.emit(s.who, domain.LessonStream(l), s.event)
 			q := w.MustProject(t, docs, 1, projections.NewOffice())
-			o := mustOK[*projections.Office](t)(q.Office(ctx, uaiLycee, at("2006-03-06 12:00")))
+			o := mustOK[*projections.Office](t)(q.Office(ctx, uaiLycee, at("2006-03-06 12:00"), projections.Page{}))
 			var got []domain.AbsenceState
 			for _, a := range o.Awaiting {
 				got = append(got, a.State)

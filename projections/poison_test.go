@@ -99,20 +99,20 @@ func TestNULMessageOnPostgres(t *testing.T) {
 	if m.Subject != subject || m.Body != body {
 		t.Errorf("message reads back as %+q / %+q, want %+q / %+q", m.Subject, m.Body, subject, body)
 	}
-	box, err := q.Mailbox(ctx, relative, 10)
-	if err != nil || len(box) != 2 {
-		t.Fatalf("mailbox: %d entries, %v; want 2", len(box), err)
+	box, err := q.Mailbox(ctx, relative, projections.Page{Limit: 10})
+	if err != nil || len(box.Items) != 2 {
+		t.Fatalf("mailbox: %d entries, %v; want 2", len(box.Items), err)
 	}
-	for _, e := range box {
+	for _, e := range box.Items {
 		if e.Message == poison.ID && e.Subject != subject {
 			t.Errorf("mailbox subject %+q, want %+q", e.Subject, subject)
 		}
 	}
-	notes, err := q.Notifications(ctx, relative, 10)
-	if err != nil || len(notes) != 2 {
-		t.Fatalf("notifications: %d, %v; want 2", len(notes), err)
+	notes, err := q.Notifications(ctx, relative, projections.Page{Limit: 10})
+	if err != nil || len(notes.Items) != 2 {
+		t.Fatalf("notifications: %d, %v; want 2", len(notes.Items), err)
 	}
-	for _, n := range notes {
+	for _, n := range notes.Items {
 		if want := "Message: " + subject; n.Ref == poison.ID && n.Summary != want {
 			t.Errorf("notification %+q, want %+q", n.Summary, want)
 		}
@@ -122,7 +122,7 @@ func TestNULMessageOnPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sent []domain.MessageSent
-	for _, e := range hist {
+	for _, e := range hist.Items {
 		if e.Type != "message.sent.v1" {
 			continue
 		}

@@ -27,7 +27,19 @@ func ReplayIndicators(ctx context.Context, log Log, reg *domain.Registry, loc *t
 	if _, err := replay(ctx, log, reg, red, mem, Namespace(red.Name(), 1), replayBatch, progress); err != nil {
 		return nil, fmt.Errorf("replay indicators: %w", err)
 	}
-	return NewQueries(mem, mem, log, reg, loc).Indicators(ctx, q)
+	// Every page: the operator asked for the whole table.
+	queries := NewQueries(mem, mem, log, reg, loc)
+	var rows []IndicatorRow
+	for after := ""; ; {
+		page, err := queries.Indicators(ctx, q, after)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, page.Items...)
+		if after = page.Next; after == "" {
+			return rows, nil
+		}
+	}
 }
 
 // replay applies the whole log to namespace ns of mem through red, batch

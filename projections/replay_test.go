@@ -138,10 +138,11 @@ func TestReplayIndicatorsAgreesWithStored(t *testing.T) {
 	}
 	var progressed int
 	for _, q := range queries {
-		want, err := stored.Indicators(ctx, q)
-		if err != nil {
-			t.Fatalf("stored %+v: %v", q, err)
+		page, err := stored.Indicators(ctx, q, "")
+		if err != nil || page.Next != "" {
+			t.Fatalf("stored %+v: %v (next page %q)", q, err, page.Next)
 		}
+		want := page.Items
 		got, err := ReplayIndicators(ctx, w.log, w.log.reg, w.loc, q, func(done int) { progressed = done })
 		if err != nil {
 			t.Fatalf("replay %+v: %v", q, err)

@@ -67,6 +67,8 @@ type StudentFile struct {
 	Sanctions   []FileSanction    `json:"sanctions"`
 	Incidents   []FileIncident    `json:"incidents"`
 	Counts      StudentFileCounts `json:"counts"`
+	// next is where the rest of a period cut short begins.
+	next domain.Date
 }
 
 // StudentFileCounts sums up a file.
@@ -267,7 +269,9 @@ func sfEditAbsence(ctx context.Context, b *Batch, absence uuid.UUID, edit func(*
 }
 
 // StudentFile returns a student's file from `from` to `to` inclusive (a
-// zero date is no bound), each list sorted by date (and slot).
+// zero date is no bound), each list sorted by date (and slot). A period
+// holding more than MaxDatedItems of one kind is answered up to the last
+// whole day that fits: To says which, and Next where the rest begins.
 func (q *Queries) StudentFile(ctx context.Context, student uuid.UUID, from, to domain.Date) (*StudentFile, error) {
 	r, err := q.reader(ctx, ProjectionStudentFile)
 	if err != nil {
@@ -278,33 +282,29 @@ func (q *Queries) StudentFile(ctx context.Context, student uuid.UUID, from, to d
 		Absences: []FileAbsence{}, Lateness: []FileLateness{}, Punishments: []FilePunishment{},
 		Sanctions: []FileSanction{}, Incidents: []FileIncident{},
 	}
-	prefix := student.String() + "|"
-	lo, hi := datedKeyRange(student.String(), from, to)
-	if err := ScanJSON(ctx, r, sfAbsences, lo, hi, func(_ string, a FileAbsence) error {
-		f.Absences = append(f.Absences, a)
-		return nil
-	}); err != nil {
+	owner := student.String()
+	lo, hi := datedKeyRange(owner, from, to)
+	var cut datedCut
+	absence := func(a *FileAbsence) domain.Date { return a.Date }
+	lateness := func(l *FileLateness) domain.Date { return l.Date }
+	punishment := func(p *FilePunishment) domain.Date { return p.Date }
+	sanction := func(s *FileSanction) domain.Date { return s.Date }
+	incident := func(i *FileIncident) domain.Date { return domain.DateOf(i.OccurredAt.In(q.loc)) }
+	// Each list stops at the cut the lists before it found.
+	if err := scanDated(ctx, r, sfAbsences, lo, cut.hi(owner, hi), absence, &cut, &f.Absences); err != nil {
 		return nil, err
 	}
-	if err := ScanJSON(ctx, r, sfLateness, lo, hi, func(_ string, l FileLateness) error {
-		f.Lateness = append(f.Lateness, l)
-		return nil
-	}); err != nil {
+	if err := scanDated(ctx, r, sfLateness, lo, cut.hi(owner, hi), lateness, &cut, &f.Lateness); err != nil {
 		return nil, err
 	}
-	if err := ScanJSON(ctx, r, sfPunishments, lo, hi, func(_ string, p FilePunishment) error {
-		f.Punishments = append(f.Punishments, p)
-		return nil
-	}); err != nil {
+	if err := scanDated(ctx, r, sfPunishments, lo, cut.hi(owner, hi), punishment, &cut, &f.Punishments); err != nil {
 		return nil, err
 	}
-	if err := ScanJSON(ctx, r, sfSanctions, lo, hi, func(_ string, s FileSanction) error {
-		f.Sanctions = append(f.Sanctions, s)
-		return nil
-	}); err != nil {
+	if err := scanDated(ctx, r, sfSanctions, lo, cut.hi(owner, hi), sanction, &cut, &f.Sanctions); err != nil {
 		return nil, err
 	}
 	// Incidents are keyed by instant: bound them by the local midnights.
+	prefix := owner + "|"
 	ilo, ihi := prefix, PrefixEnd(prefix)
 	if !from.IsZero() {
 		ilo = prefix + from.In(q.loc).UTC().Format(sfInstant)
@@ -312,16 +312,30 @@ func (q *Queries) StudentFile(ctx context.Context, student uuid.UUID, from, to d
 	if !to.IsZero() {
 		ihi = prefix + to.AddDays(1).In(q.loc).UTC().Format(sfInstant)
 	}
-	if err := ScanJSON(ctx, r, sfIncidents, ilo, ihi, func(_ string, i FileIncident) error {
-		i.Date = domain.DateOf(i.OccurredAt.In(q.loc))
-		f.Incidents = append(f.Incidents, i)
-		return nil
-	}); err != nil {
+	if !cut.day.IsZero() {
+		ihi = min(ihi, prefix+cut.day.In(q.loc).UTC().Format(sfInstant))
+	}
+	if err := scanDated(ctx, r, sfIncidents, ilo, ihi, incident, &cut, &f.Incidents); err != nil {
 		return nil, err
+	}
+	f.Absences = trimDated(f.Absences, cut, absence)
+	f.Lateness = trimDated(f.Lateness, cut, lateness)
+	f.Punishments = trimDated(f.Punishments, cut, punishment)
+	f.Sanctions = trimDated(f.Sanctions, cut, sanction)
+	f.Incidents = trimDated(f.Incidents, cut, incident)
+	for i := range f.Incidents {
+		f.Incidents[i].Date = incident(&f.Incidents[i])
+	}
+	if !cut.day.IsZero() {
+		f.To, f.next = cut.day.AddDays(-1), cut.day
 	}
 	f.Counts = sfCount(f)
 	return f, nil
 }
+
+// Next is the first day of the period after the file, when its period
+// was cut short (zero otherwise).
+func (f *StudentFile) Next() domain.Date { return f.next }
 
 func sfCount(f *StudentFile) StudentFileCounts {
 	var c StudentFileCounts

@@ -16,7 +16,6 @@ package projections
 // one scan per group of the student.
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -48,6 +47,8 @@ type Textbook struct {
 	Lessons []LessonEntry `json:"lessons"`
 	// Homework due in the period, by due date.
 	Homework []HomeworkEntry `json:"homework"`
+	// next is where the rest of a period cut short begins.
+	next domain.Date
 }
 
 // LessonEntry is the content of a lesson.
@@ -172,43 +173,56 @@ func tbEditHomework(ctx context.Context, b *Batch, homework uuid.UUID, edit func
 }
 
 // Textbook returns a group's cahier de textes: the lessons held and the
-// homework due from `from` to `to` inclusive (a zero date is no bound).
+// homework due from `from` to `to` inclusive (a zero date is no bound). A
+// period holding more than MaxDatedItems lessons or homework is answered
+// up to the last whole day that fits: To says which, and Next where the
+// rest begins.
 func (q *Queries) Textbook(ctx context.Context, group uuid.UUID, from, to domain.Date) (*Textbook, error) {
 	r, err := q.reader(ctx, ProjectionTextbook)
 	if err != nil {
 		return nil, err
 	}
 	t := &Textbook{Group: group, From: from, To: to, Lessons: []LessonEntry{}, Homework: []HomeworkEntry{}}
-	lo, hi := datedKeyRange(group.String(), from, to)
-	if err := ScanJSON(ctx, r, tbLessons, lo, hi, func(_ string, l LessonEntry) error {
-		t.Lessons = append(t.Lessons, l)
-		return nil
-	}); err != nil {
+	owner := group.String()
+	lo, hi := datedKeyRange(owner, from, to)
+	var cut datedCut
+	lesson := func(l *LessonEntry) domain.Date { return l.Date }
+	homework := func(h *HomeworkEntry) domain.Date { return h.Due }
+	if err := scanDated(ctx, r, tbLessons, lo, hi, lesson, &cut, &t.Lessons); err != nil {
 		return nil, err
 	}
-	if err := ScanJSON(ctx, r, tbHomework, lo, hi, func(_ string, h HomeworkEntry) error {
-		t.Homework = append(t.Homework, h)
-		return nil
-	}); err != nil {
+	if err := scanDated(ctx, r, tbHomework, lo, cut.hi(owner, hi), homework, &cut, &t.Homework); err != nil {
 		return nil, err
+	}
+	t.Lessons, t.Homework = trimDated(t.Lessons, cut, lesson), trimDated(t.Homework, cut, homework)
+	if !cut.day.IsZero() {
+		t.To, t.next = cut.day.AddDays(-1), cut.day
 	}
 	return t, nil
 }
 
-// Homework returns the homework of several groups due from `from` to `to`
-// inclusive (a zero date is no bound), by due date, subject and id: a
-// student's or a parent's agenda.
-func (q *Queries) Homework(ctx context.Context, groups []uuid.UUID, from, to domain.Date) ([]HomeworkEntry, error) {
+// Next is the first day of the period after the cahier de textes, when its
+// period was cut short (zero otherwise).
+func (t *Textbook) Next() domain.Date { return t.next }
+
+// Homework returns a page of the homework of several groups due from
+// `from` to `to` inclusive (a zero date is no bound), by due date, subject
+// and id: a student's or a parent's agenda.
+func (q *Queries) Homework(ctx context.Context, groups []uuid.UUID, from, to domain.Date, p Page) (List[HomeworkEntry], error) {
 	r, err := q.reader(ctx, ProjectionTextbook)
 	if err != nil {
-		return nil, err
+		return List[HomeworkEntry]{}, err
 	}
-	return homeworkOf(ctx, r, groups, from, to)
+	return homeworkOf(ctx, r, groups, from, to, p)
 }
 
-// homeworkOf reads the homework of groups from a textbook.v1 reader.
-func homeworkOf(ctx context.Context, r DocReader, groups []uuid.UUID, from, to domain.Date) ([]HomeworkEntry, error) {
-	out := []HomeworkEntry{}
+// homeworkOf reads a page of the homework of groups from a textbook.v1
+// reader.
+func homeworkOf(ctx context.Context, r DocReader, groups []uuid.UUID, from, to domain.Date, p Page) (List[HomeworkEntry], error) {
+	page, err := newSorted[HomeworkEntry](p)
+	if err != nil {
+		return List[HomeworkEntry]{}, err
+	}
 	seen := map[uuid.UUID]bool{}
 	for _, g := range groups {
 		if seen[g] {
@@ -217,16 +231,13 @@ func homeworkOf(ctx context.Context, r DocReader, groups []uuid.UUID, from, to d
 		seen[g] = true
 		lo, hi := datedKeyRange(g.String(), from, to)
 		if err := ScanJSON(ctx, r, tbHomework, lo, hi, func(_ string, h HomeworkEntry) error {
-			out = append(out, h)
+			page.add(h.Due.String()+"\x00"+h.Subject+"\x00"+h.Homework.String(), h)
 			return nil
 		}); err != nil {
-			return nil, err
+			return List[HomeworkEntry]{}, err
 		}
 	}
-	slices.SortFunc(out, func(a, b HomeworkEntry) int {
-		return cmp.Or(a.Due.Compare(b.Due), cmp.Compare(a.Subject, b.Subject), uuidOrder(a.Homework, b.Homework))
-	})
-	return out, nil
+	return page.list(), nil
 }
 
 // datedKeyRange returns the range of keys "owner|date..." with a date from

@@ -120,11 +120,11 @@ func TestTextbook(t *testing.T) {
 		}
 
 		t.Run("agenda", func(t *testing.T) {
-			got := mustOK[[]projections.HomeworkEntry](t)(q.Homework(ctx, []uuid.UUID{class2A, latin, class2A}, today, domain.Date{}))
+			got := mustItems[projections.HomeworkEntry](t)(q.Homework(ctx, []uuid.UUID{class2A, latin, class2A}, today, domain.Date{}, projections.Page{}))
 			mustEqualJSON(t, "Homework from today", got, []projections.HomeworkEntry{tbRosa, tbExercises, tbReading})
-			got = mustOK[[]projections.HomeworkEntry](t)(q.Homework(ctx, []uuid.UUID{class2A}, domain.Date{}, domain.MustDate("2006-03-13")))
+			got = mustItems[projections.HomeworkEntry](t)(q.Homework(ctx, []uuid.UUID{class2A}, domain.Date{}, domain.MustDate("2006-03-13"), projections.Page{}))
 			mustEqualJSON(t, "Homework to today", got, []projections.HomeworkEntry{tbPast})
-			got = mustOK[[]projections.HomeworkEntry](t)(q.Homework(ctx, nil, domain.Date{}, domain.Date{}))
+			got = mustItems[projections.HomeworkEntry](t)(q.Homework(ctx, nil, domain.Date{}, domain.Date{}, projections.Page{}))
 			mustEqualJSON(t, "Homework of no group", got, []projections.HomeworkEntry{})
 			if !tbExercises.DoneByStudent(bruno) || tbExercises.DoneByStudent(alice) {
 				t.Error("DoneByStudent")

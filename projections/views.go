@@ -104,6 +104,11 @@ type RelativeView struct {
 // shows.
 const RelativeViewNotifications = 20
 
+// ViewHomework is how many upcoming homework a page shows (per group on a
+// teacher's), the soonest due: the plans' window bounds due dates, not
+// their number.
+const ViewHomework = 100
+
 // ChildView is one child on a relative's page.
 type ChildView struct {
 	StudentView
@@ -170,11 +175,11 @@ func (q *Queries) TeacherView(ctx context.Context, teacher uuid.UUID, now time.T
 		return nil, err
 	}
 	for _, g := range groups {
-		hw, err := homeworkOf(ctx, textbook, []uuid.UUID{g}, today, domain.Date{})
+		hw, err := homeworkOf(ctx, textbook, []uuid.UUID{g}, today, domain.Date{}, Page{Limit: ViewHomework})
 		if err != nil {
 			return nil, err
 		}
-		v.Homework = append(v.Homework, GroupHomework{Group: g, GroupName: names[g], Homework: hw})
+		v.Homework = append(v.Homework, GroupHomework{Group: g, GroupName: names[g], Homework: hw.Items})
 	}
 	return v, nil
 }
@@ -205,11 +210,11 @@ func (q *Queries) studentView(ctx context.Context, acc *AccountEntry, today doma
 		return nil, err
 	}
 	v.File = file
-	hw, err := q.Homework(ctx, groups, today, domain.Date{})
+	hw, err := q.Homework(ctx, groups, today, domain.Date{}, Page{Limit: ViewHomework})
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range hw {
+	for _, h := range hw.Items {
 		v.Homework = append(v.Homework, AgendaHomework{
 			Homework: h.Homework, Group: h.Group, GroupName: names[h.Group], Subject: h.Subject,
 			Given: h.Given, Due: h.Due, Instructions: h.Instructions, WorkloadMinutes: h.WorkloadMinutes,
@@ -242,11 +247,10 @@ func (q *Queries) RelativeView(ctx context.Context, relative uuid.UUID, now time
 	if v.Unread, err = q.UnreadMessages(ctx, relative); err != nil {
 		return nil, err
 	}
-	if v.Notifications, err = q.Notifications(ctx, relative, RelativeViewNotifications); err != nil {
+	notes, err := q.Notifications(ctx, relative, Page{Limit: RelativeViewNotifications})
+	if err != nil {
 		return nil, err
 	}
-	if v.Notifications == nil {
-		v.Notifications = []Notification{}
-	}
+	v.Notifications = notes.Items
 	return v, nil
 }

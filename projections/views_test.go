@@ -89,7 +89,7 @@ func TestViews(t *testing.T) {
 			if unread.Count != 1 {
 				t.Errorf("mother has %d unread messages, want 1", unread.Count)
 			}
-			notes := mustOK[[]projections.Notification](t)(q.Notifications(ctx, mother, projections.RelativeViewNotifications))
+			notes := mustItems[projections.Notification](t)(q.Notifications(ctx, mother, projections.Page{Limit: projections.RelativeViewNotifications}))
 			if len(notes) == 0 {
 				t.Error("mother has no notifications")
 			}

@@ -3,7 +3,6 @@ package api
 import (
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/domain"
@@ -13,10 +12,6 @@ import (
 // defaultHistoryLimit is the size of a history page unless asked.
 const defaultHistoryLimit = 200
 
-// exportWriteTimeout is how long an export may take to stream, beyond the
-// server's write timeout.
-const exportWriteTimeout = 30 * time.Minute
-
 func (s *Server) auditRoutes() []route {
 	const inspectors = "inspectors habilitated for the establishment"
 	return []route{
@@ -24,13 +19,13 @@ func (s *Server) auditRoutes() []route {
 			method: "GET", path: "/api/v1/history/{subject}", tag: "audit", status: http.StatusOK,
 			summary:  "The history of a student, account, group or resource: every event about it or by it, in log order, with who, when, which command and correlation",
 			profiles: inspectors + " of the subject",
-			response: typeOf[[]projections.AuditEntry](),
+			response: typeOf[[]projections.AuditEntry](), paged: true,
 			query: []param{
 				{name: "types", format: "list", doc: "event wire names to keep, comma-separated"},
 				{name: "from", format: "instant", doc: "events at or after, RFC 3339 or a date"},
 				{name: "to", format: "instant", doc: "events before, RFC 3339 or a date (its midnight)"},
 				{name: "actor", format: "uuid", doc: "only what this account did"},
-				{name: "after", format: "position", doc: "the page after this position (the last one of the previous page)"},
+				{name: "after", format: "position", doc: "the page after this position (the last one of the previous page, which its Link header names)"},
 				{name: "limit", format: "integer", doc: "at most this many (default 200, at most 1000)"},
 			},
 			handle: s.getHistory,
@@ -39,9 +34,11 @@ func (s *Server) auditRoutes() []route {
 			method: "GET", path: "/api/v1/students/{student}/file/as-of", tag: "audit", status: http.StatusOK,
 			summary:  "A student's whole file as it stood at a past moment, replayed from its history",
 			profiles: inspectors + " of the student",
-			response: typeOf[projections.StudentFile](),
-			query: []param{{name: "at", format: "instant", required: true,
-				doc: "the moment, RFC 3339, or a date meaning the end of that day"}},
+			response: typeOf[projections.StudentFile](), paged: true,
+			query: []param{
+				{name: "at", format: "instant", required: true, doc: "the moment, RFC 3339, or a date meaning the end of that day"},
+				{name: "from", format: "date", doc: "first day (default: the file's beginning); a file cut short names the next in its Link header"},
+			},
 			handle: s.getFileAsOf,
 		},
 		{
@@ -49,7 +46,7 @@ func (s *Server) auditRoutes() []route {
 			summary:   "Export an establishment's history from the log itself, as JSON Lines (one event per line), streamed",
 			profiles:  inspectors,
 			response:  typeOf[projections.ExportedEvent](),
-			mediaType: "application/x-ndjson",
+			mediaType: "application/x-ndjson", timeout: web.TimeoutLong,
 			query: []param{
 				{name: "from", format: "instant", doc: "events at or after, RFC 3339 or a date"},
 				{name: "to", format: "instant", doc: "events before, RFC 3339 or a date (its midnight)"},
@@ -87,12 +84,12 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, h)
+	return replyPage(w, r, h)
 }
 
 func (s *Server) getFileAsOf(w http.ResponseWriter, r *http.Request) error {
 	q := s.dec.Query(r)
-	at := q.Instant("at", true)
+	at, from := q.Instant("at", true), q.Date("from")
 	if q.Err() != nil {
 		return q.Err()
 	}
@@ -106,11 +103,11 @@ func (s *Server) getFileAsOf(w http.ResponseWriter, r *http.Request) error {
 	if err := web.MayAudit(web.PrincipalOf(r), student.Establishment); err != nil {
 		return err
 	}
-	f, err := s.cfg.Queries.StudentFileAsOf(r.Context(), student.ID, at)
+	f, err := s.cfg.Queries.StudentFileAsOf(r.Context(), student.ID, at, from)
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, f)
+	return replyFile(w, r, f)
 }
 
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
@@ -126,11 +123,9 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	if err := web.MayAudit(web.PrincipalOf(r), uai); err != nil {
 		return err
 	}
-	// A large export outlasts the server's write timeout.
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(exportWriteTimeout))
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+uai+`.jsonl"`)
-	cw := &countingWriter{w: w}
+	cw := &countingWriter{w: w, rc: http.NewResponseController(w)}
 	err = s.cfg.Queries.ExportEstablishment(r.Context(), cw, uai, from, to)
 	if err == nil && cw.n == 0 {
 		w.WriteHeader(http.StatusOK) // an empty export
@@ -144,11 +139,15 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// countingWriter counts the bytes written through it.
+// countingWriter counts the bytes written through it, and flushes the
+// response they go to (a projections.Flusher).
 type countingWriter struct {
-	w io.Writer
-	n int64
+	w  io.Writer
+	rc *http.ResponseController
+	n  int64
 }
+
+func (c *countingWriter) Flush() error { return c.rc.Flush() }
 
 func (c *countingWriter) Write(b []byte) (int, error) {
 	n, err := c.w.Write(b)

@@ -53,8 +53,14 @@ func (s *Server) bookingRoutes() []route {
 			method: "GET", path: "/api/v1/establishments/{uai}/resources", tag: "bookings", status: http.StatusOK,
 			summary:  "The bookable resources of an establishment",
 			profiles: "teachers, personnel and admins of the establishment; habilitated inspectors",
-			response: typeOf[[]projections.ResourceEntry](),
+			response: typeOf[[]projections.ResourceEntry](), paged: true,
+			query: listParams(web.MaxListLimit),
 			handle: func(w http.ResponseWriter, r *http.Request) error {
+				q := s.dec.Query(r)
+				page := listPage(q)
+				if q.Err() != nil {
+					return q.Err()
+				}
 				uai, err := web.PathUAI(r, "uai")
 				if err != nil {
 					return err
@@ -62,22 +68,22 @@ func (s *Server) bookingRoutes() []route {
 				if err := web.MayReadResources(web.PrincipalOf(r), uai); err != nil {
 					return err
 				}
-				res, err := s.cfg.Queries.Resources(r.Context(), uai)
+				res, err := s.cfg.Queries.ResourcesPage(r.Context(), uai, page)
 				if err != nil {
 					return err
 				}
-				return reply(w, http.StatusOK, res)
+				return replyPage(w, r, res)
 			},
 		},
 		{
 			method: "GET", path: "/api/v1/resources/{resource}/bookings", tag: "bookings", status: http.StatusOK,
 			summary:  "A resource's calendar: the pending and approved occurrences that overlap a period",
 			profiles: "teachers, personnel and admins of the establishment; habilitated inspectors",
-			response: typeOf[[]projections.BookingOccurrence](),
-			query: []param{
+			response: typeOf[[]projections.BookingOccurrence](), paged: true,
+			query: append([]param{
 				{name: "from", format: "instant", doc: "period start, RFC 3339 or a date (default: no bound)"},
 				{name: "to", format: "instant", doc: "period end, exclusive, RFC 3339 or a date (its midnight; default: no bound)"},
-			},
+			}, listParams(web.MaxListLimit)...),
 			handle: s.getCalendar,
 		},
 		{
@@ -93,6 +99,7 @@ func (s *Server) bookingRoutes() []route {
 func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) error {
 	q := s.dec.Query(r)
 	from, to := q.Instant("from", false), q.Instant("to", false)
+	page := listPage(q)
 	if q.Err() != nil {
 		return q.Err()
 	}
@@ -111,11 +118,11 @@ func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err := web.MayReadResources(p, uai); err != nil {
 		return err
 	}
-	occ, err := s.cfg.Queries.Bookings(r.Context(), id, from, to)
+	occ, err := s.cfg.Queries.Bookings(r.Context(), id, from, to, page)
 	if err != nil {
 		return err
 	}
-	return reply(w, http.StatusOK, occ)
+	return replyPage(w, r, occ)
 }
 
 func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) error {

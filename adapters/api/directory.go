@@ -148,14 +148,20 @@ func (s *Server) directoryRoutes() []route {
 
 		{
 			method: "GET", path: "/api/v1/establishments", tag: "directory", status: http.StatusOK,
-			summary: "Every establishment (reference data)", profiles: "any signed-in account",
-			response: typeOf[[]projections.EstablishmentEntry](),
+			summary: "Every establishment (reference data), by UAI", profiles: "any signed-in account",
+			response: typeOf[[]projections.EstablishmentEntry](), paged: true,
+			query: listParams(web.MaxListLimit),
 			handle: func(w http.ResponseWriter, r *http.Request) error {
-				ests, err := s.cfg.Queries.Establishments(r.Context())
+				q := s.dec.Query(r)
+				page := listPage(q)
+				if q.Err() != nil {
+					return q.Err()
+				}
+				ests, err := s.cfg.Queries.EstablishmentsPage(r.Context(), page)
 				if err != nil {
 					return err
 				}
-				return reply(w, http.StatusOK, ests)
+				return replyPage(w, r, ests)
 			},
 		},
 		{
@@ -176,10 +182,16 @@ func (s *Server) directoryRoutes() []route {
 		},
 		{
 			method: "GET", path: "/api/v1/establishments/{uai}/groups", tag: "directory", status: http.StatusOK,
-			summary:  "The groups of an establishment",
+			summary:  "The groups of an establishment, by name",
 			profiles: "teachers, personnel and admins of the establishment; habilitated inspectors",
-			response: typeOf[[]projections.GroupSummary](),
+			response: typeOf[[]projections.GroupSummary](), paged: true,
+			query: listParams(web.MaxListLimit),
 			handle: func(w http.ResponseWriter, r *http.Request) error {
+				q := s.dec.Query(r)
+				page := listPage(q)
+				if q.Err() != nil {
+					return q.Err()
+				}
 				uai, err := web.PathUAI(r, "uai")
 				if err != nil {
 					return err
@@ -187,11 +199,11 @@ func (s *Server) directoryRoutes() []route {
 				if err := web.MayListGroups(web.PrincipalOf(r), uai); err != nil {
 					return err
 				}
-				groups, err := s.cfg.Queries.GroupsOfEstablishment(r.Context(), uai)
+				groups, err := s.cfg.Queries.GroupsOfEstablishmentPage(r.Context(), uai, page)
 				if err != nil {
 					return err
 				}
-				return reply(w, http.StatusOK, groups)
+				return replyPage(w, r, groups)
 			},
 		},
 		{

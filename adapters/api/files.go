@@ -15,9 +15,9 @@ func (s *Server) fileRoutes() []route {
 			method: "GET", path: "/api/v1/students/{student}/file", tag: "files", status: http.StatusOK,
 			summary:  "A student's school-life file over a period: absences, lateness, punishments, sanctions, incidents",
 			profiles: readers,
-			response: typeOf[projections.StudentFile](),
+			response: typeOf[projections.StudentFile](), paged: true,
 			query: []param{
-				{name: "from", format: "date", doc: "first day (default: no bound)"},
+				{name: "from", format: "date", doc: "first day (default: no bound); a file cut short names the next in its Link header"},
 				{name: "to", format: "date", doc: "last day (default: no bound)"},
 			},
 			handle: s.getStudentFile,
@@ -101,6 +101,15 @@ func (s *Server) getStudentFile(w http.ResponseWriter, r *http.Request) error {
 	f, err := s.cfg.Queries.StudentFile(r.Context(), student.ID, from, to)
 	if err != nil {
 		return err
+	}
+	return replyFile(w, r, f)
+}
+
+// replyFile writes a student file, a period cut short naming the rest in a
+// Link header.
+func replyFile(w http.ResponseWriter, r *http.Request, f *projections.StudentFile) error {
+	if next := f.Next(); !next.IsZero() {
+		web.SetNextFrom(w, r, next.String())
 	}
 	return reply(w, http.StatusOK, f)
 }

@@ -41,11 +41,11 @@ func (s *Server) homeworkRoutes() []route {
 			method: "GET", path: "/api/v1/students/{student}/homework", tag: "textbook", status: http.StatusOK,
 			summary:  "A student's homework agenda, with their own done flag",
 			profiles: "whoever reads the student's file",
-			response: typeOf[[]projections.AgendaHomework](),
-			query: []param{
+			response: typeOf[[]projections.AgendaHomework](), paged: true,
+			query: append([]param{
 				{name: "from", format: "date", doc: "first due day (default: today)"},
 				{name: "to", format: "date", doc: "last due day (default: no bound)"},
-			},
+			}, listParams(web.MaxListLimit)...),
 			handle: s.getAgenda,
 		},
 	}
@@ -54,6 +54,7 @@ func (s *Server) homeworkRoutes() []route {
 func (s *Server) getAgenda(w http.ResponseWriter, r *http.Request) error {
 	q := s.dec.Query(r)
 	from, to := q.Date("from"), q.Date("to")
+	page := listPage(q)
 	if q.Err() != nil {
 		return q.Err()
 	}
@@ -75,17 +76,17 @@ func (s *Server) getAgenda(w http.ResponseWriter, r *http.Request) error {
 			names[m.Group] = m.Name
 		}
 	}
-	hw, err := s.cfg.Queries.Homework(r.Context(), groups, from, to)
+	hw, err := s.cfg.Queries.Homework(r.Context(), groups, from, to, page)
 	if err != nil {
 		return err
 	}
-	agenda := make([]projections.AgendaHomework, 0, len(hw))
-	for _, h := range hw {
-		agenda = append(agenda, projections.AgendaHomework{
+	agenda := projections.List[projections.AgendaHomework]{Items: make([]projections.AgendaHomework, 0, len(hw.Items)), Next: hw.Next}
+	for _, h := range hw.Items {
+		agenda.Items = append(agenda.Items, projections.AgendaHomework{
 			Homework: h.Homework, Group: h.Group, GroupName: names[h.Group], Subject: h.Subject,
 			Given: h.Given, Due: h.Due, Instructions: h.Instructions, WorkloadMinutes: h.WorkloadMinutes,
 			Done: h.DoneByStudent(student.ID),
 		})
 	}
-	return reply(w, http.StatusOK, agenda)
+	return replyPage(w, r, agenda)
 }

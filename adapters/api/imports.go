@@ -9,7 +9,6 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/web"
@@ -46,8 +45,10 @@ func (s *Server) importRoutes() []route {
 				"202 while it runs, 200 once it ended) and imports nothing again",
 			profiles: "administrators of every establishment the feed changes",
 			form:     importForm, response: typeOf[directoryimport.Job](),
-			others: []int{http.StatusOK},
-			handle: s.postImport,
+			// A large feed over a slow line.
+			timeout: web.TimeoutLong,
+			others:  []int{http.StatusOK},
+			handle:  s.postImport,
 		},
 		{
 			method: "GET", path: "/api/v1/imports/{correlation}", tag: "directory", status: http.StatusOK,
@@ -72,9 +73,6 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 			return web.ErrInvalidHeader.With("one key of 1 to %d visible ASCII characters", web.MaxIdempotencyKey)
 		}
 	}
-	// A large feed over a slow line takes longer than the server's read
-	// timeout; not every writer supports deadlines.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(web.UploadTimeout))
 	u, err := s.cfg.Imports.ReadUpload(w, r)
 	if err != nil {
 		return err

@@ -52,9 +52,9 @@ func (s *Server) lessonRoutes() []route {
 			method: "GET", path: "/api/v1/groups/{group}/textbook", tag: "textbook", status: http.StatusOK,
 			summary:  "A group's cahier de textes: lessons held and homework due in a period",
 			profiles: "teachers and students of the group; the students' relatives; personnel of its establishment; habilitated inspectors",
-			response: typeOf[projections.Textbook](),
+			response: typeOf[projections.Textbook](), paged: true,
 			query: []param{
-				{name: "from", format: "date", doc: "first day (default: no bound)"},
+				{name: "from", format: "date", doc: "first day (default: no bound); a cahier cut short names the next in its Link header"},
 				{name: "to", format: "date", doc: "last day (default: no bound)"},
 			},
 			handle: s.getTextbook,
@@ -91,6 +91,9 @@ func (s *Server) getTextbook(w http.ResponseWriter, r *http.Request) error {
 			})
 			tb.Homework[i].DoneBy = append([]uuid.UUID{}, done...)
 		}
+	}
+	if next := tb.Next(); !next.IsZero() {
+		web.SetNextFrom(w, r, next.String())
 	}
 	return reply(w, http.StatusOK, tb)
 }

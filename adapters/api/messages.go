@@ -43,49 +43,60 @@ func (s *Server) messageRoutes() []route {
 		{
 			method: "GET", path: "/api/v1/mailbox", tag: "messages", status: http.StatusOK,
 			summary: "The signed-in account's mailbox, newest first", profiles: mailboxes,
-			response: typeOf[[]projections.MailboxEntry](),
-			query:    []param{limitParam},
-			handle: s.ownList(func(r *http.Request, p *web.Principal, limit int) (any, error) {
-				return s.cfg.Queries.Mailbox(r.Context(), p.Actor().Account, limit)
+			response: typeOf[[]projections.MailboxEntry](), paged: true,
+			query: pageParams,
+			handle: ownList(s, func(r *http.Request, p *web.Principal, page projections.Page) (projections.List[projections.MailboxEntry], error) {
+				return s.cfg.Queries.Mailbox(r.Context(), p.Actor().Account, page)
 			}),
 		},
 		{
 			method: "GET", path: "/api/v1/mailbox/unread", tag: "messages", status: http.StatusOK,
 			summary: "How many messages the signed-in account has not read, and the latest", profiles: mailboxes,
 			response: typeOf[projections.UnreadSummary](),
-			handle: s.ownList(func(r *http.Request, p *web.Principal, _ int) (any, error) {
-				return s.cfg.Queries.UnreadMessages(r.Context(), p.Actor().Account)
-			}),
+			handle: func(w http.ResponseWriter, r *http.Request) error {
+				p := web.PrincipalOf(r)
+				if err := web.MayUseMailbox(p); err != nil {
+					return err
+				}
+				v, err := s.cfg.Queries.UnreadMessages(r.Context(), p.Actor().Account)
+				if err != nil {
+					return err
+				}
+				return reply(w, http.StatusOK, v)
+			},
 		},
 		{
 			method: "GET", path: "/api/v1/mailbox/sent", tag: "messages", status: http.StatusOK,
 			summary: "The messages the signed-in account sent, newest first, with read and acknowledged counts", profiles: mailboxes,
-			response: typeOf[[]projections.SentEntry](),
-			query:    []param{limitParam},
-			handle: s.ownList(func(r *http.Request, p *web.Principal, limit int) (any, error) {
-				return s.cfg.Queries.SentMessages(r.Context(), p.Actor().Account, limit)
+			response: typeOf[[]projections.SentEntry](), paged: true,
+			query: pageParams,
+			handle: ownList(s, func(r *http.Request, p *web.Principal, page projections.Page) (projections.List[projections.SentEntry], error) {
+				return s.cfg.Queries.SentMessages(r.Context(), p.Actor().Account, page)
 			}),
 		},
 		{
 			method: "GET", path: "/api/v1/notifications", tag: "messages", status: http.StatusOK,
 			summary: "The signed-in account's notifications, newest first", profiles: mailboxes,
-			response: typeOf[[]projections.Notification](),
-			query:    []param{limitParam},
-			handle: s.ownList(func(r *http.Request, p *web.Principal, limit int) (any, error) {
-				return s.cfg.Queries.Notifications(r.Context(), p.Actor().Account, limit)
+			response: typeOf[[]projections.Notification](), paged: true,
+			query: pageParams,
+			handle: ownList(s, func(r *http.Request, p *web.Principal, page projections.Page) (projections.List[projections.Notification], error) {
+				return s.cfg.Queries.Notifications(r.Context(), p.Actor().Account, page)
 			}),
 		},
 	}
 }
 
-// limitParam is the page size of lists.
-var limitParam = param{name: "limit", format: "integer", doc: "at most this many (default 50, at most 500)"}
+// pageParams are the page parameters of mailboxes, feeds and news.
+var pageParams = []param{
+	{name: "limit", format: "integer", doc: "at most this many (default 50, at most 500)"},
+	afterParam,
+}
 
-// ownList serves a list of the signed-in account's own mailbox.
-func (s *Server) ownList(read func(r *http.Request, p *web.Principal, limit int) (any, error)) func(http.ResponseWriter, *http.Request) error {
+// ownList serves a page of a list of the signed-in account's own mailbox.
+func ownList[T any](s *Server, read func(r *http.Request, p *web.Principal, page projections.Page) (projections.List[T], error)) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		q := s.dec.Query(r)
-		limit := q.Limit()
+		page := projections.Page{Limit: q.Limit(), After: q.Cursor("after")}
 		if q.Err() != nil {
 			return q.Err()
 		}
@@ -93,11 +104,11 @@ func (s *Server) ownList(read func(r *http.Request, p *web.Principal, limit int)
 		if err := web.MayUseMailbox(p); err != nil {
 			return err
 		}
-		v, err := read(r, p, limit)
+		l, err := read(r, p, page)
 		if err != nil {
 			return err
 		}
-		return reply(w, http.StatusOK, v)
+		return replyPage(w, r, l)
 	}
 }
 

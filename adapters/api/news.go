@@ -33,11 +33,11 @@ func (s *Server) newsRoutes() []route {
 			method: "GET", path: "/api/v1/establishments/{uai}/news", tag: "news", status: http.StatusOK,
 			summary:  "An establishment's news feed for the reader's profile, newest first",
 			profiles: "the establishment's students, relatives, teachers, personnel and guests; habilitated inspectors",
-			response: typeOf[[]projections.NewsArticle](),
-			query:    []param{limitParam},
+			response: typeOf[[]projections.NewsArticle](), paged: true,
+			query: pageParams,
 			handle: func(w http.ResponseWriter, r *http.Request) error {
 				q := s.dec.Query(r)
-				limit := q.Limit()
+				page := projections.Page{Limit: q.Limit(), After: q.Cursor("after")}
 				if q.Err() != nil {
 					return q.Err()
 				}
@@ -49,11 +49,11 @@ func (s *Server) newsRoutes() []route {
 				if err := web.MayReadNews(p, uai); err != nil {
 					return err
 				}
-				news, err := s.cfg.Queries.News(r.Context(), uai, p.Actor().Profile, s.now(), limit)
+				news, err := s.cfg.Queries.News(r.Context(), uai, p.Actor().Profile, s.now(), page)
 				if err != nil {
 					return err
 				}
-				return reply(w, http.StatusOK, news)
+				return replyPage(w, r, news)
 			},
 		},
 	}

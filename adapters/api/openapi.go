@@ -113,7 +113,7 @@ func operation(rt route, sc *schemas) obj {
 	op := obj{
 		"operationId": operationID(rt),
 		"summary":     rt.summary,
-		"description": "Who may call it: " + rt.profiles + ".",
+		"description": "Who may call it: " + rt.profiles + ". " + deadlineDoc[rt.timeout],
 		"tags":        []string{rt.tag},
 		"x-profiles":  rt.profiles,
 	}
@@ -172,6 +172,10 @@ func operation(rt route, sc *schemas) obj {
 		ok["headers"] = obj{headerReplayed: obj{"description": "true when the Idempotency-Key matched an earlier request",
 			"schema": obj{"type": "string", "enum": []string{"true"}}}}
 	}
+	if rt.paged {
+		ok["headers"] = obj{"Link": obj{"description": `<URL>; rel="next": the next page, when this one is not the last (RFC 8288)`,
+			"schema": obj{"type": "string"}}}
+	}
 	problem := obj{"$ref": "#/components/responses/Problem"}
 	responses := obj{strconv.Itoa(rt.status): ok, "default": problem}
 	for _, code := range rt.others {
@@ -194,6 +198,9 @@ func operation(rt route, sc *schemas) obj {
 	if rt.public && rt.request != nil {
 		errs = append(errs, http.StatusUnauthorized, http.StatusTooManyRequests)
 	}
+	if rt.timeout != web.TimeoutNone {
+		errs = append(errs, http.StatusServiceUnavailable) // request-timeout
+	}
 	for _, code := range errs {
 		if _, taken := responses[strconv.Itoa(code)]; !taken {
 			responses[strconv.Itoa(code)] = problem
@@ -206,6 +213,13 @@ func operation(rt route, sc *schemas) obj {
 		op["security"] = []obj{{"bearer": []string{}}, {"session": []string{}}}
 	}
 	return op
+}
+
+// deadlineDoc says which deadline a route runs under (docs/api.md, Limits).
+var deadlineDoc = map[web.Timeout]string{
+	web.TimeoutDefault: "Runs under the request deadline (503 request-timeout past it).",
+	web.TimeoutLong:    "Runs under the long deadline of uploads and exports.",
+	web.TimeoutNone:    "Has no request deadline: the socket keeps its own.",
 }
 
 var nonWord = regexp.MustCompile(`[^A-Za-z0-9]+`)
@@ -257,6 +271,8 @@ func paramSchema(format string) obj {
 		return obj{"type": "boolean"}
 	case "binary":
 		return obj{"type": "string", "contentMediaType": "application/octet-stream"}
+	case "cursor":
+		return obj{"type": "string", "pattern": "^[A-Za-z0-9_-]*$", "description": "an opaque cursor, from the Link header of the previous page"}
 	case "string", "list":
 		return obj{"type": "string"}
 	}

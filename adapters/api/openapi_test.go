@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -176,6 +177,29 @@ func TestOpenAPISchemas(t *testing.T) {
 	}
 	if len(op.Security) != 2 {
 		t.Errorf("roll call security %v", op.Security)
+	}
+
+	// Lists document their page parameters and the Link of the next page;
+	// every route but the live socket its deadline's 503.
+	var list struct {
+		Parameters []struct{ Name, In string } `json:"parameters"`
+		Responses  map[string]struct {
+			Headers map[string]any `json:"headers"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(doc.Paths["/api/v1/establishments/{uai}/groups"]["get"], &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"limit", "after"} {
+		if !slices.ContainsFunc(list.Parameters, func(p struct{ Name, In string }) bool { return p.Name == name && p.In == "query" }) {
+			t.Errorf("groups parameters %+v lack %s", list.Parameters, name)
+		}
+	}
+	if _, ok := list.Responses["200"].Headers["Link"]; !ok {
+		t.Errorf("groups 200 has no Link header: %+v", list.Responses["200"])
+	}
+	if _, ok := list.Responses["503"]; !ok {
+		t.Errorf("groups responses %v lack the deadline's 503", slices.Collect(maps.Keys(list.Responses)))
 	}
 }
 

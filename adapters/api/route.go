@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strconv"
+
+	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/projections"
 )
 
 // route is one entry of the route table: what the mux registers and what
@@ -30,8 +34,13 @@ type route struct {
 	others []int
 	// mediaType of the response, application/json by default.
 	mediaType string
-	query     []param
-	handle    func(w http.ResponseWriter, r *http.Request) error
+	// timeout is the route's deadline class: ordinary requests by default.
+	timeout web.Timeout
+	// paged routes answer one page of a list, naming the next in a Link
+	// header.
+	paged  bool
+	query  []param
+	handle func(w http.ResponseWriter, r *http.Request) error
 }
 
 // param is a query parameter, for the document.
@@ -42,6 +51,31 @@ type param struct {
 	format   string
 	doc      string
 	required bool
+}
+
+// afterParam is the cursor of the next page, which a Link header gives.
+var afterParam = param{name: "after", format: "cursor", doc: "the page after the one whose Link header named this cursor"}
+
+// listParams are the page parameters of a list route: limit (default and
+// largest most) and after.
+func listParams(most int) []param {
+	return []param{
+		{name: "limit", format: "integer", doc: "at most this many (default and most " + strconv.Itoa(most) + ")"},
+		afterParam,
+	}
+}
+
+// listPage reads the page of a directory list, calendar or agenda:
+// web.MaxListLimit items by default and at most.
+func listPage(q *web.Query) projections.Page {
+	return projections.Page{Limit: q.LimitIn(web.MaxListLimit, web.MaxListLimit), After: q.Cursor("after")}
+}
+
+// replyPage writes a page of a list as a JSON array, the next page named
+// in a Link header.
+func replyPage[T any](w http.ResponseWriter, r *http.Request, l projections.List[T]) error {
+	web.SetNext(w, r, l.Next)
+	return reply(w, http.StatusOK, l.Items)
 }
 
 // typeOf returns the reflect type of T, for route tables.

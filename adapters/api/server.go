@@ -44,6 +44,9 @@ type Config struct {
 	// Imports, when set, starts the directory imports administrators upload as background
 	// jobs (POST /api/v1/imports) and reads their status and report.
 	Imports *web.Imports
+
+	// Timeouts are the deadlines of requests (web's defaults when zero).
+	Timeouts web.Timeouts
 }
 
 // Validate checks the configuration and fills defaults.
@@ -70,6 +73,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Location == nil {
 		c.Location = domain.Paris()
+	}
+	if err := c.Timeouts.Validate(); err != nil {
+		return fmt.Errorf("api: %w", err)
 	}
 	return nil
 }
@@ -144,12 +150,12 @@ func (s *Server) routeTable() []route {
 	return rts
 }
 
-// register puts a route on the mux behind its middleware: cross-origin
-// protection, then authentication unless the route is public.
+// register puts a route on the mux behind its middleware: its deadline,
+// cross-origin protection, then authentication unless the route is public.
 func (s *Server) register(rt route) {
 	pattern := rt.method + " " + rt.path
 	s.patterns = append(s.patterns, pattern)
-	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle(pattern, web.WithDeadline(s.cfg.Timeouts, rt.timeout, s.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.csrf.Check(r); err != nil {
 			s.fail(w, r, web.ErrCrossOrigin)
 			return
@@ -165,7 +171,7 @@ func (s *Server) register(rt route) {
 		if err := rt.handle(w, r); err != nil {
 			s.fail(w, r, err)
 		}
-	}))
+	})))
 }
 
 // fail writes err as a problem.
@@ -180,6 +186,7 @@ func (s *Server) liveRoutes() []route {
 	}
 	return []route{{
 		method: "GET", path: "/api/v1/live", tag: "live", status: http.StatusSwitchingProtocols,
+		timeout:  web.TimeoutNone, // the socket keeps its own deadlines
 		summary:  "Live events: a websocket that receives each new event the signed-in account may see",
 		profiles: "any signed-in account",
 		query:    []param{{name: "after", format: "position", doc: "deliver the events after this global position first"}},

@@ -1,8 +1,6 @@
 package portal
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,7 +20,7 @@ func (p *Portal) auditPages() []page {
 	inspectors := []domain.Profile{domain.ProfileInspector}
 	return []page{
 		{method: "GET", path: "/audit", profiles: inspectors, handle: p.auditPage},
-		{method: "GET", path: "/audit/timeline.csv", profiles: inspectors, handle: p.auditCSV},
+		{method: "GET", path: "/audit/timeline.csv", profiles: inspectors, timeout: web.TimeoutLong, handle: p.auditCSV},
 	}
 }
 
@@ -179,34 +177,34 @@ func (a auditQuery) filter(loc *time.Location) projections.HistoryFilter {
 }
 
 // timeline merges the histories of the subjects, in log order, each event
-// once.
+// once: the first auditLimit events (truncated says more follow). It holds
+// two pages at most, whatever the number of subjects: a subject's events
+// past its first auditLimit cannot be among the merged first.
 func (p *Portal) timeline(r *http.Request, a auditQuery) ([]projections.AuditEntry, bool, error) {
 	var all []projections.AuditEntry
 	truncated := false
-	seen := map[uuid.UUID]bool{}
 	f := a.filter(p.cfg.Location)
 	for _, s := range a.Subjects {
 		h, err := p.cfg.Queries.History(r.Context(), s, f)
 		if err != nil {
 			return nil, false, err
 		}
-		truncated = truncated || len(h) >= auditLimit
-		for _, e := range h {
-			if !seen[e.ID] {
-				seen[e.ID] = true
-				all = append(all, e)
+		truncated = truncated || h.Next != ""
+		all = append(all, h.Items...)
+		slices.SortStableFunc(all, func(x, y projections.AuditEntry) int {
+			switch {
+			case x.Position.Less(y.Position):
+				return -1
+			case y.Position.Less(x.Position):
+				return 1
 			}
+			return 0
+		})
+		all = slices.CompactFunc(all, func(x, y projections.AuditEntry) bool { return x.ID == y.ID })
+		if len(all) > auditLimit {
+			all, truncated = all[:auditLimit], true
 		}
 	}
-	slices.SortFunc(all, func(x, y projections.AuditEntry) int {
-		switch {
-		case x.Position.Less(y.Position):
-			return -1
-		case y.Position.Less(x.Position):
-			return 1
-		}
-		return 0
-	})
 	return all, truncated, nil
 }
 
@@ -268,7 +266,7 @@ func (p *Portal) auditPage(w http.ResponseWriter, r *http.Request, v *view) erro
 			if err != nil || acc.Profile != domain.ProfileStudent {
 				continue
 			}
-			file, err := p.cfg.Queries.StudentFileAsOf(ctx, s, at)
+			file, err := p.cfg.Queries.StudentFileAsOf(ctx, s, at, domain.Date{})
 			if err != nil {
 				return err
 			}
@@ -406,21 +404,16 @@ func (p *Portal) auditCSV(w http.ResponseWriter, r *http.Request, v *view) error
 		return err
 	}
 	n := p.names()
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	_ = cw.Write([]string{"position", "time", "type", "actor", "actor_name", "profile", "command", "correlation_id", "establishment", "data"})
-	for _, e := range entries {
-		_ = cw.Write([]string{
-			e.Position.String(), e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor.String(), n.of(r, e.Actor),
-			string(e.Profile), e.Command, e.CorrelationID.String(), e.Establishment, string(e.Data),
-		})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="timeline-`+a.UAI+`.csv"`)
-	_, _ = w.Write(buf.Bytes())
+	header := []string{"position", "time", "type", "actor", "actor_name", "profile", "command", "correlation_id", "establishment", "data"}
+	writeCSV(w, r, "timeline-"+a.UAI+".csv", header, func(yield func([]string) bool) {
+		for _, e := range entries {
+			if !yield([]string{
+				e.Position.String(), e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor.String(), n.of(r, e.Actor),
+				string(e.Profile), e.Command, e.CorrelationID.String(), e.Establishment, string(e.Data),
+			}) {
+				return
+			}
+		}
+	})
 	return nil
 }

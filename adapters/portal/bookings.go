@@ -89,10 +89,12 @@ func (p *Portal) calendarPage(w http.ResponseWriter, r *http.Request, v *view) e
 	}
 	week = week.AddDays(-((int(week.Weekday()) + 6) % 7)) // its Monday
 	loc := p.cfg.Location
-	occ, err := p.cfg.Queries.Bookings(r.Context(), res.Resource, week.In(loc), week.AddDays(7).In(loc))
+	// A week of one resource: as many occurrences as fit without a clash.
+	week7, err := p.cfg.Queries.Bookings(r.Context(), res.Resource, week.In(loc), week.AddDays(7).In(loc), projections.Page{Limit: web.MaxListLimit})
 	if err != nil {
 		return err
 	}
+	occ := week7.Items
 	data := calendarData{Resource: res, Week: week, Prev: week.AddDays(-7), Next: week.AddDays(7), Names: map[uuid.UUID]string{}, Today: t}
 	n := p.names()
 	for i := range 6 {

@@ -140,10 +140,11 @@ func (p *Portal) feedPage(w http.ResponseWriter, r *http.Request, v *view) error
 	if err := web.MayUseMailbox(v.principal); err != nil {
 		return err
 	}
-	notes, err := p.cfg.Queries.Notifications(r.Context(), v.Me.ID, 100)
+	page, err := p.cfg.Queries.Notifications(r.Context(), v.Me.ID, projections.Page{Limit: 100})
 	if err != nil {
 		return err
 	}
+	notes := page.Items
 	names := map[uuid.UUID]string{v.Me.ID: v.Me.DisplayName}
 	for _, c := range v.Me.Children {
 		names[c.Account] = c.DisplayName
@@ -211,7 +212,7 @@ func (p *Portal) studentPage(w http.ResponseWriter, r *http.Request, v *view) er
 			groupNames[m.Group] = m.Name
 		}
 	}
-	hw, err := p.cfg.Queries.Homework(r.Context(), groups, t, domain.Date{})
+	hw, err := p.cfg.Queries.Homework(r.Context(), groups, t, domain.Date{}, projections.Page{Limit: projections.ViewHomework})
 	if err != nil {
 		return err
 	}
@@ -219,7 +220,7 @@ func (p *Portal) studentPage(w http.ResponseWriter, r *http.Request, v *view) er
 		Student: student, File: file, Names: map[uuid.UUID]string{},
 		Relative: v.Me.Profile == domain.ProfileRelative && v.Me.HasChild(student.ID),
 	}
-	for _, h := range hw {
+	for _, h := range hw.Items {
 		data.Agenda = append(data.Agenda, projections.AgendaHomework{
 			Homework: h.Homework, Group: h.Group, GroupName: groupNames[h.Group], Subject: h.Subject,
 			Given: h.Given, Due: h.Due, Instructions: h.Instructions, WorkloadMinutes: h.WorkloadMinutes,

@@ -45,9 +45,11 @@ func (p *Portal) otherHome(w http.ResponseWriter, r *http.Request, v *view) erro
 	var news []projections.NewsArticle
 	if uai := v.Me.Establishment; uai != "" && web.MayReadNews(v.principal, uai) == nil {
 		var err error
-		if news, err = p.cfg.Queries.News(r.Context(), uai, v.Me.Profile, p.now(), 5); err != nil {
+		latest, err := p.cfg.Queries.News(r.Context(), uai, v.Me.Profile, p.now(), projections.Page{Limit: 5})
+		if err != nil {
 			return err
 		}
+		news = latest.Items
 	}
 	return p.ok(w, r, v, "home_other", "title.home", struct {
 		Unread *projections.UnreadSummary

@@ -28,7 +28,8 @@ func (p *Portal) importPages() []page {
 	admins := []domain.Profile{domain.ProfileAdmin}
 	return []page{
 		{method: "GET", path: "/imports", profiles: admins, handle: p.importForm},
-		{method: "POST", path: "/imports", profiles: admins, upload: true, handle: p.postImport},
+		// A large feed over a slow line: the long deadline.
+		{method: "POST", path: "/imports", profiles: admins, upload: true, timeout: web.TimeoutLong, handle: p.postImport},
 		{method: "GET", path: "/imports/{correlation}", profiles: []domain.Profile{domain.ProfileAdmin, domain.ProfileInspector}, handle: p.importJob},
 	}
 }
@@ -89,9 +90,6 @@ func (p *Portal) postImport(w http.ResponseWriter, r *http.Request, v *view) err
 	if err := web.MayImport(v.principal); err != nil {
 		return err
 	}
-	// A large feed over a slow line takes longer than the server's read
-	// timeout; not every writer supports deadlines.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(web.UploadTimeout))
 	u, err := p.cfg.Imports.ReadUpload(w, r)
 	if errors.Is(err, web.ErrBodyTooLarge) {
 		return p.refuseImport(w, r, v, http.StatusRequestEntityTooLarge, nil, v.T("imports.too_large", p.cfg.Imports.MaxBytes()>>20))

@@ -1,8 +1,6 @@
 package portal
 
 import (
-	"bytes"
-	"encoding/csv"
 	"net/http"
 	"net/url"
 
@@ -16,7 +14,7 @@ func (p *Portal) indicatorPages() []page {
 	readers := []domain.Profile{domain.ProfileEvaluator, domain.ProfileAdmin}
 	return []page{
 		{method: "GET", path: "/indicators", profiles: readers, handle: p.indicatorsPage},
-		{method: "GET", path: "/indicators.csv", profiles: readers, handle: p.indicatorsCSV},
+		{method: "GET", path: "/indicators.csv", profiles: readers, timeout: web.TimeoutLong, handle: p.indicatorsCSV},
 		{method: "GET", path: "/indicators/charts/{chart}", profiles: readers, handle: p.indicatorChart},
 	}
 }
@@ -104,7 +102,9 @@ func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view)
 	if err != nil {
 		return err
 	}
-	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity))
+	// The form asks for one scope (all, or one establishment): one page
+	// holds every period of it.
+	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity), "")
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view)
 		return err
 	}
 	data := indicatorsData{
-		Form: f, Establishments: ests, Rows: rows, Charts: map[string]string{}, Scope: v.T("indicators.all"),
+		Form: f, Establishments: ests, Rows: rows.Items, Charts: map[string]string{}, Scope: v.T("indicators.all"),
 		Granularities: []projections.Granularity{
 			projections.GranularityDay, projections.GranularityWeek, projections.GranularityMonth,
 			projections.GranularitySchoolYear, projections.GranularityTotal,
@@ -132,29 +132,24 @@ func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view)
 }
 
 // indicatorsCSV downloads the table: the columns and values of
-// projections.IndicatorRow, as the API's rows for the same parameters.
+// projections.IndicatorRow, as the API's rows for the same parameters,
+// streamed.
 func (p *Portal) indicatorsCSV(w http.ResponseWriter, r *http.Request, v *view) error {
 	f, err := p.readIndicatorForm(r, v)
 	if err != nil {
 		return err
 	}
-	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity))
+	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity), "")
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	_ = cw.Write(projections.IndicatorHeader())
-	for _, row := range rows {
-		_ = cw.Write(row.Values())
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="indicators-`+f.From.String()+`-`+f.To.String()+`.csv"`)
-	_, _ = w.Write(buf.Bytes())
+	writeCSV(w, r, "indicators-"+f.From.String()+"-"+f.To.String()+".csv", projections.IndicatorHeader(), func(yield func([]string) bool) {
+		for _, row := range rows.Items {
+			if !yield(row.Values()) {
+				return
+			}
+		}
+	})
 	return nil
 }
 
@@ -168,14 +163,14 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 	var svg []byte
 	switch r.PathValue("chart") {
 	case chart.Connections + ".svg", chart.Activity + ".svg":
-		rows, err := p.cfg.Queries.Indicators(ctx, f.query(projections.GranularityMonth))
+		rows, err := p.cfg.Queries.Indicators(ctx, f.query(projections.GranularityMonth), "")
 		if err != nil {
 			return err
 		}
 		if r.PathValue("chart") == chart.Connections+".svg" {
-			svg, err = p.charts.Connections(v.Lang, rows)
+			svg, err = p.charts.Connections(v.Lang, rows.Items)
 		} else {
-			svg, err = p.charts.Activity(v.Lang, rows)
+			svg, err = p.charts.Activity(v.Lang, rows.Items)
 		}
 		if err != nil {
 			return err
@@ -183,11 +178,12 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 	case chart.Establishments + ".svg":
 		iq := f.query(projections.GranularityTotal)
 		iq.Establishment, iq.By = "", projections.LevelEstablishment
-		rows, err := p.cfg.Queries.Indicators(ctx, iq)
+		// The first page: a chart of as many establishments as a page holds.
+		rows, err := p.cfg.Queries.Indicators(ctx, iq, "")
 		if err != nil {
 			return err
 		}
-		if svg, err = p.charts.Establishments(v.Lang, rows); err != nil {
+		if svg, err = p.charts.Establishments(v.Lang, rows.Items); err != nil {
 			return err
 		}
 	default:

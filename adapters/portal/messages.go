@@ -36,14 +36,15 @@ func (p *Portal) mailboxPage(w http.ResponseWriter, r *http.Request, v *view) er
 	if err := web.MayUseMailbox(v.principal); err != nil {
 		return err
 	}
-	inbox, err := p.cfg.Queries.Mailbox(r.Context(), v.Me.ID, 50)
+	in, err := p.cfg.Queries.Mailbox(r.Context(), v.Me.ID, projections.Page{Limit: 50})
 	if err != nil {
 		return err
 	}
-	sent, err := p.cfg.Queries.SentMessages(r.Context(), v.Me.ID, 50)
+	out, err := p.cfg.Queries.SentMessages(r.Context(), v.Me.ID, projections.Page{Limit: 50})
 	if err != nil {
 		return err
 	}
+	inbox, sent := in.Items, out.Items
 	data := mailboxData{Inbox: inbox, Sent: sent, Names: map[uuid.UUID]string{}, MaySend: v.Me.Profile != domain.ProfileGuest}
 	n := p.names()
 	for _, m := range inbox {

@@ -32,10 +32,11 @@ func (p *Portal) newsPage(w http.ResponseWriter, r *http.Request, v *view) error
 	if err := web.MayReadNews(v.principal, uai); err != nil {
 		return err
 	}
-	news, err := p.cfg.Queries.News(r.Context(), uai, v.Me.Profile, p.now(), 30)
+	latest, err := p.cfg.Queries.News(r.Context(), uai, v.Me.Profile, p.now(), projections.Page{Limit: 30})
 	if err != nil {
 		return err
 	}
+	news := latest.Items
 	data := newsData{
 		News: news, Names: map[uuid.UUID]string{},
 		MayWrite:  v.Me.Profile == domain.ProfileTeacher || v.Me.Profile == domain.ProfilePersonnel,

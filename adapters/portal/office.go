@@ -31,7 +31,9 @@ func (p *Portal) officeHome(w http.ResponseWriter, r *http.Request, v *view) err
 	if err := web.MayReadOffice(v.principal, uai); err != nil {
 		return err
 	}
-	o, err := p.cfg.Queries.Office(r.Context(), uai, p.now())
+	// The oldest page of the absences awaiting a decision: deciding them
+	// brings the next.
+	o, err := p.cfg.Queries.Office(r.Context(), uai, p.now(), projections.Page{Limit: web.MaxListLimit})
 	if err != nil {
 		return err
 	}

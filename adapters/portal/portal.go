@@ -83,6 +83,8 @@ type Config struct {
 	Now func() time.Time
 	// Location is the establishments' time zone (Europe/Paris by default).
 	Location *time.Location
+	// Timeouts are the deadlines of requests (web's defaults when zero).
+	Timeouts web.Timeouts
 }
 
 // Validate checks the configuration and fills defaults.
@@ -109,6 +111,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Location == nil {
 		c.Location = domain.Paris()
+	}
+	if err := c.Timeouts.Validate(); err != nil {
+		return fmt.Errorf("portal: %w", err)
 	}
 	return nil
 }
@@ -145,7 +150,10 @@ type page struct {
 	// upload pages take a multipart/form-data POST (a feed's files): the
 	// handler reads it (web.Imports.ReadUpload) and checks its CSRF token.
 	upload bool
-	handle func(w http.ResponseWriter, r *http.Request, v *view) error
+	// timeout is the page's deadline class: uploads and CSV downloads run
+	// under the long one.
+	timeout web.Timeout
+	handle  func(w http.ResponseWriter, r *http.Request, v *view) error
 }
 
 // asset is an embedded static file.
@@ -294,9 +302,10 @@ type bound struct {
 	D any
 }
 
-// register puts a page on the mux behind sign-in and the CSRF check.
+// register puts a page on the mux behind its deadline, sign-in and the
+// CSRF check.
 func (p *Portal) register(pg page) {
-	p.mux.Handle(pg.method+" "+pg.path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.mux.Handle(pg.method+" "+pg.path, web.WithDeadline(p.cfg.Timeouts, pg.timeout, p.log, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v := p.newView(r)
 		if err := p.guard(w, r, pg, v); err != nil {
 			if err == errRedirected {
@@ -311,7 +320,7 @@ func (p *Portal) register(pg page) {
 		if err := pg.handle(w, r, v); err != nil {
 			p.fail(w, r, v, err)
 		}
-	}))
+	})))
 }
 
 // errRedirected tells register that guard answered with a redirect.
@@ -377,6 +386,7 @@ type errorPage struct {
 // fail renders err as an error page with the status the API would send.
 // Internal errors are logged, never shown.
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
+	err = web.PastDeadline(r, err)
 	prob, he := web.ProblemOf(err)
 	slug := strings.TrimPrefix(prob.Type, web.ProblemBase)
 	web.LogProblem(p.log, r, prob, err, "page failed")

@@ -115,7 +115,7 @@ func (p *Portal) rollCallSheet(r *http.Request, v *view) (*rollCallData, error) 
 	// What was recorded already: the office's absences and lateness of the
 	// day, for this lesson only (students the reader teaches or, for
 	// personnel, of their establishment).
-	office, err := p.cfg.Queries.Office(r.Context(), g.Establishment, p.momentOf(d))
+	office, err := p.cfg.Queries.Office(r.Context(), g.Establishment, p.momentOf(d), projections.Page{Limit: 1})
 	if err != nil {
 		return nil, err
 	}

@@ -373,6 +373,9 @@ func getChunk(ctx context.Context, q queryer, d dialect, ns, coll string, arg an
 		return err
 	}
 	for _, r := range found {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := fn(d.keyOf(r.key), d.docOf(r.doc)); err != nil {
 			return err
 		}
@@ -419,6 +422,12 @@ func (r reader) scan(ctx context.Context, coll, from, to string, fn func(string,
 	}
 	defer rows.Close()
 	for rows.Next() {
+		// A request whose client left, or past its deadline, stops here:
+		// the driver notices a cancelled context on its own schedule, and
+		// fn may run long.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("scan %s [%q, %q): %w", coll, from, to, err)
+		}
 		var (
 			key string
 			doc []byte
@@ -557,6 +566,9 @@ func (t *docTx) Scan(ctx context.Context, coll, from, to string, fn func(string,
 			return fmt.Errorf("scan %s [%q, %q): %w", coll, from, to, err)
 		}
 		for _, r := range page {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("scan %s [%q, %q): %w", coll, from, to, err)
+			}
 			key := d.keyOf(r.key)
 			if filter {
 				if key < from {

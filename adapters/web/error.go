@@ -83,6 +83,11 @@ var (
 	ErrInternal         = &Error{status: http.StatusInternalServerError, typ: "internal", title: "internal error"}
 )
 
+// ErrRequestTimeout answers a request that failed because its deadline
+// passed (deadline.go).
+var ErrRequestTimeout = &Error{status: http.StatusServiceUnavailable, typ: "request-timeout",
+	title: "the request took too long: try again, or ask for less"}
+
 // defaultRetryAfter is sent with a 429 whose error does not say how long
 // to wait.
 const defaultRetryAfter = time.Minute
@@ -169,6 +174,9 @@ func SetRetryAfter(h http.Header, p Problem, he *Error) {
 func LogProblem(log *slog.Logger, r *http.Request, p Problem, err error, msg string) {
 	ctx := r.Context()
 	switch {
+	case errors.Is(err, ErrRequestTimeout):
+		// WithDeadline logs it, with its route.
+		log.DebugContext(ctx, "request timed out", "method", r.Method, "path", r.URL.Path, "err", err)
 	case p.Status >= 500 && errors.Is(err, context.Canceled):
 		log.InfoContext(ctx, "request cancelled", "method", r.Method, "path", r.URL.Path, "err", err)
 	case domain.IsUnavailable(err):
@@ -183,6 +191,7 @@ func LogProblem(log *slog.Logger, r *http.Request, p Problem, err error, msg str
 // WriteProblem writes err as a problem. Internal errors are logged with
 // the request, never sent.
 func WriteProblem(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	err = PastDeadline(r, err)
 	p, he := ProblemOf(err)
 	p.Instance = r.URL.Path
 	LogProblem(log, r, p, err, "request failed")
@@ -205,6 +214,7 @@ func ProblemTypes() []*Error {
 		ErrMalformedJSON, ErrUnknownField, ErrInvalidField, ErrPathMismatch, ErrInvalidPath, ErrInvalidQuery,
 		ErrInvalidHeader, ErrBodyTooLarge, ErrUnsupportedMedia, ErrUnauthenticated, ErrBadCredentials,
 		ErrRateLimited, ErrCrossOrigin, ErrNoRoute, ErrMethodNotAllowed, ErrInternal, ErrNotMultipart, ErrImportsUnavailable,
+		ErrRequestTimeout,
 	}
 }
 

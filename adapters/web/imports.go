@@ -20,7 +20,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -103,10 +102,6 @@ const (
 	// value.
 	maxImportFields = 200
 	maxImportField  = 4 << 10
-	// UploadTimeout is how long reading an upload may take, beyond the
-	// server's read timeout: an académie's feed over a slow line. The
-	// import itself runs after the answer, as a job.
-	UploadTimeout = 2 * time.Hour
 )
 
 // ErrNotMultipart refuses an upload that is not multipart/form-data.

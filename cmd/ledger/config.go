@@ -65,6 +65,10 @@ type Config struct {
 	// and the defaults of the feeds uploaded to the server.
 	Import ImportConfig
 
+	// Timeouts are the deadlines of the server's requests: ordinary ones,
+	// and uploads and exports.
+	Timeouts web.Timeouts
+
 	scope scope
 }
 
@@ -159,6 +163,8 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.share(&c.Import.MaxRejected, "import-max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "share of malformed records above which an uploaded feed is refused: 5% or 0.05")
 		fs.bytes(&c.Import.MaxBytes, "max-import-bytes", "LEDGER_MAX_IMPORT_BYTES", web.DefaultMaxImportBytes, "largest directory feed upload, in bytes")
 		c.Import.guardFlags(fs, "import-")
+		fs.duration(&c.Timeouts.Request, "request-timeout", "LEDGER_REQUEST_TIMEOUT", web.DefaultRequestTimeout, "deadline of a request (uploads, exports and live sockets excepted): past it the request stops and answers 503")
+		fs.duration(&c.Timeouts.Long, "long-request-timeout", "LEDGER_LONG_REQUEST_TIMEOUT", web.DefaultLongRequestTimeout, "deadline of uploads of directory feeds and of exports")
 	case scopeImport:
 		fs.days(&c.Import.Grace, "grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "how long an account missing from full feeds stays open before it is closed: 30d, 72h...")
 		fs.share(&c.Import.MaxRejected, "max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "refuse the whole feed when more than this share of records is malformed: 5% or 0.05")
@@ -209,6 +215,11 @@ func (c *Config) Validate() error {
 		}
 		if c.Import.MaxBytes <= 0 {
 			errs = append(errs, fmt.Errorf("largest upload %d is not a positive number of bytes", c.Import.MaxBytes))
+		}
+		if c.Timeouts.Request <= 0 || c.Timeouts.Long <= 0 {
+			errs = append(errs, fmt.Errorf("request timeouts %s and %s must be positive", c.Timeouts.Request, c.Timeouts.Long))
+		} else if err := c.Timeouts.Validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.scope == scopeServe || c.scope == scopeImport {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/schoollife/ledger/adapters/web"
 )
 
 // errConfigured stops a subcommand once its configuration is read.
@@ -77,6 +79,10 @@ var settings = map[string]setting{
 	"max-skipped":         {"LEDGER_IMPORT_MAX_SKIPPED", "2%", "0.3", "0.02", "0.3", func(c *Config) string { return fmt.Sprint(c.Import.MaxSkipped) }},
 	"max-changes":         {"LEDGER_IMPORT_MAX_CHANGES", "20%", "0.4", "0.2", "0.4", func(c *Config) string { return fmt.Sprint(c.Import.MaxChanges) }},
 	"guard-min":           {"LEDGER_IMPORT_GUARD_MIN", "25", "0", "25", "0", func(c *Config) string { return fmt.Sprint(c.Import.GuardMin) }},
+
+	// Request deadlines.
+	"request-timeout":      {"LEDGER_REQUEST_TIMEOUT", "1m", "45s", "1m0s", "45s", func(c *Config) string { return c.Timeouts.Request.String() }},
+	"long-request-timeout": {"LEDGER_LONG_REQUEST_TIMEOUT", "3h", "40m", "3h0m0s", "40m0s", func(c *Config) string { return c.Timeouts.Long.String() }},
 }
 
 // subcommandArgs runs each subcommand as far as its configuration: the
@@ -284,6 +290,8 @@ func TestBadValuesStop(t *testing.T) {
 		{[]string{"serve"}, "LEDGER_ACT_WINDOW", "-1,0"},
 		{[]string{"import", "aaf", "dir"}, "LEDGER_PLAN_WINDOW", "1,100"},
 		{[]string{"serve"}, "LEDGER_PLAN_WINDOW", "one,two"},
+		{[]string{"serve"}, "LEDGER_REQUEST_TIMEOUT", "soon"},
+		{[]string{"serve"}, "LEDGER_LONG_REQUEST_TIMEOUT", "later"},
 		{[]string{"serve"}, "LEDGER_BUS", "kafka"},
 		{[]string{"serve"}, "LEDGER_BUS_RETENTION", "a while"},
 		{[]string{"serve"}, "LEDGER_DEPLOYMENT", "two\nlines"},
@@ -308,6 +316,29 @@ func TestBadValuesStop(t *testing.T) {
 		err := m.Run(context.Background(), tc.args)
 		if err == nil || errors.Is(err, errConfigured) || !strings.Contains(err.Error(), tc.variable) {
 			t.Errorf("ledger %v with %s=%q: %v, want an error naming %s", tc.args, tc.variable, tc.value, err, tc.variable)
+		}
+	}
+}
+
+// TestRequestTimeoutsValidated: deadlines are positive, and the long one,
+// of uploads and exports, is not shorter than the ordinary one.
+func TestRequestTimeoutsValidated(t *testing.T) {
+	t.Parallel()
+	c, err := configOf(t, nil, "serve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Timeouts.Request != web.DefaultRequestTimeout || c.Timeouts.Long != web.DefaultLongRequestTimeout {
+		t.Errorf("default timeouts %+v", c.Timeouts)
+	}
+	for _, args := range [][]string{
+		{"--request-timeout", "0"},
+		{"--request-timeout", "-5s"},
+		{"--long-request-timeout", "0s"},
+		{"--request-timeout", "2m", "--long-request-timeout", "1m"},
+	} {
+		if _, err := configOf(t, nil, append([]string{"serve"}, args...)...); err == nil || !strings.Contains(err.Error(), "timeout") {
+			t.Errorf("serve %v: %v, want a refused timeout", args, err)
 		}
 	}
 }

@@ -91,7 +91,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	handler, err := webHandler(webDeps{
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs,
 		log: log, secureCookies: cfg.SecureCookies,
-		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults,
+		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(),
 	})
 	if err != nil {
@@ -101,10 +101,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		ConnState:         a.metrics.connState(),
+		// A request past its deadline still writes its 503; the long
+		// routes move their connection's deadlines themselves.
+		WriteTimeout: cfg.Timeouts.Request + web.WriteGrace,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnState:    a.metrics.connState(),
 	}
 	stopAdmin, err := a.metrics.serveAdmin(ctx, log)
 	if err != nil {
@@ -259,6 +261,7 @@ type webDeps struct {
 	secureCookies bool
 	maxImport     int64
 	importOpts    *directoryimport.Options
+	timeouts      web.Timeouts
 	// metrics serves /metrics on this listener (nil: not here).
 	metrics http.Handler
 }
@@ -284,14 +287,14 @@ func webHandler(d webDeps) (http.Handler, error) {
 	}
 	apiSrv, err := api.NewServer(api.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Live: d.live,
-		Logger: d.log, Location: a.loc,
+		Logger: d.log, Location: a.loc, Timeouts: d.timeouts,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
-		Logger: d.log, Location: a.loc,
+		Logger: d.log, Location: a.loc, Timeouts: d.timeouts,
 	})
 	if err != nil {
 		return nil, err
