@@ -236,7 +236,7 @@ func (q *Queries) Bookings(ctx context.Context, resource uuid.UUID, from, to tim
 	}
 	if !to.IsZero() {
 		// Keys hold whole seconds: a second more keeps a start just before to.
-		hi = prefix + to.Add(time.Second).UTC().Format(bkInstant)
+		hi = instantEnd(prefix, to.Add(time.Second).UTC(), bkInstant)
 	}
 	return scanLimit(ctx, r, bkCalendar, lo, hi, 0, func(o BookingOccurrence) bool {
 		return (from.IsZero() || o.End.After(from)) && (to.IsZero() || o.Start.Before(to))
