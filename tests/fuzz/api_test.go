@@ -222,6 +222,7 @@ var hostileBodies = []string{
 	`null`, `[]`, `"x"`, `{}`, `{"subject":"\ud800","body":"x"}`, `{"subject":"a\u0000b","body":"x"}`, "{\"subject\":\"\xff\",\"body\":\"x\"}",
 	`{"subject":"\uffff","body":"\ufffe"}`, `{"subject":"a","subject":"b","body":"x"}`, `{"Subject":"a","body":"x"}`,
 	`{"subject":"a\u2028b","body":"c\u2029d"}`, `{"subject":"a\rb","body":"c\rd"}`,
+	`{"to_accounts":["` + webtest.ID(webtest.AsRelative).String() + `"],"subject":"a\\u0000b","body":"\\\\u0000 \\ud800 \u00a0\u2028\r\n\t\uffff\ufffd\ud83d\ude00"}`,
 	`{"group":"00000000-0000-0000-0000-000000000000","given":"0001-01-01","due":"9999-12-31","instructions":"x"}`,
 	`{"given":"2026-02-30","due":"2006-03-16","instructions":"x"}`, `{"workload_minutes":9223372036854775808}`,
 	`{"kind":"exclusion_temporaire","date":"2006-03-13","days":-1,"reason":"x"}`, `{"kind":"exclusion_temporaire","date":"2006-03-13","days":100000000000,"reason":"x"}`,
