@@ -242,7 +242,7 @@ func (q *Queries) Bookings(ctx context.Context, resource uuid.UUID, from, to tim
 	}
 	if !to.IsZero() {
 		// Keys hold whole seconds: a second more keeps a start just before to.
-		hi = prefix + to.Add(time.Second).UTC().Format(bkInstant)
+		hi = instantEnd(prefix, to.Add(time.Second).UTC(), bkInstant)
 	}
 	return scanPage(ctx, r, bkCalendar, prefix, lo, hi, p, func(o BookingOccurrence) bool {
 		return (from.IsZero() || o.End.After(from)) && (to.IsZero() || o.Start.Before(to))

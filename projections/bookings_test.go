@@ -132,6 +132,10 @@ func TestBookings(t *testing.T) {
 			{"no bounds", bkgRoom, time.Time{}, time.Time{}, []projections.BookingOccurrence{
 				theatre("2006-03-20"), pending, theatre("2006-03-27"), theatre("2006-04-03"),
 			}},
+			// The last instant there is: no key sorts after it.
+			{"to the last instant", bkgRoom, local("2006-03-20", 0, 0), time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -23*3600)), []projections.BookingOccurrence{
+				theatre("2006-03-20"), pending, theatre("2006-03-27"), theatre("2006-04-03"),
+			}},
 			{"another resource", bkgBeamer, time.Time{}, time.Time{}, []projections.BookingOccurrence{}},
 		} {
 			t.Run(c.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/schoollife/ledger/domain"
 )
@@ -89,6 +90,16 @@ func ScanJSON[T any](ctx context.Context, r DocReader, coll, from, to string, fn
 		}
 		return fn(key, v)
 	})
+}
+
+// instantEnd is the exclusive end of a range of keys "prefix" followed by
+// an instant in layout: t's key, or the end of the prefix past year 9999,
+// whose key would sort before every four-digit year.
+func instantEnd(prefix string, t time.Time, layout string) string {
+	if t.Year() > 9999 {
+		return PrefixEnd(prefix)
+	}
+	return prefix + t.Format(layout)
 }
 
 // PrefixEnd returns the smallest key greater than every key starting with

@@ -310,7 +310,7 @@ func (q *Queries) StudentFile(ctx context.Context, student uuid.UUID, from, to d
 		ilo = prefix + from.In(q.loc).UTC().Format(sfInstant)
 	}
 	if !to.IsZero() {
-		ihi = prefix + to.AddDays(1).In(q.loc).UTC().Format(sfInstant)
+		ihi = instantEnd(prefix, to.AddDays(1).In(q.loc).UTC(), sfInstant)
 	}
 	if !cut.day.IsZero() {
 		ihi = min(ihi, prefix+cut.day.In(q.loc).UTC().Format(sfInstant))

@@ -85,6 +85,17 @@ func TestStudentFile(t *testing.T) {
 					Absences: 4, AbsencesUnjustified: 3, Lateness: 1, LatenessMinutes: 5, Punishments: 1, Sanctions: 1, Incidents: 2,
 				},
 			}},
+			// The last date there is: no key sorts after its day.
+			{name: "alice, to the last date", student: alice, from: "0000-01-01", to: "9999-12-31", want: projections.StudentFile{
+				Absences:    []projections.FileAbsence{fileLastYear, fileJustified, fileDeclared, fileCancelled, fileToday},
+				Lateness:    []projections.FileLateness{fileLate},
+				Punishments: []projections.FilePunishment{fileRetenue},
+				Sanctions:   []projections.FileSanction{fileWarning, fileBlame},
+				Incidents:   []projections.FileIncident{fileFight, fileNight},
+				Counts: projections.StudentFileCounts{
+					Absences: 4, AbsencesUnjustified: 3, Lateness: 1, LatenessMinutes: 5, Punishments: 1, Sanctions: 1, Incidents: 2,
+				},
+			}},
 			{name: "alice, a week", student: alice, from: "2006-03-07", to: "2006-03-13", want: projections.StudentFile{
 				Absences:    []projections.FileAbsence{fileCancelled, fileToday},
 				Lateness:    []projections.FileLateness{fileLate},

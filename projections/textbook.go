@@ -241,7 +241,9 @@ func homeworkOf(ctx context.Context, r DocReader, groups []uuid.UUID, from, to d
 }
 
 // datedKeyRange returns the range of keys "owner|date..." with a date from
-// `from` to `to` inclusive (a zero date is no bound).
+// `from` to `to` inclusive (a zero date is no bound). The end is the prefix
+// of to's keys, not the day after: 9999-12-31's is 10000-01-01, which sorts
+// before every four-digit year.
 func datedKeyRange(owner string, from, to domain.Date) (lo, hi string) {
 	prefix := owner + "|"
 	lo, hi = prefix, PrefixEnd(prefix)
@@ -249,7 +251,7 @@ func datedKeyRange(owner string, from, to domain.Date) (lo, hi string) {
 		lo = prefix + from.String()
 	}
 	if !to.IsZero() {
-		hi = prefix + to.AddDays(1).String()
+		hi = PrefixEnd(prefix + to.String())
 	}
 	return lo, hi
 }

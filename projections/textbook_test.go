@@ -100,6 +100,11 @@ func TestTextbook(t *testing.T) {
 				Lessons:  []projections.LessonEntry{affines, vecteurs},
 				Homework: []projections.HomeworkEntry{tbPast, tbExercises, tbReading},
 			}},
+			// The last date there is: no key sorts after its day.
+			{name: "2nde A, to the last date", group: class2A, from: "0000-01-01", to: "9999-12-31", want: projections.Textbook{
+				Lessons:  []projections.LessonEntry{affines, vecteurs},
+				Homework: []projections.HomeworkEntry{tbPast, tbExercises, tbReading},
+			}},
 			{name: "2nde A, a week", group: class2A, from: "2006-03-09", to: "2006-03-14", want: projections.Textbook{
 				Lessons:  []projections.LessonEntry{vecteurs},
 				Homework: []projections.HomeworkEntry{tbExercises},

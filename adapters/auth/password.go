@@ -141,6 +141,11 @@ func parsePHC(s string) (phc, error) {
 	if vals[2] > 255 {
 		return phc{}, fmt.Errorf("argon2id: p=%d", vals[2])
 	}
+	// The decoder skips CR and LF, even strict: refused here, so that one
+	// hash has one stored string.
+	if strings.ContainsAny(parts[4]+parts[5], "\r\n") {
+		return phc{}, errors.New("argon2id: a line break in the salt or hash")
+	}
 	var err error
 	if h.salt, err = b64.Strict().DecodeString(parts[4]); err != nil {
 		return phc{}, fmt.Errorf("argon2id: salt: %w", err)

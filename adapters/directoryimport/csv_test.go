@@ -153,6 +153,47 @@ func TestCSVMalformedLines(t *testing.T) {
 	wantCounts(t, rep.Applied, map[ChangeKind]int{OpenAccount: 30, CreateGroup: 1, JoinGroup: 30})
 }
 
+// TestCSVTextsTheLedgerRefuses: a record whose texts the commands would
+// refuse (domain/text.go) is rejected with its line and reason, like any
+// malformed record, instead of failing when its change is applied.
+func TestCSVTextsTheLedgerRefuses(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,uai,display_name,classes\n")
+	for i := range 10 {
+		fmt.Fprintf(&b, "N%02d,%s,Élève %d,CM1\n", i, csvUAI, i)
+	}
+	b.WriteString("BAD1,0840003C,A\x00B,CM1\n")                           // line 12: a NUL
+	b.WriteString("BAD2,0840003C,\xff\xfe,CM1\n")                         // line 13: not UTF-8
+	b.WriteString("BAD3,0840003C,a\u2028b,CM1\n")                         // line 14: a line separator
+	b.WriteString("BAD4,0840003C," + strings.Repeat("é", 201) + ",CM1\n") // line 15: too long a name
+	b.WriteString(strings.Repeat("X", 101) + ",0840003C,Zoé,CM1\n")       // line 16: too long an id
+	b.WriteString("BAD6,0840003C,Zoé," + strings.Repeat("C", 201) + "\n") // line 17: too long a class
+	path := filepath.Join(t.TempDir(), "students.csv")
+	writeFile(t, path, b.String())
+
+	x := newHarness(t, nil)
+	registerSchool(t, x)
+	opts := DefaultOptions()
+	opts.MaxRejected = 0.5
+	rep, _ := x.MustImport(x.sources(FormatCSV, domain.ProfileStudent, path), opts)
+	want := []struct {
+		line   int
+		reason string
+	}{
+		{12, "name: control character U+0000"}, {13, "name: not valid UTF-8"}, {14, "name: one line only"},
+		{15, "name: 201 characters long"}, {16, "id: 101 characters long"}, {17, "class or group: 201 characters long"},
+	}
+	if len(rep.Rejected) != len(want) || len(rep.Failed) != 0 || rep.Files[0].Rejected != len(want) {
+		t.Fatalf("rejected %v, failed %v, file %+v", rep.Rejected, rep.Failed, rep.Files[0])
+	}
+	for i, w := range want {
+		if r := rep.Rejected[i]; r.Line != w.line || !strings.Contains(r.Reason, w.reason) {
+			t.Errorf("rejection %d: %+v, want line %d %q", i, r, w.line, w.reason)
+		}
+	}
+	wantCounts(t, rep.Applied, map[ChangeKind]int{OpenAccount: 10, CreateGroup: 1, JoinGroup: 10})
+}
+
 func TestCSVEncodingAndHeaders(t *testing.T) {
 	x := newHarness(t, nil)
 	registerSchool(t, x)

@@ -2,6 +2,7 @@ package directoryimport
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -428,6 +429,10 @@ func (b *builder) build(mode Mode) *Feed {
 	slices.SortStableFunc(keys, func(x, y string) int { return placeOrder(b.structures[x].Place, b.structures[y].Place) })
 	for _, key := range keys {
 		e := b.structures[key]
+		if bad := e.badText(); bad != "" {
+			b.rejectBuilt(e.Place, validID(key), bad)
+			continue
+		}
 		uaiOf[key] = e.UAI
 		if prev, dup := byUAI[e.UAI]; dup && prev.Place != e.Place {
 			b.skip(e.Place, e.UAI, ReasonUAITwice, e.UAI, prev.Place.String())
@@ -478,6 +483,10 @@ func (b *builder) build(mode Mode) *Feed {
 			}
 		}
 		p.Memberships = memberships(r, p.UAI, resolve)
+		if bad := p.badText(); bad != "" {
+			b.rejectBuilt(p.Place, validID(id), bad)
+			continue
+		}
 		index[id] = len(f.Persons)
 		f.Persons = append(f.Persons, p)
 	}
@@ -521,6 +530,64 @@ func (b *builder) build(mode Mode) *Feed {
 		}
 	}
 	return f
+}
+
+// Texts are checked once a record is built (a modifyRequest merged, the
+// subjects of a group joined) as the commands that take them check them
+// (domain.TextKind): a record the ledger would refuse is rejected with its
+// place and reason, counted against Options.MaxRejected, rather than
+// failing when its change is applied, half-way through the import.
+
+// rejectBuilt rejects a record once built: its file counts it too.
+func (b *builder) rejectBuilt(place Place, id, reason string) {
+	b.reject(place, id, ReasonBadText, reason)
+	for i := range b.files {
+		if b.files[i].Name == place.File {
+			b.files[i].Rejected++
+		}
+	}
+}
+
+// badText says what is wrong with the first text of an establishment the
+// commands would refuse: its name, its classes' and groups' names.
+func (e *Establishment) badText() string {
+	bad := textIssue(domain.TextName, "name", e.Name)
+	for _, g := range append(slices.Clip(e.Classes), e.Groups...) {
+		bad = cmp.Or(bad, textIssue(domain.TextName, "class or group", g))
+	}
+	return bad
+}
+
+// badText says what is wrong with the first text of a person the commands
+// would refuse: the join id (the account's external id), the name, the
+// names of classes and groups and the subjects taught in each.
+func (p *Person) badText() string {
+	bad := cmp.Or(textIssue(domain.TextCode, "id", p.JoinID), textIssue(domain.TextName, "name", p.DisplayName))
+	for _, m := range p.Memberships {
+		bad = cmp.Or(bad, textIssue(domain.TextName, "class or group", m.Name), textIssue(domain.TextTitle, "subjects of "+m.Name, m.Subject))
+	}
+	return bad
+}
+
+// textIssue is what is wrong with s, a text of kind, or "".
+func textIssue(kind domain.TextKind, field, s string) string {
+	err := kind.Check(field, s)
+	var de *domain.Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &de) && de.Detail != "":
+		return de.Detail
+	}
+	return err.Error()
+}
+
+// validID is id if a report may show it, else "".
+func validID(id string) string {
+	if textIssue(domain.TextCode, "id", id) != "" {
+		return ""
+	}
+	return id
 }
 
 // fileIndex maps the feed's file names to their index in Files.

@@ -2,8 +2,10 @@ package directoryimport
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +14,9 @@ import (
 )
 
 // FuzzParseAAF feeds the AAF parser arbitrary bytes: it rejects or errors,
-// never panics, and every rejection has a place and a reason.
+// never panics, every rejection has a place and a reason, and what it
+// accepts the commands accept (see checkFeed). tests/fuzz imports what it
+// accepts into real stores.
 func FuzzParseAAF(f *testing.F) {
 	files, _ := filepath.Glob("testdata/aaf/*/*.xml")
 	for _, p := range files {
@@ -20,6 +24,14 @@ func FuzzParseAAF(f *testing.F) {
 		if err == nil {
 			f.Add(filepath.Base(p), b)
 		}
+	}
+	const person = `<addRequest><operationalAttributes><attr name="categoriePersonne"><value>Eleve</value></attr></operationalAttributes>` +
+		`<identifier><id>%s</id></identifier><attributes><attr name="ENTPersonJointure"><value>%s</value></attr>` +
+		`<attr name="sn"><value>%s</value></attr><attr name="givenName"><value>Léa</value></attr>` +
+		`<attr name="ENTPersonStructRattach"><value>7501</value></attr><attr name="ENTEleveClasses"><value>7501$%s</value></attr></attributes></addRequest>`
+	for _, v := range []string{"E1", "E1&#0;", "\xff", "a\u2028b", "&#xFFFF;", "&#xD800;", strings.Repeat("x", 201), "]]>", "&amp;&lt;"} {
+		f.Add("ENT_Delta_20240916_Eleve_0000.xml", []byte(`<?xml version="1.0" encoding="UTF-8"?><ficAlimMENESR>`+
+			fmt.Sprintf(person, v, v, v, v)+`</ficAlimMENESR>`))
 	}
 	f.Fuzz(func(t *testing.T, name string, data []byte) {
 		b := newBuilder()
@@ -31,8 +43,35 @@ func FuzzParseAAF(f *testing.F) {
 			}
 		}
 		feed := b.build(ModeFull)
+		checkFeed(t, feed)
 		_ = diff(feed, newLogDirectory(), time.Time{}, DefaultGrace)
 	})
+}
+
+// checkFeed fails when a feed holds a text the commands would refuse: the
+// parser should have rejected its record.
+func checkFeed(t *testing.T, feed *Feed) {
+	t.Helper()
+	check := func(kind domain.TextKind, what, s string) {
+		t.Helper()
+		if err := kind.Check(what, s); err != nil {
+			t.Fatalf("the feed holds %q, which the commands refuse: %v", s, err)
+		}
+	}
+	for _, e := range feed.Establishments {
+		check(domain.TextName, "establishment name", e.Name)
+		for _, g := range append(slices.Clip(e.Classes), e.Groups...) {
+			check(domain.TextName, "group name", g)
+		}
+	}
+	for _, p := range feed.Persons {
+		check(domain.TextCode, "join id", p.JoinID)
+		check(domain.TextName, "name", p.DisplayName)
+		for _, m := range p.Memberships {
+			check(domain.TextName, "group name", m.Name)
+			check(domain.TextTitle, "subject", m.Subject)
+		}
+	}
 }
 
 // FuzzParseCSV does the same for CSV files.
@@ -44,6 +83,11 @@ func FuzzParseCSV(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	for _, v := range []string{"A\x00B", "\xff\xfe", "a\u2028b", "\uffff", `"a""b`, strings.Repeat("é", 201), "|||", "6A:" + strings.Repeat("s", 199)} {
+		f.Add([]byte("id,uai,display_name,classes,groups\nS1,0840003C," + v + "," + v + ",G:" + v + "|G:Maths\n"))
+	}
+	// Two subjects of one group, each short enough, merged into one.
+	f.Add([]byte("id,uai,display_name,groups\nT1,0840003C,Prof,G:" + strings.Repeat("a", 150) + "|G:" + strings.Repeat("b", 150) + "\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, p := range []domain.Profile{domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel} {
 			b := newBuilder()
@@ -54,7 +98,7 @@ func FuzzParseCSV(f *testing.F) {
 					t.Fatalf("rejection without place or reason: %+v", r)
 				}
 			}
-			b.build(ModeFull)
+			checkFeed(t, b.build(ModeFull))
 		}
 	})
 }

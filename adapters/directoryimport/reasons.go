@@ -22,6 +22,7 @@ const (
 	ReasonCSVFields       ReasonCode = "csv-fields"
 	ReasonCSVSyntax       ReasonCode = "csv-syntax"
 	ReasonBadFunction     ReasonCode = "bad-function"
+	ReasonBadText         ReasonCode = "bad-text"
 )
 
 // Why parts of the feed are left aside (skipped: well-formed, but the
@@ -79,6 +80,8 @@ var reasonTexts = map[ReasonCode]reasonText{
 	ReasonCSVSyntax:       {"not readable as CSV: %s", "lines not readable as CSV (quotes)", false},
 	ReasonBadFunction: {"function %q is not head, deputy, cpe, secretary, other or an AAF code",
 		"unknown functions", false},
+
+	ReasonBadText: {"%s", "texts the ledger refuses (control characters, invalid UTF-8, too long)", false},
 
 	ReasonEstablishmentTwice: {"establishment listed twice (first at %s): the later record is used",
 		"establishments listed twice (the later record is used)", false},

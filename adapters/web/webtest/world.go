@@ -153,8 +153,10 @@ var Profiles = []string{
 // Paris is the establishments' time zone.
 var Paris = domain.Paris()
 
-// World is the test school.
+// World is the test school (School) on the in-memory event store, with
+// every projection caught up into projections.MemoryDocs.
 type World struct {
+	*School
 	T       *testing.T
 	Ctx     context.Context
 	Reg     *domain.Registry
@@ -162,18 +164,7 @@ type World struct {
 	Docs    *projections.MemoryDocs
 	Queries *projections.Queries
 	Auth    *FakeAuth
-	Now     time.Time
 	H       *commands.Handlers
-
-	UAI, OtherUAI string
-	// Accounts by profile name, and the others.
-	Accounts                                     map[string]uuid.UUID
-	Teacher2, Student2, OtherStudent, Closed     uuid.UUID
-	Class, OtherClass, Entry                     uuid.UUID
-	Lesson, Homework, Message, Resource, Booking uuid.UUID
-	Article, Sanction                            uuid.UUID
-	LessonDate                                   domain.Date
-	LessonSlot                                   domain.Slot
 }
 
 // ID returns a stable id named after s.
@@ -184,42 +175,26 @@ func ID(s string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceOID, []byte("htt
 func NewWorld(t *testing.T) *World {
 	t.Helper()
 	w := &World{
-		T: t, Ctx: context.Background(), Reg: domain.NewRegistry(), Store: memory.New(),
+		School: NewSchool(), T: t, Ctx: context.Background(), Reg: domain.NewRegistry(), Store: memory.New(),
 		Docs: projections.NewMemoryDocs(), Auth: NewFakeAuth(),
-		Now: time.Date(2006, 3, 14, 10, 0, 0, 0, Paris), // a Tuesday
-		UAI: "0130001A", OtherUAI: "0840002B",
-		Accounts: map[string]uuid.UUID{},
-		Teacher2: ID("teacher2"), Student2: ID("student2"), OtherStudent: ID("other-student"), Closed: ID("closed"),
-		Class: ID("class"), OtherClass: ID("other-class"), Entry: ID("entry"),
-		Homework: ID("homework"), Message: ID("message"), Resource: ID("resource"), Booking: ID("booking"),
-		Article: ID("article"), Sanction: ID("sanction"),
-		LessonDate: domain.MustDate("2006-03-14"), LessonSlot: domain.Slot{Start: "08:00", End: "08:55"},
-	}
-	for _, p := range Profiles[:len(Profiles)-1] {
-		w.Accounts[p] = ID(p)
 	}
 	h, err := commands.New(commands.Config{Store: w.Store, Registry: w.Reg, Now: w.Clock})
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.H = h
-	w.build()
+	if err := w.Build(w.Ctx, h); err != nil {
+		t.Fatal(err)
+	}
 	w.CatchUp()
 	w.Queries = projections.NewQueries(w.Docs, w.Docs, w.Store, w.Reg, Paris)
-	for p, acc := range w.Accounts {
-		w.Auth.Logins[p] = acc
-		w.Auth.Issue("tok-"+p, acc)
-	}
-	w.Auth.Logins["closed"] = w.Closed
+	w.Auth.SignInAll(w.School)
 	w.keepReport()
 	return w
 }
 
 func System() commands.Request        { return commands.Request{System: true} }
 func As(a uuid.UUID) commands.Request { return commands.Request{Actor: a} }
-
-// Clock is the world's clock: Now, which a test may move.
-func (w *World) Clock() time.Time { return w.Now }
 
 // Deps are what the web packages are built from, over command handlers h,
 // auth and the world's read side, whose directory imports run on store.
@@ -291,70 +266,6 @@ func (w *World) Must(_ commands.Result, err error) {
 	if err != nil {
 		w.T.Fatal(err)
 	}
-}
-
-func (w *World) build() {
-	h, ctx, sys := w.H, w.Ctx, System()
-	w.Must(h.RegisterEstablishment(ctx, sys, domain.RegisterEstablishment{UAI: w.UAI, Name: "Collège Mistral", Kind: domain.KindCollege, Departement: "13"}))
-	w.Must(h.RegisterEstablishment(ctx, sys, domain.RegisterEstablishment{UAI: w.OtherUAI, Name: "Lycée Vaucluse", Kind: domain.KindLycee, Departement: "84"}))
-	open := func(acc uuid.UUID, uai string, p domain.Profile, f domain.Function, name string) {
-		w.Must(h.OpenAccount(ctx, sys, domain.OpenAccount{Account: acc, Establishment: uai, Profile: p, Function: f, DisplayName: name}))
-	}
-	a := w.Accounts
-	open(a[AsAdmin], "", domain.ProfileAdmin, "", "Admin")
-	open(a[AsHead], w.UAI, domain.ProfilePersonnel, domain.FunctionHead, "Mme Principale")
-	open(a[AsCPE], w.UAI, domain.ProfilePersonnel, domain.FunctionCPE, "M. CPE")
-	open(a[AsTeacher], w.UAI, domain.ProfileTeacher, "", "M. Prof")
-	open(w.Teacher2, w.UAI, domain.ProfileTeacher, "", "Mme Lettres")
-	open(a[AsStudent], w.UAI, domain.ProfileStudent, "", "Léa")
-	open(w.Student2, w.UAI, domain.ProfileStudent, "", "Hugo")
-	open(w.OtherStudent, w.OtherUAI, domain.ProfileStudent, "", "Inès")
-	open(a[AsRelative], w.UAI, domain.ProfileRelative, "", "Parent de Léa")
-	open(a[AsGuest], w.UAI, domain.ProfileGuest, "", "Invité")
-	open(a[AsInspector], "", domain.ProfileInspector, "", "Inspecteur")
-	open(a[AsOtherInspector], "", domain.ProfileInspector, "", "Inspectrice")
-	open(a[AsEvaluator], "", domain.ProfileEvaluator, "", "Évaluateur")
-	open(w.Closed, w.UAI, domain.ProfileTeacher, "", "Parti")
-	w.Must(h.CloseAccount(ctx, sys, domain.CloseAccount{Account: w.Closed, Reason: "left"}))
-	w.Must(h.HabilitateInspector(ctx, sys, domain.HabilitateInspector{Account: a[AsInspector], Establishments: []string{w.UAI}}))
-	w.Must(h.HabilitateInspector(ctx, sys, domain.HabilitateInspector{Account: a[AsOtherInspector], Establishments: []string{w.OtherUAI}}))
-	w.Must(h.LinkRelative(ctx, sys, domain.LinkRelative{Student: a[AsStudent], Relative: a[AsRelative], LegalGuardian: true}))
-
-	w.Must(h.CreateGroup(ctx, sys, domain.CreateGroup{Group: w.Class, Establishment: w.UAI, Kind: domain.GroupClass, Name: "6A"}))
-	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.Class, Account: a[AsTeacher], Role: domain.RoleTeacher, Subject: "Mathématiques"}))
-	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.Class, Account: a[AsStudent], Role: domain.RoleStudent}))
-	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.Class, Account: w.Student2, Role: domain.RoleStudent}))
-	w.Must(h.CreateGroup(ctx, sys, domain.CreateGroup{Group: w.OtherClass, Establishment: w.OtherUAI, Kind: domain.GroupClass, Name: "2nde1"}))
-	w.Must(h.JoinGroup(ctx, sys, domain.JoinGroup{Group: w.OtherClass, Account: w.OtherStudent, Role: domain.RoleStudent}))
-	w.Must(h.ScheduleLesson(ctx, sys, domain.ScheduleLesson{
-		Group: w.Class, Entry: w.Entry, Weekday: time.Tuesday, Slot: w.LessonSlot, Subject: "Mathématiques",
-		Teacher: a[AsTeacher], From: domain.MustDate("2005-09-01"), Until: domain.MustDate("2006-07-01"),
-	}))
-
-	teacher := As(a[AsTeacher])
-	roll := domain.RecordRollCall{Group: w.Class, Date: w.LessonDate, Slot: w.LessonSlot, Subject: "Mathématiques", Absent: []uuid.UUID{a[AsStudent]}}
-	w.Lesson = roll.LessonID()
-	w.Must(h.RecordRollCall(ctx, teacher, roll))
-	w.Must(h.AssignHomework(ctx, teacher, domain.AssignHomework{
-		Homework: w.Homework, Group: w.Class, Given: w.LessonDate, Due: domain.MustDate("2006-03-16"),
-		Instructions: "Exercices 1 à 4 page 52", WorkloadMinutes: 30,
-	}))
-	w.Must(h.SendMessage(ctx, teacher, domain.SendMessage{
-		Message: w.Message, ToGroups: []uuid.UUID{w.Class}, ToAccounts: []uuid.UUID{a[AsRelative]},
-		Subject: "Sortie au musée", Body: "Autorisation à signer.", AckRequested: true,
-	}))
-	w.Must(h.RegisterResource(ctx, As(a[AsCPE]), domain.RegisterResource{
-		Resource: w.Resource, Establishment: w.UAI, Kind: domain.ResourceRoom, Name: "Salle 101", ApprovalRequired: true,
-	}))
-	w.Must(h.RequestBooking(ctx, teacher, domain.RequestBooking{
-		Resource: w.Resource, Booking: w.Booking, Purpose: "Conseil pédagogique",
-		Start: time.Date(2006, 3, 20, 10, 0, 0, 0, Paris), End: time.Date(2006, 3, 20, 11, 0, 0, 0, Paris),
-	}))
-	w.Must(h.PublishArticle(ctx, teacher, domain.PublishArticle{Article: w.Article, Establishment: w.UAI, Title: "Portes ouvertes", Body: "Samedi 18 mars."}))
-	w.Must(h.PronounceSanction(ctx, As(a[AsHead]), domain.PronounceSanction{
-		Sanction: w.Sanction, Student: a[AsStudent], Kind: domain.SanctionWarning, Date: domain.MustDate("2006-03-13"), Reason: "Insolence",
-	}))
-	w.Must(h.RecordConnection(ctx, teacher, domain.RecordConnection{Method: domain.SignInPassword}))
 }
 
 // CatchUp brings every projection up to the end of the log.
