@@ -681,6 +681,9 @@ func (p *planner) details(pe *Person, profile domain.Profile, uai string, cur *A
 			d.Posts = p.posts(pe)
 		}
 		if pe.knows(aspEstablishment) || pe.knows(aspFunction) {
+			// A record of the functions alone adds establishments and
+			// removes none: which of the account's others its attachment
+			// gave is not known. A record of the attachment says them all.
 			if pe.knows(aspEstablishment) {
 				others = nil
 			}

@@ -382,3 +382,58 @@ func TestONDENeedsTheUAI(t *testing.T) {
 		t.Fatalf("refused %q, %v", rep.Refused, err)
 	}
 }
+
+// A person's other establishments follow the feed: a delta of the
+// functions alone adds and removes none (which of them the attachment gave
+// is not known: the teacher leaves the other collège's class, and stays
+// there; the assistant d'éducation attached to both stays in both); a
+// record of the attachment says them all.
+func TestOtherEstablishmentsFollowTheFeed(t *testing.T) {
+	x := newHarness(t, nil)
+	x.MustImport(x.sources(FormatAAF, "", "aaf/model"), DefaultOptions())
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "ENT_Delta_20241104_PersEducNat_0000.xml"), aafHead("UTF-8")+`
+    <modifyRequest>
+        <operationalAttributes><attr name="categoriePersonne"><value>PersEducNat</value></attr></operationalAttributes>
+        <identifier><id>T101</id></identifier>
+        <modifications>
+            <modification name="ENTPersonFonctions" operation="replace"><value>7601$ENS$ENSEIGNEMENT$L0202$LETTRES MODERNES</value></modification>
+            <modification name="ENTAuxEnsClassesMatieres" operation="replace"><value>7601$6A$030201</value></modification>
+        </modifications>
+    </modifyRequest>
+    <modifyRequest>
+        <operationalAttributes><attr name="categoriePersonne"><value>PersEducNat</value></attr></operationalAttributes>
+        <identifier><id>A101</id></identifier>
+        <modifications>
+            <modification name="ENTPersonFonctions" operation="replace"><value>7601$AED$ASSISTANT D'EDUCATION$-$-</value></modification>
+        </modifications>
+    </modifyRequest>`+aafTail)
+	rep, _ := x.MustImport(x.sources(FormatAAF, "", dir), DefaultOptions())
+	wantCounts(t, rep.Applied, map[ChangeKind]int{UpdateAccount: 2, LeaveGroup: 1})
+	q := x.readModel()
+	claire := entry(t, x, q, "T101")
+	if !slices.Equal(claire.Establishments, []string{"0132002B"}) || len(claire.Posts) != 1 {
+		t.Errorf("Claire: %+v", claire)
+	}
+	checkStrings(t, "Claire's classes", shown(claire), "6EME A/head_teacher", "6EME A/teacher/FRANCAIS", "LATIN 5E/teacher/LATIN")
+	ines := entry(t, x, q, "A101")
+	if !slices.Equal(ines.Establishments, []string{"0132002B"}) || len(ines.Posts) != 1 {
+		t.Errorf("Inès: %+v", ines)
+	}
+	x.MustNotChange(x.sources(FormatAAF, "", dir), DefaultOptions())
+
+	// Her attachment, stated, says she is in one collège only.
+	writeFile(t, filepath.Join(dir, "ENT_Delta_20241104_PersEducNat_0000.xml"), aafHead("UTF-8")+`
+    <modifyRequest>
+        <operationalAttributes><attr name="categoriePersonne"><value>PersEducNat</value></attr></operationalAttributes>
+        <identifier><id>T101</id></identifier>
+        <modifications>
+            <modification name="ENTPersonStructRattach" operation="replace"><value>7601</value></modification>
+        </modifications>
+    </modifyRequest>`+aafTail)
+	rep, _ = x.MustImport(x.sources(FormatAAF, "", dir), DefaultOptions())
+	wantCounts(t, rep.Applied, map[ChangeKind]int{UpdateAccount: 1})
+	if claire := entry(t, x, x.readModel(), "T101"); len(claire.Establishments) != 0 {
+		t.Errorf("Claire: %+v", claire)
+	}
+}
