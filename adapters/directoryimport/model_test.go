@@ -437,3 +437,19 @@ func TestOtherEstablishmentsFollowTheFeed(t *testing.T) {
 		t.Errorf("Claire: %+v", claire)
 	}
 }
+
+// A nomenclature whose first part did not come refuses nothing: its codes
+// stay codes, nobody is flagged.
+func TestNomenclaturePartMissingRefusesNothing(t *testing.T) {
+	x := newHarness(t, nil)
+	dir := t.TempDir()
+	for _, cat := range []string{"EtabEducNat", "Eleve", "PersRelEleve", "PersEducNat", "MefEducNat"} {
+		name := "ENT_Complet_20240902_" + cat + "_0000.xml"
+		copyFile(t, filepath.Join("testdata/aaf/model", name), filepath.Join(dir, name))
+	}
+	copyFile(t, "testdata/aaf/model/ENT_Complet_20240902_MatiereEducNat_0000.xml", filepath.Join(dir, "ENT_Complet_20240902_MatiereEducNat_0001.xml"))
+	rep, _ := x.MustImport(x.sources(FormatAAF, "", dir), DefaultOptions())
+	if len(rep.Guards) != 0 || rep.Totals.Created != 12 {
+		t.Fatalf("guards %+v, totals %+v", rep.Guards, rep.Totals)
+	}
+}
