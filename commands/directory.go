@@ -22,6 +22,8 @@ const (
 	CmdJoinGroup             = "JoinGroup"
 	CmdLeaveGroup            = "LeaveGroup"
 	CmdRecordConnection      = "RecordConnection"
+	CmdRecordFeedKey         = "RecordFeedKey"
+	CmdLabelGroup            = "LabelGroup"
 )
 
 // RegisterEstablishment opens an establishment.
@@ -35,6 +37,22 @@ func (h *Handlers) RegisterEstablishment(ctx context.Context, req Request, cmd d
 	}
 	return execute(ctx, c, uuid.Nil, domain.EstablishmentStream(cmd.UAI), func(_ context.Context, est *domain.Establishment) (string, []domain.Event, error) {
 		events, err := est.Register(c.actor, cmd)
+		return cmd.UAI, events, err
+	})
+}
+
+// RecordFeedKey records the id a directory feed gives an establishment; it
+// appends nothing when the establishment already has that key.
+func (h *Handlers) RecordFeedKey(ctx context.Context, req Request, cmd domain.RecordFeedKey) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	c, err := h.begin(ctx, req, CmdRecordFeedKey, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, uuid.Nil, domain.EstablishmentStream(cmd.UAI), func(_ context.Context, est *domain.Establishment) (string, []domain.Event, error) {
+		events, err := est.RecordFeedKey(c.actor, cmd)
 		return cmd.UAI, events, err
 	})
 }
@@ -190,6 +208,22 @@ func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGr
 			return "", nil, err
 		}
 		events, err := g.Join(c.actor, &member, cmd)
+		return g.Establishment, events, err
+	})
+}
+
+// LabelGroup changes the label a group is shown with; it appends nothing
+// when the label does not change.
+func (h *Handlers) LabelGroup(ctx context.Context, req Request, cmd domain.LabelGroup) (Result, error) {
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	c, err := h.begin(ctx, req, CmdLabelGroup, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, cmd.Group, domain.GroupStream(cmd.Group), func(_ context.Context, g *domain.Group) (string, []domain.Event, error) {
+		events, err := g.LabelGroup(c.actor, cmd)
 		return g.Establishment, events, err
 	})
 }

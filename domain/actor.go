@@ -43,14 +43,17 @@ const (
 	FunctionHead      Function = "head"      // chef d'établissement (DIR)
 	FunctionDeputy    Function = "deputy"    // adjoint (DIR too in AAF)
 	FunctionCPE       Function = "cpe"       // conseiller principal d'éducation (EDU)
-	FunctionSecretary Function = "secretary" // secrétariat, vie scolaire
-	FunctionOther     Function = "other"
+	FunctionSecretary Function = "secretary" // secrétariat, administration (ADF)
+	// FunctionEducationAssistant is an assistant d'éducation or surveillant
+	// of the vie scolaire (AED, SUR).
+	FunctionEducationAssistant Function = "education_assistant"
+	FunctionOther              Function = "other"
 )
 
 // Valid reports whether f is a known function.
 func (f Function) Valid() bool {
 	switch f {
-	case FunctionNone, FunctionHead, FunctionDeputy, FunctionCPE, FunctionSecretary, FunctionOther:
+	case FunctionNone, FunctionHead, FunctionDeputy, FunctionCPE, FunctionSecretary, FunctionEducationAssistant, FunctionOther:
 		return true
 	}
 	return false
@@ -62,6 +65,11 @@ type Actor struct {
 	Profile       Profile
 	Function      Function
 	Establishment string
+	// Establishments are the account's other establishments: staff working
+	// in several, a relative whose children go to several (see
+	// AccountDetails). Their function is the one of their main
+	// establishment.
+	Establishments []string
 	// Habilitations lists the establishments an inspector may audit.
 	Habilitations []string
 }
@@ -72,12 +80,19 @@ func SystemActor() Actor { return Actor{Profile: ProfileSystem} }
 // IsSystem reports whether a is the ledger itself.
 func (a Actor) IsSystem() bool { return a.Profile == ProfileSystem }
 
-// IsStaff reports whether a is personnel of establishment uai (or the system).
-func (a Actor) IsStaff(uai string) bool {
-	return a.IsSystem() || (a.Profile == ProfilePersonnel && a.Establishment == uai)
+// In reports whether a belongs to establishment uai: their main one or
+// one of their others.
+func (a Actor) In(uai string) bool {
+	return uai != "" && (a.Establishment == uai || slices.Contains(a.Establishments, uai))
 }
 
-// IsHead reports whether a is the head of establishment uai (or a deputy).
+// IsStaff reports whether a is personnel of establishment uai (or the system).
+func (a Actor) IsStaff(uai string) bool {
+	return a.IsSystem() || (a.Profile == ProfilePersonnel && a.In(uai))
+}
+
+// IsHead reports whether a is the head of establishment uai (or a deputy):
+// of their main establishment only, where their function is.
 func (a Actor) IsHead(uai string) bool {
 	return a.IsSystem() || (a.Profile == ProfilePersonnel && a.Establishment == uai &&
 		(a.Function == FunctionHead || a.Function == FunctionDeputy))

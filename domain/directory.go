@@ -45,12 +45,17 @@ type Establishment struct {
 	Type        string
 	Departement string
 	Reasons     []JustificationReason
+	// FeedKey is the id the directory feeds give the establishment.
+	FeedKey string
 }
 
 // Apply folds an event.
 func (s *Establishment) Apply(e Event) {
-	if r, ok := e.(EstablishmentRegistered); ok {
+	switch r := e.(type) {
+	case EstablishmentRegistered:
 		*s = Establishment{Exists: true, UAI: r.UAI, Name: r.Name, Kind: r.Kind, Type: r.Type, Departement: r.Departement, Reasons: r.Reasons}
+	case EstablishmentFeedKeyRecorded:
+		s.FeedKey = r.FeedKey
 	}
 }
 
@@ -120,6 +125,40 @@ func (s *Establishment) Register(actor Actor, cmd RegisterEstablishment) ([]Even
 	return []Event{EstablishmentRegistered{UAI: cmd.UAI, Name: cmd.Name, Kind: cmd.Kind, Type: cmd.Type, Departement: cmd.Departement, Reasons: reasons}}, nil
 }
 
+// RecordFeedKey records the id a directory feed gives an establishment.
+type RecordFeedKey struct {
+	UAI     string `json:"uai" text:"code"`
+	FeedKey string `json:"feed_key" text:"code"`
+}
+
+// RecordFeedKey decides recording an establishment's feed key; it emits
+// nothing when the key is already the establishment's.
+func (s *Establishment) RecordFeedKey(actor Actor, cmd RecordFeedKey) ([]Event, error) {
+	if !actor.IsAdmin(cmd.UAI) {
+		return nil, Errorf(ErrForbidden, "only an administrator records feed keys")
+	}
+	if !s.Exists {
+		return nil, Errorf(ErrUnknownEstablishment, "%s", cmd.UAI)
+	}
+	if strings.TrimSpace(cmd.FeedKey) == "" {
+		return nil, Errorf(ErrInvalid, "feed key is required")
+	}
+	if s.FeedKey == cmd.FeedKey {
+		return nil, nil
+	}
+	return []Event{EstablishmentFeedKeyRecorded{UAI: cmd.UAI, FeedKey: cmd.FeedKey}}, nil
+}
+
+// RelativeLink is a relative's link to a student, as the student's stream
+// knows it.
+type RelativeLink struct {
+	LegalGuardian bool
+	Relation      Relation
+	LegalRank     int
+	Financial     bool
+	Contact       bool
+}
+
 // Account is the directory state of one account, folded from its stream.
 type Account struct {
 	ID            uuid.UUID
@@ -131,9 +170,10 @@ type Account struct {
 	Function      Function
 	ExternalID    string
 	DisplayName   string
+	Details       AccountDetails
 	Habilitations []string
-	// Relatives of a student: relative account -> legal guardian.
-	Relatives map[uuid.UUID]bool
+	// Relatives of a student: relative account -> link.
+	Relatives map[uuid.UUID]RelativeLink
 }
 
 // Apply folds an event.
@@ -143,8 +183,10 @@ func (a *Account) Apply(e Event) {
 		a.ID, a.Exists = e.Account, true
 		a.Establishment, a.Profile, a.Function = e.Establishment, e.Profile, e.Function
 		a.ExternalID, a.DisplayName = e.ExternalID, e.DisplayName
+		a.Details = e.Details.Clone()
 	case AccountUpdated:
 		a.Establishment, a.Function, a.DisplayName = e.Establishment, e.Function, e.DisplayName
+		a.Details = e.Details.Clone()
 	case AccountActivated:
 		a.Activated = true
 	case AccountClosed:
@@ -153,9 +195,10 @@ func (a *Account) Apply(e Event) {
 		a.Habilitations = slices.Clone(e.Establishments)
 	case RelativeLinked:
 		if a.Relatives == nil {
-			a.Relatives = make(map[uuid.UUID]bool)
+			a.Relatives = make(map[uuid.UUID]RelativeLink)
 		}
-		a.Relatives[e.Relative] = e.LegalGuardian
+		a.Relatives[e.Relative] = RelativeLink{LegalGuardian: e.LegalGuardian, Relation: e.Relation, LegalRank: e.LegalRank,
+			Financial: e.Financial, Contact: e.Contact}
 	case RelativeUnlinked:
 		delete(a.Relatives, e.Relative)
 	}
@@ -163,8 +206,13 @@ func (a *Account) Apply(e Event) {
 
 // Actor returns the account as the issuer of a command.
 func (a *Account) Actor() Actor {
-	return Actor{Account: a.ID, Profile: a.Profile, Function: a.Function, Establishment: a.Establishment, Habilitations: a.Habilitations}
+	return Actor{Account: a.ID, Profile: a.Profile, Function: a.Function, Establishment: a.Establishment,
+		Establishments: a.Details.Establishments, Habilitations: a.Habilitations}
 }
+
+// In reports whether the account belongs to establishment uai: its main
+// one or one of its others.
+func (a *Account) In(uai string) bool { return a.Actor().In(uai) }
 
 // HasRelative reports whether relative is linked to this student.
 func (a *Account) HasRelative(relative uuid.UUID) bool {
@@ -180,6 +228,28 @@ type OpenAccount struct {
 	Function      Function  `json:"function,omitempty"`
 	ExternalID    string    `json:"external_id,omitempty" text:"code"`
 	DisplayName   string    `json:"display_name" text:"name"`
+	// Details are what a directory feed says besides (optional).
+	Details AccountDetails `json:"details,omitzero"`
+}
+
+// checkDetails checks an account's details: valid UAIs, other than its
+// main establishment, each once and sorted; posts with a code in a valid
+// UAI; a MEF only for a student.
+func checkDetails(profile Profile, main string, d AccountDetails) error {
+	for i, uai := range d.Establishments {
+		if !ValidUAI(uai) || uai == main || (i > 0 && d.Establishments[i-1] >= uai) {
+			return Errorf(ErrInvalid, "other establishments must be valid UAIs, sorted, once each and not the main one (%q)", uai)
+		}
+	}
+	for _, p := range d.Posts {
+		if !ValidUAI(p.Establishment) || strings.TrimSpace(p.Code) == "" {
+			return Errorf(ErrInvalid, "a post needs an establishment and a code (%q %q)", p.Establishment, p.Code)
+		}
+	}
+	if (d.MEF != "" || d.MEFLabel != "") && profile != ProfileStudent {
+		return Errorf(ErrInvalid, "only students have a MEF")
+	}
+	return nil
 }
 
 // Open decides the opening of an account. est is the establishment's state
@@ -210,21 +280,26 @@ func (a *Account) Open(actor Actor, est *Establishment, cmd OpenAccount) ([]Even
 	if cmd.Establishment != "" && (est == nil || !est.Exists) {
 		return nil, Errorf(ErrUnknownEstablishment, "%s", cmd.Establishment)
 	}
+	if err := checkDetails(cmd.Profile, cmd.Establishment, cmd.Details); err != nil {
+		return nil, err
+	}
 	if a.Exists {
 		return nil, Errorf(ErrAccountExists, "%s", cmd.Account)
 	}
 	return []Event{AccountOpened{
 		Account: cmd.Account, Establishment: cmd.Establishment, Profile: cmd.Profile,
-		Function: cmd.Function, ExternalID: cmd.ExternalID, DisplayName: cmd.DisplayName,
+		Function: cmd.Function, ExternalID: cmd.ExternalID, DisplayName: cmd.DisplayName, Details: cmd.Details.Clone(),
 	}}, nil
 }
 
-// UpdateAccount changes an account's directory attributes.
+// UpdateAccount changes an account's directory attributes. Details, when
+// set, replace the account's details whole; unset, they are kept.
 type UpdateAccount struct {
-	Account       uuid.UUID `json:"account"`
-	Establishment string    `json:"establishment" text:"code"`
-	Function      Function  `json:"function,omitempty"`
-	DisplayName   string    `json:"display_name" text:"name"`
+	Account       uuid.UUID       `json:"account"`
+	Establishment string          `json:"establishment" text:"code"`
+	Function      Function        `json:"function,omitempty"`
+	DisplayName   string          `json:"display_name" text:"name"`
+	Details       *AccountDetails `json:"details,omitempty"`
 }
 
 // Update decides an account update; it emits nothing when nothing changes.
@@ -244,10 +319,19 @@ func (a *Account) Update(actor Actor, est *Establishment, cmd UpdateAccount) ([]
 	if cmd.Establishment != "" && (est == nil || !est.Exists) {
 		return nil, Errorf(ErrUnknownEstablishment, "%s", cmd.Establishment)
 	}
-	if cmd.Establishment == a.Establishment && cmd.Function == a.Function && cmd.DisplayName == a.DisplayName {
+	details := a.Details
+	if cmd.Details != nil {
+		details = *cmd.Details
+	}
+	if err := checkDetails(a.Profile, cmd.Establishment, details); err != nil {
+		return nil, err
+	}
+	if cmd.Establishment == a.Establishment && cmd.Function == a.Function && cmd.DisplayName == a.DisplayName &&
+		details.Equal(a.Details) {
 		return nil, nil
 	}
-	return []Event{AccountUpdated{Account: cmd.Account, Establishment: cmd.Establishment, Function: cmd.Function, DisplayName: cmd.DisplayName}}, nil
+	return []Event{AccountUpdated{Account: cmd.Account, Establishment: cmd.Establishment, Function: cmd.Function,
+		DisplayName: cmd.DisplayName, Details: details.Clone()}}, nil
 }
 
 func (a *Account) mustBeOpen(id uuid.UUID) error {
@@ -321,11 +405,16 @@ func (a *Account) Habilitate(actor Actor, id uuid.UUID, establishments []string)
 	return []Event{InspectorHabilitated{Account: id, Establishments: slices.Clone(establishments)}}, nil
 }
 
-// LinkRelative links a relative to a student.
+// LinkRelative links a relative to a student, or changes the link's
+// details.
 type LinkRelative struct {
 	Student       uuid.UUID `json:"student"`
 	Relative      uuid.UUID `json:"relative"`
 	LegalGuardian bool      `json:"legal_guardian"`
+	Relation      Relation  `json:"relation,omitempty"`
+	LegalRank     int       `json:"legal_rank,omitempty"`
+	Financial     bool      `json:"financial,omitempty"`
+	Contact       bool      `json:"contact,omitempty"`
 }
 
 // LinkRelative decides a link on the student's account; relative is the
@@ -346,7 +435,15 @@ func (a *Account) LinkRelative(actor Actor, relative *Account, cmd LinkRelative)
 	if relative.Profile != ProfileRelative {
 		return nil, Errorf(ErrNotARelative, "%s", cmd.Relative)
 	}
-	if g, ok := a.Relatives[cmd.Relative]; ok && g == cmd.LegalGuardian {
+	if !cmd.Relation.Valid() {
+		return nil, Errorf(ErrInvalid, "relation %q is unknown", cmd.Relation)
+	}
+	if cmd.LegalRank < 0 || cmd.LegalRank > 2 || (cmd.LegalRank > 0 && !cmd.LegalGuardian) {
+		return nil, Errorf(ErrInvalid, "legal rank %d: only a legal guardian is ranked, 1 or 2", cmd.LegalRank)
+	}
+	link := RelativeLink{LegalGuardian: cmd.LegalGuardian, Relation: cmd.Relation, LegalRank: cmd.LegalRank,
+		Financial: cmd.Financial, Contact: cmd.Contact}
+	if l, ok := a.Relatives[cmd.Relative]; ok && l == link {
 		return nil, Errorf(ErrAlreadyLinked, "%s", cmd.Relative)
 	}
 	return []Event{RelativeLinked(cmd)}, nil
@@ -379,8 +476,11 @@ type Group struct {
 	Establishment string
 	Kind          GroupKind
 	Name          string
+	Label         string
 	// Members: account -> roles held -> subject (teachers).
 	Members map[uuid.UUID]map[Role]string
+	// subjectCodes: account -> role -> the codes of its subject.
+	subjectCodes map[uuid.UUID]map[Role][]string
 	// Timetable entries by id.
 	Timetable map[uuid.UUID]LessonScheduled
 }
@@ -389,19 +489,26 @@ type Group struct {
 func (g *Group) Apply(e Event) {
 	switch e := e.(type) {
 	case GroupCreated:
-		g.ID, g.Exists, g.Establishment, g.Kind, g.Name = e.Group, true, e.Establishment, e.Kind, e.Name
+		g.ID, g.Exists, g.Establishment, g.Kind, g.Name, g.Label = e.Group, true, e.Establishment, e.Kind, e.Name, e.Label
+	case GroupLabelled:
+		g.Label = e.Label
 	case MemberJoined:
 		if g.Members == nil {
 			g.Members = make(map[uuid.UUID]map[Role]string)
+			g.subjectCodes = make(map[uuid.UUID]map[Role][]string)
 		}
 		if g.Members[e.Account] == nil {
 			g.Members[e.Account] = make(map[Role]string)
+			g.subjectCodes[e.Account] = make(map[Role][]string)
 		}
 		g.Members[e.Account][e.Role] = e.Subject
+		g.subjectCodes[e.Account][e.Role] = slices.Clone(e.SubjectCodes)
 	case MemberLeft:
 		delete(g.Members[e.Account], e.Role)
+		delete(g.subjectCodes[e.Account], e.Role)
 		if len(g.Members[e.Account]) == 0 {
 			delete(g.Members, e.Account)
+			delete(g.subjectCodes, e.Account)
 		}
 	case LessonScheduled:
 		if g.Timetable == nil {
@@ -445,6 +552,8 @@ type CreateGroup struct {
 	Establishment string    `json:"establishment" text:"code"`
 	Kind          GroupKind `json:"kind"`
 	Name          string    `json:"name" text:"name"`
+	// Label is what pages show, when it is not the name (optional).
+	Label string `json:"label,omitempty" text:"name"`
 }
 
 // Create decides the creation of a group.
@@ -464,15 +573,53 @@ func (g *Group) Create(actor Actor, est *Establishment, cmd CreateGroup) ([]Even
 	if g.Exists {
 		return nil, Errorf(ErrGroupExists, "%s", cmd.Group)
 	}
+	if cmd.Label == cmd.Name {
+		cmd.Label = ""
+	}
 	return []Event{GroupCreated(cmd)}, nil
 }
 
-// JoinGroup puts an account in a group in a role.
+// LabelGroup changes the label a group is shown with.
+type LabelGroup struct {
+	Group uuid.UUID `json:"group"`
+	Label string    `json:"label" text:"name"`
+}
+
+// LabelGroup decides a group's new label (its name's is empty); it emits
+// nothing when the label does not change.
+func (g *Group) LabelGroup(actor Actor, cmd LabelGroup) ([]Event, error) {
+	if !g.Exists {
+		return nil, Errorf(ErrUnknownGroup, "%s", cmd.Group)
+	}
+	if !actor.IsAdmin(g.Establishment) && !actor.IsStaff(g.Establishment) {
+		return nil, Errorf(ErrForbidden, "only an administrator or the establishment's staff label groups")
+	}
+	label := strings.TrimSpace(cmd.Label)
+	if label == g.Name {
+		label = ""
+	}
+	if label == g.Label {
+		return nil, nil
+	}
+	return []Event{GroupLabelled{Group: cmd.Group, Label: label}}, nil
+}
+
+// Shown returns what pages show of the group: its label, else its name.
+func (g *Group) Shown() string {
+	if g.Label != "" {
+		return g.Label
+	}
+	return g.Name
+}
+
+// JoinGroup puts an account in a group in a role, or changes the subject
+// of a teacher's role.
 type JoinGroup struct {
-	Group   uuid.UUID `json:"group"`
-	Account uuid.UUID `json:"account"`
-	Role    Role      `json:"role"`
-	Subject string    `json:"subject,omitempty" text:"title"`
+	Group        uuid.UUID `json:"group"`
+	Account      uuid.UUID `json:"account"`
+	Role         Role      `json:"role"`
+	Subject      string    `json:"subject,omitempty" text:"title"`
+	SubjectCodes []string  `json:"subject_codes,omitempty" text:"code"`
 }
 
 // Join decides a member joining; member is the account's state.
@@ -498,10 +645,11 @@ func (g *Group) Join(actor Actor, member *Account, cmd JoinGroup) ([]Event, erro
 	default:
 		return nil, Errorf(ErrInvalid, "role %q is not student, teacher or head_teacher", cmd.Role)
 	}
-	if member.Establishment != g.Establishment {
+	if !member.In(g.Establishment) {
 		return nil, Errorf(ErrWrongEstablishment, "account %s belongs to %s, group to %s", cmd.Account, member.Establishment, g.Establishment)
 	}
-	if subj, ok := g.Members[cmd.Account][cmd.Role]; ok && subj == cmd.Subject {
+	if subj, ok := g.Members[cmd.Account][cmd.Role]; ok && subj == cmd.Subject &&
+		slices.Equal(g.subjectCodes[cmd.Account][cmd.Role], cmd.SubjectCodes) {
 		return nil, Errorf(ErrAlreadyMember, "%s as %s", cmd.Account, cmd.Role)
 	}
 	return []Event{MemberJoined(cmd)}, nil

@@ -70,6 +70,64 @@ type EstablishmentRegistered struct {
 
 func (EstablishmentRegistered) EventType() string { return "establishment.registered.v1" }
 
+// EstablishmentFeedKeyRecorded records the id a directory feed gives an
+// establishment (the AAF structure id, ENTStructureJointure), by which its
+// people's records name it: a later feed without the establishment's own
+// record (a delta, or a full feed of people only) still places them.
+type EstablishmentFeedKeyRecorded struct {
+	UAI     string `json:"uai"`
+	FeedKey string `json:"feed_key"`
+}
+
+func (EstablishmentFeedKeyRecorded) EventType() string { return "establishment.feed_key_recorded.v1" }
+
+// Post is a function a person holds in an establishment, as the directory
+// feed gives it (AAF ENTPersonFonctions): its code and label (ENS
+// ENSEIGNEMENT, DIR DIRECTION, AED ASSISTANT D'EDUCATION...) and, for a
+// teacher, the discipline taught (L0202 LETTRES MODERNES).
+type Post struct {
+	Establishment   string `json:"establishment" text:"code"`
+	Code            string `json:"code" text:"code"`
+	Label           string `json:"label,omitempty" text:"name"`
+	Discipline      string `json:"discipline,omitempty" text:"code"`
+	DisciplineLabel string `json:"discipline_label,omitempty" text:"name"`
+}
+
+// AccountDetails are what a directory feed says of an account beyond its
+// profile, function, establishment and name. Events carry the whole of
+// them: an update replaces them.
+type AccountDetails struct {
+	// Establishments are the account's other establishments, sorted: staff
+	// working in several (a teacher sharing their service, a replacement
+	// teacher), a relative whose children go to several.
+	Establishments []string `json:"establishments,omitempty" text:"code"`
+	// Posts are the functions the person holds, in every establishment
+	// (teachers and personnel).
+	Posts []Post `json:"posts,omitempty"`
+	// MEF is a student's module élémentaire de formation (their course of
+	// study and year: 10010012110 "6EME"), or in a primary school their
+	// level (CP, CE1...); MEFLabel its label.
+	MEF      string `json:"mef,omitempty" text:"code"`
+	MEFLabel string `json:"mef_label,omitempty" text:"name"`
+}
+
+// IsZero reports whether the details are empty.
+func (d AccountDetails) IsZero() bool {
+	return len(d.Establishments) == 0 && len(d.Posts) == 0 && d.MEF == "" && d.MEFLabel == ""
+}
+
+// Equal reports whether d and o say the same.
+func (d AccountDetails) Equal(o AccountDetails) bool {
+	return slices.Equal(d.Establishments, o.Establishments) && slices.Equal(d.Posts, o.Posts) &&
+		d.MEF == o.MEF && d.MEFLabel == o.MEFLabel
+}
+
+// Clone returns a copy that shares no slice with d.
+func (d AccountDetails) Clone() AccountDetails {
+	d.Establishments, d.Posts = slices.Clone(d.Establishments), slices.Clone(d.Posts)
+	return d
+}
+
 // AccountOpened creates an account in the directory.
 type AccountOpened struct {
 	Account       uuid.UUID `json:"account"`
@@ -78,6 +136,9 @@ type AccountOpened struct {
 	Function      Function  `json:"function,omitempty"`
 	ExternalID    string    `json:"external_id,omitempty"`
 	DisplayName   string    `json:"display_name" personal:"true"`
+	// Details are the other establishments, functions and MEF a feed
+	// gives (none for accounts opened by hand or before feeds gave them).
+	Details AccountDetails `json:"details,omitzero"`
 }
 
 func (AccountOpened) EventType() string { return "account.opened.v1" }
@@ -88,6 +149,8 @@ type AccountUpdated struct {
 	Establishment string    `json:"establishment,omitempty"`
 	Function      Function  `json:"function,omitempty"`
 	DisplayName   string    `json:"display_name" personal:"true"`
+	// Details are the account's details after the update, whole.
+	Details AccountDetails `json:"details,omitzero"`
 }
 
 func (AccountUpdated) EventType() string { return "account.updated.v1" }
@@ -115,12 +178,53 @@ type InspectorHabilitated struct {
 
 func (InspectorHabilitated) EventType() string { return "account.habilitated.v1" }
 
-// RelativeLinked links a relative to a student. It is stored on the
-// student's account stream.
+// Relation is what a relative is to a student, after the feeds' codes of
+// the lien de parenté. The values are stored in events: add new ones, never
+// change one's meaning.
+type Relation string
+
+// Relations.
+const (
+	RelationUnknown      Relation = "" // the feed does not say
+	RelationMother       Relation = "mother"
+	RelationFather       Relation = "father"
+	RelationTutor        Relation = "tutor" // tuteur
+	RelationSibling      Relation = "sibling"
+	RelationGrandparent  Relation = "grandparent" // ascendant
+	RelationFamily       Relation = "family"      // autre membre de la famille
+	RelationEducator     Relation = "educator"
+	RelationFosterCarer  Relation = "foster_carer"  // assistant familial
+	RelationChildWelfare Relation = "child_welfare" // aide sociale à l'enfance
+	RelationSelf         Relation = "self"          // the student themself (of age)
+	RelationOther        Relation = "other"         // autre lien
+)
+
+// Relations lists the relations, in the order forms show them.
+func Relations() []Relation {
+	return []Relation{RelationMother, RelationFather, RelationTutor, RelationSibling, RelationGrandparent, RelationFamily,
+		RelationEducator, RelationFosterCarer, RelationChildWelfare, RelationSelf, RelationOther}
+}
+
+// Valid reports whether r is a relation or unknown.
+func (r Relation) Valid() bool { return r == RelationUnknown || slices.Contains(Relations(), r) }
+
+// RelativeLinked links a relative to a student, or changes the link. It is
+// stored on the student's account stream. The fields after LegalGuardian
+// came with the feeds that give them: an event without them says nothing
+// of them.
 type RelativeLinked struct {
 	Student       uuid.UUID `json:"student"`
 	Relative      uuid.UUID `json:"relative"`
 	LegalGuardian bool      `json:"legal_guardian"`
+	// Relation is what the relative is to the student.
+	Relation Relation `json:"relation,omitempty"`
+	// LegalRank is a legal guardian's rank, 1 or 2 (représentant légal 1
+	// or 2); 0 when not ranked.
+	LegalRank int `json:"legal_rank,omitempty"`
+	// Financial: the relative is financially responsible for the student.
+	Financial bool `json:"financial,omitempty"`
+	// Contact: the relative is a person to contact.
+	Contact bool `json:"contact,omitempty"`
 }
 
 func (RelativeLinked) EventType() string { return "relative.linked.v1" }
@@ -142,15 +246,27 @@ const (
 	GroupTeaching GroupKind = "teaching_group"
 )
 
-// GroupCreated creates a class or teaching group.
+// GroupCreated creates a class or teaching group. Name is its code (what
+// feeds name it by: "6A"); Label what pages show ("6EME A"), when it
+// differs.
 type GroupCreated struct {
 	Group         uuid.UUID `json:"group"`
 	Establishment string    `json:"establishment"`
 	Kind          GroupKind `json:"kind"`
 	Name          string    `json:"name"`
+	Label         string    `json:"label,omitempty"`
 }
 
 func (GroupCreated) EventType() string { return "group.created.v1" }
+
+// GroupLabelled changes the label a group is shown with (empty: its
+// name).
+type GroupLabelled struct {
+	Group uuid.UUID `json:"group"`
+	Label string    `json:"label"`
+}
+
+func (GroupLabelled) EventType() string { return "group.labelled.v1" }
 
 // Role is an account's role in a group.
 type Role string
@@ -162,13 +278,17 @@ const (
 	RoleHeadTeacher Role = "head_teacher" // professeur principal
 )
 
-// MemberJoined adds an account to a group in a role. Subject is the subject a
-// teacher teaches the group.
+// MemberJoined adds an account to a group in a role, or changes the
+// subject of a teacher's role. Subject is the subject a teacher teaches the
+// group, in words ("FRANCAIS, LATIN"); SubjectCodes the codes a feed gave
+// for it (006600: the words are their labels, or the codes themselves when
+// no label was known).
 type MemberJoined struct {
-	Group   uuid.UUID `json:"group"`
-	Account uuid.UUID `json:"account"`
-	Role    Role      `json:"role"`
-	Subject string    `json:"subject,omitempty"`
+	Group        uuid.UUID `json:"group"`
+	Account      uuid.UUID `json:"account"`
+	Role         Role      `json:"role"`
+	Subject      string    `json:"subject,omitempty"`
+	SubjectCodes []string  `json:"subject_codes,omitempty"`
 }
 
 func (MemberJoined) EventType() string { return "group.member_joined.v1" }

@@ -42,6 +42,7 @@ func NewRegistry() *Registry {
 	r := &Registry{types: make(map[string]registered)}
 	// Directory.
 	register[EstablishmentRegistered](r, AreaDirectory)
+	register[EstablishmentFeedKeyRecorded](r, AreaDirectory)
 	register[AccountOpened](r, AreaDirectory)
 	register[AccountUpdated](r, AreaDirectory)
 	register[AccountActivated](r, AreaDirectory)
@@ -50,6 +51,7 @@ func NewRegistry() *Registry {
 	register[RelativeLinked](r, AreaDirectory)
 	register[RelativeUnlinked](r, AreaDirectory)
 	register[GroupCreated](r, AreaDirectory)
+	register[GroupLabelled](r, AreaDirectory)
 	register[MemberJoined](r, AreaDirectory)
 	register[MemberLeft](r, AreaDirectory)
 	register[UserConnected](r, AreaDirectory)

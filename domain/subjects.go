@@ -29,6 +29,7 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	switch e := e.(type) {
 	// Directory.
 	case EstablishmentRegistered:
+	case EstablishmentFeedKeyRecorded:
 	case AccountOpened:
 		ids = append(ids, e.Account)
 	case AccountUpdated:
@@ -44,6 +45,8 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	case RelativeUnlinked:
 		ids = append(ids, e.Student, e.Relative)
 	case GroupCreated:
+		ids = append(ids, e.Group)
+	case GroupLabelled:
 		ids = append(ids, e.Group)
 	case MemberJoined:
 		ids = append(ids, e.Group, e.Account)

@@ -7,13 +7,16 @@ package projections
 // Collections (key -> document):
 //
 //	establishments       UAI -> EstablishmentEntry (name, kind, département,
-//	                     justification reasons)
+//	                     justification reasons, feed key)
 //	accounts             account id -> AccountEntry: profile, function,
-//	                     establishment, display name, external id, activated,
-//	                     closed, habilitations; Relatives (of a student),
-//	                     Children (of a relative), Groups (memberships of any
-//	                     account: a student's classes, a teacher's groups with
-//	                     the subject taught)
+//	                     establishment, other establishments, posts (the
+//	                     feed's functions and disciplines), MEF (students),
+//	                     display name, external id, activated, closed,
+//	                     habilitations; Relatives (of a student: relation,
+//	                     legal rank, financial, contact), Children (of a
+//	                     relative), Groups (memberships of any account: a
+//	                     student's classes, a teacher's groups with the
+//	                     subject taught, each with the group's label)
 //	external_ids         external id -> {"account": id} (directory import)
 //	groups               group id -> GroupEntry: establishment, kind, name,
 //	                     members by role (with display names), timetable
@@ -28,13 +31,16 @@ package projections
 //
 // Weekday is Go's time.Weekday as one digit (0 Sunday .. 6 Saturday). Display
 // names are copied into links and group members and kept up to date on
-// account.updated.v1, so that a group's roll-call sheet is one read.
+// account.updated.v1, so that a group's roll-call sheet is one read; group
+// labels are copied into memberships and timetable entries and kept up to
+// date on group.labelled.v1.
 
 import (
 	"bytes"
 	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +80,8 @@ type EstablishmentEntry struct {
 	Kind        domain.EstablishmentKind     `json:"kind"`
 	Departement string                       `json:"departement"`
 	Reasons     []domain.JustificationReason `json:"reasons"`
+	// FeedKey is the id the directory feeds give the establishment.
+	FeedKey string `json:"feed_key,omitempty"`
 }
 
 // AccountEntry is an account of the directory.
@@ -82,11 +90,18 @@ type AccountEntry struct {
 	Establishment string          `json:"establishment,omitempty"`
 	Profile       domain.Profile  `json:"profile"`
 	Function      domain.Function `json:"function,omitempty"`
-	ExternalID    string          `json:"external_id,omitempty"`
-	DisplayName   string          `json:"display_name"`
-	Activated     bool            `json:"activated"`
-	Closed        bool            `json:"closed"`
-	Habilitations []string        `json:"habilitations,omitempty"`
+	// Establishments are the account's other establishments.
+	Establishments []string `json:"establishments,omitempty"`
+	// Posts are the functions a feed gives (codes, labels, disciplines).
+	Posts []domain.Post `json:"posts,omitempty"`
+	// MEF and MEFLabel: a student's course of study and year (or level).
+	MEF           string   `json:"mef,omitempty"`
+	MEFLabel      string   `json:"mef_label,omitempty"`
+	ExternalID    string   `json:"external_id,omitempty"`
+	DisplayName   string   `json:"display_name"`
+	Activated     bool     `json:"activated"`
+	Closed        bool     `json:"closed"`
+	Habilitations []string `json:"habilitations,omitempty"`
 	// Relatives of a student, sorted by account id.
 	Relatives []AccountLink `json:"relatives,omitempty"`
 	// Children of a relative, sorted by account id.
@@ -115,7 +130,7 @@ func (a *AccountEntry) Viewer() visibility.Viewer {
 	v := visibility.Viewer{
 		Actor: domain.Actor{
 			Account: a.ID, Profile: a.Profile, Function: a.Function,
-			Establishment: a.Establishment, Habilitations: a.Habilitations,
+			Establishment: a.Establishment, Establishments: a.Establishments, Habilitations: a.Habilitations,
 		},
 		Closed: a.Closed,
 		Groups: a.memberships(),
@@ -146,21 +161,33 @@ func (a *AccountEntry) memberships() []visibility.Membership {
 	return ms
 }
 
+// ShownMEF returns the label of the account's MEF, else its code.
+func (a *AccountEntry) ShownMEF() string { return cmp.Or(a.MEFLabel, a.MEF) }
+
 // AccountLink links a student and a relative.
 type AccountLink struct {
-	Account       uuid.UUID `json:"account"`
-	DisplayName   string    `json:"display_name"`
-	LegalGuardian bool      `json:"legal_guardian"`
+	Account       uuid.UUID       `json:"account"`
+	DisplayName   string          `json:"display_name"`
+	LegalGuardian bool            `json:"legal_guardian"`
+	Relation      domain.Relation `json:"relation,omitempty"`
+	LegalRank     int             `json:"legal_rank,omitempty"`
+	Financial     bool            `json:"financial,omitempty"`
+	Contact       bool            `json:"contact,omitempty"`
 }
 
-// Membership is an account's role in a group.
+// Membership is an account's role in a group. Name is the group's code,
+// Label what pages show when it differs (see Shown).
 type Membership struct {
 	Group   uuid.UUID        `json:"group"`
 	Name    string           `json:"name"`
+	Label   string           `json:"label,omitempty"`
 	Kind    domain.GroupKind `json:"kind"`
 	Role    domain.Role      `json:"role"`
 	Subject string           `json:"subject,omitempty"`
 }
+
+// Shown returns the group's label, else its name.
+func (m Membership) Shown() string { return cmp.Or(m.Label, m.Name) }
 
 // Teaching reports whether the membership is a teacher's.
 func (m Membership) Teaching() bool {
@@ -173,11 +200,15 @@ type GroupEntry struct {
 	Establishment string           `json:"establishment"`
 	Kind          domain.GroupKind `json:"kind"`
 	Name          string           `json:"name"`
+	Label         string           `json:"label,omitempty"`
 	// Members by role, each sorted by display name.
 	Members map[domain.Role][]GroupMember `json:"members"`
 	// Timetable entries sorted by weekday, slot start and entry id.
 	Timetable []TimetableEntry `json:"timetable"`
 }
+
+// Shown returns the group's label, else its name.
+func (g *GroupEntry) Shown() string { return cmp.Or(g.Label, g.Name) }
 
 // Has reports whether account holds role in the group.
 func (g *GroupEntry) Has(account uuid.UUID, role domain.Role) bool {
@@ -209,15 +240,21 @@ type GroupMember struct {
 
 // GroupSummary is a group in its establishment's list.
 type GroupSummary struct {
-	ID   uuid.UUID        `json:"id"`
-	Kind domain.GroupKind `json:"kind"`
-	Name string           `json:"name"`
+	ID    uuid.UUID        `json:"id"`
+	Kind  domain.GroupKind `json:"kind"`
+	Name  string           `json:"name"`
+	Label string           `json:"label,omitempty"`
 }
+
+// Shown returns the group's label, else its name.
+func (g GroupSummary) Shown() string { return cmp.Or(g.Label, g.Name) }
 
 // TimetableEntry is a weekly lesson of a group's timetable.
 type TimetableEntry struct {
-	Entry         uuid.UUID    `json:"entry"`
-	Group         uuid.UUID    `json:"group"`
+	Entry uuid.UUID `json:"entry"`
+	Group uuid.UUID `json:"group"`
+	// GroupName is what pages show of the group: its label, else its
+	// name.
 	GroupName     string       `json:"group_name"`
 	Establishment string       `json:"establishment"`
 	Weekday       time.Weekday `json:"weekday"`
@@ -254,6 +291,10 @@ func (directory) Collections() []string { return slices.Clone(directoryCollectio
 // Prefetch names the accounts and groups an event edits.
 func (directory) Prefetch(_ context.Context, _ *Batch, _ domain.Record, e domain.Event, want func(coll, key string)) {
 	switch e := e.(type) {
+	case domain.EstablishmentFeedKeyRecorded:
+		want(dirEstablishments, e.UAI)
+	case domain.GroupLabelled:
+		want(dirGroups, e.Group.String())
 	case domain.AccountUpdated:
 		want(dirAccounts, e.Account.String())
 	case domain.AccountActivated:
@@ -287,11 +328,20 @@ func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.
 		b.Put(dirEstablishments, e.UAI, &EstablishmentEntry{
 			UAI: e.UAI, Name: e.Name, Kind: e.Kind, Departement: e.Departement, Reasons: e.Reasons,
 		})
+	case domain.EstablishmentFeedKeyRecorded:
+		est, ok, err := Get[EstablishmentEntry](ctx, b, dirEstablishments, e.UAI)
+		if err != nil || !ok {
+			return err
+		}
+		est.FeedKey = e.FeedKey
+		b.Put(dirEstablishments, e.UAI, est)
 	case domain.AccountOpened:
-		b.Put(dirAccounts, e.Account.String(), &AccountEntry{
+		a := &AccountEntry{
 			ID: e.Account, Establishment: e.Establishment, Profile: e.Profile, Function: e.Function,
 			ExternalID: e.ExternalID, DisplayName: e.DisplayName,
-		})
+		}
+		a.setDetails(e.Details)
+		b.Put(dirAccounts, e.Account.String(), a)
 		if e.ExternalID != "" {
 			b.Put(dirExternalIDs, e.ExternalID, &externalRef{Account: e.Account})
 		}
@@ -312,10 +362,12 @@ func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.
 		return dirEditAccount(ctx, b, e.Relative, func(a *AccountEntry) { a.Children = dirRemoveLink(a.Children, e.Student) })
 	case domain.GroupCreated:
 		b.Put(dirGroups, e.Group.String(), &GroupEntry{
-			ID: e.Group, Establishment: e.Establishment, Kind: e.Kind, Name: e.Name,
+			ID: e.Group, Establishment: e.Establishment, Kind: e.Kind, Name: e.Name, Label: e.Label,
 			Members: map[domain.Role][]GroupMember{}, Timetable: []TimetableEntry{},
 		})
-		b.Put(dirEstablishmentGroups, e.Establishment+"|"+e.Group.String(), &GroupSummary{ID: e.Group, Kind: e.Kind, Name: e.Name})
+		b.Put(dirEstablishmentGroups, e.Establishment+"|"+e.Group.String(), &GroupSummary{ID: e.Group, Kind: e.Kind, Name: e.Name, Label: e.Label})
+	case domain.GroupLabelled:
+		return dirLabelGroup(ctx, b, e)
 	case domain.MemberJoined:
 		return dirJoin(ctx, b, e)
 	case domain.MemberLeft:
@@ -324,6 +376,52 @@ func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.
 		return dirSchedule(ctx, b, e)
 	case domain.LessonUnscheduled:
 		return dirUnschedule(ctx, b, e)
+	}
+	return nil
+}
+
+// setDetails copies an event's account details.
+func (a *AccountEntry) setDetails(d domain.AccountDetails) {
+	d = d.Clone()
+	a.Establishments, a.Posts, a.MEF, a.MEFLabel = d.Establishments, d.Posts, d.MEF, d.MEFLabel
+}
+
+// dirLabelGroup changes a group's label and its copies: its summary, its
+// members' memberships, its timetable entries.
+func dirLabelGroup(ctx context.Context, b *Batch, e domain.GroupLabelled) error {
+	g, ok, err := Get[GroupEntry](ctx, b, dirGroups, e.Group.String())
+	if err != nil || !ok {
+		return err
+	}
+	g.Label = e.Label
+	b.Put(dirEstablishmentGroups, g.Establishment+"|"+g.ID.String(), &GroupSummary{ID: g.ID, Kind: g.Kind, Name: g.Name, Label: g.Label})
+	for i := range g.Timetable {
+		g.Timetable[i].GroupName = g.Shown()
+		entry := g.Timetable[i]
+		est, teacher := dirTimetableKeys(entry)
+		b.Put(dirTimetable, est, &entry)
+		t := entry
+		b.Put(dirTeacherTimetable, teacher, &t)
+	}
+	b.Put(dirGroups, g.ID.String(), g)
+	var seen []uuid.UUID
+	for _, role := range slices.Sorted(maps.Keys(g.Members)) {
+		for _, m := range g.Members[role] {
+			if slices.Contains(seen, m.Account) {
+				continue
+			}
+			seen = append(seen, m.Account)
+			err := dirEditAccount(ctx, b, m.Account, func(a *AccountEntry) {
+				for i := range a.Groups {
+					if a.Groups[i].Group == g.ID {
+						a.Groups[i].Label = g.Label
+					}
+				}
+			})
+			if err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -361,6 +459,7 @@ func dirUpdateAccount(ctx context.Context, b *Batch, e domain.AccountUpdated) er
 	}
 	renamed := a.DisplayName != e.DisplayName
 	a.Establishment, a.Function, a.DisplayName = e.Establishment, e.Function, e.DisplayName
+	a.setDetails(e.Details)
 	b.Put(dirAccounts, e.Account.String(), a)
 	if !renamed {
 		return nil
@@ -409,13 +508,18 @@ func dirLink(ctx context.Context, b *Batch, e domain.RelativeLinked) error {
 	if err != nil {
 		return err
 	}
+	link := AccountLink{LegalGuardian: e.LegalGuardian, Relation: e.Relation, LegalRank: e.LegalRank, Financial: e.Financial, Contact: e.Contact}
 	if err := dirEditAccount(ctx, b, e.Student, func(a *AccountEntry) {
-		a.Relatives = dirPutLink(a.Relatives, AccountLink{Account: e.Relative, DisplayName: relative.DisplayName, LegalGuardian: e.LegalGuardian})
+		l := link
+		l.Account, l.DisplayName = e.Relative, relative.DisplayName
+		a.Relatives = dirPutLink(a.Relatives, l)
 	}); err != nil {
 		return err
 	}
 	return dirEditAccount(ctx, b, e.Relative, func(a *AccountEntry) {
-		a.Children = dirPutLink(a.Children, AccountLink{Account: e.Student, DisplayName: student.DisplayName, LegalGuardian: e.LegalGuardian})
+		l := link
+		l.Account, l.DisplayName = e.Student, student.DisplayName
+		a.Children = dirPutLink(a.Children, l)
 	})
 }
 
@@ -452,7 +556,7 @@ func dirJoin(ctx context.Context, b *Batch, e domain.MemberJoined) error {
 	}
 	return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) {
 		a.Groups = dirRemoveMembership(a.Groups, e.Group, e.Role)
-		a.Groups = append(a.Groups, Membership{Group: e.Group, Name: g.Name, Kind: g.Kind, Role: e.Role, Subject: e.Subject})
+		a.Groups = append(a.Groups, Membership{Group: e.Group, Name: g.Name, Label: g.Label, Kind: g.Kind, Role: e.Role, Subject: e.Subject})
 		slices.SortFunc(a.Groups, func(x, y Membership) int {
 			return cmp.Or(strings.Compare(x.Name, y.Name), uuidOrder(x.Group, y.Group), strings.Compare(string(x.Role), string(y.Role)))
 		})
@@ -492,7 +596,7 @@ func dirSchedule(ctx context.Context, b *Batch, e domain.LessonScheduled) error 
 		return err
 	}
 	entry := TimetableEntry{
-		Entry: e.Entry, Group: e.Group, GroupName: g.Name, Establishment: g.Establishment,
+		Entry: e.Entry, Group: e.Group, GroupName: g.Shown(), Establishment: g.Establishment,
 		Weekday: e.Weekday, Slot: e.Slot, Subject: e.Subject, Teacher: e.Teacher, From: e.From, Until: e.Until,
 	}
 	if i := slices.IndexFunc(g.Timetable, func(t TimetableEntry) bool { return t.Entry == e.Entry }); i >= 0 {

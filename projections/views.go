@@ -66,6 +66,9 @@ type StudentView struct {
 	Student     uuid.UUID   `json:"student"`
 	DisplayName string      `json:"display_name"`
 	Date        domain.Date `json:"date"`
+	// MEF is the student's course of study and year (or level), in words
+	// when a feed gave them.
+	MEF string `json:"mef,omitempty"`
 	// Groups the student belongs to.
 	Groups []Membership `json:"groups"`
 	// File covers the current school year.
@@ -109,10 +112,15 @@ const RelativeViewNotifications = 20
 // their number.
 const ViewHomework = 100
 
-// ChildView is one child on a relative's page.
+// ChildView is one child on a relative's page, with what the relative is
+// to the child.
 type ChildView struct {
 	StudentView
-	LegalGuardian bool `json:"legal_guardian"`
+	LegalGuardian bool            `json:"legal_guardian"`
+	Relation      domain.Relation `json:"relation,omitempty"`
+	LegalRank     int             `json:"legal_rank,omitempty"`
+	Financial     bool            `json:"financial,omitempty"`
+	Contact       bool            `json:"contact,omitempty"`
 }
 
 // viewFileFrom returns the first day (1 September) of the school year
@@ -145,7 +153,7 @@ func (q *Queries) TeacherView(ctx context.Context, teacher uuid.UUID, now time.T
 		v.Groups = append(v.Groups, m)
 		if _, dup := names[m.Group]; !dup {
 			groups = append(groups, m.Group)
-			names[m.Group] = m.Name
+			names[m.Group] = m.Shown()
 		}
 	}
 
@@ -194,7 +202,8 @@ func (q *Queries) StudentView(ctx context.Context, student uuid.UUID, now time.T
 }
 
 func (q *Queries) studentView(ctx context.Context, acc *AccountEntry, today domain.Date) (*StudentView, error) {
-	v := &StudentView{Student: acc.ID, DisplayName: acc.DisplayName, Date: today, Groups: []Membership{}, Homework: []AgendaHomework{}}
+	v := &StudentView{Student: acc.ID, DisplayName: acc.DisplayName, Date: today, MEF: acc.ShownMEF(),
+		Groups: []Membership{}, Homework: []AgendaHomework{}}
 	var groups []uuid.UUID
 	names := map[uuid.UUID]string{}
 	for _, m := range acc.Groups {
@@ -203,7 +212,7 @@ func (q *Queries) studentView(ctx context.Context, acc *AccountEntry, today doma
 		}
 		v.Groups = append(v.Groups, m)
 		groups = append(groups, m.Group)
-		names[m.Group] = m.Name
+		names[m.Group] = m.Shown()
 	}
 	file, err := q.StudentFile(ctx, acc.ID, viewFileFrom(today), domain.Date{})
 	if err != nil {
@@ -242,7 +251,8 @@ func (q *Queries) RelativeView(ctx context.Context, relative uuid.UUID, now time
 		if err != nil {
 			return nil, err
 		}
-		v.Children = append(v.Children, ChildView{StudentView: *sv, LegalGuardian: link.LegalGuardian})
+		v.Children = append(v.Children, ChildView{StudentView: *sv, LegalGuardian: link.LegalGuardian, Relation: link.Relation,
+			LegalRank: link.LegalRank, Financial: link.Financial, Contact: link.Contact})
 	}
 	if v.Unread, err = q.UnreadMessages(ctx, relative); err != nil {
 		return nil, err

@@ -16,10 +16,11 @@ import (
 
 // importForm lists the upload's fields, for the document.
 var importForm = []param{
-	{name: "file", format: "binary", required: true, doc: "a file of the feed; repeat the part for each file (AAF: the feed's XML files, CSV: the export)"},
-	{name: "format", format: "aaf,csv", required: true, doc: "the files' format"},
+	{name: "file", format: "binary", required: true, doc: "a file of the feed; repeat the part for each file (AAF: the feed's XML files, CSV: the export, ONDE: the école's extraction files)"},
+	{name: "format", format: "aaf,csv,onde", required: true, doc: "the files' format"},
 	{name: "profile", format: "student,relative,teacher,personnel", doc: "CSV: the profile of the file's persons"},
-	{name: "encoding", format: "string", doc: "CSV: the files' encoding: UTF-8 (default; a UTF-8 BOM is honoured), ISO-8859-15, ISO-8859-1 or windows-1252; bytes that do not match it refuse the import"},
+	{name: "uai", format: "string", doc: "ONDE: the UAI of the école the extraction is from"},
+	{name: "encoding", format: "string", doc: "CSV, ONDE: the files' encoding: UTF-8 (CSV's default; a UTF-8 BOM is honoured), ISO-8859-1 (ONDE's default), ISO-8859-15 or windows-1252; bytes that do not match it refuse the import"},
 	{name: "mode", format: "auto,full,delta", doc: "full, delta, or auto (AAF: from the ENT_Complet_/ENT_Delta_ file names; CSV: full)"},
 	{name: "dry_run", format: "boolean", doc: "compute and report the changes, write nothing"},
 	{name: "max_rejected", format: "string", doc: "refuse the whole feed above this share of malformed records (of the feed, or of one file): 5% or 0.05 (default: the server's, 5%)"},

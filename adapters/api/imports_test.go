@@ -415,3 +415,27 @@ func TestImportAPIGuards(t *testing.T) {
 	mustProblem(t, do(t, s, request{method: "POST", path: "/api/v1/imports", body: body("maybe"), token: tokenOf(asAdmin)}),
 		http.StatusBadRequest, "invalid-input")
 }
+
+// An école's ONDE extraction is uploaded with the école's UAI; without it,
+// nothing starts.
+func TestImportAPIONDE(t *testing.T) {
+	w := newWorld(t)
+	s, _, store := w.importFork(t, nil)
+	before := len(w.Records(store))
+	upload := func(fields map[string]string) response {
+		return do(t, s, request{method: "POST", path: "/api/v1/imports", token: tokenOf(asAdmin),
+			body: webtest.UploadOf(t, fields, []string{"onde/ecole"})})
+	}
+	mustProblem(t, upload(map[string]string{"format": "onde"}), http.StatusBadRequest, "invalid-input")
+	job := mustEnd(t, s, mustAccepted(t, w, upload(map[string]string{"format": "onde", "uai": strings.ToLower(w.UAI)})).ID)
+	rep := job.Report
+	if job.State != directoryimport.JobDone || rep == nil || rep.Applied[directoryimport.OpenAccount] != 12 ||
+		rep.Applied[directoryimport.LinkRelative] != 6 || len(importRecords(w, store, before)) != 29 {
+		t.Fatalf("job %+v, report %+v", job, rep)
+	}
+	for _, f := range rep.Files {
+		if f.Format != directoryimport.FormatONDE || f.Encoding != "ISO-8859-1" {
+			t.Errorf("file %+v", f)
+		}
+	}
+}

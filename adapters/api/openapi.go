@@ -292,7 +292,7 @@ var enums = map[reflect.Type][]string{
 	typeOf[domain.Profile](): vals(domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel,
 		domain.ProfileGuest, domain.ProfileInspector, domain.ProfileEvaluator, domain.ProfileAdmin, domain.ProfileSystem),
 	typeOf[domain.Function](): vals(domain.FunctionNone, domain.FunctionHead, domain.FunctionDeputy, domain.FunctionCPE,
-		domain.FunctionSecretary, domain.FunctionOther),
+		domain.FunctionSecretary, domain.FunctionEducationAssistant, domain.FunctionOther),
 	typeOf[domain.Role]():              vals(domain.RoleStudent, domain.RoleTeacher, domain.RoleHeadTeacher),
 	typeOf[domain.GroupKind]():         vals(domain.GroupClass, domain.GroupTeaching),
 	typeOf[domain.EstablishmentKind](): vals(domain.EstablishmentKinds()...),

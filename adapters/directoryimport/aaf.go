@@ -1,6 +1,7 @@
 package directoryimport
 
 import (
+	"cmp"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -33,8 +34,23 @@ var (
 	aafMode = regexp.MustCompile(`(?i)(?:^|[^a-z])(Complet|Delta)(?:[^a-z]|$)`)
 )
 
-// aafIgnored are the AAF categories the ledger does not read.
-var aafIgnored = []string{"MatiereEducNat", "MatEducNat", "MefEducNat"}
+// aafCategories are the categories an AAF file name may end with.
+var aafCategories = []Category{CategoryStructure, CategoryStudent, CategoryRelative, CategoryEducNat, CategorySubject, CategoryMEF}
+
+// aafCategory reads a category name: a file's or a record's
+// (categoriePersonne, categorieStructure, categorieMatiere...).
+// MatEducNat is the subjects' other name.
+func aafCategory(name string) (Category, bool) {
+	if strings.EqualFold(name, "MatEducNat") {
+		return CategorySubject, true
+	}
+	for _, c := range aafCategories {
+		if strings.EqualFold(name, string(c)) {
+			return c, true
+		}
+	}
+	return Category(name), false
+}
 
 // aafFile is what an AAF file's name says.
 type aafFile struct {
@@ -60,23 +76,11 @@ func aafFileInfo(name string) aafFile {
 	if m == nil {
 		return f
 	}
-	known := false
-	for _, c := range []Category{CategoryStructure, CategoryStudent, CategoryRelative, CategoryEducNat} {
-		if strings.EqualFold(m[2], string(c)) {
-			f.category, known = c, true
-		}
+	cat, known := aafCategory(m[2])
+	if !known && f.mode == ModeAuto {
+		return f // not an AAF name: the records say their category
 	}
-	for _, c := range aafIgnored {
-		if strings.EqualFold(m[2], c) {
-			f.category, known = Category(c), true
-		}
-	}
-	if !known {
-		if f.mode == ModeAuto {
-			return f // not an AAF name: the records say their category
-		}
-		f.category = Category(m[2])
-	}
+	f.category = cat
 	f.part, _ = strconv.Atoi(m[3])
 	f.delivery = strings.ToLower(m[1] + "_" + m[2])
 	return f
@@ -100,10 +104,9 @@ func (b *builder) parseAAF(ctx context.Context, name string, r io.Reader, fr *Fi
 	mode, fileCat := info.mode, info.category
 	fr.Mode, fr.Category = mode, fileCat
 	switch fileCat {
-	case CategoryStructure, CategoryStudent, CategoryRelative, CategoryEducNat, "":
+	case CategoryStructure, CategoryStudent, CategoryRelative, CategoryEducNat, CategorySubject, CategoryMEF, "":
 	default:
-		// Subjects (MatiereEducNat), MEFs...: not part of the ledger's
-		// directory. Read nothing.
+		// A category the ledger does not know: read nothing.
 		fr.Ignored = true
 		return nil
 	}
@@ -207,9 +210,10 @@ func (b *builder) parseAAF(ctx context.Context, name string, r io.Reader, fr *Fi
 			case depth == 2 && rec != nil:
 				b.records++
 				fr.Records++
-				before := len(b.rejected)
+				before, labels := len(b.rejected), len(b.subjects)+len(b.mefs)
 				b.aafRecord(rec, fileCat)
 				fr.Rejected += len(b.rejected) - before
+				fr.Labels += len(b.subjects) + len(b.mefs) - labels
 				rec = nil
 			}
 			depth--
@@ -245,9 +249,9 @@ func (b *builder) aafRecord(rec *aafRecord, fileCat Category) {
 		b.reject(rec.place, rec.id, ReasonNotARequest, rec.category)
 		return
 	}
-	cat := Category(rec.category)
-	if cat == "" {
-		cat = fileCat
+	cat := fileCat
+	if rec.category != "" {
+		cat, _ = aafCategory(rec.category)
 	}
 	switch {
 	case cat == "":
@@ -265,6 +269,10 @@ func (b *builder) aafRecord(rec *aafRecord, fileCat Category) {
 			b.profiles[p] = true
 		}
 		b.aafPerson(rec, cat)
+	case CategorySubject:
+		b.aafLabel(rec, b.subjects, "ENTMatJointure", "ENTLibelleMatiere")
+	case CategoryMEF:
+		b.aafLabel(rec, b.mefs, "ENTMefJointure", "ENTLibelleMef")
 	default:
 		b.reject(rec.place, rec.id, ReasonUnknownCategory, string(cat))
 	}
@@ -320,18 +328,40 @@ func (b *builder) aafStructure(rec *aafRecord) {
 	e := &Establishment{JoinID: id, UAI: uai, Name: name, Kind: establishmentKind(code, label),
 		Type: strings.TrimSpace(code + " " + label), Departement: departementOf(uai), Place: rec.place}
 	for _, v := range rec.attrs["ENTStructureClasses"] {
-		e.Classes = append(e.Classes, codeOf(v))
+		e.Classes = append(e.Classes, codeLabel(v))
 	}
 	for _, v := range rec.attrs["ENTStructureGroupes"] {
-		e.Groups = append(e.Groups, codeOf(v))
+		e.Groups = append(e.Groups, codeLabel(v))
 	}
 	b.addStructure(e)
 }
 
-// codeOf returns the first field of a CODE$LABEL value.
-func codeOf(v string) string {
-	c, _, _ := strings.Cut(v, "$")
-	return strings.TrimSpace(c)
+// codeLabel reads a CODE$LABEL value (the label is dropped when it is the
+// code).
+func codeLabel(v string) GroupLabel {
+	c, l, _ := strings.Cut(v, "$")
+	g := GroupLabel{Name: strings.TrimSpace(c), Label: strings.TrimSpace(l)}
+	if g.Label == g.Name {
+		g.Label = ""
+	}
+	return g
+}
+
+// aafLabel reads a nomenclature record (a subject, a MEF): its code and
+// label. Records that change or delete one are used as an add: only the
+// labels matter.
+func (b *builder) aafLabel(rec *aafRecord, into map[string]string, idAttr, labelAttr string) {
+	code := cmp.Or(rec.first(idAttr), rec.id)
+	label := strings.Join(strings.Fields(rec.first(labelAttr)), " ")
+	switch {
+	case code == "":
+		b.reject(rec.place, "", ReasonNoID)
+	case rec.op == opDelete:
+	case label == "":
+		b.reject(rec.place, code, ReasonNoLabel, labelAttr)
+	default:
+		into[code] = label
+	}
 }
 
 // establishmentKind maps a structure's national type: its code
@@ -433,14 +463,19 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 		r.known = aspAll
 	}
 
-	// Name.
-	first, last, disp := rec.first("givenName"), rec.first("sn"), rec.first("displayName")
+	// Name: the second degree's givenName and sn, the first degree's
+	// ENTPersonPrenom and ENTPersonNom.
+	disp := rec.first("displayName")
+	first, last := "givenName", "sn"
+	if !rec.has(first) && !rec.has(last) {
+		first, last = "ENTPersonPrenom", "ENTPersonNom"
+	}
 	switch {
 	case disp != "":
 		r.name, r.known = disp, r.known|aspName
-	case rec.has("givenName") && rec.has("sn"):
-		r.name, r.known = displayName(first, last), r.known|aspName
-	case rec.op == opModify && (rec.has("givenName") || rec.has("sn")):
+	case rec.has(first) && rec.has(last):
+		r.name, r.known = displayName(rec.first(first), rec.first(last)), r.known|aspName
+	case rec.op == opModify && (rec.has(first) || rec.has(last)):
 		b.skip(rec.place, id, ReasonOneName)
 	}
 	if rec.op == opAdd && r.name == "" {
@@ -448,82 +483,107 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 		return
 	}
 
-	// Establishment: ENTPersonStructRattach. (A student's
-	// ENTEleveStructRattachId is their id in the school's own software,
-	// not a structure.)
+	var bad []*badValue
+	// Establishment: ENTPersonStructRattach, every value (the first that
+	// resolves is the main one, the others are the person's other
+	// establishments). A student's ENTEleveStructRattachId is their id in
+	// the school's own software, not a structure.
 	if rec.has("ENTPersonStructRattach") {
 		r.known |= aspEstablishment
-		r.structs = append(r.structs, rec.attrs["ENTPersonStructRattach"]...)
-	} else if rec.op == opAdd && cat != CategoryRelative {
-		// Teachers may name their structures only in their functions.
-		for _, f := range rec.attrs["ENTPersonFonctions"] {
-			if s, _, ok := strings.Cut(f, "$"); ok && s != "" {
-				r.structs = append(r.structs, s)
-			}
+		for _, v := range rec.attrs["ENTPersonStructRattach"] {
+			r.structs = appendNew(r.structs, firstField(v))
 		}
 	}
 
-	var bad []*badValue
-	addGroups := func(attrName string, kind domain.GroupKind, role domain.Role, minFields int) {
+	addGroups := func(attrName string, kind domain.GroupKind, role domain.Role) {
 		if !rec.has(attrName) {
 			return
 		}
 		r.known |= membershipAspect(kind, role)
 		for _, v := range rec.attrs[attrName] {
 			f := strings.Split(v, "$")
-			if len(f) < minFields || strings.TrimSpace(f[0]) == "" || strings.TrimSpace(f[1]) == "" {
+			for i := range f {
+				f[i] = strings.TrimSpace(f[i])
+			}
+			var g groupRef
+			switch {
+			case len(f) >= 5 && f[0] != "" && f[3] != "":
+				// The first degree's five fields: STRUCTURE$...$...$ID$LABEL.
+				g = groupRef{Struct: f[0], Name: f[3], Label: f[4]}
+			case len(f) >= 2 && f[0] != "" && f[1] != "":
+				g = groupRef{Struct: f[0], Name: f[1]}
+				if role != domain.RoleStudent && role != domain.RoleHeadTeacher && len(f) > 2 {
+					g.SubjectCode = f[2]
+				}
+			default:
 				bad = append(bad, &badValue{attrName, v, "STRUCTURE$NAME"})
 				continue
 			}
-			g := groupRef{Struct: strings.TrimSpace(f[0]), Name: strings.TrimSpace(f[1]), Kind: kind, Role: role}
-			if role != domain.RoleStudent && role != domain.RoleHeadTeacher && len(f) > 2 {
-				g.Subject = strings.TrimSpace(f[2])
+			if g.Label == g.Name {
+				g.Label = ""
 			}
+			g.Kind, g.Role = kind, role
 			r.groups = append(r.groups, g)
 		}
 	}
 	switch cat {
 	case CategoryStudent:
-		addGroups("ENTEleveClasses", domain.GroupClass, domain.RoleStudent, 2)
-		addGroups("ENTEleveGroupes", domain.GroupTeaching, domain.RoleStudent, 2)
-		if rec.has("ENTElevePersRelEleve") {
+		addGroups("ENTEleveClasses", domain.GroupClass, domain.RoleStudent)
+		addGroups("ENTPersonClasses", domain.GroupClass, domain.RoleStudent)
+		addGroups("ENTEleveGroupes", domain.GroupTeaching, domain.RoleStudent)
+		addGroups("ENTPersonGroupes", domain.GroupTeaching, domain.RoleStudent)
+		if rec.has("ENTElevePersRelEleve") || rec.has("ENTEleveAutoriteParentale") {
 			r.known |= aspRelatives
-			for _, v := range rec.attrs["ENTElevePersRelEleve"] {
-				f := strings.Split(v, "$")
-				if len(f) < 4 || strings.TrimSpace(f[0]) == "" {
-					bad = append(bad, &badValue{"ENTElevePersRelEleve", v, "ID$RELATION$FINANCIAL$LEGAL$CONTACT$PAYMENT"})
-					continue
-				}
-				legal := strings.TrimSpace(f[3])
-				r.relatives = append(r.relatives, RelativeRef{JoinID: strings.TrimSpace(f[0]), LegalGuardian: legal != "" && legal != "0"})
-			}
+			bad = append(bad, r.aafRelatives(rec)...)
 		}
+		if rec.has("ENTEleveMEF") || rec.has("ENTEleveLibelleMEF") || rec.has("ENTEleveNiveau") {
+			r.known |= aspMEF
+		}
+		r.mef = rec.first("ENTEleveMEF")
+		r.mefLabel = cmp.Or(rec.first("ENTEleveLibelleMEF"), rec.first("ENTEleveNiveau"))
 		r.known &^= aspFunction | aspTeachClasses | aspTeachGroups | aspHeadOf
 	case CategoryRelative:
-		r.children = rec.attrs["ENTAuxPersRelEleveEleve"]
+		for _, attr := range []string{"ENTAuxPersRelEleveEleve", "ENTPersRelEleveEleve"} {
+			for _, v := range rec.attrs[attr] {
+				if child := firstField(v); child != "" {
+					r.children = appendNew(r.children, child)
+				}
+			}
+		}
 		r.known &= aspName | aspEstablishment
 	case CategoryEducNat:
 		// Older feeds list classes without subjects; the subjects of
 		// ENTAuxEnsClassesMatieres are merged in.
-		addGroups("ENTAuxEnsClasses", domain.GroupClass, domain.RoleTeacher, 2)
-		addGroups("ENTAuxEnsClassesMatieres", domain.GroupClass, domain.RoleTeacher, 2)
-		addGroups("ENTAuxEnsGroupes", domain.GroupTeaching, domain.RoleTeacher, 2)
-		addGroups("ENTAuxEnsGroupesMatieres", domain.GroupTeaching, domain.RoleTeacher, 2)
-		addGroups("ENTAuxEnsClassesPrincipal", domain.GroupClass, domain.RoleHeadTeacher, 2)
-		if rec.op == opAdd || rec.has("ENTPersonFonctions") || rec.has("ENTPersonCategorieEnseignant") || rec.has("PersEducNatPresenceDevantEleves") {
+		addGroups("ENTAuxEnsClasses", domain.GroupClass, domain.RoleTeacher)
+		addGroups("ENTAuxEnsClassesMatieres", domain.GroupClass, domain.RoleTeacher)
+		addGroups("ENTPersonClasses", domain.GroupClass, domain.RoleTeacher)
+		addGroups("ENTAuxEnsGroupes", domain.GroupTeaching, domain.RoleTeacher)
+		addGroups("ENTAuxEnsGroupesMatieres", domain.GroupTeaching, domain.RoleTeacher)
+		addGroups("ENTPersonGroupes", domain.GroupTeaching, domain.RoleTeacher)
+		addGroups("ENTAuxEnsClassesPrincipal", domain.GroupClass, domain.RoleHeadTeacher)
+		if rec.op == opAdd || rec.has("ENTPersonFonctions") || rec.has("ENTEnsFonctionDir") ||
+			rec.has("ENTPersonCategorieEnseignant") || rec.has("PersEducNatPresenceDevantEleves") {
 			r.known |= aspFunction
+			posts, err := aafPosts(rec.attrs["ENTPersonFonctions"], rec.attrs["ENTEnsFonctionDir"])
+			if err != nil {
+				bad = append(bad, err)
+			}
+			r.posts = posts
+			if len(r.structs) == 0 && rec.op == opAdd {
+				// Teachers may name their structures only in their
+				// functions.
+				for _, p := range posts {
+					r.structs = appendNew(r.structs, p.Struct)
+				}
+			}
 			var home string
 			if len(r.structs) > 0 {
 				home = r.structs[0]
 			}
-			p, f, err := educNatProfile(rec.attrs["ENTPersonFonctions"], home,
+			r.profile, r.function = educNatProfile(posts, home,
 				yes(rec.first("ENTPersonCategorieEnseignant")) || yes(rec.first("PersEducNatPresenceDevantEleves")))
-			if err != nil {
-				bad = append(bad, err)
-			}
-			r.profile, r.function = p, f
 		}
-		r.known &^= aspStudentClasses | aspStudentGroups | aspRelatives
+		r.known &^= aspStudentClasses | aspStudentGroups | aspRelatives | aspMEF
 	}
 	if len(bad) > 0 {
 		// The first malformed value says why: one rejection per record.
@@ -531,6 +591,135 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 		return
 	}
 	b.addPerson(r)
+}
+
+// aafRelatives reads a student's relatives: the second degree's
+// ENTElevePersRelEleve (ID$RELATION$FINANCIAL$LEGAL$CONTACT$PAYMENT), the
+// first degree's ENTEleveAutoriteParentale (the ids of the legal
+// guardians, first field).
+func (r *personRecord) aafRelatives(rec *aafRecord) []*badValue {
+	var bad []*badValue
+	seen := make(map[string]bool)
+	for _, v := range rec.attrs["ENTElevePersRelEleve"] {
+		f := strings.Split(v, "$")
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		if len(f) < 4 || f[0] == "" {
+			bad = append(bad, &badValue{"ENTElevePersRelEleve", v, "ID$RELATION$FINANCIAL$LEGAL$CONTACT$PAYMENT"})
+			continue
+		}
+		ref := RelativeRef{JoinID: f[0], Relation: relationOf(f[1]), Financial: f[2] == "1"}
+		switch f[3] {
+		case "", "0":
+		case "1", "2":
+			ref.LegalGuardian, ref.LegalRank = true, int(f[3][0]-'0')
+		default:
+			ref.LegalGuardian = true
+		}
+		ref.Contact = len(f) > 4 && f[4] == "1"
+		if !seen[ref.JoinID] {
+			seen[ref.JoinID] = true
+			r.relatives = append(r.relatives, ref)
+		}
+	}
+	for _, v := range rec.attrs["ENTEleveAutoriteParentale"] {
+		id := firstField(v)
+		if id == "" {
+			bad = append(bad, &badValue{"ENTEleveAutoriteParentale", v, "ID"})
+			continue
+		}
+		if !seen[id] {
+			seen[id] = true
+			r.relatives = append(r.relatives, RelativeRef{JoinID: id, LegalGuardian: true})
+		}
+	}
+	return bad
+}
+
+// relations maps the feeds' codes of the lien de parenté (SIECLE's,
+// carried by ENTElevePersRelEleve) to the ledger's relations.
+var relations = map[string]domain.Relation{
+	"10": domain.RelationMother,
+	"20": domain.RelationFather,
+	"37": domain.RelationSibling,      // fratrie
+	"38": domain.RelationGrandparent,  // ascendant
+	"39": domain.RelationFamily,       // autre membre de la famille
+	"41": domain.RelationEducator,     // éducateur
+	"42": domain.RelationFosterCarer,  // assistant familial
+	"50": domain.RelationTutor,        // tuteur
+	"51": domain.RelationChildWelfare, // aide sociale à l'enfance
+	"70": domain.RelationSelf,         // l'élève lui-même
+	"90": domain.RelationOther,        // autre lien
+}
+
+// relationOf maps a lien de parenté code; an unknown code is "other", none
+// is unknown.
+func relationOf(code string) domain.Relation {
+	if code == "" {
+		return domain.RelationUnknown
+	}
+	if r, ok := relations[code]; ok {
+		return r
+	}
+	return domain.RelationOther
+}
+
+// firstField returns the first field of a compound value.
+func firstField(v string) string {
+	f, _, _ := strings.Cut(v, "$")
+	return strings.TrimSpace(f)
+}
+
+func appendNew(list []string, v string) []string {
+	if v == "" || slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+// aafPosts reads the functions of ENTPersonFonctions
+// (STRUCTURE$CODE$LABEL$DISCIPLINE$DISCIPLINE_LABEL; the code "-" is no
+// function) and the directions of ENTEnsFonctionDir (the structures a
+// teacher of the first degree directs).
+func aafPosts(functions, directs []string) ([]PostRef, *badValue) {
+	var out []PostRef
+	for _, v := range functions {
+		f := strings.Split(v, "$")
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		if len(f) < 2 || f[0] == "" {
+			return nil, &badValue{"ENTPersonFonctions", v, "STRUCTURE$CODE$LABEL$..."}
+		}
+		code := strings.ToUpper(f[1])
+		if code == "" || code == "-" {
+			continue
+		}
+		p := PostRef{Struct: f[0], Code: code}
+		if len(f) > 2 {
+			p.Label = f[2]
+		}
+		if len(f) > 3 {
+			p.Discipline = f[3]
+		}
+		if len(f) > 4 {
+			p.DisciplineLabel = f[4]
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	for _, v := range directs {
+		s := firstField(v)
+		if s == "" {
+			return nil, &badValue{"ENTEnsFonctionDir", v, "STRUCTURE"}
+		}
+		if !slices.ContainsFunc(out, func(p PostRef) bool { return p.Struct == s && p.Code == "DIR" }) {
+			out = append(out, PostRef{Struct: s, Code: "DIR"})
+		}
+	}
+	return out, nil
 }
 
 // badValue is a compound value with too few fields.
@@ -549,21 +738,20 @@ func yes(s string) bool {
 	return false
 }
 
-// functionCodes maps the function codes of ENTPersonFonctions
-// (STRUCTURE$CODE$LABEL$DISCIPLINE$DISCIPLINE_LABEL) to the ledger.
-// Teaching codes make a teacher; the others make personnel.
+// functionCodes maps the function codes of ENTPersonFonctions to the
+// ledger. Teaching codes (ENS, DOC) make a teacher and are not here.
 var functionCodes = map[string]domain.Function{
-	"DIR": domain.FunctionHead,      // direction (the deputy too: see educNatProfile)
-	"EDU": domain.FunctionCPE,       // éducation: CPE
-	"AED": domain.FunctionSecretary, // assistant d'éducation, vie scolaire
-	"SUR": domain.FunctionSecretary, // surveillance, vie scolaire
-	"ADF": domain.FunctionSecretary, // administration, secrétariat
-	"ORI": domain.FunctionOther,     // orientation
-	"MDS": domain.FunctionOther,     // médico-social
-	"LAB": domain.FunctionOther,     // laboratoire
-	"OUV": domain.FunctionOther,     // ouvrier, services
-	"CTR": domain.FunctionOther,     // contractuel
-	"ASE": domain.FunctionOther,     // assistant étranger
+	"DIR": domain.FunctionHead,               // direction (see directionFunction)
+	"EDU": domain.FunctionCPE,                // éducation: CPE
+	"AED": domain.FunctionEducationAssistant, // assistant d'éducation
+	"SUR": domain.FunctionEducationAssistant, // surveillance
+	"ADF": domain.FunctionSecretary,          // administration, secrétariat
+	"ORI": domain.FunctionOther,              // orientation
+	"MDS": domain.FunctionOther,              // médico-social
+	"LAB": domain.FunctionOther,              // laboratoire
+	"OUV": domain.FunctionOther,              // ouvrier, services
+	"CTR": domain.FunctionOther,              // chef de travaux
+	"ASE": domain.FunctionOther,              // assistant étranger
 	"ALB": domain.FunctionOther,
 	"TEC": domain.FunctionOther,
 	"CFC": domain.FunctionOther,
@@ -571,42 +759,50 @@ var functionCodes = map[string]domain.Function{
 	"AES": domain.FunctionOther,
 }
 
+// directionDisciplines tells head from deputy by the discipline code of a
+// DIR function: D0010 is the chef d'établissement, D0020 the adjoint.
+// Another or no code is taken as the head.
+var directionDisciplines = map[string]domain.Function{
+	"D0010": domain.FunctionHead,
+	"D0020": domain.FunctionDeputy,
+}
+
+// functionOf maps one post to the ledger's function.
+func functionOf(p PostRef) domain.Function {
+	fn, ok := functionCodes[p.Code]
+	if !ok {
+		return domain.FunctionOther
+	}
+	if p.Code == "DIR" {
+		if d, ok := directionDisciplines[strings.ToUpper(p.Discipline)]; ok {
+			return d
+		}
+	}
+	return fn
+}
+
 // functionRank orders functions: a person holding several gets the first.
 var functionRank = map[domain.Function]int{
 	domain.FunctionHead: 1, domain.FunctionDeputy: 2, domain.FunctionCPE: 3,
-	domain.FunctionSecretary: 4, domain.FunctionOther: 5,
+	domain.FunctionSecretary: 4, domain.FunctionEducationAssistant: 5, domain.FunctionOther: 6,
 }
 
 // educNatProfile decides a PersEducNat person's profile and function from
-// their functions (preferring those in their attachment structure home):
+// their posts (preferring those in their attachment structure home):
 // direction or éducation make personnel, whatever else they do (personnel
 // may teach a group too); otherwise teaching (ENS, DOC, or the teacher
 // flags) makes a teacher; otherwise personnel with the best-ranked function.
-func educNatProfile(functions []string, home string, teacherFlag bool) (domain.Profile, domain.Function, *badValue) {
+func educNatProfile(posts []PostRef, home string, teacherFlag bool) (domain.Profile, domain.Function) {
 	teaches := teacherFlag
 	var best domain.Function
 	var inHome bool
-	for _, v := range functions {
-		f := strings.Split(v, "$")
-		if len(f) < 2 {
-			return "", "", &badValue{"ENTPersonFonctions", v, "STRUCTURE$CODE$LABEL$..."}
-		}
-		code := strings.ToUpper(strings.TrimSpace(f[1]))
-		here := home == "" || strings.TrimSpace(f[0]) == home
-		switch code {
-		case "ENS", "DOC":
+	for _, p := range posts {
+		if p.Code == "ENS" || p.Code == "DOC" {
 			teaches = true
 			continue
-		case "-", "":
-			continue
 		}
-		fn, ok := functionCodes[code]
-		if !ok {
-			fn = domain.FunctionOther
-		}
-		if fn == domain.FunctionHead && len(f) > 4 && strings.Contains(strings.ToUpper(f[4]), "ADJOINT") {
-			fn = domain.FunctionDeputy
-		}
+		fn := functionOf(p)
+		here := home == "" || p.Struct == home
 		// A function in the home structure beats any elsewhere.
 		if best == "" || (here && !inHome) || (here == inHome && functionRank[fn] < functionRank[best]) {
 			best, inHome = fn, here
@@ -614,11 +810,11 @@ func educNatProfile(functions []string, home string, teacherFlag bool) (domain.P
 	}
 	switch {
 	case best == domain.FunctionHead || best == domain.FunctionDeputy || best == domain.FunctionCPE:
-		return domain.ProfilePersonnel, best, nil
+		return domain.ProfilePersonnel, best
 	case teaches:
-		return domain.ProfileTeacher, domain.FunctionNone, nil
+		return domain.ProfileTeacher, domain.FunctionNone
 	case best != "":
-		return domain.ProfilePersonnel, best, nil
+		return domain.ProfilePersonnel, best
 	}
-	return domain.ProfilePersonnel, domain.FunctionOther, nil
+	return domain.ProfilePersonnel, domain.FunctionOther
 }

@@ -30,7 +30,7 @@ func TestAAFFullThenDelta(t *testing.T) {
 		t.Fatalf("mode %s, want full (ENT_Complet_ file names)", rep.Mode)
 	}
 	wantCounts(t, rep.Applied, map[ChangeKind]int{
-		RegisterEstablishment: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
+		RegisterEstablishment: 2, RecordFeedKey: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
 	})
 	if len(rep.Rejected)+len(rep.Skipped) != 0 {
 		t.Fatalf("rejected %v, skipped %v", rep.Rejected, rep.Skipped)
@@ -171,16 +171,16 @@ func TestAAFDryRunWritesNothing(t *testing.T) {
 		t.Fatalf("a dry run appended %d events", len(recs))
 	}
 	wantCounts(t, rep.Planned, map[ChangeKind]int{
-		RegisterEstablishment: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
+		RegisterEstablishment: 2, RecordFeedKey: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
 	})
-	if len(rep.Changes) != 39 {
-		t.Fatalf("dry run lists %d changes, want 39", len(rep.Changes))
+	if len(rep.Changes) != 41 {
+		t.Fatalf("dry run lists %d changes, want 41", len(rep.Changes))
 	}
 	var out strings.Builder
 	if err := rep.WriteText(&out, true); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"account.open E003 0130001A student \"Inès CŒUR\"", "dry run, nothing written", "relative.link student E003 relative R004\n"} {
+	for _, want := range []string{"account.open E003 0130001A student \"Inès CŒUR\"", "dry run, nothing written", "relative.link student E003 relative R004 (family) (contact)\n", "relative.link student E001 relative R002 (father) (legal guardian 2)\n"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("dry-run report lacks %q:\n%s", want, out.String())
 		}
@@ -380,7 +380,7 @@ func TestAAFSharedSamples(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Force = true
 	rep, _ = x.MustImport(x.sources(FormatAAF, "", abs), opts)
-	wantCounts(t, rep.Applied, map[ChangeKind]int{RegisterEstablishment: 1})
+	wantCounts(t, rep.Applied, map[ChangeKind]int{RegisterEstablishment: 1, RecordFeedKey: 1})
 	est := registeredEstablishment(t, x, "0000000V")
 	if est.Name != "NOM STRUCTURE COURANT" || est.Kind != domain.KindEcole || est.Type != "ECOLE" {
 		t.Errorf("establishment %+v", est)
@@ -408,8 +408,12 @@ func TestEducNatProfile(t *testing.T) {
 		{"head", []string{"1$DIR$DIRECTION$D0010$CHEF D'ETABLISSEMENT"}, false, domain.ProfilePersonnel, domain.FunctionHead},
 		{"deputy", []string{"1$DIR$DIRECTION$D0020$ADJOINT"}, false, domain.ProfilePersonnel, domain.FunctionDeputy},
 		{"head who teaches", []string{"1$ENS$ENSEIGNEMENT$-$-", "1$DIR$DIRECTION$-$-"}, false, domain.ProfilePersonnel, domain.FunctionHead},
+		// The word ADJOINT says nothing: the discipline code does.
+		{"head whose label says adjoint", []string{"1$DIR$DIRECTION$D0010$ADJOINT AU CHEF"}, false, domain.ProfilePersonnel, domain.FunctionHead},
 		{"cpe", []string{"1$EDU$EDUCATION$-$CPE"}, false, domain.ProfilePersonnel, domain.FunctionCPE},
 		{"secretary", []string{"1$ADF$ADMINISTRATION$-$-"}, false, domain.ProfilePersonnel, domain.FunctionSecretary},
+		{"assistant d'éducation", []string{"1$AED$ASSISTANT D'EDUCATION$-$-"}, false, domain.ProfilePersonnel, domain.FunctionEducationAssistant},
+		{"surveillant", []string{"1$SUR$SURVEILLANCE$-$-"}, false, domain.ProfilePersonnel, domain.FunctionEducationAssistant},
 		{"teacher with a minor function", []string{"1$ENS$ENSEIGNEMENT$-$-", "1$ORI$ORIENTATION$-$-"}, false, domain.ProfileTeacher, ""},
 		{"teacher by flag", nil, true, domain.ProfileTeacher, ""},
 		{"nothing said", nil, false, domain.ProfilePersonnel, domain.FunctionOther},
@@ -418,14 +422,26 @@ func TestEducNatProfile(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			p, f, err := educNatProfile(tc.functions, "1", tc.teacher)
-			if err != nil || p != tc.profile || f != tc.function {
-				t.Fatalf("got %s %q %v, want %s %q", p, f, err, tc.profile, tc.function)
+			posts, err := aafPosts(tc.functions, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, f := educNatProfile(posts, "1", tc.teacher)
+			if p != tc.profile || f != tc.function {
+				t.Fatalf("got %s %q, want %s %q", p, f, tc.profile, tc.function)
 			}
 		})
 	}
-	if _, _, err := educNatProfile([]string{"ENS"}, "", false); err == nil {
+	if _, err := aafPosts([]string{"ENS"}, nil); err == nil {
 		t.Fatal("a function without fields was accepted")
+	}
+	// A first-degree teacher directing their école (ENTEnsFonctionDir).
+	posts, err := aafPosts([]string{"1$ENS$ENSEIGNEMENT$-$-"}, []string{"1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, f := educNatProfile(posts, "1", true); p != domain.ProfilePersonnel || f != domain.FunctionHead {
+		t.Fatalf("directeur d'école: %s %q", p, f)
 	}
 }
 

@@ -145,9 +145,9 @@ func (ap *applier) one(ctx context.Context, i int, c Change, rep *Report) bool {
 // target is the stream a change writes.
 func (c Change) target() string {
 	switch c.Kind {
-	case RegisterEstablishment:
+	case RegisterEstablishment, RecordFeedKey:
 		return "establishment " + c.Establishment
-	case CreateGroup, JoinGroup, LeaveGroup:
+	case CreateGroup, LabelGroup, JoinGroup, LeaveGroup:
 		return "group " + c.Group.String()
 	}
 	return "account " + c.Account.String()
@@ -161,24 +161,32 @@ func (ap *applier) run(ctx context.Context, c Change) (commands.Result, error) {
 	case RegisterEstablishment:
 		return h.RegisterEstablishment(ctx, req, domain.RegisterEstablishment{
 			UAI: c.Establishment, Name: c.EstablishmentName, Kind: c.EstablishmentKind, Type: c.EstablishmentType, Departement: c.Departement})
+	case RecordFeedKey:
+		return h.RecordFeedKey(ctx, req, domain.RecordFeedKey{UAI: c.Establishment, FeedKey: c.FeedKey})
 	case OpenAccount:
 		return h.OpenAccount(ctx, req, domain.OpenAccount{Account: c.Account, Establishment: c.Establishment,
-			Profile: c.Profile, Function: c.Function, ExternalID: c.ExternalID, DisplayName: c.DisplayName})
+			Profile: c.Profile, Function: c.Function, ExternalID: c.ExternalID, DisplayName: c.DisplayName, Details: c.Details})
 	case UpdateAccount:
+		details := c.Details
 		return h.UpdateAccount(ctx, req, domain.UpdateAccount{Account: c.Account, Establishment: c.Establishment,
-			Function: c.Function, DisplayName: c.DisplayName})
+			Function: c.Function, DisplayName: c.DisplayName, Details: &details})
 	case MarkBackInFeed:
 		return h.MarkBackInFeed(ctx, req, domain.MarkBackInFeed{Account: c.Account, Feed: ap.describe(c.Reason)})
 	case CreateGroup:
-		return h.CreateGroup(ctx, req, domain.CreateGroup{Group: c.Group, Establishment: c.Establishment, Kind: c.GroupKind, Name: c.GroupName})
+		return h.CreateGroup(ctx, req, domain.CreateGroup{Group: c.Group, Establishment: c.Establishment, Kind: c.GroupKind, Name: c.GroupName,
+			Label: c.GroupLabel})
+	case LabelGroup:
+		return h.LabelGroup(ctx, req, domain.LabelGroup{Group: c.Group, Label: c.GroupLabel})
 	case LeaveGroup:
 		return h.LeaveGroup(ctx, req, domain.LeaveGroup{Group: c.Group, Account: c.Account, Role: c.Role})
 	case JoinGroup:
-		return h.JoinGroup(ctx, req, domain.JoinGroup{Group: c.Group, Account: c.Account, Role: c.Role, Subject: c.Subject})
+		return h.JoinGroup(ctx, req, domain.JoinGroup{Group: c.Group, Account: c.Account, Role: c.Role, Subject: c.Subject,
+			SubjectCodes: c.SubjectCodes})
 	case UnlinkRelative:
 		return h.UnlinkRelative(ctx, req, domain.UnlinkRelative{Student: c.Account, Relative: c.Relative})
 	case LinkRelative:
-		return h.LinkRelative(ctx, req, domain.LinkRelative{Student: c.Account, Relative: c.Relative, LegalGuardian: c.LegalGuardian})
+		return h.LinkRelative(ctx, req, domain.LinkRelative{Student: c.Account, Relative: c.Relative, LegalGuardian: c.LegalGuardian,
+			Relation: c.Relation, LegalRank: c.LegalRank, Financial: c.Financial, Contact: c.Contact})
 	case FlagMissing:
 		return h.FlagMissingFromFeed(ctx, req, domain.FlagMissingFromFeed{Account: c.Account, Feed: ap.describe(c.Reason)})
 	case CloseAccount:

@@ -1,9 +1,11 @@
 package directoryimport
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -20,10 +22,12 @@ type ChangeKind string
 // accounts exist before groups are filled and relatives linked.
 const (
 	RegisterEstablishment ChangeKind = "establishment.register"
+	RecordFeedKey         ChangeKind = "establishment.feed_key"
 	OpenAccount           ChangeKind = "account.open"
 	UpdateAccount         ChangeKind = "account.update"
 	MarkBackInFeed        ChangeKind = "account.back_in_feed"
 	CreateGroup           ChangeKind = "group.create"
+	LabelGroup            ChangeKind = "group.label"
 	LeaveGroup            ChangeKind = "group.leave"
 	JoinGroup             ChangeKind = "group.join"
 	UnlinkRelative        ChangeKind = "relative.unlink"
@@ -34,7 +38,7 @@ const (
 
 // ChangeKinds lists the kinds in the order they are applied.
 var ChangeKinds = []ChangeKind{
-	RegisterEstablishment, OpenAccount, UpdateAccount, MarkBackInFeed, CreateGroup,
+	RegisterEstablishment, RecordFeedKey, OpenAccount, UpdateAccount, MarkBackInFeed, CreateGroup, LabelGroup,
 	LeaveGroup, JoinGroup, UnlinkRelative, LinkRelative, FlagMissing, CloseAccount,
 }
 
@@ -59,16 +63,26 @@ type Change struct {
 	PreviousName string `json:"previous_name,omitempty"`
 	// EstablishmentType is a registered establishment's national type.
 	EstablishmentType string `json:"establishment_type,omitempty"`
+	// FeedKey is the establishment's structure id (RecordFeedKey).
+	FeedKey string `json:"feed_key,omitempty"`
+	// Details of an opened or updated account, whole.
+	Details domain.AccountDetails `json:"details,omitzero"`
 	// Group.
-	Group     uuid.UUID        `json:"group,omitzero"`
-	GroupKind domain.GroupKind `json:"group_kind,omitempty"`
-	GroupName string           `json:"group_name,omitempty"`
-	Role      domain.Role      `json:"role,omitempty"`
-	Subject   string           `json:"subject,omitempty"`
+	Group        uuid.UUID        `json:"group,omitzero"`
+	GroupKind    domain.GroupKind `json:"group_kind,omitempty"`
+	GroupName    string           `json:"group_name,omitempty"`
+	GroupLabel   string           `json:"group_label,omitempty"`
+	Role         domain.Role      `json:"role,omitempty"`
+	Subject      string           `json:"subject,omitempty"`
+	SubjectCodes []string         `json:"subject_codes,omitempty"`
 	// Relative link (Account is the student).
-	Relative           uuid.UUID `json:"relative,omitzero"`
-	RelativeExternalID string    `json:"relative_external_id,omitempty"`
-	LegalGuardian      bool      `json:"legal_guardian,omitempty"`
+	Relative           uuid.UUID       `json:"relative,omitzero"`
+	RelativeExternalID string          `json:"relative_external_id,omitempty"`
+	LegalGuardian      bool            `json:"legal_guardian,omitempty"`
+	Relation           domain.Relation `json:"relation,omitempty"`
+	LegalRank          int             `json:"legal_rank,omitempty"`
+	Financial          bool            `json:"financial,omitempty"`
+	Contact            bool            `json:"contact,omitempty"`
 	// Reason says why an account is flagged or closed.
 	Reason string `json:"reason,omitempty"`
 }
@@ -83,11 +97,14 @@ func (c Change) String() string {
 			kind += " " + c.EstablishmentType
 		}
 		fmt.Fprintf(&b, " %s %q (%s, département %s)", c.Establishment, c.EstablishmentName, kind, c.Departement)
+	case RecordFeedKey:
+		fmt.Fprintf(&b, " %s key %s", c.Establishment, c.FeedKey)
 	case OpenAccount:
 		fmt.Fprintf(&b, " %s %s %s %q", c.ExternalID, c.Establishment, c.Profile, c.DisplayName)
 		if c.Function != "" {
 			fmt.Fprintf(&b, " function=%s", c.Function)
 		}
+		writeDetails(&b, c.Details)
 	case UpdateAccount:
 		fmt.Fprintf(&b, " %s %s %q", c.ExternalID, c.Establishment, c.DisplayName)
 		if c.PreviousName != "" {
@@ -96,8 +113,12 @@ func (c Change) String() string {
 		if c.Function != "" {
 			fmt.Fprintf(&b, " function=%s", c.Function)
 		}
-	case CreateGroup:
+		writeDetails(&b, c.Details)
+	case CreateGroup, LabelGroup:
 		fmt.Fprintf(&b, " %s %s %q", c.Establishment, c.GroupKind, c.GroupName)
+		if c.GroupLabel != "" {
+			fmt.Fprintf(&b, " label %q", c.GroupLabel)
+		}
 	case JoinGroup, LeaveGroup:
 		fmt.Fprintf(&b, " %s %s %s %q as %s", c.ExternalID, c.Establishment, c.GroupKind, c.GroupName, c.Role)
 		if c.Subject != "" {
@@ -105,8 +126,23 @@ func (c Change) String() string {
 		}
 	case LinkRelative, UnlinkRelative:
 		fmt.Fprintf(&b, " student %s relative %s", c.ExternalID, c.RelativeExternalID)
-		if c.Kind == LinkRelative && c.LegalGuardian {
-			b.WriteString(" (legal guardian)")
+		if c.Kind == LinkRelative {
+			if c.Relation != "" {
+				fmt.Fprintf(&b, " (%s)", c.Relation)
+			}
+			if c.LegalGuardian {
+				b.WriteString(" (legal guardian")
+				if c.LegalRank > 0 {
+					fmt.Fprintf(&b, " %d", c.LegalRank)
+				}
+				b.WriteString(")")
+			}
+			if c.Financial {
+				b.WriteString(" (financial)")
+			}
+			if c.Contact {
+				b.WriteString(" (contact)")
+			}
 		}
 	default:
 		fmt.Fprintf(&b, " %s %s", c.ExternalID, c.Establishment)
@@ -117,6 +153,22 @@ func (c Change) String() string {
 	return b.String()
 }
 
+// writeDetails says an account's details in a change's words.
+func writeDetails(b *strings.Builder, d domain.AccountDetails) {
+	if len(d.Establishments) > 0 {
+		fmt.Fprintf(b, " also=%s", strings.Join(d.Establishments, ","))
+	}
+	for _, p := range d.Posts {
+		fmt.Fprintf(b, " post=%s:%s", p.Establishment, p.Code)
+		if p.Discipline != "" {
+			fmt.Fprintf(b, ":%s", p.Discipline)
+		}
+	}
+	if d.MEF != "" || d.MEFLabel != "" {
+		fmt.Fprintf(b, " mef=%s", cmp.Or(d.MEF, d.MEFLabel))
+	}
+}
+
 // idempotencyKey derives the change's command key from what it does and the
 // directory state it was planned from (see Directory.AsOf).
 func (c Change) idempotencyKey(asOf domain.Position) string {
@@ -124,6 +176,13 @@ func (c Change) idempotencyKey(asOf domain.Position) string {
 	fmt.Fprintf(h, "%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%t|%s",
 		c.Kind, c.Establishment, c.EstablishmentName, c.Account, c.ExternalID, c.Profile, c.Function,
 		c.DisplayName, c.Group, c.GroupKind, c.GroupName, c.Role, c.Subject, c.Relative, c.LegalGuardian, asOf)
+	// What later feeds added: written only when set, so that the keys of
+	// the changes that have none are the same as before.
+	if c.FeedKey != "" || !c.Details.IsZero() || c.GroupLabel != "" || len(c.SubjectCodes) > 0 ||
+		c.Relation != "" || c.LegalRank != 0 || c.Financial || c.Contact {
+		fmt.Fprintf(h, "|%s|%v|%s|%v|%s|%d|%t|%t", c.FeedKey, c.Details, c.GroupLabel, c.SubjectCodes,
+			c.Relation, c.LegalRank, c.Financial, c.Contact)
+	}
 	return "directory-import:" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -142,7 +201,9 @@ type planned struct {
 	id      uuid.UUID
 	profile domain.Profile
 	uai     string
-	open    bool
+	// others are its other establishments.
+	others []string
+	open   bool
 	// cur is the account in the directory before the import, if any.
 	cur *Account
 	// frozen accounts are left alone: the feed contradicts the directory.
@@ -163,9 +224,11 @@ type planner struct {
 	accounts       map[string]*planned
 	groups         map[groupKey]uuid.UUID
 	named          map[groupKey]bool
-	present        map[string]bool
-	deleted        map[string]bool
-	flagged        map[string]bool
+	// labels are the groups' labels the feed gives.
+	labels  map[groupKey]string
+	present map[string]bool
+	deleted map[string]bool
+	flagged map[string]bool
 	// learnt maps AAF structure ids the import's files do not list to the
 	// establishment of the known persons whose records use them.
 	learnt map[string]string
@@ -173,11 +236,13 @@ type planner struct {
 	// whose account is opened; stated, of those whose establishment the
 	// feed states (their own record, or their children's in the feed).
 	left, opened, stated map[string]bool
-	// updates indexes the account updates by join id.
-	updates map[string]int
+	// updates and opens index the account updates and openings by join id.
+	updates, opens map[string]int
 	// renamed and closedNow: the accounts the import renames, and closes
 	// after flagging them itself (grace 0).
 	renamed, closedNow map[string]bool
+	// followers are the relatives moved with their children.
+	followers []string
 }
 
 // Plan is the changes an import makes, kind by kind, and the parts of the
@@ -231,6 +296,7 @@ func diff(feed *Feed, dir Directory, now time.Time, grace time.Duration) *Plan {
 		accounts:       make(map[string]*planned, len(feed.Persons)),
 		groups:         make(map[groupKey]uuid.UUID),
 		named:          make(map[groupKey]bool),
+		labels:         make(map[groupKey]string),
 		present:        make(map[string]bool, len(feed.Persons)),
 		deleted:        make(map[string]bool),
 		flagged:        make(map[string]bool),
@@ -239,6 +305,7 @@ func diff(feed *Feed, dir Directory, now time.Time, grace time.Duration) *Plan {
 		opened:         make(map[string]bool),
 		stated:         make(map[string]bool),
 		updates:        make(map[string]int),
+		opens:          make(map[string]int),
 		renamed:        make(map[string]bool),
 		closedNow:      make(map[string]bool),
 	}
@@ -248,6 +315,7 @@ func diff(feed *Feed, dir Directory, now time.Time, grace time.Duration) *Plan {
 		p.planAccount(&feed.Persons[i])
 	}
 	p.planFollowers()
+	p.planRelativeSchools()
 	for i := range feed.Persons {
 		pe := &feed.Persons[i]
 		if a := p.accounts[pe.JoinID]; a != nil && a.open && !a.frozen && !pe.Deleted {
@@ -270,10 +338,27 @@ func diff(feed *Feed, dir Directory, now time.Time, grace time.Duration) *Plan {
 }
 
 func (p *planner) add(c Change) {
-	if c.Kind == UpdateAccount {
+	switch c.Kind {
+	case UpdateAccount:
 		p.updates[c.ExternalID] = len(p.changes[c.Kind])
+	case OpenAccount:
+		p.opens[c.ExternalID] = len(p.changes[c.Kind])
 	}
 	p.changes[c.Kind] = append(p.changes[c.Kind], c)
+}
+
+// structUAI returns the establishment a structure id stands for, when the
+// feed does not list it: learnt from the feed's persons, or recorded by an
+// earlier import (establishment.feed_key_recorded.v1).
+func (p *planner) structUAI(s string) string {
+	if s == "" {
+		return ""
+	}
+	if uai := p.learnt[s]; uai != "" {
+		return uai
+	}
+	uai, _ := p.dir.Structure(s)
+	return uai
 }
 
 // skip leaves a part of a person's record aside.
@@ -342,26 +427,46 @@ func (p *planner) planEstablishments() {
 				EstablishmentKind: e.Kind, EstablishmentType: e.Type, Departement: e.Departement})
 		}
 		p.establishments[e.UAI] = true
+		// The structure id is recorded: later feeds without this record
+		// (deltas, people only) still place its people.
+		if e.JoinID != "" && e.JoinID != e.UAI && p.dir.FeedKey(e.UAI) != e.JoinID {
+			p.add(Change{Kind: RecordFeedKey, Establishment: e.UAI, FeedKey: e.JoinID})
+		}
 	}
 	for _, pe := range p.feed.Persons {
 		for _, m := range pe.Memberships {
 			uai := m.UAI
 			if uai == "" {
-				uai = p.learnt[m.Struct]
+				uai = p.structUAI(m.Struct)
 			}
-			p.named[groupKey{uai, m.Name, m.Kind}] = true
+			k := groupKey{uai, m.Name, m.Kind}
+			p.named[k] = true
+			if m.Label != "" {
+				p.labels[k] = m.Label
+			}
 		}
 	}
 	// The establishment's own lists of classes and groups: created even
-	// while nobody is in them.
-	for _, e := range p.feed.Establishments {
-		for _, name := range e.Classes {
-			p.named[groupKey{e.UAI, name, domain.GroupClass}] = true
-			p.groupID(e.UAI, domain.GroupClass, name)
+	// while nobody is in them; their labels win.
+	lists := func(uai string, kind domain.GroupKind, gs []GroupLabel) {
+		for _, g := range gs {
+			k := groupKey{uai, g.Name, kind}
+			p.named[k] = true
+			if g.Label != "" {
+				p.labels[k] = g.Label
+			}
 		}
-		for _, name := range e.Groups {
-			p.named[groupKey{e.UAI, name, domain.GroupTeaching}] = true
-			p.groupID(e.UAI, domain.GroupTeaching, name)
+	}
+	for _, e := range p.feed.Establishments {
+		lists(e.UAI, domain.GroupClass, e.Classes)
+		lists(e.UAI, domain.GroupTeaching, e.Groups)
+	}
+	for _, e := range p.feed.Establishments {
+		for _, g := range e.Classes {
+			p.groupID(e.UAI, domain.GroupClass, g.Name)
+		}
+		for _, g := range e.Groups {
+			p.groupID(e.UAI, domain.GroupTeaching, g.Name)
 		}
 	}
 }
@@ -383,6 +488,9 @@ func (p *planner) learnStructures() {
 		for _, m := range pe.Memberships {
 			if m.UAI != "" || m.Struct == "" {
 				continue
+			}
+			if _, ok := p.dir.Structure(m.Struct); ok {
+				continue // recorded by an earlier import
 			}
 			if !known {
 				if cur, known = p.dir.Account(pe.JoinID); !known || cur.Closed || cur.Establishment == "" {
@@ -414,16 +522,21 @@ func (p *planner) registered(uai string) bool {
 }
 
 // groupID returns the group of an establishment with kind and name,
-// planning its creation when it does not exist.
+// planning its creation when it does not exist, and its new label when the
+// feed gives another.
 func (p *planner) groupID(uai string, kind domain.GroupKind, name string) uuid.UUID {
 	k := groupKey{uai, name, kind}
 	if id, ok := p.groups[k]; ok {
 		return id
 	}
+	label := p.labels[k]
 	g, ok := p.dir.Group(uai, kind, name)
-	if !ok {
+	switch {
+	case !ok:
 		g = Group{ID: GroupID(uai, kind, name), Establishment: uai, Kind: kind, Name: name}
-		p.add(Change{Kind: CreateGroup, Establishment: uai, Group: g.ID, GroupKind: kind, GroupName: name})
+		p.add(Change{Kind: CreateGroup, Establishment: uai, Group: g.ID, GroupKind: kind, GroupName: name, GroupLabel: label})
+	case label != "" && label != g.Label:
+		p.add(Change{Kind: LabelGroup, Establishment: uai, Group: g.ID, GroupKind: kind, GroupName: name, GroupLabel: label})
 	}
 	p.groups[k] = g.ID
 	return g.ID
@@ -470,7 +583,7 @@ func (p *planner) planAccount(pe *Person) {
 	uai := pe.UAI
 	if uai == "" && len(pe.structs) > 0 {
 		for _, s := range pe.structs {
-			if uai = p.learnt[s]; uai != "" {
+			if uai = p.structUAI(s); uai != "" {
 				break
 			}
 		}
@@ -505,9 +618,10 @@ func (p *planner) planAccount(pe *Person) {
 			fn = domain.FunctionNone
 		}
 		id := AccountID(pe.JoinID)
+		details := p.details(pe, profile, uai, nil)
 		p.add(Change{Kind: OpenAccount, Account: id, ExternalID: pe.JoinID, Establishment: uai,
-			Profile: profile, Function: fn, DisplayName: pe.DisplayName})
-		p.accounts[pe.JoinID] = &planned{id: id, profile: profile, uai: uai, open: true}
+			Profile: profile, Function: fn, DisplayName: pe.DisplayName, Details: details})
+		p.accounts[pe.JoinID] = &planned{id: id, profile: profile, uai: uai, others: details.Establishments, open: true}
 		p.opened[pe.JoinID] = true
 		return
 	}
@@ -515,6 +629,7 @@ func (p *planner) planAccount(pe *Person) {
 		p.skip(pe, ReasonMoveUnregistered, uai, cur.Establishment)
 		uai = cur.Establishment
 	}
+	details := p.details(pe, cur.Profile, uai, &cur)
 	name := cur.DisplayName
 	if pe.knows(aspName) && pe.DisplayName != "" {
 		name = pe.DisplayName
@@ -523,9 +638,9 @@ func (p *planner) planAccount(pe *Person) {
 	if pe.knows(aspFunction) && cur.Profile == domain.ProfilePersonnel {
 		fn = pe.Function
 	}
-	if uai != cur.Establishment || name != cur.DisplayName || fn != cur.Function {
+	if uai != cur.Establishment || name != cur.DisplayName || fn != cur.Function || !details.Equal(cur.Details) {
 		c := Change{Kind: UpdateAccount, Account: cur.ID, ExternalID: pe.JoinID, Establishment: uai,
-			Profile: cur.Profile, Function: fn, DisplayName: name}
+			Profile: cur.Profile, Function: fn, DisplayName: name, Details: details}
 		if name != cur.DisplayName {
 			c.PreviousName = cur.DisplayName
 			p.renamed[pe.JoinID] = true
@@ -536,7 +651,192 @@ func (p *planner) planAccount(pe *Person) {
 		p.add(Change{Kind: MarkBackInFeed, Account: cur.ID, ExternalID: pe.JoinID, Establishment: uai,
 			Reason: fmt.Sprintf("back in the feed (%s)", pe.Place)})
 	}
-	p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: uai, open: true, cur: &cur}
+	p.accounts[pe.JoinID] = &planned{id: cur.ID, profile: cur.Profile, uai: uai, others: details.Establishments, open: true, cur: &cur}
+}
+
+// details returns the details the feed gives a person's account whose main
+// establishment is uai; what the record does not state is kept from cur.
+// A relative's other establishments are their children's, planned later
+// (planRelativeSchools).
+func (p *planner) details(pe *Person, profile domain.Profile, uai string, cur *Account) domain.AccountDetails {
+	var d domain.AccountDetails
+	if cur != nil {
+		d = cur.Details.Clone()
+	}
+	others := d.Establishments
+	switch profile {
+	case domain.ProfileStudent:
+		d.Posts, others = nil, nil
+		if pe.knows(aspMEF) {
+			_, named := p.feed.mefs[pe.MEF]
+			// Without the MefEducNat file, a MEF already known keeps the
+			// label the nomenclature gave it.
+			if pe.MEF == "" || pe.MEF != d.MEF || named {
+				d.MEF, d.MEFLabel = pe.MEF, pe.MEFLabel
+			}
+		}
+	case domain.ProfileTeacher, domain.ProfilePersonnel:
+		d.MEF, d.MEFLabel = "", ""
+		if pe.knows(aspFunction) {
+			d.Posts = p.posts(pe)
+		}
+		if pe.knows(aspEstablishment) || pe.knows(aspFunction) {
+			// A record of the functions alone adds establishments and
+			// removes none: which of the account's others its attachment
+			// gave is not known. A record of the attachment says them all.
+			if pe.knows(aspEstablishment) {
+				others = nil
+			}
+			others = append(slices.Clone(others), pe.Others...)
+			for _, s := range pe.otherStructs {
+				others = append(others, p.structUAI(s))
+			}
+			for _, post := range d.Posts {
+				others = append(others, post.Establishment)
+			}
+		}
+	default:
+		d.Posts, d.MEF, d.MEFLabel = nil, "", ""
+	}
+	d.Establishments = p.otherEstablishments(others, uai)
+	return d
+}
+
+// otherEstablishments returns the registered establishments of list but
+// main, each once and sorted (nil when none).
+func (p *planner) otherEstablishments(list []string, main string) []string {
+	var out []string
+	for _, uai := range list {
+		if uai != "" && uai != main && p.registered(uai) && !slices.Contains(out, uai) {
+			out = append(out, uai)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// posts returns the functions a person's record gives, in the
+// establishments they resolve to, sorted; those in a structure nobody
+// lists are skipped, said so.
+func (p *planner) posts(pe *Person) []domain.Post {
+	var out []domain.Post
+	for _, ref := range pe.Posts {
+		uai := ref.UAI
+		if uai == "" {
+			if uai = p.structUAI(ref.Struct); uai == "" {
+				p.skip(pe, ReasonPostUnknownStruct, ref.Code, ref.Struct)
+				continue
+			}
+		}
+		post := domain.Post{Establishment: uai, Code: ref.Code, Label: ref.Label, Discipline: ref.Discipline, DisciplineLabel: ref.DisciplineLabel}
+		if !slices.Contains(out, post) {
+			out = append(out, post)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.Post) int {
+		return cmp.Or(strings.Compare(a.Establishment, b.Establishment), strings.Compare(a.Code, b.Code),
+			strings.Compare(a.Discipline, b.Discipline), strings.Compare(a.Label, b.Label))
+	})
+	return out
+}
+
+// planRelativeSchools gives relatives their children's establishments: the
+// main one stays (or follows a child, planFollowers), the others are the
+// relative's other establishments. The relatives concerned are those of
+// the feed, and those its students link, unlink or keep.
+func (p *planner) planRelativeSchools() {
+	// children: relative join id -> the students it will be linked to, as
+	// far as the plan changes them.
+	children := make(map[string]map[string]bool)
+	concern := func(rel string) map[string]bool {
+		if children[rel] == nil {
+			children[rel] = make(map[string]bool)
+			if cur, ok := p.dir.Account(rel); ok {
+				for _, child := range p.dir.ChildrenOf(cur.ID) {
+					children[rel][child] = true
+				}
+			}
+		}
+		return children[rel]
+	}
+	for _, rel := range p.followers {
+		concern(rel)
+	}
+	for _, pe := range p.feed.Persons {
+		switch {
+		case pe.Deleted:
+		case pe.Category == CategoryRelative:
+			concern(pe.JoinID)
+		case pe.Category == CategoryStudent && pe.knows(aspRelatives):
+			a := p.accounts[pe.JoinID]
+			if a == nil || !a.open || a.frozen {
+				continue
+			}
+			listed := make(map[string]bool)
+			for _, ref := range pe.Relatives {
+				listed[ref.JoinID] = true
+				concern(ref.JoinID)[pe.JoinID] = true
+			}
+			if a.cur != nil {
+				for _, r := range a.cur.Relatives {
+					if r.ExternalID != "" && !listed[r.ExternalID] {
+						delete(concern(r.ExternalID), pe.JoinID)
+					}
+				}
+			}
+		}
+	}
+	schoolOf := func(student string) string {
+		if a, ok := p.accounts[student]; ok {
+			if !a.open {
+				return ""
+			}
+			return a.uai
+		}
+		if cur, ok := p.dir.Account(student); ok && !cur.Closed {
+			return cur.Establishment
+		}
+		return ""
+	}
+	for _, rel := range slices.Sorted(maps.Keys(children)) {
+		a := p.accounts[rel]
+		cur, exists := p.dir.Account(rel)
+		switch {
+		case a != nil && (!a.open || a.frozen || a.profile != domain.ProfileRelative):
+			continue
+		case a == nil && (!exists || cur.Closed || cur.Profile != domain.ProfileRelative):
+			continue
+		}
+		main := cur.Establishment
+		if i, ok := p.updates[rel]; ok {
+			main = p.changes[UpdateAccount][i].Establishment
+		}
+		if a != nil {
+			main = a.uai
+		}
+		var schools []string
+		for child := range children[rel] {
+			schools = append(schools, schoolOf(child))
+		}
+		others := p.otherEstablishments(schools, main)
+		if a != nil {
+			a.others = others
+		}
+		if i, ok := p.opens[rel]; ok {
+			p.changes[OpenAccount][i].Details.Establishments = others
+			continue
+		}
+		if i, ok := p.updates[rel]; ok {
+			p.changes[UpdateAccount][i].Details.Establishments = others
+			continue
+		}
+		if exists && !slices.Equal(others, cur.Details.Establishments) {
+			d := cur.Details.Clone()
+			d.Establishments = others
+			p.add(Change{Kind: UpdateAccount, Account: cur.ID, ExternalID: rel, Establishment: main,
+				Profile: cur.Profile, Function: cur.Function, DisplayName: cur.DisplayName, Details: d})
+		}
+	}
 }
 
 // planFollowers moves relatives with their children. A relative whose
@@ -610,11 +910,12 @@ func (p *planner) planFollowers() {
 				p.changes[UpdateAccount][i].Establishment = target
 			} else {
 				p.add(Change{Kind: UpdateAccount, Account: rel.ID, ExternalID: rel.ExternalID, Establishment: target,
-					Profile: rel.Profile, Function: rel.Function, DisplayName: rel.DisplayName})
+					Profile: rel.Profile, Function: rel.Function, DisplayName: rel.DisplayName, Details: rel.Details.Clone()})
 			}
 			if a, ok := p.accounts[r.ExternalID]; ok {
 				a.uai = target
 			}
+			p.followers = append(p.followers, r.ExternalID)
 		}
 	}
 }
@@ -643,12 +944,12 @@ func (p *planner) planMemberships(pe *Person, a *planned) {
 	if stated == 0 {
 		return
 	}
-	current := make(map[roleKey]string)
+	current := make(map[roleKey]AccountMembership)
 	var had []AccountMembership
 	if a.cur != nil {
 		for _, m := range a.cur.Memberships {
 			if stated&membershipAspect(m.Group.Kind, m.Role) != 0 {
-				current[roleKey{m.Group.ID, m.Role}] = m.Subject
+				current[roleKey{m.Group.ID, m.Role}] = m
 				had = append(had, m)
 			}
 		}
@@ -664,7 +965,7 @@ func (p *planner) planMemberships(pe *Person, a *planned) {
 		case m.Struct == "":
 			m.UAI = a.uai
 		default:
-			m.UAI = p.learnt[m.Struct]
+			m.UAI = p.structUAI(m.Struct)
 		}
 		if m.UAI == "" {
 			// Not knowing the group, the import cannot tell which of the
@@ -677,8 +978,8 @@ func (p *planner) planMemberships(pe *Person, a *planned) {
 			}
 			continue
 		}
-		if m.UAI != a.uai {
-			p.skip(pe, ReasonGroupOtherSchool, m.Name, m.UAI, a.uai)
+		if m.UAI != a.uai && !slices.Contains(a.others, m.UAI) {
+			p.skip(pe, ReasonGroupOtherSchool, m.Name, m.UAI, a.uai, m.UAI)
 			continue
 		}
 		if !p.registered(m.UAI) {
@@ -686,13 +987,19 @@ func (p *planner) planMemberships(pe *Person, a *planned) {
 		}
 		gid := p.groupID(m.UAI, m.Kind, m.Name)
 		k := roleKey{gid, m.Role}
-		subject, had := current[k]
+		cm, had := current[k]
 		delete(current, k) // kept: no leave
-		if had && subject == m.Subject {
+		subject := p.subjectWords(m)
+		switch {
+		case had && cm.Subject == subject && slices.Equal(cm.SubjectCodes, m.SubjectCodes):
+			continue
+		case had && len(m.SubjectCodes) > 0 && slices.Equal(cm.SubjectCodes, m.SubjectCodes) && subject == strings.Join(m.SubjectCodes, ", "):
+			// The same codes, whose labels nobody gives now: the words
+			// an earlier import found stay.
 			continue
 		}
 		p.add(Change{Kind: JoinGroup, Account: a.id, ExternalID: pe.JoinID, Establishment: m.UAI,
-			Group: gid, GroupKind: m.Kind, GroupName: m.Name, Role: m.Role, Subject: m.Subject})
+			Group: gid, GroupKind: m.Kind, GroupName: m.Name, Role: m.Role, Subject: subject, SubjectCodes: m.SubjectCodes})
 	}
 	// What is left of current the feed no longer says.
 	for _, m := range had {
@@ -704,6 +1011,34 @@ func (p *planner) planMemberships(pe *Person, a *planned) {
 				Group: m.Group.ID, GroupKind: m.Group.Kind, GroupName: m.Group.Name, Role: m.Role})
 		}
 	}
+}
+
+// subjectWords says a membership's subject in words: the labels of its
+// codes (the import's MatiereEducNat files, else those earlier imports
+// gave), a code itself when no label is known; or the words a CSV gave.
+func (p *planner) subjectWords(m Membership) string {
+	if len(m.SubjectCodes) == 0 {
+		return m.Subject
+	}
+	words := make([]string, 0, len(m.SubjectCodes))
+	labelled := false
+	for _, c := range m.SubjectCodes {
+		w, ok := p.feed.subjects[c]
+		if !ok {
+			w, ok = p.dir.SubjectLabel(c)
+		}
+		if !ok {
+			w = c
+		}
+		labelled = labelled || ok
+		if !slices.Contains(words, w) {
+			words = append(words, w)
+		}
+	}
+	if labelled {
+		slices.Sort(words)
+	}
+	return strings.Join(words, ", ")
 }
 
 // planRelatives plans the links and unlinks that make a student's relatives
@@ -718,7 +1053,7 @@ func (p *planner) planRelatives(pe *Person, a *planned) {
 			current[r.Account] = r
 		}
 	}
-	desired := make(map[uuid.UUID]bool)
+	desired := make(map[uuid.UUID]domain.RelativeLink)
 	var order []uuid.UUID
 	ext := make(map[uuid.UUID]string)
 	for _, ref := range pe.Relatives {
@@ -737,18 +1072,23 @@ func (p *planner) planRelatives(pe *Person, a *planned) {
 			p.skip(pe, ReasonRelativeNotARelative, ref.JoinID)
 			continue
 		}
-		if _, seen := desired[rel.id]; !seen {
+		link, seen := desired[rel.id]
+		if !seen {
 			order = append(order, rel.id)
+			link = domain.RelativeLink{Relation: ref.Relation, LegalRank: ref.LegalRank, Financial: ref.Financial, Contact: ref.Contact}
 		}
-		desired[rel.id] = desired[rel.id] || ref.LegalGuardian
+		link.LegalGuardian = link.LegalGuardian || ref.LegalGuardian
+		desired[rel.id] = link
 		ext[rel.id] = ref.JoinID
 	}
 	for _, id := range order {
-		if r, ok := current[id]; ok && r.LegalGuardian == desired[id] {
+		l := desired[id]
+		if r, ok := current[id]; ok && r.RelativeLink == l {
 			continue
 		}
 		p.add(Change{Kind: LinkRelative, Account: a.id, ExternalID: pe.JoinID, Establishment: a.uai,
-			Relative: id, RelativeExternalID: ext[id], LegalGuardian: desired[id]})
+			Relative: id, RelativeExternalID: ext[id], LegalGuardian: l.LegalGuardian, Relation: l.Relation,
+			LegalRank: l.LegalRank, Financial: l.Financial, Contact: l.Contact})
 	}
 	var gone []AccountRelative
 	for id, r := range current {

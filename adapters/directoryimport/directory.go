@@ -27,6 +27,16 @@ type Directory interface {
 	Accounts() iter.Seq[Account]
 	// Group returns the group of establishment uai with kind and name.
 	Group(uai string, kind domain.GroupKind, name string) (Group, bool)
+	// Structure returns the establishment an earlier feed gave the key
+	// (its structure id), and FeedKey the key of an establishment.
+	Structure(feedKey string) (string, bool)
+	FeedKey(uai string) string
+	// SubjectLabel returns the label of a subject code, as earlier imports
+	// gave it to a membership.
+	SubjectLabel(code string) (string, bool)
+	// ChildrenOf returns the external ids of the students a relative is
+	// linked to.
+	ChildrenOf(relative uuid.UUID) []string
 }
 
 // Account is an account of the directory, as the diff sees it.
@@ -37,6 +47,7 @@ type Account struct {
 	Profile       domain.Profile
 	Function      domain.Function
 	DisplayName   string
+	Details       domain.AccountDetails
 	Closed        bool
 	// Missing is set while the account is flagged missing from the feeds,
 	// since MissingSince.
@@ -50,16 +61,17 @@ type Account struct {
 
 // AccountMembership is a role an account holds in a group.
 type AccountMembership struct {
-	Group   Group
-	Role    domain.Role
-	Subject string
+	Group        Group
+	Role         domain.Role
+	Subject      string
+	SubjectCodes []string
 }
 
 // AccountRelative is a relative linked to a student.
 type AccountRelative struct {
-	Account       uuid.UUID
-	ExternalID    string
-	LegalGuardian bool
+	Account    uuid.UUID
+	ExternalID string
+	domain.RelativeLink
 }
 
 // Group is a class or teaching group of the directory.
@@ -68,4 +80,5 @@ type Group struct {
 	Establishment string
 	Kind          domain.GroupKind
 	Name          string
+	Label         string
 }

@@ -20,6 +20,9 @@ const (
 	CategoryStudent   Category = "Eleve"        // students
 	CategoryRelative  Category = "PersRelEleve" // students' relatives
 	CategoryEducNat   Category = "PersEducNat"  // teachers and personnel
+	// Nomenclatures: the labels of the codes the other files use.
+	CategorySubject Category = "MatiereEducNat" // subjects (matières)
+	CategoryMEF     Category = "MefEducNat"     // MEF (courses of study and years)
 )
 
 // profiles returns the profiles a category of person records covers.
@@ -91,9 +94,10 @@ const (
 	aspTeachGroups
 	aspHeadOf
 	aspRelatives
+	aspMEF // a student's MEF or level
 
 	aspAll = aspName | aspEstablishment | aspFunction | aspStudentClasses | aspStudentGroups |
-		aspTeachClasses | aspTeachGroups | aspHeadOf | aspRelatives
+		aspTeachClasses | aspTeachGroups | aspHeadOf | aspRelatives | aspMEF
 )
 
 // membershipAspect returns the aspect that states memberships of kind in
@@ -126,27 +130,57 @@ type Establishment struct {
 	Departement string `json:"departement"`
 	// Classes and Groups are the establishment's own lists
 	// (ENTStructureClasses, ENTStructureGroupes): created even when empty.
-	Classes []string `json:"classes,omitempty"`
-	Groups  []string `json:"groups,omitempty"`
-	Place   Place    `json:"place"`
+	Classes []GroupLabel `json:"classes,omitempty"`
+	Groups  []GroupLabel `json:"groups,omitempty"`
+	Place   Place        `json:"place"`
+}
+
+// GroupLabel is a class or group by its code (Name), with the label pages
+// show (empty: the code).
+type GroupLabel struct {
+	Name  string `json:"name"`
+	Label string `json:"label,omitempty"`
 }
 
 // Membership is a role in a class or group a feed gives a person.
 type Membership struct {
 	// UAI is the group's establishment; empty while the structure id the
 	// record names (Struct) is unknown to the import.
-	UAI     string           `json:"uai"`
-	Struct  string           `json:"structure,omitempty"`
-	Kind    domain.GroupKind `json:"kind"`
-	Name    string           `json:"name"`
-	Role    domain.Role      `json:"role"`
-	Subject string           `json:"subject,omitempty"`
+	UAI    string           `json:"uai"`
+	Struct string           `json:"structure,omitempty"`
+	Kind   domain.GroupKind `json:"kind"`
+	Name   string           `json:"name"`
+	// Label is the group's label, when the record gives one (AAF 1D
+	// classes).
+	Label string      `json:"label,omitempty"`
+	Role  domain.Role `json:"role"`
+	// Subject is a teacher's subject in words (CSV); SubjectCodes the
+	// subjects' codes (AAF: the MatiereEducNat ids), sorted, whose labels
+	// the diff finds.
+	Subject      string   `json:"subject,omitempty"`
+	SubjectCodes []string `json:"subject_codes,omitempty"`
 }
 
-// RelativeRef is a student's relative, by join id.
+// RelativeRef is a student's relative, by join id, and what they are to
+// the student.
 type RelativeRef struct {
-	JoinID        string `json:"join_id"`
-	LegalGuardian bool   `json:"legal_guardian"`
+	JoinID        string          `json:"join_id"`
+	LegalGuardian bool            `json:"legal_guardian"`
+	Relation      domain.Relation `json:"relation,omitempty"`
+	LegalRank     int             `json:"legal_rank,omitempty"`
+	Financial     bool            `json:"financial,omitempty"`
+	Contact       bool            `json:"contact,omitempty"`
+}
+
+// PostRef is a function a record gives a person in a structure (see
+// domain.Post): UAI once the structure id (Struct) is resolved.
+type PostRef struct {
+	UAI             string `json:"uai,omitempty"`
+	Struct          string `json:"structure,omitempty"`
+	Code            string `json:"code"`
+	Label           string `json:"label,omitempty"`
+	Discipline      string `json:"discipline,omitempty"`
+	DisciplineLabel string `json:"discipline_label,omitempty"`
 }
 
 // Person is one person of a feed, normalized: what the diff compares with
@@ -163,9 +197,16 @@ type Person struct {
 	DisplayName string          `json:"display_name,omitempty"`
 	// UAICandidates are the establishments of a relative's children, for a
 	// relative whose record names none.
-	UAICandidates []string      `json:"uai_candidates,omitempty"`
-	Memberships   []Membership  `json:"memberships,omitempty"`
-	Relatives     []RelativeRef `json:"relatives,omitempty"`
+	UAICandidates []string `json:"uai_candidates,omitempty"`
+	// Others are the person's other establishments the record names (its
+	// other attachment structures, the structures of its functions);
+	// otherStructs those whose structure ids did not resolve.
+	Others      []string      `json:"others,omitempty"`
+	Posts       []PostRef     `json:"posts,omitempty"`
+	MEF         string        `json:"mef,omitempty"`
+	MEFLabel    string        `json:"mef_label,omitempty"`
+	Memberships []Membership  `json:"memberships,omitempty"`
+	Relatives   []RelativeRef `json:"relatives,omitempty"`
 	// Deleted is set by an AAF deleteRequest.
 	Deleted bool `json:"deleted,omitempty"`
 	// Complete is set when the record states the whole person (addRequest,
@@ -174,7 +215,8 @@ type Person struct {
 	Place    Place `json:"place"`
 	known    aspect
 	// structs are the attachment structure ids when none resolved.
-	structs []string
+	structs      []string
+	otherStructs []string
 }
 
 // Knows reports whether the person's record states a.
@@ -199,6 +241,9 @@ type Feed struct {
 	// profiles are the profiles the files cover: a full feed flags missing
 	// only accounts of these profiles.
 	profiles map[domain.Profile]bool
+	// subjects and mefs are the labels of the codes the import's
+	// nomenclature files give (MatiereEducNat, MefEducNat).
+	subjects, mefs map[string]string
 }
 
 // FileReport tells what was read from one file and what became of it.
@@ -213,13 +258,14 @@ type FileReport struct {
 	Bytes    int64  `json:"bytes"`
 	Records  int    `json:"records"`
 	Rejected int    `json:"rejected"`
-	// Ignored is set for files the import does not use (AAF subject and
-	// MEF files).
+	// Ignored is set for files the import does not use.
 	Ignored bool `json:"ignored,omitempty"`
 	// Establishments and Persons count what the file describes (a person
-	// listed in several files counts in the last).
+	// listed in several files counts in the last); Labels the codes whose
+	// labels a nomenclature file gives.
 	Establishments int `json:"establishments,omitempty"`
 	Persons        int `json:"persons,omitempty"`
+	Labels         int `json:"labels,omitempty"`
 	// What became of them.
 	Outcomes
 	// Reasons counts the file's rejected records and skipped parts by
@@ -281,11 +327,12 @@ const (
 )
 
 // groupRef is a class or group named by a person record, in the structure
-// Struct (an AAF structure id or a UAI; empty: the person's own).
+// Struct (an AAF structure id or a UAI; empty: the person's own). Subject
+// is in words (CSV), SubjectCode a code (AAF).
 type groupRef struct {
-	Struct, Name, Subject string
-	Kind                  domain.GroupKind
-	Role                  domain.Role
+	Struct, Name, Label, Subject, SubjectCode string
+	Kind                                      domain.GroupKind
+	Role                                      domain.Role
 }
 
 // personRecord is a person record as parsed, before structure ids are
@@ -301,8 +348,11 @@ type personRecord struct {
 	function domain.Function
 	// structs are the attachment structures, by preference.
 	structs   []string
+	posts     []PostRef
 	groups    []groupRef
 	relatives []RelativeRef
+	mef       string
+	mefLabel  string
 	// children are student join ids a relative's record names
 	// (ENTAuxPersRelEleveEleve, CSV children): they give a relative without
 	// an establishment the establishment of a child.
@@ -326,6 +376,9 @@ type builder struct {
 	rejectedIDs     map[string]bool
 	files           []FileReport
 	profiles        map[domain.Profile]bool
+	subjects, mefs  map[string]string
+	// onde gathers what ONDE files say across files (onde.go).
+	onde *ondeState
 }
 
 func newBuilder() *builder {
@@ -336,6 +389,8 @@ func newBuilder() *builder {
 		persons:         make(map[string]*personRecord),
 		rejectedIDs:     make(map[string]bool),
 		profiles:        make(map[domain.Profile]bool),
+		subjects:        make(map[string]string),
+		mefs:            make(map[string]string),
 	}
 }
 
@@ -397,7 +452,10 @@ func (p *personRecord) merge(m *personRecord) {
 		p.structs = m.structs
 	}
 	if m.known&aspFunction != 0 {
-		p.profile, p.function = m.profile, m.function
+		p.profile, p.function, p.posts = m.profile, m.function, m.posts
+	}
+	if m.known&aspMEF != 0 {
+		p.mef, p.mefLabel = m.mef, m.mefLabel
 	}
 	if m.known&aspRelatives != 0 {
 		p.relatives = m.relatives
@@ -421,7 +479,10 @@ func (b *builder) build(mode Mode) *Feed {
 		rejectedIDs:     b.rejectedIDs,
 		rejectedStructs: b.rejectedStructs,
 		profiles:        b.profiles,
+		subjects:        b.subjects,
+		mefs:            b.mefs,
 	}
+	b.ondeLinks()
 	uaiOf := make(map[string]string, len(b.structures)+len(b.structUAIs))
 	maps.Copy(uaiOf, b.structUAIs)
 	byUAI := make(map[string]Establishment, len(b.structures))
@@ -471,8 +532,10 @@ func (b *builder) build(mode Mode) *Feed {
 			p.known = 0
 		}
 		if p.knows(aspEstablishment) {
-			for _, s := range r.structs {
+			first := -1
+			for i, s := range r.structs {
 				if p.UAI = resolve(s); p.UAI != "" {
+					first = i
 					break
 				}
 			}
@@ -481,6 +544,24 @@ func (b *builder) build(mode Mode) *Feed {
 				// directory.
 				p.structs = r.structs
 			}
+			for i, s := range r.structs {
+				if i != first {
+					p.addOther(s, resolve(s))
+				}
+			}
+		}
+		if p.knows(aspFunction) {
+			for _, post := range r.posts {
+				post.UAI = resolve(post.Struct)
+				if post.UAI != "" {
+					post.Struct = ""
+				}
+				p.Posts = append(p.Posts, post)
+				p.addOther(post.Struct, post.UAI)
+			}
+		}
+		if p.knows(aspMEF) {
+			p.MEF, p.MEFLabel = r.mef, cmp.Or(b.mefs[r.mef], r.mefLabel)
 		}
 		p.Memberships = memberships(r, p.UAI, resolve)
 		if bad := p.badText(); bad != "" {
@@ -548,12 +629,27 @@ func (b *builder) rejectBuilt(place Place, id, reason string) {
 	}
 }
 
+// addOther notes another establishment of the person: resolved (uai), or
+// a structure id left to the diff. The main one is dropped by the diff.
+func (p *Person) addOther(structure, uai string) {
+	switch {
+	case uai != "":
+		if !slices.Contains(p.Others, uai) {
+			p.Others = append(p.Others, uai)
+		}
+	case structure != "":
+		if !slices.Contains(p.otherStructs, structure) {
+			p.otherStructs = append(p.otherStructs, structure)
+		}
+	}
+}
+
 // badText says what is wrong with the first text of an establishment the
 // commands would refuse: its name, its classes' and groups' names.
 func (e *Establishment) badText() string {
 	bad := textIssue(domain.TextName, "name", e.Name)
 	for _, g := range append(slices.Clip(e.Classes), e.Groups...) {
-		bad = cmp.Or(bad, textIssue(domain.TextName, "class or group", g))
+		bad = cmp.Or(bad, textIssue(domain.TextName, "class or group", g.Name), textIssue(domain.TextName, "label of "+g.Name, g.Label))
 	}
 	return bad
 }
@@ -618,6 +714,8 @@ func memberships(r *personRecord, uai string, resolve func(string) string) []Mem
 		role                 domain.Role
 	}
 	subjects := make(map[key][]string)
+	codes := make(map[key][]string)
+	labels := make(map[key]string)
 	var order []key
 	for _, g := range r.groups {
 		k := key{structure: g.Struct, name: g.Name, kind: g.Kind, role: g.Role}
@@ -636,12 +734,20 @@ func memberships(r *personRecord, uai string, resolve func(string) string) []Mem
 		if g.Subject != "" && !slices.Contains(subjects[k], g.Subject) {
 			subjects[k] = append(subjects[k], g.Subject)
 		}
+		if g.SubjectCode != "" && !slices.Contains(codes[k], g.SubjectCode) {
+			codes[k] = append(codes[k], g.SubjectCode)
+		}
+		if g.Label != "" {
+			labels[k] = g.Label
+		}
 	}
 	out := make([]Membership, 0, len(order))
 	for _, k := range order {
-		subj := subjects[k]
+		subj, cs := subjects[k], codes[k]
 		slices.Sort(subj)
-		out = append(out, Membership{UAI: k.uai, Struct: k.structure, Kind: k.kind, Name: k.name, Role: k.role, Subject: strings.Join(subj, ", ")})
+		slices.Sort(cs)
+		out = append(out, Membership{UAI: k.uai, Struct: k.structure, Kind: k.kind, Name: k.name, Label: labels[k], Role: k.role,
+			Subject: strings.Join(subj, ", "), SubjectCodes: cs})
 	}
 	slices.SortFunc(out, membershipOrder)
 	return out

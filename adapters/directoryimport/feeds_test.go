@@ -118,12 +118,13 @@ func mustBeForced(t *testing.T, x *harness, rep *Report, recs []domain.Record, g
 // Every structure of an EtabEducNat file becomes an establishment, its
 // kind read from the type code, else the label; a replacement zone typed
 // SANS OBJET and a CIO are "other", and the teacher attached to the zone
-// gets an account there.
+// gets an account there, with the collège where they teach as another
+// establishment.
 func TestEveryStructureKindIsAnEstablishment(t *testing.T) {
 	x := newHarness(t, nil)
 	rep, _ := x.MustImport(x.sources(FormatAAF, "", "aaf/kinds"), DefaultOptions())
 	wantCounts(t, rep.Applied, map[ChangeKind]int{
-		RegisterEstablishment: 7, OpenAccount: 11, CreateGroup: 4, JoinGroup: 5, LinkRelative: 4,
+		RegisterEstablishment: 7, RecordFeedKey: 7, OpenAccount: 11, CreateGroup: 4, JoinGroup: 6, LinkRelative: 4,
 	})
 	for _, tc := range []struct {
 		uai  string
@@ -143,8 +144,10 @@ func TestEveryStructureKindIsAnEstablishment(t *testing.T) {
 			t.Errorf("%s: kind %s type %q, want %s %q", tc.uai, est.Kind, est.Type, tc.kind, tc.typ)
 		}
 	}
-	if a := x.account("Z001"); a.Establishment != "0131004D" || a.Profile != domain.ProfileTeacher {
-		t.Errorf("the replacement teacher: %+v", a)
+	z := x.account("Z001")
+	if z.Establishment != "0131004D" || z.Profile != domain.ProfileTeacher || !slices.Equal(z.Details.Establishments, []string{"0131001A"}) ||
+		!slices.Equal(z.Details.Posts, []domain.Post{{Establishment: "0131001A", Code: "ENS", Label: "ENSEIGNEMENT", Discipline: "L0422", DisciplineLabel: "ANGLAIS"}}) {
+		t.Errorf("the replacement teacher: %+v", z)
 	}
 	if a := x.account("Z002"); a.Establishment != "0131007G" || a.Function != domain.FunctionOther {
 		t.Errorf("the CIO's psychologist: %+v", a)
@@ -152,11 +155,13 @@ func TestEveryStructureKindIsAnEstablishment(t *testing.T) {
 	if a := x.account("K003"); a.Establishment != "0131006F" {
 		t.Errorf("the SEGPA student: %+v", a)
 	}
-	// The zone's teacher teaches in the collège: one establishment per
-	// account, so that class is left aside, and said so.
-	if len(rep.Skipped) != 1 || rep.Skipped[0].ID != "Z001" || rep.Skipped[0].Code != ReasonGroupOtherSchool || rep.Skipped[0].Whole ||
-		rep.Skipped[0].Reason != "class or group 3A of 0131001A: the account belongs to 0131004D (one establishment per account)" {
+	// The zone's teacher teaches 3A in the collège, their function's
+	// establishment.
+	if len(rep.Skipped) != 0 {
 		t.Fatalf("skipped %+v", rep.Skipped)
+	}
+	if got := groupsOf(z); !slices.Equal(got, []string{"3A/teacher/ANGLAIS"}) {
+		t.Errorf("the replacement teacher's classes: %v", got)
 	}
 	if rep.Totals != (Outcomes{Created: 11}) {
 		t.Errorf("totals %+v", rep.Totals)
@@ -203,7 +208,7 @@ func TestFullFeedMissingAPartIsRefused(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(complete, "ENT_Complet_20240902_PersEducNat_0000.xml"), pers.with("T001", "T002"))
 	rep, _ := x.MustImport(x.sources(FormatAAF, "", complete), DefaultOptions())
-	wantCounts(t, rep.Applied, map[ChangeKind]int{RegisterEstablishment: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7})
+	wantCounts(t, rep.Applied, map[ChangeKind]int{RegisterEstablishment: 2, RecordFeedKey: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7})
 
 	opts := DefaultOptions()
 	opts.Grace = 0 // what would have closed the teachers at once
@@ -459,8 +464,8 @@ func TestFeedLeavingEveryoneOutIsRefused(t *testing.T) {
 	for i, is := range left {
 		want := rejected
 		if i >= 8 {
-			want = "their attachment structure 7599 is in none of the import's EtabEducNat files " +
-				"(a delta that opens people needs the feed's EtabEducNat file beside it): nothing changed for this person"
+			want = "their attachment structure 7599 is in none of the import's EtabEducNat files, and no earlier import " +
+				"recorded it (give the feed's EtabEducNat file): nothing changed for this person"
 		}
 		if is.Reason != want {
 			t.Fatalf("%s: %q, want %q", is.ID, is.Reason, want)
@@ -474,7 +479,7 @@ func TestFeedLeavingEveryoneOutIsRefused(t *testing.T) {
 		"  ENT_Complet_20240902_Eleve_0000.xml: aaf Eleve full, UTF-8, ",
 		"    12 person(s): 0 created, 0 changed, 0 unchanged, 0 removed, 12 left out\n",
 		"    8 left out: people whose establishment's record was rejected\n",
-		"    4 left out: people whose establishment is in none of the import's EtabEducNat files\n",
+		"    4 left out: people whose establishment neither the import's EtabEducNat files nor an earlier import gives\n",
 		"    1 rejected: malformed UAIs\n",
 		"  skipped REFUSES: 12 of the feed's 12 people would be left out (100.0 %, more than 5.0 %)\n",
 		"REFUSED, nothing written: ",
@@ -612,10 +617,17 @@ func relativesOf(x *harness, relative string) []string {
 }
 
 // The report, as JSON, carries each file's outcomes and reasons, every
-// issue's code and words, and the guards.
+// issue's code and words, and the guards. Here the zone's teacher teaches a
+// class of the collège without a function there: the class is set aside.
 func TestReportJSON(t *testing.T) {
 	x := newHarness(t, nil)
-	rep, _ := x.MustImport(x.sources(FormatAAF, "", "aaf/kinds"), DefaultOptions())
+	dir := t.TempDir()
+	for _, cat := range []string{"EtabEducNat", "Eleve", "PersRelEleve", "PersEducNat"} {
+		name := "ENT_Complet_20240902_" + cat + "_0000.xml"
+		writeFile(t, filepath.Join(dir, name), strings.Replace(readFile(t, "testdata/aaf/kinds/"+name),
+			"8101$ENS$ENSEIGNEMENT$L0422$ANGLAIS", "8104$ENS$ENSEIGNEMENT$L0422$ANGLAIS", 1))
+	}
+	rep, _ := x.MustImport(x.sources(FormatAAF, "", dir), DefaultOptions())
 	b, err := json.Marshal(rep)
 	if err != nil {
 		t.Fatal(err)
@@ -623,8 +635,8 @@ func TestReportJSON(t *testing.T) {
 	for _, want := range []string{
 		`"name":"ENT_Complet_20240902_EtabEducNat_0000.xml","format":"aaf","category":"EtabEducNat","mode":"full","encoding":"ISO-8859-15"`,
 		`"establishments":7,"created":7,"changed":0,"unchanged":0,"skipped":0`,
-		`"persons":4,"created":4,"changed":0,"unchanged":0,"skipped":0,"reasons":[{"code":"group-other-establishment","summary":"classes and groups of another establishment than the person's","count":1}]`,
-		`"code":"group-other-establishment","args":["3A","0131001A","0131004D"],"reason":"class or group 3A of 0131001A`,
+		`"persons":4,"created":4,"changed":0,"unchanged":0,"skipped":0,"reasons":[{"code":"group-other-establishment","summary":"classes and groups of an establishment that is not the person's","count":1}]`,
+		`"code":"group-other-establishment","args":["3A","0131001A","0131004D","0131001A"],"reason":"class or group 3A of 0131001A: the account belongs to 0131004D, and the feed does not give it 0131001A as another establishment"`,
 		`"totals":{"created":11,"changed":0,"unchanged":0,"skipped":0}`,
 		`"max_skipped":0.05,"max_changes":0.1,"guard_min":10`,
 	} {
@@ -648,8 +660,8 @@ func TestReasonTexts(t *testing.T) {
 }
 
 // People reported as left out are not updated: a full Eleve file whose
-// structure ids the import cannot place, forced through, renames nobody,
-// moves nobody and flags nobody missing.
+// structure ids neither the import nor an earlier one knows, forced
+// through, renames nobody, moves nobody and flags nobody missing.
 func TestPeopleLeftOutAreNotUpdated(t *testing.T) {
 	x := newHarness(t, nil)
 	x.MustImport(x.sources(FormatAAF, "", "aaf/full"), DefaultOptions())
@@ -657,6 +669,7 @@ func TestPeopleLeftOutAreNotUpdated(t *testing.T) {
 	dir := t.TempDir()
 	renamed := strings.Replace(readFile(t, "testdata/aaf/full/ENT_Complet_20240902_Eleve_0000.xml"),
 		`<attr name="sn"><value>MARTIN</value></attr>`, `<attr name="sn"><value>MARTIN-DURAND</value></attr>`, 1)
+	renamed = strings.NewReplacer(">7501<", ">7599<", ">7501$", ">7599$", ">7502<", ">7598<", ">7502$", ">7598$").Replace(renamed)
 	writeFile(t, filepath.Join(dir, "ENT_Complet_20241001_Eleve_0000.xml"), renamed) // no EtabEducNat file
 
 	opts := DefaultOptions()

@@ -61,7 +61,8 @@ func checkFeed(t *testing.T, feed *Feed) {
 	for _, e := range feed.Establishments {
 		check(domain.TextName, "establishment name", e.Name)
 		for _, g := range append(slices.Clip(e.Classes), e.Groups...) {
-			check(domain.TextName, "group name", g)
+			check(domain.TextName, "group name", g.Name)
+			check(domain.TextName, "group label", g.Label)
 		}
 	}
 	for _, p := range feed.Persons {

@@ -170,7 +170,9 @@ func partGuards(feed *Feed) []Guard {
 			continue
 		}
 		info := aafFileInfo(f.Name)
-		if info.part < 0 || info.category == "" {
+		if info.part < 0 || info.category == "" || info.category == CategorySubject || info.category == CategoryMEF {
+			// A nomenclature's missing part flags nobody: its codes are
+			// shown as codes.
 			continue
 		}
 		d, ok := byKey[info.delivery]

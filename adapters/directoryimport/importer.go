@@ -49,6 +49,8 @@ type Format string
 const (
 	FormatAAF Format = "aaf"
 	FormatCSV Format = "csv"
+	// FormatONDE is an école's extraction from ONDE (onde.go).
+	FormatONDE Format = "onde"
 )
 
 // Source is one file of an import.
@@ -60,9 +62,12 @@ type Source struct {
 	// Profile of a CSV file's persons: student, relative, teacher or
 	// personnel.
 	Profile domain.Profile
-	// Encoding of a CSV file (UTF-8 when empty; a BOM says UTF-8 too).
+	// Encoding of a CSV file (UTF-8 when empty; a BOM says UTF-8 too), or
+	// of an ONDE extraction (ISO-8859-1 when empty, UTF-8 with a BOM).
 	// AAF files declare theirs.
 	Encoding string
+	// UAI of the école an ONDE extraction is from (the files do not say).
+	UAI string
 	// Size in bytes, for progress (0 when unknown).
 	Size int64
 	// Open opens the file; the import closes it.
@@ -73,7 +78,7 @@ type Source struct {
 // files of the format (*.xml, *.csv) are taken in name order.
 func FileSources(format Format, profile domain.Profile, encoding string, paths ...string) ([]Source, error) {
 	ext := ".xml"
-	if format == FormatCSV {
+	if format == FormatCSV || format == FormatONDE {
 		ext = ".csv"
 	}
 	var files []string
@@ -545,8 +550,10 @@ func (im *Importer) readOne(ctx context.Context, b *builder, src Source, fr *Fil
 		err = b.parseAAF(ctx, src.Name, cr, fr)
 	case FormatCSV:
 		err = b.parseCSV(ctx, src.Name, cr, src.Profile, src.Encoding, fr)
+	case FormatONDE:
+		err = b.parseONDE(ctx, src.Name, cr, src.UAI, src.Encoding, fr)
 	default:
-		err = fmt.Errorf("%s: format %q is not aaf or csv", src.Name, src.Format)
+		err = fmt.Errorf("%s: format %q is not aaf, csv or onde", src.Name, src.Format)
 	}
 	fr.Bytes = cr.n
 	cr.report()

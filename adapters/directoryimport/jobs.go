@@ -135,7 +135,8 @@ type StartJob struct {
 	Dir      string
 	Format   Format
 	Profile  domain.Profile // CSV: the files' persons
-	Encoding string         // CSV: the files' encoding
+	Encoding string         // CSV, ONDE: the files' encoding
+	UAI      string         // ONDE: the école the extraction is from
 	// Options: mode, dry run, grace, the guards' shares, force (the job
 	// sets the correlation id, the actor and the progress).
 	Options Options
@@ -351,8 +352,15 @@ func (s *Jobs) prepare(req StartJob) ([]Source, Options, error) {
 		if err := CheckEncoding(req.Encoding); err != nil {
 			return nil, opts, bad("%v", err)
 		}
+	case FormatONDE:
+		if !domain.ValidUAI(strings.ToUpper(req.UAI)) {
+			return nil, opts, bad("an ONDE extraction needs its école's UAI (%q is not seven digits and a letter)", req.UAI)
+		}
+		if err := CheckEncoding(req.Encoding); err != nil {
+			return nil, opts, bad("%v", err)
+		}
 	default:
-		return nil, opts, bad("format %q is not aaf or csv", req.Format)
+		return nil, opts, bad("format %q is not aaf, csv or onde", req.Format)
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, opts, err
@@ -364,7 +372,7 @@ func (s *Jobs) prepare(req StartJob) ([]Source, Options, error) {
 	slices.SortStableFunc(files, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
 	sources := make([]Source, 0, len(files))
 	for _, f := range files {
-		sources = append(sources, Source{Name: f.Name, Format: req.Format, Profile: req.Profile, Encoding: req.Encoding, Size: f.Size,
+		sources = append(sources, Source{Name: f.Name, Format: req.Format, Profile: req.Profile, Encoding: req.Encoding, UAI: strings.ToUpper(req.UAI), Size: f.Size,
 			Open: func() (io.ReadCloser, error) { return s.open(f.Path) }})
 	}
 	opts.Actor = req.Actor.Account

@@ -290,7 +290,7 @@ func TestJobRuns(t *testing.T) {
 			t.Fatalf("ended %+v", done)
 		}
 		wantCounts(t, done.Report.Applied, map[ChangeKind]int{
-			RegisterEstablishment: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
+			RegisterEstablishment: 2, RecordFeedKey: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
 		})
 		p = done.Progress
 		if p.ReadPercent != 100 || p.BytesRead != total || p.Changes != p.ChangesTotal || p.Events != int64(done.Report.Events) || p.Events == 0 {

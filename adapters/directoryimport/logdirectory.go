@@ -41,14 +41,25 @@ type LogDirectory struct {
 	external       map[string]uuid.UUID
 	groups         map[uuid.UUID]*Group
 	groupNames     map[groupKey]uuid.UUID
+	// feedKeys: establishment -> key, and key -> establishment.
+	feedKeys, structures map[string]string
+	// subjects: subject code -> label, learnt from memberships.
+	subjects map[string]string
+	// children: relative -> students linked.
+	children map[uuid.UUID]map[uuid.UUID]bool
 }
 
 var _ Directory = (*LogDirectory)(nil)
 
 type logAccount struct {
 	Account
-	relatives map[uuid.UUID]bool
-	groups    map[uuid.UUID]map[domain.Role]string
+	relatives map[uuid.UUID]domain.RelativeLink
+	groups    map[uuid.UUID]map[domain.Role]logRole
+}
+
+type logRole struct {
+	subject string
+	codes   []string
 }
 
 type groupKey struct {
@@ -91,6 +102,10 @@ func newLogDirectory() *LogDirectory {
 		external:       make(map[string]uuid.UUID),
 		groups:         make(map[uuid.UUID]*Group),
 		groupNames:     make(map[groupKey]uuid.UUID),
+		feedKeys:       make(map[string]string),
+		structures:     make(map[string]string),
+		subjects:       make(map[string]string),
+		children:       make(map[uuid.UUID]map[uuid.UUID]bool),
 	}
 }
 
@@ -107,16 +122,22 @@ func (d *LogDirectory) apply(e domain.Event) {
 	switch e := e.(type) {
 	case domain.EstablishmentRegistered:
 		d.establishments[e.UAI] = true
+	case domain.EstablishmentFeedKeyRecorded:
+		if old, ok := d.feedKeys[e.UAI]; ok && d.structures[old] == e.UAI {
+			delete(d.structures, old)
+		}
+		d.feedKeys[e.UAI], d.structures[e.FeedKey] = e.FeedKey, e.UAI
 	case domain.AccountOpened:
 		a := d.account(e.Account)
 		a.Establishment, a.Profile, a.Function = e.Establishment, e.Profile, e.Function
-		a.ExternalID, a.DisplayName = e.ExternalID, e.DisplayName
+		a.ExternalID, a.DisplayName, a.Details = e.ExternalID, e.DisplayName, e.Details.Clone()
 		if _, taken := d.external[e.ExternalID]; e.ExternalID != "" && !taken {
 			d.external[e.ExternalID] = e.Account
 		}
 	case domain.AccountUpdated:
 		a := d.account(e.Account)
 		a.Establishment, a.Function, a.DisplayName = e.Establishment, e.Function, e.DisplayName
+		a.Details = e.Details.Clone()
 	case domain.AccountClosed:
 		d.account(e.Account).Closed = true
 	case domain.AccountMissingFromFeed:
@@ -129,26 +150,39 @@ func (d *LogDirectory) apply(e domain.Event) {
 	case domain.RelativeLinked:
 		a := d.account(e.Student)
 		if a.relatives == nil {
-			a.relatives = make(map[uuid.UUID]bool)
+			a.relatives = make(map[uuid.UUID]domain.RelativeLink)
 		}
-		a.relatives[e.Relative] = e.LegalGuardian
+		a.relatives[e.Relative] = domain.RelativeLink{LegalGuardian: e.LegalGuardian, Relation: e.Relation,
+			LegalRank: e.LegalRank, Financial: e.Financial, Contact: e.Contact}
+		if d.children[e.Relative] == nil {
+			d.children[e.Relative] = make(map[uuid.UUID]bool)
+		}
+		d.children[e.Relative][e.Student] = true
 	case domain.RelativeUnlinked:
 		delete(d.account(e.Student).relatives, e.Relative)
+		delete(d.children[e.Relative], e.Student)
 	case domain.GroupCreated:
-		d.groups[e.Group] = &Group{ID: e.Group, Establishment: e.Establishment, Kind: e.Kind, Name: e.Name}
+		d.groups[e.Group] = &Group{ID: e.Group, Establishment: e.Establishment, Kind: e.Kind, Name: e.Name, Label: e.Label}
 		k := groupKey{e.Establishment, e.Name, e.Kind}
 		if _, taken := d.groupNames[k]; !taken {
 			d.groupNames[k] = e.Group
 		}
+	case domain.GroupLabelled:
+		if g, ok := d.groups[e.Group]; ok {
+			g.Label = e.Label
+		}
 	case domain.MemberJoined:
 		a := d.account(e.Account)
 		if a.groups == nil {
-			a.groups = make(map[uuid.UUID]map[domain.Role]string)
+			a.groups = make(map[uuid.UUID]map[domain.Role]logRole)
 		}
 		if a.groups[e.Group] == nil {
-			a.groups[e.Group] = make(map[domain.Role]string)
+			a.groups[e.Group] = make(map[domain.Role]logRole)
 		}
-		a.groups[e.Group][e.Role] = e.Subject
+		a.groups[e.Group][e.Role] = logRole{subject: e.Subject, codes: slices.Clone(e.SubjectCodes)}
+		if len(e.SubjectCodes) == 1 && e.Subject != "" && e.Subject != e.SubjectCodes[0] {
+			d.subjects[e.SubjectCodes[0]] = e.Subject
+		}
 	case domain.MemberLeft:
 		a := d.account(e.Account)
 		delete(a.groups[e.Group], e.Role)
@@ -189,6 +223,33 @@ func (d *LogDirectory) Accounts() iter.Seq[Account] {
 	}
 }
 
+// Structure implements Directory.
+func (d *LogDirectory) Structure(feedKey string) (string, bool) {
+	uai, ok := d.structures[feedKey]
+	return uai, ok
+}
+
+// FeedKey implements Directory.
+func (d *LogDirectory) FeedKey(uai string) string { return d.feedKeys[uai] }
+
+// SubjectLabel implements Directory.
+func (d *LogDirectory) SubjectLabel(code string) (string, bool) {
+	l, ok := d.subjects[code]
+	return l, ok
+}
+
+// ChildrenOf implements Directory, sorted.
+func (d *LogDirectory) ChildrenOf(relative uuid.UUID) []string {
+	var out []string
+	for s := range d.children[relative] {
+		if a, ok := d.accounts[s]; ok && a.ExternalID != "" {
+			out = append(out, a.ExternalID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Group implements Directory.
 func (d *LogDirectory) Group(uai string, kind domain.GroupKind, name string) (Group, bool) {
 	id, ok := d.groupNames[groupKey{uai, name, kind}]
@@ -207,20 +268,20 @@ func (d *LogDirectory) view(a *logAccount) Account {
 		if !ok {
 			g = &Group{ID: gid}
 		}
-		for role, subject := range roles {
-			v.Memberships = append(v.Memberships, AccountMembership{Group: *g, Role: role, Subject: subject})
+		for role, r := range roles {
+			v.Memberships = append(v.Memberships, AccountMembership{Group: *g, Role: role, Subject: r.subject, SubjectCodes: r.codes})
 		}
 	}
 	slices.SortFunc(v.Memberships, func(x, y AccountMembership) int {
 		return cmp.Or(strings.Compare(x.Group.Name, y.Group.Name), strings.Compare(x.Group.ID.String(), y.Group.ID.String()),
 			strings.Compare(string(x.Role), string(y.Role)))
 	})
-	for rid, legal := range a.relatives {
+	for rid, link := range a.relatives {
 		ext := ""
 		if r, ok := d.accounts[rid]; ok {
 			ext = r.ExternalID
 		}
-		v.Relatives = append(v.Relatives, AccountRelative{Account: rid, ExternalID: ext, LegalGuardian: legal})
+		v.Relatives = append(v.Relatives, AccountRelative{Account: rid, ExternalID: ext, RelativeLink: link})
 	}
 	slices.SortFunc(v.Relatives, func(x, y AccountRelative) int { return strings.Compare(x.Account.String(), y.Account.String()) })
 	return v
@@ -234,5 +295,6 @@ func (d *LogDirectory) Actor(id uuid.UUID) (domain.Actor, bool) {
 	if !ok || a.Profile == "" || a.Closed {
 		return domain.Actor{}, false
 	}
-	return domain.Actor{Account: id, Profile: a.Profile, Function: a.Function, Establishment: a.Establishment}, true
+	return domain.Actor{Account: id, Profile: a.Profile, Function: a.Function, Establishment: a.Establishment,
+		Establishments: a.Details.Establishments}, true
 }

@@ -23,6 +23,8 @@ const (
 	ReasonCSVSyntax       ReasonCode = "csv-syntax"
 	ReasonBadFunction     ReasonCode = "bad-function"
 	ReasonBadText         ReasonCode = "bad-text"
+	ReasonNoLabel         ReasonCode = "no-label"
+	ReasonBadDate         ReasonCode = "bad-date"
 )
 
 // Why parts of the feed are left aside (skipped: well-formed, but the
@@ -41,6 +43,9 @@ const (
 	ReasonRelativeUnknown      ReasonCode = "relative-unknown"
 	ReasonRelativeClosed       ReasonCode = "relative-closed"
 	ReasonRelativeNotARelative ReasonCode = "relative-not-a-relative"
+	ReasonPostUnknownStruct    ReasonCode = "post-unknown-structure"
+	ReasonChildUnknown         ReasonCode = "child-unknown"
+	ReasonChildAmbiguous       ReasonCode = "child-ambiguous"
 )
 
 // Why a person is left out whole: nothing changes for them.
@@ -68,8 +73,9 @@ var reasonTexts = map[ReasonCode]reasonText{
 		"records that are not addRequest, modifyRequest or deleteRequest", false},
 	ReasonNoCategory: {"no category: neither operationalAttributes nor the file name say what the record is",
 		"records without a category", false},
-	ReasonWrongCategory:   {"a %s record in a %s file", "records of another category than their file's", false},
-	ReasonUnknownCategory: {"category %q is not EtabEducNat, Eleve, PersRelEleve or PersEducNat", "records of an unknown category", false},
+	ReasonWrongCategory: {"a %s record in a %s file", "records of another category than their file's", false},
+	ReasonUnknownCategory: {"category %q is not EtabEducNat, Eleve, PersRelEleve, PersEducNat, MatiereEducNat or MefEducNat",
+		"records of an unknown category", false},
 	ReasonBadUAI:          {"UAI %q is not seven digits and a letter", "malformed UAIs", false},
 	ReasonNoUAI:           {"no UAI: the establishment is not named", "records without a UAI", false},
 	ReasonNoStructureName: {"the establishment has no name (ENTStructureNomCourant is empty)", "establishments without a name", false},
@@ -78,8 +84,10 @@ var reasonTexts = map[ReasonCode]reasonText{
 	ReasonBadValue:        {"%s value %q is not %s", "malformed values (classes, groups, relatives, functions)", false},
 	ReasonCSVFields:       {"%s fields, the header has %s", "lines with the wrong number of fields", false},
 	ReasonCSVSyntax:       {"not readable as CSV: %s", "lines not readable as CSV (quotes)", false},
-	ReasonBadFunction: {"function %q is not head, deputy, cpe, secretary, other or an AAF code",
+	ReasonBadFunction: {"function %q is not head, deputy, cpe, secretary, education_assistant, other or an AAF code",
 		"unknown functions", false},
+	ReasonNoLabel: {"no label: %s is empty", "subjects or MEFs without a label", false},
+	ReasonBadDate: {"birth date %q is not a date (DD/MM/YYYY or YYYY-MM-DD)", "birth dates that are not dates", false},
 
 	ReasonBadText: {"%s", "texts the ledger refuses (control characters, invalid UTF-8, too long)", false},
 
@@ -95,12 +103,12 @@ var reasonTexts = map[ReasonCode]reasonText{
 		"name changes giving only the first or the last name (the name is kept)", false},
 	ReasonMoveUnregistered: {"establishment %s is not registered: the account stays in %s, its other changes are applied",
 		"moves to an establishment that is not registered (the account stays where it is)", false},
-	ReasonGroupUnknownStruct: {"class or group %s: its structure %s is in none of the import's EtabEducNat files",
-		"classes and groups of structures the import does not list", false},
+	ReasonGroupUnknownStruct: {"class or group %s: its structure %s is in none of the import's EtabEducNat files, and no earlier import recorded it",
+		"classes and groups of structures neither the import nor an earlier one lists", false},
 	ReasonGroupRejectedStruct: {"class or group %s: its structure %s was rejected (%s)",
 		"classes and groups of structures whose record was rejected", false},
-	ReasonGroupOtherSchool: {"class or group %s of %s: the account belongs to %s (one establishment per account)",
-		"classes and groups of another establishment than the person's", false},
+	ReasonGroupOtherSchool: {"class or group %s of %s: the account belongs to %s, and the feed does not give it %s as another establishment",
+		"classes and groups of an establishment that is not the person's", false},
 	ReasonRelativeNotApplied: {"relative %s: their own record could not be applied",
 		"relatives whose own record could not be applied", false},
 	ReasonRelativeUnknown: {"relative %s is neither in the feed nor in the directory",
@@ -109,6 +117,12 @@ var reasonTexts = map[ReasonCode]reasonText{
 		"relatives closed or missing from the feed", false},
 	ReasonRelativeNotARelative: {"relative %s: their account is not a relative's",
 		"relatives whose account is not a relative's", false},
+	ReasonPostUnknownStruct: {"function %s: its structure %s is in none of the import's EtabEducNat files, and no earlier import recorded it",
+		"functions in structures neither the import nor an earlier one lists", false},
+	ReasonChildUnknown: {"child %s (class %s) is not in the students' file of the import: the link is not made",
+		"children not found in the students' file (links not made)", false},
+	ReasonChildAmbiguous: {"child %s (class %s) matches %s students of the import: the link is not made",
+		"children matching several students (links not made)", false},
 
 	ReasonClosed: {"the account is closed and the ledger does not reopen accounts: nothing changed for this person",
 		"people whose account is closed (never reopened)", true},
@@ -116,9 +130,9 @@ var reasonTexts = map[ReasonCode]reasonText{
 		"people whose profile would change (never changed)", true},
 	ReasonUnknownPerson: {"a modifyRequest for a person the directory does not know: nothing to modify",
 		"changes to people the directory does not know", true},
-	ReasonUnknownStructure: {"their attachment structure %s is in none of the import's EtabEducNat files " +
-		"(a delta that opens people needs the feed's EtabEducNat file beside it): nothing changed for this person",
-		"people whose establishment is in none of the import's EtabEducNat files", true},
+	ReasonUnknownStructure: {"their attachment structure %s is in none of the import's EtabEducNat files, and no earlier import " +
+		"recorded it (give the feed's EtabEducNat file): nothing changed for this person",
+		"people whose establishment neither the import's EtabEducNat files nor an earlier import gives", true},
 	ReasonRejectedStructure: {"their attachment structure %s was rejected (%s): nothing changed for this person",
 		"people whose establishment's record was rejected", true},
 	ReasonNoEstablishment: {"no establishment: the record names none, and no child's is known: nothing changed for this person",

@@ -248,6 +248,8 @@ func (r *Report) writeFile(w io.Writer, f FileReport) {
 	fmt.Fprintf(w, "  %s: %s %s %s, %s, %d bytes, %d record(s), %d rejected\n",
 		f.Name, f.Format, f.Category, f.Mode, f.Encoding, f.Bytes, f.Records, f.Rejected)
 	switch {
+	case f.Labels > 0:
+		fmt.Fprintf(w, "    %d label(s) of %s codes\n", f.Labels, f.Category)
 	case f.Establishments > 0:
 		fmt.Fprintf(w, "    %d establishment(s): %d registered, %d already known\n", f.Establishments, f.Created, f.Unchanged)
 	case f.Persons > 0:

@@ -25,7 +25,7 @@ func TestAAFOnSQLite(t *testing.T) {
 	opts := DefaultOptions()
 	rep, _ := x.MustImport(x.sources(FormatAAF, "", "aaf/full"), opts)
 	wantCounts(t, rep.Applied, map[ChangeKind]int{
-		RegisterEstablishment: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
+		RegisterEstablishment: 2, RecordFeedKey: 2, OpenAccount: 15, CreateGroup: 4, JoinGroup: 11, LinkRelative: 7,
 	})
 
 	y := newHarness(t, open())

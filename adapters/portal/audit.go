@@ -289,12 +289,12 @@ func (p *Portal) auditChoices(r *http.Request, v *view, a auditQuery, data *audi
 	seenTeacher := map[uuid.UUID]bool{}
 	var students []auditChoice
 	for _, gs := range groups {
-		gl.List = append(gl.List, recipient{ID: gs.ID, Name: gs.Name, Selected: a.Has(gs.ID.String())})
+		gl.List = append(gl.List, recipient{ID: gs.ID, Name: gs.Shown(), Selected: a.Has(gs.ID.String())})
 		g, err := p.cfg.Queries.Group(ctx, gs.ID)
 		if err != nil {
 			return err
 		}
-		sc := auditChoice{Label: v.T("audit.students_of", g.Name)}
+		sc := auditChoice{Label: v.T("audit.students_of", g.Shown())}
 		for _, m := range g.Members[domain.RoleStudent] {
 			sc.List = append(sc.List, recipient{ID: m.Account, Name: m.DisplayName, Selected: a.Has(m.Account.String())})
 			n.cache[m.Account] = m.DisplayName

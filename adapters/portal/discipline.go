@@ -73,7 +73,7 @@ func (p *Portal) classes(r *http.Request, v *view) ([]classList, error) {
 			continue
 		}
 		if students := g.Members[domain.RoleStudent]; len(students) > 0 {
-			out = append(out, classList{Group: g.ID, Name: g.Name, Students: students})
+			out = append(out, classList{Group: g.ID, Name: g.Shown(), Students: students})
 		}
 	}
 	return out, nil

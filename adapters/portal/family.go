@@ -209,7 +209,7 @@ func (p *Portal) studentPage(w http.ResponseWriter, r *http.Request, v *view) er
 	for _, m := range student.Groups {
 		if m.Role == domain.RoleStudent {
 			groups = append(groups, m.Group)
-			groupNames[m.Group] = m.Name
+			groupNames[m.Group] = m.Shown()
 		}
 	}
 	hw, err := p.cfg.Queries.Homework(r.Context(), groups, t, domain.Date{}, projections.Page{Limit: projections.ViewHomework})

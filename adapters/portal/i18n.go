@@ -94,6 +94,29 @@ func (v *view) Months() string {
 // Clock writes an instant's local time of day.
 func (v *view) Clock(t time.Time) string { return t.In(v.loc).Format("15:04") }
 
+// LinkWords says what a relative is to a student: the relation, legal
+// guardian (and rank), financial responsibility, person to contact; empty
+// when the directory says nothing of it.
+func (v *view) LinkWords(relation domain.Relation, legal bool, rank int, financial, contact bool) string {
+	var parts []string
+	if relation != domain.RelationUnknown {
+		parts = append(parts, v.Label("relation", relation))
+	}
+	switch {
+	case legal && rank > 0:
+		parts = append(parts, v.T("link.legal_rank", rank))
+	case legal:
+		parts = append(parts, v.T("link.legal"))
+	}
+	if financial {
+		parts = append(parts, v.T("link.financial"))
+	}
+	if contact {
+		parts = append(parts, v.T("link.contact"))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // ISO writes an instant as RFC 3339, for <time datetime>.
 func (v *view) ISO(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 

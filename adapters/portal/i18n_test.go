@@ -85,7 +85,12 @@ func TestPortalMessages(t *testing.T) {
 	}
 	enum("profile", domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel,
 		domain.ProfileGuest, domain.ProfileInspector, domain.ProfileEvaluator, domain.ProfileAdmin)
-	enum("function", domain.FunctionHead, domain.FunctionDeputy, domain.FunctionCPE, domain.FunctionSecretary, domain.FunctionOther)
+	enum("function", domain.FunctionHead, domain.FunctionDeputy, domain.FunctionCPE, domain.FunctionSecretary,
+		domain.FunctionEducationAssistant, domain.FunctionOther)
+	for _, r := range domain.Relations() {
+		enum("relation", r)
+	}
+	enum("link", "legal", "legal_rank", "financial", "contact")
 	enum("absence", domain.AbsenceUnjustified, domain.AbsenceDeclared, domain.AbsenceJustified, domain.AbsenceRefused, domain.AbsenceCancelledState)
 	enum("punishment", domain.PunishmentDetention, domain.PunishmentExtraWork, domain.PunishmentLessonExclusion)
 	enum("sanction", domain.SanctionWarning, domain.SanctionReprimand, domain.SanctionResponsibility, domain.SanctionTemporaryExclusion, domain.SanctionPermanentExclusion)

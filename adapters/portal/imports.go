@@ -63,7 +63,7 @@ func (d importFormData) Force() bool { return d.Sent.Get("force") != "" }
 
 func (p *Portal) importFormOf(sent url.Values, why string) importFormData {
 	return importFormData{
-		Formats:     []directoryimport.Format{directoryimport.FormatAAF, directoryimport.FormatCSV},
+		Formats:     []directoryimport.Format{directoryimport.FormatAAF, directoryimport.FormatCSV, directoryimport.FormatONDE},
 		Profiles:    []domain.Profile{domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel},
 		Modes:       []directoryimport.Mode{directoryimport.ModeAuto, directoryimport.ModeFull, directoryimport.ModeDelta},
 		Encodings:   directoryimport.Encodings[1:],

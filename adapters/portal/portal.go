@@ -494,7 +494,7 @@ func (n *names) of(r *http.Request, id uuid.UUID) string {
 	if acc, err := n.q.Account(r.Context(), id); err == nil {
 		name = acc.DisplayName
 	} else if g, err := n.q.Group(r.Context(), id); err == nil {
-		name = g.Name
+		name = g.Shown()
 	}
 	n.cache[id] = name
 	return name

@@ -504,3 +504,42 @@ func TestPortalStatic(t *testing.T) {
 		t.Fatalf("no file: %d", r.status)
 	}
 }
+
+// TestPortalShowsLabels checks that pages show what the directory feeds
+// give in words: a class's label rather than its code, a teacher's
+// subject in words, a student's MEF, what a relative is to a student.
+func TestPortalShowsLabels(t *testing.T) {
+	w := newWorld(t)
+	sys := webtest.System()
+	student, relative := w.Accounts[asStudent], w.Accounts[asRelative]
+	w.Must(w.H.LabelGroup(w.Ctx, sys, domain.LabelGroup{Group: w.Class, Label: "6EME A"}))
+	w.Must(w.H.JoinGroup(w.Ctx, sys, domain.JoinGroup{Group: w.Class, Account: w.Accounts[asTeacher], Role: domain.RoleTeacher,
+		Subject: "MATHEMATIQUES", SubjectCodes: []string{"061300"}}))
+	w.Must(w.H.LinkRelative(w.Ctx, sys, domain.LinkRelative{Student: student, Relative: relative, LegalGuardian: true,
+		Relation: domain.RelationMother, LegalRank: 1, Financial: true, Contact: true}))
+	acc, err := w.Queries.Account(w.Ctx, student)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Must(w.H.UpdateAccount(w.Ctx, sys, domain.UpdateAccount{Account: student, Establishment: acc.Establishment, DisplayName: acc.DisplayName,
+		Details: &domain.AccountDetails{MEF: "10010012110", MEFLabel: "6EME"}}))
+	w.CatchUp()
+	words := "mère, représentant légal 1, responsable financier, personne à contacter"
+	for _, tc := range []struct {
+		pr   pageReq
+		want []string
+	}{
+		{get("/", asRelative), []string{">6EME A</a>", " · 6EME", "Votre lien : " + words}},
+		{get("/students/"+student.String(), asCPE), []string{">6EME A</a>", "· 6EME", "Responsables :", "(" + words + ")"}},
+		{get("/", asTeacher), []string{">6EME A</a> · MATHEMATIQUES"}},
+		{get("/", asStudent), []string{">6EME A</a>"}},
+	} {
+		t.Run(tc.pr.profile+tc.pr.path, func(t *testing.T) {
+			r := visit(t, w.srv, tc.pr)
+			mustPage(t, r, http.StatusOK, tc.want...)
+			if strings.Contains(r.body, "061300") || strings.Contains(r.body, ">6A<") {
+				t.Fatalf("a code reaches the page:\n%s", r.body)
+			}
+		})
+	}
+}

@@ -156,6 +156,7 @@ func (s *Imports) jobRequest(p *Principal, u *Upload, key string) (directoryimpo
 	req := directoryimport.StartJob{
 		Actor: p.actor, Dir: u.dir, IdempotencyKey: key, Options: *s.cfg.Defaults,
 		Format: directoryimport.Format(get("format")), Profile: domain.Profile(get("profile")), Encoding: get("encoding"),
+		UAI: get("uai"),
 	}
 	for _, f := range u.files {
 		req.Files = append(req.Files, directoryimport.File{Name: f.name, Path: f.path, Size: f.size})

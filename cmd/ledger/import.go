@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/commands"
@@ -17,12 +18,16 @@ import (
 const importUsage = `usage:
   ledger import aaf [FLAGS] FILE|DIR...
   ledger import csv --profile student|relative|teacher|personnel [FLAGS] FILE...
+  ledger import onde --uai UAI [FLAGS] FILE|DIR...
 
-Imports a directory feed: AAF XML files (a directory's *.xml files are taken
-in name order; ENT_Complet_* files make a full feed, ENT_Delta_* a delta; give
-the feed's EtabEducNat file with a delta of new persons) or CSV exports (one
-profile per file, UTF-8 unless --encoding says otherwise; see
-docs/directory.md for the columns). Only changes are written; re-importing the
+Imports a directory feed: AAF XML files of the second or first degree (a
+directory's *.xml files are taken in name order; ENT_Complet_* files make a
+full feed, ENT_Delta_* a delta; structure ids an earlier import recorded need
+no EtabEducNat file), CSV exports (one profile per file, UTF-8 unless
+--encoding says otherwise) or an école's ONDE extraction (its students',
+responsables' and teachers' CSV files together, ISO-8859-1 unless --encoding
+says otherwise; --uai names the école); see docs/directory.md for the
+columns. Only changes are written; re-importing the
 same feed writes nothing. Every import ends with a report; --dry-run prints
 the changes and writes nothing. Guards refuse, writing nothing, a feed that
 would leave out too many people, rename, flag missing or close too many
@@ -42,9 +47,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		return nil
 	}
 	format := directoryimport.Format(args[0])
-	if format != directoryimport.FormatAAF && format != directoryimport.FormatCSV {
+	if format != directoryimport.FormatAAF && format != directoryimport.FormatCSV && format != directoryimport.FormatONDE {
 		fmt.Fprintln(m.stderr, importUsage)
-		return fmt.Errorf("ledger import: format %q is not aaf or csv", args[0])
+		return fmt.Errorf("ledger import: format %q is not aaf, csv or onde", args[0])
 	}
 	var cfg Config
 	var set importSettings
@@ -71,6 +76,9 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	sources, err := directoryimport.FileSources(format, domain.Profile(set.profile), set.encoding, paths...)
 	if err != nil {
 		return domain.Errorf(domain.ErrInvalid, "ledger import %s: %v", format, err)
+	}
+	for i := range sources {
+		sources[i].UAI = strings.ToUpper(set.uai)
 	}
 
 	store, err := openStore(ctx, cfg.Store, log)
@@ -124,6 +132,7 @@ type importSettings struct {
 	force    bool
 	profile  string
 	encoding string
+	uai      string
 	json     bool
 }
 
@@ -137,10 +146,13 @@ func (s *importSettings) validate(format directoryimport.Format, paths []string)
 		default:
 			return fmt.Errorf("--profile %q is not student, relative, teacher or personnel", s.profile)
 		}
-		if s.encoding != "" {
-			if err := directoryimport.CheckEncoding(s.encoding); err != nil {
-				return fmt.Errorf("--encoding: %w", err)
-			}
+	}
+	if format == directoryimport.FormatONDE && !domain.ValidUAI(strings.ToUpper(s.uai)) {
+		return fmt.Errorf("--uai %q is not the UAI of an école (seven digits and a letter)", s.uai)
+	}
+	if s.encoding != "" {
+		if err := directoryimport.CheckEncoding(s.encoding); err != nil {
+			return fmt.Errorf("--encoding: %w", err)
 		}
 	}
 	return nil
@@ -158,9 +170,13 @@ func (m *Main) importFlags(format directoryimport.Format, cfg *Config, s *import
 		return nil
 	})
 	fs.BoolVar(&s.json, "json", false, "print the report as JSON")
-	if format == directoryimport.FormatCSV {
+	switch format {
+	case directoryimport.FormatCSV:
 		fs.StringVar(&s.profile, "profile", "", "profile of the file's persons: student, relative, teacher or personnel")
 		fs.StringVar(&s.encoding, "encoding", "", "the files' encoding: UTF-8 (default; a UTF-8 BOM is honoured), ISO-8859-15, ISO-8859-1, windows-1252; bytes that do not match it refuse the import")
+	case directoryimport.FormatONDE:
+		fs.StringVar(&s.uai, "uai", "", "the UAI of the école the extraction is from")
+		fs.StringVar(&s.encoding, "encoding", "", "the files' encoding: ISO-8859-1 (ONDE's, the default; a UTF-8 BOM says UTF-8), UTF-8, ISO-8859-15, windows-1252; bytes that do not match it refuse the import")
 	}
 	return fs
 }

@@ -60,7 +60,7 @@ func TestImportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"planned changes (39):", "account.open E001 0130001A student \"Léa MARTIN\"", "dry run, nothing written", "full feed, 4 file(s)"} {
+	for _, want := range []string{"planned changes (41):", "account.open E001 0130001A student \"Léa MARTIN\"", "dry run, nothing written", "full feed, 4 file(s)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}
@@ -74,7 +74,7 @@ func TestImportCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "events appended: 39") || importedEvents(t, store) != 39 {
+	if !strings.Contains(out, "events appended: 41") || importedEvents(t, store) != 41 {
 		t.Fatalf("import output:\n%s", out)
 	}
 	out, err = runImport(t, "aaf", "--store", store, "--json", full)
@@ -98,7 +98,7 @@ func TestImportCommand(t *testing.T) {
 	if err == nil || exitCode(err) != 2 {
 		t.Fatalf("refused feed: %v (exit %d)", err, exitCode(err))
 	}
-	if n := importedEvents(t, store); n != 39 {
+	if n := importedEvents(t, store); n != 41 {
 		t.Fatalf("a refused feed wrote: %d events", n)
 	}
 
@@ -186,5 +186,52 @@ func writeTestFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// An école's ONDE extraction: --uai names the école (registered by an AAF
+// establishment file here), the files are read as ISO-8859-1; the
+// extraction is imported once.
+func TestImportCommandONDE(t *testing.T) {
+	t.Parallel()
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	onde := filepath.Join(importFixtures, "onde", "ecole")
+	if _, err := runImport(t, "onde", "--store", store, onde); err == nil || !strings.Contains(err.Error(), "--uai") {
+		t.Fatalf("an extraction without its école: %v", err)
+	}
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "ENT_1D_Complet_20240902_EtabEducNat_0000.xml"), `<?xml version="1.0" encoding="UTF-8"?>
+<ficAlimMENESR>
+    <addRequest>
+        <operationalAttributes><attr name="categorieStructure"><value>EtabEducNat</value></attr></operationalAttributes>
+        <identifier><id>9103</id></identifier>
+        <attributes>
+            <attr name="ENTStructureJointure"><value>9103</value></attr>
+            <attr name="ENTStructureUAI"><value>0133003C</value></attr>
+            <attr name="ENTStructureNomCourant"><value>EEPU FREDERIC MISTRAL$AUBAGNE</value></attr>
+            <attr name="ENTStructureCodeTypeStruct"><value>151</value></attr>
+        </attributes>
+    </addRequest>
+</ficAlimMENESR>
+`)
+	if _, err := runImport(t, "aaf", "--store", store, dir); err != nil {
+		t.Fatal(err)
+	}
+	n := importedEvents(t, store)
+	out, err := runImport(t, "onde", "--store", store, "--uai", "0133003c", onde)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"CSVExtraction-eleves.csv: onde Eleve full, ISO-8859-1", "events appended: 29",
+		"child Lucas GIRARD (class CM1 - M. Roux) is not in the students' file of the import"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the ONDE import's report lacks %q:\n%s", want, out)
+		}
+	}
+	if got := importedEvents(t, store) - n; got != 29 {
+		t.Fatalf("%d events", got)
+	}
+	if out, err := runImport(t, "onde", "--store", store, "--uai", "0133003C", onde); err != nil || !strings.Contains(out, "events appended: 0") {
+		t.Fatalf("again: %v\n%s", err, out)
 	}
 }

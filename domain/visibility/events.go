@@ -44,6 +44,7 @@ func KindOf(typ string) (Kind, bool) {
 	switch typ {
 	// Directory.
 	case domain.EstablishmentRegistered{}.EventType(),
+		domain.EstablishmentFeedKeyRecorded{}.EventType(),
 		domain.AccountOpened{}.EventType(),
 		domain.AccountUpdated{}.EventType(),
 		domain.AccountActivated{}.EventType(),
@@ -52,6 +53,7 @@ func KindOf(typ string) (Kind, bool) {
 		domain.RelativeLinked{}.EventType(),
 		domain.RelativeUnlinked{}.EventType(),
 		domain.GroupCreated{}.EventType(),
+		domain.GroupLabelled{}.EventType(),
 		domain.MemberJoined{}.EventType(),
 		domain.MemberLeft{}.EventType(),
 		domain.LessonScheduled{}.EventType(),

@@ -81,7 +81,7 @@ func (v *Viewer) VisibleStudents() []uuid.UUID {
 
 // MayListGroups: the groups of an establishment.
 func (v *Viewer) MayListGroups(uai string) bool {
-	return (v.Profile == domain.ProfileTeacher && v.Establishment == uai) || v.IsStaff(uai) || v.IsAdmin(uai) || v.Habilitated(uai)
+	return (v.Profile == domain.ProfileTeacher && v.In(uai)) || v.IsStaff(uai) || v.IsAdmin(uai) || v.Habilitated(uai)
 }
 
 // MayReadOffice: the school-life office of an establishment, for its
@@ -90,7 +90,7 @@ func (v *Viewer) MayReadOffice(uai string) bool { return v.IsStaff(uai) || v.Hab
 
 // MayReadNews: an establishment's news, for its community and inspectors.
 func (v *Viewer) MayReadNews(uai string) bool {
-	return (v.Establishment == uai && v.Profile.InAudience()) || v.Habilitated(uai)
+	return (v.In(uai) && v.Profile.InAudience()) || v.Habilitated(uai)
 }
 
 // HasMailbox: one's own mailbox, sent box and notifications. The ledger's
@@ -132,7 +132,7 @@ func (v *Viewer) MayReadResources(uai string) bool {
 	if !v.DealsWithBookings() {
 		return false
 	}
-	return ((v.Profile == domain.ProfileTeacher || v.Profile == domain.ProfilePersonnel) && v.Establishment == uai) ||
+	return ((v.Profile == domain.ProfileTeacher || v.Profile == domain.ProfilePersonnel) && v.In(uai)) ||
 		v.IsAdmin(uai) || v.Habilitated(uai)
 }
 
