@@ -19,7 +19,8 @@ const (
 
 // RegisterResource makes a room or equipment bookable; an unset
 // cmd.Resource gets a new id.
-func (h *Handlers) RegisterResource(ctx context.Context, req Request, cmd domain.RegisterResource) (Result, error) {
+func (h *Handlers) RegisterResource(ctx context.Context, req Request, cmd domain.RegisterResource) (res Result, err error) {
+	defer h.observe(CmdRegisterResource, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -42,7 +43,8 @@ func (h *Handlers) RegisterResource(ctx context.Context, req Request, cmd domain
 // a new id, which the result carries. The booking lives in the resource's
 // stream, so that two requests for one slot conflict on append and the
 // second one sees the first.
-func (h *Handlers) RequestBooking(ctx context.Context, req Request, cmd domain.RequestBooking) (Result, error) {
+func (h *Handlers) RequestBooking(ctx context.Context, req Request, cmd domain.RequestBooking) (res Result, err error) {
+	defer h.observe(CmdRequestBooking, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -71,7 +73,8 @@ func (h *Handlers) bookingCommand(ctx context.Context, req Request, name string,
 }
 
 // ApproveBooking approves a pending booking.
-func (h *Handlers) ApproveBooking(ctx context.Context, req Request, cmd domain.ApproveBooking) (Result, error) {
+func (h *Handlers) ApproveBooking(ctx context.Context, req Request, cmd domain.ApproveBooking) (res Result, err error) {
+	defer h.observe(CmdApproveBooking, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -82,7 +85,8 @@ func (h *Handlers) ApproveBooking(ctx context.Context, req Request, cmd domain.A
 }
 
 // RefuseBooking refuses a pending booking.
-func (h *Handlers) RefuseBooking(ctx context.Context, req Request, cmd domain.RefuseBooking) (Result, error) {
+func (h *Handlers) RefuseBooking(ctx context.Context, req Request, cmd domain.RefuseBooking) (res Result, err error) {
+	defer h.observe(CmdRefuseBooking, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -92,7 +96,8 @@ func (h *Handlers) RefuseBooking(ctx context.Context, req Request, cmd domain.Re
 }
 
 // CancelBooking cancels a pending or approved booking, freeing its slots.
-func (h *Handlers) CancelBooking(ctx context.Context, req Request, cmd domain.CancelBooking) (Result, error) {
+func (h *Handlers) CancelBooking(ctx context.Context, req Request, cmd domain.CancelBooking) (res Result, err error) {
+	defer h.observe(CmdCancelBooking, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

@@ -27,7 +27,8 @@ const (
 )
 
 // RegisterEstablishment opens an establishment.
-func (h *Handlers) RegisterEstablishment(ctx context.Context, req Request, cmd domain.RegisterEstablishment) (Result, error) {
+func (h *Handlers) RegisterEstablishment(ctx context.Context, req Request, cmd domain.RegisterEstablishment) (res Result, err error) {
+	defer h.observe(CmdRegisterEstablishment, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -58,7 +59,8 @@ func (h *Handlers) RecordFeedKey(ctx context.Context, req Request, cmd domain.Re
 }
 
 // OpenAccount opens an account; an unset cmd.Account gets a new id.
-func (h *Handlers) OpenAccount(ctx context.Context, req Request, cmd domain.OpenAccount) (Result, error) {
+func (h *Handlers) OpenAccount(ctx context.Context, req Request, cmd domain.OpenAccount) (res Result, err error) {
+	defer h.observe(CmdOpenAccount, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -81,7 +83,8 @@ func (h *Handlers) OpenAccount(ctx context.Context, req Request, cmd domain.Open
 
 // UpdateAccount changes an account's directory attributes; it appends
 // nothing when nothing changes.
-func (h *Handlers) UpdateAccount(ctx context.Context, req Request, cmd domain.UpdateAccount) (Result, error) {
+func (h *Handlers) UpdateAccount(ctx context.Context, req Request, cmd domain.UpdateAccount) (res Result, err error) {
+	defer h.observe(CmdUpdateAccount, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -114,7 +117,8 @@ func (h *Handlers) accountCommand(ctx context.Context, req Request, name string,
 }
 
 // ActivateAccount marks an account's first use.
-func (h *Handlers) ActivateAccount(ctx context.Context, req Request, cmd domain.ActivateAccount) (Result, error) {
+func (h *Handlers) ActivateAccount(ctx context.Context, req Request, cmd domain.ActivateAccount) (res Result, err error) {
+	defer h.observe(CmdActivateAccount, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -124,7 +128,8 @@ func (h *Handlers) ActivateAccount(ctx context.Context, req Request, cmd domain.
 }
 
 // CloseAccount closes an account.
-func (h *Handlers) CloseAccount(ctx context.Context, req Request, cmd domain.CloseAccount) (Result, error) {
+func (h *Handlers) CloseAccount(ctx context.Context, req Request, cmd domain.CloseAccount) (res Result, err error) {
+	defer h.observe(CmdCloseAccount, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -134,7 +139,8 @@ func (h *Handlers) CloseAccount(ctx context.Context, req Request, cmd domain.Clo
 }
 
 // HabilitateInspector sets the establishments an inspector may audit.
-func (h *Handlers) HabilitateInspector(ctx context.Context, req Request, cmd domain.HabilitateInspector) (Result, error) {
+func (h *Handlers) HabilitateInspector(ctx context.Context, req Request, cmd domain.HabilitateInspector) (res Result, err error) {
+	defer h.observe(CmdHabilitateInspector, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -144,7 +150,8 @@ func (h *Handlers) HabilitateInspector(ctx context.Context, req Request, cmd dom
 }
 
 // LinkRelative links a relative to a student (on the student's stream).
-func (h *Handlers) LinkRelative(ctx context.Context, req Request, cmd domain.LinkRelative) (Result, error) {
+func (h *Handlers) LinkRelative(ctx context.Context, req Request, cmd domain.LinkRelative) (res Result, err error) {
+	defer h.observe(CmdLinkRelative, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -163,7 +170,8 @@ func (h *Handlers) LinkRelative(ctx context.Context, req Request, cmd domain.Lin
 }
 
 // UnlinkRelative removes a relative's link to a student.
-func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, cmd domain.UnlinkRelative) (Result, error) {
+func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, cmd domain.UnlinkRelative) (res Result, err error) {
+	defer h.observe(CmdUnlinkRelative, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -174,7 +182,8 @@ func (h *Handlers) UnlinkRelative(ctx context.Context, req Request, cmd domain.U
 
 // CreateGroup creates a class or teaching group; an unset cmd.Group gets a
 // new id.
-func (h *Handlers) CreateGroup(ctx context.Context, req Request, cmd domain.CreateGroup) (Result, error) {
+func (h *Handlers) CreateGroup(ctx context.Context, req Request, cmd domain.CreateGroup) (res Result, err error) {
+	defer h.observe(CmdCreateGroup, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -194,7 +203,8 @@ func (h *Handlers) CreateGroup(ctx context.Context, req Request, cmd domain.Crea
 }
 
 // JoinGroup puts an account in a group in a role.
-func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGroup) (Result, error) {
+func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGroup) (res Result, err error) {
+	defer h.observe(CmdJoinGroup, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -229,7 +239,8 @@ func (h *Handlers) LabelGroup(ctx context.Context, req Request, cmd domain.Label
 }
 
 // LeaveGroup removes an account from a group role.
-func (h *Handlers) LeaveGroup(ctx context.Context, req Request, cmd domain.LeaveGroup) (Result, error) {
+func (h *Handlers) LeaveGroup(ctx context.Context, req Request, cmd domain.LeaveGroup) (res Result, err error) {
+	defer h.observe(CmdLeaveGroup, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -247,7 +258,8 @@ func (h *Handlers) LeaveGroup(ctx context.Context, req Request, cmd domain.Leave
 // RecordConnection appends the "user connected" event of a successful
 // sign-in by req.Actor. Connections have their own stream per account so
 // that sign-ins never conflict with directory changes.
-func (h *Handlers) RecordConnection(ctx context.Context, req Request, cmd domain.RecordConnection) (Result, error) {
+func (h *Handlers) RecordConnection(ctx context.Context, req Request, cmd domain.RecordConnection) (res Result, err error) {
+	defer h.observe(CmdRecordConnection, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -274,7 +286,8 @@ const (
 
 // ScheduleLesson puts a weekly lesson in a group's timetable; an unset
 // cmd.Entry gets a new id.
-func (h *Handlers) ScheduleLesson(ctx context.Context, req Request, cmd domain.ScheduleLesson) (Result, error) {
+func (h *Handlers) ScheduleLesson(ctx context.Context, req Request, cmd domain.ScheduleLesson) (res Result, err error) {
+	defer h.observe(CmdScheduleLesson, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -290,7 +303,8 @@ func (h *Handlers) ScheduleLesson(ctx context.Context, req Request, cmd domain.S
 }
 
 // UnscheduleLesson removes a timetable entry.
-func (h *Handlers) UnscheduleLesson(ctx context.Context, req Request, cmd domain.UnscheduleLesson) (Result, error) {
+func (h *Handlers) UnscheduleLesson(ctx context.Context, req Request, cmd domain.UnscheduleLesson) (res Result, err error) {
+	defer h.observe(CmdUnscheduleLesson, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

@@ -31,7 +31,8 @@ func onDisciplineFile(ctx context.Context, c *call, id, student uuid.UUID, decid
 
 // GivePunishment gives a student a punishment; an unset cmd.Punishment gets
 // a new id (derived from the idempotency key when there is one).
-func (h *Handlers) GivePunishment(ctx context.Context, req Request, cmd domain.GivePunishment) (Result, error) {
+func (h *Handlers) GivePunishment(ctx context.Context, req Request, cmd domain.GivePunishment) (res Result, err error) {
+	defer h.observe(CmdGivePunishment, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -54,7 +55,8 @@ func (h *Handlers) GivePunishment(ctx context.Context, req Request, cmd domain.G
 // PronounceSanction records a sanction pronounced by the head; an unset
 // cmd.Sanction gets a new id (derived from the idempotency key when there
 // is one).
-func (h *Handlers) PronounceSanction(ctx context.Context, req Request, cmd domain.PronounceSanction) (Result, error) {
+func (h *Handlers) PronounceSanction(ctx context.Context, req Request, cmd domain.PronounceSanction) (res Result, err error) {
+	defer h.observe(CmdPronounceSanction, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -75,7 +77,8 @@ func (h *Handlers) PronounceSanction(ctx context.Context, req Request, cmd domai
 }
 
 // AnnulSanction annuls a sanction; it stays in the student's history.
-func (h *Handlers) AnnulSanction(ctx context.Context, req Request, cmd domain.AnnulSanction) (Result, error) {
+func (h *Handlers) AnnulSanction(ctx context.Context, req Request, cmd domain.AnnulSanction) (res Result, err error) {
+	defer h.observe(CmdAnnulSanction, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

@@ -41,6 +41,8 @@ type Config struct {
 	// years around the handlers' today (domain.Calendar); nil: the
 	// defaults, domain.DefaultActsWindow and DefaultPlansWindow.
 	ActWindow, PlanWindow *domain.DateWindow
+	// Observer, when set, is told each command's outcome and retries.
+	Observer Observer
 }
 
 // Validate checks the configuration and fills defaults.
@@ -85,6 +87,7 @@ type Handlers struct {
 	cache   *streamCache // nil: none
 	// acts and plans are the date windows of validate.
 	acts, plans domain.DateWindow
+	observer    Observer // nil: none
 }
 
 // New returns handlers over a store.
@@ -93,7 +96,7 @@ func New(cfg Config) (*Handlers, error) {
 		return nil, err
 	}
 	h := &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger,
-		acts: *cfg.ActWindow, plans: *cfg.PlanWindow}
+		acts: *cfg.ActWindow, plans: *cfg.PlanWindow, observer: cfg.Observer}
 	if cfg.CacheEvents > 0 {
 		h.cache = newStreamCache(cfg.CacheEvents)
 	}
@@ -355,6 +358,7 @@ func execute[A any, P interface {
 		res, err := c.append(ctx, id, stream, domain.Exact(uint64(len(recs))), uai, events)
 		if errors.Is(err, domain.ErrVersionConflict) && attempt < c.h.retries {
 			c.h.log.DebugContext(ctx, "version conflict, retrying", "command", c.command, "stream", stream, "attempt", attempt+1)
+			c.h.retried(c.command)
 			Backoff(ctx, attempt)
 			continue
 		}

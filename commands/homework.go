@@ -18,7 +18,8 @@ const (
 
 // AssignHomework gives homework to a group; an unset cmd.Homework gets a
 // new id (the same one on a retry with the same idempotency key).
-func (h *Handlers) AssignHomework(ctx context.Context, req Request, cmd domain.AssignHomework) (Result, error) {
+func (h *Handlers) AssignHomework(ctx context.Context, req Request, cmd domain.AssignHomework) (res Result, err error) {
+	defer h.observe(CmdAssignHomework, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -58,7 +59,8 @@ func (h *Handlers) homeworkCommand(ctx context.Context, req Request, name string
 
 // AmendHomework changes a homework's due date, instructions or workload; it
 // appends nothing when nothing changes.
-func (h *Handlers) AmendHomework(ctx context.Context, req Request, cmd domain.AmendHomework) (Result, error) {
+func (h *Handlers) AmendHomework(ctx context.Context, req Request, cmd domain.AmendHomework) (res Result, err error) {
+	defer h.observe(CmdAmendHomework, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -68,7 +70,8 @@ func (h *Handlers) AmendHomework(ctx context.Context, req Request, cmd domain.Am
 }
 
 // WithdrawHomework withdraws a homework.
-func (h *Handlers) WithdrawHomework(ctx context.Context, req Request, cmd domain.WithdrawHomework) (Result, error) {
+func (h *Handlers) WithdrawHomework(ctx context.Context, req Request, cmd domain.WithdrawHomework) (res Result, err error) {
+	defer h.observe(CmdWithdrawHomework, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -78,7 +81,8 @@ func (h *Handlers) WithdrawHomework(ctx context.Context, req Request, cmd domain
 }
 
 // MarkHomeworkDone records the acting student marking a homework done.
-func (h *Handlers) MarkHomeworkDone(ctx context.Context, req Request, cmd domain.MarkHomeworkDone) (Result, error) {
+func (h *Handlers) MarkHomeworkDone(ctx context.Context, req Request, cmd domain.MarkHomeworkDone) (res Result, err error) {
+	defer h.observe(CmdMarkHomeworkDone, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

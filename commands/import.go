@@ -33,7 +33,8 @@ func (h *Handlers) presenceCommand(ctx context.Context, req Request, name string
 
 // FlagMissingFromFeed flags an imported account that a full feed no longer
 // lists, as of now.
-func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, cmd domain.FlagMissingFromFeed) (Result, error) {
+func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, cmd domain.FlagMissingFromFeed) (res Result, err error) {
+	defer h.observe(CmdFlagMissingFromFeed, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -43,7 +44,8 @@ func (h *Handlers) FlagMissingFromFeed(ctx context.Context, req Request, cmd dom
 }
 
 // MarkBackInFeed clears the missing flag of an account a feed lists again.
-func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.MarkBackInFeed) (Result, error) {
+func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.MarkBackInFeed) (res Result, err error) {
+	defer h.observe(CmdMarkBackInFeed, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -54,7 +56,8 @@ func (h *Handlers) MarkBackInFeed(ctx context.Context, req Request, cmd domain.M
 
 // CloseMissingFromFeed closes an account flagged missing for at least
 // cmd.Grace.
-func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, cmd domain.CloseMissingFromFeed) (Result, error) {
+func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, cmd domain.CloseMissingFromFeed) (res Result, err error) {
+	defer h.observe(CmdCloseMissingFromFeed, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -65,7 +68,8 @@ func (h *Handlers) CloseMissingFromFeed(ctx context.Context, req Request, cmd do
 
 // RecordForcedImport records on the import's stream that it was forced past
 // its guards.
-func (h *Handlers) RecordForcedImport(ctx context.Context, req Request, cmd domain.RecordForcedImport) (Result, error) {
+func (h *Handlers) RecordForcedImport(ctx context.Context, req Request, cmd domain.RecordForcedImport) (res Result, err error) {
+	defer h.observe(CmdRecordForcedImport, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

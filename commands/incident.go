@@ -14,7 +14,8 @@ const CmdReportIncident = "ReportIncident"
 // ReportIncident reports an incident in an establishment; an unset
 // cmd.Incident gets a new id (derived from the idempotency key when there
 // is one).
-func (h *Handlers) ReportIncident(ctx context.Context, req Request, cmd domain.ReportIncident) (Result, error) {
+func (h *Handlers) ReportIncident(ctx context.Context, req Request, cmd domain.ReportIncident) (res Result, err error) {
+	defer h.observe(CmdReportIncident, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

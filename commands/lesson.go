@@ -30,7 +30,8 @@ func (c *call) loadGroup(ctx context.Context, g *domain.Group, id uuid.UUID) err
 
 // RecordRollCall records the roll call of a lesson: one command, one append
 // of the roll call and each absence and lateness, whatever the class size.
-func (h *Handlers) RecordRollCall(ctx context.Context, req Request, cmd domain.RecordRollCall) (Result, error) {
+func (h *Handlers) RecordRollCall(ctx context.Context, req Request, cmd domain.RecordRollCall) (res Result, err error) {
+	defer h.observe(CmdRecordRollCall, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -69,7 +70,8 @@ func (h *Handlers) lessonCommand(ctx context.Context, req Request, name string, 
 }
 
 // CancelAbsence corrects an absence recorded by mistake.
-func (h *Handlers) CancelAbsence(ctx context.Context, req Request, cmd domain.CancelAbsence) (Result, error) {
+func (h *Handlers) CancelAbsence(ctx context.Context, req Request, cmd domain.CancelAbsence) (res Result, err error) {
+	defer h.observe(CmdCancelAbsence, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -79,7 +81,8 @@ func (h *Handlers) CancelAbsence(ctx context.Context, req Request, cmd domain.Ca
 }
 
 // DeclareAbsenceReason records a relative's explanation of an absence.
-func (h *Handlers) DeclareAbsenceReason(ctx context.Context, req Request, cmd domain.DeclareAbsenceReason) (Result, error) {
+func (h *Handlers) DeclareAbsenceReason(ctx context.Context, req Request, cmd domain.DeclareAbsenceReason) (res Result, err error) {
+	defer h.observe(CmdDeclareAbsenceReason, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -93,7 +96,8 @@ func (h *Handlers) DeclareAbsenceReason(ctx context.Context, req Request, cmd do
 }
 
 // DecideJustification accepts or refuses an absence's justification.
-func (h *Handlers) DecideJustification(ctx context.Context, req Request, cmd domain.DecideJustification) (Result, error) {
+func (h *Handlers) DecideJustification(ctx context.Context, req Request, cmd domain.DecideJustification) (res Result, err error) {
+	defer h.observe(CmdDecideJustification, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -107,7 +111,8 @@ func (h *Handlers) DecideJustification(ctx context.Context, req Request, cmd dom
 }
 
 // RecordLessonContent fills the cahier de textes for a lesson.
-func (h *Handlers) RecordLessonContent(ctx context.Context, req Request, cmd domain.RecordLessonContent) (Result, error) {
+func (h *Handlers) RecordLessonContent(ctx context.Context, req Request, cmd domain.RecordLessonContent) (res Result, err error) {
+	defer h.observe(CmdRecordLessonContent, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

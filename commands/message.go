@@ -17,7 +17,8 @@ const (
 
 // SendMessage sends a message; an unset cmd.Message gets a new id (the same
 // one on a retry with the same idempotency key).
-func (h *Handlers) SendMessage(ctx context.Context, req Request, cmd domain.SendMessage) (Result, error) {
+func (h *Handlers) SendMessage(ctx context.Context, req Request, cmd domain.SendMessage) (res Result, err error) {
+	defer h.observe(CmdSendMessage, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -104,7 +105,8 @@ func (h *Handlers) messageCommand(ctx context.Context, req Request, name string,
 
 // ReadMessage records that the actor opened a message; opening it again
 // appends nothing.
-func (h *Handlers) ReadMessage(ctx context.Context, req Request, cmd domain.ReadMessage) (Result, error) {
+func (h *Handlers) ReadMessage(ctx context.Context, req Request, cmd domain.ReadMessage) (res Result, err error) {
+	defer h.observe(CmdReadMessage, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -115,7 +117,8 @@ func (h *Handlers) ReadMessage(ctx context.Context, req Request, cmd domain.Read
 
 // AcknowledgeMessage records that the actor acknowledged a message (and
 // read it, if they had not); a second acknowledgement appends nothing.
-func (h *Handlers) AcknowledgeMessage(ctx context.Context, req Request, cmd domain.AcknowledgeMessage) (Result, error) {
+func (h *Handlers) AcknowledgeMessage(ctx context.Context, req Request, cmd domain.AcknowledgeMessage) (res Result, err error) {
+	defer h.observe(CmdAcknowledgeMessage, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

@@ -14,7 +14,8 @@ const (
 )
 
 // PublishArticle publishes news; an unset cmd.Article gets a new id.
-func (h *Handlers) PublishArticle(ctx context.Context, req Request, cmd domain.PublishArticle) (Result, error) {
+func (h *Handlers) PublishArticle(ctx context.Context, req Request, cmd domain.PublishArticle) (res Result, err error) {
+	defer h.observe(CmdPublishArticle, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -35,7 +36,8 @@ func (h *Handlers) PublishArticle(ctx context.Context, req Request, cmd domain.P
 
 // AmendArticle changes an article's title and body; it appends nothing when
 // nothing changes.
-func (h *Handlers) AmendArticle(ctx context.Context, req Request, cmd domain.AmendArticle) (Result, error) {
+func (h *Handlers) AmendArticle(ctx context.Context, req Request, cmd domain.AmendArticle) (res Result, err error) {
+	defer h.observe(CmdAmendArticle, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -50,7 +52,8 @@ func (h *Handlers) AmendArticle(ctx context.Context, req Request, cmd domain.Ame
 }
 
 // WithdrawArticle withdraws an article.
-func (h *Handlers) WithdrawArticle(ctx context.Context, req Request, cmd domain.WithdrawArticle) (Result, error) {
+func (h *Handlers) WithdrawArticle(ctx context.Context, req Request, cmd domain.WithdrawArticle) (res Result, err error) {
+	defer h.observe(CmdWithdrawArticle, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}

@@ -92,8 +92,9 @@ func commandRoute[T any](s *Server, c cmd[T]) route {
 }
 
 // commandRequest returns the command request of an HTTP request: the
-// signed-in actor, the Idempotency-Key and, when it is a uuid, the
-// X-Correlation-ID.
+// signed-in actor, the Idempotency-Key and the correlation id: the
+// X-Correlation-ID when it is a uuid, else the request id's
+// (web.Correlation).
 func commandRequest(r *http.Request) (commands.Request, error) {
 	req := commands.Request{Actor: web.PrincipalOf(r).Actor().Account}
 	if vs, ok := r.Header[headerIdempotencyKey]; ok {
@@ -103,8 +104,10 @@ func commandRequest(r *http.Request) (commands.Request, error) {
 		}
 		req.IdempotencyKey = key
 	}
+	req.CorrelationID = web.Correlation(r.Context())
 	if id, err := uuid.Parse(r.Header.Get(headerCorrelationID)); err == nil {
 		req.CorrelationID = id
+		web.UseCorrelation(r.Context(), id)
 	}
 	return req, nil
 }

@@ -132,7 +132,7 @@ func operation(rt route, sc *schemas) obj {
 		params = append(params,
 			obj{"name": headerIdempotencyKey, "in": "header", "description": "makes a retry record nothing twice and return the original response",
 				"schema": obj{"type": "string", "minLength": 1, "maxLength": web.MaxIdempotencyKey, "pattern": "^[!-~]+$"}},
-			obj{"name": headerCorrelationID, "in": "header", "description": "links the events of one user action (a new one when absent or not a uuid)",
+			obj{"name": headerCorrelationID, "in": "header", "description": "links the events of one user action (when absent or not a uuid: the request id's, see X-Request-ID)",
 				"schema": obj{"type": "string", "format": "uuid"}},
 		)
 	}

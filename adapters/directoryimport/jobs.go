@@ -252,6 +252,7 @@ type Jobs struct {
 	mu     sync.Mutex
 	closed bool
 	held   map[uuid.UUID]*heldJob // the live jobs of this process
+	ended  map[JobState]int64     // the jobs this process ended, by final state
 	jobs   sync.WaitGroup
 	loop   sync.WaitGroup
 }
@@ -265,7 +266,7 @@ func NewJobs(cfg JobsConfig) (*Jobs, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Jobs{cfg: cfg, ctx: ctx, stop: stop, sem: make(chan struct{}, cfg.MaxRunning),
 		open: func(path string) (io.ReadCloser, error) { return os.Open(path) },
-		held: make(map[uuid.UUID]*heldJob)}
+		held: make(map[uuid.UUID]*heldJob), ended: make(map[JobState]int64)}
 	s.loop.Add(1)
 	go s.writeLoop()
 	return s, nil
@@ -281,6 +282,36 @@ func (s *Jobs) Close() error {
 	s.jobs.Wait()
 	s.loop.Wait()
 	return nil
+}
+
+// JobStats counts this process's jobs: the live ones by state (queued,
+// running), and those it ended since it started, by final state (done,
+// refused, failed).
+type JobStats struct {
+	Live, Ended map[JobState]int64
+}
+
+// Stats returns the counts of this process's jobs (the metrics of
+// `serve`).
+func (s *Jobs) Stats() JobStats {
+	s.mu.Lock()
+	held := make([]*heldJob, 0, len(s.held))
+	for _, h := range s.held {
+		held = append(held, h)
+	}
+	st := JobStats{Live: map[JobState]int64{JobQueued: 0, JobRunning: 0}, Ended: make(map[JobState]int64, 3)}
+	for _, state := range []JobState{JobDone, JobRefused, JobFailed} {
+		st.Ended[state] = s.ended[state]
+	}
+	s.mu.Unlock()
+	for _, h := range held {
+		h.mu.Lock()
+		if !h.ended {
+			st.Live[h.job.State]++
+		}
+		h.mu.Unlock()
+	}
+	return st
 }
 
 // Start starts an import job, or returns the job its idempotency key
@@ -546,6 +577,9 @@ func (s *Jobs) finish(log *slog.Logger, h *heldJob, req StartJob, end func(*Job)
 	h.ended = true
 	job := h.job
 	h.mu.Unlock()
+	s.mu.Lock()
+	s.ended[job.State]++
+	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), finalSaveTimeout)
 	defer cancel()
 	if err := s.cfg.Store.Save(ctx, &job); err != nil {

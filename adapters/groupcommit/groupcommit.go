@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/schoollife/ledger/domain"
 )
@@ -68,10 +69,18 @@ type Writer interface {
 	WriteGroup(group []*Request)
 }
 
+// Observer is told of each group once its transaction has ended: the
+// appends it held, how many of them failed, the events the others wrote,
+// and how long the Writer took. `serve` measures appends with it.
+type Observer interface {
+	GroupCommitted(appends, failed, events int, d time.Duration)
+}
+
 // Committer is the queue of appends and the goroutines that commit them.
 type Committer struct {
-	w Writer
-	n int // goroutines, started on the first append
+	w        Writer
+	n        int // goroutines, started on the first append
+	observer atomic.Pointer[observerBox]
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signalled on enqueue and on close
@@ -89,6 +98,19 @@ func New(w Writer, n int) *Committer {
 	c := &Committer{w: w, n: max(1, n)}
 	c.cond = sync.NewCond(&c.mu)
 	return c
+}
+
+// observerBox holds an Observer in an atomic.Pointer.
+type observerBox struct{ o Observer }
+
+// Observe makes o be told of every group committed from now on (nil:
+// nobody). The store sets it once, before serving.
+func (c *Committer) Observe(o Observer) {
+	if o == nil {
+		c.observer.Store(nil)
+		return
+	}
+	c.observer.Store(&observerBox{o})
 }
 
 // Enqueue queues r, starting the committers on first use. It reports
@@ -119,7 +141,11 @@ func (c *Committer) loop() {
 		if group == nil {
 			return
 		}
+		start := time.Now()
 		c.w.WriteGroup(group)
+		// Told before the appends return: whoever sees an append done sees
+		// it counted.
+		c.observe(group, time.Since(start))
 		for _, r := range group {
 			close(r.done)
 		}
@@ -130,6 +156,23 @@ func (c *Committer) loop() {
 		// returns at once.
 		runtime.Gosched()
 	}
+}
+
+// observe tells the observer, if any, of a group just written.
+func (c *Committer) observe(group []*Request, d time.Duration) {
+	box := c.observer.Load()
+	if box == nil {
+		return
+	}
+	failed, events := 0, 0
+	for _, r := range group {
+		if r.Err != nil {
+			failed++
+			continue
+		}
+		events += len(r.Events)
+	}
+	box.o.GroupCommitted(len(group), failed, events, d)
 }
 
 // take waits for queued appends and takes as many as a group holds,

@@ -173,6 +173,9 @@ func (h *Handler) Close() error {
 	return nil
 }
 
+// requestIDHeader is the web layer's request id (web.RequestIDHeader).
+const requestIDHeader = "X-Request-Id"
+
 // ServeHTTP checks the origin, the viewer and ?after=, then upgrades. It
 // answers problems (application/problem+json) before upgrading: 403
 // origin-not-allowed, 401 unauthenticated, 400 invalid-query-parameter, 403
@@ -210,7 +213,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		problem(w, http.StatusInternalServerError, "internal", "internal error", "")
 		return
 	}
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	// The upgrader writes the 101 itself, with these headers only: the
+	// request id the web layer answers with goes along.
+	ws, err := h.upgrader.Upgrade(w, r, http.Header{requestIDHeader: w.Header().Values(requestIDHeader)})
 	if err != nil {
 		h.cfg.Hub.remove(c)
 		return // the upgrader answered

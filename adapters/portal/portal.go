@@ -450,10 +450,10 @@ func done(w http.ResponseWriter, r *http.Request, target, flash string, res comm
 	return nil
 }
 
-// commandOf returns the command request of a form: the signed-in actor and
-// the form's idempotency key.
+// commandOf returns the command request of a form: the signed-in actor,
+// the form's idempotency key and the request id's correlation id.
 func commandOf(r *http.Request) (commands.Request, error) {
-	req := commands.Request{Actor: web.PrincipalOf(r).Actor().Account}
+	req := commands.Request{Actor: web.PrincipalOf(r).Actor().Account, CorrelationID: web.Correlation(r.Context())}
 	if key := r.PostForm.Get(fieldIdempotency); key != "" {
 		if !web.ValidIdempotencyKey(key) {
 			return req, web.ErrInvalidHeader.With("the form's idempotency key is malformed")

@@ -49,6 +49,18 @@ type LateCommitter interface {
 	AppendHeld(ctx context.Context, stream string, expected domain.ExpectedVersion, events []domain.Envelope) (commit func() error, err error)
 }
 
+// Counter is implemented by stores that count the events after a position
+// in the database (the SQL stores): the projections' lag.
+type Counter interface {
+	CountAfter(ctx context.Context, after domain.Position, limit int) (int64, error)
+}
+
+// SchemaVersioner is implemented by stores that record their migrations:
+// readiness compares the database's version with the binary's.
+type SchemaVersioner interface {
+	SchemaVersion(ctx context.Context) (applied, known int, err error)
+}
+
 // Bounds of the timed cases.
 const (
 	// waitCap is the most Wait may block with nothing happening ("about a
@@ -78,6 +90,8 @@ func Run(t *testing.T, f Factory) {
 	t.Run("Wait", func(t *testing.T) { testWait(t, f) })
 	t.Run("ConcurrentWriters", func(t *testing.T) { testConcurrentWriters(t, f) })
 	t.Run("LateCommit", func(t *testing.T) { testLateCommit(t, f) })
+	t.Run("CountAfter", func(t *testing.T) { testCountAfter(t, f) })
+	t.Run("SchemaVersion", func(t *testing.T) { testSchemaVersion(t, f) })
 }
 
 // --- cases -----------------------------------------------------------------
@@ -1288,5 +1302,54 @@ func (tl *Tail) Stop(t *testing.T) {
 	defer tl.mu.Unlock()
 	if tl.err != nil {
 		t.Errorf("tailing reader: %v", tl.err)
+	}
+}
+
+// testCountAfter: a store that counts counts the events after a position,
+// exclusive, no further than the limit.
+func testCountAfter(t *testing.T, f Factory) {
+	s := MustOpen(t, f(t))
+	c, ok := s.(Counter)
+	if !ok {
+		t.Logf("%T does not count events", s)
+		return
+	}
+	ctx := context.Background()
+	MustSettle(t, s)
+	head := MustHead(t, s)
+	for i := range 3 {
+		MustAppend(t, s, NewStream("count"), domain.NoStream(), NewEvents(i+1)) // 6 in all
+	}
+	MustSettle(t, s) // one more
+	last := MustHead(t, s)
+	for _, tc := range []struct {
+		after domain.Position
+		limit int
+		want  int64
+	}{
+		{head, 100, 7},
+		{head, 4, 4},
+		{last, 100, 0},
+	} {
+		if n, err := c.CountAfter(ctx, tc.after, tc.limit); err != nil || n != tc.want {
+			t.Errorf("CountAfter(%v, %d) = %d, %v; want %d", tc.after, tc.limit, n, err, tc.want)
+		}
+	}
+	if n, err := c.CountAfter(ctx, domain.Start, 100000); err != nil || n < 7 {
+		t.Errorf("CountAfter(start) = %d, %v; want the whole log, 7 events or more", n, err)
+	}
+}
+
+// testSchemaVersion: a migrated store is at the last migration it knows.
+func testSchemaVersion(t *testing.T, f Factory) {
+	s := MustOpen(t, f(t))
+	sv, ok := s.(SchemaVersioner)
+	if !ok {
+		t.Logf("%T keeps no schema of ours", s)
+		return
+	}
+	applied, known, err := sv.SchemaVersion(context.Background())
+	if err != nil || applied != known || known <= 0 {
+		t.Errorf("SchemaVersion() = %d, %d, %v; want the last migration applied", applied, known, err)
 	}
 }

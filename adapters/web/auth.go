@@ -231,6 +231,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
+	noteAccount(ctx, id)
 	return &Principal{account: acc, actor: actorOf(acc), session: SessionID(token), expires: expires}, nil
 }
 

@@ -41,10 +41,12 @@ func Recover(fail FailFunc, next http.Handler) http.Handler {
 
 // Fallback answers requests no route of mux matches (404) or whose method
 // no route of the path takes (405) with fail instead of the mux's plain
-// text. notFound is the detail of a 404.
+// text. notFound is the detail of a 404. The pattern that matched is the
+// request's route in the access log and the metrics.
 func Fallback(fail FailFunc, mux *http.ServeMux, notFound func(r *http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
+			noteRoute(r.Context(), pattern)
 			mux.ServeHTTP(w, r)
 			return
 		}

@@ -52,8 +52,14 @@ func (s *Sessions) SignIn(r *http.Request, login, password, kind string) (*Signe
 	if err != nil {
 		return nil, err
 	}
-	// One correlation id ties the connection and the activation.
-	req := commands.Request{Actor: id, CorrelationID: uuid.New()}
+	noteAccount(ctx, id)
+	// One correlation id ties the connection and the activation: the
+	// request's.
+	corr := Correlation(ctx)
+	if corr == uuid.Nil {
+		corr = uuid.New()
+	}
+	req := commands.Request{Actor: id, CorrelationID: corr}
 	recorded := true
 	if _, err := s.cfg.Connections.RecordConnection(ctx, req, domain.RecordConnection{Method: domain.SignInPassword}); err != nil {
 		switch {

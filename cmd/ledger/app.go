@@ -48,11 +48,26 @@ type verifier interface {
 
 // openApp opens and migrates the stores named by cfg and wires the ledger.
 func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
-	a := &app{log: log, loc: domain.Paris(), reg: domain.NewRegistry()}
+	return openWired(ctx, cfg, log, wiring{})
+}
+
+// wiring is what serve adds to openApp's wiring.
+type wiring struct {
+	// metrics measure the appends and the commands (nil: off).
+	metrics *serverMetrics
+	// tuneRunner, when set, edits the projection runner's configuration
+	// (tests).
+	tuneRunner func(*projector.RunnerConfig)
+}
+
+// openWired is openApp with serve's additions.
+func openWired(ctx context.Context, cfg *Config, log *slog.Logger, w wiring) (*app, error) {
+	a := &app{log: log, loc: domain.Paris(), reg: domain.NewRegistry(), metrics: w.metrics}
 	store, err := openStore(ctx, cfg.Store, log)
 	if err != nil {
 		return nil, err
 	}
+	w.metrics.watchStore(store)
 	a.store = store
 	a.closers = append(a.closers, store.Close)
 	if err := store.Migrate(ctx); err != nil {
@@ -69,16 +84,22 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
 		a.closers = append(a.closers, closeDB)
 	}
 	a.closers = append(a.closers, docs.Close)
-	a.commands, err = commands.New(cfg.commandsConfig(store, a.reg, log))
+	cc := cfg.commandsConfig(store, a.reg, log)
+	cc.Observer = w.metrics.commandObserver()
+	a.commands, err = commands.New(cc)
 	if err != nil {
 		a.Close()
 		return nil, err
 	}
 	a.queries = projections.NewQueries(docs, docs, store, a.reg, a.loc)
-	a.runner, err = projector.NewRunner(projector.RunnerConfig{
+	rc := projector.RunnerConfig{
 		Log: store, Docs: docs, Gens: docs, Registry: a.reg, Locker: docs,
 		Reducers: projections.Reducers(a.loc), Logger: log,
-	})
+	}
+	if w.tuneRunner != nil {
+		w.tuneRunner(&rc)
+	}
+	a.runner, err = projector.NewRunner(rc)
 	if err != nil {
 		a.Close()
 		return nil, err

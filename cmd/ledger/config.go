@@ -55,6 +55,9 @@ type Config struct {
 	// it is set (which implies Metrics), else on Addr.
 	Metrics   bool
 	AdminAddr string
+	// AccessLog writes one line per request to the log (on by default:
+	// operations.md, "Access log").
+	AccessLog bool
 	// Bus carries live updates between the server's nodes. Its database is
 	// the store's when the store is Postgres and none is given. Its
 	// deployment, when not given, is named by serve after the read
@@ -152,7 +155,9 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.list(&c.AllowedOrigins, "allowed-origin", "LEDGER_ALLOWED_ORIGINS", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (comma-separated in the variable)")
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
 		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
-		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics only (implies --metrics; then /metrics is not on --addr)")
+		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics and /readyz only (implies --metrics; then /metrics is not on --addr)")
+		c.AccessLog = true
+		fs.boolean(&c.AccessLog, "access-log", "LEDGER_ACCESS_LOG", "log one line per request: method, route, status, duration, bytes, account id, request and correlation ids (default true; --access-log=false to turn off)")
 		fs.choice(&c.Bus.Kind, "bus", "LEDGER_BUS", bus.GoChannel, "live-update transport between nodes", bus.GoChannel, bus.Postgres, bus.NATS)
 		fs.string(&c.Bus.PostgresDSN, "bus-postgres", "LEDGER_BUS_POSTGRES", "", "database of the postgres bus (default: the store's, when it is postgres://...)")
 		fs.string(&c.Bus.NATSURL, "nats-url", "LEDGER_NATS_URL", bus.DefaultNATSURL, "NATS server of the nats bus")

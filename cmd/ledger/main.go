@@ -13,12 +13,18 @@ import (
 	_ "time/tzdata" // lessons are held in Europe/Paris whatever the host's zone files
 
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(os.Stdout, os.Stderr, os.Getenv)
+	// A hangup resumes stopped projections (systemctl reload); it no
+	// longer ends the program.
+	hangups := make(chan os.Signal, 1)
+	signal.Notify(hangups, syscall.SIGHUP)
+	m.hangups = hangups
 	if err := m.Run(ctx, os.Args[1:]); err != nil {
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
@@ -55,6 +61,12 @@ type Main struct {
 	// parsed and validated, before anything is opened; an error stops the
 	// subcommand there. Tests read the configuration through it.
 	configured func(name string, c *Config) error
+	// hangups receives SIGHUP: serve then resumes the projections stopped
+	// at an event (nil: never).
+	hangups <-chan os.Signal
+	// tuneRunner, when set, edits the projection runner's configuration
+	// before serve builds it (tests shorten the attempts at an event).
+	tuneRunner func(*projector.RunnerConfig)
 }
 
 // NewMain returns the program.
@@ -77,11 +89,15 @@ func (m *Main) subcommands() []subcommand {
 		{"rebuild", "rebuild projections beside the live ones and swap them in", (*Main).rebuild},
 		{"indicators", "recompute the usage indicators by replaying the log", (*Main).indicators},
 		{"verify", "check the stored history for tampering (--seal to seal it)", (*Main).verify},
+		{"version", "print the version, revision and schema of this binary (also --version)", (*Main).version},
 	}
 }
 
 // Run runs the subcommand named by args[0].
 func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		return m.version(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		m.usage()
 		if len(args) == 0 {

@@ -40,11 +40,21 @@ type served struct {
 // waits until it serves; it stops when the test ends.
 func MustServeMain(t *testing.T, args ...string) *served {
 	t.Helper()
+	return MustServeEdited(t, nil, args...)
+}
+
+// MustServeEdited is MustServeMain with the program's test hooks set by
+// edit (nil: none).
+func MustServeEdited(t *testing.T, edit func(*Main), args ...string) *served {
+	t.Helper()
 	stderr := &logWatch{re: regexp.MustCompile(`msg=serving addr=(\S+)`), seen: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	m := NewMain(io.Discard, stderr, func(string) string { return "" })
+	if edit != nil {
+		edit(m)
+	}
 	go func() {
-		m := NewMain(io.Discard, stderr, func(string) string { return "" })
 		done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--seal-every", "0"}, args...))
 	}()
 	s := &served{Log: stderr, stop: func() error { cancel(); return <-done }}

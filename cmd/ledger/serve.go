@@ -19,6 +19,7 @@ import (
 	"github.com/schoollife/ledger/adapters/live"
 	"github.com/schoollife/ledger/adapters/portal"
 	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/projections/projector"
 )
 
 func (m *Main) serve(ctx context.Context, args []string) error {
@@ -27,7 +28,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := cfg.logger(m.stderr)
-	a, err := openAppWaiting(ctx, &cfg, log)
+	build := readBuildVersion()
+	measures, err := newServerMetrics(&cfg)
+	if err != nil {
+		return err
+	}
+	a, err := openAppWaiting(ctx, &cfg, log, wiring{metrics: measures, tuneRunner: m.tuneRunner})
 	if err != nil {
 		if ctx.Err() != nil {
 			log.Info("stopped before the stores could be opened", "err", err)
@@ -36,9 +42,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	if a.metrics, err = newServerMetrics(&cfg); err != nil {
-		return err
-	}
 
 	// Projections run beside the server; with several nodes on one
 	// database each projection runs on the node that holds its lock.
@@ -56,6 +59,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		stopBackground()
 		wg.Wait()
 	}()
+	ready, err := a.watchReadiness(ctx, bg, &wg, build)
+	if err != nil {
+		return err
+	}
+	if m.hangups != nil {
+		wg.Go(func() { resumeOnHangup(bg, m.hangups, a.runner, log) })
+	}
 
 	authSvc, closeAuth, err := openAuth(ctx, &cfg, a.store, auth.Config{Logger: log})
 	if err != nil {
@@ -87,12 +97,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// Closed after the HTTP server shut down, below; here too on the way
 	// out of an error, before the stores close (Close may run twice).
 	defer importJobs.Close()
+	if err := a.metrics.watchImports(importJobs); err != nil {
+		return err
+	}
+	var accessLog *slog.Logger
+	if cfg.AccessLog {
+		accessLog = log
+	}
 	importDefaults := cfg.Import.Options()
 	handler, err := webHandler(webDeps{
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs,
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
-		metrics: a.metrics.onMain(),
+		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
 	})
 	if err != nil {
 		return err
@@ -108,7 +125,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		ErrorLog:     slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState:    a.metrics.connState(),
 	}
-	stopAdmin, err := a.metrics.serveAdmin(ctx, log)
+	stopAdmin, err := a.metrics.serveAdmin(ctx, log, ready)
 	if err != nil {
 		return err
 	}
@@ -199,6 +216,7 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 		return nil, live.SignOuts{}, fmt.Errorf("open bus: %w", err)
 	}
 	a.closers = append(a.closers, b.Close)
+	pub := a.metrics.publisher(b.Publisher)
 	a.log.InfoContext(ctx, "live updates", "bus", b.Kind, "deployment", b.Deployment, "namespace", busCfg.Namespace(), "node", b.Node)
 	hub, err := live.NewHub(live.HubConfig{
 		Subscriber: b.Subscriber, Deployment: b.Deployment, Registry: a.reg, Logger: a.log,
@@ -221,7 +239,7 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 		return nil, live.SignOuts{}, ctx.Err()
 	}
 	fwd, err := live.NewForwarder(live.ForwarderConfig{
-		Log: a.store, Registry: a.reg, Publisher: b.Publisher, Locker: a.docs, Deployment: b.Deployment,
+		Log: a.store, Registry: a.reg, Publisher: pub, Locker: a.docs, Deployment: b.Deployment,
 		Checkpoints: live.DocCheckpoints{Docs: a.docs}, Logger: a.log,
 	})
 	if err != nil {
@@ -247,7 +265,7 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 			return live.Session{ID: id, Expires: expires}, ok
 		},
 	})
-	return h, live.SignOuts{Publisher: b.Publisher, Deployment: b.Deployment}, err
+	return h, live.SignOuts{Publisher: pub, Deployment: b.Deployment}, err
 }
 
 // webDeps are what the web layer is built from.
@@ -264,11 +282,18 @@ type webDeps struct {
 	timeouts      web.Timeouts
 	// metrics serves /metrics on this listener (nil: not here).
 	metrics http.Handler
+	// ready answers /readyz (nil: not served).
+	ready http.Handler
+	// accessLog receives a line per request (nil: none); served each
+	// request's measure (nil: none).
+	accessLog *slog.Logger
+	served    func(web.Served)
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
-// one set of sessions and of import jobs, beside /healthz and, when
-// given, /metrics (no session: a scraper has none).
+// one set of sessions and of import jobs, beside /healthz, /readyz and,
+// when given, /metrics (no session: a probe or a scraper has none), all
+// behind the request ids and the access log.
 func webHandler(d webDeps) (http.Handler, error) {
 	a := d.app
 	sessions, err := web.NewSessions(web.SessionsConfig{
@@ -304,10 +329,37 @@ func webHandler(d webDeps) (http.Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 	})
+	if d.ready != nil {
+		mux.Handle("GET /readyz", d.ready)
+	}
 	if d.metrics != nil {
 		mux.Handle("GET /metrics", d.metrics)
 	}
 	mux.Handle("/api/", apiSrv.Handler())
 	mux.Handle("/", pages.Handler())
-	return mux, nil
+	return web.Access(web.AccessConfig{Logger: d.accessLog, Observe: d.served}, mux), nil
+}
+
+// watchReadiness starts measuring the projections' lag (until bg ends),
+// after a first measure, and returns the readiness of this node; with
+// metrics on, it exposes what it measures.
+func (a *app) watchReadiness(ctx, bg context.Context, wg *sync.WaitGroup, build buildVersion) (*readiness, error) {
+	var count projector.Counter
+	if c, ok := a.store.(projector.Counter); ok {
+		count = c
+	}
+	fwd := live.DocCheckpoints{Docs: a.docs}
+	lags := newLagWatch(a.runner, a.store, count, fwd.Checkpoint, a.log)
+	lags.measure(ctx)
+	wg.Go(func() { lags.run(bg) })
+	rd := &readiness{store: a.store, runner: a.runner, lags: lags, build: build, log: a.log, now: time.Now}
+	schema := 0
+	if sv, ok := a.store.(schemaVersioner); ok {
+		_, known, err := sv.SchemaVersion(ctx)
+		if err != nil {
+			return nil, err
+		}
+		schema = known
+	}
+	return rd, errors.Join(a.metrics.buildInfo(build, schema), a.metrics.watchProjections(a.runner, lags, rd))
 }

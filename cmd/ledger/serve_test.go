@@ -212,7 +212,7 @@ func get(t *testing.T, url string) (int, string) {
 // TestServeMetrics: /metrics answers the runtime's and the process's
 // figures, and the live hub's, without a session, when --metrics is on;
 // it is not there when off; with --admin-addr it is on the admin listener
-// only.
+// only, beside /readyz (also on the main one).
 func TestServeMetrics(t *testing.T) {
 	t.Parallel()
 	wantMetrics := func(t *testing.T, url string) {
@@ -255,7 +255,12 @@ func TestServeMetrics(t *testing.T) {
 		wantMetrics(t, "http://"+admin+"/metrics")
 		wantNone(t, "http://"+addr+"/metrics")
 		if status, _ := get(t, "http://"+admin+"/healthz"); status != http.StatusNotFound {
-			t.Errorf("GET /healthz on the admin listener: %d, want 404 (it serves /metrics only)", status)
+			t.Errorf("GET /healthz on the admin listener: %d, want 404 (it serves /metrics and /readyz only)", status)
+		}
+		for _, base := range []string{admin, addr} {
+			if status, body := get(t, "http://"+base+"/readyz"); status != http.StatusOK || !strings.Contains(body, `"ready": true`) {
+				t.Errorf("GET /readyz on %s: %d %s", base, status, body)
+			}
 		}
 	})
 }

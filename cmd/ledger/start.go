@@ -16,7 +16,7 @@ const (
 	startMaxWait   = 10 * time.Second
 )
 
-// openAppWaiting is openApp for serve. While a store is unavailable (it
+// openAppWaiting is openWired for serve. While a store is unavailable (it
 // refuses connections, has no connection slot left, is starting or
 // shutting down: domain.IsUnavailable), it tries again after a wait that
 // doubles from half a second up to ten, logging each attempt, until
@@ -27,11 +27,11 @@ const (
 // An attempt is not cut short: it ends when the driver gives up. A host
 // that drops packets rather than refusing them is best given a
 // connect_timeout in its URL.
-func openAppWaiting(ctx context.Context, cfg *Config, log *slog.Logger) (*app, error) {
+func openAppWaiting(ctx context.Context, cfg *Config, log *slog.Logger, w wiring) (*app, error) {
 	start := time.Now()
 	wait := startFirstWait
 	for attempt := 1; ; attempt++ {
-		a, err := openApp(ctx, cfg, log)
+		a, err := openWired(ctx, cfg, log, w)
 		if err == nil || !domain.IsUnavailable(err) {
 			return a, err
 		}

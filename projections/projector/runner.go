@@ -156,6 +156,8 @@ type state struct {
 	running  bool
 	position domain.Position
 	failures int
+	failing  *Stop // the event being retried, while failures > 0
+	errors   int64
 	stop     *Stop
 	resume   chan struct{} // buffered: a Resume waiting to be seen
 }
@@ -184,6 +186,12 @@ type Status struct {
 	// Failures counts the failed attempts in a row at the next event; the
 	// projection is retrying it (with backoff) until Stopped.
 	Failures int
+	// Failing is that event while Failures is not 0: where, what, the
+	// last error, the attempts so far.
+	Failing *Stop
+	// Errors counts every failed attempt at an event since the runner
+	// started, for metrics (a store's outage is no attempt).
+	Errors int64
 	// Stopped is set while the projection is stopped at an event.
 	Stopped *Stop
 }
@@ -227,10 +235,14 @@ func (r *Runner) Watch() ([]Status, <-chan struct{}) {
 	out := make([]Status, 0, len(r.cfg.Reducers))
 	for _, red := range r.cfg.Reducers {
 		s := r.states[red.Name()]
-		st := Status{Projection: red.Name(), Running: s.running, Position: s.position, Failures: s.failures}
+		st := Status{Projection: red.Name(), Running: s.running, Position: s.position, Failures: s.failures, Errors: s.errors}
 		if s.stop != nil {
 			stop := *s.stop
 			st.Stopped = &stop
+		}
+		if s.failing != nil && s.failures > 0 {
+			failing := *s.failing
+			st.Failing = &failing
 		}
 		out = append(out, st)
 	}
@@ -317,7 +329,7 @@ func (r *Runner) runElected(ctx context.Context, red projections.Reducer) error 
 			log.InfoContext(ctx, "running projection")
 			r.update(red.Name(), func(s *state) { s.running = true })
 			err = r.follow(held, red)
-			r.update(red.Name(), func(s *state) { s.running, s.failures, s.stop = false, 0, nil })
+			r.update(red.Name(), func(s *state) { s.running, s.failures, s.failing, s.stop = false, 0, nil, nil })
 			release()
 			if ctx.Err() != nil {
 				return nil
@@ -353,7 +365,7 @@ func (r *Runner) follow(ctx context.Context, red projections.Reducer) error {
 					return err
 				}
 				checked, f = time.Time{}, failing{}
-				r.update(red.Name(), func(s *state) { s.failures, s.stop = 0, nil })
+				r.update(red.Name(), func(s *state) { s.failures, s.failing, s.stop = 0, nil, nil })
 				continue
 			}
 		}
@@ -366,7 +378,12 @@ func (r *Runner) follow(ctx context.Context, red projections.Reducer) error {
 			f.applied(last)
 		}
 		if err == nil || len(recs) > 0 {
-			r.update(red.Name(), func(s *state) { s.position, s.failures = last, f.attempts })
+			r.update(red.Name(), func(s *state) {
+				s.position, s.failures = last, f.attempts
+				if f.attempts == 0 {
+					s.failing = nil
+				}
+			})
 		}
 		switch {
 		case err == nil:
@@ -439,18 +456,20 @@ func (r *Runner) failed(ctx context.Context, red projections.Reducer, f *failing
 	f.attempts++
 	name := red.Name()
 	log := r.cfg.Logger.With("projection", name, "position", rec.Position.String(), "type", rec.Type, "err", cause)
+	at := &Stop{Position: rec.Position, Type: rec.Type, Err: cause, Attempts: f.attempts, At: time.Now()}
 	if f.attempts < r.cfg.Attempts {
 		wait := r.backoff(f.attempts)
 		log.WarnContext(ctx, "projection cannot apply event, will retry", "attempt", f.attempts, "retry_in", wait)
-		r.update(name, func(s *state) { s.failures = f.attempts })
+		r.update(name, func(s *state) { s.failures, s.failing = f.attempts, at; s.errors++ })
 		return true, sleep(ctx, wait)
 	}
 	// Logged first: whoever sees the stop in Status finds it in the log.
 	log.ErrorContext(ctx, "projection stopped at an event it cannot apply; the others go on. Fix the cause, then resume it, restart, or rebuild it",
 		"attempts", f.attempts)
-	stop := &Stop{Position: rec.Position, Type: rec.Type, Err: cause, Attempts: f.attempts, At: time.Now()}
+	stop := at
 	r.update(name, func(s *state) {
-		s.failures, s.stop = f.attempts, stop
+		s.failures, s.failing, s.stop = f.attempts, at, stop
+		s.errors++
 		select { // a Resume from before the stop is not for it
 		case <-s.resume:
 		default:
@@ -468,7 +487,7 @@ func (r *Runner) failed(ctx context.Context, red projections.Reducer, f *failing
 		case <-resume:
 			log.InfoContext(ctx, "projection resumed")
 			*f = failing{}
-			r.update(name, func(s *state) { s.failures, s.stop = 0, nil })
+			r.update(name, func(s *state) { s.failures, s.failing, s.stop = 0, nil, nil })
 			return true, nil
 		case <-tick.C:
 			gen, err := r.cfg.Gens.Generations(ctx, name)

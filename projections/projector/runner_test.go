@@ -195,6 +195,10 @@ func TestProjectionStopsAloneAndResumes(t *testing.T) {
 	if stop.Position != poison || stop.Type != "user.connected.v1" || stop.Attempts != 3 || !errors.Is(stop.Err, errPoison) {
 		t.Errorf("stopped %+v, want at %s after 3 attempts with the reducer's error", stop, poison)
 	}
+	// Readiness and metrics read the failing event and the failures so far.
+	if got := st["picky.v1"]; got.Failing == nil || got.Failing.Position != poison || got.Errors != 3 || st["good.v1"].Errors != 0 {
+		t.Errorf("picky.v1 failing at %+v with %d errors (good.v1: %d), want at %s with 3", got.Failing, got.Errors, st["good.v1"].Errors, poison)
+	}
 	// The events before it are applied: it stops at the event, not at the
 	// batch that holds it.
 	if got := st["picky.v1"].Position; got != first[4] {
@@ -231,9 +235,12 @@ func TestProjectionStopsAloneAndResumes(t *testing.T) {
 	if err := r.Resume("picky.v1"); err != nil {
 		t.Fatal(err)
 	}
-	mustWaitFor(t, r, "picky.v1 to resume and reach the head", func(m map[string]projector.Status) bool {
+	resumed := mustWaitFor(t, r, "picky.v1 to resume and reach the head", func(m map[string]projector.Status) bool {
 		return m["picky.v1"].Stopped == nil && m["picky.v1"].Position == head
 	})
+	if got := resumed["picky.v1"]; got.Failing != nil || got.Failures != 0 || got.Errors != 3 {
+		t.Errorf("picky.v1 resumed: failing %+v, %d failures, %d errors; want none failing, the 3 errors still counted", got.Failing, got.Failures, got.Errors)
+	}
 	if got, want := f.count(t, f.picky), int64(13); got != want {
 		t.Errorf("picky.v1 applied %d events after resuming, want %d", got, want)
 	}
