@@ -175,6 +175,13 @@ func TestCSVTextsTheLedgerRefuses(t *testing.T) {
 	registerSchool(t, x)
 	opts := DefaultOptions()
 	opts.MaxRejected = 0.5
+	// Line 13's bytes are not UTF-8: the encoding guard refuses the file
+	// first; forced past it, the line is rejected like the others.
+	refused, _, err := x.run(x.sources(FormatCSV, domain.ProfileStudent, path), opts)
+	if !errors.Is(err, ErrRefused) || len(refused.Guards) != 1 || refused.Guards[0].Kind != GuardEncoding {
+		t.Fatalf("unforced: %v, guards %+v, want the encoding guard alone", err, refused.Guards)
+	}
+	opts.Force = true
 	rep, _ := x.MustImport(x.sources(FormatCSV, domain.ProfileStudent, path), opts)
 	want := []struct {
 		line   int

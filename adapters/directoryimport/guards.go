@@ -109,26 +109,32 @@ func guards(feed *Feed, plan *Plan, dir Directory, opts Options) []Guard {
 
 // rejectedGuards: the share of malformed records of each file (from
 // GuardMin records rejected, or all of them) and of the whole import. A
-// feed of one file is the file.
+// feed of one file is the file. A file whose bytes are not in its encoding
+// is left to its encoding guard: the records it rejects (their texts not
+// UTF-8) are that guard's finding, not a second one.
 func rejectedGuards(feed *Feed, opts Options) []Guard {
 	var out []Guard
-	total, files := 0, 0
+	total, records, files := 0, 0, 0
 	for _, f := range feed.Files {
 		if f.Records > 0 {
 			files++
 		}
 	}
 	for _, f := range feed.Files {
+		if f.encodingMismatch() != nil {
+			continue
+		}
 		total += f.Rejected
+		records += f.Records
 		if files > 1 && trips(f.Rejected, f.Records, opts.MaxRejected, opts.GuardMin, true) {
 			out = append(out, Guard{Kind: GuardRejected, File: f.Name, Count: f.Rejected, Of: f.Records, Limit: opts.MaxRejected,
 				Message: fmt.Sprintf("%s: %d of its %d records rejected (%s, more than %s)",
 					f.Name, f.Rejected, f.Records, pct(share(f.Rejected, f.Records)), pct(opts.MaxRejected))})
 		}
 	}
-	if s := share(total, feed.Records); s > opts.MaxRejected {
-		out = append(out, Guard{Kind: GuardRejected, Count: total, Of: feed.Records, Limit: opts.MaxRejected,
-			Message: fmt.Sprintf("%d of %d records rejected (%s, more than %s)", total, feed.Records, pct(s), pct(opts.MaxRejected))})
+	if s := share(total, records); s > opts.MaxRejected {
+		out = append(out, Guard{Kind: GuardRejected, Count: total, Of: records, Limit: opts.MaxRejected,
+			Message: fmt.Sprintf("%d of %d records rejected (%s, more than %s)", total, records, pct(s), pct(opts.MaxRejected))})
 	}
 	return out
 }
