@@ -1,6 +1,13 @@
 // Package migrations holds the versioned SQL schema of each dialect,
 // embedded in the binary. Files are named NNNN_name.sql and applied in order,
 // each once; the adapters record applied versions in schema_migrations.
+//
+// A migration, once released, is never edited: a change is a new one.
+// testdata holds a ledger at each schema version of each dialect, from
+// which cmd/ledger's TestUpgradeFromEverySchema migrates to the current
+// schema; adding a migration means adding its fixture (go test
+// ./cmd/ledger -run TestUpgradeFromEverySchema -write-fixtures), and the
+// test fails until it is there.
 package migrations
 
 import (
