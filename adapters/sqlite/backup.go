@@ -80,6 +80,9 @@ func Backup(ctx context.Context, src, dst string, opts ...BackupOption) (BackupR
 	if err := mustBeFile(src); err != nil {
 		return BackupReport{}, fmt.Errorf("backup %s: %w", src, err)
 	}
+	if err := notSame(src, dst); err != nil {
+		return BackupReport{}, fmt.Errorf("backup %s: %w", src, err)
+	}
 	tmp, err := tempBeside(dst)
 	if err != nil {
 		return BackupReport{}, fmt.Errorf("backup %s: %w", src, err)
@@ -111,6 +114,9 @@ func Backup(ctx context.Context, src, dst string, opts ...BackupOption) (BackupR
 // report. The copy is not migrated: the next Open does it.
 func Restore(ctx context.Context, from, to string, force bool) (BackupReport, error) {
 	if err := mustBeFile(from); err != nil {
+		return BackupReport{}, fmt.Errorf("restore %s: %w", from, err)
+	}
+	if err := notSame(from, to); err != nil {
 		return BackupReport{}, fmt.Errorf("restore %s: %w", from, err)
 	}
 	if err := checkTarget(ctx, to, force); err != nil {
@@ -162,6 +168,26 @@ func mustBeFile(path string) error {
 	}
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%s is not a regular file", path)
+	}
+	return nil
+}
+
+// notSame refuses a copy onto the file it copies: the rename would replace
+// the original by its copy, under the server using it.
+func notSame(from, to string) error {
+	a, err := os.Stat(from)
+	if err != nil {
+		return err
+	}
+	b, err := os.Stat(to)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if os.SameFile(a, b) {
+		return fmt.Errorf("%s and %s are the same file", from, to)
 	}
 	return nil
 }

@@ -315,6 +315,14 @@ func TestBackupRefusesBrokenCopies(t *testing.T) {
 			}
 		})
 	}
+	t.Run("onto itself", func(t *testing.T) {
+		if _, err := sqlite.Backup(ctx, good, good); err == nil || !strings.Contains(err.Error(), "same file") {
+			t.Fatalf("backup onto its source: %v", err)
+		}
+		if _, err := sqlite.Restore(ctx, good, good, true); err == nil || !strings.Contains(err.Error(), "same file") {
+			t.Fatalf("restore onto its backup: %v", err)
+		}
+	})
 	t.Run("missing backup", func(t *testing.T) {
 		target := filepath.Join(t.TempDir(), "target.db")
 		if _, err := sqlite.Restore(ctx, filepath.Join(dir, "nothing.db"), target, false); !errors.Is(err, os.ErrNotExist) {
