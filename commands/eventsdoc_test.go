@@ -87,8 +87,11 @@ func TestEventsDoc(t *testing.T) {
 	b.WriteString(`# Events
 
 Every act is one of these events. The wire name (` + "`type`" + `) is stable and versioned: a Go type
-may be renamed, the wire name never changes; a new shape gets a new version. Stream names are
-` + "`ledger.CATEGORY-ID`" + ` (see ` + "`domain/streams.go`" + `).
+may be renamed, the wire name never changes; a new shape gets a new version. The old name is then
+retired: events stored under it stay as they are (their bytes are in the hash chain) and are read
+through an upcaster (` + "`domain.Upcast`" + ` in ` + "`domain/registry.go`" + `), which converts each into the current
+type, so that only current types reach the code; only current names are written. Retired names are
+listed at the end. Stream names are ` + "`ledger.CATEGORY-ID`" + ` (see ` + "`domain/streams.go`" + `).
 
 Every stored event carries metadata: ` + "`actor`" + ` (account id), ` + "`profile`" + `, ` + "`establishment`" + ` (UAI),
 ` + "`correlation_id`" + `, ` + "`causation_id`" + `, ` + "`command`" + ` (the command name below) and ` + "`time`" + ` (server
@@ -131,6 +134,16 @@ out of date or when an event type has no emitting command.
 			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", name, typeName(f.Type), mark)
 		}
 		b.WriteString("\n")
+	}
+	b.WriteString("## Retired wire names\n\n")
+	if retired := reg.Retired(); len(retired) == 0 {
+		b.WriteString("None: every event type is at its first version.\n")
+	} else {
+		b.WriteString("| retired name | read as |\n|---|---|\n")
+		for _, typ := range retired {
+			cur, _ := reg.Current(typ)
+			fmt.Fprintf(&b, "| `%s` | `%s` |\n", typ, cur)
+		}
 	}
 	for typ := range emitters {
 		if !slices.Contains(types, typ) {

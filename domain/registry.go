@@ -28,8 +28,18 @@ const (
 // the live hub delivers, what a family's feed shows, what the directory
 // import folds, what the audit indexes, the events document) derives from
 // it, or is checked against it by a test.
+//
+// Event schema evolution: a type whose shape changes gets a new wire name
+// (absence.recorded.v2), and the old name is retired, not forgotten. An
+// Upcaster reads events stored under a retired name: it decodes the
+// payload into the old shape and converts it to the current type, so that
+// every reader (aggregates, projections, live sockets) meets only current
+// types. Stored events are never rewritten: their bytes are in the hash
+// chain. Only current types are written.
 type Registry struct {
 	types map[string]registered
+	// retired maps a retired wire name to how its events are read.
+	retired map[string]Upcaster
 }
 
 type registered struct {
@@ -37,9 +47,44 @@ type registered struct {
 	decode func([]byte) (Event, error)
 }
 
-// NewRegistry returns a registry of every event type of the ledger.
-func NewRegistry() *Registry {
-	r := &Registry{types: make(map[string]registered)}
+// Upcaster reads the events stored under one retired wire name; build one
+// with Upcast.
+type Upcaster struct {
+	from, to string
+	decode   func([]byte) (Event, error)
+}
+
+// Upcast returns the upcaster of the retired wire name from: its payloads
+// decode into Old, and up converts each into the current type New (whose
+// own wire name must be registered, and current: when New is retired in
+// turn, compose the conversions so that from reads straight into the
+// newest type). An error of up is an event the ledger cannot read, as a
+// payload that does not decode.
+func Upcast[Old any, New Event](from string, up func(Old) (New, error)) Upcaster {
+	var zero New
+	return Upcaster{from: from, to: zero.EventType(), decode: func(data []byte) (Event, error) {
+		var old Old
+		if err := json.Unmarshal(data, &old); err != nil {
+			return nil, err
+		}
+		e, err := up(old)
+		if err != nil {
+			return nil, fmt.Errorf("upcast to %s: %w", zero.EventType(), err)
+		}
+		return e, nil
+	}}
+}
+
+// upcasters are the ledger's own: one per wire name retired, each with its
+// case in domain's TestUpcasters. None yet: every type is at its first
+// version.
+func upcasters() []Upcaster { return nil }
+
+// NewRegistry returns a registry of every event type of the ledger and of
+// the ledger's upcasters, and of extra upcasters when given (tests give
+// their own).
+func NewRegistry(extra ...Upcaster) *Registry {
+	r := &Registry{types: make(map[string]registered), retired: make(map[string]Upcaster)}
 	// Directory.
 	register[EstablishmentRegistered](r, AreaDirectory)
 	register[EstablishmentFeedKeyRecorded](r, AreaDirectory)
@@ -93,6 +138,10 @@ func NewRegistry() *Registry {
 	register[ArticlePublished](r, AreaNews)
 	register[ArticleAmended](r, AreaNews)
 	register[ArticleWithdrawn](r, AreaNews)
+	// Retired names, once every current one is known.
+	for _, u := range append(upcasters(), extra...) {
+		r.retire(u)
+	}
 	return r
 }
 
@@ -111,8 +160,24 @@ func register[T Event](r *Registry, a Area) {
 	}}
 }
 
+// retire registers an upcaster; a retired name must be no current one,
+// and its target must be current.
+func (r *Registry) retire(u Upcaster) {
+	if _, dup := r.types[u.from]; dup {
+		panic("domain: wire name both current and retired: " + u.from)
+	}
+	if _, dup := r.retired[u.from]; dup {
+		panic("domain: wire name retired twice: " + u.from)
+	}
+	if _, ok := r.types[u.to]; !ok {
+		panic("domain: " + u.from + " upcasts to " + u.to + ", which is not a current type")
+	}
+	r.retired[u.from] = u
+}
+
 // Types lists the registered wire names, sorted; of the given areas only,
-// when any is given.
+// when any is given. They are the current names, those written today;
+// Retired lists the others the registry reads.
 func (r *Registry) Types(areas ...Area) []string {
 	names := make([]string, 0, len(r.types))
 	for n, t := range r.types {
@@ -124,17 +189,60 @@ func (r *Registry) Types(areas ...Area) []string {
 	return names
 }
 
-// Known reports whether typ is a registered wire name.
+// Retired lists the retired wire names the registry reads through an
+// upcaster, sorted.
+func (r *Registry) Retired() []string {
+	names := make([]string, 0, len(r.retired))
+	for n := range r.retired {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Names lists every wire name the log may hold that the registry reads,
+// current and retired, sorted; of the given areas only, when any is given
+// (a retired name is in its current type's area). Code that picks stored
+// events by their type before decoding them derives its list from Names,
+// so that it keeps the events of retired names too.
+func (r *Registry) Names(areas ...Area) []string {
+	names := r.Types(areas...)
+	for n, u := range r.retired {
+		if len(areas) == 0 || slices.Contains(areas, r.types[u.to].area) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Current returns the current wire name of typ: typ itself when it is
+// current, the name it upcasts to when retired, false when unknown.
+func (r *Registry) Current(typ string) (string, bool) {
+	if _, ok := r.types[typ]; ok {
+		return typ, true
+	}
+	if u, ok := r.retired[typ]; ok {
+		return u.to, true
+	}
+	return "", false
+}
+
+// Known reports whether typ is a current wire name: one that may be
+// written.
 func (r *Registry) Known(typ string) bool {
 	_, ok := r.types[typ]
 	return ok
 }
 
-// Area returns the area of a registered wire name (false if typ is
-// unknown).
+// Area returns the area of a wire name, current or retired (false if typ
+// is unknown).
 func (r *Registry) Area(typ string) (Area, bool) {
-	t, ok := r.types[typ]
-	return t.area, ok
+	cur, ok := r.Current(typ)
+	if !ok {
+		return "", false
+	}
+	return r.types[cur].area, true
 }
 
 // Encode returns the wire name and JSON payload of e.
@@ -150,13 +258,17 @@ func (r *Registry) Encode(e Event) (string, []byte, error) {
 	return typ, data, nil
 }
 
-// Decode returns the typed event of a wire name and payload.
+// Decode returns the typed event of a wire name and payload: of the
+// current type, also for a retired name (upcast).
 func (r *Registry) Decode(typ string, data []byte) (Event, error) {
-	t, ok := r.types[typ]
-	if !ok {
+	decode := r.types[typ].decode
+	if u, ok := r.retired[typ]; ok {
+		decode = u.decode
+	}
+	if decode == nil {
 		return nil, fmt.Errorf("decode event: unknown type %q", typ)
 	}
-	e, err := t.decode(data)
+	e, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}

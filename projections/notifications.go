@@ -376,7 +376,7 @@ func (n notifications) Apply(ctx context.Context, b *Batch, rec domain.Record, e
 		}
 		for _, c := range audience {
 			b.Put(ntFeed, ntFeedKey(c.Account, rec.Position), &Notification{
-				Position: rec.Position, Type: rec.Type, Time: rec.Metadata.Time.UTC(),
+				Position: rec.Position, Type: e.EventType(), Time: rec.Metadata.Time.UTC(),
 				Ref: ntRef(e), Students: c.Students, Summary: s.summary(e, c),
 			})
 		}

@@ -45,6 +45,7 @@ type server struct {
 	mu     sync.Mutex
 	stderr strings.Builder
 	done   chan error
+	addr   chan string // the address, once it listens
 }
 
 var listenRE = regexp.MustCompile(`msg=serving addr=(\S+)`)
@@ -58,14 +59,22 @@ const startLimit = 5 * time.Minute
 // it listens.
 func MustServe(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
+	s := StartServe(t, ledgerBin, env, args...)
+	s.MustListen()
+	return s
+}
+
+// StartServe starts `ledger serve` of the binary bin with args on a free
+// port, without waiting: MustListen waits.
+func StartServe(t *testing.T, bin string, env []string, args ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, ledgerBin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 20 * time.Second
-	s := &server{t: t, cmd: cmd, done: make(chan error, 1)}
-	addr := make(chan string, 1)
+	s := &server{t: t, cmd: cmd, done: make(chan error, 1), addr: make(chan string, 1)}
 	// A writer, not a pipe: Wait returns once everything the server wrote
 	// is in the log, so a server that fails to start shows why.
 	cmd.Stderr = &lineWriter{line: func(line string) {
@@ -74,7 +83,7 @@ func MustServe(t *testing.T, env []string, args ...string) *server {
 		s.mu.Unlock()
 		if m := listenRE.FindStringSubmatch(line); m != nil {
 			select {
-			case addr <- m[1]:
+			case s.addr <- m[1]:
 			default:
 			}
 		}
@@ -83,15 +92,20 @@ func MustServe(t *testing.T, env []string, args ...string) *server {
 		t.Fatal(err)
 	}
 	go func() { s.done <- cmd.Wait() }()
+	return s
+}
+
+// MustListen waits until the server listens, and sets its URL.
+func (s *server) MustListen() {
+	s.t.Helper()
 	select {
-	case a := <-addr:
+	case a := <-s.addr:
 		s.URL = "http://" + a
 	case err := <-s.done:
-		t.Fatalf("ledger serve exited before listening: %v\n%s", err, s.Log())
+		s.t.Fatalf("ledger serve exited before listening: %v\n%s", err, s.Log())
 	case <-time.After(startLimit):
-		t.Fatalf("ledger serve did not listen within %s\n%s", startLimit, s.Log())
+		s.t.Fatalf("ledger serve did not listen within %s\n%s", startLimit, s.Log())
 	}
-	return s
 }
 
 // lineWriter hands each complete line written to it to line.

@@ -21,11 +21,11 @@ type Log interface {
 }
 
 // directoryTypes are the event types LoadDirectory folds, those of the
-// registry's directory areas; it skips the others without decoding
-// them.
+// registry's directory areas (retired names included); it skips the
+// others without decoding them.
 func directoryTypes(reg *domain.Registry) map[string]bool {
 	folds := make(map[string]bool)
-	for _, typ := range reg.Types(domain.AreaDirectory, domain.AreaDirectoryImport) {
+	for _, typ := range reg.Names(domain.AreaDirectory, domain.AreaDirectoryImport) {
 		folds[typ] = true
 	}
 	return folds

@@ -37,4 +37,9 @@ func TestDirectoryTypesDeriveFromTheRegistry(t *testing.T) {
 			t.Errorf("%s is not folded", typ)
 		}
 	}
+	// A retired name of a directory type is folded too (upcast).
+	retiring := domain.NewRegistry(domain.Upcast("account.opened.v0", func(o domain.AccountOpened) (domain.AccountOpened, error) { return o, nil }))
+	if !directoryTypes(retiring)["account.opened.v0"] {
+		t.Error("a retired directory type is not folded")
+	}
 }

@@ -72,16 +72,24 @@ type Event struct {
 	Subjects      []uuid.UUID     `json:"subjects,omitempty"`
 }
 
-// NewEvent decodes a record to find its subjects.
+// NewEvent decodes a record to find its subjects. An event stored under a
+// retired wire name goes out under its current name and shape (the
+// registry's upcaster): sockets, and the hub's filters, know those only.
 func NewEvent(reg *domain.Registry, rec domain.Record) (Event, error) {
 	e, err := reg.DecodeRecord(rec)
 	if err != nil {
 		return Event{}, err
 	}
+	typ, data := rec.Type, rec.Data
+	if e.EventType() != rec.Type {
+		if typ, data, err = reg.Encode(e); err != nil {
+			return Event{}, fmt.Errorf("%s@%d: %w", rec.Stream, rec.Version, err)
+		}
+	}
 	return Event{
 		Position: rec.Position, ID: rec.ID, Stream: rec.Stream, Version: rec.Version,
-		Type: rec.Type, Time: rec.Metadata.Time.UTC(), Establishment: rec.Metadata.Establishment,
-		Actor: rec.Metadata.Actor, Data: json.RawMessage(rec.Data), Subjects: domain.Subjects(e),
+		Type: typ, Time: rec.Metadata.Time.UTC(), Establishment: rec.Metadata.Establishment,
+		Actor: rec.Metadata.Actor, Data: json.RawMessage(data), Subjects: domain.Subjects(e),
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,12 +18,27 @@ const migrateLock int64 = 0x6c65646765720001 // "ledger", 1
 // Migrate applies the Postgres migrations not applied yet, in order, each
 // in its own transaction with its row in schema_migrations, so that a
 // failed step leaves the steps before it applied and itself not at all.
+// It then refuses (ErrAheadOfServer) a log no reader could read: every
+// program that opens the store to serve or change it migrates first.
 func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.MigrateTo(ctx, math.MaxInt); err != nil {
+		return err
+	}
+	return checkPositions(ctx, s.pool)
+}
+
+// MigrateTo is Migrate stopping after version (inclusive): the upgrade
+// tests build their databases of each past schema version with it
+// (migrations/testdata).
+func (s *Store) MigrateTo(ctx context.Context, version int) error {
 	ms, err := migrations.For(migrations.Postgres)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, m := range ms {
+		if m.Version > version {
+			break
+		}
 		if err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return apply(ctx, tx, m) }); err != nil {
 			return fmt.Errorf("migrate %s: %w", m.Name, Classify(err))
 		}

@@ -87,10 +87,14 @@ ORDER BY events.tx_id, events.seq`, upText, prev.UpTo.Seq)
 // stream's hash chain in version order and its row in streams, then every
 // seal against the events it covers, all in one repeatable-read
 // transaction (one snapshot). A tampered log is not an error: the report
-// names what it found. The error is for failing to read.
+// names what it found. The error is for failing to read, and
+// ErrAheadOfServer for a log restored where no reader can read it.
 func (s *Store) Verify(ctx context.Context) (tamper.VerifyReport, error) {
 	var report tamper.VerifyReport
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		if err := checkPositions(ctx, tx); err != nil {
+			return err
+		}
 		var err error
 		report, err = tamper.Check(ctx, verifySource{tx})
 		return err

@@ -10,3 +10,9 @@ const MaxWait = maxWait
 func WithTimers(newTimer func(time.Duration) (<-chan time.Time, func() bool)) Option {
 	return func(c *config) { c.timer = newTimer }
 }
+
+// WithSnapshotHook makes Backup call f once its snapshot is fixed, before
+// it copies a page.
+func WithSnapshotHook(f func()) BackupOption {
+	return func(c *backupConfig) { c.snapshot = f }
+}

@@ -244,18 +244,54 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	defer s.unlock()
+	return migrate(ctx, s.w, all)
+}
+
+// MigrateTo applies to the database in the file at path the migrations up
+// to version (inclusive) not applied yet, without opening a Store, which
+// needs the current schema. The upgrade tests build their databases of
+// each past schema version with it (migrations/testdata).
+func MigrateTo(ctx context.Context, path string, version int) error {
+	all, err := migrations.For(migrations.SQLite)
+	if err != nil {
+		return err
+	}
+	var upTo []migrations.Migration
+	for _, m := range all {
+		if m.Version <= version {
+			upTo = append(upTo, m)
+		}
+	}
+	q := url.Values{}
+	q.Set("_busy_timeout", strconv.FormatInt(DefaultBusyTimeout.Milliseconds(), 10))
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if err := migrate(ctx, db, upTo); err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// migrate applies ms not yet recorded in schema_migrations through w, a
+// pool of one connection that begins its transactions IMMEDIATE.
+func migrate(ctx context.Context, w *sql.DB, ms []migrations.Migration) error {
 	const create = `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at TEXT NOT NULL
 	)`
-	if _, err := s.w.ExecContext(ctx, create); err != nil {
+	if _, err := w.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("migrate: %w", Classify(err))
 	}
-	for _, m := range all {
+	for _, m := range ms {
 		// Checked inside the transaction: two processes opening the same
 		// new file apply each migration once.
-		err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := inTx(ctx, w, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 				return err
@@ -325,7 +361,12 @@ func (s *Store) unlock() { <-s.wmu }
 
 // inTx runs fn in a transaction on the writer; the caller holds the lock.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	return inTx(ctx, s.w, fn)
+}
+
+// inTx runs fn in a transaction on db and commits it if fn returns nil.
+func inTx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

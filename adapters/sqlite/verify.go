@@ -81,7 +81,13 @@ func (s *Store) Seal(ctx context.Context) (seal tamper.Seal, ok bool, err error)
 // snapshot). A tampered log is not an error: the report names what it
 // found. The error is for failing to read.
 func (s *Store) Verify(ctx context.Context) (tamper.VerifyReport, error) {
-	tx, err := s.r.BeginTx(ctx, nil)
+	return verifyDB(ctx, s.r)
+}
+
+// verifyDB is Verify on the database db reads (a store's read pool, or a
+// copy Backup or Restore checks).
+func verifyDB(ctx context.Context, db *sql.DB) (tamper.VerifyReport, error) {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return tamper.VerifyReport{}, fmt.Errorf("verify: %w", err)
 	}
