@@ -49,6 +49,9 @@ type Config struct {
 	// AllowedOrigins lists the origins whose pages may open a live socket
 	// (empty: the server's own host).
 	AllowedOrigins []string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (addresses or CIDR prefixes; none by default).
+	TrustedProxies []string
 	// Demo seeds the demo establishment when serving.
 	Demo bool
 	// Metrics serves the Prometheus metrics at /metrics: on AdminAddr when
@@ -152,6 +155,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.duration(&c.StartTimeout, "start-timeout", "LEDGER_START_TIMEOUT", DefaultStartTimeout, "how long to wait at start for unavailable stores, retrying (0: do not wait)")
 		fs.duration(&c.SealEvery, "seal-every", "LEDGER_SEAL_EVERY", 10*time.Minute, "how often the server seals the log, 0 to never")
 		fs.boolean(&c.SecureCookies, "secure-cookies", "LEDGER_SECURE_COOKIES", "mark session cookies Secure, behind TLS")
+		fs.proxies(&c.TrustedProxies, "trusted-proxy", "LEDGER_TRUSTED_PROXIES", "a reverse proxy (10.0.0.5 or 10.0.0.0/8) whose X-Forwarded-For names the client, for sign-in throttling; repeatable (comma-separated in the variable)")
 		fs.list(&c.AllowedOrigins, "allowed-origin", "LEDGER_ALLOWED_ORIGINS", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (comma-separated in the variable)")
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
 		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
@@ -433,6 +437,17 @@ func (fs *flagSet) choice(p *string, name, variable, def, usage string, choices 
 
 func (fs *flagSet) list(p *[]string, name, variable, usage string) {
 	parse := func(s string) ([]string, error) { return append(*p, s), nil }
+	fs.bind(&value[[]string]{p: p, parse: parse, format: func(l []string) string { return strings.Join(l, ",") }}, name, variable, usage, true)
+}
+
+// proxies is a list of addresses and CIDR prefixes, each checked as read.
+func (fs *flagSet) proxies(p *[]string, name, variable, usage string) {
+	parse := func(s string) ([]string, error) {
+		if _, err := web.ParseTrustedProxies([]string{s}); err != nil {
+			return nil, err
+		}
+		return append(*p, strings.TrimSpace(s)), nil
+	}
 	fs.bind(&value[[]string]{p: p, parse: parse, format: func(l []string) string { return strings.Join(l, ",") }}, name, variable, usage, true)
 }
 

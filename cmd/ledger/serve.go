@@ -105,11 +105,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		accessLog = log
 	}
 	importDefaults := cfg.Import.Options()
+	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	handler, err := webHandler(webDeps{
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs,
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
+		proxies: proxies,
 	})
 	if err != nil {
 		return err
@@ -270,7 +275,9 @@ func (a *app) startLive(ctx context.Context, cfg *Config, wg *sync.WaitGroup) (h
 
 // webDeps are what the web layer is built from.
 type webDeps struct {
-	app           *app
+	app *app
+	// proxies name the client of requests that come through them.
+	proxies       web.TrustedProxies
 	auth          web.Auth
 	live          http.Handler
 	sessionEnded  func(ctx context.Context, session string) error
@@ -337,7 +344,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 	}
 	mux.Handle("/api/", apiSrv.Handler())
 	mux.Handle("/", pages.Handler())
-	return web.Access(web.AccessConfig{Logger: d.accessLog, Observe: d.served}, mux), nil
+	return d.proxies.Handler(web.Access(web.AccessConfig{Logger: d.accessLog, Observe: d.served}, mux)), nil
 }
 
 // watchReadiness starts measuring the projections' lag (until bg ends),
