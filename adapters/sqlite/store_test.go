@@ -250,6 +250,34 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 }
 
+// TestWaitWokenByAppend: a reader waiting at the head is woken by an
+// append of its own store, not by a timer: its timers never fire here, so
+// only the wake can end its Wait.
+func TestWaitWokenByAppend(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	timers := fakeTimers{armed: make(chan armedTimer, 64)}
+	s := MustOpen(t, path, sqlite.WithTimers(timers.new))
+	t.Cleanup(func() { _ = s.Close() })
+	head := storetest.MustHead(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Wait(ctx, head) }()
+	if _, armed := timers.armedOrReturned(t, done); !armed {
+		t.Fatalf("Wait at the head returned before anything was appended: %v", <-done)
+	}
+	storetest.MustAppend(t, s, storetest.NewStream("woken"), domain.NoStream(), storetest.NewEvents(1))
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Wait: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("an append did not wake the reader waiting at the head (its timers never fire)")
+	}
+}
+
 // fakeTimers stand in for the timers of a store's Wait (sqlite.WithTimers):
 // each timer armed is sent on armed and fires only when the test fires it.
 type fakeTimers struct{ armed chan armedTimer }
