@@ -33,6 +33,9 @@ type Config struct {
 	// ActWindow and PlanWindow bound the dates commands take, in school
 	// years before and after the current one (docs/api.md, "Dates").
 	ActWindow, PlanWindow domain.DateWindow
+	// CommandCache bounds the decoded events the command handlers keep
+	// from the streams they read last (0: none).
+	CommandCache int
 
 	// Addr is the server's listen address.
 	Addr string
@@ -151,6 +154,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 	switch sc {
 	case scopeServe:
 		fs.string(&c.Addr, "addr", "LEDGER_ADDR", ":8080", "listen address")
+		fs.count(&c.CommandCache, "command-cache", "LEDGER_COMMAND_CACHE", commands.DefaultCacheEvents, "decoded events the command handlers keep from the streams they read last, 0 for none")
 		fs.duration(&c.ShutdownTimeout, "shutdown-timeout", "LEDGER_SHUTDOWN_TIMEOUT", 15*time.Second, "graceful shutdown limit")
 		fs.duration(&c.StartTimeout, "start-timeout", "LEDGER_START_TIMEOUT", DefaultStartTimeout, "how long to wait at start for unavailable stores, retrying (0: do not wait)")
 		fs.duration(&c.SealEvery, "seal-every", "LEDGER_SEAL_EVERY", 10*time.Minute, "how often the server seals the log, 0 to never")
@@ -565,7 +569,26 @@ func parseWindow(s string) (domain.DateWindow, error) {
 // commandsConfig returns the command handlers' configuration over store.
 func (c *Config) commandsConfig(store commands.EventStore, reg *domain.Registry, log *slog.Logger) commands.Config {
 	acts, plans := c.ActWindow, c.PlanWindow
-	return commands.Config{Store: store, Registry: reg, Logger: log, ActWindow: &acts, PlanWindow: &plans}
+	cache := c.CommandCache
+	if cache == 0 {
+		cache = -1 // commands.Config: negative is none, 0 the default
+	}
+	if c.scope != scopeServe {
+		cache = 0 // one-shot commands: the default
+	}
+	return commands.Config{Store: store, Registry: reg, Logger: log, ActWindow: &acts, PlanWindow: &plans, CacheEvents: cache}
+}
+
+func (fs *flagSet) count(p *int, name, variable string, def int, usage string) {
+	*p = def
+	parse := func(s string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a count (0 or more)", s)
+		}
+		return n, nil
+	}
+	fs.bind(&value[int]{p: p, parse: parse, format: strconv.Itoa}, name, variable, usage, false)
 }
 
 // parseBytes reads a positive number of bytes.
