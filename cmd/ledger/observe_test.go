@@ -346,10 +346,13 @@ func TestServeObservability(t *testing.T) {
 	mustImport(t, s.URL, s.admin)
 
 	url := s.URL + "/metrics"
-	got := MustSeries(t, url, "the traffic, the live socket, the bus, the import job ended", func(m series) bool {
+	got := MustSeries(t, url, "the traffic, the live socket, the bus, the import job ended, the mailbox's position measured", func(m series) bool {
 		live, _ := m.value("ledger_live_connections")
 		bus, _ := m.value("ledger_bus_publish_duration_seconds_count", `outcome="ok"`)
-		return live == 1 && bus > 0 && m.sum("ledger_import_jobs_ended_total") == 1
+		// The positions are measured from the checkpoints every few
+		// seconds: the messages' may not be there at the first scrape.
+		mailbox, _ := m.value("ledger_projection_position", `projection="mailbox.v1"`)
+		return live == 1 && bus > 0 && m.sum("ledger_import_jobs_ended_total") == 1 && mailbox > 0
 	})
 	for _, want := range []struct {
 		name   string
