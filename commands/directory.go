@@ -44,7 +44,8 @@ func (h *Handlers) RegisterEstablishment(ctx context.Context, req Request, cmd d
 
 // RecordFeedKey records the id a directory feed gives an establishment; it
 // appends nothing when the establishment already has that key.
-func (h *Handlers) RecordFeedKey(ctx context.Context, req Request, cmd domain.RecordFeedKey) (Result, error) {
+func (h *Handlers) RecordFeedKey(ctx context.Context, req Request, cmd domain.RecordFeedKey) (res Result, err error) {
+	defer h.observe(CmdRecordFeedKey, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
@@ -224,7 +225,8 @@ func (h *Handlers) JoinGroup(ctx context.Context, req Request, cmd domain.JoinGr
 
 // LabelGroup changes the label a group is shown with; it appends nothing
 // when the label does not change.
-func (h *Handlers) LabelGroup(ctx context.Context, req Request, cmd domain.LabelGroup) (Result, error) {
+func (h *Handlers) LabelGroup(ctx context.Context, req Request, cmd domain.LabelGroup) (res Result, err error) {
+	defer h.observe(CmdLabelGroup, &res, &err)
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
 	}
