@@ -113,6 +113,17 @@ func (b *builder) parseCSV(ctx context.Context, name string, r io.Reader, profil
 	}
 	b.profiles[profile] = true
 
+	blank := func(rec []string) bool { return len(rec) == 1 && strings.TrimSpace(rec[0]) == "" }
+	return b.readCSVLines(ctx, cr, name, fr, blank, func(place Place, rec []string) {
+		b.csvRecord(place, profile, cat, head, col, rec)
+	})
+}
+
+// readCSVLines reads cr's lines after its header, each through record,
+// counting each line's rejections on fr: a line CSV cannot read is
+// rejected with its place, unless reading cannot go past it; lines blank
+// says are blank are skipped.
+func (b *builder) readCSVLines(ctx context.Context, cr *csv.Reader, name string, fr *FileReport, blank func([]string) bool, record func(Place, []string)) error {
 	lastOffset := cr.InputOffset()
 	for n := 0; ; n++ {
 		if n%1024 == 0 {
@@ -141,13 +152,13 @@ func (b *builder) parseCSV(ctx context.Context, name string, r io.Reader, profil
 		}
 		line, _ := cr.FieldPos(0)
 		lastOffset = cr.InputOffset()
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // blank line
+		if blank(rec) {
+			continue
 		}
 		b.records++
 		fr.Records++
 		before := len(b.rejected)
-		b.csvRecord(Place{File: name, Line: line}, profile, cat, head, col, rec)
+		record(Place{File: name, Line: line}, rec)
 		fr.Rejected += len(b.rejected) - before
 	}
 }

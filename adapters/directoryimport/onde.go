@@ -183,41 +183,9 @@ func (b *builder) parseONDE(ctx context.Context, name string, r io.Reader, uai, 
 	for _, p := range fr.Category.profiles() {
 		b.profiles[p] = true
 	}
-	lastOffset := cr.InputOffset()
-	for n := 0; ; n++ {
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		var perr *csv.ParseError
-		if errors.As(err, &perr) {
-			if cr.InputOffset() == lastOffset {
-				return fmt.Errorf("%s line %d: %w", name, perr.StartLine, err)
-			}
-			lastOffset = cr.InputOffset()
-			b.records++
-			fr.Records++
-			fr.Rejected++
-			b.reject(Place{File: name, Line: perr.StartLine}, "", ReasonCSVSyntax, perr.Err.Error())
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		line, _ := cr.FieldPos(0)
-		lastOffset = cr.InputOffset()
-		if strings.TrimSpace(strings.Join(rec, "")) == "" {
-			continue // blank line
-		}
-		b.records++
-		fr.Records++
-		before := len(b.rejected)
-		place := Place{File: name, Line: line}
+	// ONDE pads its lines with separators: a line of empty fields is blank.
+	blank := func(rec []string) bool { return strings.TrimSpace(strings.Join(rec, "")) == "" }
+	return b.readCSVLines(ctx, cr, name, fr, blank, func(place Place, rec []string) {
 		get := func(names ...string) string {
 			if i := cols.index(names...); i >= 0 && i < len(rec) {
 				return strings.TrimSpace(rec[i])
@@ -232,8 +200,7 @@ func (b *builder) parseONDE(ctx context.Context, name string, r io.Reader, uai, 
 		case ondeTeachers:
 			b.ondeTeacher(place, uai, head, rec, get)
 		}
-		fr.Rejected += len(b.rejected) - before
-	}
+	})
 }
 
 // ondeDate reads a birth date: DD/MM/YYYY (ONDE's) or YYYY-MM-DD.
