@@ -241,7 +241,7 @@ func TestPortalInBrowser(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(screenshotDir, "rollcall-phone.png"), phone, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustRun(t, teacher, "roll-call summary", chromedp.Text(chromedp.CSS("[data-rc-summary]"))); got != "1 absent(s), 1 retard(s)" {
+	if got := mustRun(t, teacher, "roll-call summary", chromedp.Text(chromedp.CSS("[data-rc-summary]"))); got != "Absents : 1 · retards : 1" {
 		t.Errorf("roll-call summary %q", got)
 	}
 
@@ -318,7 +318,7 @@ func TestPortalInBrowser(t *testing.T) {
 		row("rollcall.completed.v1", "M. Martin", day.String()),
 		row("absence.recorded.v1", "M. Martin", day.String()),
 		row("absence.reason_declared.v1", "Claire Durand", "dentiste"),
-		row("absence.justification_accepted.v1", "Mme Roche", "rdv-medical"),
+		row("absence.justification_accepted.v1", "Mme Roche", "Rendez-vous médical"),
 	}, " && "), "the four acts in the timeline")
 
 	// The evaluator's page: charts drawn, and a CSV that is the API's rows.
@@ -334,7 +334,7 @@ func TestPortalInBrowser(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		body := mustRun(t, evaluator, "download the CSV", chromedp.Evaluate[string](
-			`fetch(`+fmt.Sprintf("%q", href)+`).then(r => r.ok ? r.text() : Promise.reject(r.status))`, chromedp.EvalAwaitPromise))
+			`fetch(`+fmt.Sprintf("%q", href+"&format=rfc4180")+`).then(r => r.ok ? r.text() : Promise.reject(r.status))`, chromedp.EvalAwaitPromise))
 		got, err := csv.NewReader(strings.NewReader(body)).ReadAll()
 		if err != nil {
 			t.Fatalf("CSV: %v\n%s", err, body)

@@ -3,6 +3,7 @@ package portal
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -235,6 +236,7 @@ func (p *Portal) auditPage(w http.ResponseWriter, r *http.Request, v *view) erro
 		data.Export += "?" + export.Encode()
 	}
 	data.CSV = "/audit/timeline.csv?" + a.Encode()
+	p.loadReasons(r, v, a.UAI)
 	n := p.names()
 	if err := p.auditChoices(r, v, a, &data, n); err != nil {
 		return err
@@ -245,8 +247,9 @@ func (p *Portal) auditPage(w http.ResponseWriter, r *http.Request, v *view) erro
 	}
 	data.Truncated = truncated
 	actors := map[uuid.UUID]bool{}
+	acts := newAuditActs(p.cfg.Queries, entries)
 	for _, e := range entries {
-		row := p.auditRow(r, v, e, n)
+		row := p.auditRow(r, v, e, n, acts)
 		if e.Actor != uuid.Nil {
 			row.AuthorURL = "/audit?" + auditQuery{UAI: a.UAI, Subjects: []uuid.UUID{e.Actor}}.Encode()
 		}
@@ -355,14 +358,19 @@ var auditFields = []string{
 	"reason", "reason_code", "comment", "seriousness", "place", "due", "title", "role", "display_name",
 }
 
-// auditRow sums up an event for the timeline.
-func (p *Portal) auditRow(r *http.Request, v *view, e projections.AuditEntry, n *names) auditRow {
+// auditRow sums up an event for the timeline: its label, its author (the
+// system's acts named as such), the act a decision concerns, and its
+// payload's fields in words.
+func (p *Portal) auditRow(r *http.Request, v *view, e projections.AuditEntry, n *names, acts *auditActs) auditRow {
 	row := auditRow{Entry: e, Label: v.Label("event", e.Type), Profile: v.Label("profile", e.Profile)}
 	switch {
 	case e.Actor == uuid.Nil:
-		row.Author = v.T("audit.system")
+		row.Author = v.T(systemAuthor(e.Type))
 	default:
 		row.Author = n.of(r, e.Actor)
+	}
+	if act := acts.describe(r, v, e, n); act != "" {
+		row.Label += " — " + act
 	}
 	var data map[string]any
 	if json.Unmarshal(e.Data, &data) == nil {
@@ -372,18 +380,7 @@ func (p *Portal) auditRow(r *http.Request, v *view, e projections.AuditEntry, n 
 			if !ok || val == nil || val == "" {
 				continue
 			}
-			s := fmt.Sprint(val)
-			switch x := val.(type) {
-			case string:
-				if id, err := uuid.Parse(x); err == nil && len(x) == 36 {
-					s = n.of(r, id)
-				}
-			case map[string]any: // a slot
-				s = fmt.Sprintf("%v-%v", x["start"], x["end"])
-			case float64:
-				s = fmt.Sprintf("%g", x)
-			}
-			parts = append(parts, v.Label("field", k)+" : "+s)
+			parts = append(parts, v.Label("field", k)+" : "+auditValue(r, v, e.Type, k, val, n))
 		}
 		row.Summary = strings.Join(parts, " · ")
 		if pretty, err := json.MarshalIndent(data, "", "  "); err == nil {
@@ -393,9 +390,187 @@ func (p *Portal) auditRow(r *http.Request, v *view, e projections.AuditEntry, n 
 	return row
 }
 
-// auditCSV downloads the timeline of the form as CSV.
+// systemAuthor is the key naming the author of an act the ledger recorded
+// itself: a directory import, or the system.
+func systemAuthor(typ string) string {
+	if area, ok := domain.NewRegistry().Area(typ); ok && (area == domain.AreaDirectory || area == domain.AreaDirectoryImport) {
+		return "audit.system_import"
+	}
+	return "audit.system"
+}
+
+// auditKinds says which enumeration the "kind" field of an event type's
+// payload holds, by the type's first word.
+var auditKinds = map[string]string{
+	"punishment": "punishment", "sanction": "sanction", "resource": "resource", "group": "group_kind",
+	"establishment": "establishment_kind",
+}
+
+// auditValue writes a payload field's value in words: ids as names, codes
+// as their labels, days and numbers the reader's way.
+func auditValue(r *http.Request, v *view, typ, field string, val any, n *names) string {
+	switch x := val.(type) {
+	case string:
+		if id, err := uuid.Parse(x); err == nil && len(x) == 36 {
+			return n.of(r, id)
+		}
+		switch field {
+		case "date", "due":
+			if d, err := domain.ParseDate(x); err == nil {
+				return v.Day(d)
+			}
+		case "reason_code":
+			return v.Reason(x)
+		case "role":
+			return v.Label("role", x)
+		case "seriousness":
+			return v.Label("seriousness", x)
+		case "kind":
+			if kind, ok := auditKinds[strings.SplitN(typ, ".", 2)[0]]; ok {
+				return v.Label(kind, x)
+			}
+		}
+		return x
+	case map[string]any: // a slot
+		return fmt.Sprintf("%v–%v", x["start"], x["end"])
+	case float64:
+		if field == "days" {
+			return v.N("file.days", int(x))
+		}
+		if x == math.Trunc(x) {
+			return v.Int(int64(x))
+		}
+		return v.Dec(x, 2)
+	}
+	return fmt.Sprint(val)
+}
+
+// auditActLookups bounds how many students' histories one timeline reads
+// to name the acts its decisions concern; rows past it keep their summary.
+const auditActLookups = 64
+
+// auditActs names the act a decision is about (the absence a justification
+// was accepted for, the sanction annulled), from the acts in the timeline
+// itself or, failing that, from the student's history in the audit read
+// model, each student's read once.
+type auditActs struct {
+	q *projections.Queries
+	// absences are the recorded absences by lesson|student; sanctions the
+	// pronounced sanctions by id.
+	absences  map[string]domain.AbsenceRecorded
+	sanctions map[uuid.UUID]domain.SanctionPronounced
+	read      map[uuid.UUID]bool
+}
+
+// auditActTypes are the acts decisions are about.
+var auditActTypes = []string{"absence.recorded.v1", "sanction.pronounced.v1"}
+
+func newAuditActs(q *projections.Queries, entries []projections.AuditEntry) *auditActs {
+	a := &auditActs{
+		q: q, absences: map[string]domain.AbsenceRecorded{}, sanctions: map[uuid.UUID]domain.SanctionPronounced{},
+		read: map[uuid.UUID]bool{},
+	}
+	for _, e := range entries {
+		a.add(e)
+	}
+	return a
+}
+
+func (a *auditActs) add(e projections.AuditEntry) {
+	switch e.Type {
+	case "absence.recorded.v1":
+		var x domain.AbsenceRecorded
+		if json.Unmarshal(e.Data, &x) == nil {
+			a.absences[x.Lesson.String()+"|"+x.Student.String()] = x
+		}
+	case "sanction.pronounced.v1":
+		var x domain.SanctionPronounced
+		if json.Unmarshal(e.Data, &x) == nil {
+			a.sanctions[x.Sanction] = x
+		}
+	}
+}
+
+// load reads the acts of a student's history once.
+func (a *auditActs) load(r *http.Request, student uuid.UUID) {
+	if student == uuid.Nil || a.read[student] || len(a.read) >= auditActLookups {
+		return
+	}
+	a.read[student] = true
+	f := projections.HistoryFilter{Types: auditActTypes}
+	for {
+		h, err := a.q.History(r.Context(), student, f)
+		if err != nil {
+			return // the row keeps its summary
+		}
+		for _, e := range h.Items {
+			a.add(e)
+		}
+		if h.Next == "" {
+			return
+		}
+		pos, err := domain.ParsePosition(h.Next)
+		if err != nil {
+			return
+		}
+		f.After = pos
+	}
+}
+
+// describe names the act e decides about, or returns "".
+func (a *auditActs) describe(r *http.Request, v *view, e projections.AuditEntry, n *names) string {
+	var ref struct {
+		Lesson   uuid.UUID `json:"lesson"`
+		Student  uuid.UUID `json:"student"`
+		Sanction uuid.UUID `json:"sanction"`
+	}
+	switch e.Type {
+	case "absence.cancelled.v1", "absence.reason_declared.v1", "absence.justification_accepted.v1", "absence.justification_refused.v1":
+		if json.Unmarshal(e.Data, &ref) != nil {
+			return ""
+		}
+		key := ref.Lesson.String() + "|" + ref.Student.String()
+		if _, ok := a.absences[key]; !ok {
+			a.load(r, ref.Student)
+		}
+		abs, ok := a.absences[key]
+		if !ok {
+			return ""
+		}
+		return v.T("audit.act.absence", v.Day(abs.Date), abs.Slot.Start, abs.Subject, n.of(r, abs.Student))
+	case "sanction.annulled.v1":
+		if json.Unmarshal(e.Data, &ref) != nil {
+			return ""
+		}
+		if _, ok := a.sanctions[ref.Sanction]; !ok {
+			a.load(r, ref.Student)
+		}
+		s, ok := a.sanctions[ref.Sanction]
+		if !ok {
+			return ""
+		}
+		return v.T("audit.act.sanction", v.Day(s.Date), v.Label("sanction", s.Kind), n.of(r, s.Student))
+	}
+	return ""
+}
+
+// auditCSVHeader names the timeline's CSV columns (the tools' headers;
+// the spreadsheet's are their csv.audit.* messages).
+var auditCSVHeader = []string{"position", "time", "type", "actor", "actor_name", "profile", "command", "correlation_id", "establishment", "data"}
+
+// auditCSVFrench are the spreadsheet's columns: the tools' with the acts
+// in words after the author's profile.
+var auditCSVFrench = []string{"position", "time", "type", "actor", "actor_name", "profile", "summary", "command", "correlation_id", "establishment", "data"}
+
+// auditCSV downloads the timeline of the form as CSV: for a spreadsheet by
+// default (the acts, profiles and dates in words), in the tools' format
+// with ?format=rfc4180 (wire names, RFC 3339 times).
 func (p *Portal) auditCSV(w http.ResponseWriter, r *http.Request, v *view) error {
 	a, err := p.readAuditQuery(r, v)
+	if err != nil {
+		return err
+	}
+	f, err := csvFormatOf(r)
 	if err != nil {
 		return err
 	}
@@ -404,13 +579,33 @@ func (p *Portal) auditCSV(w http.ResponseWriter, r *http.Request, v *view) error
 		return err
 	}
 	n := p.names()
-	header := []string{"position", "time", "type", "actor", "actor_name", "profile", "command", "correlation_id", "establishment", "data"}
-	writeCSV(w, r, "timeline-"+a.UAI+".csv", header, func(yield func([]string) bool) {
+	header := auditCSVHeader
+	var acts *auditActs
+	if !f.Tool {
+		header = make([]string, len(auditCSVFrench))
+		for i, h := range auditCSVFrench {
+			header[i] = v.T("csv.audit." + h)
+		}
+		p.loadReasons(r, v, a.UAI)
+		acts = newAuditActs(p.cfg.Queries, entries)
+	}
+	writeCSV(w, r, f, "timeline-"+a.UAI+".csv", header, func(yield func([]string) bool) {
 		for _, e := range entries {
-			if !yield([]string{
-				e.Position.String(), e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor.String(), n.of(r, e.Actor),
-				string(e.Profile), e.Command, e.CorrelationID.String(), e.Establishment, string(e.Data),
-			}) {
+			var row []string
+			if f.Tool {
+				row = []string{
+					e.Position.String(), e.Time.UTC().Format(time.RFC3339Nano), e.Type, e.Actor.String(), n.of(r, e.Actor),
+					string(e.Profile), e.Command, e.CorrelationID.String(), e.Establishment, string(e.Data),
+				}
+			} else {
+				ar := p.auditRow(r, v, e, n, acts)
+				lt := e.Time.In(p.cfg.Location)
+				row = []string{
+					e.Position.String(), v.Short(domain.DateOf(lt)) + " " + lt.Format("15:04:05"), ar.Label, e.Actor.String(), ar.Author,
+					ar.Profile, ar.Summary, e.Command, e.CorrelationID.String(), e.Establishment, string(e.Data),
+				}
+			}
+			if !yield(row) {
 				return
 			}
 		}

@@ -50,7 +50,7 @@ func TestSlowPageSaysSo(t *testing.T) {
 func TestIndicatorsCSVStreams(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	req := httptest.NewRequest("GET", "/indicators.csv?from=2005-09-01&to=2007-08-31&granularity=day", nil)
+	req := httptest.NewRequest("GET", "/indicators.csv?from=2005-09-01&to=2007-08-31&granularity=day&format=rfc4180", nil)
 	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: tokenOf(asEvaluator)})
 	rec := httptest.NewRecorder()
 	w.srv.ServeHTTP(rec, req)

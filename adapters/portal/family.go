@@ -132,6 +132,7 @@ func (p *Portal) parentHome(w http.ResponseWriter, r *http.Request, v *view) err
 	for _, c := range rv.Children {
 		names[c.Student] = c.DisplayName
 	}
+	p.loadReasons(r, v, v.Me.Establishment)
 	return p.ok(w, r, v, "parent_home", "title.parent", parentHomeData{View: rv, Feed: p.feed(v, rv.Notifications, names)})
 }
 
@@ -172,6 +173,7 @@ func (p *Portal) studentHome(w http.ResponseWriter, r *http.Request, v *view) er
 	if err != nil {
 		return err
 	}
+	p.loadReasons(r, v, v.Me.Establishment)
 	return p.ok(w, r, v, "student_home", "title.student", studentHomeData{View: sv, Unread: unread})
 }
 
@@ -234,6 +236,7 @@ func (p *Portal) studentPage(w http.ResponseWriter, r *http.Request, v *view) er
 	for _, sa := range file.Sanctions {
 		data.Names[sa.PronouncedBy] = n.of(r, sa.PronouncedBy)
 	}
+	p.loadReasons(r, v, student.Establishment)
 	return p.ok(w, r, v, "student", "title.file", data)
 }
 

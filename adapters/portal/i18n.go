@@ -37,10 +37,15 @@ type view struct {
 	Flash string
 	Data  any
 	nav   []navLink
+	// now is the page's moment, for what "this year" is.
+	now time.Time
+	// reasons are the labels of the establishment's absence reasons, by
+	// code, when the page shows decisions about absences.
+	reasons map[string]string
 }
 
 func (p *Portal) newView(r *http.Request) *view {
-	v := &view{Lang: p.langs.Match(r), loc: p.cfg.Location, Path: r.URL.Path}
+	v := &view{Lang: p.langs.Match(r), loc: p.cfg.Location, Path: r.URL.Path, now: p.now()}
 	if ok := r.URL.Query().Get("ok"); ok != "" && v.Has("flash."+ok) {
 		v.Flash = v.T("flash." + ok)
 	}
@@ -69,23 +74,63 @@ func (v *view) Profile() string {
 	return v.Label("profile", v.Me.Profile)
 }
 
-// When writes an instant in the establishments' time zone.
+// When writes an instant in the establishments' time zone as a sentence
+// says it: "lundi 7 décembre à 08:00" (with the year when it is not this
+// one).
 func (v *view) When(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
 	lt := t.In(v.loc)
-	return v.T("fmt.when", v.Short(domain.DateOf(lt)), lt.Format("15:04"))
+	return v.T("fmt.when", v.Day(domain.DateOf(lt)), lt.Format("15:04"))
+}
+
+// Day writes a day as a sentence says it: "lundi 7 décembre", with the
+// year when it is not this one.
+func (v *view) Day(d domain.Date) string { return v.Lang.Day(d, today(v.now, v.loc)) }
+
+// Reason is the label of an absence reason's code: the establishment's own
+// when the page loaded its list, else the catalogue's for the codes every
+// establishment starts with, else a neutral label (never the code).
+func (v *view) Reason(code string) string {
+	if label, ok := v.reasons[code]; ok && label != "" {
+		return label
+	}
+	if key := "reason_code." + code; v.Has(key) {
+		return v.T(key)
+	}
+	return v.T("reason_code.other")
+}
+
+// loadReasons loads the labels of an establishment's absence reasons into
+// the view; a page whose establishment cannot be read keeps the
+// catalogue's labels.
+func (p *Portal) loadReasons(r *http.Request, v *view, uai string) {
+	if uai == "" {
+		return
+	}
+	est, err := p.cfg.Queries.Establishment(r.Context(), uai)
+	if err != nil {
+		return
+	}
+	if v.reasons == nil {
+		v.reasons = map[string]string{}
+	}
+	for _, reason := range est.Reasons {
+		if _, ok := v.reasons[reason.Code]; !ok {
+			v.reasons[reason.Code] = reason.Label
+		}
+	}
 }
 
 // TZ is the establishments' time zone, for the live script's dates.
 func (v *view) TZ() string { return v.loc.String() }
 
-// Months are the short month names, as JSON, for the live script.
+// Months are the month names, as JSON, for the live script.
 func (v *view) Months() string {
 	names := make([]string, 12)
 	for i := range names {
-		names[i] = v.T(fmt.Sprintf("mon.%d", i+1))
+		names[i] = v.T(fmt.Sprintf("month.%d", i+1))
 	}
 	b, _ := json.Marshal(names)
 	return string(b)

@@ -285,7 +285,7 @@ func (p *Portal) importReportOf(r *http.Request, v *view, job *directoryimport.J
 			case rc.Whole:
 				key = "imports.reason_count.whole"
 			}
-			file.Reasons = append(file.Reasons, v.T(key, rc.Count, reasonSummary(v, rc.Code)))
+			file.Reasons = append(file.Reasons, v.N(key, rc.Count, reasonSummary(v, rc.Code)))
 		}
 		data.Files = append(data.Files, file)
 	}

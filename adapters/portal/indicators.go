@@ -3,6 +3,7 @@ package portal
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/schoollife/ledger/adapters/portal/chart"
 	"github.com/schoollife/ledger/adapters/web"
@@ -131,11 +132,17 @@ func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view)
 	return p.ok(w, r, v, "indicators", "title.indicators", data)
 }
 
-// indicatorsCSV downloads the table: the columns and values of
-// projections.IndicatorRow, as the API's rows for the same parameters,
-// streamed.
+// indicatorsCSV downloads the table, streamed. With ?format=rfc4180 it is
+// the columns and values of projections.IndicatorRow, as the API's rows for
+// the same parameters; by default the same columns for a French
+// spreadsheet: French headers, dates as 07/12/2026, levels in words,
+// shares with a decimal comma.
 func (p *Portal) indicatorsCSV(w http.ResponseWriter, r *http.Request, v *view) error {
 	f, err := p.readIndicatorForm(r, v)
+	if err != nil {
+		return err
+	}
+	format, err := csvFormatOf(r)
 	if err != nil {
 		return err
 	}
@@ -143,14 +150,43 @@ func (p *Portal) indicatorsCSV(w http.ResponseWriter, r *http.Request, v *view) 
 	if err != nil {
 		return err
 	}
-	writeCSV(w, r, "indicators-"+f.From.String()+"-"+f.To.String()+".csv", projections.IndicatorHeader(), func(yield func([]string) bool) {
+	header := projections.IndicatorHeader()
+	values := func(row projections.IndicatorRow) []string { return row.Values() }
+	if !format.Tool {
+		values = func(row projections.IndicatorRow) []string { return indicatorCells(v, format, header, row.Values()) }
+		names := make([]string, len(header))
+		for i, h := range header {
+			names[i] = v.T("csv.indicators." + h)
+		}
+		header = names
+	}
+	writeCSV(w, r, format, "indicators-"+f.From.String()+"-"+f.To.String()+".csv", header, func(yield func([]string) bool) {
 		for _, row := range rows.Items {
-			if !yield(row.Values()) {
+			if !yield(values(row)) {
 				return
 			}
 		}
 	})
 	return nil
+}
+
+// indicatorCells writes a row's values (under the tools' column names) for
+// a spreadsheet: days in the short form, the level in words, shares with
+// the decimal mark of the format.
+func indicatorCells(v *view, format csvFormat, header, values []string) []string {
+	for i, name := range header {
+		switch {
+		case name == "period" || name == "from" || name == "to":
+			if d, err := domain.ParseDate(values[i]); err == nil {
+				values[i] = v.Short(d)
+			}
+		case name == "level":
+			values[i] = v.Label("level", values[i])
+		case strings.HasPrefix(name, "share_"):
+			values[i] = format.decimal(values[i])
+		}
+	}
+	return values
 }
 
 // indicatorChart draws a chart of the form's indicators as SVG.

@@ -124,7 +124,7 @@ func TestPortalPages(t *testing.T) {
 		{"teacher home", get("/", asTeacher), 200, []string{"Cours du jour", "6A", "Mathématiques", "Appel fait", rollcall}, nil},
 		{"teacher home another day", get("/?date=2006-03-13", asTeacher), 200, []string{"lundi 13 mars 2006", "Aucun cours"}, nil},
 		{"roll call", get(rollcall, asTeacher), 200, []string{"Hugo", `name="s-` + w.Student2.String() + `"`, "Valider l&#39;appel", `name="idempotency_key"`, "rollcall.js"}, nil},
-		{"roll call shows what is recorded", get(rollcall, asTeacher), 200, []string{"Appel déjà fait : 1 absent(s)"}, []string{`name="s-` + lea + `"`}},
+		{"roll call shows what is recorded", get(rollcall, asTeacher), 200, []string{"Appel déjà fait : 1 absent, 0 retard."}, []string{`name="s-` + lea + `"`}},
 		{"roll call: staff", get(rollcall, asCPE), 200, []string{"Hugo"}, nil},
 		{"roll call: not the student's", get(rollcall, asStudent), 403, []string{"pas accès"}, nil},
 		{"roll call: no such lesson that day", get("/groups/"+class+"/rollcall/"+w.Entry.String()+"/2006-03-13", asTeacher), 400, nil, nil},
@@ -427,8 +427,8 @@ func TestPortalEscapesNames(t *testing.T) {
 	}
 }
 
-// TestPortalIndicatorsCSV checks the evaluator's CSV against the API's
-// rows for the same parameters.
+// TestPortalIndicatorsCSV checks the evaluator's CSV in the tools' format
+// against the API's rows for the same parameters.
 func TestPortalIndicatorsCSV(t *testing.T) {
 	w := newWorld(t)
 	for _, q := range []string{
@@ -437,7 +437,7 @@ func TestPortalIndicatorsCSV(t *testing.T) {
 		"from=2006-03-14&to=2006-03-14&granularity=total",
 	} {
 		t.Run(q, func(t *testing.T) {
-			r := visit(t, w.srv, get("/indicators.csv?"+q, asEvaluator))
+			r := visit(t, w.srv, get("/indicators.csv?"+q+"&format=rfc4180", asEvaluator))
 			if r.status != http.StatusOK || r.header.Get("Content-Type") != "text/csv; charset=utf-8" {
 				t.Fatalf("status %d, %q: %s", r.status, r.header.Get("Content-Type"), r.body)
 			}

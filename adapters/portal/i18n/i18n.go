@@ -8,8 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"strings"
 
+	"golang.org/x/text/feature/plural"
 	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
 
 	"github.com/schoollife/ledger/domain"
 )
@@ -31,7 +35,10 @@ type Catalogue struct {
 type Lang struct {
 	// Code is the language's BCP 47 code, for <html lang>.
 	Code string
-	msgs map[string]string
+	tag  language.Tag
+	// printer writes numbers as the language does.
+	printer *message.Printer
+	msgs    map[string]string
 	// base is the default language's messages, for a key missing here.
 	base map[string]string
 }
@@ -52,7 +59,7 @@ func Load(fsys fs.FS, dir string) (*Catalogue, error) {
 		if err := json.Unmarshal(raw, &msgs); err != nil {
 			return nil, fmt.Errorf("i18n: messages of %s: %w", code, err)
 		}
-		l := &Lang{Code: code, msgs: msgs}
+		l := &Lang{Code: code, tag: tag, printer: message.NewPrinter(tag), msgs: msgs}
 		if len(c.langs) > 0 {
 			l.base = c.langs[0].msgs
 		}
@@ -131,3 +138,70 @@ func (c *Catalogue) Langs() []*Lang { return c.langs }
 // Messages returns the language's own messages (not the default's), for
 // the tests that check the catalogue.
 func (l *Lang) Messages() map[string]string { return l.msgs }
+
+// N returns the plural message of key for the count n, formatted with the
+// count (written as Int writes it, a %s of the message) and then args: the
+// message key.one or key.other, as the language's plural rules choose
+// ("1 message non lu", "0 message non lu", "3 messages non lus"; "0 unread
+// messages" in English).
+func (l *Lang) N(key string, n int, args ...any) string {
+	form := "other"
+	if plural.Cardinal.MatchPlural(l.tag, abs(n), 0, 0, 0, 0) == plural.One {
+		form = "one"
+	}
+	return l.T(key+"."+form, append([]any{l.Int(n)}, args...)...)
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// narrowSpace is the thin no-break space French puts between groups of
+// digits and before a percent sign.
+const narrowSpace = "\u202f"
+
+// Int writes a whole number (any integer type) with the language's group
+// separator: "12 345" (a narrow no-break space) in French, "12,345" in
+// English.
+func (l *Lang) Int(n any) string {
+	return l.number(l.printer.Sprint(number.Decimal(n)))
+}
+
+// Dec writes a number with at most digits decimals and the language's
+// decimal mark: "12,5" in French, "12.5" in English.
+func (l *Lang) Dec(f float64, digits int) string {
+	return l.number(l.printer.Sprint(number.Decimal(f, number.MaxFractionDigits(digits))))
+}
+
+// Pct writes a percentage with one decimal at most: "12,5 %", "12.5%".
+func (l *Lang) Pct(f float64) string { return l.T("fmt.pct", l.Dec(f, 1)) }
+
+// number puts the narrow no-break space in the groups of a French number
+// (the printer writes a plain no-break space).
+func (l *Lang) number(s string) string {
+	if l.Code == "fr" {
+		s = strings.ReplaceAll(s, "\u00a0", narrowSpace)
+	}
+	return s
+}
+
+// Day writes a day as a sentence says it: "lundi 7 décembre", with the
+// year ("lundi 7 décembre 2026") when it is not the year of today.
+func (l *Lang) Day(d, today domain.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	if d.Year != today.Year {
+		return l.Date(d)
+	}
+	return l.T("fmt.day", l.T(fmt.Sprintf("weekday.%d", d.Weekday())), d.Day, l.T(fmt.Sprintf("month.%d", d.Month)))
+}
+
+// MonthYear writes a month of a year as a chart's tick: "déc. 2026",
+// "Dec 2026".
+func (l *Lang) MonthYear(year, month int) string {
+	return l.T("fmt.month_year", l.T(fmt.Sprintf("mon.%d", month)), year)
+}
