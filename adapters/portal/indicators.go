@@ -153,7 +153,8 @@ func (p *Portal) indicatorsCSV(w http.ResponseWriter, r *http.Request, v *view) 
 	header := projections.IndicatorHeader()
 	values := func(row projections.IndicatorRow) []string { return row.Values() }
 	if !format.Tool {
-		values = func(row projections.IndicatorRow) []string { return indicatorCells(v, format, header, row.Values()) }
+		cols := projections.IndicatorHeader()
+		values = func(row projections.IndicatorRow) []string { return indicatorCells(v, format, cols, row.Values()) }
 		names := make([]string, len(header))
 		for i, h := range header {
 			names[i] = v.T("csv.indicators." + h)
