@@ -280,7 +280,7 @@ func TestCSVCellsAreNotFormulas(t *testing.T) {
 	sheet, tool := csvFormat{}, csvFormat{Tool: true}
 	for in, want := range map[string]string{
 		"=HYPERLINK(\"http://x\")": "'=HYPERLINK(\"http://x\")",
-		"+33 6": "'+33 6", "@SUM(A1)": "'@SUM(A1)", "-1": "-1", "-1,5": "-1,5", "Léa": "Léa", "": "",
+		"+33 6":                    "'+33 6", "@SUM(A1)": "'@SUM(A1)", "-1": "-1", "-1,5": "-1,5", "Léa": "Léa", "": "",
 	} {
 		if got := sheet.cell(in); got != want {
 			t.Errorf("spreadsheet %q: %q, want %q", in, got, want)
