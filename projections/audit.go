@@ -159,6 +159,47 @@ func (q *Queries) History(ctx context.Context, subject uuid.UUID, f HistoryFilte
 	return out, err
 }
 
+// RecentBy returns a page of what author did of the given types, the most
+// recent first: at most limit entries before position before (zero: from
+// the end of the log); its Next is the position of its oldest entry when
+// older ones follow. It reads the author's history in log order and keeps
+// only the last limit+1 entries it met, so it holds one page whatever the
+// length of the history.
+func (q *Queries) RecentBy(ctx context.Context, author uuid.UUID, types []string, before domain.Position, limit int) (List[AuditEntry], error) {
+	if limit <= 0 {
+		return List[AuditEntry]{}, fmt.Errorf("recent acts of %s: limit %d", author, limit)
+	}
+	r, err := q.reader(ctx, ProjectionAudit)
+	if err != nil {
+		return List[AuditEntry]{}, err
+	}
+	ring := make([]AuditEntry, 0, limit+1)
+	f := HistoryFilter{Types: types, Actor: author}
+	err = auditScan(ctx, r, author, f, func(a AuditEntry) error {
+		if !before.IsZero() && !a.Position.Less(before) {
+			return errPageFull
+		}
+		if len(ring) == limit+1 {
+			copy(ring, ring[1:])
+			ring = ring[:limit]
+		}
+		ring = append(ring, a)
+		return nil
+	})
+	if err != nil {
+		return List[AuditEntry]{}, err
+	}
+	out := List[AuditEntry]{Items: make([]AuditEntry, 0, min(len(ring), limit))}
+	more := len(ring) > limit
+	for i := len(ring) - 1; i >= 0 && len(out.Items) < limit; i-- {
+		out.Items = append(out.Items, ring[i])
+	}
+	if more {
+		out.Next = out.Items[len(out.Items)-1].Position.String()
+	}
+	return out, nil
+}
+
 // auditScan calls fn with each entry of subject's history f keeps, in log
 // order, until fn returns an error (errPageFull ends it without one).
 func auditScan(ctx context.Context, r DocReader, subject uuid.UUID, f HistoryFilter, fn func(AuditEntry) error) error {

@@ -289,3 +289,56 @@ func auditJSONEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
 }
+
+// TestRecentBy pages through what an author did, the most recent first.
+func TestRecentBy(t *testing.T) {
+	ctx := context.Background()
+	w := newAuditWorld(t)
+	q := w.queries(t)
+	acts := []string{"absence.recorded.v1", "punishment.given.v1", "rollcall.completed.v1"}
+
+	var got []AuditEntry
+	var before domain.Position
+	pages := 0
+	for {
+		page, err := q.RecentBy(ctx, w.teacher, acts, before, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		if len(page.Items) > 2 {
+			t.Fatalf("page of %d entries", len(page.Items))
+		}
+		got = append(got, page.Items...)
+		if page.Next == "" {
+			break
+		}
+		if before, err = domain.ParsePosition(page.Next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"punishment.given.v1", "absence.recorded.v1", "absence.recorded.v1", "rollcall.completed.v1"}
+	if !slices.Equal(auditTypes(got), want) || pages != 2 {
+		t.Fatalf("%d pages: %v, want %v", pages, auditTypes(got), want)
+	}
+	for i := 1; i < len(got); i++ {
+		if !got[i].Position.Less(got[i-1].Position) {
+			t.Fatalf("not the most recent first: %s then %s", got[i-1].Position, got[i].Position)
+		}
+	}
+	// Only what the author did: the CPE's incident about the student is
+	// not the head's, and types filter.
+	page, err := q.RecentBy(ctx, w.head, []string{"sanction.pronounced.v1"}, domain.Position{}, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(auditTypes(page.Items), []string{"sanction.pronounced.v1"}) || page.Next != "" {
+		t.Fatalf("head: %v, next %q", auditTypes(page.Items), page.Next)
+	}
+	if page, err := q.RecentBy(ctx, w.student, []string{"punishment.given.v1"}, domain.Position{}, 10); err != nil || len(page.Items) != 0 {
+		t.Fatalf("student gave %v (%v)", auditTypes(page.Items), err)
+	}
+	if _, err := q.RecentBy(ctx, w.teacher, acts, domain.Position{}, 0); err == nil {
+		t.Fatal("a page of no entries is not refused")
+	}
+}

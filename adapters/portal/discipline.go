@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -39,6 +40,79 @@ type disciplineData struct {
 	Seriousness []domain.Seriousness
 	// Head may pronounce sanctions.
 	Head bool
+	// Given are the punishments and incidents the reader recorded, the
+	// most recent first; Older and Newer page through them.
+	Given        []givenAct
+	Older, Newer string
+}
+
+// givenAct is a punishment given or an incident reported, as the
+// discipline page lists it.
+type givenAct struct {
+	// Label says what it is ("Retenue", "Incident grave").
+	Label string
+	// When is the punishment's day or the incident's moment.
+	When string
+	// Students are the punished student or the incident's protagonists.
+	Students string
+	Group    string
+	// Text is the punishment's reason or the incident's place and
+	// description.
+	Text string
+}
+
+// givenTypes are the acts the discipline page lists.
+var givenTypes = []string{"punishment.given.v1", "incident.reported.v1"}
+
+// givenPage is how many acts the discipline page lists at a time.
+const givenPage = 20
+
+// given reads a page of the reader's punishments and incidents, the most
+// recent first, before the position ?before= names.
+func (p *Portal) given(r *http.Request, v *view, data *disciplineData) error {
+	var before domain.Position
+	if s := r.URL.Query().Get("before"); s != "" {
+		var err error
+		if before, err = domain.ParsePosition(s); err != nil {
+			return web.ErrInvalidQuery.With("before %q is not a position", s)
+		}
+		data.Newer = "/discipline"
+	}
+	page, err := p.cfg.Queries.RecentBy(r.Context(), v.Me.ID, givenTypes, before, givenPage)
+	if err != nil {
+		return err
+	}
+	if page.Next != "" {
+		data.Older = "/discipline?before=" + page.Next
+	}
+	n := p.names()
+	for _, e := range page.Items {
+		switch e.Type {
+		case "punishment.given.v1":
+			var x domain.PunishmentGiven
+			if json.Unmarshal(e.Data, &x) != nil {
+				continue
+			}
+			data.Given = append(data.Given, givenAct{
+				Label: v.Label("punishment", x.Kind), When: v.Day(x.Date), Students: n.of(r, x.Student),
+				Group: n.of(r, x.Group), Text: x.Reason,
+			})
+		case "incident.reported.v1":
+			var x domain.IncidentReported
+			if json.Unmarshal(e.Data, &x) != nil {
+				continue
+			}
+			var names []string
+			for _, pr := range x.Protagonists {
+				names = append(names, n.of(r, pr.Account)+" ("+v.Label("protagonist", pr.Role)+")")
+			}
+			data.Given = append(data.Given, givenAct{
+				Label: v.T("event.incident.reported.v1") + " · " + v.Label("seriousness", x.Seriousness), When: v.When(x.OccurredAt),
+				Students: strings.Join(names, ", "), Text: x.Place + " — " + x.Description,
+			})
+		}
+	}
+	return nil
 }
 
 // classes lists the groups whose students the reader deals with: a
@@ -87,7 +161,7 @@ func (p *Portal) disciplinePage(w http.ResponseWriter, r *http.Request, v *view)
 		return err
 	}
 	now := p.now().In(p.cfg.Location)
-	return p.ok(w, r, v, "discipline", "title.discipline", disciplineData{
+	data := disciplineData{
 		Classes: classes, Today: domain.DateOf(now), Now: now.Format("2006-01-02T15:04"),
 		Punishments: []domain.PunishmentKind{domain.PunishmentDetention, domain.PunishmentExtraWork, domain.PunishmentLessonExclusion},
 		Sanctions: []domain.SanctionKind{
@@ -96,7 +170,11 @@ func (p *Portal) disciplinePage(w http.ResponseWriter, r *http.Request, v *view)
 		},
 		Seriousness: []domain.Seriousness{domain.SeriousnessMinor, domain.SeriousnessSerious, domain.SeriousnessGrave},
 		Head:        v.principal.Actor().IsHead(v.Me.Establishment),
-	})
+	}
+	if err := p.given(r, v, &data); err != nil {
+		return err
+	}
+	return p.ok(w, r, v, "discipline", "title.discipline", data)
 }
 
 // groupStudent reads a "group|student" choice.

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/schoollife/ledger/adapters/portal/i18n"
 	"github.com/schoollife/ledger/adapters/web/webtest"
@@ -316,4 +317,48 @@ func TestTimelineNamesTheAct(t *testing.T) {
 	if !bytes.Contains([]byte(r.body), []byte("Justificatif accepté — absence du mardi 14 mars, 08:00, Mathématiques, Léa")) {
 		t.Errorf("the CSV does not name the act:\n%s", r.body)
 	}
+}
+
+// TestDisciplineListsWhatTheTeacherGave: the discipline page lists the
+// reader's punishments and incidents, the most recent first, paged.
+func TestDisciplineListsWhatTheTeacherGave(t *testing.T) {
+	w := newWorld(t)
+	teacher := webtest.As(w.Accounts[asTeacher])
+	lea := w.Accounts[asStudent]
+	r := visit(t, w.srv, get("/discipline", asTeacher))
+	mustPage(t, r, http.StatusOK, "Vous n&#39;avez encore donné aucune punition")
+	for i := range givenPage + 2 {
+		w.Must(w.H.GivePunishment(w.Ctx, teacher, domain.GivePunishment{
+			Student: lea, Group: w.Class, Kind: domain.PunishmentDetention, Date: domain.MustDate("2006-03-14"),
+			Reason: "Bavardage " + strconv.Itoa(i),
+		}))
+	}
+	w.Must(w.H.ReportIncident(w.Ctx, teacher, domain.ReportIncident{
+		Establishment: w.UAI, OccurredAt: w.Clock().Add(-time.Hour), Place: "Couloir", Seriousness: domain.SeriousnessSerious,
+		Description: "Bousculade", Protagonists: []domain.Protagonist{{Account: lea, Role: domain.ProtagonistAuthor}},
+	}))
+	w.CatchUp()
+	r = visit(t, w.srv, get("/discipline", asTeacher))
+	mustPage(t, r, http.StatusOK, "Ce que vous avez enregistré", "Incident · Sérieux", "Couloir — Bousculade", "Léa (Auteur)",
+		"Retenue", "Bavardage 21", "(6A)", "mardi 14 mars", "Plus anciens")
+	if strings.Index(r.body, "Bousculade") > strings.Index(r.body, "Bavardage 21") ||
+		strings.Index(r.body, "Bavardage 21") > strings.Index(r.body, "Bavardage 20") {
+		t.Fatalf("not the most recent first:\n%s", r.body)
+	}
+	if strings.Contains(r.body, "Bavardage 2<") || strings.Contains(r.body, "Bavardage 0<") {
+		t.Fatalf("the first page holds the oldest acts")
+	}
+	older := regexp.MustCompile(`href="(/discipline\?before=[^"]+)"`).FindStringSubmatch(r.body)
+	if older == nil {
+		t.Fatal("no link to the older acts")
+	}
+	r = visit(t, w.srv, get(strings.ReplaceAll(older[1], "&amp;", "&"), asTeacher))
+	// 23 acts: the second page holds the three oldest.
+	mustPage(t, r, http.StatusOK, "Bavardage 2<", "Bavardage 1<", "Bavardage 0<", "Plus récents")
+	if strings.Contains(r.body, "Bavardage 3<") || strings.Contains(r.body, "Plus anciens") {
+		t.Fatalf("the second page is not the rest:\n%s", r.body)
+	}
+	// Another teacher's page lists none of them.
+	mustPage(t, visit(t, w.srv, get("/discipline", asCPE)), http.StatusOK, "aucune punition")
+	mustPage(t, visit(t, w.srv, get("/discipline?before=nope", asTeacher)), http.StatusBadRequest)
 }
