@@ -362,3 +362,26 @@ func TestDisciplineListsWhatTheTeacherGave(t *testing.T) {
 	mustPage(t, visit(t, w.srv, get("/discipline", asCPE)), http.StatusOK, "aucune punition")
 	mustPage(t, visit(t, w.srv, get("/discipline?before=nope", asTeacher)), http.StatusBadRequest)
 }
+
+// TestPortalLinksInTexts: an address in a message becomes a safe link on
+// the page, and markup around it stays text.
+func TestPortalLinksInTexts(t *testing.T) {
+	w := newWorld(t)
+	r := visit(t, w.srv, get("/messages/"+w.Message.String(), asRelative))
+	mustPage(t, r, http.StatusOK)
+	if strings.Contains(r.body, `rel="noopener noreferrer nofollow"`) {
+		t.Fatal("a message without an address shows a link")
+	}
+	w.Must(w.H.PublishArticle(w.Ctx, webtest.As(w.Accounts[asTeacher]), domain.PublishArticle{
+		Article: webtest.ID("links article"), Establishment: w.UAI, Title: "Sortie",
+		Body: `Programme : https://musee.example.fr/visite?classe=6A&jour=mardi. <img src=x onerror=alert(1)> javascript:alert(2)`,
+	}))
+	w.CatchUp()
+	r = visit(t, w.srv, get("/news", asStudent))
+	mustPage(t, r, http.StatusOK,
+		`<a href="https://musee.example.fr/visite?classe=6A&amp;jour=mardi" rel="noopener noreferrer nofollow">`,
+		`&lt;img src=x onerror=alert(1)&gt; javascript:alert(2)`)
+	if strings.Contains(r.body, "<img src=x") || strings.Contains(r.body, `href="javascript`) {
+		t.Fatalf("hostile text became markup:\n%s", r.body)
+	}
+}

@@ -274,6 +274,8 @@ func (p *Portal) parseTemplates() error {
 		"pct":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
 		"bind":  func(v *view, d any) bound { return bound{V: v, D: d} },
 		"list":  func(s ...string) []string { return s },
+		// links writes a typed text with its web addresses as safe links.
+		"links": linkify,
 	}
 	base, err := template.New("portal").Funcs(funcs).ParseFS(portalFiles, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
