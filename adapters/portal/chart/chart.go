@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"math"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -52,9 +53,17 @@ func NewMaker() *Maker {
 	}
 	return &Maker{
 		palette: []color.Color{hex(0x0072B2), hex(0xE69F00), hex(0x009E73), hex(0xCC79A7), hex(0x56B4E9), hex(0xD55E00)},
-		width:   16 * vg.Centimeter, height: 8 * vg.Centimeter,
+		width:   Width, height: Height,
 	}
 }
+
+// Width and Height are the charts' size: about as wide as a phone held
+// upright shows them at their own size (the page scales them down no more
+// than by half there), so that their 11 and 12 point texts stay readable.
+const (
+	Width  = 12 * vg.Centimeter
+	Height = 10 * vg.Centimeter
+)
 
 // sans is the charts' typeface at size: Liberation Sans, which gonum/plot
 // embeds for measuring text (browsers without it fall back on their own).
@@ -68,9 +77,32 @@ type series struct {
 	values []float64
 }
 
-// monthLabel writes a period's month briefly ("sept. 06", "Sep 06").
+// monthLabel writes a period's month and its whole year ("sept. 2006",
+// "Sep 2006"): "déc. 26" would read as a day.
 func monthLabel(l Translator, r projections.IndicatorRow) string {
-	return fmt.Sprintf("%s %02d", l.T(fmt.Sprintf("mon.%d", r.Period.Month)), r.Period.Year%100)
+	return l.T("fmt.month_year", l.T(fmt.Sprintf("mon.%d", r.Period.Month)), r.Period.Year)
+}
+
+// wrapName breaks a long name into lines of about perLine characters at
+// its spaces, so that a chart shows it whole rather than cut.
+func wrapName(name string, perLine int) string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(name) {
+		switch {
+		case line == "":
+			line = word
+		case len([]rune(line))+1+len([]rune(word)) <= perLine:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Connections draws the connections per month, stacked by profile.
@@ -109,10 +141,8 @@ func (c *Maker) Establishments(l Translator, rows []projections.IndicatorRow) ([
 	s := []series{{name: l.T("indicators.connections")}, {name: l.T("indicators.acts")}, {name: l.T("indicators.messages")}}
 	for i, r := range rows {
 		labels[i] = r.Scope
-		if name := []rune(r.Name); len(name) > 22 {
-			labels[i] = string(name[:21]) + "…"
-		} else if len(name) > 0 {
-			labels[i] = r.Name
+		if r.Name != "" {
+			labels[i] = wrapName(r.Name, 16)
 		}
 		s[0].values = append(s[0].values, float64(r.Connections))
 		s[1].values = append(s[1].values, float64(r.Acts))
@@ -137,15 +167,13 @@ func (countTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// bars draws bar series over nominal labels, stacked or grouped, as SVG.
+// bars draws bar series over nominal labels, stacked or grouped, as SVG:
+// the plot above, its legend below it in rows (never over the bars). The
+// title is the figure's caption on the page, not drawn again.
 func (c *Maker) bars(title, ylabel string, labels []string, s []series, stacked bool) ([]byte, error) {
 	p := plot.New()
-	p.Title.Text = title
-	p.Title.TextStyle.Font = sans(13)
-	p.Title.Padding = vg.Points(6)
-	p.X.Label.TextStyle.Font, p.Y.Label.TextStyle.Font = sans(11), sans(11)
-	p.X.Tick.Label.Font, p.Y.Tick.Label.Font = sans(10), sans(10)
-	p.Legend.TextStyle.Font = sans(10)
+	p.X.Label.TextStyle.Font, p.Y.Label.TextStyle.Font = sans(12), sans(12)
+	p.X.Tick.Label.Font, p.Y.Tick.Label.Font = sans(11), sans(11)
 	p.Y.Label.Text = ylabel
 	p.Y.Min = 0
 	p.Y.Tick.Marker = countTicks{}
@@ -157,7 +185,7 @@ func (c *Maker) bars(title, ylabel string, labels []string, s []series, stacked 
 		}
 	}
 	p.NominalX(labels...)
-	if len(labels) > 8 {
+	if len(labels) > 4 {
 		p.X.Tick.Label.Rotation = math.Pi / 4
 		p.X.Tick.Label.XAlign = draw.XRight
 		p.X.Tick.Label.YAlign = draw.YCenter
@@ -170,6 +198,11 @@ func (c *Maker) bars(title, ylabel string, labels []string, s []series, stacked 
 	width := min(slot*0.8/vg.Length(groups), vg.Points(28))
 	top := 0.0
 	var below *plotter.BarChart
+	legend := plot.NewLegend()
+	legend.TextStyle.Font = sans(12)
+	legend.Left, legend.Top = true, true
+	legend.ThumbnailWidth = vg.Points(12)
+	var entries []legendEntry
 	for i, se := range s {
 		b, err := plotter.NewBarChart(plotter.Values(se.values), width)
 		if err != nil {
@@ -189,19 +222,61 @@ func (c *Maker) bars(title, ylabel string, labels []string, s []series, stacked 
 			top = max(top, b.BarHeight(j))
 		}
 		p.Add(b)
-		p.Legend.Add(se.name, b)
+		entries = append(entries, legendEntry{name: se.name, thumb: b})
 	}
-	// Room above the highest bar for the legend.
-	p.Y.Max = math.Max(1, top*(1.2+0.12*float64(len(s))))
-	p.Legend.Top = true
-	p.Legend.Left = true
-	p.Legend.XOffs = vg.Points(4)
+	p.Y.Max = math.Max(1, top*1.08)
 
 	canvas := vgsvg.New(c.width, c.height)
-	p.Draw(draw.New(canvas))
+	dc := draw.New(canvas)
+	rows := layoutLegend(&legend, entries, dc.Max.X-dc.Min.X-vg.Points(8))
+	rowHeight := legend.TextStyle.Height("Ég") + vg.Points(4)
+	legendHeight := vg.Length(len(rows))*rowHeight + vg.Points(6)
+	p.Draw(draw.Crop(dc, 0, 0, legendHeight, 0))
+	for i, row := range rows {
+		y := dc.Min.Y + legendHeight - vg.Length(i+1)*rowHeight
+		for _, e := range row {
+			one := plot.NewLegend()
+			one.TextStyle, one.Left, one.Top, one.ThumbnailWidth = legend.TextStyle, true, true, legend.ThumbnailWidth
+			one.Add(e.name, e.thumb)
+			one.Draw(draw.Canvas{Canvas: canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: dc.Min.X + vg.Points(4) + e.x, Y: y},
+				Max: vg.Point{X: dc.Max.X, Y: y + rowHeight},
+			}})
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := canvas.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("chart %q: %w", title, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// legendEntry is a series' name and swatch in the legend, and its place
+// in its row once laid out.
+type legendEntry struct {
+	name  string
+	thumb plot.Thumbnailer
+	x     vg.Length
+}
+
+// layoutLegend places the entries in rows no wider than width, each
+// entry after the previous one.
+func layoutLegend(l *plot.Legend, entries []legendEntry, width vg.Length) [][]legendEntry {
+	var rows [][]legendEntry
+	var row []legendEntry
+	x := vg.Length(0)
+	gap := l.TextStyle.Width("  ")
+	for _, e := range entries {
+		w := l.ThumbnailWidth + l.TextStyle.Width(" "+e.name) + gap
+		if len(row) > 0 && x+w > width {
+			rows, row, x = append(rows, row), nil, 0
+		}
+		e.x = x
+		row = append(row, e)
+		x += w
+	}
+	if len(row) > 0 {
+		rows = append(rows, row)
+	}
+	return rows
 }
