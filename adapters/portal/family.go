@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,21 +56,56 @@ var (
 	feedMinutesRE  = regexp.MustCompile(`\((\d+) min\)`)
 )
 
+var feedDateRE = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}\b`)
+
 // feedDetail is the part of a notification's summary after its English
-// label: dates, slot, subject, codes (the label itself is translated).
-func feedDetail(n projections.Notification) string {
+// label, in the reader's words: days as a sentence says them, kinds,
+// seriousness and roles as their labels (the label itself is translated).
+func feedDetail(v *view, n projections.Notification) string {
 	s := n.Summary
 	if m := feedHomeworkRE.FindStringSubmatch(s); m != nil {
-		return m[1] + " → " + m[2]
+		return m[1] + " → " + feedDates(v, m[2])
 	}
 	detail := ""
 	if i := strings.Index(s, ": "); i >= 0 {
 		detail = s[i+2:]
 	}
+	switch n.Type {
+	case "punishment.given.v1", "sanction.pronounced.v1", "sanction.annulled.v1":
+		kind, rest, _ := strings.Cut(detail, ",")
+		kind, days, hasDays := strings.Cut(kind, " (")
+		label := v.Label(strings.SplitN(n.Type, ".", 2)[0], kind)
+		if hasDays {
+			if d, err := strconv.Atoi(strings.TrimSuffix(days, " days)")); err == nil {
+				label += " (" + v.N("file.days", d) + ")"
+			}
+		}
+		if detail != "" {
+			detail = label + "," + rest
+		}
+	case "incident.reported.v1":
+		var roles []string
+		for _, r := range strings.Split(detail, ", ") {
+			if r != "" {
+				roles = append(roles, v.Label("protagonist", r))
+			}
+		}
+		detail = strings.Join(roles, ", ")
+	}
 	if m := feedMinutesRE.FindStringSubmatch(s); m != nil {
 		detail += " (+" + m[1] + " min)"
 	}
-	return detail
+	return feedDates(v, detail)
+}
+
+// feedDates writes the ISO days of a text as a sentence says them.
+func feedDates(v *view, s string) string {
+	return feedDateRE.ReplaceAllStringFunc(s, func(iso string) string {
+		if d, err := domain.ParseDate(iso); err == nil {
+			return v.Day(d)
+		}
+		return iso
+	})
 }
 
 // feed builds the feed of account from its notifications; names are the
@@ -85,7 +121,7 @@ func (p *Portal) feed(v *view, notes []projections.Notification, names map[uuid.
 		}
 		f.Items = append(f.Items, feedItem{
 			Position: n.Position.String(), Time: n.Time, Label: v.Label("event", n.Type),
-			Students: strings.Join(students, ", "), Detail: feedDetail(n),
+			Students: strings.Join(students, ", "), Detail: feedDetail(v, n),
 		})
 	}
 	if len(notes) > 0 {

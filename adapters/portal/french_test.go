@@ -385,3 +385,20 @@ func TestPortalLinksInTexts(t *testing.T) {
 		t.Fatalf("hostile text became markup:\n%s", r.body)
 	}
 }
+
+// TestFeedInWords: a notification shows its day as a sentence says it and
+// its codes as words.
+func TestFeedInWords(t *testing.T) {
+	w := newWorld(t)
+	w.Must(w.H.GivePunishment(w.Ctx, webtest.As(w.Accounts[asTeacher]), domain.GivePunishment{
+		Student: w.Accounts[asStudent], Group: w.Class, Kind: domain.PunishmentExtraWork, Date: domain.MustDate("2006-03-14"), Reason: "Oubli",
+	}))
+	w.CatchUp()
+	r := visit(t, w.srv, get("/feed", asRelative))
+	mustPage(t, r, http.StatusOK, "Devoir supplémentaire, mardi 14 mars", "Absence</strong> — Léa — <span>mardi 14 mars 08:00 Mathématiques</span>", "Avertissement, lundi 13 mars")
+	for _, code := range []string{"2006-03-14 ", "devoir_supplementaire"} {
+		if strings.Contains(r.body, ">"+code) || strings.Contains(r.body, " "+code) {
+			t.Errorf("the feed shows %q", code)
+		}
+	}
+}
