@@ -37,6 +37,8 @@ type view struct {
 	Flash string
 	Data  any
 	nav   []navLink
+	// refused is the refused form the page shows again (refused.go).
+	refused *refusal
 }
 
 func (p *Portal) newView(r *http.Request) *view {
