@@ -46,6 +46,14 @@ func (s formSpec) field(name string) string {
 	return ""
 }
 
+// own returns name when the form has that field, "" otherwise.
+func (s formSpec) own(name string) string {
+	if slices.Contains(s.fields, name) {
+		return name
+	}
+	return ""
+}
+
 // showFunc renders a form's page with status; the view carries the
 // refused form, if any.
 type showFunc func(w http.ResponseWriter, r *http.Request, v *view, status int) error
@@ -111,10 +119,14 @@ func (p *Portal) refusalOf(r *http.Request, v *view, spec formSpec, err error, p
 		ref.form = spec.named(r)
 	}
 	field, msg := p.explain(r, v, spec, err, strings.TrimPrefix(prob.Type, web.ProblemBase))
-	if field != "" {
+	switch {
+	case field != "" && prob.Status == http.StatusBadRequest:
 		ref.fields[field] = msg
 		ref.top = v.T("form.refused_field")
-	} else {
+	case field != "":
+		ref.fields[field] = msg
+		ref.top = v.T("form.refused_below")
+	default:
 		ref.top = msg
 	}
 	return ref
@@ -155,7 +167,7 @@ func (p *Portal) explain(r *http.Request, v *view, spec formSpec, err error, slu
 		case de.Holder != nil:
 			h := de.Holder
 			start, end := h.Start.In(p.cfg.Location), h.End.In(p.cfg.Location)
-			return spec.field("start"), v.T("form.booking_clash", p.names().of(r, h.By), v.Short(domain.DateOf(start)), start.Format("15:04"), end.Format("15:04"))
+			return spec.own("start"), v.T("form.booking_clash", p.names().of(r, h.By), v.Short(domain.DateOf(start)), start.Format("15:04"), end.Format("15:04"))
 		}
 	}
 	msg = v.T("form.refused")
