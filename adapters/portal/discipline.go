@@ -135,7 +135,7 @@ func (p *Portal) mayChoose(r *http.Request, v *view, group uuid.UUID) error {
 	if err != nil {
 		return atField(err, "student", "")
 	}
-	return atField(web.MayReadGroup(v.principal, g), "student", "")
+	return atField(web.MayReadGroup(v.principal, g), "student", v.T("form.not_yours"))
 }
 
 // givePunishment records a punishment, naming the group the student was

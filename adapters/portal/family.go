@@ -119,10 +119,11 @@ func needsReason(a projections.FileAbsence) bool {
 }
 
 // reasonForm is the form of an absence's reason, on the parent's home and
-// on the student's file.
+// on the student's file, named after the lesson: a form whose student was
+// changed is still shown again where it was filled.
 var reasonForm = formSpec{
 	named: func(r *http.Request) string {
-		return "reason-" + r.PathValue("student") + "-" + r.PathValue("lesson")
+		return "reason-" + r.PathValue("lesson")
 	},
 	fields: []string{"reason"},
 }

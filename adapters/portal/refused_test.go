@@ -161,7 +161,7 @@ func TestPortalRefusedForms(t *testing.T) {
 		}},
 		{"punishment in a group the teacher may not read", post("/discipline/punishments", asTeacher, url.Values{
 			"student": {w.OtherClass.String() + "|" + w.OtherStudent.String()}, "kind": {"devoir_supplementaire"}, "date": {"2006-03-14"}, "reason": {"Oubli"},
-		}), http.StatusForbidden, "punishment", []string{"pas accès", `<option value="devoir_supplementaire" selected>`, ">Oubli</textarea>"}},
+		}), http.StatusForbidden, "punishment", []string{"Vous ne pouvez pas choisir cet élève", `<option value="devoir_supplementaire" selected>`, ">Oubli</textarea>"}},
 		{"incident without a place", post("/discipline/incidents", asCPE, url.Values{
 			"occurred_at": {"2006-03-14T09:30"}, "place": {" "}, "seriousness": {"serious"}, "description": {"Bousculade"}, "witness": {w.Student2.String()},
 		}), http.StatusBadRequest, "incident", []string{
@@ -189,7 +189,7 @@ func TestPortalRefusedForms(t *testing.T) {
 		}), http.StatusBadRequest, "content", []string{"Date invalide", `value="31/02/2006"`, ">Fractions</textarea>"}},
 		{"reason too long", post("/students/"+lea+"/absences/"+lesson+"/reason", asRelative, url.Values{
 			"reason": {strings.Repeat("é", 1001)}, "back": {"/students/" + lea},
-		}), http.StatusBadRequest, "reason-" + lea + "-" + lesson, []string{"Texte trop long : 1000 caractères au plus", strings.Repeat("é", 1001)}},
+		}), http.StatusBadRequest, "reason-" + lesson, []string{"Texte trop long : 1000 caractères au plus", strings.Repeat("é", 1001)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
