@@ -311,9 +311,11 @@ func (r *Resource) checkClash(b *Booking, loc *time.Location) error {
 		for _, o := range others {
 			for _, p := range o.occs {
 				if m.Overlaps(p) {
-					return Errorf(ErrBookingClash, "the occurrence of %s (%s-%s) overlaps booking %s (%s %s-%s)",
+					e := Errorf(ErrBookingClash, "the occurrence of %s (%s-%s) overlaps booking %s (%s %s-%s)",
 						DateOf(m.Start), m.Start.Format("15:04"), m.End.Format("15:04"),
 						o.id, DateOf(p.Start), p.Start.Format("15:04"), p.End.Format("15:04"))
+					e.Holder = &Holder{Booking: o.id, By: r.Bookings[o.id].By, Start: p.Start, End: p.End}
+					return e
 				}
 			}
 		}

@@ -80,7 +80,7 @@ func (c Calendar) check(field string, w DateWindow, d Date) error {
 	}
 	first, last := w.Bounds(c.Today)
 	if d.Before(first) || d.After(last) {
-		return Errorf(ErrInvalid, "%s: %s is outside %s to %s", field, d, first, last)
+		return fieldError(field, RuleCalendar, 0, "%s is outside %s to %s", d, first, last)
 	}
 	return nil
 }

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 )
 
 // Code classifies an error for the boundaries (HTTP status, exit code).
@@ -30,6 +33,34 @@ type Error struct {
 	Type   string
 	Title  string
 	Detail string
+	// Field names the input an invalid-input error is about, as clients
+	// spell it ("reason", "reasons[1].label"), when it is about one; Rule
+	// says which of the field's rules it broke, and Limit bounds it.
+	Field string
+	Rule  FieldRule
+	Limit int
+	// Holder is what a clash ran into, for the person to see who holds
+	// what they asked for (ErrBookingClash).
+	Holder *Holder
+}
+
+// FieldRule is a rule of a command's field that an invalid input broke.
+type FieldRule string
+
+// The rules ValidateInput checks.
+const (
+	RuleTooLong    FieldRule = "too-long"   // more characters than Limit
+	RuleOneLine    FieldRule = "one-line"   // a line break in a one-line text
+	RuleCharacters FieldRule = "characters" // a control character or invalid UTF-8
+	RuleCalendar   FieldRule = "calendar"   // a date outside the calendar's window
+)
+
+// Holder is the booking a request clashed with: who holds it, and its
+// occurrence that overlaps.
+type Holder struct {
+	Booking    uuid.UUID
+	By         uuid.UUID
+	Start, End time.Time
 }
 
 func (e *Error) Error() string {
@@ -53,6 +84,13 @@ func Errorf(sentinel *Error, format string, args ...any) *Error {
 	c := *sentinel
 	c.Detail = fmt.Sprintf(format, args...)
 	return &c
+}
+
+// fieldError returns ErrInvalid about field, which broke rule.
+func fieldError(field string, rule FieldRule, limit int, format string, args ...any) *Error {
+	e := Errorf(ErrInvalid, "%s: "+format, append([]any{field}, args...)...)
+	e.Field, e.Rule, e.Limit = field, rule, limit
+	return e
 }
 
 // CodeOf returns the code of err's domain error, or "" if it has none.

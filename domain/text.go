@@ -59,28 +59,28 @@ func (k TextKind) Check(field, s string) error {
 	// Bytes first: a 100 kB value is refused without being read to its
 	// end, and no multi-byte rune can make it longer than this.
 	if len(s) > utf8.UTFMax*k.MaxRunes {
-		return Errorf(ErrInvalid, "%s: longer than %d characters", field, k.MaxRunes)
+		return fieldError(field, RuleTooLong, k.MaxRunes, "longer than %d characters", k.MaxRunes)
 	}
 	n := 0
 	for i, r := range s {
 		n++
 		switch {
 		case r == utf8.RuneError && !validAt(s, i):
-			return Errorf(ErrInvalid, "%s: not valid UTF-8 (byte %d)", field, i)
+			return fieldError(field, RuleCharacters, 0, "not valid UTF-8 (byte %d)", i)
 		case k.Multiline && (r == '\n' || r == '\t' || r == '\r' && i+1 < len(s) && s[i+1] == '\n'):
 		case unicode.IsControl(r):
 			if r == '\n' || r == '\r' || r == '\t' {
-				return Errorf(ErrInvalid, "%s: one line only, without tab (character %d)", field, n)
+				return fieldError(field, RuleOneLine, 0, "one line only, without tab (character %d)", n)
 			}
-			return Errorf(ErrInvalid, "%s: control character %U (character %d)", field, r, n)
+			return fieldError(field, RuleCharacters, 0, "control character %U (character %d)", r, n)
 		case r == '\u2028' || r == '\u2029':
 			if !k.Multiline {
-				return Errorf(ErrInvalid, "%s: one line only (%U at character %d)", field, r, n)
+				return fieldError(field, RuleOneLine, 0, "one line only (%U at character %d)", r, n)
 			}
 		}
 	}
 	if n > k.MaxRunes {
-		return Errorf(ErrInvalid, "%s: %d characters long, at most %d", field, n, k.MaxRunes)
+		return fieldError(field, RuleTooLong, k.MaxRunes, "%d characters long, at most %d", n, k.MaxRunes)
 	}
 	return nil
 }

@@ -17,9 +17,9 @@ func (p *Portal) disciplinePages() []page {
 	recorders := []domain.Profile{domain.ProfileTeacher, domain.ProfilePersonnel}
 	return []page{
 		{method: "GET", path: "/discipline", profiles: recorders, handle: p.disciplinePage},
-		{method: "POST", path: "/discipline/punishments", profiles: recorders, handle: p.givePunishment},
-		{method: "POST", path: "/discipline/incidents", profiles: recorders, handle: p.reportIncident},
-		{method: "POST", path: "/discipline/sanctions", profiles: []domain.Profile{domain.ProfilePersonnel}, handle: p.pronounceSanction},
+		{method: "POST", path: "/discipline/punishments", profiles: recorders, handle: p.onForm(punishmentForm, p.showDiscipline, p.givePunishment)},
+		{method: "POST", path: "/discipline/incidents", profiles: recorders, handle: p.onForm(incidentForm, p.showDiscipline, p.reportIncident)},
+		{method: "POST", path: "/discipline/sanctions", profiles: []domain.Profile{domain.ProfilePersonnel}, handle: p.onForm(sanctionForm, p.showDiscipline, p.pronounceSanction)},
 	}
 }
 
@@ -40,6 +40,8 @@ type disciplineData struct {
 	Seriousness []domain.Seriousness
 	// Head may pronounce sanctions.
 	Head bool
+	// ExclusionKind is the one sanction that lasts days.
+	ExclusionKind domain.SanctionKind
 	// Given are the punishments and incidents the reader recorded, the
 	// most recent first; Older and Newer page through them.
 	Given        []givenAct
@@ -115,6 +117,13 @@ func (p *Portal) given(r *http.Request, v *view, data *disciplineData) error {
 	return nil
 }
 
+// The discipline page's forms.
+var (
+	punishmentForm = formSpec{name: "punishment", fields: []string{"student", "kind", "date", "reason"}}
+	incidentForm   = formSpec{name: "incident", fields: []string{"occurred_at", "place", "seriousness", "description", "author", "victim", "witness"}}
+	sanctionForm   = formSpec{name: "sanction", fields: []string{"student", "kind", "date", "days", "reason"}}
+)
+
 // classes lists the groups whose students the reader deals with: a
 // teacher's groups, or every group of a staff member's establishment.
 func (p *Portal) classes(r *http.Request, v *view) ([]classList, error) {
@@ -156,6 +165,12 @@ func (p *Portal) classes(r *http.Request, v *view) ([]classList, error) {
 // disciplinePage offers the forms of punishments and incidents, and of
 // sanctions to the head of establishment.
 func (p *Portal) disciplinePage(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showDiscipline(w, r, v, http.StatusOK)
+}
+
+// showDiscipline renders the discipline page with status (a refused
+// form's).
+func (p *Portal) showDiscipline(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	classes, err := p.classes(r, v)
 	if err != nil {
 		return err
@@ -168,13 +183,15 @@ func (p *Portal) disciplinePage(w http.ResponseWriter, r *http.Request, v *view)
 			domain.SanctionWarning, domain.SanctionReprimand, domain.SanctionResponsibility,
 			domain.SanctionTemporaryExclusion, domain.SanctionPermanentExclusion,
 		},
-		Seriousness: []domain.Seriousness{domain.SeriousnessMinor, domain.SeriousnessSerious, domain.SeriousnessGrave},
-		Head:        v.principal.Actor().IsHead(v.Me.Establishment),
+		Seriousness:   []domain.Seriousness{domain.SeriousnessMinor, domain.SeriousnessSerious, domain.SeriousnessGrave},
+		Head:          v.principal.Actor().IsHead(v.Me.Establishment),
+		ExclusionKind: domain.SanctionTemporaryExclusion,
 	}
 	if err := p.given(r, v, &data); err != nil {
 		return err
 	}
-	return p.ok(w, r, v, "discipline", "title.discipline", data)
+	p.render(w, r, status, v, "discipline", "title.discipline", data)
+	return nil
 }
 
 // groupStudent reads a "group|student" choice.
@@ -184,9 +201,19 @@ func groupStudent(f *web.Form, name string) (group, student uuid.UUID) {
 	group, err1 = uuid.Parse(g)
 	student, err2 = uuid.Parse(s)
 	if !ok || err1 != nil || err2 != nil {
-		f.Fail(name, "choose a student")
+		f.Fail(name, web.WantChoice, "choose a student")
 	}
 	return group, student
+}
+
+// mayChoose checks that the reader may read the group of a student they
+// chose: the forms offer only such groups' students.
+func (p *Portal) mayChoose(r *http.Request, v *view, group uuid.UUID) error {
+	g, err := p.cfg.Queries.Group(r.Context(), group)
+	if err != nil {
+		return atField(err, "student", "")
+	}
+	return atField(web.MayReadGroup(v.principal, g), "student", v.T("form.not_yours"))
 }
 
 // givePunishment records a punishment, naming the group the student was
@@ -195,10 +222,13 @@ func (p *Portal) givePunishment(w http.ResponseWriter, r *http.Request, v *view)
 	f := web.FormOf(r)
 	group, student := groupStudent(f, "student")
 	cmd := domain.GivePunishment{
-		Student: student, Group: group, Kind: domain.PunishmentKind(f.Str("kind")), Date: f.Date("date"), Reason: f.Str("reason"),
+		Student: student, Group: group, Kind: domain.PunishmentKind(f.Str("kind")), Date: f.Date("date"), Reason: f.Need("reason"),
 	}
 	if f.Err() != nil {
 		return f.Err()
+	}
+	if err := p.mayChoose(r, v, group); err != nil {
+		return err
 	}
 	req, err := commandOf(r)
 	if err != nil {
@@ -216,7 +246,7 @@ func (p *Portal) reportIncident(w http.ResponseWriter, r *http.Request, v *view)
 	f := web.FormOf(r)
 	cmd := domain.ReportIncident{
 		Establishment: v.Me.Establishment, OccurredAt: f.LocalTime("occurred_at", p.cfg.Location),
-		Place: f.Str("place"), Seriousness: domain.Seriousness(f.Str("seriousness")), Description: f.Str("description"),
+		Place: f.Need("place"), Seriousness: domain.Seriousness(f.Str("seriousness")), Description: f.Need("description"),
 	}
 	for _, role := range []domain.ProtagonistRole{domain.ProtagonistAuthor, domain.ProtagonistVictim, domain.ProtagonistWitness} {
 		for _, id := range f.IDs(string(role)) {
@@ -241,13 +271,20 @@ func (p *Portal) reportIncident(w http.ResponseWriter, r *http.Request, v *view)
 // head of establishment or a deputy do it).
 func (p *Portal) pronounceSanction(w http.ResponseWriter, r *http.Request, v *view) error {
 	f := web.FormOf(r)
-	_, student := groupStudent(f, "student")
+	group, student := groupStudent(f, "student")
 	cmd := domain.PronounceSanction{
-		Student: student, Kind: domain.SanctionKind(f.Str("kind")), Date: f.Date("date"),
-		Days: f.OptInt("days"), Reason: f.Str("reason"),
+		Student: student, Kind: domain.SanctionKind(f.Str("kind")), Date: f.Date("date"), Reason: f.Need("reason"),
+	}
+	// The number of days is a temporary exclusion's only: the form may
+	// send the hidden field of another kind, which means nothing.
+	if cmd.Kind == domain.SanctionTemporaryExclusion {
+		cmd.Days = f.OptInt("days")
 	}
 	if f.Err() != nil {
 		return f.Err()
+	}
+	if err := p.mayChoose(r, v, group); err != nil {
+		return err
 	}
 	req, err := commandOf(r)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +20,8 @@ func (p *Portal) familyPages() []page {
 	return []page{
 		{method: "GET", path: "/feed", profiles: []domain.Profile{domain.ProfileRelative, domain.ProfileStudent}, handle: p.feedPage},
 		{method: "GET", path: "/students/{student}", handle: p.studentPage},
-		{method: "POST", path: "/students/{student}/absences/{lesson}/reason", profiles: []domain.Profile{domain.ProfileRelative}, handle: p.declareReason},
+		{method: "POST", path: "/students/{student}/absences/{lesson}/reason", profiles: []domain.Profile{domain.ProfileRelative},
+			handle: p.onForm(reasonForm, p.showReasonPage, p.declareReason)},
 		{method: "POST", path: "/homework/{homework}/done", profiles: []domain.Profile{domain.ProfileStudent}, handle: p.homeworkDone},
 	}
 }
@@ -154,9 +154,42 @@ func needsReason(a projections.FileAbsence) bool {
 	return a.State == domain.AbsenceUnjustified || a.State == domain.AbsenceRefused
 }
 
+// reasonForm is the form of an absence's reason, on the parent's home and
+// on the student's file, named after the lesson: a form whose student was
+// changed is still shown again where it was filled.
+var reasonForm = formSpec{
+	named: func(r *http.Request) string {
+		return "reason-" + r.PathValue("lesson")
+	},
+	fields: []string{"reason"},
+}
+
+// showReasonPage renders the page a refused reason was sent from: the
+// student's file, or the parent's home.
+func (p *Portal) showReasonPage(w http.ResponseWriter, r *http.Request, v *view, status int) error {
+	if reasonBack(r) == "/" {
+		return p.showParentHome(w, r, v, status)
+	}
+	return p.showStudent(w, r, v, status)
+}
+
+// reasonBack is where a reason's form goes back to: the parent's home or
+// the student's file.
+func reasonBack(r *http.Request) string {
+	back := localPath(r.PostForm.Get("back"))
+	if back != "/students/"+r.PathValue("student") {
+		back = "/"
+	}
+	return back
+}
+
 // parentHome shows each child's file and homework, and the notification
 // feed that updates live.
 func (p *Portal) parentHome(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showParentHome(w, r, v, http.StatusOK)
+}
+
+func (p *Portal) showParentHome(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	if err := web.MayReadRelative(v.principal, v.Me); err != nil {
 		return err
 	}
@@ -169,7 +202,8 @@ func (p *Portal) parentHome(w http.ResponseWriter, r *http.Request, v *view) err
 		names[c.Student] = c.DisplayName
 	}
 	p.loadReasons(r, v, v.Me.Establishment)
-	return p.ok(w, r, v, "parent_home", "title.parent", parentHomeData{View: rv, Feed: p.feed(v, rv.Notifications, names)})
+	p.render(w, r, status, v, "parent_home", "title.parent", parentHomeData{View: rv, Feed: p.feed(v, rv.Notifications, names)})
+	return nil
 }
 
 // feedPage is the notification feed alone, longer.
@@ -230,6 +264,10 @@ func (studentData) NeedsReason(a projections.FileAbsence) bool { return needsRea
 // studentPage is a student's file for the school year and their homework
 // agenda, for whoever may read them (web.MayReadStudent).
 func (p *Portal) studentPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showStudent(w, r, v, http.StatusOK)
+}
+
+func (p *Portal) showStudent(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	student, err := web.PathStudent(r, p.cfg.Queries)
 	if err != nil {
 		return err
@@ -273,7 +311,8 @@ func (p *Portal) studentPage(w http.ResponseWriter, r *http.Request, v *view) er
 		data.Names[sa.PronouncedBy] = n.of(r, sa.PronouncedBy)
 	}
 	p.loadReasons(r, v, student.Establishment)
-	return p.ok(w, r, v, "student", "title.file", data)
+	p.render(w, r, status, v, "student", "title.file", data)
+	return nil
 }
 
 // schoolYearStart is the 1 September that starts d's school year.
@@ -299,17 +338,18 @@ func (p *Portal) declareReason(w http.ResponseWriter, r *http.Request, v *view) 
 	if err != nil {
 		return err
 	}
+	f := web.FormOf(r)
+	reason := f.Need("reason")
+	if f.Err() != nil {
+		return f.Err()
+	}
 	res, err := p.cfg.Commands.DeclareAbsenceReason(r.Context(), req, domain.DeclareAbsenceReason{
-		Lesson: lesson, Student: student, Reason: web.FormOf(r).Str("reason"),
+		Lesson: lesson, Student: student, Reason: reason,
 	})
 	if err != nil {
 		return err
 	}
-	back := localPath(r.PostForm.Get("back"))
-	if !slices.Contains([]string{"/", "/students/" + student.String()}, back) {
-		back = "/"
-	}
-	return done(w, r, back, "reason", res)
+	return done(w, r, reasonBack(r), "reason", res)
 }
 
 // homeworkDone marks a homework done by the signed-in student.

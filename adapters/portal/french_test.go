@@ -28,7 +28,7 @@ var enumKinds = map[string]string{
 	"AbsenceState": "absence", "PunishmentKind": "punishment", "SanctionKind": "sanction",
 	"Seriousness": "seriousness", "ProtagonistRole": "protagonist", "ResourceKind": "resource",
 	"BookingState": "booking", "GroupKind": "group_kind", "EstablishmentKind": "establishment_kind",
-	"SignInMethod": "signin",
+	"SignInMethod": "signin", "FieldRule": "form.rule",
 }
 
 // enumsOffPages are the domain's enumerations that never reach a page:

@@ -42,6 +42,8 @@ type view struct {
 	// reasons are the labels of the establishment's absence reasons, by
 	// code, when the page shows decisions about absences.
 	reasons map[string]string
+	// refused is the refused form the page shows again (refused.go).
+	refused *refusal
 }
 
 func (p *Portal) newView(r *http.Request) *view {

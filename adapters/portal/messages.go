@@ -15,7 +15,7 @@ func (p *Portal) messagePages() []page {
 	return []page{
 		{method: "GET", path: "/messages", handle: p.mailboxPage},
 		{method: "GET", path: "/messages/new", handle: p.composePage},
-		{method: "POST", path: "/messages", handle: p.sendMessage},
+		{method: "POST", path: "/messages", handle: p.onForm(composeForm, p.showCompose, p.sendMessage)},
 		{method: "GET", path: "/messages/{message}", handle: p.messagePage},
 		{method: "POST", path: "/messages/{message}/read", handle: p.readMessage},
 		{method: "POST", path: "/messages/{message}/ack", handle: p.acknowledgeMessage},
@@ -77,11 +77,22 @@ type composeData struct {
 	MayAsk bool
 }
 
+// composeForm is the compose page's form.
+var composeForm = formSpec{
+	name: "compose", fields: []string{"to", "subject", "body", "ack"},
+	aliases: map[string]string{"to_accounts": "to", "to_groups": "to", "ack_requested": "ack"},
+}
+
 // composePage offers the recipients the reader deals with: a family the
 // teachers of the children's groups; a teacher their groups, students and
 // the students' relatives; personnel every group of the establishment and
 // its teachers. ?to= adds the one replied to.
 func (p *Portal) composePage(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showCompose(w, r, v, http.StatusOK)
+}
+
+// showCompose renders the compose form with status (a refused message's).
+func (p *Portal) showCompose(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	if err := web.MayUseMailbox(v.principal); err != nil {
 		return err
 	}
@@ -168,7 +179,8 @@ func (p *Portal) composePage(w http.ResponseWriter, r *http.Request, v *view) er
 			add(v.T("compose.relatives", g.Name), relatives)
 		}
 	}
-	return p.ok(w, r, v, "compose", "title.compose", data)
+	p.render(w, r, status, v, "compose", "title.compose", data)
+	return nil
 }
 
 func teacherSubject(m projections.GroupMember) string {
@@ -182,12 +194,15 @@ func teacherSubject(m projections.GroupMember) string {
 // groups.
 func (p *Portal) sendMessage(w http.ResponseWriter, r *http.Request, v *view) error {
 	f := web.FormOf(r)
-	cmd := domain.SendMessage{Subject: f.Str("subject"), Body: f.Str("body"), AckRequested: f.Bool("ack")}
-	for _, raw := range r.PostForm["to"] {
-		id, err := uuid.Parse(raw)
-		if err != nil {
-			return domain.Errorf(domain.ErrInvalid, "to: %q is not an id", raw)
-		}
+	to := f.IDs("to")
+	cmd := domain.SendMessage{Subject: f.Need("subject"), Body: f.Need("body"), AckRequested: f.Bool("ack")}
+	if len(to) == 0 && f.Err() == nil {
+		return domain.Errorf(domain.ErrNoRecipient, "no recipient chosen")
+	}
+	if f.Err() != nil {
+		return f.Err()
+	}
+	for _, id := range to {
 		if _, err := p.cfg.Queries.Group(r.Context(), id); err == nil {
 			cmd.ToGroups = append(cmd.ToGroups, id)
 		} else {

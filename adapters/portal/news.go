@@ -13,7 +13,8 @@ import (
 func (p *Portal) newsPages() []page {
 	return []page{
 		{method: "GET", path: "/news", handle: p.newsPage},
-		{method: "POST", path: "/news", profiles: []domain.Profile{domain.ProfileTeacher, domain.ProfilePersonnel}, handle: p.publishArticle},
+		{method: "POST", path: "/news", profiles: []domain.Profile{domain.ProfileTeacher, domain.ProfilePersonnel},
+			handle: p.onForm(newsForm, p.showNews, p.publishArticle)},
 	}
 }
 
@@ -26,8 +27,16 @@ type newsData struct {
 	Audiences []domain.Profile
 }
 
+// newsForm is the news page's form.
+var newsForm = formSpec{name: "news", fields: []string{"title", "body", "audience"}}
+
 // newsPage shows the news of the reader's establishment for their profile.
 func (p *Portal) newsPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showNews(w, r, v, http.StatusOK)
+}
+
+// showNews renders the news with status (a refused article's).
+func (p *Portal) showNews(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	uai := v.Me.Establishment
 	if err := web.MayReadNews(v.principal, uai); err != nil {
 		return err
@@ -46,14 +55,18 @@ func (p *Portal) newsPage(w http.ResponseWriter, r *http.Request, v *view) error
 	for _, a := range news {
 		data.Names[a.Author] = n.of(r, a.Author)
 	}
-	return p.ok(w, r, v, "news", "title.news", data)
+	p.render(w, r, status, v, "news", "title.news", data)
+	return nil
 }
 
 // publishArticle publishes an article now, to the profiles ticked (none:
 // everyone).
 func (p *Portal) publishArticle(w http.ResponseWriter, r *http.Request, v *view) error {
 	f := web.FormOf(r)
-	cmd := domain.PublishArticle{Establishment: v.Me.Establishment, Title: f.Str("title"), Body: f.Str("body")}
+	cmd := domain.PublishArticle{Establishment: v.Me.Establishment, Title: f.Need("title"), Body: f.Need("body")}
+	if f.Err() != nil {
+		return f.Err()
+	}
 	for _, a := range r.PostForm["audience"] {
 		cmd.Audience = append(cmd.Audience, domain.Profile(a))
 	}

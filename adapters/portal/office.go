@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/schoollife/ledger/adapters/web"
@@ -10,7 +11,8 @@ import (
 
 func (p *Portal) officePages() []page {
 	return []page{
-		{method: "POST", path: "/office/absences/{lesson}/{student}/decision", profiles: []domain.Profile{domain.ProfilePersonnel}, handle: p.decideJustification},
+		{method: "POST", path: "/office/absences/{lesson}/{student}/decision", profiles: []domain.Profile{domain.ProfilePersonnel},
+			handle: p.onForm(decisionForm, p.showOffice, p.decideJustification)},
 	}
 }
 
@@ -23,10 +25,24 @@ type officeData struct {
 	Head                 bool
 }
 
+// decisionForm is the form of an absence's decision; the office's page
+// has one for each absence awaiting a decision.
+var decisionForm = formSpec{
+	named: func(r *http.Request) string {
+		return "decide-" + r.PathValue("lesson") + "-" + r.PathValue("student")
+	},
+	fields: []string{"accept_reason", "refuse_reason", "comment"},
+}
+
 // officeHome is the dashboard of the establishment's personnel: the day's
 // absences and lateness, the roll calls not done, the justifications
 // awaiting a decision (with the forms to decide).
 func (p *Portal) officeHome(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showOffice(w, r, v, http.StatusOK)
+}
+
+// showOffice renders the office's day with status (a refused decision's).
+func (p *Portal) showOffice(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	uai := v.Me.Establishment
 	if err := web.MayReadOffice(v.principal, uai); err != nil {
 		return err
@@ -49,7 +65,8 @@ func (p *Portal) officeHome(w http.ResponseWriter, r *http.Request, v *view) err
 			data.Refusing = append(data.Refusing, reason)
 		}
 	}
-	return p.ok(w, r, v, "office", "title.office", data)
+	p.render(w, r, status, v, "office", "title.office", data)
+	return nil
 }
 
 // decideJustification accepts or refuses an absence's justification.
@@ -64,19 +81,26 @@ func (p *Portal) decideJustification(w http.ResponseWriter, r *http.Request, v *
 	}
 	f := web.FormOf(r)
 	cmd := domain.DecideJustification{Lesson: lesson, Student: student, Comment: f.Str("comment")}
+	// The reason is chosen in the list of the button pressed.
+	field := "refuse_reason"
 	switch f.Str("decision") {
 	case "accept":
-		cmd.Accept, cmd.ReasonCode = true, f.Str("accept_reason")
+		cmd.Accept, field = true, "accept_reason"
 	case "refuse":
-		cmd.ReasonCode = f.Str("refuse_reason")
 	default:
 		return domain.Errorf(domain.ErrInvalid, "decision: accept or refuse")
+	}
+	if cmd.ReasonCode = f.Str(field); cmd.ReasonCode == "" {
+		return atField(domain.Errorf(domain.ErrInvalid, "no reason chosen"), field, v.T("form.choose_reason"))
 	}
 	req, err := commandOf(r)
 	if err != nil {
 		return err
 	}
 	res, err := p.cfg.Commands.DecideJustification(r.Context(), req, cmd)
+	if errors.Is(err, domain.ErrUnknownReason) || errors.Is(err, domain.ErrReasonJustifies) || errors.Is(err, domain.ErrReasonDoesNotJustify) {
+		return atField(err, field, "")
+	}
 	if err != nil {
 		return err
 	}

@@ -380,29 +380,25 @@ func pageHeaders() http.Header {
 type errorPage struct {
 	Slug    string
 	Message string
-	Detail  string
 	// SignIn offers to sign in again.
 	SignIn bool
 }
 
-// fail renders err as an error page with the status the API would send.
-// Internal errors are logged, never shown.
+// fail renders err as an error page with the status the API would send:
+// the problem's message in the reader's language, never its details
+// (developer text, ids). Internal errors are logged, never shown. A
+// refused form shows its own page instead (refused.go).
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
 	err = web.PastDeadline(r, err)
 	prob, he := web.ProblemOf(err)
 	slug := strings.TrimPrefix(prob.Type, web.ProblemBase)
 	web.LogProblem(p.log, r, prob, err, "page failed")
 	web.SetRetryAfter(w.Header(), prob, he)
-	msg := prob.Title
+	msg := v.T("form.refused")
 	if key := "problem." + slug; v.Has(key) {
 		msg = v.T(key)
 	}
-	ep := errorPage{Slug: slug, Message: msg, Detail: prob.Detail, SignIn: prob.Status == http.StatusUnauthorized}
-	if slug == domain.ErrIdempotencyKey.Type {
-		// The detail names the form's hidden key and the command: nothing
-		// the person who sent the form can act on.
-		ep.Detail = ""
-	}
+	ep := errorPage{Slug: slug, Message: msg, SignIn: prob.Status == http.StatusUnauthorized}
 	w.Header().Del("Content-Disposition")
 	p.render(w, r, prob.Status, v, "error", "title.error", ep)
 }

@@ -17,12 +17,23 @@ func (p *Portal) teacherPages() []page {
 	recorders := []domain.Profile{domain.ProfileTeacher, domain.ProfilePersonnel}
 	return []page{
 		{method: "GET", path: "/groups/{group}/rollcall/{entry}/{date}", profiles: recorders, handle: p.rollCallPage},
-		{method: "POST", path: "/groups/{group}/rollcall/{entry}/{date}", profiles: recorders, handle: p.recordRollCall},
+		{method: "POST", path: "/groups/{group}/rollcall/{entry}/{date}", profiles: recorders, handle: p.onForm(rollCallForm, p.showRollCall, p.recordRollCall)},
 		{method: "GET", path: "/groups/{group}/textbook", handle: p.textbookPage},
-		{method: "POST", path: "/groups/{group}/textbook/lessons", profiles: []domain.Profile{domain.ProfileTeacher}, handle: p.recordContent},
-		{method: "POST", path: "/groups/{group}/homework", profiles: []domain.Profile{domain.ProfileTeacher}, handle: p.assignHomework},
+		{method: "POST", path: "/groups/{group}/textbook/lessons", profiles: []domain.Profile{domain.ProfileTeacher}, handle: p.onForm(contentForm, p.showTextbook, p.recordContent)},
+		{method: "POST", path: "/groups/{group}/homework", profiles: []domain.Profile{domain.ProfileTeacher}, handle: p.onForm(homeworkForm, p.showTextbook, p.assignHomework)},
 	}
 }
+
+// The teachers' forms. The roll call's fields are named after each
+// student ("s-<id>", "m-<id>"): a message about one of them goes on top.
+var (
+	rollCallForm = formSpec{name: "rollcall"}
+	contentForm  = formSpec{name: "content", fields: []string{"date", "entry", "content"}}
+	homeworkForm = formSpec{
+		name: "homework", fields: []string{"given", "due", "instructions", "workload"},
+		aliases: map[string]string{"workload_minutes": "workload"},
+	}
+)
 
 // teacherHomeData is a teacher's day.
 type teacherHomeData struct {
@@ -155,11 +166,17 @@ func (p *Portal) rollCallSheet(r *http.Request, v *view) (*rollCallData, error) 
 // rollCallPage is the sheet: the class list, one tap per absent or late
 // student, one tap to submit.
 func (p *Portal) rollCallPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showRollCall(w, r, v, http.StatusOK)
+}
+
+// showRollCall renders the sheet with status (a refused sheet's).
+func (p *Portal) showRollCall(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	data, err := p.rollCallSheet(r, v)
 	if err != nil {
 		return err
 	}
-	return p.ok(w, r, v, "rollcall", "title.rollcall", data)
+	p.render(w, r, status, v, "rollcall", "title.rollcall", data)
+	return nil
 }
 
 // recordRollCall records the sheet: the students marked absent or late
@@ -180,7 +197,7 @@ func (p *Portal) recordRollCall(w http.ResponseWriter, r *http.Request, v *view)
 		case "late":
 			minutes, err := strconv.Atoi(strings.TrimSpace(r.PostForm.Get("m-" + st.ID.String())))
 			if err != nil {
-				return domain.Errorf(domain.ErrInvalid, "the minutes late of %s are not a number", st.Name)
+				return atField(domain.Errorf(domain.ErrInvalid, "the minutes late of %s are not a number", st.Name), "", v.T("rollcall.minutes_invalid", st.Name))
 			}
 			cmd.Late = append(cmd.Late, domain.Late{Student: st.ID, Minutes: minutes})
 		}
@@ -217,6 +234,12 @@ type textbookData struct {
 // textbookPage shows the cahier de textes to whoever may read it; the
 // group's teachers fill it from the same page.
 func (p *Portal) textbookPage(w http.ResponseWriter, r *http.Request, v *view) error {
+	return p.showTextbook(w, r, v, http.StatusOK)
+}
+
+// showTextbook renders the cahier de textes with status (a refused
+// form's).
+func (p *Portal) showTextbook(w http.ResponseWriter, r *http.Request, v *view, status int) error {
 	g, err := web.PathGroup(r, p.cfg.Queries)
 	if err != nil {
 		return err
@@ -264,7 +287,8 @@ func (p *Portal) textbookPage(w http.ResponseWriter, r *http.Request, v *view) e
 			tb.Homework[i].DoneBy = slices.DeleteFunc(slices.Clone(h.DoneBy), func(id uuid.UUID) bool { return !slices.Contains(visible, id) })
 		}
 	}
-	return p.ok(w, r, v, "textbook", "title.textbook", data)
+	p.render(w, r, status, v, "textbook", "title.textbook", data)
+	return nil
 }
 
 // recordContent records what a lesson covered.
@@ -274,13 +298,13 @@ func (p *Portal) recordContent(w http.ResponseWriter, r *http.Request, v *view) 
 		return err
 	}
 	f := web.FormOf(r)
-	d, entryID, content := f.Date("date"), f.ID("entry"), f.Str("content")
+	d, entryID, content := f.Date("date"), f.ID("entry"), f.Need("content")
 	if f.Err() != nil {
 		return f.Err()
 	}
 	i := slices.IndexFunc(g.Timetable, func(e projections.TimetableEntry) bool { return e.Entry == entryID })
 	if i < 0 {
-		return domain.Errorf(domain.ErrUnknownEntry, "%s in group %s", entryID, g.Name)
+		return atField(domain.Errorf(domain.ErrUnknownEntry, "%s in group %s", entryID, g.Name), "entry", "")
 	}
 	e := g.Timetable[i]
 	req, err := commandOf(r)
@@ -305,7 +329,7 @@ func (p *Portal) assignHomework(w http.ResponseWriter, r *http.Request, v *view)
 	f := web.FormOf(r)
 	cmd := domain.AssignHomework{
 		Group: g.ID, Subject: f.Str("subject"), Given: f.Date("given"), Due: f.Date("due"),
-		Instructions: f.Str("instructions"), WorkloadMinutes: f.OptInt("workload"),
+		Instructions: f.Need("instructions"), WorkloadMinutes: f.OptInt("workload"),
 	}
 	if f.Err() != nil {
 		return f.Err()

@@ -40,6 +40,9 @@ type Error struct {
 	detail string
 	// retryAfter is sent as Retry-After (429, 503).
 	retryAfter time.Duration
+	// field is the form field a form's error is about, and want what
+	// that field should hold (FieldWant); both empty for other errors.
+	field, want string
 }
 
 func (e *Error) Error() string {
@@ -216,6 +219,27 @@ func ProblemTypes() []*Error {
 		ErrRateLimited, ErrCrossOrigin, ErrNoRoute, ErrMethodNotAllowed, ErrInternal, ErrNotMultipart, ErrImportsUnavailable,
 		ErrRequestTimeout,
 	}
+}
+
+// Kinds of value a form field should hold, which an ErrInvalidForm says
+// of the field it names: pages tell the person what to type.
+const (
+	WantValue    = "value"    // a value: the field is required
+	WantDate     = "date"     // a date, 2006-01-02 or 02/01/2006
+	WantTime     = "time"     // a time of day, 15:04
+	WantDateTime = "datetime" // a date and a time of day
+	WantNumber   = "number"   // a whole number
+	WantChoice   = "choice"   // one of the choices the form offered
+)
+
+// FieldOf returns the form field err is about and what it should hold,
+// when err is a form's field error (Form.Fail).
+func FieldOf(err error) (field, want string, ok bool) {
+	var he *Error
+	if errors.As(err, &he) && he.field != "" {
+		return he.field, he.want, true
+	}
+	return "", "", false
 }
 
 // Type is the error's stable slug.
