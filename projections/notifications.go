@@ -342,6 +342,8 @@ func (notifications) Prefetch(ctx context.Context, b *Batch, rec domain.Record, 
 		want(ntAbsences, e.Absence.String())
 	case domain.SanctionAnnulled:
 		want(ntSanctions, e.Sanction.String())
+	case domain.SursisRevoked:
+		want(ntSanctions, e.Sanction.String())
 	case domain.BookingApproved:
 		ntWantBooking(b, e.Booking, want)
 	case domain.BookingRefused:
@@ -476,6 +478,8 @@ func ntRef(e domain.Event) uuid.UUID {
 		return e.Sanction
 	case domain.SanctionAnnulled:
 		return e.Sanction
+	case domain.SursisRevoked:
+		return e.Sanction
 	case domain.IncidentReported:
 		return e.Incident
 	case domain.HomeworkAssigned:
@@ -517,6 +521,8 @@ func (s *ntSummarizer) load(ctx context.Context, b *Batch, e domain.Event) error
 	case domain.JustificationRefused:
 		s.absence, err = ntFind[ntAbsence](ctx, b, ntAbsences, e.Absence)
 	case domain.SanctionAnnulled:
+		s.sanction, err = ntFind[ntSanction](ctx, b, ntSanctions, e.Sanction)
+	case domain.SursisRevoked:
 		s.sanction, err = ntFind[ntSanction](ctx, b, ntSanctions, e.Sanction)
 	case domain.HomeworkAmended:
 		s.homework, err = ntFind[ntHomeworkDoc](ctx, b, ntHomework, e.Homework)
@@ -579,6 +585,11 @@ func (s *ntSummarizer) summary(e domain.Event, c Concerned) string {
 			return "Sanction annulled"
 		}
 		return fmt.Sprintf("Sanction annulled: %s, %s", s.sanction.Kind, s.sanction.Date)
+	case domain.SursisRevoked:
+		if s.sanction == nil {
+			return "Sursis revoked"
+		}
+		return fmt.Sprintf("Sursis revoked: %s, %s", s.sanction.Kind, s.sanction.Date)
 	case domain.IncidentReported:
 		var roles []string
 		for _, st := range c.Students {
