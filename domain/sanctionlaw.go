@@ -193,11 +193,14 @@ const (
 	EffacementChangeOfEstablishment EffacementBasis = "changement_etablissement"
 	// EffacementEndOfSchooling: the student's secondary schooling ended.
 	EffacementEndOfSchooling EffacementBasis = "fin_scolarite_second_degre"
+	// EffacementDue: the sanction's date came (EffacementDate); the ledger
+	// records it on its own, on the day.
+	EffacementDue EffacementBasis = "echeance"
 )
 
 // Valid reports whether b is a known basis.
 func (b EffacementBasis) Valid() bool {
-	return b == EffacementChangeOfEstablishment || b == EffacementEndOfSchooling
+	return b == EffacementChangeOfEstablishment || b == EffacementEndOfSchooling || b == EffacementDue
 }
 
 // checkSanctionTerms checks what the law says of a sanction's terms: who
@@ -366,6 +369,18 @@ func (d *Discipline) EffaceSanction(actor Actor, student *Account, cmd EffaceSan
 	switch {
 	case s == nil:
 		return nil, Errorf(ErrSanctionNotFound, "sanction %s, student %s", cmd.Sanction, cmd.Student)
+	case cmd.Basis == EffacementDue:
+		// The ledger records what the passing of time did: once, on or
+		// after the day.
+		switch {
+		case !actor.IsSystem():
+			return nil, Errorf(ErrForbidden, "the ledger records effacements that fall due")
+		case s.Effaced:
+			return nil, Errorf(ErrSanctionEffaced, "%s", cmd.Sanction)
+		case s.EffacedOn.IsZero() || cmd.Date.Before(s.EffacedOn):
+			return nil, Errorf(ErrInvalid, "the sanction %s is not due for effacement on %s", cmd.Sanction, cmd.Date)
+		}
+		return []Event{SanctionEffaced{Sanction: cmd.Sanction, Student: cmd.Student, Date: cmd.Date, Basis: cmd.Basis}}, nil
 	case s.effacedBy(cmd.Date):
 		return nil, Errorf(ErrSanctionEffaced, "%s", cmd.Sanction)
 	case cmd.Date.Before(s.Date):

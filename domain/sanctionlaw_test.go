@@ -300,6 +300,23 @@ func TestEffaceSanction(t *testing.T) {
 			}
 		})
 	}
+	// The ledger records an effacement that fell due, on or after its day,
+	// once; nobody else does.
+	due := efface(warning, "2026-09-01", domain.EffacementDue)
+	if _, err := d.EffaceSanction(disciplineHead(), disciplineStudent(s), due); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("the head records a due effacement: %v", err)
+	}
+	if _, err := d.EffaceSanction(domain.SystemActor(), disciplineStudent(s), efface(warning, "2026-08-31", domain.EffacementDue)); !errors.Is(err, domain.ErrInvalid) {
+		t.Fatalf("effaced the day before it falls due: %v", err)
+	}
+	events, err := d.EffaceSanction(domain.SystemActor(), disciplineStudent(s), due)
+	if err != nil || len(events) != 1 {
+		t.Fatalf("due effacement: %v, %v", events, err)
+	}
+	d.Apply(events[0])
+	if _, err := d.EffaceSanction(domain.SystemActor(), disciplineStudent(s), efface(warning, "2026-09-02", domain.EffacementDue)); !errors.Is(err, domain.ErrSanctionEffaced) {
+		t.Fatalf("effaced twice: %v", err)
+	}
 	teacher := domain.Actor{Account: uuid.New(), Profile: domain.ProfileTeacher, Establishment: disciplineUAI}
 	if _, err := d.EffaceSanction(teacher, disciplineStudent(s), efface(exclusion, "2026-06-20", domain.EffacementChangeOfEstablishment)); !errors.Is(err, domain.ErrNotHead) {
 		t.Fatalf("a teacher effaces: %v", err)
