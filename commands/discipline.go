@@ -13,6 +13,8 @@ const (
 	CmdGivePunishment    = "GivePunishment"
 	CmdPronounceSanction = "PronounceSanction"
 	CmdAnnulSanction     = "AnnulSanction"
+	CmdRevokeSursis      = "RevokeSursis"
+	CmdEffaceSanction    = "EffaceSanction"
 )
 
 // onDisciplineFile runs a decision on a student's discipline stream, with
@@ -88,5 +90,36 @@ func (h *Handlers) AnnulSanction(ctx context.Context, req Request, cmd domain.An
 	}
 	return onDisciplineFile(ctx, c, cmd.Sanction, cmd.Student, func(_ context.Context, d *domain.Discipline, student *domain.Account) ([]domain.Event, error) {
 		return d.AnnulSanction(c.actor, student, cmd)
+	})
+}
+
+// RevokeSursis revokes the sursis of a sanction, which is then carried out.
+func (h *Handlers) RevokeSursis(ctx context.Context, req Request, cmd domain.RevokeSursis) (res Result, err error) {
+	defer h.observe(CmdRevokeSursis, &res, &err)
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	c, err := h.begin(ctx, req, CmdRevokeSursis, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	return onDisciplineFile(ctx, c, cmd.Sanction, cmd.Student, func(_ context.Context, d *domain.Discipline, student *domain.Account) ([]domain.Event, error) {
+		return d.RevokeSursis(c.actor, student, cmd)
+	})
+}
+
+// EffaceSanction effaces a sanction from the student's administrative file
+// before its date, on the head's decision; the event stays in history.
+func (h *Handlers) EffaceSanction(ctx context.Context, req Request, cmd domain.EffaceSanction) (res Result, err error) {
+	defer h.observe(CmdEffaceSanction, &res, &err)
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	c, err := h.begin(ctx, req, CmdEffaceSanction, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	return onDisciplineFile(ctx, c, cmd.Sanction, cmd.Student, func(_ context.Context, d *domain.Discipline, student *domain.Account) ([]domain.Event, error) {
+		return d.EffaceSanction(c.actor, student, cmd)
 	})
 }

@@ -179,7 +179,8 @@ func TestPronounceSanction(t *testing.T) {
 	cmd := exclusionOf(w.Student, 3, incident)
 	cmd.Sanction = uuid.New()
 	recs := w.thenEvents(func() (commands.Result, error) { return w.h.PronounceSanction(w.ctx, as(w.Head), cmd) },
-		domain.SanctionPronounced{Sanction: cmd.Sanction, Student: w.Student, Kind: domain.SanctionTemporaryExclusion, Date: disciplineDay, Days: 3, Incident: incident, Reason: "Violence"})
+		domain.SanctionPronounced{Sanction: cmd.Sanction, Student: w.Student, Kind: domain.SanctionTemporaryExclusion, Date: disciplineDay, Days: 3, Incident: incident, Reason: "Violence",
+			Authority: domain.AuthorityHead, EffacedOn: domain.MustDate("2007-03-14")})
 	md := recs[0].Metadata
 	if recs[0].Stream != domain.DisciplineStream(w.Student) || md.Actor != w.Head || md.Establishment != w.UAI || md.Command != commands.CmdPronounceSanction {
 		t.Fatalf("record %+v", recs[0])
@@ -193,7 +194,8 @@ func TestPronounceSanction(t *testing.T) {
 		res, err = w.h.PronounceSanction(w.ctx, as(deputy), warningTo(w.Student2))
 		return res, err
 	})
-	want := domain.SanctionPronounced{Sanction: res.ID, Student: w.Student2, Kind: domain.SanctionWarning, Date: disciplineDay, Reason: "Insolence"}
+	want := domain.SanctionPronounced{Sanction: res.ID, Student: w.Student2, Kind: domain.SanctionWarning, Date: disciplineDay, Reason: "Insolence",
+		Authority: domain.AuthorityHead, EffacedOn: domain.MustDate("2006-09-01")}
 	if err != nil || len(got) != 1 || got[0] != want || res.ID == uuid.Nil {
 		t.Fatalf("deputy: err %v, got %#v, want %#v", err, got, want)
 	}
@@ -202,7 +204,8 @@ func TestPronounceSanction(t *testing.T) {
 	other := exclusionOf(w.OtherStudent, domain.MaxExclusionDays, givenIncidentIn(w, w.OtherUAI, w.OtherStudent))
 	other.Sanction = uuid.New()
 	recs = w.thenEvents(func() (commands.Result, error) { return w.h.PronounceSanction(w.ctx, as(w.OtherHead), other) },
-		domain.SanctionPronounced{Sanction: other.Sanction, Student: w.OtherStudent, Kind: domain.SanctionTemporaryExclusion, Date: disciplineDay, Days: domain.MaxExclusionDays, Incident: other.Incident, Reason: "Violence"})
+		domain.SanctionPronounced{Sanction: other.Sanction, Student: w.OtherStudent, Kind: domain.SanctionTemporaryExclusion, Date: disciplineDay, Days: domain.MaxExclusionDays, Incident: other.Incident, Reason: "Violence",
+			Authority: domain.AuthorityHead, EffacedOn: domain.MustDate("2007-03-14")})
 	if recs[0].Metadata.Establishment != w.OtherUAI {
 		t.Fatalf("metadata %+v", recs[0].Metadata)
 	}
@@ -323,4 +326,44 @@ func TestAnnulSanctionRules(t *testing.T) {
 			w.thenError(func() (commands.Result, error) { return w.h.AnnulSanction(w.ctx, as(tc.actor), tc.cmd) }, tc.want)
 		})
 	}
+}
+
+// TestCouncilAndSursis: the head records the council's exclusion
+// définitive with a sursis; the council alone revokes it; an exclusion
+// from the establishment's sursis the head revokes.
+func TestCouncilAndSursis(t *testing.T) {
+	w := newWorld(t)
+	council := &domain.CouncilSession{Date: disciplineDay, Present: 11, Decision: "8 voix pour, 3 contre"}
+	definitive := domain.PronounceSanction{Student: w.Student, Kind: domain.SanctionPermanentExclusion, Date: disciplineDay, Reason: "Violence grave",
+		Authority: domain.AuthorityCouncil, Council: council, Sursis: &domain.Sursis{Until: domain.MustDate("2007-08-31")}}
+	alone := definitive
+	alone.Authority, alone.Council = "", nil
+	w.thenError(func() (commands.Result, error) { return w.h.PronounceSanction(w.ctx, as(w.Head), alone) }, domain.ErrCouncilRequired)
+	res, err := w.h.PronounceSanction(w.ctx, as(w.Head), definitive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoke := domain.RevokeSursis{Student: w.Student, Sanction: res.ID, Date: domain.MustDate("2006-05-02"), Reason: "Nouveau manquement grave"}
+	w.thenError(func() (commands.Result, error) { return w.h.RevokeSursis(w.ctx, as(w.Head), revoke) }, domain.ErrCouncilRequired)
+	w.thenError(func() (commands.Result, error) { return w.h.RevokeSursis(w.ctx, as(w.CPE), revoke) }, domain.ErrNotHead)
+	revoke.Authority, revoke.Council = domain.AuthorityCouncil, &domain.CouncilSession{Date: domain.MustDate("2006-05-02"), Present: 9, Decision: "unanimité"}
+	w.thenEvents(func() (commands.Result, error) { return w.h.RevokeSursis(w.ctx, as(w.Head), revoke) },
+		domain.SursisRevoked{Sanction: res.ID, Student: w.Student, Date: revoke.Date, Authority: domain.AuthorityCouncil, Council: revoke.Council, Reason: revoke.Reason})
+	w.thenError(func() (commands.Result, error) { return w.h.RevokeSursis(w.ctx, as(w.Head), revoke) }, domain.ErrNoSursis)
+
+	// An exclusion from the establishment, then its effacement when the
+	// student changes establishment.
+	excl := exclusionOf(w.Student2, 4, uuid.Nil)
+	excl.Sursis = &domain.Sursis{Days: 2, Until: domain.MustDate("2006-12-31")}
+	res, err = w.h.PronounceSanction(w.ctx, as(w.Head), excl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	efface := domain.EffaceSanction{Student: w.Student2, Sanction: res.ID, Date: domain.MustDate("2006-06-30"), Basis: domain.EffacementChangeOfEstablishment}
+	w.thenError(func() (commands.Result, error) { return w.h.EffaceSanction(w.ctx, as(w.Teacher), efface) }, domain.ErrNotHead)
+	w.thenEvents(func() (commands.Result, error) { return w.h.EffaceSanction(w.ctx, as(w.Head), efface) },
+		domain.SanctionEffaced{Sanction: res.ID, Student: w.Student2, Date: efface.Date, Basis: efface.Basis})
+	w.thenError(func() (commands.Result, error) {
+		return w.h.RevokeSursis(w.ctx, as(w.Head), domain.RevokeSursis{Student: w.Student2, Sanction: res.ID, Date: domain.MustDate("2006-07-03"), Reason: "x"})
+	}, domain.ErrSanctionEffaced)
 }

@@ -52,6 +52,8 @@ var emitters = map[string][]string{
 	"punishment.given.v1":                {commands.CmdGivePunishment},
 	"sanction.pronounced.v1":             {commands.CmdPronounceSanction},
 	"sanction.annulled.v1":               {commands.CmdAnnulSanction},
+	"sanction.sursis_revoked.v1":         {commands.CmdRevokeSursis},
+	"sanction.effaced.v1":                {commands.CmdEffaceSanction},
 	"lesson.content_recorded.v1":         {commands.CmdRecordLessonContent},
 	"homework.assigned.v1":               {commands.CmdAssignHomework},
 	"homework.amended.v1":                {commands.CmdAmendHomework},

@@ -10,6 +10,12 @@ import (
 var (
 	ErrNotHead             = newError(CodeForbidden, "not-head", "only the head of establishment pronounces or annuls sanctions")
 	ErrSanctionDays        = newError(CodeRule, "sanction-days", "a temporary exclusion lasts 1 to 8 days; other sanctions have no days")
+	ErrSanctionHours       = newError(CodeRule, "sanction-hours", "a mesure de responsabilisation lasts at most 20 hours; other sanctions have no hours")
+	ErrCouncilRequired     = newError(CodeForbidden, "council-required", "only the disciplinary council pronounces this")
+	ErrCouncilSession      = newError(CodeRule, "council-session", "a council's decision names its sitting: date, members present, decision")
+	ErrSursis              = newError(CodeRule, "sursis", "this sursis is not one the law allows")
+	ErrNoSursis            = newError(CodeRule, "no-sursis", "the sanction has no sursis that may be revoked")
+	ErrSanctionEffaced     = newError(CodeRule, "sanction-effaced", "the sanction is effaced from the student's file")
 	ErrSanctionNotFound    = newError(CodeNotFound, "sanction-not-found", "no such sanction on the student's file")
 	ErrSanctionAnnulled    = newError(CodeRule, "sanction-annulled", "the sanction is already annulled")
 	ErrDisciplineActExists = newError(CodeConflict, "discipline-act-exists", "an act with this id is already on the student's file")
@@ -28,14 +34,8 @@ func (k PunishmentKind) Valid() bool {
 	return false
 }
 
-// Valid reports whether k is a known sanction.
-func (k SanctionKind) Valid() bool {
-	switch k {
-	case SanctionWarning, SanctionReprimand, SanctionResponsibility, SanctionTemporaryExclusion, SanctionPermanentExclusion:
-		return true
-	}
-	return false
-}
+// Valid reports whether k is a sanction of the scale.
+func (k SanctionKind) Valid() bool { return k.Rank() > 0 }
 
 // Punishment is a punishment on a student's file.
 type Punishment struct {
@@ -45,7 +45,8 @@ type Punishment struct {
 	Date  Date
 }
 
-// Sanction is a sanction on a student's file; an annulled one stays.
+// Sanction is a sanction on a student's file; an annulled or effaced one
+// stays in the stream.
 type Sanction struct {
 	ID       uuid.UUID
 	Kind     SanctionKind
@@ -53,6 +54,19 @@ type Sanction struct {
 	Days     int
 	Incident uuid.UUID
 	Annulled bool
+	// Sursis is the sanction's sursis, nil when it has none.
+	Sursis  *Sursis
+	Revoked bool
+	// EffacedOn is the day it leaves the file by the passing of time (zero:
+	// at the end of secondary schooling); Effaced is set by an effacement
+	// on a decision.
+	EffacedOn Date
+	Effaced   bool
+}
+
+// effacedBy reports whether the sanction is effaced from the file on day.
+func (s *Sanction) effacedBy(day Date) bool {
+	return s.Effaced || (!s.EffacedOn.IsZero() && !day.Before(s.EffacedOn))
 }
 
 // Discipline is a student's disciplinary file: the state of their
@@ -77,10 +91,20 @@ func (d *Discipline) Apply(e Event) {
 			d.Sanctions = make(map[uuid.UUID]*Sanction)
 		}
 		d.Student = e.Student
-		d.Sanctions[e.Sanction] = &Sanction{ID: e.Sanction, Kind: e.Kind, Date: e.Date, Days: e.Days, Incident: e.Incident}
+		eff, _ := e.EffacementDay()
+		d.Sanctions[e.Sanction] = &Sanction{ID: e.Sanction, Kind: e.Kind, Date: e.Date, Days: e.Days, Incident: e.Incident,
+			Sursis: e.Sursis, EffacedOn: eff}
 	case SanctionAnnulled:
 		if s := d.Sanctions[e.Sanction]; s != nil {
 			s.Annulled = true
+		}
+	case SursisRevoked:
+		if s := d.Sanctions[e.Sanction]; s != nil {
+			s.Revoked = true
+		}
+	case SanctionEffaced:
+		if s := d.Sanctions[e.Sanction]; s != nil {
+			s.Effaced = true
 		}
 	}
 }
@@ -196,9 +220,11 @@ func (d *Discipline) GivePunishment(actor Actor, student *Account, g *Group, cmd
 	}}, nil
 }
 
-// PronounceSanction is the command by which the head pronounces a sanction.
-// Days is the length of a temporary exclusion (0 otherwise); Incident, when
-// set, is the incident that led to it. An unset Sanction gets a new id.
+// PronounceSanction is the command by which the head, alone or recording
+// the disciplinary council's decision, pronounces a sanction. Days is the
+// length of a temporary exclusion (0 otherwise), Hours that of a mesure de
+// responsabilisation (optional); Incident, when set, is the incident that
+// led to it. An unset Sanction gets a new id.
 type PronounceSanction struct {
 	Sanction uuid.UUID    `json:"sanction,omitempty"`
 	Student  uuid.UUID    `json:"student"`
@@ -207,6 +233,13 @@ type PronounceSanction struct {
 	Days     int          `json:"days,omitempty"`
 	Incident uuid.UUID    `json:"incident,omitempty"`
 	Reason   string       `json:"reason" text:"text"`
+	// Authority is who pronounces it: the head (the default) or the
+	// disciplinary council, whose sitting Council then describes.
+	Authority SanctionAuthority `json:"authority,omitempty"`
+	Council   *CouncilSession   `json:"council,omitempty"`
+	Hours     int               `json:"hours,omitempty"`
+	Annex     string            `json:"annex,omitempty" text:"name"`
+	Sursis    *Sursis           `json:"sursis,omitempty"`
 }
 
 // PronounceSanction decides a sanction. student is the student's account
@@ -233,12 +266,8 @@ func (d *Discipline) PronounceSanction(actor Actor, student *Account, incident *
 	if strings.TrimSpace(cmd.Reason) == "" {
 		return nil, Errorf(ErrInvalid, "a sanction needs a reason")
 	}
-	if cmd.Kind == SanctionTemporaryExclusion {
-		if cmd.Days < 1 || cmd.Days > MaxExclusionDays {
-			return nil, Errorf(ErrSanctionDays, "%d days", cmd.Days)
-		}
-	} else if cmd.Days != 0 {
-		return nil, Errorf(ErrSanctionDays, "%d days for a %s", cmd.Days, cmd.Kind)
+	if err := checkSanctionTerms(cmd); err != nil {
+		return nil, err
 	}
 	if cmd.Incident != uuid.Nil {
 		if incident == nil || !incident.Exists {
@@ -251,9 +280,15 @@ func (d *Discipline) PronounceSanction(actor Actor, student *Account, incident *
 	if err := d.checkNewAct(cmd.Sanction); err != nil {
 		return nil, err
 	}
+	eff, _ := EffacementDate(cmd.Kind, cmd.Date)
+	authority := cmd.Authority
+	if authority == "" {
+		authority = AuthorityHead
+	}
 	return []Event{SanctionPronounced{
 		Sanction: cmd.Sanction, Student: cmd.Student, Kind: cmd.Kind, Date: cmd.Date,
 		Days: cmd.Days, Incident: cmd.Incident, Reason: cmd.Reason,
+		Authority: authority, Council: cmd.Council, Hours: cmd.Hours, Annex: strings.TrimSpace(cmd.Annex), Sursis: cmd.Sursis, EffacedOn: eff,
 	}}, nil
 }
 

@@ -35,11 +35,16 @@ func disciplineFile(events ...domain.Event) *domain.Discipline {
 
 func TestSanctionDays(t *testing.T) {
 	s := uuid.New()
+	council := &domain.CouncilSession{Date: disciplineDay, Present: 12, Decision: "exclusion définitive, 9 voix pour, 3 contre"}
 	cases := []struct {
 		kind domain.SanctionKind
 		days int
 		ok   bool
 	}{
+		{domain.SanctionClassExclusion, 0, false},
+		{domain.SanctionClassExclusion, 1, true},
+		{domain.SanctionClassExclusion, domain.MaxExclusionDays, true},
+		{domain.SanctionClassExclusion, domain.MaxExclusionDays + 1, false},
 		{domain.SanctionTemporaryExclusion, 0, false},
 		{domain.SanctionTemporaryExclusion, 1, true},
 		{domain.SanctionTemporaryExclusion, domain.MaxExclusionDays, true},
@@ -56,6 +61,11 @@ func TestSanctionDays(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%s %d days", tc.kind, tc.days), func(t *testing.T) {
 			cmd := domain.PronounceSanction{Sanction: uuid.New(), Student: s, Kind: tc.kind, Date: disciplineDay, Days: tc.days, Reason: "motif"}
+			authority := domain.AuthorityHead
+			if tc.kind == domain.SanctionPermanentExclusion {
+				// Only the council pronounces it (TestSanctionScale).
+				cmd.Authority, cmd.Council, authority = domain.AuthorityCouncil, council, domain.AuthorityCouncil
+			}
 			events, err := disciplineFile().PronounceSanction(disciplineHead(), disciplineStudent(s), &domain.Incident{}, cmd)
 			if !tc.ok {
 				if !errors.Is(err, domain.ErrSanctionDays) || events != nil {
@@ -63,7 +73,9 @@ func TestSanctionDays(t *testing.T) {
 				}
 				return
 			}
-			want := []domain.Event{domain.SanctionPronounced{Sanction: cmd.Sanction, Student: s, Kind: tc.kind, Date: disciplineDay, Days: tc.days, Reason: "motif"}}
+			eff, _ := domain.EffacementDate(tc.kind, disciplineDay)
+			want := []domain.Event{domain.SanctionPronounced{Sanction: cmd.Sanction, Student: s, Kind: tc.kind, Date: disciplineDay, Days: tc.days, Reason: "motif",
+				Authority: authority, Council: cmd.Council, EffacedOn: eff}}
 			if err != nil || !reflect.DeepEqual(events, want) {
 				t.Fatalf("got %v, %v; want %v", events, err, want)
 			}

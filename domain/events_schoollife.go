@@ -158,17 +158,25 @@ func (PunishmentGiven) EventType() string { return "punishment.given.v1" }
 // SanctionKind is a disciplinary sanction only the head may pronounce.
 type SanctionKind string
 
-// Sanctions (sanctions disciplinaires).
+// Sanctions (sanctions disciplinaires, Code de l'éducation, art. R. 511-13;
+// SanctionClassExclusion and the rules are in sanctionlaw.go).
 const (
-	SanctionWarning            SanctionKind = "avertissement"
-	SanctionReprimand          SanctionKind = "blame"
-	SanctionResponsibility     SanctionKind = "mesure_de_responsabilisation"
-	SanctionTemporaryExclusion SanctionKind = "exclusion_temporaire"
+	SanctionWarning        SanctionKind = "avertissement"
+	SanctionReprimand      SanctionKind = "blame"
+	SanctionResponsibility SanctionKind = "mesure_de_responsabilisation"
+	// SanctionTemporaryExclusion is the exclusion temporaire de
+	// l'établissement ou de l'un de ses services annexes (5°).
+	SanctionTemporaryExclusion SanctionKind = "exclusion_temporaire_etablissement"
 	SanctionPermanentExclusion SanctionKind = "exclusion_definitive"
 )
 
 // SanctionPronounced records a sanction; stored on the student's discipline
 // stream.
+//
+// Events recorded before the current scale have no authority (the head
+// pronounced them), hours, annex, sursis or effacement date (computed from
+// the kind and date by EffacementDate); their temporary exclusions read as
+// exclusions from the establishment.
 type SanctionPronounced struct {
 	Sanction uuid.UUID    `json:"sanction"`
 	Student  uuid.UUID    `json:"student"`
@@ -177,7 +185,56 @@ type SanctionPronounced struct {
 	Days     int          `json:"days,omitempty"`
 	Incident uuid.UUID    `json:"incident,omitempty"`
 	Reason   string       `json:"reason" personal:"true"`
+	// Authority pronounced it; empty means the head.
+	Authority SanctionAuthority `json:"authority,omitempty"`
+	// Council is the disciplinary council's sitting, when it pronounced it.
+	Council *CouncilSession `json:"council,omitempty" personal:"true"`
+	// Hours is the length of a mesure de responsabilisation.
+	Hours int `json:"hours,omitempty"`
+	// Annex names the service annexe (boarding, half-board...) an exclusion
+	// from the establishment is limited to; empty: the establishment.
+	Annex string `json:"annex,omitempty"`
+	// Sursis, when set, suspends the sanction's execution.
+	Sursis *Sursis `json:"sursis,omitempty"`
+	// EffacedOn is the day it leaves the student's administrative file by
+	// the passing of time (R. 511-13, IV); unset for a sanction that stays
+	// until the end of secondary schooling.
+	EffacedOn Date `json:"effaced_on,omitzero"`
 }
+
+// EffacementDay returns the day the sanction leaves the file by the
+// passing of time, computed for events recorded before the date was.
+func (e SanctionPronounced) EffacementDay() (Date, bool) {
+	if !e.EffacedOn.IsZero() {
+		return e.EffacedOn, true
+	}
+	return EffacementDate(e.Kind, e.Date)
+}
+
+// SursisRevoked revokes the sursis of a sanction, which is then carried
+// out (R. 511-13-1, III).
+type SursisRevoked struct {
+	Sanction  uuid.UUID         `json:"sanction"`
+	Student   uuid.UUID         `json:"student"`
+	Date      Date              `json:"date"`
+	Authority SanctionAuthority `json:"authority"`
+	Council   *CouncilSession   `json:"council,omitempty" personal:"true"`
+	Reason    string            `json:"reason" personal:"true"`
+}
+
+func (SursisRevoked) EventType() string { return "sanction.sursis_revoked.v1" }
+
+// SanctionEffaced effaces a sanction from the student's administrative
+// file before its date, on a decision (R. 511-13, IV). The sanction's
+// facts (incident reports) stay.
+type SanctionEffaced struct {
+	Sanction uuid.UUID       `json:"sanction"`
+	Student  uuid.UUID       `json:"student"`
+	Date     Date            `json:"date"`
+	Basis    EffacementBasis `json:"basis"`
+}
+
+func (SanctionEffaced) EventType() string { return "sanction.effaced.v1" }
 
 func (SanctionPronounced) EventType() string { return "sanction.pronounced.v1" }
 

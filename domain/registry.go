@@ -118,6 +118,8 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[PunishmentGiven](r, AreaSchoolLife)
 	register[SanctionPronounced](r, AreaSchoolLife)
 	register[SanctionAnnulled](r, AreaSchoolLife)
+	register[SursisRevoked](r, AreaSchoolLife)
+	register[SanctionEffaced](r, AreaSchoolLife)
 	// Cahier de textes.
 	register[LessonContentRecorded](r, AreaTextbook)
 	register[HomeworkAssigned](r, AreaTextbook)

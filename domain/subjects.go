@@ -90,6 +90,10 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 		ids = append(ids, e.Student)
 	case SanctionAnnulled:
 		ids = append(ids, e.Student)
+	case SursisRevoked:
+		ids = append(ids, e.Student)
+	case SanctionEffaced:
+		ids = append(ids, e.Student)
 	// Cahier de textes.
 	case LessonContentRecorded:
 		ids = append(ids, e.Group)

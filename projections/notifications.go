@@ -29,7 +29,8 @@ package projections
 //	           relative.linked/unlinked
 //	absences   absence id -> {date, slot, subject}, so that a cancellation
 //	           or a justification decision can say which absence
-//	sanctions  sanction id -> {kind, date}, for an annulment
+//	sanctions  sanction id -> {kind, date, feed keys}, for an annulment or a
+//	           revocation to say which, and its effacement to remove them
 //	homework   homework id -> {subject, due}, until withdrawn
 //	resources  resource id -> {name}
 //	bookings   booking id -> {by, resource, start, repeat_until}, until
@@ -232,6 +233,10 @@ type (
 	ntSanction struct {
 		Kind domain.SanctionKind `json:"kind"`
 		Date domain.Date         `json:"date"`
+		// Feed is the keys of the notifications about the sanction (its
+		// pronouncement, annulment, revocation), removed with it when it is
+		// effaced from the student's file.
+		Feed []string `json:"feed,omitempty"`
 	}
 	ntHomeworkDoc struct {
 		Subject string      `json:"subject"`
@@ -342,6 +347,10 @@ func (notifications) Prefetch(ctx context.Context, b *Batch, rec domain.Record, 
 		want(ntAbsences, e.Absence.String())
 	case domain.SanctionAnnulled:
 		want(ntSanctions, e.Sanction.String())
+	case domain.SursisRevoked:
+		want(ntSanctions, e.Sanction.String())
+	case domain.SanctionEffaced:
+		want(ntSanctions, e.Sanction.String())
 	case domain.BookingApproved:
 		ntWantBooking(b, e.Booking, want)
 	case domain.BookingRefused:
@@ -374,11 +383,17 @@ func (n notifications) Apply(ctx context.Context, b *Batch, rec domain.Record, e
 		if err := s.load(ctx, b, e); err != nil {
 			return err
 		}
+		var keys []string
 		for _, c := range audience {
-			b.Put(ntFeed, ntFeedKey(c.Account, rec.Position), &Notification{
+			key := ntFeedKey(c.Account, rec.Position)
+			b.Put(ntFeed, key, &Notification{
 				Position: rec.Position, Type: e.EventType(), Time: rec.Metadata.Time.UTC(),
 				Ref: ntRef(e), Students: c.Students, Summary: s.summary(e, c),
 			})
+			keys = append(keys, key)
+		}
+		if err := ntKeepSanctionFeed(ctx, b, e, keys); err != nil {
+			return err
 		}
 	}
 	ntFoldAfter(b, e)
@@ -408,6 +423,16 @@ func ntFoldBefore(ctx context.Context, b *Batch, e domain.Event) error {
 		b.Put(ntAbsences, e.Absence.String(), &ntAbsence{Date: e.Date, Slot: e.Slot, Subject: e.Subject})
 	case domain.SanctionPronounced:
 		b.Put(ntSanctions, e.Sanction.String(), &ntSanction{Kind: e.Kind, Date: e.Date})
+	case domain.SanctionEffaced:
+		// Effaced from the file: its notifications leave the feeds.
+		d, ok, err := Get[ntSanction](ctx, b, ntSanctions, e.Sanction.String())
+		if err != nil || !ok {
+			return err
+		}
+		for _, key := range d.Feed {
+			b.Delete(ntFeed, key)
+		}
+		b.Delete(ntSanctions, e.Sanction.String())
 	case domain.HomeworkAssigned:
 		b.Put(ntHomework, e.Homework.String(), &ntHomeworkDoc{Subject: e.Subject, Due: e.Due})
 	case domain.HomeworkAmended:
@@ -427,13 +452,35 @@ func ntFoldBefore(ctx context.Context, b *Batch, e domain.Event) error {
 	return nil
 }
 
-// ntFoldAfter forgets what no later event will need.
+// ntKeepSanctionFeed records the feed keys of the notifications about a
+// sanction in its document, so that its effacement removes them.
+func ntKeepSanctionFeed(ctx context.Context, b *Batch, e domain.Event, keys []string) error {
+	var id uuid.UUID
+	switch e := e.(type) {
+	case domain.SanctionPronounced:
+		id = e.Sanction
+	case domain.SanctionAnnulled:
+		id = e.Sanction
+	case domain.SursisRevoked:
+		id = e.Sanction
+	default:
+		return nil
+	}
+	d, ok, err := Get[ntSanction](ctx, b, ntSanctions, id.String())
+	if err != nil || !ok {
+		return err
+	}
+	d.Feed = append(d.Feed, keys...)
+	b.Put(ntSanctions, id.String(), d)
+	return nil
+}
+
+// ntFoldAfter forgets what no later event will need. A sanction's
+// document stays until it is effaced, to remove its notifications then.
 func ntFoldAfter(b *Batch, e domain.Event) {
 	switch e := e.(type) {
 	case domain.AbsenceCancelled:
 		b.Delete(ntAbsences, e.Absence.String())
-	case domain.SanctionAnnulled:
-		b.Delete(ntSanctions, e.Sanction.String())
 	case domain.HomeworkWithdrawn:
 		b.Delete(ntHomework, e.Homework.String())
 	case domain.BookingRefused:
@@ -476,6 +523,8 @@ func ntRef(e domain.Event) uuid.UUID {
 		return e.Sanction
 	case domain.SanctionAnnulled:
 		return e.Sanction
+	case domain.SursisRevoked:
+		return e.Sanction
 	case domain.IncidentReported:
 		return e.Incident
 	case domain.HomeworkAssigned:
@@ -517,6 +566,8 @@ func (s *ntSummarizer) load(ctx context.Context, b *Batch, e domain.Event) error
 	case domain.JustificationRefused:
 		s.absence, err = ntFind[ntAbsence](ctx, b, ntAbsences, e.Absence)
 	case domain.SanctionAnnulled:
+		s.sanction, err = ntFind[ntSanction](ctx, b, ntSanctions, e.Sanction)
+	case domain.SursisRevoked:
 		s.sanction, err = ntFind[ntSanction](ctx, b, ntSanctions, e.Sanction)
 	case domain.HomeworkAmended:
 		s.homework, err = ntFind[ntHomeworkDoc](ctx, b, ntHomework, e.Homework)
@@ -579,6 +630,11 @@ func (s *ntSummarizer) summary(e domain.Event, c Concerned) string {
 			return "Sanction annulled"
 		}
 		return fmt.Sprintf("Sanction annulled: %s, %s", s.sanction.Kind, s.sanction.Date)
+	case domain.SursisRevoked:
+		if s.sanction == nil {
+			return "Sursis revoked"
+		}
+		return fmt.Sprintf("Sursis revoked: %s, %s", s.sanction.Kind, s.sanction.Date)
 	case domain.IncidentReported:
 		var roles []string
 		for _, st := range c.Students {

@@ -12,7 +12,7 @@ package projections
 //	lateness       "student|date|HH:MM|lesson id" -> FileLateness
 //	punishments    "student|date|punishment id" -> FilePunishment
 //	sanctions      "student|date|sanction id" -> FileSanction (annulled ones
-//	               stay, flagged)
+//	               stay, flagged; effaced ones leave)
 //	sanction_keys  sanction id -> {"key": key in sanctions}
 //	incidents      "account|occurred at (UTC, RFC 3339, seconds)|incident id"
 //	               -> FileIncident, one per protagonist, with their role
@@ -25,7 +25,9 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -124,7 +126,7 @@ type FilePunishment struct {
 }
 
 // FileSanction is a disciplinary sanction; an annulled one stays on file,
-// flagged.
+// flagged. An effaced one leaves the file (sanction.effaced.v1).
 type FileSanction struct {
 	Sanction     uuid.UUID           `json:"sanction"`
 	Kind         domain.SanctionKind `json:"kind"`
@@ -135,6 +137,16 @@ type FileSanction struct {
 	PronouncedBy uuid.UUID           `json:"pronounced_by"`
 	Annulled     bool                `json:"annulled"`
 	AnnulReason  string              `json:"annul_reason,omitempty"`
+	// Authority pronounced it (the head, or the disciplinary council).
+	Authority domain.SanctionAuthority `json:"authority,omitempty"`
+	Hours     int                      `json:"hours,omitempty"`
+	Annex     string                   `json:"annex,omitempty"`
+	Sursis    *domain.Sursis           `json:"sursis,omitempty"`
+	// SursisRevoked is the day its sursis was revoked.
+	SursisRevoked domain.Date `json:"sursis_revoked,omitzero"`
+	// EffacedOn is the day it leaves the file by the passing of time (zero:
+	// at the end of secondary schooling).
+	EffacedOn domain.Date `json:"effaced_on,omitzero"`
 }
 
 // FileIncident is an incident the student is a protagonist of. Date is the
@@ -178,6 +190,10 @@ func (studentFile) Prefetch(_ context.Context, b *Batch, _ domain.Record, e doma
 	case domain.JustificationRefused:
 		keys, docs, id = sfAbsenceKeys, sfAbsences, e.Absence.String()
 	case domain.SanctionAnnulled:
+		keys, docs, id = sfSanctionKeys, sfSanctions, e.Sanction.String()
+	case domain.SursisRevoked:
+		keys, docs, id = sfSanctionKeys, sfSanctions, e.Sanction.String()
+	case domain.SanctionEffaced:
 		keys, docs, id = sfSanctionKeys, sfSanctions, e.Sanction.String()
 	default:
 		return
@@ -225,22 +241,30 @@ func (studentFile) Apply(ctx context.Context, b *Batch, rec domain.Record, e dom
 		})
 	case domain.SanctionPronounced:
 		key := e.Student.String() + "|" + e.Date.String() + "|" + e.Sanction.String()
+		eff, _ := e.EffacementDay()
+		authority := e.Authority
+		if authority == "" {
+			authority = domain.AuthorityHead
+		}
 		b.Put(sfSanctions, key, &FileSanction{
 			Sanction: e.Sanction, Kind: e.Kind, Date: e.Date, Days: e.Days, Incident: e.Incident,
 			Reason: e.Reason, PronouncedBy: rec.Metadata.Actor,
+			Authority: authority, Hours: e.Hours, Annex: e.Annex, Sursis: e.Sursis, EffacedOn: eff,
 		})
 		b.Put(sfSanctionKeys, e.Sanction.String(), &sfKeyRef{Key: key})
 	case domain.SanctionAnnulled:
+		return sfEditSanction(ctx, b, e.Sanction, func(s *FileSanction) { s.Annulled, s.AnnulReason = true, e.Reason })
+	case domain.SursisRevoked:
+		return sfEditSanction(ctx, b, e.Sanction, func(s *FileSanction) { s.SursisRevoked = e.Date })
+	case domain.SanctionEffaced:
+		// Effaced from the administrative file: the sanction leaves it; the
+		// facts (the incident) stay.
 		ref, ok, err := Get[sfKeyRef](ctx, b, sfSanctionKeys, e.Sanction.String())
 		if err != nil || !ok {
 			return err
 		}
-		s, ok, err := Get[FileSanction](ctx, b, sfSanctions, ref.Key)
-		if err != nil || !ok {
-			return err
-		}
-		s.Annulled, s.AnnulReason = true, e.Reason
-		b.Put(sfSanctions, ref.Key, s)
+		b.Delete(sfSanctions, ref.Key)
+		b.Delete(sfSanctionKeys, e.Sanction.String())
 	case domain.IncidentReported:
 		at := e.OccurredAt.UTC()
 		for _, p := range e.Protagonists {
@@ -265,6 +289,21 @@ func sfEditAbsence(ctx context.Context, b *Batch, absence uuid.UUID, edit func(*
 	}
 	edit(a)
 	b.Put(sfAbsences, ref.Key, a)
+	return nil
+}
+
+// sfEditSanction applies edit to a sanction's document if it exists.
+func sfEditSanction(ctx context.Context, b *Batch, sanction uuid.UUID, edit func(*FileSanction)) error {
+	ref, ok, err := Get[sfKeyRef](ctx, b, sfSanctionKeys, sanction.String())
+	if err != nil || !ok {
+		return err
+	}
+	s, ok, err := Get[FileSanction](ctx, b, sfSanctions, ref.Key)
+	if err != nil || !ok {
+		return err
+	}
+	edit(s)
+	b.Put(sfSanctions, ref.Key, s)
 	return nil
 }
 
@@ -360,4 +399,37 @@ func sfCount(f *StudentFile) StudentFileCounts {
 	}
 	c.Incidents = len(f.Incidents)
 	return c
+}
+
+// DueEffacement is a sanction whose effacement date has come and that is
+// still on its student's file.
+type DueEffacement struct {
+	Student   uuid.UUID           `json:"student"`
+	Sanction  uuid.UUID           `json:"sanction"`
+	Kind      domain.SanctionKind `json:"kind"`
+	EffacedOn domain.Date         `json:"effaced_on"`
+}
+
+// DueEffacements lists the sanctions on file whose effacement date is day
+// or before (R. 511-13, IV), in key order (student, date). Sanctions are
+// few, so the whole collection is read; ctx bounds it.
+func (q *Queries) DueEffacements(ctx context.Context, day domain.Date) ([]DueEffacement, error) {
+	r, err := q.reader(ctx, ProjectionStudentFile)
+	if err != nil {
+		return nil, err
+	}
+	var out []DueEffacement
+	err = ScanJSON(ctx, r, sfSanctions, "", "", func(key string, s FileSanction) error {
+		if s.EffacedOn.IsZero() || day.Before(s.EffacedOn) {
+			return nil
+		}
+		student, _, _ := strings.Cut(key, "|")
+		id, err := uuid.Parse(student)
+		if err != nil {
+			return fmt.Errorf("studentfile: sanction key %q: %w", key, err)
+		}
+		out = append(out, DueEffacement{Student: id, Sanction: s.Sanction, Kind: s.Kind, EffacedOn: s.EffacedOn})
+		return nil
+	})
+	return out, err
 }

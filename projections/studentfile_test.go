@@ -49,10 +49,12 @@ var (
 	fileWarning = projections.FileSanction{
 		Sanction: id("warning"), Kind: domain.SanctionWarning, Date: domain.MustDate("2006-03-09"),
 		Incident: id("fight"), Reason: "bousculade dans la cour", PronouncedBy: head,
+		Authority: domain.AuthorityHead, EffacedOn: domain.MustDate("2006-09-01"),
 	}
 	fileBlame = projections.FileSanction{
 		Sanction: id("blame"), Kind: domain.SanctionReprimand, Date: domain.MustDate("2006-03-10"),
 		Reason: "insolence", PronouncedBy: head, Annulled: true, AnnulReason: "élève confondue",
+		Authority: domain.AuthorityHead, EffacedOn: domain.MustDate("2006-09-01"),
 	}
 	fileFight = projections.FileIncident{
 		Incident: id("fight"), Establishment: uaiLycee, OccurredAt: at("2006-03-09 15:30").UTC(),

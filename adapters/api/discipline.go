@@ -24,8 +24,10 @@ func (s *Server) disciplineRoutes() []route {
 		}),
 		commandRoute(s, cmd[domain.PronounceSanction]{
 			method: "POST", path: "/api/v1/students/{student}/sanctions", tag: "discipline", status: http.StatusCreated,
-			summary:  "Pronounce a disciplinary sanction (avertissement, blâme, mesure de responsabilisation, exclusion)",
-			profiles: "the head of establishment (or a deputy)",
+			summary: "Pronounce a disciplinary sanction of the scale of art. R. 511-13 (avertissement, blâme, mesure de responsabilisation, " +
+				"exclusion temporaire de la classe or de l'établissement, exclusion définitive), possibly with a sursis",
+			profiles: "the head of establishment (or a deputy), alone for the sanctions 1° to 5°, recording the disciplinary council's decision " +
+				"(authority conseil_de_discipline, with its sitting) for any of them and always for the exclusion définitive",
 			fill: func(r *http.Request, c *domain.PronounceSanction) error {
 				return web.SetPathID(r, "student", &c.Student)
 			},
@@ -38,6 +40,25 @@ func (s *Server) disciplineRoutes() []route {
 				return firstError(web.SetPathID(r, "student", &c.Student), web.SetPathID(r, "sanction", &c.Sanction))
 			},
 			run: h.AnnulSanction,
+		}),
+		commandRoute(s, cmd[domain.RevokeSursis]{
+			method: "POST", path: "/api/v1/students/{student}/sanctions/{sanction}/sursis-revocation", tag: "discipline", status: http.StatusOK,
+			summary:  "Revoke the sursis of a sanction after a new breach within its period (art. R. 511-13-1)",
+			profiles: "the head of establishment (or a deputy); the disciplinary council alone for an exclusion définitive",
+			fill: func(r *http.Request, c *domain.RevokeSursis) error {
+				return firstError(web.SetPathID(r, "student", &c.Student), web.SetPathID(r, "sanction", &c.Sanction))
+			},
+			run: h.RevokeSursis,
+		}),
+		commandRoute(s, cmd[domain.EffaceSanction]{
+			method: "POST", path: "/api/v1/students/{student}/sanctions/{sanction}/effacement", tag: "discipline", status: http.StatusOK,
+			summary: "Efface a sanction from the student's administrative file before its date: a student changing establishment " +
+				"asked for it (changement_etablissement) or secondary schooling ended (fin_scolarite_second_degre); art. R. 511-13, IV",
+			profiles: "the head of establishment (or a deputy)",
+			fill: func(r *http.Request, c *domain.EffaceSanction) error {
+				return firstError(web.SetPathID(r, "student", &c.Student), web.SetPathID(r, "sanction", &c.Sanction))
+			},
+			run: h.EffaceSanction,
 		}),
 	}
 }

@@ -130,6 +130,12 @@ func matrix(w *world) []cell {
 			body: domain.PronounceSanction{Kind: domain.SanctionReprimand, Date: date, Reason: "Récidive"}},
 		{method: "POST", path: "/api/v1/students/" + student + "/sanctions/" + w.Sanction.String() + "/annulment", want: who(ok, asHead),
 			body: domain.AnnulSanction{Reason: "Erreur"}},
+		// The world's sanction, an avertissement, has no sursis: the head
+		// reaches the rule, nobody else the sanction.
+		{method: "POST", path: "/api/v1/students/" + student + "/sanctions/" + w.Sanction.String() + "/sursis-revocation",
+			want: who(http.StatusUnprocessableEntity, asHead), body: domain.RevokeSursis{Date: date, Reason: "Récidive"}},
+		{method: "POST", path: "/api/v1/students/" + student + "/sanctions/" + w.Sanction.String() + "/effacement", want: who(ok, asHead),
+			body: domain.EffaceSanction{Date: date, Basis: domain.EffacementChangeOfEstablishment}},
 
 		// Homework.
 		{method: "POST", path: "/api/v1/homework", want: who(created, asTeacher),

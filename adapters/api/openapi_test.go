@@ -153,7 +153,7 @@ func TestOpenAPISchemas(t *testing.T) {
 			t.Errorf("%s.%s %s = %v, want %s", c.schema, c.prop, c.key, got, c.want)
 		}
 	}
-	if enum, _ := schema("PronounceSanction", "kind")["enum"].([]any); !slices.Contains(enum, any("exclusion_temporaire")) {
+	if enum, _ := schema("PronounceSanction", "kind")["enum"].([]any); len(enum) != 6 || !slices.Contains(enum, any("exclusion_temporaire_classe")) {
 		t.Errorf("sanction kinds %v", enum)
 	}
 	if _, ok := doc.Components.Schemas["CommandResponse"].Properties["replayed"]; ok {

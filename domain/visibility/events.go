@@ -77,8 +77,12 @@ func KindOf(typ string) (Kind, bool) {
 		domain.IncidentReported{}.EventType(),
 		domain.PunishmentGiven{}.EventType(),
 		domain.SanctionPronounced{}.EventType(),
-		domain.SanctionAnnulled{}.EventType():
+		domain.SanctionAnnulled{}.EventType(),
+		domain.SursisRevoked{}.EventType():
 		return Kind{Class: ClassStudentAct, Notified: true}, true
+	case domain.SanctionEffaced{}.EventType():
+		// Nobody is alerted that a sanction left the file.
+		return Kind{Class: ClassStudentAct}, true
 	case domain.AbsenceReasonDeclared{}.EventType():
 		// The family declared it: nobody is told what they did.
 		return Kind{Class: ClassStudentAct}, true
@@ -167,6 +171,8 @@ func ConcernOf(e domain.Event) Concern {
 	case domain.SanctionPronounced:
 		return Concern{Students: []uuid.UUID{e.Student}}
 	case domain.SanctionAnnulled:
+		return Concern{Students: []uuid.UUID{e.Student}}
+	case domain.SursisRevoked:
 		return Concern{Students: []uuid.UUID{e.Student}}
 	case domain.IncidentReported:
 		c := Concern{Students: make([]uuid.UUID, 0, len(e.Protagonists))}

@@ -49,8 +49,8 @@ func TestKindOf(t *testing.T) {
 	notified := []string{
 		"absence.recorded.v1", "lateness.recorded.v1", "absence.cancelled.v1",
 		"absence.justification_accepted.v1", "absence.justification_refused.v1",
-		"punishment.given.v1", "sanction.pronounced.v1", "sanction.annulled.v1", "incident.reported.v1",
-		"homework.assigned.v1", "homework.amended.v1", "homework.withdrawn.v1", "message.sent.v1",
+		"punishment.given.v1", "sanction.pronounced.v1", "sanction.annulled.v1", "sanction.sursis_revoked.v1",
+		"incident.reported.v1", "homework.assigned.v1", "homework.amended.v1", "homework.withdrawn.v1", "message.sent.v1",
 		"booking.approved.v1", "booking.refused.v1", "booking.cancelled.v1",
 	}
 	for _, typ := range reg.Types() {
@@ -78,7 +78,7 @@ func TestFamilyFeed(t *testing.T) {
 		"absence.cancelled.v1", "absence.justification_accepted.v1", "absence.justification_refused.v1",
 		"absence.recorded.v1", "homework.amended.v1", "homework.assigned.v1", "homework.withdrawn.v1",
 		"incident.reported.v1", "lateness.recorded.v1", "message.sent.v1", "punishment.given.v1",
-		"sanction.annulled.v1", "sanction.pronounced.v1",
+		"sanction.annulled.v1", "sanction.pronounced.v1", "sanction.sursis_revoked.v1",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("FamilyFeed = %v, want %v", got, want)
