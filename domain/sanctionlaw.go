@@ -33,7 +33,8 @@ const (
 	// before the scale distinguished the class from the establishment: the
 	// former scale's only temporary exclusion was from the establishment
 	// (or a service annexe), which is what it reads as.
-	sanctionLegacyExclusion SanctionKind = "exclusion_temporaire"
+	// (An untyped constant: it is no kind of the scale.)
+	sanctionLegacyExclusion = "exclusion_temporaire"
 )
 
 // SanctionKinds lists the sanctions of the scale, lightest first.
@@ -46,7 +47,7 @@ func SanctionKinds() []SanctionKind {
 // exclusion as an exclusion from the establishment.
 func (k *SanctionKind) UnmarshalText(b []byte) error {
 	*k = SanctionKind(b)
-	if *k == sanctionLegacyExclusion {
+	if *k == SanctionKind(sanctionLegacyExclusion) {
 		*k = SanctionTemporaryExclusion
 	}
 	return nil

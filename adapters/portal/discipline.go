@@ -40,8 +40,13 @@ type disciplineData struct {
 	Seriousness []domain.Seriousness
 	// Head may pronounce sanctions.
 	Head bool
-	// ExclusionKind is the one sanction that lasts days.
-	ExclusionKind domain.SanctionKind
+	// DayKinds are the sanctions that last days (the temporary
+	// exclusions), space-separated for the form's script.
+	DayKinds string
+	// CouncilKind is the sanction only the disciplinary council pronounces.
+	CouncilKind domain.SanctionKind
+	// Authorities are who may pronounce a sanction.
+	Authorities []domain.SanctionAuthority
 	// Given are the punishments and incidents the reader recorded, the
 	// most recent first; Older and Newer page through them.
 	Given        []givenAct
@@ -121,7 +126,10 @@ func (p *Portal) given(r *http.Request, v *view, data *disciplineData) error {
 var (
 	punishmentForm = formSpec{name: "punishment", fields: []string{"student", "kind", "date", "reason"}}
 	incidentForm   = formSpec{name: "incident", fields: []string{"occurred_at", "place", "seriousness", "description", "author", "victim", "witness"}}
-	sanctionForm   = formSpec{name: "sanction", fields: []string{"student", "kind", "date", "days", "reason"}}
+	sanctionForm   = formSpec{name: "sanction", fields: []string{"student", "kind", "date", "days", "hours", "annex", "reason",
+		"authority", "council_date", "council_present", "council_decision", "sursis", "sursis_days", "sursis_until"},
+		aliases: map[string]string{"council.date": "council_date", "council.present": "council_present",
+			"council.decision": "council_decision", "sursis.days": "sursis_days", "sursis.until": "sursis_until"}}
 )
 
 // classes lists the groups whose students the reader deals with: a
@@ -179,13 +187,12 @@ func (p *Portal) showDiscipline(w http.ResponseWriter, r *http.Request, v *view,
 	data := disciplineData{
 		Classes: classes, Today: domain.DateOf(now), Now: now.Format("2006-01-02T15:04"),
 		Punishments: []domain.PunishmentKind{domain.PunishmentDetention, domain.PunishmentExtraWork, domain.PunishmentLessonExclusion},
-		Sanctions: []domain.SanctionKind{
-			domain.SanctionWarning, domain.SanctionReprimand, domain.SanctionResponsibility,
-			domain.SanctionTemporaryExclusion, domain.SanctionPermanentExclusion,
-		},
+		Sanctions:   domain.SanctionKinds(),
+		DayKinds:    string(domain.SanctionClassExclusion) + " " + string(domain.SanctionTemporaryExclusion),
+		CouncilKind: domain.SanctionPermanentExclusion,
+		Authorities: []domain.SanctionAuthority{domain.AuthorityHead, domain.AuthorityCouncil},
 		Seriousness:   []domain.Seriousness{domain.SeriousnessMinor, domain.SeriousnessSerious, domain.SeriousnessGrave},
 		Head:          v.principal.Actor().IsHead(v.Me.Establishment),
-		ExclusionKind: domain.SanctionTemporaryExclusion,
 	}
 	if err := p.given(r, v, &data); err != nil {
 		return err
@@ -275,10 +282,28 @@ func (p *Portal) pronounceSanction(w http.ResponseWriter, r *http.Request, v *vi
 	cmd := domain.PronounceSanction{
 		Student: student, Kind: domain.SanctionKind(f.Str("kind")), Date: f.Date("date"), Reason: f.Need("reason"),
 	}
-	// The number of days is a temporary exclusion's only: the form may
-	// send the hidden field of another kind, which means nothing.
-	if cmd.Kind == domain.SanctionTemporaryExclusion {
+	// The form shows each field for the kinds it belongs to; a hidden
+	// field another kind sent means nothing.
+	if cmd.Kind.HasDays() {
 		cmd.Days = f.OptInt("days")
+	}
+	if cmd.Kind == domain.SanctionResponsibility {
+		cmd.Hours = f.OptInt("hours")
+	}
+	if cmd.Kind == domain.SanctionTemporaryExclusion || cmd.Kind == domain.SanctionPermanentExclusion {
+		cmd.Annex = f.Str("annex")
+	}
+	// The exclusion définitive is the council's: its form records the
+	// council's sitting.
+	if cmd.Kind == domain.SanctionPermanentExclusion || f.Str("authority") == string(domain.AuthorityCouncil) {
+		cmd.Authority = domain.AuthorityCouncil
+		cmd.Council = &domain.CouncilSession{Date: f.Date("council_date"), Present: f.OptInt("council_present"), Decision: f.Need("council_decision")}
+	}
+	if f.Bool("sursis") && cmd.Kind.MaySuspend() {
+		cmd.Sursis = &domain.Sursis{Until: f.Date("sursis_until")}
+		if cmd.Kind.HasDays() {
+			cmd.Sursis.Days = f.OptInt("sursis_days")
+		}
 	}
 	if f.Err() != nil {
 		return f.Err()

@@ -29,6 +29,7 @@ var enumKinds = map[string]string{
 	"Seriousness": "seriousness", "ProtagonistRole": "protagonist", "ResourceKind": "resource",
 	"BookingState": "booking", "GroupKind": "group_kind", "EstablishmentKind": "establishment_kind",
 	"SignInMethod": "signin", "FieldRule": "form.rule",
+	"SanctionAuthority": "authority", "EffacementBasis": "effacement",
 }
 
 // enumsOffPages are the domain's enumerations that never reach a page:

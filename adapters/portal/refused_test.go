@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -145,14 +146,26 @@ func TestPortalRefusedForms(t *testing.T) {
 			"date": {"2006-03-21"}, "start": {"11:00"}, "end": {"10:00"}, "purpose": {"TP"},
 		}), http.StatusBadRequest, "booking", []string{"L&#39;heure de fin doit suivre", `name="end" value="10:00"`, `value="TP"`}},
 		{"sanction days out of range", post("/discipline/sanctions", asHead, url.Values{
-			"student": {class + "|" + lea}, "kind": {"exclusion_temporaire"}, "date": {"2006-03-14"}, "days": {"12"}, "reason": {"Violence"},
+			"student": {class + "|" + lea}, "kind": {"exclusion_temporaire_etablissement"}, "date": {"2006-03-14"}, "days": {"12"}, "reason": {"Violence"},
 		}), http.StatusUnprocessableEntity, "sanction", []string{
-			`name="days" min="1" max="8" value="12"`, `<span class="error field-error">Une exclusion temporaire dure de 1 à 8 jours`, `<option value="exclusion_temporaire" selected>`,
+			`name="days" min="1" max="8" value="12"`, `<span class="error field-error">Une exclusion temporaire dure de 1 à 8 jours`, `<option value="exclusion_temporaire_etablissement" selected>`,
 			`<option value="` + class + `|` + lea + `" selected>`, ">Violence</textarea>",
 		}},
 		{"sanction without days", post("/discipline/sanctions", asHead, url.Values{
-			"student": {class + "|" + lea}, "kind": {"exclusion_temporaire"}, "date": {"2006-03-14"}, "days": {""}, "reason": {"Violence"},
+			"student": {class + "|" + lea}, "kind": {"exclusion_temporaire_classe"}, "date": {"2006-03-14"}, "days": {""}, "reason": {"Violence"},
 		}), http.StatusUnprocessableEntity, "sanction", []string{`<span class="error field-error">Une exclusion temporaire dure de 1 à 8 jours`}},
+		{"exclusion définitive without the council's sitting", post("/discipline/sanctions", asHead, url.Values{
+			"student": {class + "|" + lea}, "kind": {"exclusion_definitive"}, "date": {"2006-03-14"}, "reason": {"Violence grave"},
+			"council_date": {"2006-03-14"}, "council_present": {""}, "council_decision": {"unanimité"},
+		}), http.StatusUnprocessableEntity, "sanction", []string{
+			"Indiquez la séance du conseil de discipline", `name="council_decision" value="unanimité"`, `<option value="exclusion_definitive" selected>`,
+		}},
+		{"sursis revocable before the year's end", post("/discipline/sanctions", asHead, url.Values{
+			"student": {class + "|" + lea}, "kind": {"mesure_de_responsabilisation"}, "date": {"2006-03-14"}, "reason": {"Dégradation"},
+			"sursis": {"on"}, "sursis_until": {"2006-06-30"}, "hours": {"6"},
+		}), http.StatusUnprocessableEntity, "sanction", []string{
+			"Ce sursis n&#39;est pas possible", `name="sursis" value="on" checked`, `name="hours" min="1" max="20" value="6"`,
+		}},
 		{"punishment with a date that is not one", post("/discipline/punishments", asTeacher, url.Values{
 			"student": {class + "|" + lea}, "kind": {"retenue"}, "date": {"2026-13-45"}, "reason": {"Bavardages\nrépétés"},
 		}), http.StatusBadRequest, "punishment", []string{
@@ -227,7 +240,9 @@ func TestPortalSanctionDaysOnlyForExclusions(t *testing.T) {
 	}))
 	mustPage(t, r, http.StatusSeeOther)
 	page := visit(t, w.srv, get("/discipline", asHead))
-	mustPage(t, page, http.StatusOK, `class="sanction-days" data-sanction-days`, `data-sanction-kind="exclusion_temporaire"`, "sanction.js", "Nombre de jours")
+	mustPage(t, page, http.StatusOK, `class="sanction-days" data-sanction-part="days"`,
+		`data-day-kinds="exclusion_temporaire_classe exclusion_temporaire_etablissement"`, `data-council-kind="exclusion_definitive"`,
+		"sanction.js", "Nombre de jours", "Séance du conseil de discipline", "Avec sursis")
 }
 
 // TestPortalFreshForms: the decision form pre-selects no reason and
@@ -244,5 +259,31 @@ func TestPortalFreshForms(t *testing.T) {
 	mustPage(t, cal, http.StatusOK, `<option value="`+slot.Start+`">`, `<option value="`+slot.End+`">`)
 	if strings.Contains(cal.body, `value="10:00"`) {
 		t.Errorf("the booking form starts at 10:00, not on a lesson slot:\n%s", cal.body)
+	}
+}
+
+// TestPortalCouncilSanction: the head records the disciplinary council's
+// exclusion définitive, with a sursis, from the discipline page.
+func TestPortalCouncilSanction(t *testing.T) {
+	w := newWorld(t)
+	s, store := w.fork(t)
+	before := len(w.Records(store))
+	r := visit(t, s, post("/discipline/sanctions", asHead, url.Values{
+		"student": {w.Class.String() + "|" + w.Accounts[asStudent].String()}, "kind": {"exclusion_definitive"}, "date": {"2006-03-14"},
+		"reason": {"Violence grave"}, "council_date": {"2006-03-14"}, "council_present": {"12"}, "council_decision": {"adoptée par 9 voix contre 3"},
+		"annex": {"internat"}, "sursis": {"on"}, "sursis_until": {"2007-08-31"}, "days": {"4"}, "hours": {"3"},
+	}))
+	mustPage(t, r, http.StatusSeeOther)
+	recs := w.Records(store)[before:]
+	if len(recs) != 1 || recs[0].Type != "sanction.pronounced.v1" {
+		t.Fatalf("recorded %v", recs)
+	}
+	var e domain.SanctionPronounced
+	if err := json.Unmarshal(recs[0].Data, &e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Authority != domain.AuthorityCouncil || e.Council == nil || e.Council.Present != 12 || e.Annex != "internat" ||
+		e.Sursis == nil || e.Sursis.Until != domain.MustDate("2007-08-31") || e.Days != 0 || e.Hours != 0 {
+		t.Fatalf("recorded %+v (council %+v, sursis %+v)", e, e.Council, e.Sursis)
 	}
 }
