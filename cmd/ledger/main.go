@@ -89,6 +89,7 @@ func (m *Main) subcommands() []subcommand {
 		{"rebuild", "rebuild projections beside the live ones and swap them in", (*Main).rebuild},
 		{"indicators", "recompute the usage indicators by replaying the log", (*Main).indicators},
 		{"verify", "check the stored history for tampering (--seal to seal it)", (*Main).verify},
+		{"sanctions", "record the effacement of the sanctions whose date has come (efface-due)", (*Main).sanctions},
 		{"backup", "copy a SQLite store, while it serves, into a backup file", (*Main).backup},
 		{"restore", "put a backup in place of a SQLite store, once checked", (*Main).restore},
 		{"version", "print the version, revision and schema of this binary (also --version)", (*Main).version},

@@ -55,6 +55,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if v, ok := a.store.(verifier); ok && cfg.SealEvery > 0 {
 		wg.Go(func() { a.sealEvery(bg, v, cfg.SealEvery) })
 	}
+	// Sanctions leave the students' files on their day (docs/discipline.md).
+	wg.Go(func() { a.effaceDaily(bg, time.Hour) })
 	defer func() {
 		stopBackground()
 		wg.Wait()
