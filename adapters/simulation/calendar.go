@@ -194,6 +194,15 @@ func (c *calendar) class(x domain.Date, kind domain.EstablishmentKind) dayClass 
 	return dayLesson
 }
 
+// LessonDay tells whether lessons are held on x in an establishment of
+// kind, by the calendar the simulation plays: not on a weekend (Saturday
+// mornings are lessons in lycées), a public holiday, the school holidays
+// of zone B or the summer. The years 2005-2006 and 2006-2007 have their
+// real holidays; other years a generic calendar of the same shape.
+func LessonDay(x domain.Date, kind domain.EstablishmentKind) bool {
+	return newCalendar(x, x).class(x, kind) == dayLesson
+}
+
 // slotsOn lists the indexes in slotGrid of the slots held on x: none on a
 // day without lessons, mornings only on Wednesdays in collèges and on
 // Saturdays in lycées.

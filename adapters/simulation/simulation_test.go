@@ -479,6 +479,34 @@ func TestCalendar(t *testing.T) {
 	}
 }
 
+// TestLessonDay: the calendar the simulation plays, as the demo reads it.
+func TestLessonDay(t *testing.T) {
+	for _, c := range []struct {
+		day  string
+		kind domain.EstablishmentKind
+		want bool
+	}{
+		{"2006-01-09", domain.KindCollege, true},  // a Monday
+		{"2006-01-14", domain.KindCollege, false}, // Saturday, collège
+		{"2006-01-14", domain.KindLycee, true},    // Saturday morning, lycée
+		{"2006-01-15", domain.KindLycee, false},   // Sunday
+		{"2005-12-20", domain.KindCollege, false}, // Christmas holidays, written out
+		{"2006-05-08", domain.KindCollege, false}, // public holiday
+		{"2006-08-16", domain.KindCollege, false}, // summer
+		{"2026-12-07", domain.KindCollege, true},  // a generic year
+		{"2026-12-22", domain.KindCollege, false}, // its Christmas holidays
+		{"2026-10-27", domain.KindCollege, false}, // its Toussaint
+		{"2027-04-12", domain.KindCollege, false}, // its spring holidays
+		{"2027-05-06", domain.KindCollege, false}, // Ascension 2027
+		{"2027-06-17", domain.KindLycee, false},   // lycées stop mid-June
+		{"2027-06-17", domain.KindCollege, true},  // collèges go on
+	} {
+		if got := simulation.LessonDay(domain.MustDate(c.day), c.kind); got != c.want {
+			t.Errorf("LessonDay(%s, %s) = %v, want %v", c.day, c.kind, got, c.want)
+		}
+	}
+}
+
 // TestProgress: progress is reported and ends with everything done.
 func TestProgress(t *testing.T) {
 	r := MustRun(t, simulation.Config{Scale: testScale, Seed: 7, Workers: 3})

@@ -173,14 +173,14 @@ func (m *Main) accountCreate(ctx context.Context, args []string) error {
 		uai, profile, function string
 		name, login, idText    string
 	)
-	err := m.parse(&cfg, "account create", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "account create", args, false, func(fs *flagSet) {
 		fs.StringVar(&uai, "establishment", "", "`UAI` of the account's establishment (none for inspectors, evaluators, global admins)")
 		fs.StringVar(&profile, "profile", "", "student, relative, teacher, personnel, guest, inspector, evaluator or admin")
 		fs.StringVar(&function, "function", "", "personnel's function: head, deputy, cpe, secretary, other")
 		fs.StringVar(&name, "name", "", "display name")
 		fs.StringVar(&login, "login", "", "sign-in name (case-insensitive, unique)")
 		fs.StringVar(&idText, "id", "", "account `UUID` (default: a new one); running create again with the same id after a failure finishes it")
-		pw.flags(fs)
+		pw.flags(fs.FlagSet)
 	})
 	if err != nil {
 		return err
@@ -248,10 +248,10 @@ func (m *Main) accountPassword(ctx context.Context, args []string) error {
 		pw            passwordSource
 		login, idText string
 	)
-	err := m.parse(&cfg, "account password", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "account password", args, false, func(fs *flagSet) {
 		fs.StringVar(&login, "login", "", "sign-in name of the account")
 		fs.StringVar(&idText, "id", "", "account `UUID`: give it this login (its first, or a new one) and password")
-		pw.flags(fs)
+		pw.flags(fs.FlagSet)
 	})
 	if err != nil {
 		return err

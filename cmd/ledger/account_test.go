@@ -230,7 +230,7 @@ func TestAccountRefuses(t *testing.T) {
 		}
 	}
 	// A password flag does not exist: it would show in ps.
-	if _, err := runAccount(t, append(slices.Clone(base), "--password", "long enough password")...); err == nil || !strings.Contains(err.Error(), "flag provided but not defined") {
+	if _, err := runAccount(t, append(slices.Clone(base), "--password", "long enough password")...); err == nil || !strings.Contains(err.Error(), "unknown flag --password") {
 		t.Errorf("--password: %v, want an unknown flag", err)
 	}
 	if _, err := runAccount(t, "delete"); err == nil {

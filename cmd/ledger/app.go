@@ -32,9 +32,12 @@ type app struct {
 	// SQLite): the deployment is named after it (deployment.go).
 	docsPool *pgxpool.Pool
 	commands *commands.Handlers
-	queries  *projections.Queries
-	runner   *projector.Runner
-	closers  []func() error
+	// commandsConfig is the configuration of commands, which handlersAt
+	// builds other handlers with.
+	commandsConfig commands.Config
+	queries        *projections.Queries
+	runner         *projector.Runner
+	closers        []func() error
 
 	// metrics are serve's (nil without --metrics).
 	metrics *serverMetrics
@@ -86,6 +89,7 @@ func openWired(ctx context.Context, cfg *Config, log *slog.Logger, w wiring) (*a
 	a.closers = append(a.closers, docs.Close)
 	cc := cfg.commandsConfig(store, a.reg, log)
 	cc.Observer = w.metrics.commandObserver()
+	a.commandsConfig = cc
 	a.commands, err = commands.New(cc)
 	if err != nil {
 		a.Close()
@@ -105,6 +109,14 @@ func openWired(ctx context.Context, cfg *Config, log *slog.Logger, w wiring) (*a
 		return nil, err
 	}
 	return a, nil
+}
+
+// handlersAt returns command handlers like a.commands whose server clock
+// is now: the demo stamps its history at its own dates.
+func (a *app) handlersAt(now func() time.Time) (*commands.Handlers, error) {
+	cc := a.commandsConfig
+	cc.Now = now
+	return commands.New(cc)
 }
 
 // openReadModels opens the read-model store: --readmodels when given, else

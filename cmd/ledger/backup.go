@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,7 +20,7 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 		to    string
 		force bool
 	)
-	err := m.parse(&cfg, "backup", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "backup", args, false, func(fs *flagSet) {
 		fs.StringVar(&to, "to", "", "the backup file to write (required)")
 		fs.BoolVar(&force, "force", false, "replace the file if it exists")
 	})
@@ -29,7 +28,7 @@ func (m *Main) backup(ctx context.Context, args []string) error {
 		return err
 	}
 	if to == "" {
-		return errors.New("backup: --to FILE is required")
+		return usageErrorf("backup", "--to FILE is required")
 	}
 	kind, path, err := parseStore(cfg.Store)
 	if err != nil {

@@ -116,7 +116,7 @@ func (c *ImportConfig) guardFlags(fs *flagSet, prefix string) {
 	parse := func(s string) (int, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%q is not a count (0, 10...)", s)
+			return 0, fmt.Errorf("%q is not a count such as 0 or 10", s)
 		}
 		return n, nil
 	}
@@ -289,12 +289,51 @@ func (c *Config) logger(w io.Writer) *slog.Logger {
 }
 
 // newFlagSet returns the flag set of a subcommand, with the shared settings
-// and those of scope registered.
+// and those of scope registered. Its usage goes to m.flagOut: help asked
+// for prints there; a flag error is returned, not printed.
 func (m *Main) newFlagSet(name string, c *Config, sc scope) *flagSet {
 	fs := &flagSet{FlagSet: flag.NewFlagSet("ledger "+name, flag.ContinueOnError)}
-	fs.SetOutput(m.stderr)
+	fs.SetOutput(m.flagOutput())
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: ledger %s [FLAGS]\n\n", name)
+		fs.printFlags()
+	}
 	c.flags(fs, sc)
 	return fs
+}
+
+// flagOutput is where flag sets print their usage.
+func (m *Main) flagOutput() io.Writer {
+	if m.flagOut == nil {
+		return io.Discard
+	}
+	return m.flagOut
+}
+
+// printFlags prints the flags and, under them, the LEDGER_* variables
+// that set them.
+func (fs *flagSet) printFlags() {
+	out := fs.Output()
+	fmt.Fprintln(out, "flags:")
+	fs.PrintDefaults()
+	if len(fs.bound) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nvariables (a flag not given is read from its variable, when set):")
+	seen := map[string]bool{}
+	for _, b := range fs.bound {
+		if seen[b.variable] {
+			continue
+		}
+		seen[b.variable] = true
+		var flags []string
+		for _, o := range fs.bound {
+			if o.variable == b.variable {
+				flags = append(flags, "--"+o.flag)
+			}
+		}
+		fmt.Fprintf(out, "  %-28s %s\n", b.variable, strings.Join(flags, ", "))
+	}
 }
 
 // configure completes c from the environment and validates it; the
@@ -302,7 +341,7 @@ func (m *Main) newFlagSet(name string, c *Config, sc scope) *flagSet {
 func (m *Main) configure(name string, c *Config, fs *flagSet) error {
 	err := errors.Join(fs.applyEnv(m.getenv), c.Validate())
 	if err != nil {
-		return fmt.Errorf("ledger %s: %w", name, err)
+		return &usageError{cmd: name, err: err}
 	}
 	if m.configured != nil {
 		return m.configured(name, c)
@@ -313,27 +352,117 @@ func (m *Main) configure(name string, c *Config, fs *flagSet) error {
 // parse parses args into c and validates it; serve adds the server's
 // settings. Positional arguments are refused unless rest is given to
 // receive them.
-func (m *Main) parse(c *Config, name string, args []string, serve bool, extra func(fs *flag.FlagSet), rest ...*[]string) error {
+func (m *Main) parse(c *Config, name string, args []string, serve bool, extra func(fs *flagSet), rest ...*[]string) error {
 	sc := scopeShared
 	if serve {
 		sc = scopeServe
 	}
 	fs := m.newFlagSet(name, c, sc)
 	if extra != nil {
-		extra(fs.FlagSet)
+		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errUsage
-		}
+	if err := parseFlags(fs.FlagSet, name, args); err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		*rest[0] = fs.Args()
 	} else if fs.NArg() > 0 {
-		return fmt.Errorf("ledger %s: unexpected arguments %q", name, fs.Args())
+		return usageErrorf(name, "unexpected arguments %q", fs.Args())
 	}
 	return m.configure(name, c, fs)
+}
+
+// parseFlags parses args with fs, the flags of command cmd: errHelp when
+// help was asked for (and printed), a *usageError saying what is wrong
+// with a flag.
+func parseFlags(fs *flag.FlagSet, cmd string, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	if err != nil {
+		msg, _ := flagMessage(fs, err)
+		return &usageError{cmd: cmd, err: errors.New(msg)}
+	}
+	return nil
+}
+
+// flagMessage rewrites an error of flag.FlagSet.Parse plainly, naming the
+// flag as it is written and what its value should be: "unknown flag
+// --x", "--seal-every: "5x" is not a duration such as 5m or 1h". ok is
+// false when err is not one. fs, when given, tells the type of a flag of
+// the standard library's whose value did not parse.
+func flagMessage(fs *flag.FlagSet, err error) (msg string, ok bool) {
+	if err == nil {
+		return "", false
+	}
+	msg = err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag --" + strings.TrimPrefix(name, "-"), true
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "--" + strings.TrimPrefix(name, "-") + " needs a value", true
+	}
+	if arg, ok := strings.CutPrefix(msg, "bad flag syntax: "); ok {
+		return fmt.Sprintf("%q is not a flag", arg), true
+	}
+	// invalid value "V" for flag -NAME: WHY, invalid boolean value "V"
+	// for -NAME: WHY.
+	rest, ok := strings.CutPrefix(msg, "invalid value ")
+	boolean := false
+	if !ok {
+		if rest, boolean = strings.CutPrefix(msg, "invalid boolean value "); !boolean {
+			return msg, false
+		}
+	}
+	quoted, qerr := strconv.QuotedPrefix(rest)
+	if qerr != nil {
+		return msg, false
+	}
+	value, _ := strconv.Unquote(quoted)
+	rest = strings.TrimPrefix(strings.TrimPrefix(rest[len(quoted):], " for flag -"), " for -")
+	name, why, _ := strings.Cut(rest, ": ")
+	if why == "parse error" || why == "value out of range" || why == "" {
+		why = fmt.Sprintf("%q is not a valid value", value)
+		if boolean {
+			why = fmt.Sprintf("%q is not a boolean: use true or false", value)
+		} else if fs != nil {
+			if f := fs.Lookup(name); f != nil {
+				why = expected(f, value)
+			}
+		}
+	}
+	return "--" + name + ": " + why, true
+}
+
+// dateFlag reads the value of flag name of command cmd, a date.
+func dateFlag(cmd, name, value string) (domain.Date, error) {
+	if value == "" {
+		return domain.Date{}, usageErrorf(cmd, "--%s is required: a date such as 2026-09-01", name)
+	}
+	d, err := domain.ParseDate(value)
+	if err != nil {
+		return domain.Date{}, usageErrorf(cmd, "--%s: %q is not a date such as 2026-09-01", name, value)
+	}
+	return d, nil
+}
+
+// expected says what a value of flag f should have been, for the flag
+// types of the standard library.
+func expected(f *flag.Flag, value string) string {
+	if g, ok := f.Value.(flag.Getter); ok {
+		switch g.Get().(type) {
+		case bool:
+			return fmt.Sprintf("%q is not a boolean: use true or false", value)
+		case int, int64, uint, uint64:
+			return fmt.Sprintf("%q is not a whole number such as 4", value)
+		case float64:
+			return fmt.Sprintf("%q is not a number such as 0.5", value)
+		case time.Duration:
+			return fmt.Sprintf("%q is not a duration such as 5m or 1h", value)
+		}
+	}
+	return fmt.Sprintf("%q is not a valid value", value)
 }
 
 // flagSet is a subcommand's flags, each setting bound to the LEDGER_*
@@ -524,7 +653,7 @@ func parseBool(s string) (bool, error) {
 func parseDuration(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration (like 15s or 10m)", s)
+		return 0, fmt.Errorf("%q is not a duration such as 5m or 1h", s)
 	}
 	return d, nil
 }
@@ -534,13 +663,13 @@ func parseDays(s string) (time.Duration, error) {
 	if n, ok := strings.CutSuffix(strings.TrimSpace(s), "d"); ok {
 		days, err := strconv.ParseFloat(n, 64)
 		if err != nil || days < 0 {
-			return 0, fmt.Errorf("grace %q is not a number of days", s)
+			return 0, fmt.Errorf("%q is not a number of days or a duration such as 30d or 72h", s)
 		}
 		return time.Duration(days * float64(24*time.Hour)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("grace %q is not a duration (30d, 72h)", s)
+		return 0, fmt.Errorf("%q is not a number of days or a duration such as 30d or 72h", s)
 	}
 	return d, nil
 }
@@ -584,7 +713,7 @@ func (fs *flagSet) count(p *int, name, variable string, def int, usage string) {
 	parse := func(s string) (int, error) {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%q is not a count (0 or more)", s)
+			return 0, fmt.Errorf("%q is not a count such as 0 or 1000", s)
 		}
 		return n, nil
 	}
@@ -595,7 +724,7 @@ func (fs *flagSet) count(p *int, name, variable string, def int, usage string) {
 func parseBytes(s string) (int64, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a positive number of bytes", s)
+		return 0, fmt.Errorf("%q is not a positive number of bytes such as 33554432", s)
 	}
 	return n, nil
 }

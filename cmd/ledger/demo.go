@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/schoollife/ledger/adapters/auth"
+	"github.com/schoollife/ledger/adapters/simulation"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
@@ -41,22 +41,73 @@ var demoStudents = []string{
 	"Zoé Fontaine", "Adam Rousseau", "Alice Vincent", "Gabriel Muller", "Lola Faure", "Raphaël Blanc",
 }
 
+// demoStudentLogin is the sign-in name of the i-th student of demoStudents.
+func demoStudentLogin(i int) string {
+	if i == 0 {
+		return "lea.durand"
+	}
+	return fmt.Sprintf("eleve.%02d", i+1)
+}
+
+// demoStaff are the accounts of the establishment besides the students;
+// demoGuests those of no establishment.
+var (
+	demoStaff = []demoAccount{
+		{"prof.martin", "M. Martin", domain.ProfileTeacher, ""},
+		{"prof.garcia", "Mme Garcia", domain.ProfileTeacher, ""},
+		{"cpe.roche", "Mme Roche", domain.ProfilePersonnel, domain.FunctionCPE},
+		{"principale.aubert", "Mme Aubert", domain.ProfilePersonnel, domain.FunctionHead},
+		{"parent.durand", "Claire Durand", domain.ProfileRelative, ""},
+	}
+	demoGuests = []demoAccount{
+		{"inspecteur.blanc", "M. Blanc, IA-IPR", domain.ProfileInspector, ""},
+		{"evaluateur.noel", "Mme Noël, DANE", domain.ProfileEvaluator, ""},
+	}
+)
+
+// demoSchoolDays is how many school days of history the demo has: seven
+// weeks of lessons before the day it is seeded, holidays left out.
+const demoSchoolDays = 35
+
+// demoKeys are the idempotency keys that tell how a store's demo was
+// written. The registration of a demo with a history has its own key, so
+// that a demo seeded before histories existed (registered with
+// "demo:establishment", everything stamped at once) is told apart and left
+// as it is.
+const (
+	demoRegisterKey = "demo:register"
+	// demoLastKey is the demo's last command: once its article exists,
+	// the demo is complete.
+	demoLastKey = "demo:news:meeting"
+)
+
+// demoLastArticle is the article demoLastKey publishes.
+var demoLastArticle = demoID("article", "meeting")
+
+// passwordSetter sets the password of an account (auth.Service).
+type passwordSetter interface {
+	SetPassword(ctx context.Context, account uuid.UUID, login, password string) error
+}
+
+// demoDeps are what the demo is written with: command handlers on a clock
+// the demo moves along its history, the credentials, the log it reads to
+// know what is there, and the date window of plans (a timetable's end).
+type demoDeps struct {
+	handlersAt simulation.Factory
+	creds      passwordSetter
+	log        commands.EventStore
+	plans      domain.DateWindow
+}
+
 // seedDemo writes the demo establishment through the command handlers,
-// once: a second run finds it and changes nothing. It prints the sign-in
-// names to w.
-func seedDemo(ctx context.Context, h *commands.Handlers, creds *auth.Service, store commands.EventStore, now time.Time, w io.Writer) error {
-	existing, err := store.ReadStream(ctx, domain.EstablishmentStream(DemoUAI), 0)
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if len(existing) == 0 {
-		if err := writeDemo(ctx, h, creds, now); err != nil {
-			return fmt.Errorf("demo: %w", err)
-		}
-	}
-	// The administrator came later than the rest: a demo seeded before
-	// gets them too (its idempotency key makes it once).
-	if err := openDemoAdmin(ctx, h, creds); err != nil {
+// with a history of demoSchoolDays school days before now, each command at
+// its date. A second run changes nothing: it finds the demo complete (its
+// last article exists). A run stopped midway is completed by the next,
+// which finds the start of the history from the establishment's
+// registration and replays the same commands under the same idempotency
+// keys. It prints the sign-in names to w.
+func seedDemo(ctx context.Context, d demoDeps, now time.Time, w io.Writer) error {
+	if err := ensureDemo(ctx, d, now); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(w, `Demo establishment %s (Collège de démonstration), password for every account: %s
@@ -72,9 +123,42 @@ func seedDemo(ctx context.Context, h *commands.Handlers, creds *auth.Service, st
 	return nil
 }
 
+// ensureDemo writes what the store lacks of the demo.
+func ensureDemo(ctx context.Context, d demoDeps, now time.Time) error {
+	est, err := d.log.ReadStream(ctx, domain.EstablishmentStream(DemoUAI), 0)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(est) == 0:
+		today := domain.DateOf(now.In(domain.Paris()))
+		if err := writeDemo(ctx, d, demoHistoryStart(today), now, false); err != nil {
+			return err
+		}
+	case est[0].ID == domain.DeterministicID("event", demoRegisterKey, "0"):
+		last, err := d.log.ReadStream(ctx, domain.ArticleStream(demoLastArticle), 0)
+		if err != nil {
+			return err
+		}
+		if len(last) == 0 {
+			start := domain.DateOf(est[0].Metadata.Time.In(domain.Paris()))
+			if err := writeDemo(ctx, d, start, now, true); err != nil {
+				return err
+			}
+		}
+	}
+	// The administrator came later than the rest: a demo seeded before
+	// gets them too (its idempotency key makes it once).
+	return openDemoAdmin(ctx, d, now)
+}
+
 // openDemoAdmin opens the demo establishment's administrator, who may
 // import directory feeds into it.
-func openDemoAdmin(ctx context.Context, h *commands.Handlers, creds *auth.Service) error {
+func openDemoAdmin(ctx context.Context, d demoDeps, now time.Time) error {
+	h, err := d.handlersAt(func() time.Time { return now })
+	if err != nil {
+		return err
+	}
 	id := demoID("account", "admin.demo")
 	req := commands.Request{System: true, CorrelationID: demoID("correlation"), IdempotencyKey: "demo:account:admin.demo"}
 	res, err := h.OpenAccount(ctx, req, domain.OpenAccount{
@@ -86,150 +170,66 @@ func openDemoAdmin(ctx context.Context, h *commands.Handlers, creds *auth.Servic
 	if res.Replayed {
 		return nil // opened by an earlier run, password set then
 	}
-	return creds.SetPassword(ctx, id, "admin.demo", DemoPassword)
+	return d.creds.SetPassword(ctx, id, "admin.demo", DemoPassword)
 }
 
-func writeDemo(ctx context.Context, h *commands.Handlers, creds *auth.Service, now time.Time) error {
-	sys := commands.Request{System: true, CorrelationID: demoID("correlation")}
-	step := func(key string) commands.Request {
-		r := sys
-		r.IdempotencyKey = "demo:" + key
-		return r
-	}
-	if _, err := h.RegisterEstablishment(ctx, step("establishment"), domain.RegisterEstablishment{
-		UAI: DemoUAI, Name: "Collège de démonstration", Kind: domain.KindCollege, Departement: "13",
-	}); err != nil {
-		return err
-	}
-	open := func(a demoAccount, uai string) (uuid.UUID, error) {
-		id := demoID("account", a.login)
-		if _, err := h.OpenAccount(ctx, step("account:"+a.login), domain.OpenAccount{
-			Account: id, Establishment: uai, Profile: a.profile, Function: a.function, DisplayName: a.name,
-		}); err != nil {
-			return id, fmt.Errorf("open %s: %w", a.login, err)
+// demoHistoryStart is the first day of the history of a demo seeded on
+// today: demoSchoolDays school days before it.
+func demoHistoryStart(today domain.Date) domain.Date {
+	day, n := today, 0
+	for n < demoSchoolDays {
+		day = day.AddDays(-1)
+		if simulation.LessonDay(day, domain.KindCollege) {
+			n++
 		}
-		return id, creds.SetPassword(ctx, id, a.login, DemoPassword)
 	}
-	ids := map[string]uuid.UUID{}
-	for _, a := range []demoAccount{
-		{"prof.martin", "M. Martin", domain.ProfileTeacher, ""},
-		{"prof.garcia", "Mme Garcia", domain.ProfileTeacher, ""},
-		{"cpe.roche", "Mme Roche", domain.ProfilePersonnel, domain.FunctionCPE},
-		{"principale.aubert", "Mme Aubert", domain.ProfilePersonnel, domain.FunctionHead},
-		{"parent.durand", "Claire Durand", domain.ProfileRelative, ""},
-	} {
-		id, err := open(a, DemoUAI)
-		if err != nil {
-			return err
-		}
-		ids[a.login] = id
-	}
-	for _, a := range []demoAccount{
-		{"inspecteur.blanc", "M. Blanc, IA-IPR", domain.ProfileInspector, ""},
-		{"evaluateur.noel", "Mme Noël, DANE", domain.ProfileEvaluator, ""},
-	} {
-		id, err := open(a, "")
-		if err != nil {
-			return err
-		}
-		ids[a.login] = id
-	}
-	if _, err := h.HabilitateInspector(ctx, step("habilitation"), domain.HabilitateInspector{Account: ids["inspecteur.blanc"], Establishments: []string{DemoUAI}}); err != nil {
-		return err
-	}
+	return day
+}
 
-	class := demoID("group", "4B")
-	if _, err := h.CreateGroup(ctx, step("group"), domain.CreateGroup{Group: class, Establishment: DemoUAI, Kind: domain.GroupClass, Name: "4e B"}); err != nil {
-		return err
-	}
-	join := func(account uuid.UUID, role domain.Role, subject string) error {
-		_, err := h.JoinGroup(ctx, step("join:"+account.String()+":"+string(role)), domain.JoinGroup{Group: class, Account: account, Role: role, Subject: subject})
-		return err
-	}
-	if err := join(ids["prof.martin"], domain.RoleHeadTeacher, "Mathématiques"); err != nil {
-		return err
-	}
-	if err := join(ids["prof.garcia"], domain.RoleTeacher, "Histoire-géographie"); err != nil {
-		return err
-	}
-	students := make([]uuid.UUID, len(demoStudents))
-	for i, name := range demoStudents {
-		login := fmt.Sprintf("eleve.%02d", i+1)
-		if i == 0 {
-			login = "lea.durand"
-		}
-		id, err := open(demoAccount{login, name, domain.ProfileStudent, ""}, DemoUAI)
-		if err != nil {
-			return err
-		}
-		students[i] = id
-		if err := join(id, domain.RoleStudent, ""); err != nil {
-			return err
+// demoHistoryDays lists the demoSchoolDays school days from start on.
+func demoHistoryDays(start domain.Date) []domain.Date {
+	days := make([]domain.Date, 0, demoSchoolDays)
+	for day := start; len(days) < demoSchoolDays; day = day.AddDays(1) {
+		if simulation.LessonDay(day, domain.KindCollege) {
+			days = append(days, day)
 		}
 	}
-	if _, err := h.LinkRelative(ctx, step("link"), domain.LinkRelative{Student: students[0], Relative: ids["parent.durand"], LegalGuardian: true}); err != nil {
-		return err
-	}
+	return days
+}
 
-	// A timetable from Monday to Saturday morning, so that "today's
-	// lessons" always has something to show.
-	today := domain.DateOf(now.In(domain.Paris()))
-	from, until := today.AddDays(-60), today.AddDays(300)
-	slots := []domain.Slot{{Start: "08:00", End: "08:55"}, {Start: "09:00", End: "09:55"}, {Start: "10:10", End: "11:05"}, {Start: "14:00", End: "14:55"}}
-	for wd := time.Monday; wd <= time.Saturday; wd++ {
-		for i, slot := range slots {
-			if wd == time.Saturday && i > 1 || wd == time.Wednesday && i == 3 {
-				continue
-			}
-			teacher, subject := ids["prof.martin"], "Mathématiques"
-			if i%2 == 1 {
-				teacher, subject = ids["prof.garcia"], "Histoire-géographie"
-			}
-			key := fmt.Sprintf("timetable:%d:%d", wd, i)
-			if _, err := h.ScheduleLesson(ctx, step(key), domain.ScheduleLesson{
-				Group: class, Entry: demoID(key), Weekday: wd, Slot: slot, Subject: subject, Teacher: teacher, From: from, Until: until,
-			}); err != nil {
+// writeDemo writes the demo whose history starts on start: its directory
+// the morning of that day, the school days that follow, then what happens
+// now. Every command runs at its own time on the handlers' clock. resume
+// completes a demo an earlier run began: the passwords of the accounts it
+// opened are set again, the run may have stopped before.
+func writeDemo(ctx context.Context, d demoDeps, start domain.Date, now time.Time, resume bool) error {
+	days := demoHistoryDays(start)
+	plan, err := planDemo(days, d.plans, now)
+	if err != nil {
+		return err
+	}
+	var clock time.Time
+	h, err := d.handlersAt(func() time.Time { return clock })
+	if err != nil {
+		return err
+	}
+	for _, s := range plan.steps {
+		clock = s.at
+		req := commands.Request{IdempotencyKey: s.key, CorrelationID: demoID("correlation", s.key)}
+		if s.actor == "" {
+			req.System = true
+		} else {
+			req.Actor = demoID("account", s.actor)
+		}
+		res, err := s.run(ctx, h, req)
+		if err != nil {
+			return fmt.Errorf("%s at %s: %w", s.key, s.at.Format(time.RFC3339), err)
+		}
+		if s.opens != "" && (!res.Replayed || resume) {
+			if err := d.creds.SetPassword(ctx, demoID("account", s.opens), s.opens, DemoPassword); err != nil {
 				return err
 			}
 		}
-	}
-
-	// Some history: a roll call last school day with Léa absent, her
-	// mother's reason, homework, a message and news.
-	last := today.AddDays(-1)
-	for last.Weekday() == time.Sunday || last.Weekday() == time.Saturday {
-		last = last.AddDays(-1)
-	}
-	teacher := commands.Request{Actor: ids["prof.martin"], IdempotencyKey: "demo:rollcall"}
-	rc := domain.RecordRollCall{Group: class, Date: last, Slot: slots[0], Subject: "Mathématiques", Absent: []uuid.UUID{students[0], students[5]},
-		Late: []domain.Late{{Student: students[3], Minutes: 10}}}
-	if _, err := h.RecordRollCall(ctx, teacher, rc); err != nil {
-		return err
-	}
-	if _, err := h.DeclareAbsenceReason(ctx, commands.Request{Actor: ids["parent.durand"], IdempotencyKey: "demo:reason"},
-		domain.DeclareAbsenceReason{Lesson: rc.LessonID(), Student: students[0], Reason: "Rendez-vous chez l'orthodontiste"}); err != nil {
-		return err
-	}
-	if _, err := h.AssignHomework(ctx, commands.Request{Actor: ids["prof.martin"], IdempotencyKey: "demo:homework"}, domain.AssignHomework{
-		Group: class, Subject: "Mathématiques", Given: last, Due: today.AddDays(2), Instructions: "Exercices 12 à 15 page 84 (fractions).", WorkloadMinutes: 30,
-	}); err != nil {
-		return err
-	}
-	if _, err := h.SendMessage(ctx, commands.Request{Actor: ids["prof.martin"], IdempotencyKey: "demo:message"}, domain.SendMessage{
-		ToAccounts: []uuid.UUID{ids["parent.durand"]}, Subject: "Sortie au musée", AckRequested: true,
-		Body: "Bonjour, la classe de 4e B visitera le musée d'histoire naturelle jeudi. Merci d'en accuser réception.",
-	}); err != nil {
-		return err
-	}
-	if _, err := h.PublishArticle(ctx, commands.Request{Actor: ids["principale.aubert"], IdempotencyKey: "demo:news"}, domain.PublishArticle{
-		Establishment: DemoUAI, Title: "Réunion parents-professeurs", Body: "La réunion parents-professeurs des 4e aura lieu mardi à 17 h 30 en salle polyvalente.",
-	}); err != nil {
-		return err
-	}
-	if _, err := h.RegisterResource(ctx, step("resource"), domain.RegisterResource{
-		Resource: demoID("resource", "salle-info"), Establishment: DemoUAI, Kind: domain.ResourceRoom, Name: "Salle informatique",
-	}); err != nil {
-		return err
 	}
 	return nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -58,23 +57,27 @@ func effaceDue(ctx context.Context, q dueLister, h effacer, today domain.Date, d
 
 // sanctions runs `ledger sanctions efface-due`.
 func (m *Main) sanctions(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "efface-due" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintln(m.stdout, sanctionsUsage)
-			return nil
-		}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(m.stderr, sanctionsUsage)
-		return errUsage
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	if args[0] != "efface-due" {
+		fmt.Fprintln(m.stderr, sanctionsUsage)
+		return fmt.Errorf("unknown command %q", args[0])
 	}
 	var cfg Config
 	var dryRun bool
-	err := m.parse(&cfg, "sanctions efface-due", args[1:], false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "sanctions efface-due", args[1:], false, func(fs *flagSet) {
 		fs.BoolVar(&dryRun, "dry-run", false, "list the sanctions due for effacement without recording anything")
 		fs.Usage = func() {
-			fmt.Fprintln(m.stderr, sanctionsUsage)
-			fs.PrintDefaults()
+			fmt.Fprintln(fs.Output(), sanctionsUsage)
+			fmt.Fprintln(fs.Output())
+			fs.printFlags()
 		}
-	}, nil)
+	})
 	if err != nil {
 		return err
 	}
@@ -103,7 +106,7 @@ Records the effacement from the students' administrative files of every
 sanction whose date has come (Code de l'éducation, art. R. 511-13, IV: the
 avertissement, blâme and mesure de responsabilisation at the end of the
 school year, the temporary exclusions a year after they were pronounced).
-'ledger serve' does it every day on its own; see docs/discipline.md.`
+'ledger serve' does it on its own every hour; see docs/discipline.md.`
 
 // effaceDaily runs effaceDue at start and then every period (an hour: the
 // list is small, and a sanction leaves the files within the hour its day

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -20,7 +19,7 @@ func (m *Main) indicators(ctx context.Context, args []string) error {
 	var cfg Config
 	var from, to, establishment, format string
 	var q projections.IndicatorQuery
-	err := m.parse(&cfg, "indicators", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "indicators", args, false, func(fs *flagSet) {
 		fs.StringVar(&from, "from", "", "first day counted, YYYY-MM-DD (required)")
 		fs.StringVar(&to, "to", "", "last day counted, YYYY-MM-DD (required)")
 		fs.StringVar(&establishment, "establishment", "", "a UAI, or a comma-separated list of UAIs summed together")
@@ -32,11 +31,11 @@ func (m *Main) indicators(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if q.From, err = domain.ParseDate(from); err != nil {
-		return fmt.Errorf("indicators --from: %w", err)
+	if q.From, err = dateFlag("indicators", "from", from); err != nil {
+		return err
 	}
-	if q.To, err = domain.ParseDate(to); err != nil {
-		return fmt.Errorf("indicators --to: %w", err)
+	if q.To, err = dateFlag("indicators", "to", to); err != nil {
+		return err
 	}
 	if list := strings.Split(establishment, ","); len(list) > 1 {
 		q.Establishments = list
@@ -44,7 +43,7 @@ func (m *Main) indicators(ctx context.Context, args []string) error {
 		q.Establishment = establishment
 	}
 	if format != "table" && format != "csv" && format != "json" {
-		return fmt.Errorf("indicators --format %q is not table, csv or json", format)
+		return usageErrorf("indicators", "--format: %q is not table, csv or json", format)
 	}
 	if err := q.Validate(); err != nil {
 		return err

@@ -20,11 +20,16 @@ type progress struct {
 	last     time.Time
 	every    time.Duration
 	finished bool
+	// printed is the count of the last line printed (-1: none yet).
+	printed int
 }
 
 // newProgress prints to w; total is 0 when unknown.
 func newProgress(w io.Writer, label string, total int) *progress {
-	p := &progress{w: w, label: label, total: total, start: time.Now(), every: 5 * time.Second}
+	// The first line comes after a first interval: a task done sooner
+	// prints its final line only.
+	now := time.Now()
+	p := &progress{w: w, label: label, total: total, start: now, last: now, every: 5 * time.Second, printed: -1}
 	if f, ok := w.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
 			p.tty, p.every = true, 200*time.Millisecond
@@ -52,7 +57,8 @@ func (p *progress) SetTotal(total int) {
 	p.mu.Unlock()
 }
 
-// Done prints the final line.
+// Done prints the final line, unless the last line printed already says
+// as much.
 func (p *progress) Done(done int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -60,13 +66,16 @@ func (p *progress) Done(done int) {
 		return
 	}
 	p.finished = true
-	p.print(done, time.Now())
+	if p.tty || p.printed != done {
+		p.print(done, time.Now())
+	}
 	if p.tty {
 		fmt.Fprintln(p.w)
 	}
 }
 
 func (p *progress) print(done int, now time.Time) {
+	p.printed = done
 	elapsed := now.Sub(p.start)
 	rate := 0.0
 	if s := elapsed.Seconds(); s > 0 {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"strings"
 )
@@ -28,10 +27,11 @@ func countEvents(ctx context.Context, store eventStore) int {
 func (m *Main) rebuild(ctx context.Context, args []string) error {
 	var cfg Config
 	var names []string
-	err := m.parse(&cfg, "rebuild", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "rebuild", args, false, func(fs *flagSet) {
 		fs.Usage = func() {
-			fmt.Fprintln(m.stderr, "usage: ledger rebuild [FLAGS] [NAME...]\n\nRebuilds the named projections (all when none is named) beside the live ones, then swaps them in.")
-			fs.PrintDefaults()
+			fmt.Fprintln(fs.Output(), "usage: ledger rebuild [FLAGS] [NAME...]\n\nRebuilds the named projections (all when none is named) beside the live ones, then swaps them in.")
+			fmt.Fprintln(fs.Output())
+			fs.printFlags()
 		}
 	}, &names)
 	if err != nil {

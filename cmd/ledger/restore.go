@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"github.com/schoollife/ledger/adapters/sqlite"
@@ -18,7 +17,7 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 		from  string
 		force bool
 	)
-	err := m.parse(&cfg, "restore", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "restore", args, false, func(fs *flagSet) {
 		fs.StringVar(&from, "from", "", "the backup file to restore (required)")
 		fs.BoolVar(&force, "force", false, "replace the store's file even if it holds a ledger")
 	})
@@ -26,7 +25,7 @@ func (m *Main) restore(ctx context.Context, args []string) error {
 		return err
 	}
 	if from == "" {
-		return errors.New("restore: --from FILE is required")
+		return usageErrorf("restore", "--from FILE is required")
 	}
 	kind, path, err := parseStore(cfg.Store)
 	if err != nil {

@@ -75,7 +75,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer closeAuth()
 	if cfg.Demo {
-		if err := seedDemo(ctx, a.commands, authSvc, a.store, time.Now(), m.stdout); err != nil {
+		demo := demoDeps{handlersAt: a.handlersAt, creds: authSvc, log: a.store, plans: cfg.PlanWindow}
+		if err := seedDemo(ctx, demo, time.Now(), m.stdout); err != nil {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,7 +28,7 @@ func (m *Main) simulate(ctx context.Context, args []string) error {
 		workers          int
 		planOnly, months bool
 	)
-	err := m.parse(&cfg, "simulate", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "simulate", args, false, func(fs *flagSet) {
 		fs.Float64Var(&scale, "scale", 1, "multiply every quota (1: the report's figures)")
 		fs.Int64Var(&seed, "seed", 1, "random seed: the same seed writes the same history")
 		fs.StringVar(&from, "from", simulation.DefaultFrom.String(), "first day simulated (YYYY-MM-DD)")
@@ -42,11 +41,11 @@ func (m *Main) simulate(ctx context.Context, args []string) error {
 		return err
 	}
 	sc := simulation.Config{Scale: scale, Seed: seed, Workers: workers}
-	if sc.From, err = domain.ParseDate(from); err != nil {
-		return fmt.Errorf("ledger simulate: --from: %w", err)
+	if sc.From, err = dateFlag("simulate", "from", from); err != nil {
+		return err
 	}
-	if sc.To, err = domain.ParseDate(to); err != nil {
-		return fmt.Errorf("ledger simulate: --to: %w", err)
+	if sc.To, err = dateFlag("simulate", "to", to); err != nil {
+		return err
 	}
 	if err := sc.Validate(); err != nil {
 		return fmt.Errorf("ledger simulate: %w", err)

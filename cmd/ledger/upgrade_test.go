@@ -266,7 +266,8 @@ func mustDemoLedger(t *testing.T, spec string, prepare func(eventStore)) {
 		t.Fatal(err)
 	}
 	defer closeAuth()
-	if err := seedDemo(ctx, a.commands, creds, a.store, time.Now(), io.Discard); err != nil {
+	demo := demoDeps{handlersAt: a.handlersAt, creds: creds, log: a.store, plans: cfg.PlanWindow}
+	if err := seedDemo(ctx, demo, time.Now(), io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if prepare != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 )
 
@@ -16,7 +15,7 @@ var errTampered = errors.New("the stored history does not verify")
 func (m *Main) verify(ctx context.Context, args []string) error {
 	var cfg Config
 	var seal bool
-	err := m.parse(&cfg, "verify", args, false, func(fs *flag.FlagSet) {
+	err := m.parse(&cfg, "verify", args, false, func(fs *flagSet) {
 		fs.BoolVar(&seal, "seal", false, "after a successful check, seal the events not yet sealed")
 	})
 	if err != nil {

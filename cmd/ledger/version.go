@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"runtime/debug"
 	"strconv"
@@ -63,10 +64,18 @@ func schemaVersions() (map[string]int, error) {
 }
 
 // version prints the build information: `ledger version`, `ledger
-// --version`.
+// --version` (Run makes the second the first).
 func (m *Main) version(_ context.Context, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("ledger version: unexpected arguments %q", args)
+	fs := flag.NewFlagSet("ledger version", flag.ContinueOnError)
+	fs.SetOutput(m.flagOutput())
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: ledger version\n\nPrints the module version, the VCS revision and time, the Go release this binary\nwas built with, and the schema version it migrates databases to. It reads no\nvariable.")
+	}
+	if err := parseFlags(fs, "version", args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("version", "unexpected arguments %q", fs.Args())
 	}
 	v := readBuildVersion()
 	schemas, err := schemaVersions()
