@@ -242,9 +242,6 @@ func TestA11yEveryPage(t *testing.T) {
 				check(t, c, r.Login, path)
 			})
 			t.Logf("%s: %d pages checked: %v", r.Login, len(pages), pages)
-			if len(pages) < 3 {
-				t.Errorf("%s reached only %v", r.Login, pages)
-			}
 		})
 	}
 }
