@@ -235,12 +235,7 @@ func TestPhoneScreenshots(t *testing.T) {
 		for _, v := range []viewport{desktop, phone} {
 			mustViewport(t, ctx, v)
 			eventuallyPage(t, ctx, base+s.path, s.ready, s.name+" page")
-			var png []byte
-			if v.Phone {
-				png = mustRun(t, ctx, "screenshot", chromedp.CaptureScreenshot())
-			} else {
-				png = mustRun(t, ctx, "screenshot", chromedp.FullScreenshot(100))
-			}
+			png := mustRun(t, ctx, "screenshot", chromedp.FullScreenshot(100))
 			file := filepath.Join(dir, s.name+"-"+v.Name+".png")
 			if err := os.WriteFile(file, png, 0o644); err != nil {
 				t.Fatal(err)
