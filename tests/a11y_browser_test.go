@@ -2,8 +2,8 @@ package tests
 
 // Accessibility of the portal (RGAA, that is WCAG 2.1 AA): axe-core,
 // vendored under testdata/axe, runs in headless Chromium on every page
-// each demo profile can reach, at a desktop's size and at a phone's, and
-// a roll call is taken with the keyboard alone.
+// each demo profile can reach, at a desktop's, a tablet's and a phone's
+// size, and a roll call is taken with the keyboard alone.
 
 import (
 	"context"
@@ -35,6 +35,7 @@ type viewport struct {
 
 var (
 	desktop = viewport{Name: "desktop", Width: 1280, Height: 800}
+	tablet  = viewport{Name: "tablet", Width: 768, Height: 1024, Phone: true}
 	phone   = viewport{Name: "phone", Width: 390, Height: 844, Phone: true}
 )
 
@@ -190,7 +191,7 @@ func crawl(t *testing.T, ctx context.Context, base string, start []string, visit
 }
 
 // TestA11yEveryPage runs axe-core on every page of every demo profile at
-// 1280×800 and at 390×844: a violation of impact serious or critical
+// 1280×800, at 768×1024 and at 390×844: a violation of impact serious or critical
 // fails the test, with its rule, the elements and axe's help; lesser ones
 // are logged.
 func TestA11yEveryPage(t *testing.T) {
@@ -207,7 +208,7 @@ func TestA11yEveryPage(t *testing.T) {
 
 	check := func(t *testing.T, ctx context.Context, who, path string) {
 		t.Helper()
-		for _, v := range []viewport{desktop, phone} {
+		for _, v := range []viewport{desktop, tablet, phone} {
 			mustViewport(t, ctx, v)
 			for _, found := range axeCheck(t, ctx, axeSource) {
 				if blocking(found.Impact) {

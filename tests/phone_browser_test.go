@@ -41,21 +41,33 @@ func readWidth(t *testing.T, ctx context.Context) pageWidth {
 	})()`))
 }
 
-// cardProblems checks the tables of the page of ctx as a phone shows
-// them: each row's cells labelled with their column's header, the label
-// drawn before the value, and nothing wider than its cell or the screen.
-// It returns what is wrong and how many labelled cells it saw.
-func cardProblems(t *testing.T, ctx context.Context) (problems []string, cells int) {
+// tableProblems checks the tables of the page of ctx as the screen shows
+// them. A table shown as cards (its rows are blocks) must label each cell
+// with its column's header, the label drawn before the value, nothing
+// wider than its cell or the screen; a table shown as a table must fit its
+// box and show each header whole. It returns what is wrong, and how many labelled
+// cells and whole headers it saw.
+func tableProblems(t *testing.T, ctx context.Context) (problems []string, seen int) {
 	t.Helper()
 	type result struct {
 		Problems []string
-		Cells    int
+		Seen     int
 	}
-	r := mustRun(t, ctx, "table cards", chromedp.Evaluate[result](`(() => {
-		const problems = []; let cells = 0;
+	r := mustRun(t, ctx, "tables", chromedp.Evaluate[result](`(() => {
+		const problems = []; let seen = 0;
 		for (const table of document.querySelectorAll('main table')) {
-			const heads = [...table.querySelectorAll('thead th')].map(th => th.querySelector('.sr') && th.textContent.trim() === th.querySelector('.sr').textContent.trim() ? '' : th.textContent.trim());
-			for (const tr of table.querySelectorAll('tbody tr')) {
+			const ths = [...table.querySelectorAll('thead th')];
+			const heads = ths.map(th => th.querySelector('.sr') && th.textContent.trim() === th.querySelector('.sr').textContent.trim() ? '' : th.textContent.trim());
+			const rows = [...table.querySelectorAll('tbody tr')];
+			if (rows.length && getComputedStyle(rows[0]).display !== 'block') {
+				const box = table.parentElement;
+				if (table.getBoundingClientRect().width > box.clientWidth + 0.5) { problems.push('table of ' + heads.join(', ') + ': ' + Math.round(table.getBoundingClientRect().width) + ' px wide in a box of ' + box.clientWidth + ' px, columns out of sight'); }
+				for (const th of ths) {
+					if (th.scrollWidth > th.clientWidth) { problems.push('header ' + th.textContent.trim() + ' cut: ' + th.scrollWidth + ' px in ' + th.clientWidth + ' px'); } else { seen++; }
+				}
+				continue;
+			}
+			for (const tr of rows) {
 				[...tr.children].forEach((cell, i) => {
 					const want = heads[i] || '';
 					const where = (heads[0] || '') + ' / ' + (want || '#' + i);
@@ -63,7 +75,7 @@ func cardProblems(t *testing.T, ctx context.Context) (problems []string, cells i
 					const label = cell.getAttribute('data-label') || '';
 					if (label !== want) { problems.push(where + ': labelled ' + JSON.stringify(label) + ', header ' + JSON.stringify(want)); return; }
 					if (!want) { return; }
-					cells++;
+					seen++;
 					const before = getComputedStyle(cell, '::before');
 					if (before.content !== JSON.stringify(want) || before.display === 'none') { problems.push(where + ': the label is not drawn (' + before.content + ')'); }
 					if (cell.scrollWidth > cell.clientWidth) { problems.push(where + ': content ' + cell.scrollWidth + ' px wide in a cell of ' + cell.clientWidth + ' px'); }
@@ -71,30 +83,30 @@ func cardProblems(t *testing.T, ctx context.Context) (problems []string, cells i
 				});
 			}
 		}
-		return {problems, cells};
+		return {problems, seen};
 	})()`))
-	return r.Problems, r.Cells
+	return r.Problems, r.Seen
 }
 
-// headerProblems checks that no column header of the page of ctx is cut
-// (its text wider than its cell).
-func headerProblems(t *testing.T, ctx context.Context) []string {
+// cardRows counts the table rows of the page of ctx shown as cards.
+func cardRows(t *testing.T, ctx context.Context) int {
 	t.Helper()
-	return mustRun(t, ctx, "headers", chromedp.Evaluate[[]string](`[...document.querySelectorAll('main thead th')]
-		.filter(th => th.scrollWidth > th.clientWidth)
-		.map(th => th.textContent.trim() + ': ' + th.scrollWidth + ' px in ' + th.clientWidth + ' px')`))
+	return mustRun(t, ctx, "card rows", chromedp.Evaluate[int](`[...document.querySelectorAll('main tbody tr')].filter(tr => getComputedStyle(tr).display === 'block').length`))
 }
 
-// phoneWidths are the screen widths the pages must fit.
-var phoneWidths = []int64{390, 320}
+// narrowWidths are the screen widths the pages must fit: phones, and a
+// tablet held upright.
+var narrowWidths = []int64{390, 320, 768}
 
 // TestPhonePagesFit signs in each profile on a phone-sized screen after a
 // teacher set homework holding a 300-letter word and a long address, and
 // sent the parent a message whose subject is one long word: at 390 and
-// 320 px, the student's, the parent's and the teacher's pages showing them
-// are no wider than the screen, nor are the office's and the head's
-// dashboards or the parent's messages; their tables are cards whose every
-// value is named by its column, in full.
+// 320 px (and a tablet's 768), the student's, the parent's and the
+// teacher's pages showing them are no wider than the screen, nor are the
+// office's and the head's
+// dashboards or the parent's messages; on a phone their tables are cards
+// whose every value is named by its column, in full, and where they stay
+// tables (a tablet, a desktop) no header is cut.
 func TestPhonePagesFit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -158,24 +170,29 @@ func TestPhonePagesFit(t *testing.T) {
 		for _, path := range c.paths {
 			mustViewport(t, ctx, phone)
 			eventuallyPage(t, ctx, base+path, c.ready, c.login+" "+path+" shows the long texts")
-			for _, w := range phoneWidths {
+			for _, w := range narrowWidths {
 				mustDo(t, ctx, "width", chromedp.EmulateViewport(w, 844, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2)))
 				got := readWidth(t, ctx)
 				if got.InnerWidth != int(w) || got.ScrollWidth != got.InnerWidth {
 					t.Errorf("%s %s at %d px: the page is %d px wide in a window of %d px; widest: %s", c.login, path, w, got.ScrollWidth, got.InnerWidth, got.Widest)
 				}
-				problems, cells := cardProblems(t, ctx)
+				problems, seen := tableProblems(t, ctx)
 				for _, p := range problems {
 					t.Errorf("%s %s at %d px: %s", c.login, path, w, p)
 				}
-				if strings.Contains(c.ready, tables) && cells == 0 {
-					t.Errorf("%s %s at %d px: no labelled cell", c.login, path, w)
+				if strings.Contains(c.ready, tables) && seen == 0 {
+					t.Errorf("%s %s at %d px: no labelled cell nor whole header", c.login, path, w)
+				}
+				// On a phone every table is cards.
+				if cards, rows := cardRows(t, ctx), mustRun(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll('main tbody tr').length`)); w < 400 && cards != rows {
+					t.Errorf("%s %s at %d px: %d of %d table rows shown as cards", c.login, path, w, cards, rows)
 				}
 			}
 			// On a desktop the same tables are tables, their headers whole.
 			mustViewport(t, ctx, desktop)
-			for _, p := range headerProblems(t, ctx) {
-				t.Errorf("%s %s at %d px: a header is cut: %s", c.login, path, desktop.Width, p)
+			problems, _ := tableProblems(t, ctx)
+			for _, p := range problems {
+				t.Errorf("%s %s at %d px: %s", c.login, path, desktop.Width, p)
 			}
 			if got := readWidth(t, ctx); got.ScrollWidth != got.InnerWidth {
 				t.Errorf("%s %s on a desktop: the page is %d px wide in a window of %d px; widest: %s", c.login, path, got.ScrollWidth, got.InnerWidth, got.Widest)
