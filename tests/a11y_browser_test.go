@@ -191,9 +191,10 @@ func crawl(t *testing.T, ctx context.Context, base string, start []string, visit
 }
 
 // TestA11yEveryPage runs axe-core on every page of every demo profile at
-// 1280×800, at 768×1024 and at 390×844: a violation of impact serious or critical
-// fails the test, with its rule, the elements and axe's help; lesser ones
-// are logged.
+// 1280×800, at 768×1024 and at 390×844: a violation of impact serious or
+// critical fails the test, with its rule, the elements and axe's help;
+// lesser ones are logged. At each size, and at 320 px, no page is wider
+// than the screen.
 func TestA11yEveryPage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -217,6 +218,14 @@ func TestA11yEveryPage(t *testing.T) {
 					t.Logf("%s %s at %s: %s", who, path, v.Name, found.describe())
 				}
 			}
+			if got := readWidth(t, ctx); got.InnerWidth != int(v.Width) || got.ScrollWidth != got.ClientWidth {
+				t.Errorf("%s %s at %s: the page is %d px wide in a window of %d px; widest: %s", who, path, v.Name, got.ScrollWidth, got.ClientWidth, got.Widest)
+			}
+		}
+		// The narrowest phone: no page scrolls sideways either.
+		mustDo(t, ctx, "320 px", chromedp.EmulateViewport(320, 640, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(2)))
+		if got := readWidth(t, ctx); got.InnerWidth != 320 || got.ScrollWidth != got.InnerWidth {
+			t.Errorf("%s %s at 320 px: the page is %d px wide in a window of %d px; widest: %s", who, path, got.ScrollWidth, got.InnerWidth, got.Widest)
 		}
 		mustViewport(t, ctx, desktop)
 	}
@@ -234,8 +243,11 @@ func TestA11yEveryPage(t *testing.T) {
 			c := MustIncognito(t, browser)
 			mustSignInPage(t, c, base, r.Login)
 			start := []string{"/"}
-			if r.Role == "inspector" {
+			switch r.Role {
+			case "inspector":
 				start = append(start, timeline)
+			case "admin":
+				start = append(start, mustImportReport(t, c, base))
 			}
 			var pages []string
 			crawl(t, c, base, start, func(path string) {
@@ -244,6 +256,40 @@ func TestA11yEveryPage(t *testing.T) {
 			})
 			t.Logf("%s: %d pages checked: %v", r.Login, len(pages), pages)
 		})
+	}
+}
+
+// mustImportReport uploads a CSV feed of relatives, one line of which is
+// rejected, through the import form as a dry run, and returns the path of
+// the job's report once the job is over.
+func mustImportReport(t *testing.T, ctx context.Context, base string) string {
+	t.Helper()
+	feed := filepath.Join(t.TempDir(), "responsables.csv")
+	if err := os.WriteFile(feed, []byte("id,uai,last_name,first_name\nR01,0131999X,Martin,Claire\nR02,0131999X,,Louis\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustDo(t, ctx, "import form",
+		chromedp.Navigate(base+"/imports"),
+		chromedp.WaitVisible(chromedp.ID("i-files")),
+		chromedp.SetValue(chromedp.ID("i-format"), "csv"),
+		chromedp.SetValue(chromedp.ID("i-profile"), "relative"),
+		chromedp.SetUploadFiles(chromedp.ID("i-files"), []string{feed}),
+		chromedp.Click(chromedp.CSS("form[action='/imports'] button[type=submit]")),
+	)
+	// The job's page reloads itself while the job is live; an evaluation
+	// during a reload fails, and the next one tells.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		path, err := chromedp.Run(c, chromedp.Evaluate[string](`location.pathname.startsWith('/imports/') && !document.querySelector('meta[http-equiv=refresh]') && document.querySelector('main table') ? location.pathname : ''`))
+		cancel()
+		if err == nil && path != "" {
+			return path
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no import report within 60 s")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
