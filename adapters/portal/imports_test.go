@@ -262,7 +262,7 @@ func TestPortalImport(t *testing.T) {
 			"2 personnes du flux sur 2 seraient laissées de côté (100.0 %), au-delà de la part maximale de 5.0 %.",
 			"cochant « Forcer l&#39;import »", "2 laissés de côté : personnes d&#39;un établissement non enregistré",
 			"l&#39;établissement 0990001Z n&#39;est pas enregistré et l&#39;import ne le donne pas : rien n&#39;a changé pour cette personne",
-			"<td class=\"num\">2</td></tr>")
+			"<td data-label=\"Laissés de côté\" class=\"num\">2</td></tr>")
 		mustSpeakPlainly(t, r, "people would be left out", "is not registered", "left out")
 		if n := len(w.Records(store)) - before; n != 0 {
 			t.Fatalf("a refused feed appended %d events", n)
