@@ -221,6 +221,9 @@ type importProgress struct {
 }
 
 func (ip *importProgress) show(pr directoryimport.Progress) {
+	if pr.Phase == directoryimport.PhaseParse && pr.File == "" {
+		return // the total of the archives' files: each file has its line
+	}
 	key := string(pr.Phase) + "|" + pr.File
 	if key != ip.key {
 		ip.finish()
