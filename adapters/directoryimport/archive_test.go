@@ -26,7 +26,7 @@ type member struct {
 	stored, encrypted bool
 }
 
-func writeZip(t *testing.T, path string, members ...member) {
+func writeZip(t testing.TB, path string, members ...member) {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -55,10 +55,12 @@ func writeZip(t *testing.T, path string, members ...member) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, path, buf.String())
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
-func writeTarGz(t *testing.T, path string, members ...member) {
+func writeTarGz(t testing.TB, path string, members ...member) {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -86,7 +88,9 @@ func writeTarGz(t *testing.T, path string, members ...member) {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, path, buf.String())
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // delivery returns the members of the full fixture feed as an académie
