@@ -52,7 +52,7 @@ type Delivery struct {
 	Dated bool      `json:"dated"`
 }
 
-// before orders deliveries: by date, then by name.
+// compare orders deliveries: by date, then by name.
 func (d Delivery) compare(e Delivery) int {
 	return cmp.Or(d.Date.Compare(e.Date), strings.Compare(d.Name, e.Name))
 }
