@@ -1,10 +1,13 @@
 package api
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -154,6 +157,66 @@ func TestImportAPI(t *testing.T) {
 		}
 		if again.ID == job.ID {
 			t.Error("a second import has the first one's id")
+		}
+	})
+
+	t.Run("an archive stands for its files", func(t *testing.T) {
+		t.Parallel()
+		s, _, store := w.importFork(t, nil)
+		before := len(w.Records(store))
+		var zb bytes.Buffer
+		zw := zip.NewWriter(&zb)
+		for _, name := range []string{"Eleve", "EtabEducNat", "PersEducNat", "PersRelEleve"} {
+			file := "ENT_Complet_20240902_" + name + "_0000.xml"
+			b, err := os.ReadFile(filepath.Join("../directoryimport/testdata/aaf/full", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := zw.Create("ENT_2024-09-02/" + file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.Write(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		body := webtest.UploadOf(t, map[string]string{"format": "aaf"}, nil, "ENT_2024-09-02.zip", zb.String())
+		started := mustAccepted(t, w, post(s, body))
+		job := mustEnd(t, s, started.ID)
+		rep := job.Report
+		if job.State != directoryimport.JobDone || rep == nil || len(rep.Files) != 4 || rep.Files[0].Archive != "ENT_2024-09-02.zip" {
+			t.Fatalf("ended job %+v", job)
+		}
+		if rep.Applied[directoryimport.OpenAccount] != 15 || len(importRecords(w, store, before)) != rep.Events {
+			t.Errorf("applied %v", rep.Applied)
+		}
+		// The progress counts the files' bytes, not the archive's.
+		if job.Progress.ReadPercent != 100 || job.Progress.BytesTotal <= int64(zb.Len()) || job.Progress.BytesRead != job.Progress.BytesTotal {
+			t.Errorf("progress %+v", job.Progress)
+		}
+
+		// An archive without a directory file is refused, nothing written.
+		n := len(w.Records(store))
+		var empty bytes.Buffer
+		zw = zip.NewWriter(&empty)
+		if _, err := zw.Create("ENT_2024-09-03/LISEZMOI.txt"); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		body = webtest.UploadOf(t, map[string]string{"format": "aaf"}, nil, "ENT_2024-09-03.zip", empty.String())
+		job = mustEnd(t, s, mustAccepted(t, w, post(s, body)).ID)
+		if job.State != directoryimport.JobRefused || job.Code != domain.CodeInvalid || job.Report == nil || job.Report.Archive == nil ||
+			job.Report.Archive.Code != directoryimport.ArchiveNoFeedFiles ||
+			job.Report.Refused != "archive ENT_2024-09-03.zip holds no directory file the import knows (no *.xml file)" {
+			t.Fatalf("an empty archive: %+v", job)
+		}
+		if len(w.Records(store)) != n {
+			t.Fatal("a refused archive wrote")
 		}
 	})
 

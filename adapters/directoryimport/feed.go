@@ -248,7 +248,9 @@ type Feed struct {
 
 // FileReport tells what was read from one file and what became of it.
 type FileReport struct {
-	Name     string   `json:"name"`
+	Name string `json:"name"`
+	// Archive is the archive the file was read from, if any.
+	Archive  string   `json:"archive,omitempty"`
 	Format   Format   `json:"format"`
 	Category Category `json:"category,omitempty"`
 	Mode     Mode     `json:"mode"`

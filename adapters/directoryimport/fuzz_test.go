@@ -2,7 +2,9 @@ package directoryimport
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -100,6 +102,78 @@ func FuzzParseCSV(f *testing.F) {
 				}
 			}
 			checkFeed(t, b.build(ModeFull))
+		}
+	})
+}
+
+// FuzzArchive opens arbitrary bytes as a zip or a .tar.gz: it refuses them
+// with an archive's reason or yields feed files of distinct base names
+// whose bytes, read to their end, stay within the bound; the private
+// directory is gone once closed.
+func FuzzArchive(f *testing.F) {
+	f.Add(false, []byte("PK\x05\x06"+strings.Repeat("\x00", 18)))
+	f.Add(true, []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"))
+	for _, tar := range []bool{false, true} {
+		dir := f.TempDir()
+		p := filepath.Join(dir, "seed")
+		eleve, _ := os.ReadFile("testdata/aaf/full/ENT_Complet_20240902_Eleve_0000.xml")
+		ms := []member{{name: "ENT_2024-09-02", dir: true}, {name: "ENT_2024-09-02/ENT_Complet_20240902_Eleve_0000.xml", body: eleve},
+			{name: "__MACOSX/x", body: []byte("x")}, {name: "../x.xml", body: []byte("x")}}
+		if tar {
+			writeTarGz(f, p, ms...)
+		} else {
+			writeZip(f, p, ms...)
+		}
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(tar, b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, isTar bool, data []byte) {
+		name := "feed.zip"
+		if isTar {
+			name = "feed.tar.gz"
+		}
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		const limit = 1 << 20
+		a := &archives{max: limit}
+		srcs, err := a.expand(context.Background(), []Source{{Name: name, Format: FormatAAF,
+			Open: func() (io.ReadCloser, error) { return os.Open(p) }}})
+		var ae *archiveError
+		if err != nil && (!errors.As(err, &ae) || ae.issue.Reason == "" || ae.issue.Archive != name) {
+			t.Fatalf("not an archive's refusal: %v", err)
+		}
+		seen := map[string]bool{}
+		var total int64
+		for _, src := range srcs {
+			if seen[src.Name] || strings.ContainsAny(src.Name, "/\\") || !strings.EqualFold(filepath.Ext(src.Name), ".xml") {
+				t.Fatalf("file %q", src.Name)
+			}
+			seen[src.Name] = true
+			rc, err := src.Open()
+			if err != nil {
+				if !errors.As(err, &ae) {
+					t.Fatalf("open %s: %v", src.Name, err)
+				}
+				continue
+			}
+			n, err := io.Copy(io.Discard, rc)
+			_ = rc.Close()
+			if err != nil && !errors.As(err, &ae) {
+				t.Fatalf("read %s: %v", src.Name, err)
+			}
+			total += n
+		}
+		if total > limit {
+			t.Fatalf("%d bytes read, bound %d", total, limit)
+		}
+		a.close()
+		if a.dir != "" {
+			if _, err := os.Stat(a.dir); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("private directory left: %v", err)
+			}
 		}
 	})
 }

@@ -72,10 +72,14 @@ type Source struct {
 	Size int64
 	// Open opens the file; the import closes it.
 	Open func() (io.ReadCloser, error)
+	// archive is the archive the file was read from, if any.
+	archive string
 }
 
 // FileSources returns the sources of paths: files, or directories whose
-// files of the format (*.xml, *.csv) are taken in name order.
+// files of the format (*.xml, *.csv) are taken in name order. A file may be
+// an archive (.zip, .tar.gz, .tgz): the import reads the feed's files in it
+// (archive.go).
 func FileSources(format Format, profile domain.Profile, encoding string, paths ...string) ([]Source, error) {
 	ext := ".xml"
 	if format == FormatCSV || format == FormatONDE {
@@ -172,6 +176,10 @@ type Options struct {
 	// administer every establishment the feed changes gets the whole import
 	// refused, nothing written.
 	Actor uuid.UUID
+	// MaxArchiveBytes bounds what the archives among the sources may hold
+	// uncompressed, all together (DefaultMaxArchiveBytes when 0): an
+	// archive beyond it refuses the import.
+	MaxArchiveBytes int64
 	// Progress, when set, is called as the import goes.
 	Progress func(Progress)
 }
@@ -179,7 +187,8 @@ type Options struct {
 // DefaultOptions returns the options of a plain import.
 func DefaultOptions() Options {
 	return Options{Mode: ModeAuto, Grace: DefaultGrace, MaxRejected: DefaultMaxRejected,
-		MaxSkipped: DefaultMaxSkipped, MaxChanges: DefaultMaxChanges, GuardMin: DefaultGuardMin}
+		MaxSkipped: DefaultMaxSkipped, MaxChanges: DefaultMaxChanges, GuardMin: DefaultGuardMin,
+		MaxArchiveBytes: DefaultMaxArchiveBytes}
 }
 
 // Validate checks the options.
@@ -205,6 +214,12 @@ func (o *Options) Validate() error {
 	}
 	if o.GuardMin < 0 {
 		errs = append(errs, fmt.Errorf("guard minimum %d is negative", o.GuardMin))
+	}
+	switch {
+	case o.MaxArchiveBytes < 0:
+		errs = append(errs, fmt.Errorf("largest archive %d is negative", o.MaxArchiveBytes))
+	case o.MaxArchiveBytes == 0:
+		o.MaxArchiveBytes = DefaultMaxArchiveBytes
 	}
 	if len(errs) > 0 {
 		return domain.Errorf(domain.ErrInvalid, "directory import: %v", errors.Join(errs...))
@@ -280,6 +295,8 @@ type refusal struct {
 	// code is the domain error the refusal also matches (ErrInvalid when
 	// nil).
 	code *domain.Error
+	// archive is the archive that refused the import, when one did.
+	archive *ArchiveIssue
 }
 
 func (r *refusal) Error() string { return "directory import refused, nothing written: " + r.msg }
@@ -319,6 +336,7 @@ func (im *Importer) Import(ctx context.Context, sources []Source, opts Options) 
 	if errors.As(err, &r) {
 		rep.Refused = r.msg
 		rep.Guards = append(rep.Guards, r.guards...)
+		rep.Archive = r.archive
 	}
 	log.InfoContext(ctx, "directory import", "mode", rep.Mode, "dry_run", rep.DryRun, "files", len(rep.Files),
 		"records", rep.Records, "rejected", len(rep.Rejected), "skipped", len(rep.Skipped), "events", rep.Events,
@@ -331,6 +349,20 @@ func (im *Importer) run(ctx context.Context, sources []Source, opts Options, rep
 		return &refusal{msg: "no file to import"}
 	}
 	t := time.Now()
+	arch := &archives{max: opts.MaxArchiveBytes}
+	defer arch.close()
+	sources, err := arch.expand(ctx, sources)
+	if err != nil {
+		rep.Timings.Parse = time.Since(t)
+		return archiveRefusal(err)
+	}
+	if arch.total > 0 && opts.Progress != nil {
+		var total int64
+		for _, src := range sources {
+			total += src.Size
+		}
+		opts.Progress(Progress{Phase: PhaseParse, Total: total})
+	}
 	feed, err := im.read(ctx, sources, opts)
 	rep.Timings.Parse = time.Since(t)
 	if feed != nil {
@@ -515,6 +547,10 @@ func (im *Importer) read(ctx context.Context, sources []Source, opts Options) (*
 				g.Message += "; the file cannot be read"
 				return feed, &refusal{msg: g.Message, cause: err, guards: []Guard{g}}
 			}
+			var ae *archiveError
+			if errors.As(err, &ae) {
+				return feed, archiveRefusal(ae)
+			}
 			return feed, &refusal{msg: err.Error(), cause: err}
 		}
 	}
@@ -523,6 +559,17 @@ func (im *Importer) read(ctx context.Context, sources []Source, opts Options) (*
 		return b.build(""), &refusal{msg: err.Error()}
 	}
 	return b.build(mode), nil
+}
+
+// archiveRefusal is the refusal of an archive's error; other errors (a
+// cancelled context, an archive that cannot be opened) stay as they are.
+func archiveRefusal(err error) error {
+	var ae *archiveError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	issue := ae.issue
+	return &refusal{msg: issue.Reason, cause: err, archive: &issue}
 }
 
 // bestMode is the mode of the files read so far, for the report of a feed
@@ -544,6 +591,7 @@ func (im *Importer) readOne(ctx context.Context, b *builder, src Source, fr *Fil
 		return fmt.Errorf("open %s: %w", src.Name, err)
 	}
 	defer rc.Close()
+	fr.Archive = src.archive
 	cr := &countingReader{r: rc, name: src.Name, total: src.Size, progress: progress}
 	switch src.Format {
 	case FormatAAF:

@@ -466,6 +466,12 @@ func (h *heldJob) progress(p Progress) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	jp := &h.job.Progress
+	if p.Phase == PhaseParse && p.File == "" {
+		// Archives opened: the bytes to read are their files'.
+		jp.Phase, jp.BytesTotal = p.Phase, p.Total
+		h.dirty = true
+		return
+	}
 	if p.Phase != PhaseParse || p.File != jp.File {
 		h.readBase = jp.BytesRead
 	}

@@ -23,7 +23,9 @@ const (
 )
 
 // Progress tells how far an import is. In the parse phase Done and Total
-// count bytes of File (Total is 0 when the size is unknown); in the load
+// count bytes of File (Total is 0 when the size is unknown); once archives
+// are opened, a parse progress without File gives in Total the bytes of
+// all the files to read, as they are inside the archives; in the load
 // phase Done counts log records; in the apply phase, changes, and Events
 // the events appended so far.
 type Progress struct {
@@ -78,6 +80,9 @@ type Report struct {
 	Guards []Guard `json:"guards,omitempty"`
 	// Refused says why nothing was written, when the import was refused.
 	Refused string `json:"refused,omitempty"`
+	// Archive says which archive refused the import, and why, when one
+	// did (Refused says it in words).
+	Archive *ArchiveIssue `json:"archive,omitempty"`
 	// Planned counts the changes per kind; Applied those the ledger took.
 	Planned map[ChangeKind]int `json:"planned"`
 	Applied map[ChangeKind]int `json:"applied"`
@@ -241,12 +246,16 @@ func (r *Report) WriteText(w io.Writer, withChanges bool) error {
 // writeFile writes a file's lines: what it is, what became of what it
 // describes, and why records were rejected or left aside.
 func (r *Report) writeFile(w io.Writer, f FileReport) {
+	name := f.Name
+	if f.Archive != "" {
+		name += " (in " + f.Archive + ")"
+	}
 	if f.Ignored {
-		fmt.Fprintf(w, "  %s: ignored (not a directory file the ledger uses)\n", f.Name)
+		fmt.Fprintf(w, "  %s: ignored (not a directory file the ledger uses)\n", name)
 		return
 	}
 	fmt.Fprintf(w, "  %s: %s %s %s, %s, %d bytes, %d record(s), %d rejected\n",
-		f.Name, f.Format, f.Category, f.Mode, f.Encoding, f.Bytes, f.Records, f.Rejected)
+		name, f.Format, f.Category, f.Mode, f.Encoding, f.Bytes, f.Records, f.Rejected)
 	switch {
 	case f.Labels > 0:
 		fmt.Fprintf(w, "    %d label(s) of %s codes\n", f.Labels, f.Category)

@@ -420,6 +420,13 @@ func refusedWhy(v *view, job *directoryimport.Job) string {
 	switch {
 	case job.Code == domain.CodeForbidden:
 		return v.T("imports.refused.forbidden")
+	case job.Report != nil && job.Report.Archive != nil && v.Has("imports.archive."+string(job.Report.Archive.Code)):
+		a := job.Report.Archive
+		args := make([]any, len(a.Args))
+		for i, s := range a.Args {
+			args[i] = s
+		}
+		return v.T("imports.archive."+string(a.Code), args...)
 	case job.Report != nil && len(job.Report.Guards) > 0:
 		return v.T("imports.guards_refused")
 	}

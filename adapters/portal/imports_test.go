@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"net/http"
@@ -239,6 +240,40 @@ func TestPortalImport(t *testing.T) {
 		mustSpeakPlainly(t, r, "records rejected", "more than")
 		if n := len(w.Records(store)) - before; n != 0 {
 			t.Fatalf("a refused feed appended %d events", n)
+		}
+	})
+
+	t.Run("an archive without a directory file", func(t *testing.T) {
+		t.Parallel()
+		s, store := w.importFork(t, nil)
+		before := len(w.Records(store))
+		var zb bytes.Buffer
+		zw := zip.NewWriter(&zb)
+		if _, err := zw.Create("ENT_2024-09-03/LISEZMOI.txt"); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		body := webtest.UploadOf(t, map[string]string{"format": "aaf", fieldCSRF: web.CSRFToken(tokenOf(asAdmin))}, nil,
+			"ENT_2024-09-03.zip", zb.String())
+		req := httptest.NewRequest("POST", "/imports", bytes.NewReader(body.Data))
+		req.Header.Set("Content-Type", body.ContentType)
+		req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: tokenOf(asAdmin)})
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		r := pageResp{status: rec.Code, header: rec.Header(), body: rec.Body.String()}
+		mustPage(t, r, http.StatusSeeOther)
+		loc := r.header.Get("Location")
+		webtest.MustEventually(t, "the refused job's report", func() bool {
+			r = visit(t, s, get(loc, asAdmin))
+			return r.status == http.StatusOK && !strings.Contains(r.body, refresh)
+		})
+		mustPage(t, r, http.StatusOK, "Import refusé",
+			"ENT_2024-09-03.zip : l&#39;archive ne contient aucun fichier d&#39;annuaire reconnu (aucun fichier *.xml).")
+		mustSpeakPlainly(t, r, "holds no directory file")
+		if n := len(w.Records(store)) - before; n != 0 {
+			t.Fatalf("a refused archive appended %d events", n)
 		}
 	})
 

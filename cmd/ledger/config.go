@@ -88,11 +88,15 @@ type ImportConfig struct {
 	// MaxRejected is the share of malformed records above which a feed is
 	// refused whole.
 	MaxRejected float64
-	// MaxBytes bounds a feed uploaded to the server.
+	// MaxBytes bounds a feed uploaded to the server, and what the archives
+	// of one import may hold uncompressed.
 	MaxBytes int64
 	// MaxSkipped, MaxChanges and GuardMin set the guards (guardFlags).
 	MaxSkipped, MaxChanges float64
 	GuardMin               int
+	// WatchSettle is how long a delivery stays unchanged before
+	// `ledger import --watch` takes it; WatchInterval how often it looks.
+	WatchSettle, WatchInterval time.Duration
 }
 
 // Options returns the import options the settings give.
@@ -100,6 +104,9 @@ func (c ImportConfig) Options() directoryimport.Options {
 	o := directoryimport.DefaultOptions()
 	o.Grace, o.MaxRejected = c.Grace, c.MaxRejected
 	o.MaxSkipped, o.MaxChanges, o.GuardMin = c.MaxSkipped, c.MaxChanges, c.GuardMin
+	if c.MaxBytes > 0 {
+		o.MaxArchiveBytes = c.MaxBytes
+	}
 	return o
 }
 
@@ -182,6 +189,9 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.days(&c.Import.Grace, "grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "how long an account missing from full feeds stays open before it is closed: 30d, 72h...")
 		fs.share(&c.Import.MaxRejected, "max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "refuse the whole feed when more than this share of records is malformed: 5% or 0.05")
 		c.Import.guardFlags(fs, "")
+		fs.bytes(&c.Import.MaxBytes, "max-import-bytes", "LEDGER_MAX_IMPORT_BYTES", web.DefaultMaxImportBytes, "largest size of the files of the archives (.zip, .tar.gz) of one import, uncompressed, in bytes")
+		fs.duration(&c.Import.WatchSettle, "watch-settle", "LEDGER_IMPORT_WATCH_SETTLE", directoryimport.DefaultWatchSettle, "with --watch: how long a delivery must stay unchanged before it is imported")
+		fs.duration(&c.Import.WatchInterval, "watch-interval", "LEDGER_IMPORT_WATCH_INTERVAL", directoryimport.DefaultWatchInterval, "with --watch: how often the directory is looked at")
 	}
 }
 
@@ -233,6 +243,15 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("request timeouts %s and %s must be positive", c.Timeouts.Request, c.Timeouts.Long))
 		} else if err := c.Timeouts.Validate(); err != nil {
 			errs = append(errs, err)
+		}
+	}
+	if c.scope == scopeImport {
+		if c.Import.MaxBytes <= 0 {
+			errs = append(errs, fmt.Errorf("largest import %d is not a positive number of bytes", c.Import.MaxBytes))
+		}
+		if c.Import.WatchSettle < 0 || c.Import.WatchInterval <= 0 {
+			errs = append(errs, fmt.Errorf("watch settle interval %s must not be negative, and poll interval %s must be positive",
+				c.Import.WatchSettle, c.Import.WatchInterval))
 		}
 	}
 	if c.scope == scopeServe || c.scope == scopeImport {

@@ -82,6 +82,8 @@ var settings = map[string]setting{
 	"max-skipped":         {"LEDGER_IMPORT_MAX_SKIPPED", "2%", "0.3", "0.02", "0.3", func(c *Config) string { return fmt.Sprint(c.Import.MaxSkipped) }},
 	"max-changes":         {"LEDGER_IMPORT_MAX_CHANGES", "20%", "0.4", "0.2", "0.4", func(c *Config) string { return fmt.Sprint(c.Import.MaxChanges) }},
 	"guard-min":           {"LEDGER_IMPORT_GUARD_MIN", "25", "0", "25", "0", func(c *Config) string { return fmt.Sprint(c.Import.GuardMin) }},
+	"watch-settle":        {"LEDGER_IMPORT_WATCH_SETTLE", "2m", "0", "2m0s", "0s", func(c *Config) string { return c.Import.WatchSettle.String() }},
+	"watch-interval":      {"LEDGER_IMPORT_WATCH_INTERVAL", "5m", "10s", "5m0s", "10s", func(c *Config) string { return c.Import.WatchInterval.String() }},
 
 	// Request deadlines.
 	"request-timeout":      {"LEDGER_REQUEST_TIMEOUT", "1m", "45s", "1m0s", "45s", func(c *Config) string { return c.Timeouts.Request.String() }},
@@ -309,6 +311,9 @@ func TestBadValuesStop(t *testing.T) {
 		{[]string{"import", "aaf", "dir"}, "LEDGER_IMPORT_MAX_SKIPPED", "-5%"},
 		{[]string{"serve"}, "LEDGER_IMPORT_MAX_CHANGES", "lots"},
 		{[]string{"import", "csv", "--profile", "student", "s.csv"}, "LEDGER_IMPORT_GUARD_MIN", "-1"},
+		{[]string{"import", "aaf", "dir"}, "LEDGER_MAX_IMPORT_BYTES", "0"},
+		{[]string{"import", "aaf", "--watch", "dir"}, "LEDGER_IMPORT_WATCH_SETTLE", "a while"},
+		{[]string{"import", "aaf", "--watch", "dir"}, "LEDGER_IMPORT_WATCH_INTERVAL", "often"},
 	} {
 		var stderr bytes.Buffer
 		m := NewMain(io.Discard, &stderr, func(k string) string {

@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/commands"
@@ -16,9 +18,10 @@ import (
 )
 
 const importUsage = `usage:
-  ledger import aaf [FLAGS] FILE|DIR...
-  ledger import csv --profile student|relative|teacher|personnel [FLAGS] FILE...
-  ledger import onde --uai UAI [FLAGS] FILE|DIR...
+  ledger import aaf [FLAGS] FILE|DIR|ARCHIVE...
+  ledger import csv --profile student|relative|teacher|personnel [FLAGS] FILE|ARCHIVE...
+  ledger import onde --uai UAI [FLAGS] FILE|DIR|ARCHIVE...
+  ledger import aaf|csv|onde --watch DIR [--watch-settle 30s] [--watch-interval 1m] [FLAGS]
 
 Imports a directory feed: AAF XML files of the second or first degree (a
 directory's *.xml files are taken in name order; ENT_Complet_* files make a
@@ -27,7 +30,12 @@ no EtabEducNat file), CSV exports (one profile per file, UTF-8 unless
 --encoding says otherwise) or an école's ONDE extraction (its students',
 responsables' and teachers' CSV files together, ISO-8859-1 unless --encoding
 says otherwise; --uai names the école); see docs/directory.md for the
-columns. Only changes are written; re-importing the
+columns. An archive (.zip, .tar.gz, .tgz) stands for the feed's files in it,
+by their names, whatever folder holds them. With --watch, the deliveries
+dropped in DIR (sub-directories or archives) are imported as they arrive,
+once complete, in the order of the dates in their names, each once (DIR's
+.ledger-watch.json records them); a refused one stops the watch, and
+--force then forces only the first delivery taken. Only changes are written; re-importing the
 same feed writes nothing. Every import ends with a report; --dry-run prints
 the changes and writes nothing. Guards refuse, writing nothing, a feed that
 would leave out too many people, rename, flag missing or close too many
@@ -73,12 +81,11 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		return fmt.Errorf("ledger import %s: %w", format, err)
 	}
 	log := cfg.logger(m.stderr)
-	sources, err := directoryimport.FileSources(format, domain.Profile(set.profile), set.encoding, paths...)
-	if err != nil {
-		return domain.Errorf(domain.ErrInvalid, "ledger import %s: %v", format, err)
-	}
-	for i := range sources {
-		sources[i].UAI = strings.ToUpper(set.uai)
+	var sources []directoryimport.Source
+	if set.watch == "" {
+		if sources, err = set.sources(format, paths...); err != nil {
+			return err
+		}
 	}
 
 	store, err := openStore(ctx, cfg.Store, log)
@@ -98,6 +105,22 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if set.watch != "" {
+		return m.watchImports(ctx, format, &set, cfg.Import, im, opts, log)
+	}
+	rep, err := m.runImport(ctx, im, sources, opts, set.json)
+	if err != nil {
+		return err
+	}
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("ledger import: %d change(s) refused by the ledger (see the report)", len(rep.Failed))
+	}
+	return nil
+}
+
+// runImport runs one import and prints its report.
+func (m *Main) runImport(ctx context.Context, im *directoryimport.Importer, sources []directoryimport.Source,
+	opts directoryimport.Options, asJSON bool) (*directoryimport.Report, error) {
 	// Progress on a terminal only: in logs, the report says it all.
 	ip := &importProgress{w: m.stderr}
 	if isTerminal(m.stderr) {
@@ -106,23 +129,75 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	rep, err := im.Import(ctx, sources, opts)
 	ip.finish()
 	if rep != nil {
-		if set.json {
+		if asJSON {
 			enc := json.NewEncoder(m.stdout)
 			enc.SetIndent("", "  ")
 			if werr := enc.Encode(rep); werr != nil {
-				return werr
+				return rep, werr
 			}
 		} else if werr := rep.WriteText(m.stdout, opts.DryRun); werr != nil {
-			return werr
+			return rep, werr
 		}
 	}
+	return rep, err
+}
+
+// watchImports imports the deliveries dropped in the --watch directory
+// until ctx ends (nil) or a delivery stops the watch (its error, whose
+// exit status is the import's).
+func (m *Main) watchImports(ctx context.Context, format directoryimport.Format, set *importSettings, ic ImportConfig,
+	im *directoryimport.Importer, opts directoryimport.Options, log *slog.Logger) error {
+	force := opts.Force // the first delivery taken only: the one that stopped the last watch
+	w, err := directoryimport.NewWatcher(directoryimport.WatchConfig{
+		Dir: set.watch, Settle: ic.WatchSettle, Logger: log,
+		Import: func(ctx context.Context, d directoryimport.Delivery) (*directoryimport.Report, error) {
+			sources, err := set.sources(format, d.Path)
+			if err != nil {
+				return nil, err
+			}
+			o := opts
+			o.Force, force = force, false
+			if !set.json {
+				fmt.Fprintf(m.stdout, "delivery %s (%s):\n", d.Name, deliveryWhen(d))
+			}
+			rep, err := m.runImport(ctx, im, sources, o, set.json)
+			if !set.json {
+				fmt.Fprintln(m.stdout)
+			}
+			return rep, err
+		},
+	})
 	if err != nil {
-		return err
+		return domain.Errorf(domain.ErrInvalid, "ledger import %s: %v", format, err)
 	}
-	if len(rep.Failed) > 0 {
-		return fmt.Errorf("ledger import: %d change(s) refused by the ledger (see the report)", len(rep.Failed))
+	log.Info("directory watch started", "dir", set.watch, "imported_already", len(w.Imported()),
+		"settle", ic.WatchSettle, "interval", ic.WatchInterval)
+	tick := time.NewTicker(ic.WatchInterval)
+	defer tick.Stop()
+	if err := w.Run(ctx, tick.C); err != nil {
+		return fmt.Errorf("ledger import %s --watch %s: %w", format, set.watch, err)
 	}
 	return nil
+}
+
+// deliveryWhen says where a delivery's date comes from.
+func deliveryWhen(d directoryimport.Delivery) string {
+	if d.Dated {
+		return "dated " + d.Date.Format(time.DateOnly)
+	}
+	return "modified " + d.Date.Format(time.RFC3339)
+}
+
+// sources returns the sources of paths, with the import's settings.
+func (s *importSettings) sources(format directoryimport.Format, paths ...string) ([]directoryimport.Source, error) {
+	sources, err := directoryimport.FileSources(format, domain.Profile(s.profile), s.encoding, paths...)
+	if err != nil {
+		return nil, domain.Errorf(domain.ErrInvalid, "ledger import %s: %v", format, err)
+	}
+	for i := range sources {
+		sources[i].UAI = strings.ToUpper(s.uai)
+	}
+	return sources, nil
 }
 
 // importSettings are the import's own flags, which no variable sets.
@@ -134,10 +209,17 @@ type importSettings struct {
 	encoding string
 	uai      string
 	json     bool
+	// watch is the directory watched for deliveries.
+	watch string
 }
 
 func (s *importSettings) validate(format directoryimport.Format, paths []string) error {
-	if len(paths) == 0 {
+	switch {
+	case s.watch != "" && len(paths) > 0:
+		return fmt.Errorf("--watch %s imports the deliveries of its directory: give no file (%s)", s.watch, strings.Join(paths, " "))
+	case s.watch != "" && s.dryRun:
+		return errors.New("--watch records each delivery as imported: it does not take --dry-run")
+	case s.watch == "" && len(paths) == 0:
 		return errors.New("no file or directory to import")
 	}
 	if format == directoryimport.FormatCSV {
@@ -170,6 +252,7 @@ func (m *Main) importFlags(format directoryimport.Format, cfg *Config, s *import
 		return nil
 	})
 	fs.BoolVar(&s.json, "json", false, "print the report as JSON")
+	fs.StringVar(&s.watch, "watch", "", "import the deliveries dropped in this directory (sub-directories, archives) as they arrive, until stopped or a delivery is refused")
 	switch format {
 	case directoryimport.FormatCSV:
 		fs.StringVar(&s.profile, "profile", "", "profile of the file's persons: student, relative, teacher or personnel")
@@ -221,6 +304,9 @@ type importProgress struct {
 }
 
 func (ip *importProgress) show(pr directoryimport.Progress) {
+	if pr.Phase == directoryimport.PhaseParse && pr.File == "" {
+		return // the total of the archives' files: each file has its line
+	}
 	key := string(pr.Phase) + "|" + pr.File
 	if key != ip.key {
 		ip.finish()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -165,6 +166,10 @@ func TestImportCommandUsage(t *testing.T) {
 		{"csv", "--store", store, "--profile", "student", "--encoding", "EBCDIC", "students.csv"},
 		{"aaf", "--store", store, "--mode", "partial", "dir"},
 		{"aaf", "--store", store, "no/such/dir"},
+		{"aaf", "--store", store, "--watch", t.TempDir(), "ENT_Complet_20240902_Eleve_0000.xml"},
+		{"aaf", "--store", store, "--watch", t.TempDir(), "--dry-run"},
+		{"aaf", "--store", store, "--watch", "no/such/dir", "--watch-settle", "0"},
+		{"aaf", "--store", store, "--watch", t.TempDir(), "--watch-interval", "0"},
 	} {
 		if _, err := runImport(t, args...); err == nil {
 			t.Errorf("ledger import %v: no error", args)
@@ -233,5 +238,144 @@ func TestImportCommandONDE(t *testing.T) {
 	}
 	if out, err := runImport(t, "onde", "--store", store, "--uai", "0133003C", onde); err != nil || !strings.Contains(out, "events appended: 0") {
 		t.Fatalf("again: %v\n%s", err, out)
+	}
+}
+
+// zipFeed writes a zip of the fixture files of dir under folder, as an
+// académie delivers them, with extra entries (name, content).
+func zipFeed(t *testing.T, path, dir, folder string, extra ...string) {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	add := func(name string, body []byte) {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(folder+"/"+e.Name(), b)
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		add(extra[i], []byte(extra[i+1]))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, path, buf.String())
+}
+
+// copyFixtures copies the fixture files of dir into a new directory to.
+func copyFixtures(t *testing.T, dir, to string) {
+	t.Helper()
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeTestFile(t, filepath.Join(to, e.Name()), string(b))
+	}
+}
+
+// An archive is imported as its files; a hostile one, or one larger
+// uncompressed than --max-import-bytes, is refused (exit status 2),
+// nothing written.
+func TestImportCommandArchive(t *testing.T) {
+	t.Parallel()
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	in := t.TempDir()
+	good := filepath.Join(in, "ENT_2024-09-02.zip")
+	zipFeed(t, good, filepath.Join(importFixtures, "aaf", "full"), "ENT_2024-09-02")
+	bad := filepath.Join(in, "ENT_2024-09-03.zip")
+	zipFeed(t, bad, filepath.Join(importFixtures, "aaf", "full"), "ENT_2024-09-03", "../../x.xml", "<ficAlimMENESR/>")
+
+	out, err := runImport(t, "aaf", "--store", store, "--max-import-bytes", "1000", good)
+	if exitCode(err) != 2 || importedEvents(t, store) != 0 ||
+		!strings.Contains(out, "REFUSED, nothing written: archive ENT_2024-09-02.zip would hold more than 1000 bytes uncompressed") {
+		t.Fatalf("a zip larger than --max-import-bytes: %v\n%s", err, out)
+	}
+	out, err = runImport(t, "aaf", "--store", store, bad)
+	if exitCode(err) != 2 || importedEvents(t, store) != 0 ||
+		!strings.Contains(out, `REFUSED, nothing written: archive ENT_2024-09-03.zip: entry "../../x.xml" has an unsafe name`) {
+		t.Fatalf("a zip with a traversal: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(in, "..", "..", "x.xml")); !os.IsNotExist(err) {
+		t.Fatalf("an entry was written by its name: %v", err)
+	}
+	out, err = runImport(t, "aaf", "--store", store, good)
+	if err != nil || importedEvents(t, store) != 41 ||
+		!strings.Contains(out, "ENT_Complet_20240902_Eleve_0000.xml (in ENT_2024-09-02.zip): aaf Eleve full") {
+		t.Fatalf("a zip: %v\n%s", err, out)
+	}
+}
+
+// --watch imports the deliveries of a directory in date order, records
+// them, and stops at a refused one (exit status 2, naming it); started
+// again, it imports none twice and stops at the same one.
+func TestImportCommandWatch(t *testing.T) {
+	t.Parallel()
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	watch := t.TempDir()
+	// Dropped out of order: the delta of the 16th, then the full feed of
+	// the 2nd, then a delta the guards refuse.
+	copyFixtures(t, filepath.Join(importFixtures, "aaf", "delta"), filepath.Join(watch, "ENT_2024-09-16"))
+	zipFeed(t, filepath.Join(watch, "ENT_2024-09-02.zip"), filepath.Join(importFixtures, "aaf", "full"), "ENT_2024-09-02",
+		"__MACOSX/ENT_2024-09-02/._ENT_Complet_20240902_Eleve_0000.xml", "fork")
+	copyFixtures(t, filepath.Join(importFixtures, "aaf", "refused"), filepath.Join(watch, "ENT_20240920"))
+	writeTestFile(t, filepath.Join(watch, "ENT_2024-09-21.zip.part"), "PK")
+
+	args := []string{"aaf", "--store", store, "--watch", watch, "--watch-settle", "0", "--watch-interval", "1h"}
+	out, err := runImport(t, args...)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "delivery ENT_20240920 stopped the watch: directory import refused") {
+		t.Fatalf("watch: %v\n%s", err, out)
+	}
+	full := strings.Index(out, "delivery ENT_2024-09-02.zip (dated 2024-09-02):\ndirectory import ")
+	delta := strings.Index(out, "delivery ENT_2024-09-16 (dated 2024-09-16):\ndirectory import ")
+	refused := strings.Index(out, "delivery ENT_20240920 (dated 2024-09-20):\ndirectory import ")
+	if full < 0 || delta < full || refused < delta || !strings.Contains(out[full:delta], "events appended: 41") ||
+		!strings.Contains(out[delta:refused], "delta feed, 2 file(s)") || !strings.Contains(out[refused:], "REFUSED, nothing written") {
+		t.Fatalf("deliveries out of order, or not reported:\n%s", out)
+	}
+	n := importedEvents(t, store)
+	if n <= 41 {
+		t.Fatalf("%d events: the delta wrote nothing", n)
+	}
+	var st struct {
+		Imported []struct {
+			Name   string `json:"name"`
+			Events int    `json:"events"`
+		} `json:"imported"`
+	}
+	b, err := os.ReadFile(filepath.Join(watch, ".ledger-watch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &st); err != nil || len(st.Imported) != 2 || st.Imported[0].Name != "ENT_2024-09-02.zip" ||
+		st.Imported[1].Name != "ENT_2024-09-16" || st.Imported[0].Events+st.Imported[1].Events != n {
+		t.Fatalf("state %v: %s", err, b)
+	}
+
+	out, err = runImport(t, args...)
+	if exitCode(err) != 2 || importedEvents(t, store) != n || strings.Contains(out, "delivery ENT_2024-09-02.zip") ||
+		strings.Contains(out, "delivery ENT_2024-09-16") || !strings.Contains(out, "delivery ENT_20240920") {
+		t.Fatalf("started again: %v\n%s", err, out)
 	}
 }
