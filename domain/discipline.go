@@ -149,6 +149,19 @@ func (a *Account) mustBeStudent(id uuid.UUID) error {
 	return nil
 }
 
+// mayDecideOnFile checks that actor may decide on the sanctions of the
+// student whose account is student (id): the head of its establishment. A
+// student who has left may still see a decision on their sanctions.
+func mayDecideOnFile(actor Actor, student *Account, id uuid.UUID) error {
+	if err := recordsSchoolLife(actor); err != nil {
+		return err
+	}
+	if err := student.mustBeStudent(id); err != nil {
+		return err
+	}
+	return mayDecideSanctions(actor, student.Establishment)
+}
+
 // mayDecideSanctions checks that actor heads establishment uai.
 func mayDecideSanctions(actor Actor, uai string) error {
 	if actor.Profile == ProfilePersonnel && actor.Establishment != uai {
@@ -302,13 +315,7 @@ type AnnulSanction struct {
 // AnnulSanction decides a sanction's annulment. student is the student's
 // account state; a student who has left may still see a sanction annulled.
 func (d *Discipline) AnnulSanction(actor Actor, student *Account, cmd AnnulSanction) ([]Event, error) {
-	if err := recordsSchoolLife(actor); err != nil {
-		return nil, err
-	}
-	if err := student.mustBeStudent(cmd.Student); err != nil {
-		return nil, err
-	}
-	if err := mayDecideSanctions(actor, student.Establishment); err != nil {
+	if err := mayDecideOnFile(actor, student, cmd.Student); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(cmd.Reason) == "" {

@@ -288,13 +288,7 @@ type RevokeSursis struct {
 // RevokeSursis decides a revocation. student is the student's account
 // state.
 func (d *Discipline) RevokeSursis(actor Actor, student *Account, cmd RevokeSursis) ([]Event, error) {
-	if err := recordsSchoolLife(actor); err != nil {
-		return nil, err
-	}
-	if err := student.mustBeStudent(cmd.Student); err != nil {
-		return nil, err
-	}
-	if err := mayDecideSanctions(actor, student.Establishment); err != nil {
+	if err := mayDecideOnFile(actor, student, cmd.Student); err != nil {
 		return nil, err
 	}
 	if cmd.Date.IsZero() {
@@ -351,13 +345,7 @@ type EffaceSanction struct {
 // EffaceSanction decides an effacement. student is the student's account
 // state: a student who has left may still see a sanction effaced.
 func (d *Discipline) EffaceSanction(actor Actor, student *Account, cmd EffaceSanction) ([]Event, error) {
-	if err := recordsSchoolLife(actor); err != nil {
-		return nil, err
-	}
-	if err := student.mustBeStudent(cmd.Student); err != nil {
-		return nil, err
-	}
-	if err := mayDecideSanctions(actor, student.Establishment); err != nil {
+	if err := mayDecideOnFile(actor, student, cmd.Student); err != nil {
 		return nil, err
 	}
 	if !cmd.Basis.Valid() {
