@@ -11,6 +11,9 @@ import (
 // forms all write it this way.
 func ParseShare(s string) (float64, error) {
 	pct, isPct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	// French writes a decimal comma ("2,5 %"), and the space before the
+	// sign may be a no-break one.
+	pct = strings.Replace(strings.TrimRight(pct, " \u00a0\u202f"), ",", ".", 1)
 	f, err := strconv.ParseFloat(strings.TrimSpace(pct), 64)
 	if isPct {
 		f /= 100

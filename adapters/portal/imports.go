@@ -176,7 +176,7 @@ func (p *Portal) importProgressOf(v *view, job *directoryimport.Job) importProgr
 	default:
 		d.Phase = v.T("imports.phase.parse")
 	}
-	d.Lines = append(d.Lines, importLine{v.T("imports.progress.read"), v.T("imports.progress.read_value", fmt.Sprintf("%.0f", pr.ReadPercent), mib(pr.BytesTotal))})
+	d.Lines = append(d.Lines, importLine{v.T("imports.progress.read"), v.T("imports.progress.read_value", v.Dec(pr.ReadPercent, 0), v.Dec(float64(pr.BytesTotal)/(1<<20), 1))})
 	if pr.Records > 0 {
 		d.Lines = append(d.Lines, importLine{v.T("imports.progress.records"), fmt.Sprint(pr.Records)})
 	}
@@ -189,8 +189,6 @@ func (p *Portal) importProgressOf(v *view, job *directoryimport.Job) importProgr
 	return d
 }
 
-// mib writes a size in mebibytes, one decimal.
-func mib(n int64) string { return fmt.Sprintf("%.1f", float64(n)/(1<<20)) }
 
 // importReportData is the page of an ended job.
 type importReportData struct {
@@ -349,37 +347,38 @@ func reasonSummary(v *view, code directoryimport.ReasonCode) string {
 	return v.T("imports.reason.unknown")
 }
 
-// percent writes a share as the page's percentages: 12.5.
-func percent(n, of int) string {
+// percent writes a share as the page's language writes percentages:
+// 12,5 in French.
+func percent(v *view, n, of int) string {
 	if of == 0 {
-		return "0.0"
+		return v.Dec(0, 1)
 	}
-	return fmt.Sprintf("%.1f", 100*float64(n)/float64(of))
+	return v.Dec(100*float64(n)/float64(of), 1)
 }
 
 // guardWords says what a guard found, in the reader's words.
 func guardWords(v *view, g directoryimport.Guard) string {
-	limit := fmt.Sprintf("%.1f", 100*g.Limit)
+	limit := v.Dec(100*g.Limit, 1)
 	var s string
 	switch g.Kind {
 	case directoryimport.GuardRejected:
 		if g.File != "" {
-			s = v.T("imports.guard.rejected_file", g.File, g.Count, g.Of, percent(g.Count, g.Of), limit)
+			s = v.T("imports.guard.rejected_file", g.File, g.Count, g.Of, percent(v, g.Count, g.Of), limit)
 		} else {
-			s = v.T("imports.guard.rejected", g.Count, g.Of, percent(g.Count, g.Of), limit)
+			s = v.T("imports.guard.rejected", g.Count, g.Of, percent(v, g.Count, g.Of), limit)
 		}
 	case directoryimport.GuardSkipped:
 		if g.File != "" {
-			s = v.T("imports.guard.skipped_file", g.File, g.Count, g.Of, percent(g.Count, g.Of), limit)
+			s = v.T("imports.guard.skipped_file", g.File, g.Count, g.Of, percent(v, g.Count, g.Of), limit)
 		} else {
-			s = v.T("imports.guard.skipped", g.Count, g.Of, percent(g.Count, g.Of), limit)
+			s = v.T("imports.guard.skipped", g.Count, g.Of, percent(v, g.Count, g.Of), limit)
 		}
 	case directoryimport.GuardChanges:
 		if g.Category != "" {
 			s = v.T("imports.guard.changes_category", v.T("imports.category."+string(g.Category)), g.Count, g.Of,
-				percent(g.Count, g.Of), limit, g.Renamed, g.Flagged, g.Closed)
+				percent(v, g.Count, g.Of), limit, g.Renamed, g.Flagged, g.Closed)
 		} else {
-			s = v.T("imports.guard.changes", g.Count, g.Of, percent(g.Count, g.Of), limit, g.Renamed, g.Flagged, g.Closed)
+			s = v.T("imports.guard.changes", g.Count, g.Of, percent(v, g.Count, g.Of), limit, g.Renamed, g.Flagged, g.Closed)
 		}
 	case directoryimport.GuardParts:
 		s = v.T("imports.guard.parts", v.T("imports.category."+string(g.Category)), partList(g.Missing), partList(g.Present))

@@ -198,7 +198,7 @@ func TestPortalImport(t *testing.T) {
 		s := w.portalWith(t, h, auth, store, job)
 		path := "/imports/" + job.job.ID.String()
 		r := visit(t, s, get(path, asAdmin))
-		mustPage(t, r, http.StatusOK, refresh, "Import en cours", "Enregistrement des changements", "100 % de 3.0 Mio", "12 sur 37",
+		mustPage(t, r, http.StatusOK, refresh, "Import en cours", "Enregistrement des changements", "100 % de 3 Mio", "12 sur 37",
 			"<dt>Événements enregistrés</dt><dd>20</dd>", "<dt>Éléments de l&#39;annuaire chargés</dt><dd>36</dd>", `value="100.0"`, "eleves.csv")
 		mustSpeakPlainly(t, r)
 		mustPage(t, visit(t, s, pageReq{method: "GET", path: path, profile: asAdmin, lang: "en"}), http.StatusOK,
@@ -236,7 +236,7 @@ func TestPortalImport(t *testing.T) {
 			r = visit(t, s, get(loc, asAdmin))
 			return r.status == http.StatusOK && !strings.Contains(r.body, refresh)
 		})
-		mustPage(t, r, http.StatusOK, "Import refusé", "au-delà de la part maximale de 5.0 %", "ENT_Delta_20240917_Eleve_0000.xml", "Enregistrements rejetés")
+		mustPage(t, r, http.StatusOK, "Import refusé", "au-delà de la part maximale de 5 %", "ENT_Delta_20240917_Eleve_0000.xml", "Enregistrements rejetés")
 		mustSpeakPlainly(t, r, "records rejected", "more than")
 		if n := len(w.Records(store)) - before; n != 0 {
 			t.Fatalf("a refused feed appended %d events", n)
@@ -294,7 +294,7 @@ func TestPortalImport(t *testing.T) {
 		}
 		r := upload("")
 		mustPage(t, r, http.StatusOK, "Import refusé", "Les garde-fous de l&#39;import l&#39;ont refusé :",
-			"2 personnes du flux sur 2 seraient laissées de côté (100.0 %), au-delà de la part maximale de 5.0 %.",
+			"2 personnes du flux sur 2 seraient laissées de côté (100 %), au-delà de la part maximale de 5 %.",
 			"cochant « Forcer l&#39;import »", "2 laissés de côté : personnes d&#39;un établissement non enregistré",
 			"l&#39;établissement 0990001Z n&#39;est pas enregistré et l&#39;import ne le donne pas : rien n&#39;a changé pour cette personne",
 			"<td data-label=\"Laissés de côté\" class=\"num\">2</td></tr>")

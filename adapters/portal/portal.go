@@ -488,7 +488,9 @@ func (n *names) of(r *http.Request, id uuid.UUID) string {
 	if name, ok := n.cache[id]; ok {
 		return name
 	}
-	name := id.String()[:8]
+	// Nobody the directory knows (a read model behind, an account of
+	// another deployment): a dash, never an id, on a page.
+	name := "—"
 	if acc, err := n.q.Account(r.Context(), id); err == nil {
 		name = acc.DisplayName
 	} else if g, err := n.q.Group(r.Context(), id); err == nil {

@@ -155,7 +155,7 @@ func TestPortalPages(t *testing.T) {
 		{"news", get("/news", asStudent), 200, []string{"Portes ouvertes"}, []string{"Publier une actualité"}},
 		{"news, teacher", get("/news", asTeacher), 200, []string{"Publier une actualité"}, nil},
 		{"inspector home", get("/", asInspector), 200, []string{"Collège Mistral", "6A", "Léa", "Salle 101", "/api/v1/establishments/0130001A/export"}, nil},
-		{"audit timeline", get("/audit?subject="+lea, asInspector), 200, []string{"Absence", "M. Prof", "RecordRollCall", "Sanction", "Mme Principale"}, nil},
+		{"audit timeline", get("/audit?subject="+lea, asInspector), 200, []string{"Absence", "M. Prof", "Sanction", "Mme Principale"}, []string{"RecordRollCall", "PronounceSanction"}},
 		{"audit as of", get("/audit?subject="+lea+"&at=2006-03-13", asInspector), 200, []string{"Dossier de Léa au"}, nil},
 		{"audit, other establishment", get("/audit?subject="+w.OtherStudent.String(), asInspector), 403, nil, nil},
 		{"audit, not an inspector", get("/audit", asCPE), 403, nil, nil},
