@@ -191,8 +191,8 @@ func (p *Portal) showDiscipline(w http.ResponseWriter, r *http.Request, v *view,
 		DayKinds:    string(domain.SanctionClassExclusion) + " " + string(domain.SanctionTemporaryExclusion),
 		CouncilKind: domain.SanctionPermanentExclusion,
 		Authorities: []domain.SanctionAuthority{domain.AuthorityHead, domain.AuthorityCouncil},
-		Seriousness:   []domain.Seriousness{domain.SeriousnessMinor, domain.SeriousnessSerious, domain.SeriousnessGrave},
-		Head:          v.principal.Actor().IsHead(v.Me.Establishment),
+		Seriousness: []domain.Seriousness{domain.SeriousnessMinor, domain.SeriousnessSerious, domain.SeriousnessGrave},
+		Head:        v.principal.Actor().IsHead(v.Me.Establishment),
 	}
 	if err := p.given(r, v, &data); err != nil {
 		return err

@@ -189,7 +189,6 @@ func (p *Portal) importProgressOf(v *view, job *directoryimport.Job) importProgr
 	return d
 }
 
-
 // importReportData is the page of an ended job.
 type importReportData struct {
 	Job *directoryimport.Job
