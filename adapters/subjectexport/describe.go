@@ -92,6 +92,9 @@ func (d *describer) describe(ctx context.Context, it *Item, n *names) (string, e
 		if err != nil {
 			return "", err
 		}
+		if from == "" {
+			from = t.Label("profile", domain.ProfileStudent)
+		}
 		if e.From == d.subject {
 			add(t.T("export.message_sent"))
 		} else {
