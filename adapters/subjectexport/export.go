@@ -137,6 +137,12 @@ func (x *Exporter) Export(ctx context.Context, w io.Writer, req commands.Request
 // recording it: callers record it first (Export).
 func (x *Exporter) Write(ctx context.Context, w io.Writer, subject uuid.UUID, f domain.ExportFormat) error {
 	acc, err := x.cfg.Directory.Account(ctx, subject)
+	if errors.Is(err, domain.ErrUnknownAccount) {
+		// The read models do not know the person yet (behind the log, or
+		// not built where the export runs): the log, complete, is all
+		// there is to show.
+		acc, err = &projections.AccountEntry{ID: subject}, nil
+	}
 	if err != nil {
 		return fmt.Errorf("export %s: %w", subject, err)
 	}
