@@ -125,7 +125,7 @@ func (d *describer) describe(ctx context.Context, it *Item, n *names) (string, e
 	case domain.RelativeLinked:
 		add(t.Label("relation", e.Relation))
 	case domain.DataExported:
-		add(t.T("export.format", strings.ToUpper(string(e.Format))))
+		add(t.T("export.format", t.Label("export_format", e.Format)))
 	}
 	return strings.Join(parts, "<br>"), nil
 }
