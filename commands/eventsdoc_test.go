@@ -70,6 +70,7 @@ var emitters = map[string][]string{
 	"news.published.v1":                  {commands.CmdPublishArticle},
 	"news.amended.v1":                    {commands.CmdAmendArticle},
 	"news.withdrawn.v1":                  {commands.CmdWithdrawArticle},
+	"privacy.data_exported.v1":           {commands.CmdRecordDataExport},
 }
 
 // streams says which stream each event family is stored in.
@@ -79,7 +80,7 @@ var streams = map[string]string{
 	"absence": "lesson-ID", "lateness": "lesson-ID", "lesson": "lesson-ID", "incident": "incident-ID",
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",
-	"import": "import-ID",
+	"import": "import-ID", "privacy": "privacy-ACCOUNT",
 }
 
 func TestEventsDoc(t *testing.T) {

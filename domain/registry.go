@@ -19,6 +19,7 @@ const (
 	AreaMessaging       Area = "messaging"
 	AreaBooking         Area = "booking"
 	AreaNews            Area = "news"
+	AreaPrivacy         Area = "privacy"
 )
 
 // Registry maps wire names to event types. Build one with NewRegistry and
@@ -140,6 +141,8 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[ArticlePublished](r, AreaNews)
 	register[ArticleAmended](r, AreaNews)
 	register[ArticleWithdrawn](r, AreaNews)
+	// Privacy.
+	register[DataExported](r, AreaPrivacy)
 	// Retired names, once every current one is known.
 	for _, u := range append(upcasters(), extra...) {
 		r.retire(u)

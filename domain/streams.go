@@ -21,6 +21,7 @@ const (
 	CategoryResource      = "resource"
 	CategoryArticle       = "article"
 	CategoryImport        = "import"
+	CategoryPrivacy       = "privacy"
 )
 
 // StreamPrefix is put before every stream name so that the ledger's streams
@@ -55,6 +56,10 @@ func HomeworkStream(id uuid.UUID) string { return StreamName(CategoryHomework, i
 func MessageStream(id uuid.UUID) string  { return StreamName(CategoryMessage, id.String()) }
 func ResourceStream(id uuid.UUID) string { return StreamName(CategoryResource, id.String()) }
 func ArticleStream(id uuid.UUID) string  { return StreamName(CategoryArticle, id.String()) }
+
+// PrivacyStream is the stream of the requests about a person's data
+// (their exports), by their account id.
+func PrivacyStream(id uuid.UUID) string { return StreamName(CategoryPrivacy, id.String()) }
 
 // ImportStream is the stream of a directory import, by its correlation id.
 func ImportStream(id uuid.UUID) string { return StreamName(CategoryImport, id.String()) }

@@ -130,6 +130,9 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 		ids = append(ids, e.Author)
 	case ArticleAmended:
 	case ArticleWithdrawn:
+	// Privacy.
+	case DataExported:
+		ids = append(ids, e.Subject, e.Exporter)
 	default:
 		return nil, false
 	}

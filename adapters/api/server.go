@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/schoollife/ledger/adapters/subjectexport"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
@@ -47,6 +48,10 @@ type Config struct {
 
 	// Timeouts are the deadlines of requests (web's defaults when zero).
 	Timeouts web.Timeouts
+
+	// Exports, when set, writes the exports of persons' data (GET
+	// /api/v1/accounts/{account}/export).
+	Exports *subjectexport.Exporter
 }
 
 // Validate checks the configuration and fills defaults.
@@ -141,6 +146,7 @@ func (s *Server) routeTable() []route {
 		s.officeRoutes(),
 		s.importRoutes(),
 		s.auditRoutes(),
+		s.privacyRoutes(),
 		s.indicatorRoutes(),
 		s.liveRoutes(),
 		s.openAPIRoutes(),

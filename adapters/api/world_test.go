@@ -11,6 +11,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/schoollife/ledger/adapters/portal"
+	"github.com/schoollife/ledger/adapters/subjectexport"
+
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/adapters/memory"
@@ -58,7 +61,18 @@ func (w *world) server(h *commands.Handlers, auth *webtest.FakeAuth, store *memo
 func (w *world) serverWith(h *commands.Handlers, auth *webtest.FakeAuth, store *memory.Store, change func(*Config)) *Server {
 	w.T.Helper()
 	d := w.Deps(h, auth, store)
+	fr, err := portal.French()
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	exports, err := subjectexport.New(subjectexport.Config{
+		Log: store, Directory: w.Queries, Registry: w.Reg, Recorder: h, Words: fr, Location: webtest.Paris, Now: w.Clock, TempDir: w.T.TempDir(),
+	})
+	if err != nil {
+		w.T.Fatal(err)
+	}
 	cfg := Config{
+		Exports:  exports,
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports,
 		Now: w.Clock, Location: webtest.Paris,
 		Live: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

@@ -320,9 +320,13 @@ func webHandler(d webDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	exports, err := a.exporter()
+	if err != nil {
+		return nil, err
+	}
 	apiSrv, err := api.NewServer(api.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Live: d.live,
-		Logger: d.log, Location: a.loc, Timeouts: d.timeouts,
+		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, Exports: exports,
 	})
 	if err != nil {
 		return nil, err

@@ -114,6 +114,10 @@ func KindOf(typ string) (Kind, bool) {
 		domain.ArticleAmended{}.EventType(),
 		domain.ArticleWithdrawn{}.EventType():
 		return Kind{Class: ClassOther}, true
+	// Privacy.
+	case domain.DataExported{}.EventType():
+		// The trace of an access to a person's data: delivered to nobody.
+		return Kind{Class: ClassHidden}, true
 	}
 	return Kind{}, false
 }
