@@ -53,6 +53,8 @@ type Recorder interface {
 // (i18n.Lang) in its default language.
 type Words interface {
 	T(key string, args ...any) string
+	// N is T for a count: key.one or key.other by n, n first.
+	N(key string, n int, args ...any) string
 	Label(kind string, value any) string
 	Date(d domain.Date) string
 }

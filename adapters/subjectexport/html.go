@@ -113,8 +113,10 @@ func (x *Exporter) writeHTML(ctx context.Context, w io.Writer, acc *projections.
 		fmt.Fprintf(bw, "<h2>%s</h2>\n", esc(t.T("export.section.file")))
 		err := x.studentFile(ctx, acc, func(f *projections.StudentFile) error {
 			c := f.Counts
-			fmt.Fprintf(bw, "<p>%s</p>\n", esc(t.T("export.file.counts", c.Absences, c.AbsencesUnjustified, c.Lateness,
-				c.Punishments, c.Sanctions, c.Incidents)))
+			counts := t.N("export.n.absences", c.Absences) + ", " + t.N("export.n.unjustified", c.AbsencesUnjustified) + " ; " +
+				t.N("export.n.lateness", c.Lateness) + " ; " + t.N("export.n.punishments", c.Punishments) + " ; " +
+				t.N("export.n.sanctions", c.Sanctions) + " ; " + t.N("export.n.incidents", c.Incidents) + "."
+			fmt.Fprintf(bw, "<p>%s</p>\n", esc(counts))
 			return nil
 		})
 		if err != nil {
@@ -130,7 +132,7 @@ func (x *Exporter) writeHTML(ctx context.Context, w io.Writer, acc *projections.
 			fmt.Fprintf(bw, "<p>%s</p>\n", esc(t.T("export.none")))
 			continue
 		}
-		fmt.Fprintf(bw, "<p>%s</p>\n<table>\n%s", esc(t.T("export.count", s.n)), head)
+		fmt.Fprintf(bw, "<p>%s</p>\n<table>\n%s", esc(t.N("export.count", s.n)), head)
 		if err := s.copyTo(bw); err != nil {
 			return err
 		}
