@@ -218,6 +218,7 @@ func (p *Portal) routeTable() []page {
 		p.auditPages(),
 		p.indicatorPages(),
 		p.importPages(),
+		p.privacyPages(),
 	} {
 		pages = append(pages, group...)
 	}

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"encoding/json"
 	"go/ast"
 	"go/parser"
@@ -13,8 +14,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/schoollife/ledger/adapters/portal/i18n"
 	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -286,4 +289,30 @@ func TestPortalCouncilSanction(t *testing.T) {
 		e.Sursis == nil || e.Sursis.Until != domain.MustDate("2007-08-31") || e.Days != 0 || e.Hours != 0 {
 		t.Fatalf("recorded %+v (council %+v, sursis %+v)", e, e.Council, e.Sursis)
 	}
+}
+
+// TestPortalDataExport: students and legal guardians find the export of
+// their data on their home page; an administrator exports a person's data
+// on request by the national identifier, and an identifier nobody has is
+// said in French with what was typed kept.
+func TestPortalDataExport(t *testing.T) {
+	w := newWorld(t)
+	student := w.Accounts[asStudent].String()
+	mustPage(t, visit(t, w.srv, get("/", asStudent)), http.StatusOK,
+		`href="/api/v1/accounts/`+student+`/export?format=html"`, `href="/api/v1/accounts/`+student+`/export?format=json" download`)
+	mustPage(t, visit(t, w.srv, get("/", asRelative)), http.StatusOK, `href="/api/v1/accounts/`+student+`/export?format=html"`)
+
+	someone := uuid.New()
+	w.Must(w.H.OpenAccount(context.Background(), commands.Request{System: true}, domain.OpenAccount{
+		Account: someone, Establishment: w.UAI, Profile: domain.ProfileStudent, DisplayName: "Zoé", ExternalID: "4567123"}))
+	w.CatchUp()
+	mustPage(t, visit(t, w.srv, get("/", asAdmin)), http.StatusOK, `href="/privacy/export"`)
+	mustPage(t, visit(t, w.srv, get("/privacy/export", asAdmin)), http.StatusOK, "Identifiant national de la personne")
+	r := visit(t, w.srv, get("/privacy/export?id=4567123&format=json", asAdmin))
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/api/v1/accounts/"+someone.String()+"/export?format=json" {
+		t.Fatalf("export of a known person: %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	mustPage(t, visit(t, w.srv, get("/privacy/export?id=999&format=json", asAdmin)), http.StatusNotFound,
+		"Aucune personne de l&#39;annuaire n&#39;a cet identifiant", `value="999"`, `value="json" checked`)
+	mustPage(t, visit(t, w.srv, get("/privacy/export?id=4567123", asTeacher)), http.StatusForbidden)
 }
