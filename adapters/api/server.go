@@ -47,6 +47,10 @@ type Config struct {
 
 	// Timeouts are the deadlines of requests (web's defaults when zero).
 	Timeouts web.Timeouts
+	// SmallCount is the smallest count of school-life acts the indicators
+	// show: smaller ones (from 1) are hidden (projections.SuppressSmallCounts;
+	// projections.DefaultSmallCount when 0, 1 hides nothing).
+	SmallCount int
 }
 
 // Validate checks the configuration and fills defaults.
@@ -73,6 +77,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Location == nil {
 		c.Location = domain.Paris()
+	}
+	if c.SmallCount == 0 {
+		c.SmallCount = projections.DefaultSmallCount
+	}
+	if c.SmallCount < 0 {
+		return fmt.Errorf("api: SmallCount %d is negative", c.SmallCount)
 	}
 	if err := c.Timeouts.Validate(); err != nil {
 		return fmt.Errorf("api: %w", err)

@@ -85,6 +85,10 @@ type Config struct {
 	Location *time.Location
 	// Timeouts are the deadlines of requests (web's defaults when zero).
 	Timeouts web.Timeouts
+	// SmallCount is the smallest count of school-life acts the indicators
+	// show: smaller ones (from 1) are hidden (projections.SuppressSmallCounts;
+	// projections.DefaultSmallCount when 0, 1 hides nothing).
+	SmallCount int
 }
 
 // Validate checks the configuration and fills defaults.
@@ -111,6 +115,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Location == nil {
 		c.Location = domain.Paris()
+	}
+	if c.SmallCount == 0 {
+		c.SmallCount = projections.DefaultSmallCount
+	}
+	if c.SmallCount < 0 {
+		return fmt.Errorf("portal: SmallCount %d is negative", c.SmallCount)
 	}
 	if err := c.Timeouts.Validate(); err != nil {
 		return fmt.Errorf("portal: %w", err)

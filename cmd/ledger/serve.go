@@ -117,7 +117,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
-		proxies: proxies,
+		proxies: proxies, smallCount: cfg.SmallCount,
 	})
 	if err != nil {
 		return err
@@ -298,6 +298,8 @@ type webDeps struct {
 	// request's measure (nil: none).
 	accessLog *slog.Logger
 	served    func(web.Served)
+	// smallCount is the smallest act count the indicators show.
+	smallCount int
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -322,14 +324,14 @@ func webHandler(d webDeps) (http.Handler, error) {
 	}
 	apiSrv, err := api.NewServer(api.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Live: d.live,
-		Logger: d.log, Location: a.loc, Timeouts: d.timeouts,
+		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
-		Logger: d.log, Location: a.loc, Timeouts: d.timeouts,
+		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount,
 	})
 	if err != nil {
 		return nil, err
