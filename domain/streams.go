@@ -21,6 +21,8 @@ const (
 	CategoryResource      = "resource"
 	CategoryArticle       = "article"
 	CategoryImport        = "import"
+	// CategoryConsultations is an establishment's consultation trail.
+	CategoryConsultations = "consultations"
 )
 
 // StreamPrefix is put before every stream name so that the ledger's streams

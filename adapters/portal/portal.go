@@ -89,6 +89,9 @@ type Config struct {
 	// show: smaller ones (from 1) are hidden (projections.SuppressSmallCounts;
 	// projections.DefaultSmallCount when 0, 1 hides nothing).
 	SmallCount int
+	// Trail, when set, gathers the reads of children's files by those who
+	// are neither the child nor their relatives (docs/privacy.md).
+	Trail *web.Trail
 }
 
 // Validate checks the configuration and fills defaults.
