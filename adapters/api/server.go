@@ -154,6 +154,7 @@ func (s *Server) routeTable() []route {
 		s.officeRoutes(),
 		s.importRoutes(),
 		s.auditRoutes(),
+		s.consultationRoutes(),
 		s.indicatorRoutes(),
 		s.liveRoutes(),
 		s.openAPIRoutes(),

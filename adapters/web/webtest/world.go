@@ -274,7 +274,7 @@ func (w *World) CatchUp() {
 	reducers := []projections.Reducer{
 		projections.NewDirectory(), projections.NewStudentFile(), projections.NewOffice(), projections.NewTextbook(),
 		projections.NewMailbox(), projections.NewNotifications(), projections.NewBookings(), projections.NewNews(),
-		projections.NewAudit(), projections.NewIndicators(Paris),
+		projections.NewAudit(), projections.NewIndicators(Paris), projections.NewConsultations(),
 	}
 	run, err := projector.NewRunner(projector.RunnerConfig{
 		Log: w.Store, Docs: w.Docs, Gens: w.Docs, Registry: w.Reg, Reducers: reducers, Locker: w.Docs,
