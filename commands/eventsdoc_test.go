@@ -38,6 +38,7 @@ var emitters = map[string][]string{
 	"timetable.lesson_scheduled.v1":      {commands.CmdScheduleLesson},
 	"timetable.lesson_unscheduled.v1":    {commands.CmdUnscheduleLesson},
 	"user.connected.v1":                  {commands.CmdRecordConnection},
+	"consultations.recorded.v1":          {commands.CmdRecordConsultations},
 	"account.missing_from_feed.v1":       {commands.CmdFlagMissingFromFeed},
 	"account.back_in_feed.v1":            {commands.CmdMarkBackInFeed},
 	"import.forced.v1":                   {commands.CmdRecordForcedImport},
@@ -76,7 +77,7 @@ var emitters = map[string][]string{
 // streams says which stream each event family is stored in.
 var streams = map[string]string{
 	"establishment": "establishment-UAI", "account": "account-ID (relative links: the student's)", "relative": "account-STUDENT",
-	"group": "group-ID", "timetable": "group-ID", "user": "connections-ACCOUNT", "rollcall": "lesson-ID",
+	"group": "group-ID", "timetable": "group-ID", "user": "connections-ACCOUNT", "consultations": "consultations-UAI", "rollcall": "lesson-ID",
 	"absence": "lesson-ID", "lateness": "lesson-ID", "lesson": "lesson-ID", "incident": "incident-ID",
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",

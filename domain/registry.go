@@ -101,6 +101,7 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[MemberJoined](r, AreaDirectory)
 	register[MemberLeft](r, AreaDirectory)
 	register[UserConnected](r, AreaDirectory)
+	register[ConsultationsRecorded](r, AreaDirectory)
 	register[LessonScheduled](r, AreaDirectory)
 	register[LessonUnscheduled](r, AreaDirectory)
 	// Directory import.

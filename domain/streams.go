@@ -22,6 +22,8 @@ const (
 	CategoryArticle       = "article"
 	CategoryImport        = "import"
 	CategoryPrivacy       = "privacy"
+	// CategoryConsultations is an establishment's consultation trail.
+	CategoryConsultations = "consultations"
 )
 
 // StreamPrefix is put before every stream name so that the ledger's streams

@@ -30,8 +30,49 @@ var benchHistory = sync.OnceValues(func() ([]domain.Record, error) {
 	if _, err := simulation.Run(ctx, factory, simulation.Config{Scale: 0.005, Seed: 1, Workers: 1}, nil); err != nil {
 		return nil, err
 	}
+	if err := consultTheAbsent(ctx, store, reg); err != nil {
+		return nil, err
+	}
 	return store.ReadAll(ctx, domain.Start, 0)
 })
+
+// consultTheAbsent adds to a simulated history the consultation trail
+// (which the simulation does not write): each teacher who recorded one of
+// the first absences of an establishment reads the absent student's file,
+// in one batch per establishment, as the web layer's trail writes them.
+func consultTheAbsent(ctx context.Context, store *memory.Store, reg *domain.Registry) error {
+	recs, err := store.ReadAll(ctx, domain.Start, 0)
+	if err != nil {
+		return err
+	}
+	batches := map[string][]domain.Consultation{}
+	var last time.Time
+	for _, r := range recs {
+		last = r.Metadata.Time
+		if r.Type != (domain.AbsenceRecorded{}).EventType() || len(batches[r.Metadata.Establishment]) >= 20 {
+			continue
+		}
+		e, err := reg.DecodeRecord(r)
+		if err != nil {
+			return err
+		}
+		a := e.(domain.AbsenceRecorded)
+		at := r.Metadata.Time.Add(time.Hour)
+		batches[r.Metadata.Establishment] = append(batches[r.Metadata.Establishment], domain.Consultation{
+			Reader: r.Metadata.Actor, Profile: r.Metadata.Profile, Student: a.Student, What: "file", First: at, Last: at, Count: 1,
+		})
+	}
+	h, err := commands.New(commands.Config{Store: store, Registry: reg, Now: func() time.Time { return last.Add(24 * time.Hour) }})
+	if err != nil {
+		return err
+	}
+	for uai, cs := range batches {
+		if _, err := h.RecordConsultations(ctx, commands.Request{System: true}, domain.RecordConsultations{Establishment: uai, Consultations: cs}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // sliceLog is a log made of the records before a batch.
 type sliceLog []domain.Record

@@ -384,6 +384,12 @@ type IndicatorRow struct {
 	Departement string `json:"departement,omitempty"`
 	IndicatorCounts
 	Shares ConnectionShares `json:"connection_shares"`
+	// Suppressed names the counters hidden as small counts
+	// (SuppressSmallCounts): null in JSON, "< 5" in tables.
+	Suppressed []string `json:"suppressed,omitempty"`
+	// SmallCount is the smallest act count the row shows, when small
+	// counts were hidden (0 when they were not).
+	SmallCount int `json:"small_count,omitempty"`
 }
 
 // IndicatorHeader names the columns of IndicatorRow.Values, for tables and
@@ -398,10 +404,14 @@ func IndicatorHeader() []string {
 }
 
 // Values renders the row as IndicatorHeader's columns; shares in percent
-// with one decimal.
+// with one decimal, a hidden small count as "< 5".
 func (r IndicatorRow) Values() []string {
 	v := []string{r.Period.String(), r.From.String(), r.To.String(), string(r.Level), r.Scope, r.Name, r.Departement}
 	for _, f := range r.IndicatorCounts.fields() {
+		if r.Hidden(f.name) {
+			v = append(v, SmallCountLabel(r.SmallCount))
+			continue
+		}
 		v = append(v, strconv.FormatInt(*f.v, 10))
 	}
 	for _, s := range []float64{r.Shares.Student, r.Shares.Teacher, r.Shares.Relative, r.Shares.Personnel, r.Shares.Other} {

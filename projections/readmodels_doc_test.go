@@ -230,6 +230,7 @@ func sampleHistories(t *testing.T) []struct {
 		{notifications, []projections.Reducer{projections.NewNotifications()}},
 		{bookingsHistory(t), []projections.Reducer{projections.NewBookings()}},
 		{newsHistory(t), []projections.Reducer{projections.NewNews()}},
+		{consultationsHistory(t), []projections.Reducer{projections.NewConsultations()}},
 	}
 }
 

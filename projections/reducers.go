@@ -16,5 +16,6 @@ func Reducers(loc *time.Location) []Reducer {
 		NewNews(),
 		NewAudit(),
 		NewIndicators(loc),
+		NewConsultations(),
 	}
 }

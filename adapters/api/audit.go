@@ -84,6 +84,9 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if acc, err := s.cfg.Queries.Account(r.Context(), subject); err == nil && acc.Profile == domain.ProfileStudent {
+		s.cfg.Trail.ReadStudent(p, uai, subject, domain.ConsultHistory)
+	}
 	return replyPage(w, r, h)
 }
 
@@ -107,6 +110,7 @@ func (s *Server) getFileAsOf(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.cfg.Trail.ReadStudent(web.PrincipalOf(r), student.Establishment, student.ID, domain.ConsultFileAsOf)
 	return replyFile(w, r, f)
 }
 
@@ -123,6 +127,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	if err := web.MayAudit(web.PrincipalOf(r), uai); err != nil {
 		return err
 	}
+	s.cfg.Trail.ReadEstablishment(web.PrincipalOf(r), uai)
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+uai+`.jsonl"`)
 	cw := &countingWriter{w: w, rc: http.NewResponseController(w)}

@@ -39,6 +39,7 @@ func (s *Server) fileRoutes() []route {
 				if err != nil {
 					return err
 				}
+				s.cfg.Trail.ReadStudent(web.PrincipalOf(r), student.Establishment, student.ID, domain.ConsultView)
 				return reply(w, http.StatusOK, v)
 			},
 		},
@@ -102,6 +103,7 @@ func (s *Server) getStudentFile(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.cfg.Trail.ReadStudent(web.PrincipalOf(r), student.Establishment, student.ID, domain.ConsultFile)
 	return replyFile(w, r, f)
 }
 

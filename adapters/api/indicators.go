@@ -42,6 +42,7 @@ func (s *Server) indicatorRoutes() []route {
 			if err != nil {
 				return err
 			}
+			projections.SuppressSmallCounts(rows.Items, s.cfg.SmallCount)
 			return replyPage(w, r, rows)
 		},
 	}}

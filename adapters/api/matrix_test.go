@@ -193,6 +193,7 @@ func matrix(w *world) []cell {
 		{method: "GET", path: "/api/v1/students/" + student + "/file/as-of?at=2006-03-14", want: who(ok, asInspector)},
 		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/export", want: who(ok, asInspector)},
 		{method: "GET", path: "/api/v1/accounts/" + student + "/export?format=html", want: who(ok, asStudent, asRelative, asAdmin)},
+		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/consultations", want: who(ok, asHead)},
 		{method: "GET", path: "/api/v1/indicators?from=2006-03-01&to=2006-03-31&granularity=week", want: who(ok, asEvaluator, asAdmin)},
 	}
 }

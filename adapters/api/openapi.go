@@ -363,6 +363,9 @@ func (sc *schemas) of(t reflect.Type) obj {
 	if t.Kind() == reflect.Pointer {
 		return sc.of(t.Elem())
 	}
+	if t == typeOf[projections.IndicatorRow]() {
+		return sc.indicatorRow(t)
+	}
 	if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) {
 		return obj{}
 	}
@@ -393,6 +396,17 @@ func (sc *schemas) of(t reflect.Type) obj {
 		return obj{"$ref": "#/components/schemas/" + sc.component(t)}
 	}
 	panic(fmt.Sprintf("openapi: no schema for %s", t))
+}
+
+// indicatorRow is the schema of an indicator row: its fields, each
+// counter small counts may hide being null when hidden (its MarshalJSON).
+func (sc *schemas) indicatorRow(t reflect.Type) obj {
+	ref := obj{"$ref": "#/components/schemas/" + sc.component(t)}
+	props := sc.defs[sc.names[t]].(obj)["properties"].(obj)
+	for _, name := range projections.SmallCountNames() {
+		props[name] = obj{"type": []string{"integer", "null"}, "description": "null when hidden as a small count (named in suppressed)"}
+	}
+	return ref
 }
 
 // component defines the schema of struct t once, under its type name (with

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -142,7 +143,8 @@ func TestOpenAPISchemas(t *testing.T) {
 		{"RequestBooking", "start", "format", "date-time"},
 		{"CommandResponse", "position", "type", "string"},
 		{"PronounceSanction", "kind", "type", "string"},
-		{"IndicatorRow", "absences", "type", "integer"}, // promoted from the embedded IndicatorCounts
+		{"IndicatorRow", "messages", "type", "integer"}, // promoted from the embedded IndicatorCounts
+		{"IndicatorRow", "absences", "description", "null when hidden as a small count (named in suppressed)"},
 		{"IndicatorRow", "connection_shares", "$ref", "#/components/schemas/ConnectionShares"},
 		{"ChildView", "legal_guardian", "type", "boolean"},
 		{"ChildView", "file", "$ref", "#/components/schemas/StudentFile"}, // promoted from StudentView
@@ -152,6 +154,9 @@ func TestOpenAPISchemas(t *testing.T) {
 		if got := schema(c.schema, c.prop)[c.key]; got != c.want {
 			t.Errorf("%s.%s %s = %v, want %s", c.schema, c.prop, c.key, got, c.want)
 		}
+	}
+	if typ := fmt.Sprint(schema("IndicatorRow", "sanctions")["type"]); typ != "[integer null]" {
+		t.Errorf("IndicatorRow.sanctions type = %s, want [integer null]", typ)
 	}
 	if enum, _ := schema("PronounceSanction", "kind")["enum"].([]any); len(enum) != 6 || !slices.Contains(enum, any("exclusion_temporaire_classe")) {
 		t.Errorf("sanction kinds %v", enum)

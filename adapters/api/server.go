@@ -52,6 +52,13 @@ type Config struct {
 	// Exports, when set, writes the exports of persons' data (GET
 	// /api/v1/accounts/{account}/export).
 	Exports *subjectexport.Exporter
+	// SmallCount is the smallest count of school-life acts the indicators
+	// show: smaller ones (from 1) are hidden (projections.SuppressSmallCounts;
+	// projections.DefaultSmallCount when 0, 1 hides nothing).
+	SmallCount int
+	// Trail, when set, gathers the reads of children's files by those who
+	// are neither the child nor their relatives (docs/privacy.md).
+	Trail *web.Trail
 }
 
 // Validate checks the configuration and fills defaults.
@@ -78,6 +85,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Location == nil {
 		c.Location = domain.Paris()
+	}
+	if c.SmallCount == 0 {
+		c.SmallCount = projections.DefaultSmallCount
+	}
+	if c.SmallCount < 0 {
+		return fmt.Errorf("api: SmallCount %d is negative", c.SmallCount)
 	}
 	if err := c.Timeouts.Validate(); err != nil {
 		return fmt.Errorf("api: %w", err)
@@ -147,6 +160,7 @@ func (s *Server) routeTable() []route {
 		s.importRoutes(),
 		s.auditRoutes(),
 		s.privacyRoutes(),
+		s.consultationRoutes(),
 		s.indicatorRoutes(),
 		s.liveRoutes(),
 		s.openAPIRoutes(),

@@ -129,8 +129,16 @@ func TestWalkthrough(t *testing.T) {
 	evaluator := signIn(asEvaluator)
 	raw := call(evaluator, "GET", "/api/v1/indicators?from=2006-03-01&to=2006-03-31&establishment="+w.UAI, nil, http.StatusOK)
 	rows := mustDecode[[]projections.IndicatorRow](t, raw)
-	if len(rows) != 1 || rows[0].Absences != 2 || rows[0].Connections == 0 || rows[0].Name != "Collège Mistral" {
+	// Two absences and one sanction in the month are small counts:
+	// hidden, and acts with them (null in JSON, named in suppressed).
+	if len(rows) != 1 || rows[0].Connections == 0 || rows[0].Name != "Collège Mistral" ||
+		!slices.Equal(rows[0].Suppressed, []string{"absences", "sanctions", "acts"}) || rows[0].SmallCount != 5 {
 		t.Fatalf("indicators %+v", rows)
+	}
+	for _, hidden := range []string{`"absences":null`, `"sanctions":null`, `"acts":null`} {
+		if !bytes.Contains(raw.body, []byte(hidden)) {
+			t.Errorf("indicators do not hide %s: %s", hidden, raw.body)
+		}
 	}
 	for _, personal := range []string{"Léa", student.String(), w.Accounts[asTeacher].String()} {
 		if bytes.Contains(raw.body, []byte(personal)) {

@@ -245,6 +245,7 @@ func (p *Portal) auditPage(w http.ResponseWriter, r *http.Request, v *view) erro
 	if err != nil {
 		return err
 	}
+	p.traceHistories(r, v, a)
 	data.Truncated = truncated
 	actors := map[uuid.UUID]bool{}
 	acts := newAuditActs(p.cfg.Queries, entries)
@@ -273,10 +274,21 @@ func (p *Portal) auditPage(w http.ResponseWriter, r *http.Request, v *view) erro
 			if err != nil {
 				return err
 			}
+			p.cfg.Trail.ReadStudent(v.principal, acc.Establishment, s, domain.ConsultFileAsOf)
 			data.Files = append(data.Files, auditFile{Name: acc.DisplayName, At: at, File: file})
 		}
 	}
 	return p.ok(w, r, v, "audit", "title.audit", data)
+}
+
+// traceHistories notes in the trail the histories of the students among
+// the query's subjects.
+func (p *Portal) traceHistories(r *http.Request, v *view, a auditQuery) {
+	for _, s := range a.Subjects {
+		if acc, err := p.cfg.Queries.Account(r.Context(), s); err == nil && acc.Profile == domain.ProfileStudent {
+			p.cfg.Trail.ReadStudent(v.principal, acc.Establishment, s, domain.ConsultHistory)
+		}
+	}
 }
 
 // auditChoices fills the form's lists: the establishment's groups, their
@@ -578,6 +590,7 @@ func (p *Portal) auditCSV(w http.ResponseWriter, r *http.Request, v *view) error
 	if err != nil {
 		return err
 	}
+	p.traceHistories(r, v, a)
 	n := p.names()
 	header := auditCSVHeader
 	var acts *auditActs

@@ -280,6 +280,7 @@ func (p *Portal) showStudent(w http.ResponseWriter, r *http.Request, v *view, st
 	if err != nil {
 		return err
 	}
+	p.cfg.Trail.ReadStudent(v.principal, student.Establishment, student.ID, domain.ConsultView)
 	var groups []uuid.UUID
 	groupNames := map[uuid.UUID]string{}
 	for _, m := range student.Groups {

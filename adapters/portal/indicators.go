@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,6 +90,8 @@ type indicatorsData struct {
 	Scope string
 	// CSV and API are the table's download and the same query on the API.
 	CSV, API string
+	// SmallCount is the threshold of the hidden small counts.
+	SmallCount int
 }
 
 // evaluatorHome is the indicators page.
@@ -105,7 +108,7 @@ func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view)
 	}
 	// The form asks for one scope (all, or one establishment): one page
 	// holds every period of it.
-	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity), "")
+	rows, err := p.indicators(r.Context(), f.query(f.Granularity), "")
 	if err != nil {
 		return err
 	}
@@ -114,7 +117,7 @@ func (p *Portal) indicatorsPage(w http.ResponseWriter, r *http.Request, v *view)
 		return err
 	}
 	data := indicatorsData{
-		Form: f, Establishments: ests, Rows: rows.Items, Charts: map[string]string{}, Scope: v.T("indicators.all"),
+		Form: f, Establishments: ests, Rows: rows.Items, Charts: map[string]string{}, Scope: v.T("indicators.all"), SmallCount: p.cfg.SmallCount,
 		Granularities: []projections.Granularity{
 			projections.GranularityDay, projections.GranularityWeek, projections.GranularityMonth,
 			projections.GranularitySchoolYear, projections.GranularityTotal,
@@ -146,7 +149,7 @@ func (p *Portal) indicatorsCSV(w http.ResponseWriter, r *http.Request, v *view) 
 	if err != nil {
 		return err
 	}
-	rows, err := p.cfg.Queries.Indicators(r.Context(), f.query(f.Granularity), "")
+	rows, err := p.indicators(r.Context(), f.query(f.Granularity), "")
 	if err != nil {
 		return err
 	}
@@ -200,7 +203,7 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 	var svg []byte
 	switch r.PathValue("chart") {
 	case chart.Connections + ".svg", chart.Activity + ".svg":
-		rows, err := p.cfg.Queries.Indicators(ctx, f.query(projections.GranularityMonth), "")
+		rows, err := p.indicators(ctx, f.query(projections.GranularityMonth), "")
 		if err != nil {
 			return err
 		}
@@ -216,7 +219,7 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 		iq := f.query(projections.GranularityTotal)
 		iq.Establishment, iq.By = "", projections.LevelEstablishment
 		// The first page: a chart of as many establishments as a page holds.
-		rows, err := p.cfg.Queries.Indicators(ctx, iq, "")
+		rows, err := p.indicators(ctx, iq, "")
 		if err != nil {
 			return err
 		}
@@ -231,4 +234,24 @@ func (p *Portal) indicatorChart(w http.ResponseWriter, r *http.Request, v *view)
 	h.Set("Content-Security-Policy", chartCSP)
 	_, _ = w.Write(svg)
 	return nil
+}
+
+// indicators reads the rows of an indicator query with their small counts
+// hidden, as every page, chart and CSV shows them.
+func (p *Portal) indicators(ctx context.Context, iq projections.IndicatorQuery, after string) (projections.List[projections.IndicatorRow], error) {
+	rows, err := p.cfg.Queries.Indicators(ctx, iq, after)
+	if err != nil {
+		return rows, err
+	}
+	projections.SuppressSmallCounts(rows.Items, p.cfg.SmallCount)
+	return rows, nil
+}
+
+// Count writes the counter name of a row: "< 5" when hidden as a small
+// count.
+func (v *view) Count(row projections.IndicatorRow, name string, n int64) string {
+	if row.Hidden(name) {
+		return projections.SmallCountLabel(row.SmallCount)
+	}
+	return v.Int(n)
 }

@@ -85,6 +85,13 @@ type Config struct {
 	Location *time.Location
 	// Timeouts are the deadlines of requests (web's defaults when zero).
 	Timeouts web.Timeouts
+	// SmallCount is the smallest count of school-life acts the indicators
+	// show: smaller ones (from 1) are hidden (projections.SuppressSmallCounts;
+	// projections.DefaultSmallCount when 0, 1 hides nothing).
+	SmallCount int
+	// Trail, when set, gathers the reads of children's files by those who
+	// are neither the child nor their relatives (docs/privacy.md).
+	Trail *web.Trail
 }
 
 // Validate checks the configuration and fills defaults.
@@ -111,6 +118,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Location == nil {
 		c.Location = domain.Paris()
+	}
+	if c.SmallCount == 0 {
+		c.SmallCount = projections.DefaultSmallCount
+	}
+	if c.SmallCount < 0 {
+		return fmt.Errorf("portal: SmallCount %d is negative", c.SmallCount)
 	}
 	if err := c.Timeouts.Validate(); err != nil {
 		return fmt.Errorf("portal: %w", err)

@@ -167,6 +167,15 @@ func MayReadResources(p *Principal, uai string) error {
 	return forbidden("%s may not read the resources of %s", p.actor.Profile, uai)
 }
 
+// MayReadConsultations: the consultation trail of an establishment, for
+// its head and deputies.
+func MayReadConsultations(p *Principal, uai string) error {
+	if p.viewer().MayReadConsultations(uai) {
+		return nil
+	}
+	return forbidden("only the head of %s reads who consulted its files", uai)
+}
+
 // MayAudit: history, past files and exports of an establishment, for the
 // inspectors habilitated for it.
 func MayAudit(p *Principal, uai string) error {

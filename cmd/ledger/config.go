@@ -15,6 +15,7 @@ import (
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
+	"github.com/schoollife/ledger/projections"
 )
 
 // Config is the configuration of a subcommand, parsed once from its flags
@@ -77,6 +78,11 @@ type Config struct {
 	// Timeouts are the deadlines of the server's requests: ordinary ones,
 	// and uploads and exports.
 	Timeouts web.Timeouts
+
+	// SmallCount is the smallest count of school-life acts the evaluators'
+	// indicators show: smaller ones are hidden (docs/privacy.md, "Small
+	// counts"); 1 hides nothing.
+	SmallCount int
 
 	scope scope
 }
@@ -184,6 +190,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.bytes(&c.Import.MaxBytes, "max-import-bytes", "LEDGER_MAX_IMPORT_BYTES", web.DefaultMaxImportBytes, "largest directory feed upload, in bytes")
 		c.Import.guardFlags(fs, "import-")
 		fs.duration(&c.Timeouts.Request, "request-timeout", "LEDGER_REQUEST_TIMEOUT", web.DefaultRequestTimeout, "deadline of a request (uploads, exports and live sockets excepted): past it the request stops and answers 503")
+		fs.count(&c.SmallCount, "small-count", "LEDGER_SMALL_COUNT", projections.DefaultSmallCount, "smallest count of school-life acts the indicators show: smaller ones read \"< N\" (CSV, pages) or null (API); 1 shows every count")
 		fs.duration(&c.Timeouts.Long, "long-request-timeout", "LEDGER_LONG_REQUEST_TIMEOUT", web.DefaultLongRequestTimeout, "deadline of uploads of directory feeds and of exports")
 	case scopeImport:
 		fs.days(&c.Import.Grace, "grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "how long an account missing from full feeds stays open before it is closed: 30d, 72h...")
@@ -235,6 +242,9 @@ func (c *Config) Validate() error {
 		}
 		if c.AdminAddr != "" {
 			c.Metrics = true
+		}
+		if c.SmallCount < 1 {
+			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))
 		}
 		if c.Import.MaxBytes <= 0 {
 			errs = append(errs, fmt.Errorf("largest upload %d is not a positive number of bytes", c.Import.MaxBytes))

@@ -107,6 +107,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if cfg.AccessLog {
 		accessLog = log
 	}
+	// The consultation trail, written every minute and, once the server
+	// has stopped answering, at shutdown (stopBackground, wg.Wait below).
+	trail, err := web.NewTrail(web.TrailConfig{Writer: a.commands, Logger: log})
+	if err != nil {
+		return err
+	}
+	wg.Go(func() { trail.Run(bg) })
 	importDefaults := cfg.Import.Options()
 	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
 	if err != nil {
@@ -117,7 +124,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
-		proxies: proxies,
+		proxies: proxies, smallCount: cfg.SmallCount, trail: trail,
 	})
 	if err != nil {
 		return err
@@ -298,6 +305,10 @@ type webDeps struct {
 	// request's measure (nil: none).
 	accessLog *slog.Logger
 	served    func(web.Served)
+	// smallCount is the smallest act count the indicators show.
+	smallCount int
+	// trail gathers the reads of children's files (nil: none).
+	trail *web.Trail
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -326,14 +337,14 @@ func webHandler(d webDeps) (http.Handler, error) {
 	}
 	apiSrv, err := api.NewServer(api.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Live: d.live,
-		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, Exports: exports,
+		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, Exports: exports, SmallCount: d.smallCount, Trail: d.trail,
 	})
 	if err != nil {
 		return nil, err
 	}
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
-		Logger: d.log, Location: a.loc, Timeouts: d.timeouts,
+		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
 	})
 	if err != nil {
 		return nil, err

@@ -59,7 +59,8 @@ func KindOf(typ string) (Kind, bool) {
 		domain.LessonScheduled{}.EventType(),
 		domain.LessonUnscheduled{}.EventType():
 		return Kind{Class: ClassOther}, true
-	case domain.UserConnected{}.EventType():
+	case domain.UserConnected{}.EventType(),
+		domain.ConsultationsRecorded{}.EventType():
 		return Kind{Class: ClassHidden}, true
 	// Directory import.
 	case domain.AccountMissingFromFeed{}.EventType(),

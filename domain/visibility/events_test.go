@@ -43,9 +43,11 @@ func TestKindOf(t *testing.T) {
 		domain.AreaPrivacy:         visibility.ClassHidden,
 	}
 	exceptions := map[string]visibility.Class{
-		domain.UserConnected{}.EventType():     visibility.ClassHidden,
-		domain.RollCallCompleted{}.EventType(): visibility.ClassOther,
-		domain.HomeworkDone{}.EventType():      visibility.ClassStudentAct,
+		domain.UserConnected{}.EventType(): visibility.ClassHidden,
+		// The consultation trail is read by the head on its own page.
+		domain.ConsultationsRecorded{}.EventType(): visibility.ClassHidden,
+		domain.RollCallCompleted{}.EventType():     visibility.ClassOther,
+		domain.HomeworkDone{}.EventType():          visibility.ClassStudentAct,
 	}
 	notified := []string{
 		"absence.recorded.v1", "lateness.recorded.v1", "absence.cancelled.v1",

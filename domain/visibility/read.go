@@ -136,6 +136,11 @@ func (v *Viewer) MayReadResources(uai string) bool {
 		v.IsAdmin(uai) || v.Habilitated(uai)
 }
 
+// MayReadConsultations: the consultation trail of an establishment's
+// children's files, for its head and deputies. Inspectors, whose own
+// reads are in it, do not read it; nor do other personnel.
+func (v *Viewer) MayReadConsultations(uai string) bool { return !v.IsSystem() && v.IsHead(uai) }
+
 // MayAudit: history, past files and exports of an establishment, for the
 // inspectors habilitated for it.
 func (v *Viewer) MayAudit(uai string) bool { return v.Habilitated(uai) }

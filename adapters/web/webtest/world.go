@@ -157,7 +157,7 @@ var Paris = domain.Paris()
 // every projection caught up into projections.MemoryDocs.
 type World struct {
 	*School
-	T       *testing.T
+	T       testing.TB
 	Ctx     context.Context
 	Reg     *domain.Registry
 	Store   *memory.Store
@@ -172,7 +172,7 @@ func ID(s string) uuid.UUID { return uuid.NewSHA1(uuid.NameSpaceOID, []byte("htt
 
 // NewWorld builds the school through the command handlers and catches the
 // projections up.
-func NewWorld(t *testing.T) *World {
+func NewWorld(t testing.TB) *World {
 	t.Helper()
 	w := &World{
 		School: NewSchool(), T: t, Ctx: context.Background(), Reg: domain.NewRegistry(), Store: memory.New(),
@@ -274,7 +274,7 @@ func (w *World) CatchUp() {
 	reducers := []projections.Reducer{
 		projections.NewDirectory(), projections.NewStudentFile(), projections.NewOffice(), projections.NewTextbook(),
 		projections.NewMailbox(), projections.NewNotifications(), projections.NewBookings(), projections.NewNews(),
-		projections.NewAudit(), projections.NewIndicators(Paris),
+		projections.NewAudit(), projections.NewIndicators(Paris), projections.NewConsultations(),
 	}
 	run, err := projector.NewRunner(projector.RunnerConfig{
 		Log: w.Store, Docs: w.Docs, Gens: w.Docs, Registry: w.Reg, Reducers: reducers, Locker: w.Docs,
@@ -319,7 +319,7 @@ func (w *World) Fork(t *testing.T) (*commands.Handlers, *FakeAuth, *memory.Store
 }
 
 // MustReadFile returns a file's contents.
-func MustReadFile(t *testing.T, path string) string {
+func MustReadFile(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -342,7 +342,7 @@ const fixtures = "../directoryimport/testdata"
 // file, or a directory whose files are taken in name order, under the
 // directory import's test feeds) as a part named file; inline files are
 // name=content pairs.
-func UploadOf(t *testing.T, fields map[string]string, paths []string, inline ...string) MultipartBody {
+func UploadOf(t testing.TB, fields map[string]string, paths []string, inline ...string) MultipartBody {
 	t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
