@@ -61,6 +61,9 @@ func KindOf(typ string) (Kind, bool) {
 		return Kind{Class: ClassOther}, true
 	case domain.UserConnected{}.EventType():
 		return Kind{Class: ClassHidden}, true
+	// Privacy: an erasure is shown to nobody as it happens.
+	case domain.SubjectErased{}.EventType():
+		return Kind{Class: ClassHidden}, true
 	// Directory import.
 	case domain.AccountMissingFromFeed{}.EventType(),
 		domain.AccountBackInFeed{}.EventType(),

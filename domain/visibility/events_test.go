@@ -40,6 +40,7 @@ func TestKindOf(t *testing.T) {
 		domain.AreaMessaging:       visibility.ClassMail,
 		domain.AreaBooking:         visibility.ClassOther,
 		domain.AreaNews:            visibility.ClassOther,
+		domain.AreaPrivacy:         visibility.ClassHidden,
 	}
 	exceptions := map[string]visibility.Class{
 		domain.UserConnected{}.EventType():     visibility.ClassHidden,
