@@ -20,11 +20,11 @@ const CmdEraseSubject = "EraseSubject"
 // projections are rebuilt (`ledger privacy erase` does it).
 func (h *Handlers) EraseSubject(ctx context.Context, req Request, cmd domain.EraseSubject) (res Result, err error) {
 	defer h.observe(CmdEraseSubject, &res, &err)
-	if h.shredder == nil {
-		return Result{}, errors.New("erase subject: no key store: personal data is not sealed on this ledger")
-	}
 	if err := h.validate(cmd); err != nil {
 		return Result{}, err
+	}
+	if h.shredder == nil {
+		return Result{}, errors.New("erase subject: no key store: personal data is not sealed on this ledger")
 	}
 	c, err := h.begin(ctx, req, CmdEraseSubject, cmd)
 	if err != nil {
