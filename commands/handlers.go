@@ -43,6 +43,12 @@ type Config struct {
 	ActWindow, PlanWindow *domain.DateWindow
 	// Observer, when set, is told each command's outcome and retries.
 	Observer Observer
+	// Sealer, when set, seals the personal fields of every event before
+	// it is appended (docs/privacy.md); nil: they are stored as written.
+	Sealer Sealer
+	// Shredder destroys the key of a person once their erasure is
+	// recorded (EraseSubject); nil: erasures are refused.
+	Shredder Shredder
 }
 
 // Validate checks the configuration and fills defaults.
@@ -88,6 +94,8 @@ type Handlers struct {
 	// acts and plans are the date windows of validate.
 	acts, plans domain.DateWindow
 	observer    Observer // nil: none
+	sealer      Sealer   // nil: none
+	shredder    Shredder // nil: no erasure
 }
 
 // New returns handlers over a store.
@@ -96,7 +104,7 @@ func New(cfg Config) (*Handlers, error) {
 		return nil, err
 	}
 	h := &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger,
-		acts: *cfg.ActWindow, plans: *cfg.PlanWindow, observer: cfg.Observer}
+		acts: *cfg.ActWindow, plans: *cfg.PlanWindow, observer: cfg.Observer, sealer: cfg.Sealer, shredder: cfg.Shredder}
 	if cfg.CacheEvents > 0 {
 		h.cache = newStreamCache(cfg.CacheEvents)
 	}
@@ -395,6 +403,13 @@ func (c *call) append(ctx context.Context, id uuid.UUID, stream string, expected
 	md.Time = c.h.now().UTC().Truncate(time.Microsecond)
 	envs := make([]domain.Envelope, len(events))
 	for i, e := range events {
+		if c.h.sealer != nil {
+			sealed, err := c.h.sealer.Seal(ctx, md, e)
+			if err != nil {
+				return Result{}, fmt.Errorf("%s: %w", c.command, err)
+			}
+			e = sealed
+		}
 		typ, data, err := c.h.reg.Encode(e)
 		if err != nil {
 			return Result{}, fmt.Errorf("%s: %w", c.command, err)

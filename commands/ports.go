@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -17,4 +19,17 @@ type EventStore interface {
 	// ReadStream returns the events of stream whose version is above from,
 	// in order; none (and no error) for a stream that does not exist.
 	ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error)
+}
+
+// Sealer seals the personal fields of an event before it is appended
+// (adapters/subjectkeys): it returns the event to encode, whose personal
+// strings are encrypted with their subjects' keys, and refuses with
+// domain.ErrSubjectErased personal data about an erased person.
+type Sealer interface {
+	Seal(ctx context.Context, md domain.Metadata, e domain.Event) (domain.Event, error)
+}
+
+// Shredder destroys the key of a person whose erasure was recorded.
+type Shredder interface {
+	Destroy(ctx context.Context, subject uuid.UUID) error
 }

@@ -7,8 +7,15 @@ import (
 	"github.com/google/uuid"
 )
 
-// Fields tagged `personal:"true"` hold personal data (names, free text about
-// a person). They are the fields encrypted per person for crypto-shredding.
+// Fields tagged `personal:"SUBJECT"` hold personal data (names, free text
+// about a person). Their string values are encrypted, before they are
+// appended, with the key of one person, the field's subject, so that
+// destroying that key erases them (docs/privacy.md). SUBJECT names where
+// that person is: a uuid.UUID field of the event ("Student", "Account",
+// "From"), "Protagonists" for the first author among an incident's
+// protagonists (else its first protagonist), or "actor" for the account
+// that recorded the event (its metadata). A tagged field is a string or a
+// pointer to a struct whose string fields are encrypted alike.
 
 // EstablishmentKind is what an establishment is: collège, lycée, lycée
 // professionnel, école, EREA, or another kind of structure (an académie's
@@ -135,7 +142,7 @@ type AccountOpened struct {
 	Profile       Profile   `json:"profile"`
 	Function      Function  `json:"function,omitempty"`
 	ExternalID    string    `json:"external_id,omitempty"`
-	DisplayName   string    `json:"display_name" personal:"true"`
+	DisplayName   string    `json:"display_name" personal:"Account"`
 	// Details are the other establishments, functions and MEF a feed
 	// gives (none for accounts opened by hand or before feeds gave them).
 	Details AccountDetails `json:"details,omitzero"`
@@ -148,7 +155,7 @@ type AccountUpdated struct {
 	Account       uuid.UUID `json:"account"`
 	Establishment string    `json:"establishment,omitempty"`
 	Function      Function  `json:"function,omitempty"`
-	DisplayName   string    `json:"display_name" personal:"true"`
+	DisplayName   string    `json:"display_name" personal:"Account"`
 	// Details are the account's details after the update, whole.
 	Details AccountDetails `json:"details,omitzero"`
 }

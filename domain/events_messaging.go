@@ -8,8 +8,8 @@ type MessageSent struct {
 	From         uuid.UUID   `json:"from"`
 	ToAccounts   []uuid.UUID `json:"to_accounts,omitempty"`
 	ToGroups     []uuid.UUID `json:"to_groups,omitempty"`
-	Subject      string      `json:"subject" personal:"true"`
-	Body         string      `json:"body" personal:"true"`
+	Subject      string      `json:"subject" personal:"From"`
+	Body         string      `json:"body" personal:"From"`
 	AckRequested bool        `json:"ack_requested"`
 }
 

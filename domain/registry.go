@@ -41,6 +41,28 @@ type Registry struct {
 	types map[string]registered
 	// retired maps a retired wire name to how its events are read.
 	retired map[string]Upcaster
+	// opener, when set, opens the sealed values of payloads before they
+	// are decoded (WithOpener).
+	opener Opener
+}
+
+// Opener opens the sealed (encrypted) values of a stored payload: it
+// returns the payload with each sealed value replaced by what was written,
+// or by a placeholder when its key was destroyed, and the payload itself
+// when it holds none. typ is the payload's wire name as stored. Adapters
+// implement it (the keys are in a store); the domain only calls it.
+type Opener interface {
+	Open(typ string, data []byte) ([]byte, error)
+}
+
+// WithOpener returns a registry like r whose Decode and DecodeRecord open
+// each payload through o first: every reader of the log (handlers,
+// projections, audit, exports, live sockets) then meets personal fields in
+// clear, or erased. r itself is unchanged.
+func (r *Registry) WithOpener(o Opener) *Registry {
+	c := *r
+	c.opener = o
+	return &c
 }
 
 type registered struct {
@@ -144,6 +166,7 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[ArticleWithdrawn](r, AreaNews)
 	// Privacy.
 	register[DataExported](r, AreaPrivacy)
+	register[SubjectErased](r, AreaPrivacy)
 	// Retired names, once every current one is known.
 	for _, u := range append(upcasters(), extra...) {
 		r.retire(u)
@@ -273,6 +296,13 @@ func (r *Registry) Decode(typ string, data []byte) (Event, error) {
 	}
 	if decode == nil {
 		return nil, fmt.Errorf("decode event: unknown type %q", typ)
+	}
+	if r.opener != nil {
+		opened, err := r.opener.Open(typ, data)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s: %w", typ, err)
+		}
+		data = opened
 	}
 	e, err := decode(data)
 	if err != nil {

@@ -59,8 +59,8 @@ func MessageStream(id uuid.UUID) string  { return StreamName(CategoryMessage, id
 func ResourceStream(id uuid.UUID) string { return StreamName(CategoryResource, id.String()) }
 func ArticleStream(id uuid.UUID) string  { return StreamName(CategoryArticle, id.String()) }
 
-// PrivacyStream is the stream of the requests about a person's data
-// (their exports), by their account id.
+// PrivacyStream is the stream of what was done about a person's data (its
+// exports, its erasure), by their account id.
 func PrivacyStream(id uuid.UUID) string { return StreamName(CategoryPrivacy, id.String()) }
 
 // ImportStream is the stream of a directory import, by its correlation id.

@@ -27,6 +27,9 @@ func Subjects(e Event) []uuid.UUID {
 func subjects(e Event) ([]uuid.UUID, bool) {
 	var ids []uuid.UUID
 	switch e := e.(type) {
+	// Privacy.
+	case SubjectErased:
+		ids = append(ids, e.Subject)
 	// Directory.
 	case EstablishmentRegistered:
 	case EstablishmentFeedKeyRecorded:

@@ -187,6 +187,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	wq.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlock, no SQLITE_BUSY mid-transaction
 	wq.Set("_pragma", fmt.Sprintf("cache_size(-%d)", cfg.writerCache*1024))
 	wq.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", cfg.checkpoint))
+	// What is deleted or overwritten is zeroed in the file: a destroyed
+	// subject key, the read models of an erased person (docs/privacy.md).
+	wq.Add("_pragma", "secure_delete(1)")
 	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store %s: %w", path, classifyOpen(err))

@@ -223,7 +223,13 @@ func (m *Main) accountCreate(ctx context.Context, args []string) error {
 		return err
 	}
 
-	h, err := commands.New(cfg.commandsConfig(store, domain.NewRegistry(), cfg.logger(m.stderr)))
+	log := cfg.logger(m.stderr)
+	sealed, err := sealingFor(store, domain.NewRegistry(), log)
+	if err != nil {
+		return err
+	}
+	defer sealed.close()
+	h, err := commands.New(sealed.seal(cfg.commandsConfig(store, sealed.reg, log)))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,10 +105,15 @@ func MustAccount(t *testing.T, store string, id uuid.UUID) domain.Account {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := domain.NewRegistry()
+	// Names are sealed: read them as the ledger does, with the keys.
+	sealed, err := sealingFor(es, domain.NewRegistry(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sealed.close()
 	var acc domain.Account
 	for _, r := range recs {
-		e, err := reg.DecodeRecord(r)
+		e, err := sealed.reg.DecodeRecord(r)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/readstore"
 	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/subjectkeys"
 	"github.com/schoollife/ledger/adapters/tamper"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
@@ -38,6 +39,9 @@ type app struct {
 	queries        *projections.Queries
 	runner         *projector.Runner
 	closers        []func() error
+	// cipher seals and opens personal fields with the subjects' keys
+	// (nil on EventStoreDB, which has no table for them).
+	cipher *subjectkeys.Cipher
 
 	// metrics are serve's (nil without --metrics).
 	metrics *serverMetrics
@@ -87,7 +91,11 @@ func openWired(ctx context.Context, cfg *Config, log *slog.Logger, w wiring) (*a
 		a.closers = append(a.closers, closeDB)
 	}
 	a.closers = append(a.closers, docs.Close)
-	cc := cfg.commandsConfig(store, a.reg, log)
+	if err := a.sealPersonalData(store); err != nil {
+		a.Close()
+		return nil, err
+	}
+	cc := a.sealed().seal(cfg.commandsConfig(store, a.reg, log))
 	cc.Observer = w.metrics.commandObserver()
 	a.commandsConfig = cc
 	a.commands, err = commands.New(cc)
@@ -110,6 +118,22 @@ func openWired(ctx context.Context, cfg *Config, log *slog.Logger, w wiring) (*a
 	}
 	return a, nil
 }
+
+// sealPersonalData wires the subjects' keys of the event store's
+// database (privacy.go): the handlers seal personal fields with them, and
+// every reader of the log opens them through the registry.
+func (a *app) sealPersonalData(store eventStore) error {
+	s, err := sealingFor(store, a.reg, a.log)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, s.close)
+	a.cipher, a.reg = s.cipher, s.reg
+	return nil
+}
+
+// sealed is the app's sealing.
+func (a *app) sealed() sealing { return sealing{reg: a.reg, cipher: a.cipher} }
 
 // handlersAt returns command handlers like a.commands whose server clock
 // is now: the demo stamps its history at its own dates.

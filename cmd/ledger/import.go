@@ -96,8 +96,13 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 	if err := store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	reg := domain.NewRegistry()
-	h, err := commands.New(cfg.commandsConfig(store, reg, log))
+	sealed, err := sealingFor(store, domain.NewRegistry(), log)
+	if err != nil {
+		return err
+	}
+	defer sealed.close()
+	reg := sealed.reg
+	h, err := commands.New(sealed.seal(cfg.commandsConfig(store, reg, log)))
 	if err != nil {
 		return err
 	}

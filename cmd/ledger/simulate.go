@@ -68,9 +68,13 @@ func (m *Main) simulate(ctx context.Context, args []string) error {
 	if err := store.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	reg := domain.NewRegistry()
+	sealed, err := sealingFor(store, domain.NewRegistry(), log)
+	if err != nil {
+		return err
+	}
+	defer sealed.close()
 	factory := func(now func() time.Time) (*commands.Handlers, error) {
-		c := cfg.commandsConfig(store, reg, log)
+		c := sealed.seal(cfg.commandsConfig(store, sealed.reg, log))
 		c.Now = now
 		return commands.New(c)
 	}

@@ -150,14 +150,15 @@ func mustUpgrade(t *testing.T, store string, from, events int, fresh string) {
 	}
 
 	// The read models rebuilt from the old log answer: Léa's absence and
-	// her mother's reason, written by the demo.
+	// her mother's reason, written by the demo (its last absence: the
+	// fixtures written since the demo has a past hold seven weeks of them).
 	lea := demoID("account", "lea.durand")
 	file, err := a.queries.StudentFile(ctx, lea, domain.Date{}, domain.Date{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(file.Absences) != 1 || file.Absences[0].DeclaredReason == "" {
-		t.Errorf("Léa's file after the upgrade: %+v, want one absence with its reason", file.Absences)
+	if len(file.Absences) == 0 || file.Absences[len(file.Absences)-1].DeclaredReason == "" {
+		t.Errorf("Léa's file after the upgrade: %+v, want her last absence with its reason", file.Absences)
 	}
 	// Credentials came with migration 200: the accounts of a ledger that
 	// had them still sign in.

@@ -62,6 +62,9 @@ func KindOf(typ string) (Kind, bool) {
 	case domain.UserConnected{}.EventType(),
 		domain.ConsultationsRecorded{}.EventType():
 		return Kind{Class: ClassHidden}, true
+	// Privacy: an erasure is shown to nobody as it happens.
+	case domain.SubjectErased{}.EventType():
+		return Kind{Class: ClassHidden}, true
 	// Directory import.
 	case domain.AccountMissingFromFeed{}.EventType(),
 		domain.AccountBackInFeed{}.EventType(),

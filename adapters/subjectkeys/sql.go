@@ -1,0 +1,156 @@
+package subjectkeys
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// SQL is a Store on the subject_keys table of the event store's database
+// (migrations 0300_subject_keys, SQLite and Postgres). A destroyed key's
+// row keeps the subject and the time of its destruction, its key set to
+// NULL: on SQLite the store's writer runs with secure_delete, so that the
+// old bytes are zeroed in the file (the write-ahead log keeps them until
+// its next checkpoint: `ledger privacy erase` truncates it).
+type SQL struct {
+	read  *sql.DB
+	write func(ctx context.Context, fn func(*sql.Tx) error) error
+	now   func() time.Time
+	close func() error
+}
+
+// NewSQLite returns a store on a SQLite database: read runs queries, write
+// runs fn in a write transaction. With adapters/sqlite, pass the event
+// store's DB and WithTx: the table is in the events' file and its writes
+// are serialized with appends.
+func NewSQLite(read *sql.DB, write func(ctx context.Context, fn func(*sql.Tx) error) error) *SQL {
+	return &SQL{read: read, write: write, now: time.Now, close: func() error { return nil }}
+}
+
+// NewPostgres returns a store on pool, which it shares with the event
+// store (adapters/postgres exposes Pool). Close leaves the pool open.
+func NewPostgres(pool *pgxpool.Pool) *SQL {
+	db := stdlib.OpenDBFromPool(pool)
+	write := func(ctx context.Context, fn func(*sql.Tx) error) error {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx); err != nil {
+			return errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+		return tx.Commit()
+	}
+	return &SQL{read: db, write: write, now: time.Now, close: db.Close}
+}
+
+func ignoreDone(err error) error {
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+// Close releases what the store opened (not the pool or database it was
+// given).
+func (s *SQL) Close() error { return s.close() }
+
+// Key implements Store.
+func (s *SQL) Key(ctx context.Context, subject uuid.UUID) ([]byte, error) {
+	key, found, err := s.get(ctx, s.read, subject)
+	switch {
+	case err != nil:
+		return nil, err
+	case found && key == nil:
+		return nil, ErrDestroyed
+	case found:
+		return key, nil
+	}
+	fresh, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		// Another node may have created it since: the first one stays.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subject_keys (subject, key, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (subject) DO NOTHING`, subject.String(), fresh, s.now().UnixMilli()); err != nil {
+			return err
+		}
+		key, found, err = s.get(ctx, tx, subject)
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("create the key of %s: %w", subject, err)
+	case !found:
+		return nil, fmt.Errorf("create the key of %s: not found after insert", subject)
+	case key == nil:
+		return nil, ErrDestroyed
+	}
+	return key, nil
+}
+
+// Lookup implements Store.
+func (s *SQL) Lookup(ctx context.Context, subject uuid.UUID) ([]byte, bool, error) {
+	key, _, err := s.get(ctx, s.read, subject)
+	if err != nil {
+		return nil, false, err
+	}
+	return key, key != nil, nil
+}
+
+// Destroy implements Store.
+func (s *SQL) Destroy(ctx context.Context, subject uuid.UUID) error {
+	now := s.now().UnixMilli()
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO subject_keys (subject, key, created_at, destroyed_at) VALUES ($1, NULL, $2, $2)
+			ON CONFLICT (subject) DO UPDATE SET key = NULL,
+				destroyed_at = COALESCE(subject_keys.destroyed_at, excluded.destroyed_at)`, subject.String(), now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("destroy the key of %s: %w", subject, err)
+	}
+	return nil
+}
+
+// Destroyed returns when the key of subject was destroyed, false when it
+// was not.
+func (s *SQL) Destroyed(ctx context.Context, subject uuid.UUID) (time.Time, bool, error) {
+	var at sql.NullInt64
+	err := s.read.QueryRowContext(ctx, `SELECT destroyed_at FROM subject_keys WHERE subject = $1`, subject.String()).Scan(&at)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return time.Time{}, false, nil
+	case err != nil:
+		return time.Time{}, false, fmt.Errorf("read the key of %s: %w", subject, err)
+	}
+	return time.UnixMilli(at.Int64).UTC(), at.Valid, nil
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// get reads the row of subject: its key (nil once destroyed) and whether
+// there is one.
+func (s *SQL) get(ctx context.Context, q querier, subject uuid.UUID) ([]byte, bool, error) {
+	var key []byte
+	err := q.QueryRowContext(ctx, `SELECT key FROM subject_keys WHERE subject = $1`, subject.String()).Scan(&key)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("read the key of %s: %w", subject, err)
+	}
+	if key != nil && len(key) != KeySize {
+		return nil, false, fmt.Errorf("read the key of %s: %d bytes, want %d", subject, len(key), KeySize)
+	}
+	return key, true, nil
+}

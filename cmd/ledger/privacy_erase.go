@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/domain"
+)
+
+// privacyErase runs `ledger privacy erase`.
+func (m *Main) privacyErase(ctx context.Context, args []string) error {
+	var cfg Config
+	var subject, reason, basis string
+	err := m.parse(&cfg, "privacy erase", args, false, func(fs *flagSet) {
+		fs.StringVar(&subject, "subject", "", "the account id of the person to erase (required)")
+		fs.StringVar(&reason, "reason", "", "why: the request and its date, never the person's data (required)")
+		fs.StringVar(&basis, "basis", "RGPD art. 17", "the legal basis (\"RGPD art. 17\", \"délai de conservation échu\"...)")
+		fs.Usage = func() {
+			fmt.Fprintln(fs.Output(), privacyEraseUsage)
+			fmt.Fprintln(fs.Output())
+			fs.printFlags()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	id, err := uuid.Parse(subject)
+	if err != nil || id == uuid.Nil {
+		return usageErrorf("privacy erase", "--subject: %q is not an account id", subject)
+	}
+	if reason == "" {
+		return usageErrorf("privacy erase", "--reason is required")
+	}
+	log := cfg.logger(m.stderr)
+	a, err := openApp(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if a.cipher == nil {
+		return errors.New("privacy erase: this event store keeps personal data unencrypted: nothing can be erased (see docs/privacy.md)")
+	}
+	return a.erase(ctx, domain.EraseSubject{Subject: id, Reason: reason, Basis: basis}, m.stdout, m.stderr)
+}
+
+// erase records an erasure and destroys the key (again, when it was
+// recorded already: a run interrupted is finished by running it again),
+// rebuilds every projection so that the read models hold placeholders,
+// purges the bus messages and compacts the database so that no byte of
+// the erased data remains in its files.
+func (a *app) erase(ctx context.Context, cmd domain.EraseSubject, stdout, stderr io.Writer) error {
+	res, err := a.commands.EraseSubject(ctx, commands.Request{System: true}, cmd)
+	switch {
+	case errors.Is(err, domain.ErrSubjectErased):
+		fmt.Fprintf(stdout, "erasure of %s recorded already; its key is destroyed\n", cmd.Subject)
+	case err != nil:
+		return err
+	default:
+		fmt.Fprintf(stdout, "erasure of %s recorded at %s; its key is destroyed\n", cmd.Subject, res.Position)
+	}
+	total := countEvents(ctx, a.store)
+	for _, r := range a.runner.Reducers() {
+		name := r.Name()
+		p := newProgress(stderr, "rebuild "+name, total)
+		done := 0
+		err := a.runner.Rebuild(ctx, name, func(n int) { done = n; p.Update(n) })
+		p.Done(done)
+		if err != nil {
+			return fmt.Errorf("rebuild %s: %w", name, err)
+		}
+	}
+	fmt.Fprintf(stdout, "%d projections rebuilt\n", len(a.runner.Reducers()))
+	return a.compact(ctx, stdout)
+}
+
+// compact removes from the database files the bytes the erasure made
+// garbage: the read models' old generations, the key, the bus messages.
+func (a *app) compact(ctx context.Context, stdout io.Writer) error {
+	switch s := a.store.(type) {
+	case *sqlite.Store:
+		if err := s.Compact(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "database file vacuumed, its write-ahead log truncated")
+	case *postgres.Store:
+		// A bus message older than a few seconds was delivered: the live
+		// channel polls far more often.
+		n, err := s.PurgeBus(ctx, 5*time.Second)
+		if err != nil {
+			return err
+		}
+		tables, err := s.Compact(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%d bus messages purged; %d tables rewritten (VACUUM FULL)\n", n, len(tables))
+	}
+	return nil
+}
+
+const privacyEraseUsage = `usage: ledger privacy erase --subject ACCOUNT_ID --reason TEXT [--basis TEXT] [FLAGS]
+
+Erases a person's personal data (crypto-shredding, docs/privacy.md): records
+the erasure (privacy.subject_erased.v1, by the ledger, with its reason and
+legal basis), destroys the key that encrypts the person's personal fields in
+the log, rebuilds every projection so that the read models show
+"[donnée effacée]", and compacts the database (SQLite: VACUUM and a
+truncated write-ahead log; Postgres: bus messages purged, VACUUM FULL of the
+read-model, bus and key tables). Every event stays and 'ledger verify'
+still passes. Running it again finishes an interrupted erasure.`
