@@ -367,7 +367,7 @@ func TestA11yKeyboardRollCall(t *testing.T) {
 	mustDo(t, c, "Hugo late", chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight))
 	tabTo(t, c, "m-"+hugo.String())
 	mustDo(t, c, "minutes", chromedp.KeyEvent(kb.End), chromedp.KeyEvent(kb.Backspace), chromedp.KeyEvent("12"))
-	if got := mustRun(t, c, "summary", chromedp.Text(chromedp.CSS("[data-rc-summary]"))); got != "1 absent(s), 1 retard(s)" {
+	if got := mustRun(t, c, "summary", chromedp.Text(chromedp.CSS("[data-rc-summary]"))); got != "Absents : 1 · retards : 1" {
 		t.Errorf("roll-call summary %q", got)
 	}
 	mustDo(t, c, "mark the button", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-rc-submit]').id = 'kb-submit'`))

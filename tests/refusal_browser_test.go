@@ -129,7 +129,7 @@ func TestRefusalInBrowser(t *testing.T) {
 				const s = document.getElementById('s-student');
 				s.value = s.querySelector('option[value*="|"]').value;
 				const k = document.getElementById('s-kind');
-				k.value = 'exclusion_temporaire';
+				k.value = 'exclusion_temporaire_etablissement';
 				k.dispatchEvent(new Event('change', {bubbles: true}));
 			})()`),
 			chromedp.WaitVisible(chromedp.ID("s-days")),
@@ -141,7 +141,7 @@ func TestRefusalInBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS(`#sanction button[type=submit]`)),
 		)
 		mustStayOnForm(t, head, "#sanction", "de 1 à 8 jours")
-		for sel, want := range map[string]string{"#s-kind": "exclusion_temporaire", "#s-days": "12", "#s-reason": "Violences répétées"} {
+		for sel, want := range map[string]string{"#s-kind": "exclusion_temporaire_etablissement", "#s-days": "12", "#s-reason": "Violences répétées"} {
 			if got := value(t, head, sel); got != want {
 				t.Errorf("%s = %q, want %q", sel, got, want)
 			}
