@@ -311,6 +311,21 @@ func (r *Registry) Decode(typ string, data []byte) (Event, error) {
 	return e, nil
 }
 
+// Open returns a stored payload with its personal fields opened (in clear,
+// or the placeholder of an erased subject) when r has an Opener, as
+// stored otherwise: for readers that show payloads as they are, without
+// decoding them (the inspectors' history and export).
+func (r *Registry) Open(typ string, data []byte) ([]byte, error) {
+	if r.opener == nil {
+		return data, nil
+	}
+	opened, err := r.opener.Open(typ, data)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", typ, err)
+	}
+	return opened, nil
+}
+
 // DecodeRecord decodes a stored record's payload.
 func (r *Registry) DecodeRecord(rec Record) (Event, error) {
 	e, err := r.Decode(rec.Type, rec.Data)

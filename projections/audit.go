@@ -148,7 +148,7 @@ func (q *Queries) History(ctx context.Context, subject uuid.UUID, f HistoryFilte
 		return List[AuditEntry]{}, err
 	}
 	out := List[AuditEntry]{Items: []AuditEntry{}}
-	err = auditScan(ctx, r, subject, f, func(a AuditEntry) error {
+	err = q.auditScan(ctx, r, subject, f, func(a AuditEntry) error {
 		if f.Limit > 0 && len(out.Items) == f.Limit {
 			out.Next = out.Items[len(out.Items)-1].Position.String()
 			return errPageFull
@@ -175,7 +175,7 @@ func (q *Queries) RecentBy(ctx context.Context, author uuid.UUID, types []string
 	}
 	ring := make([]AuditEntry, 0, limit+1)
 	f := HistoryFilter{Types: types, Actor: author}
-	err = auditScan(ctx, r, author, f, func(a AuditEntry) error {
+	err = q.auditScan(ctx, r, author, f, func(a AuditEntry) error {
 		if !before.IsZero() && !a.Position.Less(before) {
 			return errPageFull
 		}
@@ -201,8 +201,10 @@ func (q *Queries) RecentBy(ctx context.Context, author uuid.UUID, types []string
 }
 
 // auditScan calls fn with each entry of subject's history f keeps, in log
-// order, until fn returns an error (errPageFull ends it without one).
-func auditScan(ctx context.Context, r DocReader, subject uuid.UUID, f HistoryFilter, fn func(AuditEntry) error) error {
+// order, until fn returns an error (errPageFull ends it without one). The
+// read model keeps payloads as stored: each entry's personal fields are
+// opened (in clear, or erased) on their way out.
+func (q *Queries) auditScan(ctx context.Context, r DocReader, subject uuid.UUID, f HistoryFilter, fn func(AuditEntry) error) error {
 	prefix := subject.String() + "|"
 	from := prefix
 	if !f.After.IsZero() {
@@ -211,6 +213,13 @@ func auditScan(ctx context.Context, r DocReader, subject uuid.UUID, f HistoryFil
 	err := ScanJSON(ctx, r, auditHistory, from, PrefixEnd(prefix), func(_ string, a AuditEntry) error {
 		if !f.keep(&a) {
 			return nil
+		}
+		if q.reg != nil {
+			data, err := q.reg.Open(a.Type, a.Data)
+			if err != nil {
+				return err
+			}
+			a.Data = data
 		}
 		return fn(a)
 	})
@@ -255,7 +264,7 @@ func (q *Queries) AsOf(ctx context.Context, red Reducer, subject uuid.UUID, asOf
 		recs = recs[:0]
 		return err
 	}
-	err = auditScan(ctx, r, subject, HistoryFilter{}, func(a AuditEntry) error {
+	err = q.auditScan(ctx, r, subject, HistoryFilter{}, func(a AuditEntry) error {
 		if a.Time.After(asOf) {
 			return nil
 		}
@@ -341,9 +350,16 @@ func (q *Queries) ExportEstablishment(ctx context.Context, w io.Writer, uai stri
 			if md.Establishment != uai || (!from.IsZero() && md.Time.Before(from)) || (!to.IsZero() && !md.Time.Before(to)) {
 				continue
 			}
+			data := rec.Data
+			if q.reg != nil {
+				// Personal fields in clear, or erased.
+				if data, err = q.reg.Open(rec.Type, data); err != nil {
+					return fmt.Errorf("export %s: %w", uai, err)
+				}
+			}
 			line := ExportedEvent{
 				Position: rec.Position, ID: rec.ID, Stream: rec.Stream, Version: rec.Version,
-				Type: rec.Type, Metadata: md, Data: json.RawMessage(rec.Data),
+				Type: rec.Type, Metadata: md, Data: json.RawMessage(data),
 			}
 			if err := enc.Encode(&line); err != nil {
 				return fmt.Errorf("export %s at %s: %w", uai, rec.Position, err)

@@ -128,6 +128,17 @@ type Frame struct {
 	Data          json.RawMessage `json:"data"`
 }
 
+// open replaces e's payload with its personal fields opened (in clear, or
+// erased) by reg, for the sockets: the bus carries it as stored.
+func (e *Event) open(reg *domain.Registry) error {
+	data, err := reg.Open(e.Type, e.Data)
+	if err != nil {
+		return err
+	}
+	e.Data = data
+	return nil
+}
+
 // frame returns the frame of e with payload data.
 func (e *Event) frame(data json.RawMessage) Frame {
 	return Frame{Position: e.Position, ID: e.ID, Type: e.Type, Time: e.Time, Establishment: e.Establishment, Data: data}

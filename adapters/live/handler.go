@@ -380,6 +380,9 @@ func (h *Handler) catchUp(c *conn, after domain.Position) (int, string) {
 		}
 		for _, rec := range recs {
 			ev, err := NewEvent(h.cfg.Registry, rec)
+			if err == nil {
+				err = ev.open(h.cfg.Registry)
+			}
 			if err != nil {
 				h.cfg.Logger.Warn("live: catch-up skips an undecodable event", "position", rec.Position, "err", err)
 				c.last = rec.Position

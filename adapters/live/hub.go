@@ -267,6 +267,12 @@ func (h *Hub) dispatch(ev *Event) bool {
 	if d.class == classHidden {
 		return true
 	}
+	// The bus carries payloads as stored (personal fields sealed): sockets
+	// get them opened, once per event.
+	if err := ev.open(h.cfg.Registry); err != nil {
+		h.cfg.Logger.Warn("live: open the event", "position", ev.Position, "err", err)
+		return true
+	}
 	h.mark++
 	var slow []*conn
 	visit := func(c *conn) {

@@ -211,11 +211,17 @@ func (x *Exporter) scan(ctx context.Context, subject uuid.UUID, fn func(*Item) e
 			if !s.concerns(e) {
 				continue
 			}
+			// The payload as stored, its personal fields opened (in clear,
+			// or erased): the person reads their data, not its ciphertext.
+			data, err := x.cfg.Registry.Open(rec.Type, rec.Data)
+			if err != nil {
+				return err
+			}
 			it := &Item{
 				Position: rec.Position, ID: rec.ID, Stream: rec.Stream, Version: rec.Version, Type: rec.Type,
 				Label: x.label(rec.Type), Time: rec.Metadata.Time, Actor: rec.Metadata.Actor,
 				Profile: rec.Metadata.Profile, Command: rec.Metadata.Command,
-				Data: json.RawMessage(rec.Data), event: e,
+				Data: json.RawMessage(data), event: e,
 			}
 			if err := s.redact(it); err != nil {
 				return err
