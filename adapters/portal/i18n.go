@@ -184,6 +184,9 @@ func (p *Portal) nav(v *view) []navLink {
 	case domain.ProfilePersonnel:
 		links = append(links, [2]string{"/discipline", "nav.discipline"}, [2]string{"/messages", "nav.messages"},
 			[2]string{"/bookings", "nav.bookings"}, [2]string{"/news", "nav.news"})
+		if web.MayReadConsultations(v.principal, v.Me.Establishment) == nil {
+			links = append(links, [2]string{"/consultations", "nav.consultations"})
+		}
 	case domain.ProfileRelative:
 		links = append(links, [2]string{"/feed", "nav.feed"}, [2]string{"/messages", "nav.messages"}, [2]string{"/news", "nav.news"})
 	case domain.ProfileStudent:

@@ -232,6 +232,7 @@ func (p *Portal) routeTable() []page {
 		p.indicatorPages(),
 		p.importPages(),
 		p.privacyPages(),
+		p.consultationPages(),
 	} {
 		pages = append(pages, group...)
 	}

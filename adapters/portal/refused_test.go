@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/schoollife/ledger/adapters/portal/i18n"
@@ -315,4 +316,24 @@ func TestPortalDataExport(t *testing.T) {
 	mustPage(t, visit(t, w.srv, get("/privacy/export?id=999&format=json", asAdmin)), http.StatusNotFound,
 		"Aucune personne de l&#39;annuaire n&#39;a cet identifiant", `value="999"`, `value="json" checked`)
 	mustPage(t, visit(t, w.srv, get("/privacy/export?id=4567123", asTeacher)), http.StatusForbidden)
+}
+
+// TestPortalConsultations: the head reads who consulted which file, in
+// words; nobody else does.
+func TestPortalConsultations(t *testing.T) {
+	w := newWorld(t)
+	at := w.Clock().Add(-time.Hour)
+	w.Must(w.H.RecordConsultations(context.Background(), commands.Request{System: true}, domain.RecordConsultations{
+		Establishment: w.UAI, Consultations: []domain.Consultation{{Reader: w.Accounts[asTeacher], Profile: domain.ProfileTeacher,
+			Student: w.Accounts[asStudent], What: domain.ConsultFile, First: at, Last: at, Count: 3}},
+	}))
+	w.CatchUp()
+	mustPage(t, visit(t, w.srv, get("/", asHead)), http.StatusOK, `href="/consultations"`)
+	mustPage(t, visit(t, w.srv, get("/consultations", asHead)), http.StatusOK,
+		"Consultations des dossiers", "M. Prof", "Léa", "Dossier de vie scolaire", ">3</td>")
+	mustPage(t, visit(t, w.srv, get("/consultations", asCPE)), http.StatusForbidden)
+	mustPage(t, visit(t, w.srv, get("/consultations", asTeacher)), http.StatusForbidden)
+	if r := visit(t, w.srv, get("/", asCPE)); strings.Contains(r.body, `href="/consultations"`) {
+		t.Error("the CPE is offered the consultation trail")
+	}
 }
