@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
@@ -123,23 +124,42 @@ func (s *accessServer) do(t *testing.T, method, path, requestID string) (string,
 	if requestID != "" {
 		req.Header.Set(web.RequestIDHeader, requestID)
 	}
+	before := s.count()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.Header.Get(web.RequestIDHeader), s.last(t)
+	return resp.Header.Get(web.RequestIDHeader), s.after(t, before)
 }
 
-func (s *accessServer) last(t *testing.T) web.Served {
-	t.Helper()
+// count is how many requests were recorded.
+func (s *accessServer) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.served) == 0 {
-		t.Fatal("nothing recorded")
+	return len(s.served)
+}
+
+// after waits for the record of the request that followed the first n
+// (the server records a request once its handler returned, which a client
+// may see the answer of before) and returns it.
+func (s *accessServer) after(t *testing.T, n int) web.Served {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s.mu.Lock()
+		if len(s.served) > n {
+			sv := s.served[n]
+			s.mu.Unlock()
+			return sv
+		}
+		s.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("request %d not recorded after 10 s", n+1)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
-	return s.served[len(s.served)-1]
 }
 
 // TestAccess: each request is recorded once, with its route pattern
@@ -188,6 +208,7 @@ func TestAccess(t *testing.T) {
 		t.Errorf("flushed stream: recorded %+v", sv)
 	}
 
+	before := s.count()
 	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.url, "http")+"/ws", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +217,7 @@ func TestAccess(t *testing.T) {
 	if resp.Header.Get(web.RequestIDHeader) == "" {
 		t.Error("no request id on the upgrade")
 	}
-	if sv = s.last(t); sv.Route != "GET /ws" || sv.Status != http.StatusSwitchingProtocols {
+	if sv = s.after(t, before); sv.Route != "GET /ws" || sv.Status != http.StatusSwitchingProtocols {
 		t.Errorf("websocket: recorded %+v, want its upgrade (101)", sv)
 	}
 	s.mu.Lock()
