@@ -32,6 +32,10 @@ type applier struct {
 	feed     string
 	workers  int
 	progress func(Progress)
+	// batch, when the store can append in batches, keeps the handlers'
+	// appends and writes them a few thousand events a transaction (see
+	// batcher); h then runs over it.
+	batch *batcher
 
 	mu      sync.Mutex
 	done    int64
@@ -52,10 +56,24 @@ type indexedFailure struct {
 // ledger refuses (a domain error) is reported and the others go on; any
 // other error (the store, the context) stops the import: running it again
 // finishes the job, since the diff then starts from what was applied.
+//
+// On a store that appends in batches (BatchStore), the handlers' appends
+// are written in batches, the last one at the end of each phase, before
+// the next phase reads what it wrote. A batch the store refuses stops the
+// import like a store error.
 func (ap *applier) apply(ctx context.Context, plan *Plan, rep *Report) error {
 	ap.total = int64(plan.Len())
+	if bs, ok := ap.h.Store().(BatchStore); ok {
+		ap.batch = newBatcher(bs, DefaultBatchEvents)
+		ap.h = ap.h.WithStore(ap.batch)
+	}
 	for i, changes := range plan.Phases {
 		err := ap.phase(ctx, changes, rep)
+		if err == nil && ap.batch != nil {
+			if err = ap.batch.flush(ctx); err != nil {
+				err = fmt.Errorf("apply: %w", err)
+			}
+		}
 		slices.SortFunc(ap.failed, func(a, b indexedFailure) int { return a.i - b.i })
 		for _, f := range ap.failed {
 			rep.Failed = append(rep.Failed, f.f)
