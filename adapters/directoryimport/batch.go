@@ -92,7 +92,22 @@ func (b *batcher) failed() error {
 	if b.err == nil {
 		return nil
 	}
-	return fmt.Errorf("%w: %v", errBatch, b.err)
+	return batchFailure{b.err}
+}
+
+// batchFailure is the failure of a batch's write. It is errBatch and its
+// cause, except a domain error: the store's refusal of one append of the
+// batch (a version conflict, a duplicate) must not read as the refusal of
+// the change at hand, which the import would report and go past.
+type batchFailure struct{ err error }
+
+func (e batchFailure) Error() string { return errBatch.Error() + ": " + e.err.Error() }
+
+func (e batchFailure) Unwrap() []error {
+	if domain.CodeOf(e.err) != "" {
+		return []error{errBatch}
+	}
+	return []error{errBatch, e.err}
 }
 
 // ReadStream implements commands.EventStore.
