@@ -87,6 +87,10 @@ func (ap *applier) apply(ctx context.Context, plan *Plan, rep *Report) error {
 	return nil
 }
 
+// batchWorkers multiplies the workers of an import whose appends are
+// batched.
+const batchWorkers = 4
+
 // phase runs changes, all of one kind.
 func (ap *applier) phase(ctx context.Context, changes []Change, rep *Report) error {
 	buckets := make(map[string][]int)
@@ -102,7 +106,15 @@ func (ap *applier) phase(ctx context.Context, changes []Change, rep *Report) err
 	defer cancel()
 	jobs := make(chan []int)
 	var wg sync.WaitGroup
-	for range max(1, min(ap.workers, len(order))) {
+	workers := ap.workers
+	if ap.batch != nil {
+		// Appends no longer wait for a commit: a worker waits only for the
+		// reads of streams the import did not write (a new stream's first
+		// read, a stream out of the handlers' cache). More of them keep
+		// the CPU busy through those round trips.
+		workers *= batchWorkers
+	}
+	for range max(1, min(workers, len(order))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
