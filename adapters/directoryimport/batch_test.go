@@ -23,6 +23,8 @@ type batchProbe struct {
 	*memory.Store
 	reads, batches atomic.Int64
 	failAt         int64
+	// sizes are the events of each batch (written one at a time).
+	sizes []int
 }
 
 func (s *batchProbe) ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error) {
@@ -33,7 +35,12 @@ func (s *batchProbe) ReadStream(ctx context.Context, stream string, from uint64)
 var errDiskGone = errors.New("disk gone")
 
 func (s *batchProbe) AppendBatch(ctx context.Context, appends []commands.StreamAppend) ([]domain.AppendResult, error) {
-	if n := s.batches.Add(1); n == s.failAt {
+	n := 0
+	for _, a := range appends {
+		n += len(a.Events)
+	}
+	s.sizes = append(s.sizes, n)
+	if s.batches.Add(1) == s.failAt {
 		return nil, errDiskGone
 	}
 	return s.Store.AppendBatch(ctx, appends)
@@ -227,12 +234,13 @@ func TestImportFailedBatchThenRerun(t *testing.T) {
 		t.Fatalf("%d accounts opened: too few for a batch in the middle of a phase", rep.Applied[OpenAccount])
 	}
 
-	// Every batch in turn fails: at the end of a phase, or in the middle
-	// of the accounts' one, with batches written before it.
-	if batches < 3 {
-		t.Fatalf("the import wrote %d batches", batches)
+	// The first batch fails (the establishments' phase), the third (in
+	// the middle of the accounts' phase: 4,096 of them, with two phases
+	// written before), and the last.
+	if batches < 4 || probe.sizes[2] < DefaultBatchEvents {
+		t.Fatalf("the import wrote batches of %v events: the third is not a full one", probe.sizes)
 	}
-	for failAt := int64(1); failAt <= batches; failAt++ {
+	for _, failAt := range []int64{1, 3, batches} {
 		t.Run(fmt.Sprintf("batch %d fails", failAt), func(t *testing.T) {
 			st := &batchProbe{Store: memory.New(), failAt: failAt}
 			x := newHarness(t, st)
