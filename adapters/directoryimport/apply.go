@@ -60,9 +60,11 @@ type indexedFailure struct {
 // On a store that appends in batches (BatchStore), the handlers' appends
 // are written in batches, the last one at the end of each phase, before
 // the next phase reads what it wrote. A batch the store refuses stops the
-// import like a store error.
+// import like a store error; the report then counts the events stored,
+// not those kept for a batch that never was.
 func (ap *applier) apply(ctx context.Context, plan *Plan, rep *Report) error {
 	ap.total = int64(plan.Len())
+	before := rep.Events
 	if bs, ok := ap.h.Store().(BatchStore); ok {
 		ap.batch = newBatcher(bs, DefaultBatchEvents)
 		ap.h = ap.h.WithStore(ap.batch)
@@ -80,6 +82,9 @@ func (ap *applier) apply(ctx context.Context, plan *Plan, rep *Report) error {
 		}
 		ap.failed = ap.failed[:0]
 		if err != nil {
+			if ap.batch != nil {
+				rep.Events = before + ap.batch.stored()
+			}
 			return err
 		}
 		plan.Phases[i] = nil // done: its memory can go

@@ -65,6 +65,7 @@ type batcher struct {
 	queued  int                     // events in queue
 	ids     map[uuid.UUID]string    // kept events (queued or being written): their stream
 	visited []string                // streams read from the store since the last batch
+	written int                     // events stored by the batches
 	err     error                   // the failure of a batch: every later call returns it
 }
 
@@ -282,6 +283,13 @@ func (st *keptStream) replayed(stream string, events []domain.Envelope, ids map[
 	return domain.AppendResult{Version: st.recs[i+len(events)-1].Version}, true, nil
 }
 
+// stored is how many events the batches stored.
+func (b *batcher) stored() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.written
+}
+
 // flush writes what is queued; the applier calls it at the end of each
 // phase.
 func (b *batcher) flush(ctx context.Context) error { return b.write(ctx) }
@@ -313,6 +321,7 @@ func (b *batcher) write(ctx context.Context) error {
 	written := make(map[string]int)
 	for _, a := range batch {
 		written[a.Stream] += len(a.Events)
+		b.written += len(a.Events)
 		for _, e := range a.Events {
 			delete(b.ids, e.ID)
 		}

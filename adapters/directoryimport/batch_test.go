@@ -245,9 +245,12 @@ func TestImportFailedBatchThenRerun(t *testing.T) {
 			st := &batchProbe{Store: memory.New(), failAt: failAt}
 			x := newHarness(t, st)
 			x.now = clean.now
-			_, _, err := x.run(srcs, DefaultOptions())
+			rep, recs, err := x.run(srcs, DefaultOptions())
 			if !errors.Is(err, errDiskGone) {
 				t.Fatalf("import over a failing store: %v, want its error", err)
+			}
+			if rep.Events != len(recs) {
+				t.Fatalf("the failed import reports %d events, the log got %d", rep.Events, len(recs))
 			}
 			x.MustImport(srcs, DefaultOptions())
 			got := streamContents(t, x.store)
