@@ -111,6 +111,30 @@ func New(cfg Config) (*Handlers, error) {
 	return h, nil
 }
 
+// Store returns the store the handlers read and append to.
+func (h *Handlers) Store() EventStore { return h.store }
+
+// WithStore returns handlers like h (registry, clock, retries, date
+// windows, observer) over another store, with a stream cache of their own:
+// the cache holds what was read through its store. The directory import
+// runs the handlers over a store that batches its appends.
+func (h *Handlers) WithStore(s EventStore) *Handlers {
+	c := *h
+	c.store = s
+	if h.cache != nil {
+		c.cache = newStreamCache(h.cache.max)
+	}
+	return &c
+}
+
+// StreamAppend is one append of a batch: events for Stream if its version
+// matches Expected, checked and stored as Append would.
+type StreamAppend struct {
+	Stream   string
+	Expected domain.ExpectedVersion
+	Events   []domain.Envelope
+}
+
 // Request is who issues a command and how it is traced.
 type Request struct {
 	// Actor is the account issuing the command. Ignored when System is set.

@@ -32,6 +32,10 @@ type applier struct {
 	feed     string
 	workers  int
 	progress func(Progress)
+	// batch, when the store can append in batches, keeps the handlers'
+	// appends and writes them a few thousand events a transaction (see
+	// batcher); h then runs over it.
+	batch *batcher
 
 	mu      sync.Mutex
 	done    int64
@@ -52,22 +56,45 @@ type indexedFailure struct {
 // ledger refuses (a domain error) is reported and the others go on; any
 // other error (the store, the context) stops the import: running it again
 // finishes the job, since the diff then starts from what was applied.
+//
+// On a store that appends in batches (BatchStore), the handlers' appends
+// are written in batches, the last one at the end of each phase, before
+// the next phase reads what it wrote. A batch the store refuses stops the
+// import like a store error; the report then counts the events stored,
+// not those kept for a batch that never was.
 func (ap *applier) apply(ctx context.Context, plan *Plan, rep *Report) error {
 	ap.total = int64(plan.Len())
+	before := rep.Events
+	if bs, ok := ap.h.Store().(BatchStore); ok {
+		ap.batch = newBatcher(bs, DefaultBatchEvents)
+		ap.h = ap.h.WithStore(ap.batch)
+	}
 	for i, changes := range plan.Phases {
 		err := ap.phase(ctx, changes, rep)
+		if err == nil && ap.batch != nil {
+			if err = ap.batch.flush(ctx); err != nil {
+				err = fmt.Errorf("apply: %w", err)
+			}
+		}
 		slices.SortFunc(ap.failed, func(a, b indexedFailure) int { return a.i - b.i })
 		for _, f := range ap.failed {
 			rep.Failed = append(rep.Failed, f.f)
 		}
 		ap.failed = ap.failed[:0]
 		if err != nil {
+			if ap.batch != nil {
+				rep.Events = before + ap.batch.stored()
+			}
 			return err
 		}
 		plan.Phases[i] = nil // done: its memory can go
 	}
 	return nil
 }
+
+// batchWorkers multiplies the workers of an import whose appends are
+// batched.
+const batchWorkers = 4
 
 // phase runs changes, all of one kind.
 func (ap *applier) phase(ctx context.Context, changes []Change, rep *Report) error {
@@ -84,7 +111,15 @@ func (ap *applier) phase(ctx context.Context, changes []Change, rep *Report) err
 	defer cancel()
 	jobs := make(chan []int)
 	var wg sync.WaitGroup
-	for range max(1, min(ap.workers, len(order))) {
+	workers := ap.workers
+	if ap.batch != nil {
+		// Appends no longer wait for a commit: a worker waits only for the
+		// reads of streams the import did not write (a new stream's first
+		// read, a stream out of the handlers' cache). More of them keep
+		// the CPU busy through those round trips.
+		workers *= batchWorkers
+	}
+	for range max(1, min(workers, len(order))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -3,6 +3,8 @@ package directoryimport
 import (
 	"bufio"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,21 +16,32 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/tamper"
+	"github.com/schoollife/ledger/domain"
 )
 
 // TestImport100k measures an import of a generated AAF feed of 100,000
 // persons: parsing alone (and the same persons in files three times
 // bigger, to show memory follows persons, not bytes), the import on the
-// embedded SQLite store, and the re-import that appends nothing. It takes
-// minutes, so it runs only when asked:
+// embedded SQLite store, the re-import that appends nothing, the chain
+// check of `ledger verify`, and a raw bulk insert of the same events into
+// scratch tables shaped like the log's, to compare the import's apply
+// with. It takes minutes, so it runs only when asked:
 //
 //	LEDGER_LONG_TESTS=1 go test ./adapters/directoryimport -run TestImport100k -v -timeout 60m
 //
-// LEDGER_IMPORT_PERSONS changes the size (a multiple of 1,000);
-// LEDGER_IMPORT_STORE=memory uses the in-memory store instead. The results
-// are in docs/directory.md.
+// LEDGER_IMPORT_PERSONS changes the size (a multiple of 1,000; above
+// 100,000 the bigger files are not parsed);
+// LEDGER_IMPORT_STORE=memory or postgres uses that store instead (postgres:
+// a scratch database, see adapters/postgres/pgtest); LEDGER_IMPORT_BATCH=0
+// hides the store's batch append, to measure the import one command a
+// transaction. The results are in docs/directory.md.
 func TestImport100k(t *testing.T) {
 	if os.Getenv("LEDGER_LONG_TESTS") == "" {
 		t.Skip("set LEDGER_LONG_TESTS=1 to run the 100,000-person import (minutes)")
@@ -87,26 +100,55 @@ func TestImport100k(t *testing.T) {
 	took, p, live := parse(dir)
 	t.Logf("parse %s: %s, peak heap %s, peak RSS %s, live after parse (the normalized feed) %s",
 		mb(dirSize(t, dir)), took.Round(time.Millisecond), mb(p.heap), mb(p.rss), mb(live))
-	genFeed(t, big, feedSize{establishments: size.establishments, perEstablishment: size.perEstablishment, filler: 4000})
-	took, p, live = parse(big)
-	t.Logf("parse %s (same persons, bigger records): %s, peak heap %s, peak RSS %s, live after parse %s",
-		mb(dirSize(t, big)), took.Round(time.Millisecond), mb(p.heap), mb(p.rss), mb(live))
+	if persons <= 100_000 {
+		// Past 100,000 persons the bigger files would take gigabytes and
+		// many minutes: the point is made at that size.
+		genFeed(t, big, feedSize{establishments: size.establishments, perEstablishment: size.perEstablishment, filler: 4000})
+		took, p, live = parse(big)
+		t.Logf("parse %s (same persons, bigger records): %s, peak heap %s, peak RSS %s, live after parse %s",
+			mb(dirSize(t, big)), took.Round(time.Millisecond), mb(p.heap), mb(p.rss), mb(live))
+	}
 	if err := os.RemoveAll(big); err != nil {
 		t.Fatal(err)
 	}
 
-	var s store
+	var (
+		s    store
+		bulk func(recs []domain.Record) time.Duration
+	)
 	switch os.Getenv("LEDGER_IMPORT_STORE") {
 	case "memory":
 		s = memory.New()
+	case "postgres":
+		db, err := postgres.Open(context.Background(), pgtest.MustDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		s, bulk = db, func(recs []domain.Record) time.Duration { return bulkPostgres(t, db, recs) }
 	default:
 		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.WithSynchronous(sqlite.SyncNormal))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		s = db
+		s, bulk = db, func(recs []domain.Record) time.Duration { return bulkSQLite(t, db, recs) }
 	}
+	verifier, _ := s.(interface {
+		Verify(context.Context) (tamper.VerifyReport, error)
+	})
+	if os.Getenv("LEDGER_IMPORT_BATCH") == "0" {
+		s = unbatched{s}
+	}
+	if _, ok := s.(BatchStore); ok {
+		t.Logf("store %T, appends in batches of %d events", s, DefaultBatchEvents)
+	} else {
+		t.Logf("store %T, one command a transaction", s)
+	}
+	t.Logf("load average before the import: %s", loadAverage())
 	x := newHarness(t, s)
 	srcs, err := FileSources(FormatAAF, "", "", dir)
 	if err != nil {
@@ -124,6 +166,28 @@ func TestImport100k(t *testing.T) {
 		rep.Timings.Diff.Round(time.Millisecond), rep.Timings.Apply.Round(time.Millisecond), sum(rep.Applied), rep.Events,
 		float64(rep.Events)/rep.Timings.Apply.Seconds(), mb(p.heap), mb(p.rss))
 	t.Logf("applied: %v", rep.Applied)
+	t.Logf("load average after the import: %s", loadAverage())
+
+	if verifier != nil {
+		t0 := time.Now()
+		vr, err := verifier.Verify(x.ctx)
+		if err != nil || vr.Found != 0 || vr.Events < rep.Events {
+			t.Fatalf("verify: %v, %d events checked, problems %v", err, vr.Events, vr.Problems)
+		}
+		t.Logf("verify: %d events, %d streams, chain intact (%s)", vr.Events, vr.Streams, time.Since(t0).Round(time.Millisecond))
+	}
+	if bulk != nil {
+		recs, err := x.store.ReadAll(x.ctx, domain.Start, 0)
+		if err != nil || len(recs) != rep.Events {
+			t.Fatalf("read back: %v, %d events, the import wrote %d", err, len(recs), rep.Events)
+		}
+		took := bulk(recs)
+		raw := float64(len(recs)) / took.Seconds()
+		applyRate := float64(rep.Events) / rep.Timings.Apply.Seconds()
+		t.Logf("raw bulk insert of the same %d events: %s (%.0f events/s); import apply / raw bulk = %.2f",
+			len(recs), took.Round(time.Millisecond), raw, applyRate/raw)
+		recs = nil
+	}
 
 	m = startPeak()
 	again, err := x.im.Import(x.ctx, srcs, DefaultOptions())
@@ -135,6 +199,158 @@ func TestImport100k(t *testing.T) {
 	t.Logf("re-import: %s (parse %s, load %s, diff %s), 0 events, %.1f %% of the import, peak heap %s, peak RSS %s",
 		retotal.Round(time.Millisecond), again.Timings.Parse.Round(time.Millisecond), again.Timings.Load.Round(time.Millisecond),
 		again.Timings.Diff.Round(time.Millisecond), 100*retotal.Seconds()/total.Seconds(), mb(p.heap), mb(p.rss))
+}
+
+// unbatched hides a store's batch append: the import then runs one command
+// a transaction.
+type unbatched struct{ store }
+
+// loadAverage is the machine's load average (Linux), for the log of a
+// measurement on a shared machine.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// bulkPostgres inserts recs by COPY, in one transaction, into scratch
+// tables with the log's columns, constraints and indexes (events and
+// stream heads), and returns how long that took.
+func bulkPostgres(t *testing.T, db *postgres.Store, recs []domain.Record) time.Duration {
+	t.Helper()
+	ctx := context.Background()
+	pool := db.Pool()
+	for _, q := range []string{
+		`CREATE TABLE scratch_events (LIKE events INCLUDING ALL)`,
+		`CREATE TABLE scratch_streams (LIKE streams INCLUDING ALL)`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events := make([][]any, len(recs))
+	heads := make(map[string][]any)
+	var order []string
+	prev := make(map[string][]byte)
+	for i, r := range recs {
+		md, err := json.Marshal(r.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := domain.ChainHash(prev[r.Stream], r.ID, r.Stream, r.Version, r.Type, r.Data, md)
+		prev[r.Stream] = hash
+		events[i] = []any{[16]byte(r.ID), r.Stream, int64(r.Version), r.Type, string(r.Data), string(md), r.Metadata.Time, hash}
+		if heads[r.Stream] == nil {
+			order = append(order, r.Stream)
+		}
+		heads[r.Stream] = []any{r.Stream, int64(r.Version), hash}
+	}
+	streams := make([][]any, len(order))
+	for i, name := range order {
+		streams[i] = heads[name]
+	}
+	t0 := time.Now()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scratch_events"}, []string{"id", "stream", "version", "type", "data", "metadata", "recorded_at", "hash"},
+		pgx.CopyFromRows(events)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"scratch_streams"}, []string{"stream", "version", "hash"}, pgx.CopyFromRows(streams)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(t0)
+}
+
+// bulkSQLite inserts recs by a prepared multi-row insert, in one
+// transaction, into scratch tables with the log's columns, constraints and
+// indexes (events and stream heads), and returns how long that took.
+func bulkSQLite(t *testing.T, db *sqlite.Store, recs []domain.Record) time.Duration {
+	t.Helper()
+	ctx := context.Background()
+	const rows = 256 // 8 parameters a row
+	events := make([]any, 0, 8*len(recs))
+	heads := make(map[string][]any)
+	var order []string
+	prev := make(map[string][]byte)
+	for _, r := range recs {
+		md, err := json.Marshal(r.Metadata)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hash := domain.ChainHash(prev[r.Stream], r.ID, r.Stream, r.Version, r.Type, r.Data, md)
+		prev[r.Stream] = hash
+		events = append(events, r.ID.String(), r.Stream, r.Version, r.Type, string(r.Data), string(md), r.Metadata.Time.Format(time.RFC3339Nano), hash)
+		if heads[r.Stream] == nil {
+			order = append(order, r.Stream)
+		}
+		heads[r.Stream] = []any{r.Stream, r.Version, hash}
+	}
+	values := func(n, cols int) string {
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+		return strings.TrimSuffix(strings.Repeat(one+", ", n), ", ")
+	}
+	insertEvents := `INSERT INTO scratch_events (id, stream, version, type, data, metadata, recorded_at, hash) VALUES `
+	insertHeads := `INSERT INTO scratch_streams (stream, version, hash) VALUES `
+	t0 := time.Now()
+	err := db.WithTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`CREATE TABLE scratch_events (
+				position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL,
+				version INTEGER NOT NULL CHECK (version > 0), type TEXT NOT NULL, data TEXT NOT NULL,
+				metadata TEXT NOT NULL, recorded_at TEXT NOT NULL, hash BLOB NOT NULL, UNIQUE (stream, version))`,
+			`CREATE TABLE scratch_streams (stream TEXT PRIMARY KEY, version INTEGER NOT NULL, hash BLOB NOT NULL)`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		full, err := tx.PrepareContext(ctx, insertEvents+values(rows, 8))
+		if err != nil {
+			return err
+		}
+		defer full.Close()
+		for len(events) > 0 {
+			n := min(len(events)/8, rows)
+			if n == rows {
+				_, err = full.ExecContext(ctx, events[:8*n]...)
+			} else {
+				_, err = tx.ExecContext(ctx, insertEvents+values(n, 8), events[:8*n]...)
+			}
+			if err != nil {
+				return err
+			}
+			events = events[8*n:]
+		}
+		for len(order) > 0 {
+			n := min(len(order), 500)
+			args := make([]any, 0, 3*n)
+			for _, name := range order[:n] {
+				args = append(args, heads[name]...)
+			}
+			if _, err := tx.ExecContext(ctx, insertHeads+values(n, 3), args...); err != nil {
+				return err
+			}
+			order = order[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(t0)
 }
 
 func sum(m map[ChangeKind]int) int {

@@ -5,12 +5,14 @@ package memory
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -37,29 +39,100 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 	if err := ctx.Err(); err != nil {
 		return domain.AppendResult{}, err
 	}
+	if err := check(stream, events); err != nil {
+		return domain.AppendResult{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, wrote, err := s.appendLocked(stream, expected, events)
+	if wrote {
+		s.wakeUp()
+	}
+	return res, err
+}
+
+// AppendBatch appends many streams' events at once, all or nothing: each
+// append is checked as Append checks it, in order; if one fails, the ones
+// before it are undone and its error is returned.
+func (s *Store) AppendBatch(ctx context.Context, appends []commands.StreamAppend) ([]domain.AppendResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for i, a := range appends {
+		if err := check(a.Stream, a.Events); err != nil {
+			return nil, fmt.Errorf("append %d of the batch: %w", i, err)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mark := len(s.log)
+	out := make([]domain.AppendResult, len(appends))
+	for i, a := range appends {
+		res, _, err := s.appendLocked(a.Stream, a.Expected, a.Events)
+		if err != nil {
+			s.undo(mark)
+			return nil, fmt.Errorf("append %d of the batch: %w", i, err)
+		}
+		out[i] = res
+	}
+	if len(s.log) > mark {
+		s.wakeUp()
+	}
+	return out, nil
+}
+
+// undo removes the events appended after the first mark ones, the last
+// first. The caller holds s.mu.
+func (s *Store) undo(mark int) {
+	for i := len(s.log) - 1; i >= mark; i-- {
+		r := s.log[i]
+		delete(s.ids, r.ID)
+		idx := s.streams[r.Stream]
+		if len(idx) == 1 {
+			delete(s.streams, r.Stream)
+		} else {
+			s.streams[r.Stream] = idx[:len(idx)-1]
+		}
+	}
+	clear(s.log[mark:])
+	s.log = s.log[:mark]
+}
+
+// check rejects what no append may hold.
+func check(stream string, events []domain.Envelope) error {
 	if len(events) == 0 {
-		return domain.AppendResult{}, domain.Errorf(domain.ErrInvalid, "append to %s: no events", stream)
+		return domain.Errorf(domain.ErrInvalid, "append to %s: no events", stream)
 	}
 	seen := make(map[uuid.UUID]bool, len(events))
 	for _, e := range events {
 		if seen[e.ID] {
-			return domain.AppendResult{}, domain.Errorf(domain.ErrDuplicateEvent, "event %s twice in one append to %s", e.ID, stream)
+			return domain.Errorf(domain.ErrDuplicateEvent, "event %s twice in one append to %s", e.ID, stream)
 		}
 		seen[e.ID] = true
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	return nil
+}
+
+// wakeUp wakes every Wait. The caller holds s.mu.
+func (s *Store) wakeUp() {
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+// appendLocked runs one append; wrote tells whether it stored events (a
+// retry of stored events stores none). The caller holds s.mu.
+func (s *Store) appendLocked(stream string, expected domain.ExpectedVersion, events []domain.Envelope) (res domain.AppendResult, wrote bool, err error) {
 	idx := s.streams[stream]
 	if res, done, err := s.replayed(stream, idx, events); done || err != nil {
-		return res, err
+		return res, false, err
 	}
 	current := uint64(len(idx))
 	if !expected.Matches(current) {
-		return domain.AppendResult{}, domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", stream, expected, current)
+		return domain.AppendResult{}, false, domain.Errorf(domain.ErrVersionConflict, "%s: expected %s, at %d", stream, expected, current)
 	}
 	for _, e := range events {
 		if _, dup := s.ids[e.ID]; dup {
-			return domain.AppendResult{}, domain.Errorf(domain.ErrDuplicateEvent, "event %s", e.ID)
+			return domain.AppendResult{}, false, domain.Errorf(domain.ErrDuplicateEvent, "event %s", e.ID)
 		}
 	}
 	now := time.Now().UTC()
@@ -83,9 +156,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected domain.Expec
 		s.streams[stream] = append(s.streams[stream], len(s.log))
 		s.log = append(s.log, last)
 	}
-	close(s.wake)
-	s.wake = make(chan struct{})
-	return domain.AppendResult{Version: last.Version, Position: last.Position}, nil
+	return domain.AppendResult{Version: last.Version, Position: last.Position}, true, nil
 }
 
 // replayed reports whether events were already appended, in order, to stream.

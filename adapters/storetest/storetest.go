@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -53,6 +54,12 @@ type LateCommitter interface {
 // in the database (the SQL stores): the projections' lag.
 type Counter interface {
 	CountAfter(ctx context.Context, after domain.Position, limit int) (int64, error)
+}
+
+// Batcher is implemented by stores that append many streams' events in one
+// transaction, all or nothing (the directory import's batches).
+type Batcher interface {
+	AppendBatch(ctx context.Context, appends []commands.StreamAppend) ([]domain.AppendResult, error)
 }
 
 // SchemaVersioner is implemented by stores that record their migrations:
@@ -92,6 +99,7 @@ func Run(t *testing.T, f Factory) {
 	t.Run("LateCommit", func(t *testing.T) { testLateCommit(t, f) })
 	t.Run("CountAfter", func(t *testing.T) { testCountAfter(t, f) })
 	t.Run("SchemaVersion", func(t *testing.T) { testSchemaVersion(t, f) })
+	t.Run("AppendBatch", func(t *testing.T) { testAppendBatch(t, f) })
 }
 
 // --- cases -----------------------------------------------------------------
@@ -302,6 +310,119 @@ func testDuplicate(t *testing.T, f Factory) {
 	if len(ours) != 4 {
 		t.Fatalf("global log holds %d events of the two streams, want 4", len(ours))
 	}
+}
+
+func testAppendBatch(t *testing.T, f Factory) {
+	s := MustOpen(t, f(t))
+	b, ok := s.(Batcher)
+	if !ok {
+		t.Skip("the store has no batch append")
+	}
+	ctx := context.Background()
+	old, one, two, three := NewStream("batch-old"), NewStream("batch-one"), NewStream("batch-two"), NewStream("batch-three")
+	MustAppend(t, s, old, domain.NoStream(), NewEvents(2))
+	head := MustHead(t, s)
+	woken := make(chan error, 1)
+	go func() { woken <- s.Wait(ctx, head) }()
+
+	e1, e2, e3, e4 := NewEvents(2), NewEvents(1), NewEvents(1), NewEvents(3)
+	batch := []commands.StreamAppend{
+		{Stream: one, Expected: domain.NoStream(), Events: e1},
+		{Stream: one, Expected: domain.Exact(2), Events: e2},
+		{Stream: old, Expected: domain.Exact(2), Events: e3},
+		{Stream: two, Expected: domain.AnyVersion(), Events: e4},
+	}
+	res, err := b.AppendBatch(ctx, batch)
+	if err != nil {
+		t.Fatalf("append a batch: %v", err)
+	}
+	select {
+	case err := <-woken:
+		if err != nil {
+			t.Fatalf("wait: %v", err)
+		}
+	case <-time.After(prompt):
+		t.Fatalf("a waiter at the head was not woken by the batch within %s", prompt)
+	}
+	wantVersions := []uint64{2, 3, 3, 3}
+	if len(res) != len(batch) {
+		t.Fatalf("%d results for %d appends", len(res), len(batch))
+	}
+	for i, r := range res {
+		if r.Version != wantVersions[i] || r.Position.IsZero() {
+			t.Fatalf("append %d of the batch: %+v, want version %d and a position", i, r, wantVersions[i])
+		}
+		if i > 0 && !res[i-1].Position.Less(r.Position) {
+			t.Fatalf("append %d of the batch at %v, not after append %d at %v", i, r.Position, i-1, res[i-1].Position)
+		}
+	}
+	MustMatchEnvelopes(t, MustReadStream(t, s, one, 0), one, 1, append(slices.Clone(e1), e2...))
+	MustMatchEnvelopes(t, MustReadStream(t, s, old, 2), old, 3, e3)
+	MustMatchEnvelopes(t, MustReadStream(t, s, two, 0), two, 1, e4)
+	ours := MustReadAllOf(t, s, head, func(st string) bool { return st == one || st == two || st == old })
+	var want []uuid.UUID
+	for _, a := range batch {
+		want = append(want, IDs(a.Events)...)
+	}
+	if got := IDs(ours); !slices.Equal(got, want) {
+		t.Fatalf("global log after the batch: %v, want the batch's order %v", got, want)
+	}
+	if last := ours[len(ours)-1].Position; last != res[len(res)-1].Position {
+		t.Fatalf("last event at %v, the batch said %v", last, res[len(res)-1].Position)
+	}
+
+	// The same batch again is a retry: the same results, nothing stored.
+	again, err := b.AppendBatch(ctx, batch)
+	if err != nil || !slices.Equal(again, res) {
+		t.Fatalf("retried batch: %v, %+v, want %+v", err, again, res)
+	}
+	MustStreamLen(t, s, one, 3)
+
+	// One append that fails a check fails the batch: nothing is stored.
+	for _, tc := range []struct {
+		name  string
+		batch []commands.StreamAppend
+		want  error
+	}{
+		{"Conflict", []commands.StreamAppend{
+			{Stream: three, Expected: domain.NoStream(), Events: NewEvents(1)},
+			{Stream: old, Expected: domain.Exact(2), Events: NewEvents(1)},
+		}, domain.ErrVersionConflict},
+		{"ConflictWithinTheBatch", []commands.StreamAppend{
+			{Stream: three, Expected: domain.NoStream(), Events: NewEvents(1)},
+			{Stream: three, Expected: domain.NoStream(), Events: NewEvents(1)},
+		}, domain.ErrVersionConflict},
+		{"IDStoredElsewhere", []commands.StreamAppend{
+			{Stream: three, Expected: domain.NoStream(), Events: NewEvents(1)},
+			{Stream: two, Expected: domain.Exact(3), Events: e1[:1]},
+		}, domain.ErrDuplicateEvent},
+		{"NoEvents", []commands.StreamAppend{
+			{Stream: three, Expected: domain.NoStream(), Events: e2[:0:0]},
+		}, domain.ErrInvalid},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := MustHead(t, s)
+			_, err := b.AppendBatch(ctx, tc.batch)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("batch: %v, want %v", err, tc.want)
+			}
+			MustStreamLen(t, s, three, 0)
+			MustStreamLen(t, s, old, 3)
+			MustStreamLen(t, s, two, 3)
+			if recs, err := s.ReadAll(ctx, before, 0); err != nil || len(MustReadAllOf(t, s, before, func(st string) bool { return st == three || st == old || st == two })) != 0 {
+				t.Fatalf("refused batch left %d events in the log (%v)", len(recs), err)
+			}
+		})
+	}
+	dup := NewEvents(1)
+	_, err = b.AppendBatch(ctx, []commands.StreamAppend{
+		{Stream: three, Expected: domain.NoStream(), Events: dup},
+		{Stream: two, Expected: domain.Exact(3), Events: dup},
+	})
+	if !errors.Is(err, domain.ErrDuplicateEvent) {
+		t.Fatalf("an id twice in one batch: %v, want a duplicate", err)
+	}
+	MustStreamLen(t, s, three, 0)
 }
 
 func testAtomicBatches(t *testing.T, f Factory) {
