@@ -127,6 +127,20 @@ func (h *Handlers) WithStore(s EventStore) *Handlers {
 	return &c
 }
 
+// PrepareSubjects gets ready the keys of subjects whose personal fields the
+// next commands will seal (a directory import's accounts), when the sealer
+// can do it in bulk; otherwise each key is read or created as it is needed.
+func (h *Handlers) PrepareSubjects(ctx context.Context, subjects []uuid.UUID) error {
+	p, ok := h.sealer.(SubjectPreparer)
+	if !ok || len(subjects) == 0 {
+		return nil
+	}
+	if err := p.Prepare(ctx, subjects); err != nil {
+		return fmt.Errorf("prepare the keys of %d subjects: %w", len(subjects), err)
+	}
+	return nil
+}
+
 // StreamAppend is one append of a batch: events for Stream if its version
 // matches Expected, checked and stored as Append would.
 type StreamAppend struct {

@@ -29,6 +29,12 @@ type Sealer interface {
 	Seal(ctx context.Context, md domain.Metadata, e domain.Event) (domain.Event, error)
 }
 
+// SubjectPreparer is a Sealer that can get ready, in bulk, the keys of
+// subjects about to be sealed for (Handlers.PrepareSubjects).
+type SubjectPreparer interface {
+	Prepare(ctx context.Context, subjects []uuid.UUID) error
+}
+
 // Shredder destroys the key of a person whose erasure was recorded.
 type Shredder interface {
 	Destroy(ctx context.Context, subject uuid.UUID) error

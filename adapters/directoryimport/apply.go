@@ -134,7 +134,19 @@ func (ap *applier) phase(ctx context.Context, changes []Change, rep *Report) err
 		}()
 	}
 feed:
-	for _, k := range order {
+	for n, k := range order {
+		if n%prepareEvery == 0 {
+			// The accounts the next streams open or rename get their keys
+			// in bulk (a sealer that cannot is left to make them one by one).
+			if err := ap.h.PrepareSubjects(ctx, accountsToSeal(changes, buckets, order[n:min(n+prepareEvery, len(order))])); err != nil {
+				ap.mu.Lock()
+				if ap.stopErr == nil {
+					ap.stopErr = err
+				}
+				ap.mu.Unlock()
+				break feed
+			}
+		}
 		select {
 		case jobs <- buckets[k]:
 		case <-ctx.Done():
@@ -149,6 +161,24 @@ feed:
 		return ap.stopErr
 	}
 	return context.Cause(ctx)
+}
+
+// prepareEvery is how many streams' changes have their subjects' keys
+// prepared at once.
+const prepareEvery = 2048
+
+// accountsToSeal returns the accounts whose personal fields the changes of
+// the streams keys will seal: the accounts opened or updated (their names).
+func accountsToSeal(changes []Change, buckets map[string][]int, keys []string) []uuid.UUID {
+	var out []uuid.UUID
+	for _, k := range keys {
+		for _, i := range buckets[k] {
+			if c := changes[i]; c.Kind == OpenAccount || c.Kind == UpdateAccount {
+				out = append(out, c.Account)
+			}
+		}
+	}
+	return out
 }
 
 // one runs change i and records its outcome; false stops the import.

@@ -22,7 +22,9 @@ import (
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/subjectkeys"
 	"github.com/schoollife/ledger/adapters/tamper"
+	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
 
@@ -150,6 +152,9 @@ func TestImport100k(t *testing.T) {
 	}
 	t.Logf("load average before the import: %s", loadAverage())
 	x := newHarness(t, s)
+	if os.Getenv("LEDGER_IMPORT_SEALED") == "1" {
+		sealHarness(t, x)
+	}
 	srcs, err := FileSources(FormatAAF, "", "", dir)
 	if err != nil {
 		t.Fatal(err)
@@ -472,4 +477,37 @@ func BenchmarkParseAAF(b *testing.B) {
 			b.Fatalf("%d persons", len(f.Persons))
 		}
 	}
+}
+
+// sealHarness makes x's handlers seal personal fields with the subjects'
+// keys of its store's database, as the ledger's command line does
+// (LEDGER_IMPORT_SEALED=1): every account opened creates its key.
+func sealHarness(t *testing.T, x *harness) {
+	t.Helper()
+	var keys *subjectkeys.SQL
+	switch s := x.store.(type) {
+	case *sqlite.Store:
+		keys = subjectkeys.NewSQLite(s.DB(), s.WithTx)
+	case *postgres.Store:
+		keys = subjectkeys.NewPostgres(s.Pool())
+	default:
+		t.Fatalf("no subjects' keys for %T", x.store)
+	}
+	t.Cleanup(func() { _ = keys.Close() })
+	c, err := subjectkeys.New(keys, x.reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.reg = x.reg.WithOpener(c)
+	clock := func() time.Time { return x.now }
+	h, err := commands.New(commands.Config{Store: x.store, Registry: x.reg, Now: clock, Sealer: c, Shredder: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := New(Config{Handlers: h, Registry: x.reg, Log: x.store, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.h, x.im = h, im
+	t.Logf("personal fields sealed with the subjects' keys")
 }

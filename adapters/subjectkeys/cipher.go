@@ -279,6 +279,39 @@ func (c *Cipher) Evict(subject uuid.UUID) {
 	c.mu.Unlock()
 }
 
+// bulkStore is a Store that creates many keys at once (SQL).
+type bulkStore interface {
+	Keys(ctx context.Context, subjects []uuid.UUID) (map[uuid.UUID][]byte, error)
+}
+
+// Prepare reads, and creates, the keys of subjects about to be sealed for,
+// in bulk when the store can (a directory import opens thousands of
+// accounts: one transaction for many keys instead of one each), and keeps
+// them for the TTL. It implements commands.SubjectPreparer.
+func (c *Cipher) Prepare(ctx context.Context, subjects []uuid.UUID) error {
+	bulk, ok := c.keys.(bulkStore)
+	if !ok || c.ttl <= 0 {
+		return nil
+	}
+	var missing []uuid.UUID
+	for _, s := range subjects {
+		if _, _, hit := c.cached(s); !hit {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	keys, err := bulk.Keys(ctx, missing)
+	if err != nil {
+		return err
+	}
+	for _, s := range missing {
+		c.remember(s, keys[s]) // absent: destroyed
+	}
+	return nil
+}
+
 // key returns the key to seal with, creating it.
 func (c *Cipher) key(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	if k, ok, hit := c.cached(subject); hit {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -153,4 +154,77 @@ func (s *SQL) get(ctx context.Context, q querier, subject uuid.UUID) ([]byte, bo
 		return nil, false, fmt.Errorf("read the key of %s: %d bytes, want %d", subject, len(key), KeySize)
 	}
 	return key, true, nil
+}
+
+// keysChunk bounds the subjects of one statement of Keys.
+const keysChunk = 500
+
+// Keys returns the keys of subjects, creating those they lack, in one
+// transaction and a few multi-row statements: what an import that opens
+// thousands of accounts needs instead of one transaction per key. A
+// subject whose key was destroyed is left out of the result.
+func (s *SQL) Keys(ctx context.Context, subjects []uuid.UUID) (map[uuid.UUID][]byte, error) {
+	out := make(map[uuid.UUID][]byte, len(subjects))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(subjects); start += keysChunk {
+			chunk := subjects[start:min(start+keysChunk, len(subjects))]
+			now := s.now().UnixMilli()
+			var ins strings.Builder
+			ins.WriteString(`INSERT INTO subject_keys (subject, key, created_at) VALUES `)
+			args := make([]any, 0, 3*len(chunk))
+			for i, subject := range chunk {
+				key, err := newKey()
+				if err != nil {
+					return err
+				}
+				if i > 0 {
+					ins.WriteString(", ")
+				}
+				fmt.Fprintf(&ins, "($%d, $%d, $%d)", 3*i+1, 3*i+2, 3*i+3)
+				args = append(args, subject.String(), key, now)
+			}
+			// Keys created before, by this node or another, stay.
+			ins.WriteString(" ON CONFLICT (subject) DO NOTHING")
+			if _, err := tx.ExecContext(ctx, ins.String(), args...); err != nil {
+				return err
+			}
+			var sel strings.Builder
+			sel.WriteString(`SELECT subject, key FROM subject_keys WHERE subject IN (`)
+			ids := make([]any, len(chunk))
+			for i, subject := range chunk {
+				if i > 0 {
+					sel.WriteString(", ")
+				}
+				fmt.Fprintf(&sel, "$%d", i+1)
+				ids[i] = subject.String()
+			}
+			sel.WriteString(")")
+			rows, err := tx.QueryContext(ctx, sel.String(), ids...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				var key []byte
+				if err := rows.Scan(&id, &key); err != nil {
+					return errors.Join(err, rows.Close())
+				}
+				u, err := uuid.Parse(id)
+				if err != nil {
+					return errors.Join(err, rows.Close())
+				}
+				if key != nil {
+					out[u] = key
+				}
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create the keys of %d subjects: %w", len(subjects), err)
+	}
+	return out, nil
 }
