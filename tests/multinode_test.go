@@ -13,6 +13,7 @@ import (
 
 	"github.com/schoollife/ledger/adapters/bus/bustest"
 	"github.com/schoollife/ledger/adapters/postgres/pgtest"
+	"github.com/schoollife/ledger/projections"
 )
 
 var runningRE = regexp.MustCompile(`msg="running projection" projection=(\S+)`)
@@ -56,7 +57,7 @@ func TestTwoNodes(t *testing.T) {
 						t.Fatalf("projection %s runs on %d nodes", name, n)
 					}
 				}
-				return len(running) == 10
+				return len(running) == len(projections.Reducers(time.UTC))
 			})
 
 			// Kill node A without warning; node B takes over and loses nothing.
