@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
@@ -254,7 +256,7 @@ func TestPhoneScreenshots(t *testing.T) {
 		for _, v := range []viewport{desktop, phone} {
 			mustViewport(t, ctx, v)
 			eventuallyPage(t, ctx, base+s.path, s.ready, s.name+" page")
-			png := mustRun(t, ctx, "screenshot", chromedp.FullScreenshot(100))
+			png := mustRun(t, ctx, "screenshot", topScreenshot(3*v.Height))
 			file := filepath.Join(dir, s.name+"-"+v.Name+".png")
 			if err := os.WriteFile(file, png, 0o644); err != nil {
 				t.Fatal(err)
@@ -263,3 +265,25 @@ func TestPhoneScreenshots(t *testing.T) {
 		}
 	}
 }
+
+// topScreenshot captures the top of the page, at most height CSS pixels
+// (three screens: what a reader scrolls through first), so that a long
+// list does not make a picture tens of thousands of pixels tall.
+func topScreenshot(height int64) chromedp.Action[[]byte] {
+	return func(ctx context.Context, t *chromedp.Target) ([]byte, error) {
+		size, err := chromedp.Evaluate[[]float64](`[document.documentElement.scrollWidth, document.documentElement.scrollHeight]`)(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		r, err := cdp.Call(ctx, t, page.CaptureScreenshot, page.CaptureScreenshotParams{
+			CaptureBeyondViewport: ptrTo(true), FromSurface: ptrTo(true), Format: page.CaptureScreenshotFormatPng,
+			Clip: &page.Viewport{Width: size[0], Height: min(size[1], float64(height)), Scale: 1},
+		})
+		if err != nil {
+			return nil, err
+		}
+		return r.Data, nil
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
