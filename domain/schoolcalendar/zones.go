@@ -15,7 +15,7 @@ const (
 	ZoneC Zone = "C"
 )
 
-// Zones lists the zones in order.
+// zones lists the zones in order.
 var zones = []Zone{ZoneA, ZoneB, ZoneC}
 
 // ParseZone reads "A", "B" or "C" (any case, surrounding spaces ignored).
