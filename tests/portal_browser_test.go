@@ -5,8 +5,8 @@ package tests
 // a roll call; the parent, in another browser context, sees the absence
 // appear without a reload; the parent declares a reason; the CPE accepts
 // it; the inspector's timeline shows the four acts and their authors; the
-// evaluator's page shows charts and a CSV that matches the API. Each
-// profile's home page is saved under docs/screenshots/.
+// evaluator's page shows charts and a CSV that matches the API. With
+// LEDGER_SCREENSHOTS set, each profile's home page is saved there.
 
 import (
 	"context"
@@ -30,8 +30,22 @@ import (
 	"github.com/schoollife/ledger/projections"
 )
 
-// screenshotDir is where the tests save each profile's home page.
-const screenshotDir = "../docs/screenshots"
+// saveScreenshot writes a picture to the directory LEDGER_SCREENSHOTS names
+// (docs/screenshots for the README's), and nowhere otherwise: a test run
+// leaves the tree as it was.
+func saveScreenshot(t *testing.T, name string, png []byte) {
+	t.Helper()
+	dir := os.Getenv("LEDGER_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // chromiumPath finds Chromium; without it the browser tests skip, or fail
 // under CI=true.
@@ -153,16 +167,11 @@ func mustSignInPage(t *testing.T, ctx context.Context, base, login string) {
 	)
 }
 
-// mustScreenshot saves the page as docs/screenshots/name.png.
+// mustScreenshot takes a picture of the page, saved as name.png when
+// LEDGER_SCREENSHOTS names a directory.
 func mustScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png := mustRun(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveScreenshot(t, name, mustRun(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100)))
 }
 
 // eventuallyPage loads url until the JavaScript condition holds on it:
@@ -237,10 +246,7 @@ func TestPortalInBrowser(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("m-"+hugo.String()), "10"),
 		chromedp.Evaluate[chromedp.Void](`window.scrollTo(0, 0)`),
 	)
-	phone := mustRun(t, teacher, "phone screenshot", chromedp.CaptureScreenshot())
-	if err := os.WriteFile(filepath.Join(screenshotDir, "rollcall-phone.png"), phone, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	saveScreenshot(t, "rollcall-phone", mustRun(t, teacher, "phone screenshot", chromedp.CaptureScreenshot()))
 	if got := mustRun(t, teacher, "roll-call summary", chromedp.Text(chromedp.CSS("[data-rc-summary]"))); got != "Absents : 1 · retards : 1" {
 		t.Errorf("roll-call summary %q", got)
 	}
