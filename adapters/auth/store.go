@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -42,17 +41,7 @@ func sqliteUnique(err error) bool {
 // store: adapters/postgres exposes Pool, and its migrations create the
 // tables). Close leaves the pool open.
 func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Service, error) {
-	db := stdlib.OpenDBFromPool(pool)
-	write := func(ctx context.Context, fn func(*sql.Tx) error) error {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			return errors.Join(err, ignoreDone(tx.Rollback()))
-		}
-		return tx.Commit()
-	}
+	db, write := postgres.SQLDB(pool)
 	s, err := newService(db, write, dialect{unique: pgUnique, outage: postgres.Classify}, cfg)
 	if err != nil {
 		return nil, errors.Join(err, db.Close())
@@ -64,13 +53,4 @@ func NewPostgres(pool *pgxpool.Pool, cfg Config) (*Service, error) {
 func pgUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
-}
-
-// ignoreDone drops the error of rolling back a transaction database/sql has
-// already ended (it does when the context is cancelled).
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
 }

@@ -2,8 +2,6 @@ package readstore
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -11,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/projections"
@@ -32,7 +29,7 @@ const lockClass int32 = 0x6c72 // "lr": ledger runners
 // connection that holds them.
 func NewPostgres(pool *pgxpool.Pool, opts ...Option) *Store {
 	o := collect(opts)
-	db := stdlib.OpenDBFromPool(pool)
+	db, write := postgres.SQLDB(pool)
 	return &Store{
 		d: dialect{
 			put:    pgPut,
@@ -52,29 +49,11 @@ CROSS JOIN LATERAL (SELECT key, doc FROM rm_docs WHERE ns = $1 AND coll = $2 AND
 			decodeDoc: pgDecodeDoc,
 			outage:    postgres.Classify,
 		},
-		read: db,
-		write: func(ctx context.Context, fn func(*sql.Tx) error) error {
-			tx, err := db.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			if err := fn(tx); err != nil {
-				return errors.Join(err, ignoreDone(tx.Rollback()))
-			}
-			return tx.Commit()
-		},
+		read:    db,
+		write:   write,
 		locker:  &advisoryLocker{pool: pool, every: o.ping},
 		closeDB: db.Close,
 	}
-}
-
-// ignoreDone drops the error of rolling back a transaction database/sql has
-// already ended (it does when the context is cancelled).
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
 }
 
 const (

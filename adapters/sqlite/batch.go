@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -160,15 +159,9 @@ func appendBatch(ctx context.Context, tx *sql.Tx, appends []commands.StreamAppen
 		}
 		for _, e := range a.Events {
 			h.version++
-			md := e.Metadata
-			if md.Time.IsZero() {
-				md.Time = now
-			}
-			// Stored as read back: UTC, to the microsecond, as Append does.
-			md.Time = md.Time.UTC().Truncate(time.Microsecond)
-			meta, err := json.Marshal(md)
+			meta, err := storedMetadata(e, now)
 			if err != nil {
-				return nil, fmt.Errorf("encode metadata of %s: %w", e.ID, err)
+				return nil, err
 			}
 			hash := domain.ChainHash(h.hash, e.ID, a.Stream, h.version, e.Type, e.Data, meta)
 			h.hash, h.moved = hash, true

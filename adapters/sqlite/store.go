@@ -351,15 +351,9 @@ func (st txStatements) insert(ctx context.Context, stream string, current uint64
 	var position int64
 	for _, e := range events {
 		current++
-		md := e.Metadata
-		if md.Time.IsZero() {
-			md.Time = now
-		}
-		// Stored as read back: UTC, to the microsecond like the SQL stores.
-		md.Time = md.Time.UTC().Truncate(time.Microsecond)
-		meta, err := json.Marshal(md)
+		meta, err := storedMetadata(e, now)
 		if err != nil {
-			return domain.AppendResult{}, fmt.Errorf("encode metadata of %s: %w", e.ID, err)
+			return domain.AppendResult{}, err
 		}
 		hash := domain.ChainHash(prev, e.ID, stream, current, e.Type, e.Data, meta)
 		r, err := st.insertEvent.ExecContext(ctx, e.ID.String(), stream, current, e.Type, string(e.Data), string(meta), recordedAt, hash)
@@ -507,4 +501,20 @@ func clamp(v uint64) int64 {
 		return math.MaxInt64
 	}
 	return int64(v)
+}
+
+// storedMetadata encodes e's metadata as the log stores it (and its hash
+// covers): stamped now when it has no time, in UTC, to the microsecond, as
+// it reads back.
+func storedMetadata(e domain.Envelope, now time.Time) ([]byte, error) {
+	md := e.Metadata
+	if md.Time.IsZero() {
+		md.Time = now
+	}
+	md.Time = md.Time.UTC().Truncate(time.Microsecond)
+	meta, err := json.Marshal(md)
+	if err != nil {
+		return nil, fmt.Errorf("encode metadata of %s: %w", e.ID, err)
+	}
+	return meta, nil
 }

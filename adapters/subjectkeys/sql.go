@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/schoollife/ledger/adapters/postgres"
 )
 
 // SQL is a Store on the subject_keys table of the event store's database
@@ -37,25 +37,8 @@ func NewSQLite(read *sql.DB, write func(ctx context.Context, fn func(*sql.Tx) er
 // NewPostgres returns a store on pool, which it shares with the event
 // store (adapters/postgres exposes Pool). Close leaves the pool open.
 func NewPostgres(pool *pgxpool.Pool) *SQL {
-	db := stdlib.OpenDBFromPool(pool)
-	write := func(ctx context.Context, fn func(*sql.Tx) error) error {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx); err != nil {
-			return errors.Join(err, ignoreDone(tx.Rollback()))
-		}
-		return tx.Commit()
-	}
+	db, write := postgres.SQLDB(pool)
 	return &SQL{read: db, write: write, now: time.Now, close: db.Close}
-}
-
-func ignoreDone(err error) error {
-	if errors.Is(err, sql.ErrTxDone) {
-		return nil
-	}
-	return err
 }
 
 // Close releases what the store opened (not the pool or database it was
