@@ -66,6 +66,15 @@ func (a *app) erase(ctx context.Context, cmd domain.EraseSubject, stdout, stderr
 	default:
 		fmt.Fprintf(stdout, "erasure of %s recorded at %s; its key is destroyed\n", cmd.Subject, res.Position)
 	}
+	return a.scrub(ctx, stdout, stderr)
+}
+
+// scrub makes destroyed keys effective in the database files: it rebuilds
+// every projection, so that the read models replay with placeholders, then
+// purges the bus messages and compacts the database so that no byte of
+// what the keys protected remains in its files. Every act that destroys
+// keys runs it afterwards.
+func (a *app) scrub(ctx context.Context, stdout, stderr io.Writer) error {
 	total := countEvents(ctx, a.store)
 	for _, r := range a.runner.Reducers() {
 		name := r.Name()
