@@ -69,6 +69,7 @@ func startCAS(t *testing.T) *casServer {
 		case !ok:
 			fmt.Fprintf(w, `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationFailure code="INVALID_TICKET">Ticket %s not recognized</cas:authenticationFailure></cas:serviceResponse>`, html.EscapeString(q.Get("ticket")))
 		case service != q.Get("service"):
+			w.WriteHeader(http.StatusBadRequest) // as some servers do
 			fmt.Fprint(w, `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas"><cas:authenticationFailure code="INVALID_SERVICE">Ticket was issued for another service</cas:authenticationFailure></cas:serviceResponse>`)
 		default:
 			fmt.Fprint(w, `<cas:serviceResponse xmlns:cas="http://www.yale.edu/tp/cas">
@@ -151,16 +152,18 @@ type fixture struct {
 	callback string
 }
 
-func mustFixture(t *testing.T, version int) *fixture {
+func mustFixture(t *testing.T, version int, change ...func(*casclient.Settings)) *fixture {
 	t.Helper()
 	f := &fixture{cas: startCAS(t), rec: &recorder{}}
 	mux := http.NewServeMux()
 	f.site = httptest.NewServer(mux)
 	t.Cleanup(f.site.Close)
 	f.callback = f.site.URL + "/sso/cas/" + providerName + "/callback"
-	cfg := casclient.Config{BaseURL: f.site.URL, Providers: []casclient.Provider{{
-		Name: providerName, CAS: casclient.Settings{URL: f.cas.URL + "/cas/", Version: version},
-	}}}
+	settings := casclient.Settings{URL: f.cas.URL + "/cas/", Version: version}
+	for _, c := range change {
+		c(&settings)
+	}
+	cfg := casclient.Config{BaseURL: f.site.URL, Providers: []casclient.Provider{{Name: providerName, CAS: settings}}}
 	h, err := casclient.New(cfg, f.rec,
 		casclient.WithHTTPClient(f.cas.Client()),
 		casclient.WithClock(func() time.Time { return time.Now().Add(time.Duration(f.offset.Load())) }),
@@ -424,5 +427,22 @@ func TestUnknownProviderAndOffSiteReturn(t *testing.T) {
 		if rt != "/" {
 			t.Errorf("returnTo %q, want /", rt)
 		}
+	}
+}
+
+func TestRenewIsAskedAtLoginAndValidation(t *testing.T) {
+	t.Parallel()
+	f := mustFixture(t, 3, func(s *casclient.Settings) { s.Renew = true })
+	b := f.newBrowser(t)
+	resp, _ := b.get(f.site.URL + "/sso/cas/" + providerName + "/login")
+	login, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || login.Query().Get("renew") != "true" || !strings.HasPrefix(login.Query().Get("service"), f.callback+"?state=") {
+		t.Fatalf("login redirect %v (%v)", login, err)
+	}
+	if resp, body := b.get(f.toCallback(t, b, "/")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d: %s", resp.StatusCode, body)
+	}
+	if vals, _ := f.cas.validated(); len(vals) != 1 || vals[0].Get("renew") != "true" {
+		t.Errorf("validations %v", vals)
 	}
 }

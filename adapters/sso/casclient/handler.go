@@ -195,9 +195,6 @@ func (h *handler) validate(r *http.Request, p *provider, service, ticket string)
 		return validated{}, fmt.Errorf("ticket validation at %s: %w", p.server, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return validated{}, fmt.Errorf("ticket validation at %s answered %d", p.server, resp.StatusCode)
-	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
 	if err != nil {
 		return validated{}, fmt.Errorf("ticket validation at %s: %w", p.server, err)
@@ -206,11 +203,14 @@ func (h *handler) validate(r *http.Request, p *provider, service, ticket string)
 		return validated{}, fmt.Errorf("%w: longer than %d bytes", errAnswer, maxResponse)
 	}
 	v, err := parseResponse(body)
-	if err != nil {
-		var cf *casFailure
-		if errors.As(err, &cf) {
-			return validated{}, err
-		}
+	var cf *casFailure
+	switch {
+	case errors.As(err, &cf):
+		// Some servers send their refusal with a 400 status.
+		return validated{}, err
+	case resp.StatusCode != http.StatusOK:
+		return validated{}, fmt.Errorf("ticket validation at %s answered %d", p.server, resp.StatusCode)
+	case err != nil:
 		return validated{}, fmt.Errorf("%w: %w", errAnswer, err)
 	}
 	return v, nil
