@@ -145,6 +145,7 @@ func (c *recorder) lastFailure() upstream.Reason {
 }
 
 type fixture struct {
+	logs     lockedBuffer
 	cas      *casServer
 	site     *httptest.Server
 	rec      *recorder
@@ -168,7 +169,7 @@ func mustFixture(t *testing.T, version int, change ...func(*casclient.Settings))
 		casclient.WithHTTPClient(f.cas.Client()),
 		casclient.WithClock(func() time.Time { return time.Now().Add(time.Duration(f.offset.Load())) }),
 		casclient.WithFailure(f.rec.fail),
-		casclient.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		casclient.WithLogger(slog.New(slog.NewTextHandler(&f.logs, nil))),
 		casclient.WithStateKey(bytes.Repeat([]byte("c"), 32)),
 	)
 	if err != nil {
@@ -292,6 +293,23 @@ func TestSignIn(t *testing.T) {
 	}
 }
 
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func TestForgedTicketIsRefused(t *testing.T) {
 	t.Parallel()
 	f := mustFixture(t, 3)
@@ -304,6 +322,10 @@ func TestForgedTicketIsRefused(t *testing.T) {
 	mustFrenchFailure(t, resp, body, http.StatusBadRequest, "Connexion impossible")
 	if f.rec.count() != 0 || f.rec.lastFailure() != upstream.ReasonInvalid {
 		t.Errorf("%d completions, reason %q", f.rec.count(), f.rec.lastFailure())
+	}
+	logs := f.logs.String()
+	if !strings.Contains(logs, "INVALID_TICKET") || strings.Contains(logs, "ST-forged") {
+		t.Errorf("the log does not name the refusal, or shows the ticket:\n%s", logs)
 	}
 }
 

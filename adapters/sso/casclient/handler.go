@@ -206,7 +206,9 @@ func (h *handler) validate(r *http.Request, p *provider, service, ticket string)
 	var cf *casFailure
 	switch {
 	case errors.As(err, &cf):
-		// Some servers send their refusal with a 400 status.
+		// Some servers send their refusal with a 400 status. Their message
+		// may quote the ticket, which stays out of the logs.
+		cf.Message = strings.ReplaceAll(cf.Message, ticket, "ST-…")
 		return validated{}, err
 	case resp.StatusCode != http.StatusOK:
 		return validated{}, fmt.Errorf("ticket validation at %s answered %d", p.server, resp.StatusCode)
