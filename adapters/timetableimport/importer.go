@@ -134,7 +134,7 @@ func (im *Importer) Run(ctx context.Context, src Source, opts Options) (*Report,
 	start := time.Now()
 	t, err := parseSource(src, opts.Format, opts.MaxBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", src.Name, err)
+		return nil, unreadable(src.Name, err)
 	}
 	if opts.STS != nil {
 		rc, err := opts.STS.Open()
@@ -144,7 +144,7 @@ func (im *Importer) Run(ctx context.Context, src Source, opts Options) (*Report,
 		sts, err := ParseSTS(rc, opts.MaxBytes)
 		rc.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", opts.STS.Name, err)
+			return nil, unreadable(opts.STS.Name, err)
 		}
 		opts.PlanOptions.STS, rep.STSFile = sts, opts.STS.Name
 	}
@@ -189,6 +189,15 @@ func (im *Importer) Run(ctx context.Context, src Source, opts Options) (*Report,
 	im.lg.InfoContext(ctx, "timetable import", "file", src.Name, "correlation", rep.CorrelationID,
 		"added", rep.Added, "removed", rep.Removed, "failed", len(rep.Failed), "unmatched", len(plan.Unmatched))
 	return rep, err
+}
+
+// ErrUnreadable matches the error of an import whose file could not be
+// read to its end (not well-formed, truncated, too large): nothing was
+// written. It also matches domain.ErrInvalid.
+var ErrUnreadable = errors.New("timetable import: file unreadable")
+
+func unreadable(name string, err error) error {
+	return fmt.Errorf("%w: %w", ErrUnreadable, domain.Errorf(domain.ErrInvalid, "%s: %v", name, err))
 }
 
 func parseSource(src Source, f Format, maxBytes int64) (*Timetable, error) {
