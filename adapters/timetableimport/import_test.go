@@ -54,6 +54,7 @@ func TestEDTImportAndReimport(t *testing.T) {
 	if len(v1) != rep.Plan.Lessons {
 		t.Errorf("%d dated lessons recorded, the plan counted %d", len(v1), rep.Plan.Lessons)
 	}
+	t.Logf("first import: %d dated lessons in %d entries", len(v1), n)
 
 	// The same export again: nothing.
 	s.now = time.Date(2026, time.October, 5, 9, 0, 0, 0, time.UTC)
