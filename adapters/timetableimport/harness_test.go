@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/adapters/postgres/pgtest"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
@@ -26,7 +28,7 @@ const uai = "0330001A"
 type school struct {
 	t     *testing.T
 	ctx   context.Context
-	store *sqlite.Store
+	store eventStore
 	reg   *domain.Registry
 	h     *commands.Handlers
 	im    *Importer
@@ -41,14 +43,46 @@ func id(name string) uuid.UUID {
 	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("timetable-test/"+name))
 }
 
-func newSchool(t *testing.T) *school {
+// eventStore is what the tests need of a store: the commands' and the
+// import's.
+type eventStore interface {
+	commands.EventStore
+	Log
+}
+
+// openSQLite opens a store in a new SQLite file.
+func openSQLite(t *testing.T) eventStore {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// openPostgres opens a store in a fresh Postgres database (skipped outside
+// CI when no server answers: see adapters/postgres/pgtest).
+func openPostgres(t *testing.T) eventStore {
+	t.Helper()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, pgtest.MustDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// newSchool builds the school on a SQLite store.
+func newSchool(t *testing.T) *school { return newSchoolOn(t, openSQLite(t)) }
+
+func newSchoolOn(t *testing.T, st eventStore) *school {
+	t.Helper()
+	ctx := context.Background()
 	s := &school{t: t, ctx: ctx, store: st, reg: domain.NewRegistry(),
 		now:     time.Date(2026, time.August, 28, 9, 0, 0, 0, time.UTC),
 		class6A: id("6A"), class6B: id("6B"), ang1: id("ang1"), ang2: id("ang2"),

@@ -19,7 +19,11 @@ import (
 // another and adds one from a date on, with a roll call already recorded
 // on a lesson it ends.
 func TestEDTImportAndReimport(t *testing.T) {
-	s := newSchool(t)
+	t.Run("sqlite", func(t *testing.T) { edtScenario(t, newSchool(t)) })
+	t.Run("postgres", func(t *testing.T) { edtScenario(t, newSchoolOn(t, openPostgres(t))) })
+}
+
+func edtScenario(t *testing.T, s *school) {
 	rep, n := s.MustImport(file("edt_v1.xml"), s.opts(FormatEDT, "2026-08-31", true))
 	if n == 0 || len(rep.Plan.Unmatched) != 0 || len(rep.Rejected) != 0 {
 		t.Fatalf("first import: %d events, unmatched %+v, rejected %+v", n, rep.Plan.Unmatched, rep.Rejected)
