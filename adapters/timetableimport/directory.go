@@ -53,9 +53,11 @@ type DirTeacher struct {
 	DisplayName string
 }
 
-// Log is what LoadDirectory needs of the event store: the global log.
+// Log is what the import reads of the event store: the global log, and
+// the streams of the establishment's groups.
 type Log interface {
 	ReadAll(ctx context.Context, after domain.Position, limit int) ([]domain.Record, error)
+	ReadStream(ctx context.Context, stream string, from uint64) ([]domain.Record, error)
 }
 
 // LogDirectory is the directory and the timetable folded from the log.
@@ -131,6 +133,36 @@ func LoadDirectory(ctx context.Context, log Log, reg Registry) (*LogDirectory, e
 		}
 		d.asOf = recs[len(recs)-1].Position
 	}
+}
+
+// Refresh reads again the stream of every group of establishment uai: the
+// global log may hold back events committed last (Postgres reads it only
+// below the oldest transaction still running), a group's stream never
+// does. The timetable entries and the teachers of the groups the plan
+// changes are then exactly what the commands will see.
+func (d *LogDirectory) Refresh(ctx context.Context, log Log, reg Registry, uai string) error {
+	for id, g := range d.groups {
+		if g.Establishment != uai {
+			continue
+		}
+		recs, err := log.ReadStream(ctx, domain.GroupStream(id), 0)
+		if err != nil {
+			return fmt.Errorf("refresh group %s: %w", id, err)
+		}
+		g.Teaching = map[uuid.UUID][]string{}
+		delete(d.entries, id)
+		for _, r := range recs {
+			e, err := reg.DecodeRecord(r)
+			if err != nil {
+				return fmt.Errorf("refresh group %s: %w", id, err)
+			}
+			switch e.(type) {
+			case domain.MemberJoined, domain.MemberLeft, domain.LessonScheduled, domain.LessonUnscheduled:
+				d.Apply(e)
+			}
+		}
+	}
+	return nil
 }
 
 // NewLogDirectory returns an empty directory.

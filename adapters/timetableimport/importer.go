@@ -164,6 +164,9 @@ func (im *Importer) Run(ctx context.Context, src Source, opts Options) (*Report,
 	if err != nil {
 		return nil, err
 	}
+	if err := dir.Refresh(ctx, im.log, im.reg, opts.UAI); err != nil {
+		return nil, err
+	}
 	rep.Took.Load = time.Since(start)
 	start = time.Now()
 	plan, err := MakePlan(t, dir, opts.PlanOptions)
