@@ -33,6 +33,8 @@ type Directory interface {
 	// Held reports whether a lesson has a roll call or a content
 	// recorded: the import never removes it.
 	Held(lesson uuid.UUID) bool
+	// GroupName returns the name of a group, for the report.
+	GroupName(id uuid.UUID) string
 }
 
 // Group is a class or teaching group of the directory, with its teachers
@@ -289,6 +291,14 @@ func (d *LogDirectory) Entries(uai string) []domain.LessonScheduled {
 		}
 	}
 	return out
+}
+
+// GroupName implements Directory.
+func (d *LogDirectory) GroupName(id uuid.UUID) string {
+	if g, ok := d.groups[id]; ok {
+		return g.Name
+	}
+	return id.String()
 }
 
 // Held implements Directory.

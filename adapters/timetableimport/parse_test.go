@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 
 	"github.com/schoollife/ledger/domain"
 )
@@ -62,6 +63,18 @@ func TestEDTEncodings(t *testing.T) {
 	}
 	if !slices.ContainsFunc(v3.Warnings, func(w Warning) bool { return strings.Contains(w.Message, "declared UTF-8") }) {
 		t.Errorf("warnings %+v", v3.Warnings)
+	}
+	// UTF-16 with its byte-order mark.
+	u16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(mustRead(t, "edt_v1.xml")[3:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4, err := ParseEDT(bytes.NewReader(u16), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v4.Subjects["MAT5"].Label; got != "ÉDUCATION MUSICALE" || len(v4.Courses) != len(v1.Courses) {
+		t.Errorf("UTF-16: label %q, %d courses", got, len(v4.Courses))
 	}
 }
 

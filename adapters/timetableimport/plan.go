@@ -178,7 +178,7 @@ func MakePlan(t *Timetable, dir Directory, opts PlanOptions) (*Plan, error) {
 	for _, c := range t.Courses {
 		subj, hasSubj := t.Subjects[c.Subject]
 		for _, part := range c.Parts {
-			for _, tg := range part.targets(t) {
+			for _, tg := range part.targets() {
 				p.Targets++
 				m, un := matchTarget(t, dir, opts, c, part, tg, subj, hasSubj, teachers)
 				if un != nil {
@@ -210,7 +210,7 @@ type exportTarget struct {
 	key  string
 }
 
-func (p Part) targets(*Timetable) []exportTarget {
+func (p Part) targets() []exportTarget {
 	var out []exportTarget
 	if len(p.Groups) > 0 {
 		// A course for groups is for them, not for the classes they are
@@ -415,7 +415,7 @@ func diff(p *Plan, dir Directory, opts PlanOptions, want []dated, names map[uuid
 	for _, hs := range held {
 		for _, h := range hs {
 			if !slices.Contains(taken[slotKey{h.group, h.date}], h) {
-				p.Kept = append(p.Kept, Kept{names[h.group], h.date, h.slot, KeptHeld})
+				p.Kept = append(p.Kept, Kept{dir.GroupName(h.group), h.date, h.slot, KeptHeld})
 			}
 		}
 	}
@@ -431,7 +431,7 @@ func diff(p *Plan, dir Directory, opts PlanOptions, want []dated, names map[uuid
 	}
 	for id, e := range recorded {
 		if _, ok := target[id]; !ok {
-			p.Remove = append(p.Remove, Entry{ScheduleLesson: domain.ScheduleLesson(e), GroupName: cmp.Or(names[e.Group], e.Group.String())})
+			p.Remove = append(p.Remove, Entry{ScheduleLesson: domain.ScheduleLesson(e), GroupName: dir.GroupName(e.Group)})
 		}
 	}
 	order := func(a, b Entry) int {

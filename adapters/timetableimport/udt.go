@@ -176,7 +176,7 @@ func ParseUDT(r io.Reader, maxBytes int64) (*Timetable, error) {
 // weekLabel reads an alternation: A or B (1 or 2, Q1 or Q2), or every week.
 func weekLabel(s string) (schoolcalendar.WeekLabel, bool) {
 	switch strings.ToUpper(strings.TrimSpace(s)) {
-	case "", "0", "H", "T":
+	case "", "0":
 		return "", true
 	case "A", "1", "Q1", "SA":
 		return schoolcalendar.WeekA, true
