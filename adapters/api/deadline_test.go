@@ -60,7 +60,7 @@ func (l *deadlineLog) ReadAll(ctx context.Context, after domain.Position, limit 
 func TestRouteDeadlines(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	long := map[string]bool{"POST /api/v1/imports": true, "GET /api/v1/establishments/{uai}/export": true, "GET /api/v1/accounts/{account}/export": true}
+	long := map[string]bool{"POST /api/v1/imports": true, "POST /api/v1/timetable-imports": true, "GET /api/v1/establishments/{uai}/export": true, "GET /api/v1/accounts/{account}/export": true}
 	for _, rt := range w.srv.routes {
 		pattern := rt.method + " " + rt.path
 		want := web.TimeoutDefault

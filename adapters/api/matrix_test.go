@@ -106,6 +106,8 @@ func matrix(w *world) []cell {
 		// Directory imports.
 		{method: "POST", path: "/api/v1/imports", want: who(http.StatusAccepted, asAdmin), body: func(string) any { return csvRelatives(w) }},
 		{method: "GET", path: "/api/v1/imports/" + webtest.KeptImportID.String(), want: who(ok, asAdmin, asInspector)},
+		// Timetable imports (a dry run: the matrix writes nothing).
+		{method: "POST", path: "/api/v1/timetable-imports", want: who(ok, asAdmin), body: func(string) any { return timetableUpload(w, map[string]string{"dry_run": "true"}) }},
 
 		// Lessons and the cahier de textes.
 		{method: "POST", path: "/api/v1/rollcalls", want: who(created, recorders...),

@@ -45,6 +45,9 @@ type Config struct {
 	// Imports, when set, starts the directory imports administrators upload as background
 	// jobs (POST /api/v1/imports) and reads their status and report.
 	Imports *web.Imports
+	// Timetables, when set, runs the timetable imports administrators
+	// upload (POST /api/v1/timetable-imports).
+	Timetables TimetableImporter
 
 	// Timeouts are the deadlines of requests (web's defaults when zero).
 	Timeouts web.Timeouts
@@ -158,6 +161,7 @@ func (s *Server) routeTable() []route {
 		s.fileRoutes(),
 		s.officeRoutes(),
 		s.importRoutes(),
+		s.timetableImportRoutes(),
 		s.auditRoutes(),
 		s.privacyRoutes(),
 		s.consultationRoutes(),

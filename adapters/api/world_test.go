@@ -13,6 +13,7 @@ import (
 
 	"github.com/schoollife/ledger/adapters/portal"
 	"github.com/schoollife/ledger/adapters/subjectexport"
+	"github.com/schoollife/ledger/adapters/timetableimport"
 
 	"github.com/google/uuid"
 
@@ -71,8 +72,12 @@ func (w *world) serverWith(h *commands.Handlers, auth *webtest.FakeAuth, store *
 	if err != nil {
 		w.T.Fatal(err)
 	}
+	timetables, err := timetableimport.New(timetableimport.Config{Handlers: h, Log: store, Registry: w.Reg})
+	if err != nil {
+		w.T.Fatal(err)
+	}
 	cfg := Config{
-		Exports:  exports,
+		Exports: exports, Timetables: timetables,
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports,
 		Now: w.Clock, Location: webtest.Paris,
 		Live: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/schoollife/ledger/adapters/directoryimport"
+	"github.com/schoollife/ledger/adapters/timetableimport"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 )
@@ -22,6 +23,8 @@ const importUsage = `usage:
   ledger import csv --profile student|relative|teacher|personnel [FLAGS] FILE|ARCHIVE...
   ledger import onde --uai UAI [FLAGS] FILE|DIR|ARCHIVE...
   ledger import aaf|csv|onde --watch DIR [--watch-settle 30s] [--watch-interval 1m] [FLAGS]
+  ledger import edt|udt --uai UAI --zone A|B|C [--from DATE] [--sts FILE] [FLAGS] FILE
+    (a timetable: see ledger import edt --help)
 
 Imports a directory feed: AAF XML files of the second or first degree (a
 directory's *.xml files are taken in name order; ENT_Complet_* files make a
@@ -54,10 +57,13 @@ func (m *Main) importCmd(ctx context.Context, args []string) error {
 		}
 		return nil
 	}
+	if f := timetableimport.Format(args[0]); f == timetableimport.FormatEDT || f == timetableimport.FormatUDT {
+		return m.importTimetable(ctx, f, args[1:])
+	}
 	format := directoryimport.Format(args[0])
 	if format != directoryimport.FormatAAF && format != directoryimport.FormatCSV && format != directoryimport.FormatONDE {
 		fmt.Fprintln(m.stderr, importUsage)
-		return fmt.Errorf("ledger import: format %q is not aaf, csv or onde", args[0])
+		return fmt.Errorf("ledger import: format %q is not aaf, csv, onde, edt or udt", args[0])
 	}
 	var cfg Config
 	var set importSettings

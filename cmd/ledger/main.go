@@ -168,7 +168,7 @@ func (m *Main) subcommands() []subcommand {
 		{"serve", "run the server and the projections (migrates first)", (*Main).serve, false},
 		{"migrate", "apply the schema migrations", (*Main).migrate, false},
 		{"account", "create accounts that can sign in; reset passwords", (*Main).account, true},
-		{"import", "import a directory feed: AAF files or CSV exports", (*Main).importCmd, true},
+		{"import", "import a directory feed (AAF files, CSV exports) or a timetable (EDT, UDT exports)", (*Main).importCmd, true},
 		{"simulate", "write a simulated history of the 2005-2007 experiment", (*Main).simulate, false},
 		{"rebuild", "rebuild projections beside the live ones and swap them in", (*Main).rebuild, false},
 		{"indicators", "recompute the usage indicators by replaying the log", (*Main).indicators, false},

@@ -18,6 +18,7 @@ import (
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/live"
 	"github.com/schoollife/ledger/adapters/portal"
+	"github.com/schoollife/ledger/adapters/timetableimport"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/projections/projector"
 )
@@ -103,6 +104,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := a.metrics.watchImports(importJobs); err != nil {
 		return err
 	}
+	// Administrators upload timetables: the importer of `ledger import
+	// edt|udt`, within the request.
+	timetables, err := timetableimport.New(timetableimport.Config{Handlers: a.commands, Registry: a.reg, Log: a.store, Logger: log})
+	if err != nil {
+		return err
+	}
 	var accessLog *slog.Logger
 	if cfg.AccessLog {
 		accessLog = log
@@ -120,7 +127,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	handler, err := webHandler(webDeps{
-		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs,
+		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs, timetables: timetables,
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
@@ -292,6 +299,7 @@ type webDeps struct {
 	live          http.Handler
 	sessionEnded  func(ctx context.Context, session string) error
 	importJobs    web.ImportJobs
+	timetables    api.TimetableImporter
 	log           *slog.Logger
 	secureCookies bool
 	maxImport     int64
@@ -336,7 +344,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 		return nil, err
 	}
 	apiSrv, err := api.NewServer(api.Config{
-		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Live: d.live,
+		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Timetables: d.timetables, Live: d.live,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, Exports: exports, SmallCount: d.smallCount, Trail: d.trail,
 	})
 	if err != nil {
