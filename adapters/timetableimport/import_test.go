@@ -286,3 +286,30 @@ func TestCutInsideARun(t *testing.T) {
 		"6A 2027-01-21 10:05-11:00 Mathématiques dupont",
 		"6A 2027-01-21 13:30-14:25 SVT moreau")
 }
+
+// A Saturday course in an establishment that does not teach on Saturdays
+// is reported, not silently counted with the holidays.
+func TestSaturdayCourseReported(t *testing.T) {
+	s := newSchool(t)
+	b, err := os.ReadFile(filepath.Join("testdata", "edt_v1.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte(`Ident="CO3" Jour="2"`), []byte(`Ident="CO3" Jour="6"`), 1)
+	src := Source{Name: "edt_saturday.xml", Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+	o := s.opts(FormatEDT, "2026-08-31", true)
+	o.DryRun = true
+	rep, err := s.im.Run(s.ctx, src, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Unmatched
+	for _, u := range rep.Plan.Unmatched {
+		if u.Reason == ReasonNoSchoolDay {
+			got = append(got, u)
+		}
+	}
+	if len(got) == 0 || got[0].Course != "CO3" || got[0].Name != "Saturday" {
+		t.Fatalf("no-school-day entries %+v in %+v", got, rep.Plan.Unmatched)
+	}
+}

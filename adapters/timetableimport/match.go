@@ -20,6 +20,7 @@ const (
 	ReasonSubjectNotTaught = "subject-not-taught" // the teacher teaches the group other subjects
 	ReasonUnknownSubject   = "unknown-subject"    // the course's subject is not in the export
 	ReasonUnknownRef       = "unknown-reference"  // the course names a class, group or teacher the export does not list
+	ReasonNoSchoolDay      = "no-school-day"      // the course is on a Sunday, or a Saturday when the establishment does not teach on Saturdays
 )
 
 // teacherMatch is the directory account an export's teacher is, or why

@@ -177,6 +177,17 @@ func MakePlan(t *Timetable, dir Directory, opts PlanOptions) (*Plan, error) {
 	var want []dated
 	for _, c := range t.Courses {
 		subj, hasSubj := t.Subjects[c.Subject]
+		if !opts.Calendar.TeachesOn(c.Weekday) {
+			// Its lessons would all fall on days without classes: say so
+			// rather than count them as holidays.
+			for _, part := range c.Parts {
+				for _, tg := range part.targets() {
+					p.Targets++
+					p.Unmatched = append(p.Unmatched, Unmatched{Line: c.Line, Course: c.Key, Target: tg.key, Name: c.Weekday.String(), Reason: ReasonNoSchoolDay})
+				}
+			}
+			continue
+		}
 		for _, part := range c.Parts {
 			for _, tg := range part.targets() {
 				p.Targets++

@@ -142,6 +142,13 @@ func (c *Calendar) Holiday(z Zone, d domain.Date) (string, bool) {
 	return "", false
 }
 
+// TeachesOn reports whether classes may be held on a weekday at all: never
+// on Sundays, on Saturdays only when the establishment has Saturday
+// classes.
+func (c *Calendar) TeachesOn(wd time.Weekday) bool {
+	return wd != time.Sunday && (wd != time.Saturday || c.opts.SaturdayClasses)
+}
+
 // IsSchoolDay reports whether classes are held on d in zone z: not on
 // Sundays, bank holidays or holidays, nor on Saturdays unless the
 // establishment has Saturday classes. It fails for a date outside the
