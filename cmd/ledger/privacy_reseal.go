@@ -426,4 +426,6 @@ checked: both logs are read again and compared event by event once opened,
 and the copy is verified. STORE is sqlite:PATH or postgres://...; never an
 EventStoreDB. A destination that is not empty is refused, unless it is an
 interrupted copy of the same source: the copy then resumes. Stop the
-server of the source first.`
+server of the source first. --store and --readmodels are not read: --from
+and --to name the stores, and the credentials are those of their own
+databases.`
