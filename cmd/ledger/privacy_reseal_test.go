@@ -302,8 +302,18 @@ func testReseal(t *testing.T, from, to storeFiles) {
 // it has nothing left to copy.
 func TestPrivacyResealResumes(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		testResealResumes(t, sqliteStore(t), sqliteStore(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		testResealResumes(t, postgresStore(t), postgresStore(t))
+	})
+}
+
+func testResealResumes(t *testing.T, from, to storeFiles) {
 	ctx := context.Background()
-	from, to := sqliteStore(t), sqliteStore(t)
 	src := writeUnsealed(t, from.spec)
 
 	interrupted, cancel := context.WithCancel(ctx)
