@@ -73,6 +73,7 @@ var emitters = map[string][]string{
 	"news.withdrawn.v1":                  {commands.CmdWithdrawArticle},
 	"privacy.data_exported.v1":           {commands.CmdRecordDataExport},
 	"privacy.subject_erased.v1":          {commands.CmdEraseSubject},
+	"privacy.store_resealed.v1":          {commands.CmdResealStore},
 }
 
 // streams says which stream each event family is stored in.
@@ -82,7 +83,7 @@ var streams = map[string]string{
 	"absence": "lesson-ID", "lateness": "lesson-ID", "lesson": "lesson-ID", "incident": "incident-ID",
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",
-	"import": "import-ID", "privacy": "privacy-ACCOUNT",
+	"import": "import-ID", "privacy": "privacy-ACCOUNT (a re-sealed copy: privacy-COPY)",
 }
 
 func TestEventsDoc(t *testing.T) {

@@ -65,3 +65,54 @@ func (e *Erasure) EraseSubject(actor Actor, subject *Account, cmd EraseSubject) 
 	}
 	return []Event{SubjectErased{Subject: cmd.Subject, Basis: cmd.Basis, Reason: cmd.Reason}}, nil
 }
+
+// StoreResealed opens the log of a re-sealed copy (`ledger privacy
+// reseal`): a store written before sealing, whose personal fields were in
+// clear, copied event by event into a new store with those fields sealed
+// under their subjects' keys, new hashes, a new chain and new seals. It is
+// the copy's first event: the source's last seal, which covers every event
+// copied, ties the new chain to the one it replaces. Its metadata says
+// when and who (the ledger).
+type StoreResealed struct {
+	// Copy names the copy: derived from the source's seal hash, so that
+	// an interrupted copy of the same source is recognized and resumed.
+	Copy uuid.UUID `json:"copy"`
+	// SourceSeal is the hash (hex) of the source's last seal, SourceSealSeq
+	// its number, SourceHead the position of the last event it covers.
+	SourceSeal    string `json:"source_seal"`
+	SourceSealSeq uint64 `json:"source_seal_seq"`
+	SourceHead    string `json:"source_head"`
+	// Events is how many events of the source follow in the copy.
+	Events uint64 `json:"events"`
+}
+
+func (StoreResealed) EventType() string { return "privacy.store_resealed.v1" }
+
+// ResealStore is the command that opens a re-sealed copy's log.
+type ResealStore struct {
+	SourceSeal    string `json:"source_seal" text:"code"`
+	SourceSealSeq uint64 `json:"source_seal_seq"`
+	SourceHead    string `json:"source_head" text:"code"`
+	Events        uint64 `json:"events"`
+}
+
+// CopyID is the id of the re-sealed copy of the source whose last seal
+// hash (hex) is sourceSeal.
+func CopyID(sourceSeal string) uuid.UUID { return DeterministicID("reseal", sourceSeal) }
+
+// DecideResealStore decides the first event of a re-sealed copy: only
+// the ledger copies a store, and only into a log still empty (version is
+// the copy stream's).
+func DecideResealStore(actor Actor, version uint64, cmd ResealStore) ([]Event, error) {
+	if !actor.IsSystem() {
+		return nil, Errorf(ErrForbidden, "only the ledger re-seals a store")
+	}
+	if version != 0 {
+		return nil, Errorf(ErrVersionConflict, "this copy is recorded already")
+	}
+	if cmd.SourceSeal == "" || cmd.SourceHead == "" || cmd.Events == 0 {
+		return nil, Errorf(ErrInvalid, "a re-sealed copy needs its source's seal, head and event count")
+	}
+	return []Event{StoreResealed{Copy: CopyID(cmd.SourceSeal), SourceSeal: cmd.SourceSeal,
+		SourceSealSeq: cmd.SourceSealSeq, SourceHead: cmd.SourceHead, Events: cmd.Events}}, nil
+}

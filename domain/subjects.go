@@ -140,6 +140,8 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	// Privacy.
 	case DataExported:
 		ids = append(ids, e.Subject, e.Exporter)
+	case StoreResealed:
+		// A whole store's copy is about nobody in particular.
 	default:
 		return nil, false
 	}

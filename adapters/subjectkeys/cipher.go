@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,6 +105,40 @@ func New(keys Store, reg *domain.Registry, opts ...Option) (*Cipher, error) {
 // subject's key (empty strings stay empty); e itself is unchanged. Sealing
 // for an erased subject is refused (domain.ErrSubjectErased).
 func (c *Cipher) Seal(ctx context.Context, md domain.Metadata, e domain.Event) (domain.Event, error) {
+	return c.rewrite(md, e, func(typ, path string, subject uuid.UUID, plain string) (string, error) {
+		return c.seal(ctx, typ, path, subject, plain)
+	})
+}
+
+// Reseal returns e, an event decoded without opening (as stored), with
+// each personal string that is in clear sealed with its subject's key, as
+// Seal does, except that a value about a person whose key is destroyed is
+// written as Placeholder: the copy of a store written before sealing
+// (`ledger privacy reseal`) is where such values can at last be removed. A
+// value sealed already stays as it is, once checked that it opens with
+// the keys of this cipher (the keys travel with the data); one that does
+// not open is ErrSealed. changed tells whether a value was rewritten.
+func (c *Cipher) Reseal(ctx context.Context, md domain.Metadata, e domain.Event) (out domain.Event, changed bool, err error) {
+	out, err = c.rewrite(md, e, func(typ, path string, subject uuid.UUID, value string) (string, error) {
+		if strings.HasPrefix(value, Prefix) {
+			if _, err := c.open(ctx, typ, path, value); err != nil {
+				return "", err
+			}
+			return value, nil
+		}
+		changed = true
+		sealed, err := c.seal(ctx, typ, path, subject, value)
+		if errors.Is(err, domain.ErrSubjectErased) {
+			return Placeholder, nil
+		}
+		return sealed, err
+	})
+	return out, changed, err
+}
+
+// rewrite returns a copy of e whose non-empty personal strings are
+// replaced by what fn returns for them; e itself is unchanged.
+func (c *Cipher) rewrite(md domain.Metadata, e domain.Event, fn func(typ, path string, subject uuid.UUID, value string) (string, error)) (domain.Event, error) {
 	typ := e.EventType()
 	fields, ok := c.plans[typ]
 	if !ok {
@@ -130,21 +165,51 @@ func (c *Cipher) Seal(ctx context.Context, md domain.Metadata, e domain.Event) (
 			}
 			fv = fv.Elem().FieldByIndex(f.inner)
 		}
-		plain := fv.String()
-		if plain == "" {
+		value := fv.String()
+		if value == "" {
 			continue
 		}
 		subject, err := subjectOf(v, f.subject, md)
 		if err != nil {
 			return nil, fmt.Errorf("seal %s: %w", typ, err)
 		}
-		sealed, err := c.seal(ctx, typ, f.path, subject, plain)
+		out, err := fn(typ, f.path, subject, value)
 		if err != nil {
 			return nil, err
 		}
-		fv.SetString(sealed)
+		fv.SetString(out)
 	}
 	return v.Interface().(domain.Event), nil
+}
+
+// Mask returns e, an event as read (opened), with each personal value
+// about a person whose key is destroyed, or who never had one, replaced
+// by Placeholder: what a re-sealed copy reads where its source held the
+// value in clear about an erased person.
+func (c *Cipher) Mask(ctx context.Context, md domain.Metadata, e domain.Event) (domain.Event, error) {
+	return c.rewrite(md, e, func(_, _ string, subject uuid.UUID, value string) (string, error) {
+		_, ok, err := c.lookup(ctx, subject)
+		switch {
+		case err != nil:
+			return "", err
+		case !ok:
+			return Placeholder, nil
+		}
+		return value, nil
+	})
+}
+
+// Subjects returns the accounts whose keys seal the personal strings of e
+// (each once): what Prepare gets ready before a batch is sealed.
+func (c *Cipher) Subjects(md domain.Metadata, e domain.Event) []uuid.UUID {
+	var out []uuid.UUID
+	_, _ = c.rewrite(md, e, func(_, _ string, subject uuid.UUID, value string) (string, error) {
+		if !strings.HasPrefix(value, Prefix) && !slices.Contains(out, subject) {
+			out = append(out, subject)
+		}
+		return value, nil
+	})
+	return out
 }
 
 // seal encrypts one value.

@@ -56,6 +56,7 @@ func privacyVerbs() map[string]func(m *Main, ctx context.Context, args []string)
 	return map[string]func(m *Main, ctx context.Context, args []string) error{
 		"export": (*Main).privacyExport,
 		"erase":  (*Main).privacyErase,
+		"reseal": (*Main).privacyReseal,
 	}
 }
 
@@ -83,4 +84,6 @@ docs/privacy.md.
   export   write everything the ledger holds about a person (access and
            portability), as a JSON archive or a French HTML summary
   erase    erase a person's personal data by destroying their key
-           (crypto-shredding); history stays verifiable`
+           (crypto-shredding); history stays verifiable
+  reseal   copy a store written before sealing into a new store with
+           every personal field sealed, checked and verified`

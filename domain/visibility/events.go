@@ -122,6 +122,9 @@ func KindOf(typ string) (Kind, bool) {
 	case domain.DataExported{}.EventType():
 		// The trace of an access to a person's data: delivered to nobody.
 		return Kind{Class: ClassHidden}, true
+	case domain.StoreResealed{}.EventType():
+		// An operator's act on the whole store: delivered to nobody.
+		return Kind{Class: ClassHidden}, true
 	}
 	return Kind{}, false
 }
