@@ -58,6 +58,13 @@ func (c RetentionCategory) Periodic() bool {
 	return c == RetentionSchoolLife || c == RetentionMessages
 }
 
+// LedgerWide reports whether the data of c is kept for the whole ledger,
+// not per establishment (sign-in sessions, import reports, bus messages
+// are not filed by establishment).
+func (c RetentionCategory) LedgerWide() bool {
+	return c == RetentionConnections || c == RetentionImportReports || c == RetentionBus
+}
+
 // Keep is a retention duration: a count and a unit, d (days), m (months)
 // or y (years): "7d", "6m", "2y". ParseKeep validates it.
 type Keep string
@@ -244,9 +251,11 @@ func (r *Retention) KeepFor(c RetentionCategory) Keep {
 
 // SetRetention decides a retention setting: an administrator of the
 // establishment (or the ledger) sets it, for a known category, a duration
-// within bounds.
+// within bounds. An empty establishment is the ledger-wide setting: that
+// of the ledger-wide categories, and of the data recorded without an
+// establishment.
 func (r *Retention) SetRetention(actor Actor, cmd SetRetention) ([]Event, error) {
-	if !ValidUAI(cmd.Establishment) {
+	if cmd.Establishment != "" && !ValidUAI(cmd.Establishment) {
 		return nil, Errorf(ErrInvalid, "establishment: %q is not a UAI", cmd.Establishment)
 	}
 	if !actor.IsAdmin(cmd.Establishment) {
@@ -254,6 +263,9 @@ func (r *Retention) SetRetention(actor Actor, cmd SetRetention) ([]Event, error)
 	}
 	if !cmd.Category.Valid() {
 		return nil, Errorf(ErrInvalid, "category: %q is not a category of data", cmd.Category)
+	}
+	if cmd.Category.LedgerWide() && cmd.Establishment != "" {
+		return nil, Errorf(ErrInvalid, "category: %s is kept for the whole ledger, not per establishment", cmd.Category)
 	}
 	keep, err := ParseKeep(cmd.Keep)
 	if err != nil {
