@@ -82,10 +82,27 @@ func testRetention(t *testing.T, store string, files func(t *testing.T) []string
 	}
 	send("2025-10-06 10:00", lastYear)
 	send("2026-12-01 10:00", current)
+	// Two students who left: one in July 2025, whose entry expires a year
+	// on, one in November 2026, whose entry stays.
+	gone, recent := uuid.New(), uuid.New()
+	goneName, recentName := "Partie"+mark, "Recente"+mark
+	for _, p := range []struct {
+		id           uuid.UUID
+		name, opened string
+		closed       string
+	}{{gone, goneName, "2024-09-02 09:00", "2025-07-04 18:00"}, {recent, recentName, "2025-09-01 09:00", "2026-11-02 18:00"}} {
+		if _, err := at(p.opened).OpenAccount(ctx, commands.Request{System: true}, domain.OpenAccount{Account: p.id, Establishment: DemoUAI,
+			Profile: domain.ProfileStudent, DisplayName: p.name}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := at(p.closed).CloseAccount(ctx, commands.Request{System: true}, domain.CloseAccount{Account: p.id, Reason: "départ"}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	d.rebuild(t)
 	checkpoint(t, a.store)
-	if found := search(t, files(t), oldMsg, oldPun); len(found) != 2 {
-		t.Fatalf("before: the search finds %v in the files, want both markers (the read models hold them)", found)
+	if found := search(t, files(t), oldMsg, oldPun, goneName); len(found) != 3 {
+		t.Fatalf("before: the search finds %v in the files, want every marker (the read models hold them)", found)
 	}
 
 	// The plan: 2024-2025's messages and school-life acts, nothing else
@@ -110,6 +127,18 @@ func testRetention(t *testing.T, store string, files func(t *testing.T) []string
 	}
 	if _, ok := expiring["schoollife 2024-2025"]; !ok {
 		t.Error("plan: school-life acts of 2024-2025 do not expire")
+	}
+	left := 0
+	for _, e := range plan {
+		if e.Category == domain.RetentionDirectory {
+			left++
+			if e.Period != "2024-2025" || len(e.accounts) != 1 || e.accounts[0] != gone {
+				t.Errorf("plan: directory %+v, want the student who left in July 2025", e)
+			}
+		}
+	}
+	if left != 1 {
+		t.Errorf("plan: %d directory expiries, want 1", left)
 	}
 	for k := range expiring {
 		if !strings.HasSuffix(k, "2024-2025") {
@@ -152,10 +181,10 @@ func testRetention(t *testing.T, store string, files func(t *testing.T) []string
 		t.Fatal(err)
 	}
 	checkpoint(t, a.store)
-	if found := search(t, files(t), oldMsg, oldPun); len(found) > 0 {
+	if found := search(t, files(t), oldMsg, oldPun, goneName); len(found) > 0 {
 		t.Errorf("after apply, the database's files hold %v", found)
 	}
-	if found := search(t, files(t), lastYear, current); len(found) != 2 {
+	if found := search(t, files(t), lastYear, current, recentName); len(found) != 3 {
 		t.Errorf("after apply, the files hold %v of the messages kept (the read models hold them in clear)", found)
 	}
 	rep, err := a.store.(verifier).Verify(ctx)
@@ -177,9 +206,29 @@ func testRetention(t *testing.T, store string, files func(t *testing.T) []string
 	if !bodies[subjectkeys.Placeholder] || !bodies[lastYear] || !bodies[current] || bodies[oldMsg] {
 		t.Errorf("mailbox bodies after apply: %v", bodies)
 	}
+	for id, want := range map[uuid.UUID]string{gone: subjectkeys.Placeholder, recent: recentName} {
+		acc, err := a.queries.Account(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc.DisplayName != want {
+			t.Errorf("directory entry %s: %q, want %q", id, acc.DisplayName, want)
+		}
+	}
+	erased := false
+	for _, rec := range d.records(t) {
+		if e, err := d.reg.DecodeRecord(rec); err == nil {
+			if e, ok := e.(domain.SubjectErased); ok && e.Subject == gone && e.Basis == domain.RetentionBasis {
+				erased = true
+			}
+		}
+	}
+	if !erased {
+		t.Error("the student who left is not erased by an event")
+	}
 	n := retentionEvents(t, d)
-	if n < 2 {
-		t.Errorf("%d expiries recorded, want messages and school-life acts of 2024-2025", n)
+	if n != 3 {
+		t.Errorf("%d expiries recorded, want messages, school-life acts and directory entries of 2024-2025", n)
 	}
 
 	// Again: nothing more.
