@@ -148,7 +148,9 @@ func DefaultKeep(c RetentionCategory) Keep {
 	case RetentionImportReports:
 		return "3m"
 	case RetentionBus:
-		return "7d"
+		// A backstop: serve's --bus-retention prunes the bus within the
+		// hour.
+		return "1d"
 	}
 	return "1y"
 }

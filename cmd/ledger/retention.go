@@ -404,8 +404,13 @@ func (m *Main) retentionSet(ctx context.Context, args []string) error {
 func (m *Main) retentionRun(ctx context.Context, verb string, args []string) error {
 	var cfg Config
 	var atFlag string
+	var scrub bool
 	err := m.parse(&cfg, "retention "+verb, args, false, func(fs *flagSet) {
-		fs.StringVar(&atFlag, "at", "", "the day to plan for (YYYY-MM-DD; default today)")
+		if verb == "plan" {
+			fs.StringVar(&atFlag, "at", "", "the day to plan for (YYYY-MM-DD; default today)")
+		} else {
+			fs.BoolVar(&scrub, "scrub", false, "rebuild the projections and compact the database even when nothing expires (after serve's nightly runs)")
+		}
 		fs.Usage = func() {
 			fmt.Fprintln(fs.Output(), retentionUsage)
 			fmt.Fprintln(fs.Output())
@@ -423,9 +428,6 @@ func (m *Main) retentionRun(ctx context.Context, verb string, args []string) err
 	defer a.Close()
 	at := time.Now()
 	if atFlag != "" {
-		if verb == "apply" {
-			return usageErrorf("retention apply", "--at is plan's: apply expires what has expired today")
-		}
 		d, err := time.ParseInLocation(time.DateOnly, atFlag, a.loc)
 		if err != nil {
 			return usageErrorf("retention plan", "--at: %q is not a day such as 2026-09-01", atFlag)
@@ -447,7 +449,9 @@ func (m *Main) retentionRun(ctx context.Context, verb string, args []string) err
 	}
 	if !changed {
 		fmt.Fprintln(m.stdout, "nothing has expired")
-		return nil
+		if !scrub {
+			return nil
+		}
 	}
 	return a.scrub(ctx, m.stdout, m.stderr)
 }
@@ -534,7 +538,7 @@ func (a *app) retainNow(ctx context.Context, at time.Time) error {
 
 const retentionUsage = `usage: ledger retention set --establishment UAI|all --category CATEGORY --keep DURATION [FLAGS]
        ledger retention plan [--at YYYY-MM-DD] [FLAGS]
-       ledger retention apply [FLAGS]
+       ledger retention apply [--scrub] [FLAGS]
 
 How long each category of personal data is kept, and its expiry
 (docs/privacy.md, "Retention"). Categories: schoollife (the texts of
@@ -550,6 +554,7 @@ from when they ended or were written.
   apply  expire it: record privacy.retention_applied.v1 per establishment,
          category and period, destroy the keys (erase the people who left),
          delete the rows past their time, then rebuild every projection
-         and compact the database as 'ledger privacy erase' does. Running
-         it again changes nothing more. 'ledger serve' runs it every night
-         (--retention-hour), without the compaction.`
+         and compact the database as 'ledger privacy erase' does (--scrub:
+         even when nothing expired). Running it again changes nothing more.
+         'ledger serve' runs it every night (--retention-hour), without the
+         compaction.`
