@@ -69,6 +69,11 @@ type Cipher struct {
 
 	mu    sync.Mutex
 	cache map[uuid.UUID]cached
+	// bySubject lists the scoped keys cached for each subject (a person
+	// key's id is its subject's), so that an erasure read in the log
+	// forgets them without scanning the cache; it may name keys forgotten
+	// since.
+	bySubject map[uuid.UUID][]uuid.UUID
 }
 
 type cached struct {
@@ -95,7 +100,7 @@ func WithLocation(loc *time.Location) Option { return func(c *Cipher) { c.loc = 
 // a personal field of a type names no valid subject.
 func New(keys Store, reg *domain.Registry, opts ...Option) (*Cipher, error) {
 	c := &Cipher{keys: keys, ttl: DefaultTTL, timeout: DefaultTimeout, now: time.Now, loc: domain.Paris(),
-		plans: make(map[string][]field), cache: make(map[uuid.UUID]cached)}
+		plans: make(map[string][]field), cache: make(map[uuid.UUID]cached), bySubject: make(map[uuid.UUID][]uuid.UUID)}
 	for _, o := range opts {
 		o(c)
 	}
@@ -314,7 +319,9 @@ func (c *Cipher) forgetOn(typ string, data []byte) {
 	case domain.SanctionEffaced{}.EventType():
 		var e domain.SanctionEffaced
 		if err := json.Unmarshal(data, &e); err == nil {
-			c.forget(func(r Ref) bool { return r.ID == sanctionRef(e.Student, e.Sanction).ID })
+			c.mu.Lock()
+			delete(c.cache, sanctionRef(e.Student, e.Sanction).ID)
+			c.mu.Unlock()
 		}
 	case domain.RetentionApplied{}.EventType():
 		var e domain.RetentionApplied
@@ -410,7 +417,7 @@ func (c *Cipher) Destroy(ctx context.Context, subject uuid.UUID) error {
 	}
 	c.Evict(subject)
 	c.mu.Lock()
-	c.cache[subject] = cached{at: c.now(), ref: RefOf(subject, Scope{Kind: ScopePerson})}
+	c.put(cached{at: c.now(), ref: RefOf(subject, Scope{Kind: ScopePerson})})
 	c.mu.Unlock()
 	return nil
 }
@@ -423,7 +430,7 @@ func (c *Cipher) DestroyRecord(ctx context.Context, subject uuid.UUID, kind stri
 		return err
 	}
 	c.mu.Lock()
-	c.cache[ref.ID] = cached{at: c.now(), ref: ref}
+	c.put(cached{at: c.now(), ref: ref})
 	c.mu.Unlock()
 	return nil
 }
@@ -447,10 +454,30 @@ func (c *Cipher) DestroyPeriod(ctx context.Context, p PeriodKeys) (int, error) {
 
 // Evict forgets every key of subject: the next use reads the store.
 func (c *Cipher) Evict(subject uuid.UUID) {
-	c.forget(func(r Ref) bool { return r.Subject == subject })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.cache, subject)
+	for _, id := range c.bySubject[subject] {
+		delete(c.cache, id)
+	}
+	delete(c.bySubject, subject)
 }
 
-// forget drops the cached keys that match.
+// put keeps an entry, by its key's id; c.mu is held.
+func (c *Cipher) put(e cached) {
+	if len(c.cache) >= maxCached {
+		clear(c.cache)
+		clear(c.bySubject)
+	}
+	id := e.ref.ID
+	if _, known := c.cache[id]; !known && id != e.ref.Subject {
+		c.bySubject[e.ref.Subject] = append(c.bySubject[e.ref.Subject], id)
+	}
+	c.cache[id] = e
+}
+
+// forget drops the cached keys that match, scanning the cache (an expiry:
+// rare).
 func (c *Cipher) forget(match func(Ref) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -597,10 +624,7 @@ func (c *Cipher) remember(ref Ref, key []byte) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.cache) >= maxCached {
-		clear(c.cache)
-	}
-	c.cache[ref.ID] = cached{key: key, at: c.now(), ref: ref}
+	c.put(cached{key: key, at: c.now(), ref: ref})
 }
 
 func newAEAD(key []byte) (cipher.AEAD, error) {
