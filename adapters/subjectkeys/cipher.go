@@ -135,6 +135,11 @@ func (c *Cipher) Seal(ctx context.Context, md domain.Metadata, e domain.Event) (
 	v := reflect.New(src.Type()).Elem()
 	v.Set(src)
 	copied := map[int]bool{} // pointers to structs already copied
+	var (
+		last      Ref // the scoped key of the last field sealed with one
+		lastScope tagScope
+		have      bool
+	)
 	for _, f := range fields {
 		fv := v.FieldByIndex(f.index)
 		if f.inner != nil {
@@ -161,11 +166,14 @@ func (c *Cipher) Seal(ctx context.Context, md domain.Metadata, e domain.Event) (
 		if f.scope.kind == ScopePerson {
 			sealed, err = c.seal(ctx, typ, f.path, subject, plain)
 		} else {
-			var ref Ref
-			if ref, err = c.refOf(v, f.scope, subject, md); err != nil {
-				return nil, fmt.Errorf("seal %s: %w", typ, err)
+			// The fields of one event mostly share their key.
+			if !have || f.scope != lastScope || subject != last.Subject {
+				if last, err = c.refOf(v, f.scope, subject, md); err != nil {
+					return nil, fmt.Errorf("seal %s: %w", typ, err)
+				}
+				lastScope, have = f.scope, true
 			}
-			sealed, err = c.sealScoped(ctx, typ, f.path, ref, plain)
+			sealed, err = c.sealScoped(ctx, typ, f.path, last, plain)
 		}
 		if err != nil {
 			return nil, err
