@@ -2,6 +2,8 @@ package commands
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -109,7 +111,14 @@ func (h *Handlers) RevokeSursis(ctx context.Context, req Request, cmd domain.Rev
 }
 
 // EffaceSanction effaces a sanction from the student's administrative file
-// before its date, on the head's decision; the event stays in history.
+// (on the head's decision, or by the ledger at its date); the event stays
+// in history. Once it is recorded, the key of the sanction's texts (its
+// reason, the council's minutes) is destroyed, so that they read as erased
+// wherever the log is read (the inspectors' audit, exports); the
+// effacement itself (when, on which basis) and the incident's description
+// (another key) stay. A sanction effaced already has its key destroyed
+// again, so that a run interrupted between the two is finished by running
+// it again.
 func (h *Handlers) EffaceSanction(ctx context.Context, req Request, cmd domain.EffaceSanction) (res Result, err error) {
 	defer h.observe(CmdEffaceSanction, &res, &err)
 	if err := h.validate(cmd); err != nil {
@@ -119,7 +128,14 @@ func (h *Handlers) EffaceSanction(ctx context.Context, req Request, cmd domain.E
 	if err != nil {
 		return Result{}, err
 	}
-	return onDisciplineFile(ctx, c, cmd.Sanction, cmd.Student, func(_ context.Context, d *domain.Discipline, student *domain.Account) ([]domain.Event, error) {
+	res, err = onDisciplineFile(ctx, c, cmd.Sanction, cmd.Student, func(_ context.Context, d *domain.Discipline, student *domain.Account) ([]domain.Event, error) {
 		return d.EffaceSanction(c.actor, student, cmd)
 	})
+	if (err != nil && !errors.Is(err, domain.ErrSanctionEffaced)) || h.records == nil {
+		return res, err
+	}
+	if derr := h.records.DestroyRecord(ctx, cmd.Student, domain.RecordSanction, cmd.Sanction); derr != nil {
+		return res, fmt.Errorf("%s: the effacement is recorded, the sanction's key is not destroyed (run it again): %w", CmdEffaceSanction, derr)
+	}
+	return res, err
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// Shredder destroys the key of a person once their erasure is
 	// recorded (EraseSubject); nil: erasures are refused.
 	Shredder Shredder
+	// RecordShredder destroys the key of a sanction's texts once its
+	// effacement is recorded (EffaceSanction); nil: they stay readable
+	// where the log is read (the files hide them all the same).
+	RecordShredder RecordShredder
 }
 
 // Validate checks the configuration and fills defaults.
@@ -93,9 +97,10 @@ type Handlers struct {
 	cache   *streamCache // nil: none
 	// acts and plans are the date windows of validate.
 	acts, plans domain.DateWindow
-	observer    Observer // nil: none
-	sealer      Sealer   // nil: none
-	shredder    Shredder // nil: no erasure
+	observer    Observer       // nil: none
+	sealer      Sealer         // nil: none
+	shredder    Shredder       // nil: no erasure
+	records     RecordShredder // nil: effacements destroy no key
 }
 
 // New returns handlers over a store.
@@ -104,7 +109,8 @@ func New(cfg Config) (*Handlers, error) {
 		return nil, err
 	}
 	h := &Handlers{store: cfg.Store, reg: cfg.Registry, now: cfg.Now, retries: cfg.Retries, log: cfg.Logger,
-		acts: *cfg.ActWindow, plans: *cfg.PlanWindow, observer: cfg.Observer, sealer: cfg.Sealer, shredder: cfg.Shredder}
+		acts: *cfg.ActWindow, plans: *cfg.PlanWindow, observer: cfg.Observer, sealer: cfg.Sealer, shredder: cfg.Shredder,
+		records: cfg.RecordShredder}
 	if cfg.CacheEvents > 0 {
 		h.cache = newStreamCache(cfg.CacheEvents)
 	}

@@ -39,3 +39,10 @@ type SubjectPreparer interface {
 type Shredder interface {
 	Destroy(ctx context.Context, subject uuid.UUID) error
 }
+
+// RecordShredder destroys the key of one record of a person (kind
+// "sanction": the texts of a sanction, `personal:"Student,record=Sanction"`)
+// whose effacement was recorded.
+type RecordShredder interface {
+	DestroyRecord(ctx context.Context, subject uuid.UUID, kind string, record uuid.UUID) error
+}

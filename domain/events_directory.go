@@ -16,6 +16,14 @@ import (
 // protagonists (else its first protagonist), or "actor" for the account
 // that recorded the event (its metadata). A tagged field is a string or a
 // pointer to a struct whose string fields are encrypted alike.
+//
+// The key is the person's own (names: `personal:"Account"`) unless the tag
+// scopes it after a comma: `personal:"Student,category=schoollife"` is a
+// key of the student for one category of data, establishment and school
+// year (RetentionCategory, periodic ones), which retention destroys when
+// it expires; `personal:"Student,record=Sanction"` is a key of the student
+// for the one record whose id is in the field Sanction, which the
+// sanction's effacement destroys. Erasing the person destroys every key.
 
 // EstablishmentKind is what an establishment is: collège, lycée, lycée
 // professionnel, école, EREA, or another kind of structure (an académie's

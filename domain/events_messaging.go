@@ -8,8 +8,8 @@ type MessageSent struct {
 	From         uuid.UUID   `json:"from"`
 	ToAccounts   []uuid.UUID `json:"to_accounts,omitempty"`
 	ToGroups     []uuid.UUID `json:"to_groups,omitempty"`
-	Subject      string      `json:"subject" personal:"From"`
-	Body         string      `json:"body" personal:"From"`
+	Subject      string      `json:"subject" personal:"From,category=messages"`
+	Body         string      `json:"body" personal:"From,category=messages"`
 	AckRequested bool        `json:"ack_requested"`
 }
 

@@ -53,7 +53,7 @@ type AbsenceCancelled struct {
 	Absence uuid.UUID `json:"absence"`
 	Lesson  uuid.UUID `json:"lesson"`
 	Student uuid.UUID `json:"student"`
-	Reason  string    `json:"reason" personal:"Student"`
+	Reason  string    `json:"reason" personal:"Student,category=schoollife"`
 }
 
 func (AbsenceCancelled) EventType() string { return "absence.cancelled.v1" }
@@ -64,7 +64,7 @@ type AbsenceReasonDeclared struct {
 	Lesson   uuid.UUID `json:"lesson"`
 	Student  uuid.UUID `json:"student"`
 	Relative uuid.UUID `json:"relative"`
-	Reason   string    `json:"reason" personal:"Student"`
+	Reason   string    `json:"reason" personal:"Student,category=schoollife"`
 }
 
 func (AbsenceReasonDeclared) EventType() string { return "absence.reason_declared.v1" }
@@ -76,7 +76,7 @@ type JustificationAccepted struct {
 	Lesson     uuid.UUID `json:"lesson"`
 	Student    uuid.UUID `json:"student"`
 	ReasonCode string    `json:"reason_code"`
-	Comment    string    `json:"comment,omitempty" personal:"Student"`
+	Comment    string    `json:"comment,omitempty" personal:"Student,category=schoollife"`
 }
 
 func (JustificationAccepted) EventType() string { return "absence.justification_accepted.v1" }
@@ -88,7 +88,7 @@ type JustificationRefused struct {
 	Lesson     uuid.UUID `json:"lesson"`
 	Student    uuid.UUID `json:"student"`
 	ReasonCode string    `json:"reason_code"`
-	Comment    string    `json:"comment,omitempty" personal:"Student"`
+	Comment    string    `json:"comment,omitempty" personal:"Student,category=schoollife"`
 }
 
 func (JustificationRefused) EventType() string { return "absence.justification_refused.v1" }
@@ -126,7 +126,7 @@ type IncidentReported struct {
 	OccurredAt    time.Time     `json:"occurred_at"`
 	Place         string        `json:"place"`
 	Seriousness   Seriousness   `json:"seriousness"`
-	Description   string        `json:"description" personal:"Protagonists"`
+	Description   string        `json:"description" personal:"Protagonists,category=schoollife"`
 	Protagonists  []Protagonist `json:"protagonists"`
 }
 
@@ -150,7 +150,7 @@ type PunishmentGiven struct {
 	Group      uuid.UUID      `json:"group,omitempty"`
 	Kind       PunishmentKind `json:"kind"`
 	Date       Date           `json:"date"`
-	Reason     string         `json:"reason" personal:"Student"`
+	Reason     string         `json:"reason" personal:"Student,category=schoollife"`
 }
 
 func (PunishmentGiven) EventType() string { return "punishment.given.v1" }
@@ -184,11 +184,11 @@ type SanctionPronounced struct {
 	Date     Date         `json:"date"`
 	Days     int          `json:"days,omitempty"`
 	Incident uuid.UUID    `json:"incident,omitempty"`
-	Reason   string       `json:"reason" personal:"Student"`
+	Reason   string       `json:"reason" personal:"Student,record=Sanction"`
 	// Authority pronounced it; empty means the head.
 	Authority SanctionAuthority `json:"authority,omitempty"`
 	// Council is the disciplinary council's sitting, when it pronounced it.
-	Council *CouncilSession `json:"council,omitempty" personal:"Student"`
+	Council *CouncilSession `json:"council,omitempty" personal:"Student,record=Sanction"`
 	// Hours is the length of a mesure de responsabilisation.
 	Hours int `json:"hours,omitempty"`
 	// Annex names the service annexe (boarding, half-board...) an exclusion
@@ -218,8 +218,8 @@ type SursisRevoked struct {
 	Student   uuid.UUID         `json:"student"`
 	Date      Date              `json:"date"`
 	Authority SanctionAuthority `json:"authority"`
-	Council   *CouncilSession   `json:"council,omitempty" personal:"Student"`
-	Reason    string            `json:"reason" personal:"Student"`
+	Council   *CouncilSession   `json:"council,omitempty" personal:"Student,record=Sanction"`
+	Reason    string            `json:"reason" personal:"Student,record=Sanction"`
 }
 
 func (SursisRevoked) EventType() string { return "sanction.sursis_revoked.v1" }
@@ -242,7 +242,7 @@ func (SanctionPronounced) EventType() string { return "sanction.pronounced.v1" }
 type SanctionAnnulled struct {
 	Sanction uuid.UUID `json:"sanction"`
 	Student  uuid.UUID `json:"student"`
-	Reason   string    `json:"reason" personal:"Student"`
+	Reason   string    `json:"reason" personal:"Student,record=Sanction"`
 }
 
 func (SanctionAnnulled) EventType() string { return "sanction.annulled.v1" }

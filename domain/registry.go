@@ -168,6 +168,8 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[DataExported](r, AreaPrivacy)
 	register[SubjectErased](r, AreaPrivacy)
 	register[StoreResealed](r, AreaPrivacy)
+	register[RetentionSet](r, AreaPrivacy)
+	register[RetentionApplied](r, AreaPrivacy)
 	// Retired names, once every current one is known.
 	for _, u := range append(upcasters(), extra...) {
 		r.retire(u)

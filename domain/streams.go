@@ -24,6 +24,9 @@ const (
 	CategoryPrivacy       = "privacy"
 	// CategoryConsultations is an establishment's consultation trail.
 	CategoryConsultations = "consultations"
+	// CategoryRetention is an establishment's retention settings and
+	// expiries.
+	CategoryRetention = "retention"
 )
 
 // StreamPrefix is put before every stream name so that the ledger's streams

@@ -30,6 +30,7 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	// Privacy.
 	case SubjectErased:
 		ids = append(ids, e.Subject)
+	case RetentionSet, RetentionApplied:
 	// Directory.
 	case EstablishmentRegistered:
 	case EstablishmentFeedKeyRecorded:

@@ -76,8 +76,9 @@ func TestSealOpenRoundTrip(t *testing.T) {
 			t.Errorf("payload holds %q in clear: %s", marker, data)
 		}
 	}
-	if !strings.Contains(string(data), `"reason":"`+subjectkeys.Prefix+student.String()+":") {
-		t.Errorf("reason not sealed with the student's key: %s", data)
+	ref := subjectkeys.RecordRef(student, domain.RecordSanction, e.Sanction)
+	if !strings.Contains(string(data), `"reason":"`+subjectkeys.PrefixScoped+ref.ID.String()+":") {
+		t.Errorf("reason not sealed with the key of the student's sanction: %s", data)
 	}
 	got, err := reg.Decode(typ, data)
 	if err != nil {
@@ -92,23 +93,33 @@ func TestSealOpenRoundTrip(t *testing.T) {
 func TestSubjects(t *testing.T) {
 	ctx := context.Background()
 	c, reg := newCipher(t, subjectkeys.NewMemory())
-	a, b, w, actor := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	a, b, w, actor, sanction := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	md := domain.Metadata{Actor: actor, Establishment: "0750001A", Time: time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)}
+	category := func(subject uuid.UUID, c domain.RetentionCategory) string {
+		return subjectkeys.PrefixScoped + subjectkeys.RefOf(subject, subjectkeys.Scope{Kind: subjectkeys.ScopeCategory,
+			Category: string(c), Establishment: "0750001A", Period: "2024-2025"}).ID.String() + ":"
+	}
 	cases := []struct {
 		name string
 		e    domain.Event
-		want uuid.UUID
+		want string // the prefix of the sealed values: the key
 	}{
-		{"message: the sender", domain.MessageSent{Message: uuid.New(), From: a, ToAccounts: []uuid.UUID{b}, Subject: "s", Body: "b"}, a},
-		{"declared reason: the student", domain.AbsenceReasonDeclared{Absence: uuid.New(), Student: a, Relative: b, Reason: "r"}, a},
-		{"account: itself", domain.AccountOpened{Account: a, DisplayName: "n"}, a},
+		{"message: the sender's messages of the year", domain.MessageSent{Message: uuid.New(), From: a, ToAccounts: []uuid.UUID{b}, Subject: "s", Body: "b"},
+			category(a, domain.RetentionMessages)},
+		{"declared reason: the student's school life of the year", domain.AbsenceReasonDeclared{Absence: uuid.New(), Student: a, Relative: b, Reason: "r"},
+			category(a, domain.RetentionSchoolLife)},
+		{"account: itself", domain.AccountOpened{Account: a, DisplayName: "n"}, subjectkeys.Prefix + a.String() + ":"},
+		{"sanction: the student's sanction", domain.SanctionAnnulled{Sanction: sanction, Student: a, Reason: "r"},
+			subjectkeys.PrefixScoped + subjectkeys.RecordRef(a, domain.RecordSanction, sanction).ID.String() + ":"},
 		{"incident: the first author", domain.IncidentReported{Incident: uuid.New(), Description: "d",
-			Protagonists: []domain.Protagonist{{Account: w, Role: domain.ProtagonistWitness}, {Account: b, Role: domain.ProtagonistAuthor}}}, b},
+			Protagonists: []domain.Protagonist{{Account: w, Role: domain.ProtagonistWitness}, {Account: b, Role: domain.ProtagonistAuthor}}},
+			category(b, domain.RetentionSchoolLife)},
 		{"incident without author: the first protagonist", domain.IncidentReported{Incident: uuid.New(), Description: "d",
-			Protagonists: []domain.Protagonist{{Account: w, Role: domain.ProtagonistVictim}}}, w},
+			Protagonists: []domain.Protagonist{{Account: w, Role: domain.ProtagonistVictim}}}, category(w, domain.RetentionSchoolLife)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sealed, err := c.Seal(ctx, domain.Metadata{Actor: actor}, tc.e)
+			sealed, err := c.Seal(ctx, md, tc.e)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -123,12 +134,12 @@ func TestSubjects(t *testing.T) {
 			n := 0
 			for k, v := range doc {
 				s, ok := v.(string)
-				if !ok || !strings.HasPrefix(s, subjectkeys.Prefix) {
+				if !ok || !strings.HasPrefix(s, "enc:") {
 					continue
 				}
 				n++
-				if !strings.HasPrefix(s, subjectkeys.Prefix+tc.want.String()+":") {
-					t.Errorf("%s sealed with another key: %s", k, s)
+				if !strings.HasPrefix(s, tc.want) {
+					t.Errorf("%s sealed with another key: %s, want %s", k, s, tc.want)
 				}
 			}
 			if n == 0 {
@@ -156,12 +167,32 @@ func TestOpenRefusesWhatWasChanged(t *testing.T) {
 	c, reg := newCipher(t, subjectkeys.NewMemory())
 	student, other := uuid.New(), uuid.New()
 	typ, data := sealedReason(t, c, reg, student, "bavardages répétés")
-	_, _ = sealedReason(t, c, reg, other, "autre") // other has a key too
-	var doc map[string]any
+	_, otherData := sealedReason(t, c, reg, other, "autre") // other has a key too
+	var doc, otherDoc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
+	if err := json.Unmarshal(otherData, &otherDoc); err != nil {
+		t.Fatal(err)
+	}
 	sealed := doc["reason"].(string)
+	keyOf := func(s string) string { return s[:len(subjectkeys.PrefixScoped)+36] }
+	name, err := c.Seal(context.Background(), domain.Metadata{}, domain.AccountOpened{Account: student, DisplayName: "Zoé"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Seal(context.Background(), domain.Metadata{}, domain.AccountOpened{Account: other, DisplayName: "Léo"}); err != nil {
+		t.Fatal(err)
+	}
+	_, nameData, err := reg.Encode(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nameDoc map[string]any
+	if err := json.Unmarshal(nameData, &nameDoc); err != nil {
+		t.Fatal(err)
+	}
+	sealedName := nameDoc["display_name"].(string)
 	flip := []byte(sealed)
 	last := len(flip) - 3
 	if flip[last] == 'A' {
@@ -175,10 +206,13 @@ func TestOpenRefusesWhatWasChanged(t *testing.T) {
 		value string
 	}{
 		"tampered ciphertext": {typ, "reason", string(flip)},
-		"another subject":     {typ, "reason", strings.Replace(sealed, student.String(), other.String(), 1)},
+		"another key":         {typ, "reason", strings.Replace(sealed, keyOf(sealed), keyOf(otherDoc["reason"].(string)), 1)},
 		"another event type":  {domain.AbsenceCancelled{}.EventType(), "reason", sealed},
-		"not base64":          {typ, "reason", subjectkeys.Prefix + student.String() + ":!!"},
-		"no subject":          {typ, "reason", subjectkeys.Prefix + "nothing"},
+		"not base64":          {typ, "reason", keyOf(sealed) + ":!!"},
+		"no key":              {typ, "reason", subjectkeys.PrefixScoped + "nothing"},
+		"person key, another subject": {domain.AccountOpened{}.EventType(), "display_name",
+			strings.Replace(sealedName, student.String(), other.String(), 1)},
+		"person key, no subject": {domain.AccountOpened{}.EventType(), "display_name", subjectkeys.Prefix + "nothing"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

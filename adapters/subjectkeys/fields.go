@@ -28,8 +28,22 @@ type field struct {
 	// path is the value's place in the JSON payload ("reason",
 	// "council.decision"), bound into its ciphertext.
 	path string
-	// subject is the tag: whose key encrypts the value.
+	// subject is the tag's first part: whose key encrypts the value.
 	subject string
+	// scope is what that key covers (tagScope): the person's own key
+	// unless the tag says otherwise.
+	scope tagScope
+}
+
+// tagScope is the scope a personal tag gives after its subject:
+// "category=schoollife" or "record=Sanction".
+type tagScope struct {
+	kind ScopeKind
+	// category is the category of data, or the kind of record (the
+	// record's field name in lower case).
+	category string
+	// record is the field holding the record's id.
+	record string
 }
 
 var (
@@ -47,17 +61,22 @@ func plan(t reflect.Type) ([]field, error) {
 	var out []field
 	for i := range t.NumField() {
 		f := t.Field(i)
-		subject, ok := f.Tag.Lookup("personal")
+		tag, ok := f.Tag.Lookup("personal")
 		if !ok {
 			continue
 		}
+		subject, opts, _ := strings.Cut(tag, ",")
 		if err := checkSubject(t, subject); err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
+		}
+		scope, err := parseScope(t, tag, opts)
+		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", t.Name(), f.Name, err)
 		}
 		name := jsonName(f)
 		switch {
 		case f.Type.Kind() == reflect.String:
-			out = append(out, field{index: f.Index, path: name, subject: subject})
+			out = append(out, field{index: f.Index, path: name, subject: subject, scope: scope})
 		case f.Type.Kind() == reflect.Pointer && f.Type.Elem().Kind() == reflect.Struct:
 			inner := f.Type.Elem()
 			n := 0
@@ -66,7 +85,7 @@ func plan(t reflect.Type) ([]field, error) {
 				if !g.IsExported() || g.Type.Kind() != reflect.String {
 					continue
 				}
-				out = append(out, field{index: f.Index, inner: g.Index, path: name + "." + jsonName(g), subject: subject})
+				out = append(out, field{index: f.Index, inner: g.Index, path: name + "." + jsonName(g), subject: subject, scope: scope})
 				n++
 			}
 			if n == 0 {
@@ -97,6 +116,40 @@ func checkSubject(t reflect.Type, subject string) error {
 		return fmt.Errorf("personal tag %q: a field of type %s, not an account id", subject, f.Type)
 	}
 	return nil
+}
+
+// parseScope reads the options of a personal tag after its subject: none
+// (the person's key), "category=C" with C a periodic
+// domain.RetentionCategory, or "record=F" with F a uuid.UUID field of t
+// holding the record's id.
+func parseScope(t reflect.Type, tag, opts string) (tagScope, error) {
+	if opts == "" {
+		if strings.HasSuffix(tag, ",") {
+			return tagScope{}, fmt.Errorf("personal tag %q: an empty scope", tag)
+		}
+		return tagScope{kind: ScopePerson}, nil
+	}
+	if strings.Contains(opts, ",") {
+		return tagScope{}, fmt.Errorf("personal tag %q: one scope at most", tag)
+	}
+	key, value, ok := strings.Cut(opts, "=")
+	switch {
+	case !ok || value == "":
+		return tagScope{}, fmt.Errorf("personal tag %q: a scope is category=NAME or record=FIELD", tag)
+	case key == "category":
+		c := domain.RetentionCategory(value)
+		if !c.Periodic() {
+			return tagScope{}, fmt.Errorf("personal tag %q: %q is not a category kept by school year", tag, value)
+		}
+		return tagScope{kind: ScopeCategory, category: value}, nil
+	case key == "record":
+		f, ok := t.FieldByName(value)
+		if !ok || f.Type != uuidType {
+			return tagScope{}, fmt.Errorf("personal tag %q: no record id field %q", tag, value)
+		}
+		return tagScope{kind: ScopeRecord, category: strings.ToLower(value), record: value}, nil
+	}
+	return tagScope{}, fmt.Errorf("personal tag %q: unknown scope %q (category or record)", tag, key)
 }
 
 // subjectOf returns the account whose key encrypts the values tagged

@@ -13,8 +13,9 @@ import (
 	"github.com/schoollife/ledger/adapters/postgres"
 )
 
-// SQL is a Store on the subject_keys table of the event store's database
-// (migrations 0300_subject_keys, SQLite and Postgres). A destroyed key's
+// SQL is a Store on the subject_keys (person keys) and subject_key_scopes
+// (scoped keys) tables of the event store's database (migrations
+// 0300_subject_keys and 0310_subject_key_scopes, SQLite and Postgres). A destroyed key's
 // row keeps the subject and the time of its destruction, its key set to
 // NULL: on SQLite the store's writer runs with secure_delete, so that the
 // old bytes are zeroed in the file (the write-ahead log keeps them until
@@ -89,13 +90,19 @@ func (s *SQL) Lookup(ctx context.Context, subject uuid.UUID) ([]byte, bool, erro
 	return key, key != nil, nil
 }
 
-// Destroy implements Store.
+// Destroy implements Store: the person key and every scoped key of
+// subject, in one transaction.
 func (s *SQL) Destroy(ctx context.Context, subject uuid.UUID) error {
 	now := s.now().UnixMilli()
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO subject_keys (subject, key, created_at, destroyed_at) VALUES ($1, NULL, $2, $2)
 			ON CONFLICT (subject) DO UPDATE SET key = NULL,
 				destroyed_at = COALESCE(subject_keys.destroyed_at, excluded.destroyed_at)`, subject.String(), now)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subject_key_scopes SET key = NULL, destroyed_at = $2
+			WHERE subject = $1 AND key IS NOT NULL`, subject.String(), now)
 		return err
 	})
 	if err != nil {
@@ -210,4 +217,165 @@ func (s *SQL) Keys(ctx context.Context, subjects []uuid.UUID) (map[uuid.UUID][]b
 		return nil, fmt.Errorf("create the keys of %d subjects: %w", len(subjects), err)
 	}
 	return out, nil
+}
+
+var _ Store = (*SQL)(nil)
+
+// ScopedKey implements Store.
+func (s *SQL) ScopedKey(ctx context.Context, ref Ref) ([]byte, error) {
+	_, key, found, err := s.getScoped(ctx, s.read, ref.ID)
+	switch {
+	case err != nil:
+		return nil, err
+	case found && key == nil:
+		return nil, ErrDestroyed
+	case found:
+		return key, nil
+	}
+	fresh, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	erased := false
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		var at sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT destroyed_at FROM subject_keys WHERE subject = $1`, ref.Subject.String()).Scan(&at)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		case at.Valid:
+			erased = true
+			return nil
+		}
+		sc := ref.Scope
+		record := ""
+		if sc.Record != uuid.Nil {
+			record = sc.Record.String()
+		}
+		// Another node may have created it since: the first one stays.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO subject_key_scopes
+			(id, subject, scope, category, establishment, period, record, key, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+			ref.ID.String(), ref.Subject.String(), string(sc.Kind), sc.Category, sc.Establishment, sc.Period, record,
+			fresh, s.now().UnixMilli()); err != nil {
+			return err
+		}
+		_, key, found, err = s.getScoped(ctx, tx, ref.ID)
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("create the key %s of %s: %w", ref.ID, ref.Subject, err)
+	case erased:
+		return nil, ErrDestroyed
+	case !found:
+		return nil, fmt.Errorf("create the key %s of %s: not found after insert", ref.ID, ref.Subject)
+	case key == nil:
+		return nil, ErrDestroyed
+	}
+	return key, nil
+}
+
+// LookupScoped implements Store.
+func (s *SQL) LookupScoped(ctx context.Context, id uuid.UUID) (Ref, []byte, bool, error) {
+	ref, key, _, err := s.getScoped(ctx, s.read, id)
+	if err != nil {
+		return Ref{}, nil, false, err
+	}
+	return ref, key, key != nil, nil
+}
+
+// DestroyScoped implements Store.
+func (s *SQL) DestroyScoped(ctx context.Context, ref Ref) error {
+	now := s.now().UnixMilli()
+	sc := ref.Scope
+	record := ""
+	if sc.Record != uuid.Nil {
+		record = sc.Record.String()
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO subject_key_scopes
+			(id, subject, scope, category, establishment, period, record, key, created_at, destroyed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)
+			ON CONFLICT (id) DO UPDATE SET key = NULL,
+				destroyed_at = COALESCE(subject_key_scopes.destroyed_at, excluded.destroyed_at)`,
+			ref.ID.String(), ref.Subject.String(), string(sc.Kind), sc.Category, sc.Establishment, sc.Period, record, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("destroy the key %s of %s: %w", ref.ID, ref.Subject, err)
+	}
+	return nil
+}
+
+// LivePeriods implements Store.
+func (s *SQL) LivePeriods(ctx context.Context) ([]PeriodKeys, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT establishment, category, period, count(*) FROM subject_key_scopes
+		WHERE scope = 'category' AND key IS NOT NULL
+		GROUP BY establishment, category, period ORDER BY establishment, category, period`)
+	if err != nil {
+		return nil, fmt.Errorf("count the live keys: %w", err)
+	}
+	var out []PeriodKeys
+	for rows.Next() {
+		var p PeriodKeys
+		if err := rows.Scan(&p.Establishment, &p.Category, &p.Period, &p.Keys); err != nil {
+			return nil, errors.Join(err, rows.Close())
+		}
+		out = append(out, p)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("count the live keys: %w", err)
+	}
+	return out, nil
+}
+
+// DestroyPeriod implements Store.
+func (s *SQL) DestroyPeriod(ctx context.Context, p PeriodKeys) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subject_key_scopes SET key = NULL, destroyed_at = $4
+			WHERE scope = 'category' AND establishment = $1 AND category = $2 AND period = $3 AND key IS NOT NULL`,
+			p.Establishment, p.Category, p.Period, s.now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("destroy the %s keys of %s for %s: %w", p.Category, p.Establishment, p.Period, err)
+	}
+	return int(n), nil
+}
+
+// getScoped reads the row of a scoped key: what it covers, its key (nil
+// once destroyed) and whether there is one.
+func (s *SQL) getScoped(ctx context.Context, q querier, id uuid.UUID) (Ref, []byte, bool, error) {
+	var subject, kind, record string
+	var ref Ref
+	var key []byte
+	err := q.QueryRowContext(ctx, `SELECT subject, scope, category, establishment, period, record, key
+		FROM subject_key_scopes WHERE id = $1`, id.String()).
+		Scan(&subject, &kind, &ref.Scope.Category, &ref.Scope.Establishment, &ref.Scope.Period, &record, &key)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Ref{}, nil, false, nil
+	case err != nil:
+		return Ref{}, nil, false, fmt.Errorf("read the key %s: %w", id, err)
+	}
+	if key != nil && len(key) != KeySize {
+		return Ref{}, nil, false, fmt.Errorf("read the key %s: %d bytes, want %d", id, len(key), KeySize)
+	}
+	ref.ID, ref.Scope.Kind = id, ScopeKind(kind)
+	if ref.Subject, err = uuid.Parse(subject); err != nil {
+		return Ref{}, nil, false, fmt.Errorf("read the key %s: subject: %w", id, err)
+	}
+	if record != "" {
+		if ref.Scope.Record, err = uuid.Parse(record); err != nil {
+			return Ref{}, nil, false, fmt.Errorf("read the key %s: record: %w", id, err)
+		}
+	}
+	return ref, key, true, nil
 }

@@ -3,7 +3,9 @@ package subjectkeys_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/uuid"
@@ -24,6 +26,114 @@ type countingKeys struct {
 func (c *countingKeys) Key(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	c.one++
 	return c.SQL.Key(ctx, subject)
+}
+
+// sqlStores opens a key store on each SQL database.
+func sqlStores() map[string]func(t *testing.T) *subjectkeys.SQL {
+	ctx := context.Background()
+	return map[string]func(t *testing.T) *subjectkeys.SQL{
+		"sqlite": func(t *testing.T) *subjectkeys.SQL {
+			s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "ledger.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return subjectkeys.NewSQLite(s.DB(), s.WithTx)
+		},
+		"postgres": func(t *testing.T) *subjectkeys.SQL {
+			s, err := postgres.Open(ctx, pgtest.MustDatabase(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			return subjectkeys.NewPostgres(s.Pool())
+		},
+	}
+}
+
+// TestScopedKeysSQL: scoped keys on both stores: created once and read
+// back with their scope; a record key destroyed alone; a period's keys
+// counted and destroyed together; every key of an erased person
+// destroyed, and none created for them after.
+func TestScopedKeysSQL(t *testing.T) {
+	ctx := context.Background()
+	for name, open := range sqlStores() {
+		t.Run(name, func(t *testing.T) {
+			keys := open(t)
+			t.Cleanup(func() { _ = keys.Close() })
+			student, other := uuid.New(), uuid.New()
+			cat := func(subject uuid.UUID, period string) subjectkeys.Ref {
+				return subjectkeys.RefOf(subject, subjectkeys.Scope{Kind: subjectkeys.ScopeCategory, Category: "messages",
+					Establishment: "0750001A", Period: period})
+			}
+			record := subjectkeys.RecordRef(student, domain.RecordSanction, uuid.New())
+			refs := []subjectkeys.Ref{cat(student, "2024-2025"), cat(student, "2026-2027"), cat(other, "2024-2025"), record}
+			created := map[uuid.UUID][]byte{}
+			for _, r := range refs {
+				k, err := keys.ScopedKey(ctx, r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err := keys.ScopedKey(ctx, r)
+				if err != nil || !bytes.Equal(k, again) {
+					t.Fatalf("the key of %+v asked again differs: %v", r.Scope, err)
+				}
+				ref, got, ok, err := keys.LookupScoped(ctx, r.ID)
+				if err != nil || !ok || !bytes.Equal(got, k) || ref != r {
+					t.Fatalf("lookup %+v: %+v, %v, %v", r, ref, ok, err)
+				}
+				created[r.ID] = k
+			}
+			if err := keys.DestroyScoped(ctx, record); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, ok, _ := keys.LookupScoped(ctx, record.ID); ok {
+				t.Error("a destroyed record key is read")
+			}
+			if _, err := keys.ScopedKey(ctx, record); !errors.Is(err, subjectkeys.ErrDestroyed) {
+				t.Errorf("a destroyed record key is created again: %v", err)
+			}
+			live, err := keys.LivePeriods(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []subjectkeys.PeriodKeys{
+				{Establishment: "0750001A", Category: "messages", Period: "2024-2025", Keys: 2},
+				{Establishment: "0750001A", Category: "messages", Period: "2026-2027", Keys: 1},
+			}
+			if !slices.Equal(live, want) {
+				t.Fatalf("live periods %+v, want %+v", live, want)
+			}
+			if n, err := keys.DestroyPeriod(ctx, want[0]); err != nil || n != 2 {
+				t.Fatalf("destroy period: %d, %v", n, err)
+			}
+			if _, _, ok, _ := keys.LookupScoped(ctx, cat(other, "2024-2025").ID); ok {
+				t.Error("a key of an expired period is read")
+			}
+			if _, got, ok, _ := keys.LookupScoped(ctx, cat(student, "2026-2027").ID); !ok || !bytes.Equal(got, created[cat(student, "2026-2027").ID]) {
+				t.Error("the current year's key is gone")
+			}
+			// Erasing the person: every key of theirs, and none after.
+			if err := keys.Destroy(ctx, student); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, ok, _ := keys.LookupScoped(ctx, cat(student, "2026-2027").ID); ok {
+				t.Error("an erased person's category key is read")
+			}
+			if _, err := keys.ScopedKey(ctx, cat(student, "2027-2028")); !errors.Is(err, subjectkeys.ErrDestroyed) {
+				t.Errorf("a key created for an erased person: %v", err)
+			}
+			if live, err := keys.LivePeriods(ctx); err != nil || len(live) != 0 {
+				t.Errorf("live periods after all: %+v, %v", live, err)
+			}
+		})
+	}
 }
 
 // TestKeysInBulk: Keys creates the missing keys of many subjects in one

@@ -65,6 +65,11 @@ type Config struct {
 	// AccessLog writes one line per request to the log (on by default:
 	// operations.md, "Access log").
 	AccessLog bool
+	// Retention runs `ledger retention apply` (without its compaction)
+	// every night at RetentionHour, school time (on by default:
+	// docs/privacy.md, "Retention").
+	Retention     bool
+	RetentionHour int
 	// Bus carries live updates between the server's nodes. Its database is
 	// the store's when the store is Postgres and none is given. Its
 	// deployment, when not given, is named by serve after the read
@@ -179,6 +184,9 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics and /readyz only (implies --metrics; then /metrics is not on --addr)")
 		c.AccessLog = true
 		fs.boolean(&c.AccessLog, "access-log", "LEDGER_ACCESS_LOG", "log one line per request: method, route, status, duration, bytes, account id, request and correlation ids (default true; --access-log=false to turn off)")
+		c.Retention = true
+		fs.boolean(&c.Retention, "retention", "LEDGER_RETENTION", "expire the personal data past its retention every night, as 'ledger retention apply' without the compaction (default true; --retention=false to turn off)")
+		fs.count(&c.RetentionHour, "retention-hour", "LEDGER_RETENTION_HOUR", 3, "the hour (0 to 23, school time) retention runs at")
 		fs.choice(&c.Bus.Kind, "bus", "LEDGER_BUS", bus.GoChannel, "live-update transport between nodes", bus.GoChannel, bus.Postgres, bus.NATS)
 		fs.string(&c.Bus.PostgresDSN, "bus-postgres", "LEDGER_BUS_POSTGRES", "", "database of the postgres bus (default: the store's, when it is postgres://...)")
 		fs.string(&c.Bus.NATSURL, "nats-url", "LEDGER_NATS_URL", bus.DefaultNATSURL, "NATS server of the nats bus")
@@ -242,6 +250,9 @@ func (c *Config) Validate() error {
 		}
 		if c.AdminAddr != "" {
 			c.Metrics = true
+		}
+		if c.RetentionHour > 23 {
+			errs = append(errs, fmt.Errorf("retention hour %d is not an hour from 0 to 23", c.RetentionHour))
 		}
 		if c.SmallCount < 1 {
 			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))

@@ -65,6 +65,8 @@ var settings = map[string]setting{
 	"metrics":             {"LEDGER_METRICS", "1", "0", "true", "false", func(c *Config) string { return fmt.Sprint(c.Metrics) }},
 	"admin-addr":          {"LEDGER_ADMIN_ADDR", "127.0.0.1:9091", "127.0.0.1:9092", "127.0.0.1:9091", "127.0.0.1:9092", func(c *Config) string { return c.AdminAddr }},
 	"access-log":          {"LEDGER_ACCESS_LOG", "off", "on", "false", "true", func(c *Config) string { return fmt.Sprint(c.AccessLog) }},
+	"retention":           {"LEDGER_RETENTION", "off", "on", "false", "true", func(c *Config) string { return fmt.Sprint(c.Retention) }},
+	"retention-hour":      {"LEDGER_RETENTION_HOUR", "4", "22", "4", "22", func(c *Config) string { return fmt.Sprint(c.RetentionHour) }},
 	"bus":                 {"LEDGER_BUS", "nats", "gochannel", "nats", "gochannel", func(c *Config) string { return c.Bus.Kind }},
 	"bus-postgres":        {"LEDGER_BUS_POSTGRES", "postgres://env/bus", "postgres://flag/bus", "postgres://env/bus", "postgres://flag/bus", func(c *Config) string { return c.Bus.PostgresDSN }},
 	"nats-url":            {"LEDGER_NATS_URL", "nats://env:4222", "nats://flag:4222", "nats://env:4222", "nats://flag:4222", func(c *Config) string { return c.Bus.NATSURL }},

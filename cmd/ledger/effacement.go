@@ -94,10 +94,15 @@ func (m *Main) sanctions(ctx context.Context, args []string) error {
 	n, err := effaceDue(ctx, a.queries, a.commands, today, dryRun, m.stdout)
 	if dryRun {
 		fmt.Fprintf(m.stdout, "%s due for effacement on %s\n", plural(n, "sanction"), today)
-	} else {
-		fmt.Fprintf(m.stdout, "%s effaced on %s\n", plural(n, "sanction"), today)
+		return err
 	}
-	return err
+	fmt.Fprintf(m.stdout, "%s effaced on %s\n", plural(n, "sanction"), today)
+	if n == 0 || a.cipher == nil {
+		return err
+	}
+	// Their keys are destroyed: no byte of their reasons may stay in the
+	// read models or the files.
+	return errors.Join(err, a.scrub(ctx, m.stdout, m.stderr))
 }
 
 const sanctionsUsage = `usage: ledger sanctions efface-due [--dry-run] [FLAGS]
@@ -105,8 +110,11 @@ const sanctionsUsage = `usage: ledger sanctions efface-due [--dry-run] [FLAGS]
 Records the effacement from the students' administrative files of every
 sanction whose date has come (Code de l'éducation, art. R. 511-13, IV: the
 avertissement, blâme and mesure de responsabilisation at the end of the
-school year, the temporary exclusions a year after they were pronounced).
-'ledger serve' does it on its own every hour; see docs/discipline.md.`
+school year, the temporary exclusions a year after they were pronounced),
+destroys the key of each one's reason and council minutes, then rebuilds
+the projections and compacts the database as 'ledger privacy erase' does.
+'ledger serve' does it on its own every hour (without the compaction); see
+docs/discipline.md.`
 
 // effaceDaily runs effaceDue at start and then every period (an hour: the
 // list is small, and a sanction leaves the files within the hour its day

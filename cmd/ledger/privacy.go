@@ -43,7 +43,7 @@ func sealingFor(store eventStore, reg *domain.Registry, log interface{ Warn(stri
 // seal sets the sealer and shredder of a commands configuration.
 func (s sealing) seal(cc commands.Config) commands.Config {
 	if s.cipher != nil {
-		cc.Sealer, cc.Shredder = s.cipher, s.cipher
+		cc.Sealer, cc.Shredder, cc.RecordShredder = s.cipher, s.cipher, s.cipher
 	}
 	cc.Registry = s.reg
 	return cc

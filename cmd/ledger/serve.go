@@ -58,6 +58,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	// Sanctions leave the students' files on their day (docs/discipline.md).
 	wg.Go(func() { a.effaceDaily(bg, time.Hour) })
+	// Personal data past its retention expires every night (docs/privacy.md).
+	if cfg.Retention && a.cipher != nil {
+		wg.Go(func() { a.retainDaily(bg, cfg.RetentionHour, time.Now) })
+	}
 	defer func() {
 		stopBackground()
 		wg.Wait()

@@ -65,6 +65,11 @@ func KindOf(typ string) (Kind, bool) {
 	// Privacy: an erasure is shown to nobody as it happens.
 	case domain.SubjectErased{}.EventType():
 		return Kind{Class: ClassHidden}, true
+	// Retention: an establishment's settings and expiries are the
+	// administrators' business, shown to nobody as they happen.
+	case domain.RetentionSet{}.EventType(),
+		domain.RetentionApplied{}.EventType():
+		return Kind{Class: ClassHidden}, true
 	// Directory import.
 	case domain.AccountMissingFromFeed{}.EventType(),
 		domain.AccountBackInFeed{}.EventType(),
