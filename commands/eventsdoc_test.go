@@ -73,6 +73,9 @@ var emitters = map[string][]string{
 	"news.withdrawn.v1":                  {commands.CmdWithdrawArticle},
 	"privacy.data_exported.v1":           {commands.CmdRecordDataExport},
 	"privacy.subject_erased.v1":          {commands.CmdEraseSubject},
+	"service.registered.v1":              {commands.CmdRegisterService},
+	"service.unregistered.v1":            {commands.CmdUnregisterService},
+	"service.accessed.v1":                {commands.CmdRecordServiceAccess},
 }
 
 // streams says which stream each event family is stored in.
@@ -83,6 +86,7 @@ var streams = map[string]string{
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",
 	"import": "import-ID", "privacy": "privacy-ACCOUNT",
+	"service": "service-ID (accesses: connections-ACCOUNT)",
 }
 
 func TestEventsDoc(t *testing.T) {

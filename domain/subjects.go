@@ -140,6 +140,12 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	// Privacy.
 	case DataExported:
 		ids = append(ids, e.Subject, e.Exporter)
+	// Connected services: found through their establishment; an access
+	// through the account.
+	case ServiceRegistered:
+	case ServiceUnregistered:
+	case ServiceAccessed:
+		ids = append(ids, e.Account)
 	default:
 		return nil, false
 	}

@@ -122,6 +122,13 @@ func KindOf(typ string) (Kind, bool) {
 	case domain.DataExported{}.EventType():
 		// The trace of an access to a person's data: delivered to nobody.
 		return Kind{Class: ClassHidden}, true
+	// Connected services: their registry is the establishment's business;
+	// an access counts like a sign-in.
+	case domain.ServiceRegistered{}.EventType(),
+		domain.ServiceUnregistered{}.EventType():
+		return Kind{Class: ClassOther}, true
+	case domain.ServiceAccessed{}.EventType():
+		return Kind{Class: ClassHidden}, true
 	}
 	return Kind{}, false
 }
