@@ -28,8 +28,10 @@ func (s *Server) servicesRoutes() []route {
 		commandRoute(s, cmd[domain.UnregisterService]{
 			method: "DELETE", path: "/api/v1/services/{service}", tag: "services", status: http.StatusOK, noBody: true,
 			summary: "Unregister a service: it gets no ticket any more", profiles: "administrators of the service's establishment",
-			fill: func(r *http.Request, c *domain.UnregisterService) error { return web.SetPathID(r, "service", &c.Service) },
-			run:  h.UnregisterService,
+			fill: func(r *http.Request, c *domain.UnregisterService) error {
+				return web.SetPathID(r, "service", &c.Service)
+			},
+			run: h.UnregisterService,
 		}),
 		{
 			method: "GET", path: "/api/v1/establishments/{uai}/services", tag: "services", status: http.StatusOK,
