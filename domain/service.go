@@ -306,7 +306,7 @@ func ParseServicePattern(s string) (ServicePattern, error) {
 		return refuse("user info is refused")
 	case u.Fragment != "" || strings.Contains(base, "#"):
 		return refuse("a fragment is refused")
-	case strings.ToLower(u.Scheme) != u.Scheme || !strings.HasPrefix(base, u.Scheme+"://"+u.Host):
+	case strings.ToLower(u.Host) != u.Host || !strings.HasPrefix(base, u.Scheme+"://"+u.Host):
 		return refuse("write the scheme and host in lower case, in full")
 	}
 	if prefix {
