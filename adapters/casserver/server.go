@@ -152,7 +152,17 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/cas/", func(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusNotFound, pageNotFound)
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		// Tickets travel in URLs: no page of the ledger's sends them on
+		// in a Referer, none is framed, nothing is cached.
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("Cache-Control", "no-store")
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // principal returns the signed-in account of r, nil when there is none.
@@ -212,6 +222,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return
 		}
+		if renew {
+			// The session met on the way back is the fresh one.
+			s.setRenewCookie(w, renewNoSession)
+		}
 		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
@@ -229,16 +243,15 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			http.SetCookie(w, s.cfg.Sessions.ClearCookie())
-			http.SetCookie(w, &http.Cookie{
-				Name: renewCookie, Value: session, Path: "/cas/", MaxAge: renewCookieAge,
-				HttpOnly: true, Secure: s.cfg.Sessions.SecureCookies(), SameSite: http.SameSiteLaxMode,
-			})
+			s.setRenewCookie(w, session)
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
 		// The services the old session reached now belong to the new one.
-		if err := s.cfg.Tickets.Move(ctx, c.Value, session); err != nil {
-			s.log.WarnContext(ctx, "services of a renewed session not moved", "err", err)
+		if c.Value != renewNoSession {
+			if err := s.cfg.Tickets.Move(ctx, c.Value, session); err != nil {
+				s.log.WarnContext(ctx, "services of a renewed session not moved", "err", err)
+			}
 		}
 		http.SetCookie(w, &http.Cookie{Name: renewCookie, Value: "", Path: "/cas/", MaxAge: -1, HttpOnly: true,
 			Secure: s.cfg.Sessions.SecureCookies(), SameSite: http.SameSiteLaxMode})
@@ -257,6 +270,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, withTicket(target, ticket), http.StatusSeeOther)
+}
+
+// renewNoSession is the renew cookie's value when renew was asked without
+// a session: any session met afterwards is a fresh sign-in.
+const renewNoSession = "-"
+
+// setRenewCookie remembers, for the way back from the sign-in page, which
+// session was there when renew was asked (web.SessionID, or
+// renewNoSession): a session other than it is a fresh sign-in.
+func (s *Server) setRenewCookie(w http.ResponseWriter, session string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: renewCookie, Value: session, Path: "/cas/", MaxAge: renewCookieAge,
+		HttpOnly: true, Secure: s.cfg.Sessions.SecureCookies(), SameSite: http.SameSiteLaxMode,
+	})
 }
 
 // keepServices marks a sign-out that keeps the services of the session for

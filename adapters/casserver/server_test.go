@@ -394,3 +394,38 @@ func TestLoginPages(t *testing.T) {
 		t.Fatalf("signed out: %d to %q", rec.Code, loc)
 	}
 }
+
+// TestRenewWithoutSession: renew asked by a browser with no session
+// sends it to sign in, then gives a ticket marked fresh, which a
+// validation asking renew accepts.
+func TestRenewWithoutSession(t *testing.T) {
+	f := newFixture(t)
+	login := "/cas/login?renew=true&service=" + url.QueryEscape(f.service)
+	rec := f.get(login, "")
+	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?next=") {
+		t.Fatalf("to %q", loc)
+	}
+	var renew *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "ledger_cas_renew" {
+			renew = c
+		}
+	}
+	if renew == nil || !renew.HttpOnly {
+		t.Fatalf("no renew cookie: %v", rec.Result().Cookies())
+	}
+	// Back from the sign-in page with a session.
+	req := httptest.NewRequest("GET", login, nil)
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: "tok-" + webtest.AsStudent})
+	req.AddCookie(renew)
+	rec = httptest.NewRecorder()
+	f.h.ServeHTTP(rec, req)
+	m := ticketIn.FindStringSubmatch(rec.Header().Get("Location"))
+	if m == nil {
+		t.Fatalf("no ticket after the sign-in: %d %q", rec.Code, rec.Header().Get("Location"))
+	}
+	body := f.get("/cas/p3/serviceValidate?renew=true&service="+url.QueryEscape(f.service)+"&ticket="+m[1], "").Body.String()
+	if !strings.Contains(body, "<cas:isFromNewLogin>true</cas:isFromNewLogin>") {
+		t.Fatalf("renewed ticket refused:\n%s", body)
+	}
+}
