@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,9 +28,9 @@ type casService struct {
 	logouts chan string
 }
 
-func newCASService(t *testing.T, ledger string) *casService {
+func newCASService(t *testing.T) *casService {
 	t.Helper()
-	s := &casService{ledger: ledger, path: "/cas/p3/serviceValidate", logouts: make(chan string, 16)}
+	s := &casService{path: "/cas/p3/serviceValidate", logouts: make(chan string, 16)}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			if err := r.ParseForm(); err != nil {
@@ -136,58 +133,58 @@ func (b *browser) session(t *testing.T) string {
 	return ""
 }
 
-// mustAdminToken returns an API token of the demo's administrator.
-func mustAdminToken(t *testing.T, base string) string {
+// mustAccounts opens the test's accounts on store, each with
+// DemoPassword, and returns their ids by login.
+func mustAccounts(t *testing.T, store string) map[string]string {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"login": "admin.demo", "password": DemoPassword})
-	resp, err := http.Post(base+"/api/v1/tokens", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	pw := MustFile(t, DemoPassword+"\n")
+	ids := map[string]string{}
+	for _, a := range []struct{ login, name, profile, function string }{
+		{"parent.durand", "Claire Durand", "relative", ""},
+		{"lea.durand", "Léa Durand", "student", ""},
+		{"prof.martin", "M. Martin", "teacher", ""},
+		{"cpe.roche", "Mme Roche", "personnel", "cpe"},
+	} {
+		args := []string{"create", "--store", store, "--establishment", testUAI, "--profile", a.profile, "--name", a.name,
+			"--login", a.login, "--password-file", pw}
+		if a.function != "" {
+			args = append(args, "--function", a.function)
+		}
+		out, err := runAccount(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[a.login] = strings.TrimSpace(out)
 	}
-	defer resp.Body.Close()
-	var tok struct{ Token string }
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Token == "" {
-		t.Fatalf("token: %d %v", resp.StatusCode, err)
-	}
-	return tok.Token
+	return ids
 }
 
-// callAPI calls the API with a bearer token and returns the status and body.
-func callAPI(t *testing.T, method, u, token string, v any) (int, string) {
+// mustService registers a CAS service for the test's establishment with
+// `ledger services register`.
+func mustService(t *testing.T, store, name, pattern string, slo bool) {
 	t.Helper()
-	var body io.Reader
-	if v != nil {
-		b, _ := json.Marshal(v)
-		body = bytes.NewReader(b)
+	args := []string{"services", "register", "--store", store, "--establishment", testUAI, "--name", name, "--url", pattern}
+	if slo {
+		args = append(args, "--single-logout")
 	}
-	req, _ := http.NewRequest(method, u, body)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if v != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if code, out, errOut, _ := exit(t, nil, nil, args...); code != 0 {
+		t.Fatalf("register %s: %s %s", name, out, errOut)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
-// mustRegisterService registers a CAS service for the demo establishment
-// through the API and waits until the read model the CAS server reads
-// holds it.
-func mustRegisterService(t *testing.T, base, token, name string, urls []string, slo bool) {
+// waitForService waits until a node gives tickets for service (its
+// projection has applied the registration): gateway asks nothing of
+// nobody and records nothing.
+func waitForService(t *testing.T, node, service string) {
 	t.Helper()
-	status, body := callAPI(t, "POST", base+"/api/v1/establishments/"+DemoUAI+"/services", token, domain.RegisterService{
-		Name: name, Kind: domain.ServiceCAS, URLs: urls, Attributes: domain.ServiceAttributes, SingleLogout: slo,
-	})
-	if status != http.StatusCreated {
-		t.Fatalf("register %s: %d %s", name, status, body)
-	}
-	waitFor(t, "the service "+name+" projected", func() bool {
-		_, body := callAPI(t, "GET", base+"/api/v1/establishments/"+DemoUAI+"/services", token, nil)
-		return strings.Contains(body, `"name":"`+name+`"`)
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	waitFor(t, "a node knows "+service, func() bool {
+		resp, err := c.Get(node + "/cas/login?gateway=true&service=" + url.QueryEscape(service))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusSeeOther
 	})
 }
 
@@ -234,25 +231,24 @@ var ticketIn = regexp.MustCompile(`ticket=(ST-[A-Za-z0-9_-]+)`)
 // logout; a ticket spent on one node is refused on another sharing the
 // database.
 func TestCASServer(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	store := "sqlite:" + path
-	base, _ := MustServeStore(t, store, "--demo")
+	store := MustLedgerFile(t)
+	path := strings.TrimPrefix(store, "sqlite:")
+	ids := mustAccounts(t, store)
+	svc := newCASService(t)
+	foreign := newCASService(t)
+	mustService(t, store, "Pronote", svc.url("/app/*"), true)
+	mustService(t, store, "Manuels", foreign.url("/manuels"), false)
+
+	base, _ := MustServeStore(t, store)
 	base = "http://" + base
 	// A second node on the same database.
 	other, _ := MustServeStore(t, store)
 	other = "http://" + other
-
-	svc := newCASService(t, base)
-	foreign := newCASService(t, base)
-	token := mustAdminToken(t, base)
-	mustRegisterService(t, base, token, "Pronote", []string{svc.url("/app/*")}, true)
-	mustRegisterService(t, base, token, "Manuels", []string{foreign.url("/manuels")}, false)
-	// The second node reads the same read model (its own runner may be
-	// the one projecting): wait until it knows the service too.
-	waitFor(t, "the second node sees the service", func() bool {
-		_, body := callAPI(t, "GET", other+"/api/v1/establishments/"+DemoUAI+"/services", token, nil)
-		return strings.Contains(body, "Pronote")
-	})
+	svc.ledger, foreign.ledger = base, base
+	for _, node := range []string{base, other} {
+		waitForService(t, node, svc.url("/app/"))
+		waitForService(t, node, foreign.url("/manuels"))
+	}
 
 	// A parent signs in on the portal, then opens the service.
 	parent := newBrowser(t, base, true)
@@ -267,7 +263,8 @@ func TestCASServer(t *testing.T) {
 	for _, want := range []string{
 		"<cas:authenticationSuccess>", "<cas:ENTPersonLogin>parent.durand</cas:ENTPersonLogin>",
 		"<cas:displayName>Claire Durand</cas:displayName>", "<cas:ENTPersonProfils>National_TUT</cas:ENTPersonProfils>",
-		"<cas:ENTPersonStructRattachRNE>" + DemoUAI + "</cas:ENTPersonStructRattachRNE>",
+		"<cas:ENTPersonStructRattachRNE>" + testUAI + "</cas:ENTPersonStructRattachRNE>",
+		"<cas:user>" + ids["parent.durand"] + "</cas:user>",
 		"<cas:isFromNewLogin>false</cas:isFromNewLogin>",
 	} {
 		if !strings.Contains(body, want) {
