@@ -76,6 +76,9 @@ var emitters = map[string][]string{
 	"privacy.store_resealed.v1":          {commands.CmdResealStore},
 	"privacy.retention_set.v1":           {commands.CmdSetRetention},
 	"privacy.retention_applied.v1":       {commands.CmdRecordRetentionApplied},
+	"service.registered.v1":              {commands.CmdRegisterService},
+	"service.unregistered.v1":            {commands.CmdUnregisterService},
+	"service.accessed.v1":                {commands.CmdRecordServiceAccess},
 }
 
 // streams says which stream each event family is stored in.
@@ -86,6 +89,7 @@ var streams = map[string]string{
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",
 	"import": "import-ID", "privacy": "privacy-ACCOUNT (a re-sealed copy: privacy-COPY; retention: retention-UAI)",
+	"service": "service-ID (accesses: connections-ACCOUNT)",
 }
 
 func TestEventsDoc(t *testing.T) {

@@ -227,7 +227,7 @@ func (h *Handlers) begin(ctx context.Context, req Request, command string, paylo
 		return nil, domain.Errorf(domain.ErrForbidden, "account %s is unknown or closed", req.Actor)
 	}
 	c.actor = acc.Actor()
-	if c.actor.ReadOnly() && command != CmdRecordConnection && command != CmdActivateAccount {
+	if c.actor.ReadOnly() && command != CmdRecordConnection && command != CmdActivateAccount && command != CmdRecordServiceAccess {
 		return nil, domain.Errorf(domain.ErrForbidden, "%s never writes", c.actor.Profile)
 	}
 	return c, nil

@@ -20,6 +20,7 @@ const (
 	AreaBooking         Area = "booking"
 	AreaNews            Area = "news"
 	AreaPrivacy         Area = "privacy"
+	AreaServices        Area = "services"
 )
 
 // Registry maps wire names to event types. Build one with NewRegistry and
@@ -170,6 +171,10 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[StoreResealed](r, AreaPrivacy)
 	register[RetentionSet](r, AreaPrivacy)
 	register[RetentionApplied](r, AreaPrivacy)
+	// Connected services.
+	register[ServiceRegistered](r, AreaServices)
+	register[ServiceUnregistered](r, AreaServices)
+	register[ServiceAccessed](r, AreaServices)
 	// Retired names, once every current one is known.
 	for _, u := range append(upcasters(), extra...) {
 		r.retire(u)

@@ -143,6 +143,12 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 		ids = append(ids, e.Subject, e.Exporter)
 	case StoreResealed:
 		// A whole store's copy is about nobody in particular.
+	// Connected services: found through their establishment; an access
+	// through the account.
+	case ServiceRegistered:
+	case ServiceUnregistered:
+	case ServiceAccessed:
+		ids = append(ids, e.Account)
 	default:
 		return nil, false
 	}

@@ -28,6 +28,8 @@ package projections
 //	                     scan; the school-life office uses it)
 //	teacher_timetable    "teacher id|weekday|HH:MM|entry id" -> TimetableEntry
 //	                     (a teacher's lessons on a weekday)
+//	services, establishment_services, service_hosts: the registered
+//	                     services (services.go)
 //
 // Weekday is Go's time.Weekday as one digit (0 Sunday .. 6 Saturday). Display
 // names are copied into links and group members and kept up to date on
@@ -71,6 +73,7 @@ const (
 var directoryCollections = []string{
 	dirAccounts, dirEstablishmentGroups, dirEstablishments, dirExternalIDs,
 	dirGroups, dirTeacherTimetable, dirTimetable,
+	dirServices, dirEstablishmentServices, dirServiceHosts,
 }
 
 // EstablishmentEntry is an establishment of the directory.
@@ -319,6 +322,8 @@ func (directory) Prefetch(_ context.Context, _ *Batch, _ domain.Record, e domain
 		want(dirGroups, e.Group.String())
 	case domain.LessonUnscheduled:
 		want(dirGroups, e.Group.String())
+	default:
+		dirPrefetchService(e, want)
 	}
 }
 
@@ -376,6 +381,8 @@ func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.
 		return dirSchedule(ctx, b, e)
 	case domain.LessonUnscheduled:
 		return dirUnschedule(ctx, b, e)
+	case domain.ServiceRegistered, domain.ServiceUnregistered:
+		return dirApplyService(ctx, b, e)
 	}
 	return nil
 }

@@ -34,6 +34,8 @@ package projections
 //	messages                                message.sent (one per message, not per recipient)
 //	contributions                           news.published
 //	homework                                homework.assigned
+//	service_accesses                        service.accessed (single sign-on to
+//	                                        the school's other services)
 //
 // Corrections (an absence cancelled, a sanction annulled, an article
 // withdrawn) do not subtract: the indicators measure what was recorded.
@@ -87,6 +89,7 @@ const (
 	cntMessages             = "messages"
 	cntContributions        = "contributions"
 	cntHomework             = "homework"
+	cntServiceAccesses      = "service_accesses"
 )
 
 // IndicatorEstablishment is what the indicators keep of an establishment.
@@ -172,6 +175,9 @@ func (r indicators) counters(rec domain.Record, e domain.Event) (string, []strin
 		counters = []string{cntContributions}
 	case domain.HomeworkAssigned:
 		counters = []string{cntHomework}
+	case domain.ServiceAccessed:
+		uai = cmp.Or(uai, e.Establishment)
+		counters = []string{cntServiceAccesses}
 	default:
 		return "", nil
 	}
@@ -218,6 +224,10 @@ type IndicatorCounts struct {
 	Messages      int64 `json:"messages"`
 	Contributions int64 `json:"contributions"`
 	Homework      int64 `json:"homework"`
+	// ServiceAccesses are the accesses to the school's other services
+	// through the ledger's single sign-on (the report's "accès à
+	// différents services").
+	ServiceAccesses int64 `json:"service_accesses"`
 }
 
 // fields pairs each counter's name with its field, in display order.
@@ -237,6 +247,7 @@ func (c *IndicatorCounts) fields() []struct {
 		{cntAbsences, &c.Absences}, {cntLateness, &c.Lateness}, {cntPunishments, &c.Punishments},
 		{cntSanctions, &c.Sanctions}, {cntIncidents, &c.Incidents}, {cntMessages, &c.Messages},
 		{cntContributions, &c.Contributions}, {cntHomework, &c.Homework},
+		{cntServiceAccesses, &c.ServiceAccesses},
 	}
 }
 

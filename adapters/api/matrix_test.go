@@ -183,6 +183,12 @@ func matrix(w *world) []cell {
 		{method: "DELETE", path: "/api/v1/news/" + w.Article.String(), want: who(ok, asTeacher, asHead)},
 		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/news", want: who(ok, asStudent, asRelative, asTeacher, asCPE, asHead, asGuest, asInspector)},
 
+		// Connected services.
+		{method: "POST", path: "/api/v1/establishments/" + w.UAI + "/services", want: who(created, asAdmin),
+			body: domain.RegisterService{Name: "Moodle", Kind: domain.ServiceCAS, URLs: []string{"https://moodle.example.fr/login/index.php"}}},
+		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/services", want: who(ok, asAdmin)},
+		{method: "DELETE", path: "/api/v1/services/" + w.Service.String(), want: who(ok, asAdmin)},
+
 		// Files and views.
 		{method: "GET", path: "/api/v1/students/" + student + "/file?from=2005-09-01&to=2006-07-01", want: who(ok, studentReaders...)},
 		{method: "GET", path: "/api/v1/students/" + student + "/view", want: who(ok, studentReaders...)},

@@ -158,6 +158,7 @@ func (s *Server) routeTable() []route {
 		s.messageRoutes(),
 		s.bookingRoutes(),
 		s.newsRoutes(),
+		s.servicesRoutes(),
 		s.fileRoutes(),
 		s.officeRoutes(),
 		s.importRoutes(),

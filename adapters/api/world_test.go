@@ -14,6 +14,7 @@ import (
 	"github.com/schoollife/ledger/adapters/portal"
 	"github.com/schoollife/ledger/adapters/subjectexport"
 	"github.com/schoollife/ledger/adapters/timetableimport"
+	"github.com/schoollife/ledger/domain"
 
 	"github.com/google/uuid"
 
@@ -42,11 +43,18 @@ const (
 type world struct {
 	*webtest.World
 	srv *Server
+	// Service is a CAS service registered for the school.
+	Service uuid.UUID
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	w := &world{World: webtest.NewWorld(t)}
+	w := &world{World: webtest.NewWorld(t), Service: webtest.ID("service")}
+	w.Must(w.H.RegisterService(w.Ctx, webtest.System(), domain.RegisterService{
+		Service: w.Service, Establishment: w.UAI, Name: "Pronote", Kind: domain.ServiceCAS,
+		URLs: []string{"https://pronote.example.fr/cas/*"}, Attributes: domain.ServiceAttributes,
+	}))
+	w.CatchUp()
 	w.srv = w.server(w.H, w.Auth, w.Store)
 	return w
 }

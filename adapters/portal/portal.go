@@ -228,6 +228,7 @@ func (p *Portal) routeTable() []page {
 		p.messagePages(),
 		p.bookingPages(),
 		p.newsPages(),
+		p.servicesPages(),
 		p.auditPages(),
 		p.indicatorPages(),
 		p.importPages(),

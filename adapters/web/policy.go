@@ -176,6 +176,16 @@ func MayReadConsultations(p *Principal, uai string) error {
 	return forbidden("only the head of %s reads who consulted its files", uai)
 }
 
+// MayManageServices: the services an establishment registered for single
+// sign-on, for its administrators (the rule the commands apply to their
+// registration).
+func MayManageServices(p *Principal, uai string) error {
+	if p.actor.Profile == domain.ProfileAdmin && p.actor.IsAdmin(uai) {
+		return nil
+	}
+	return forbidden("only an administrator of %s manages its services", uai)
+}
+
 // MayAudit: history, past files and exports of an establishment, for the
 // inspectors habilitated for it.
 func MayAudit(p *Principal, uai string) error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/schoollife/ledger/adapters/bus"
+	"github.com/schoollife/ledger/adapters/casserver"
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/commands"
@@ -42,6 +43,9 @@ type Config struct {
 	Addr string
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
+	// CASTicketLifetime is how long a CAS service ticket waits for its
+	// validation (docs/sso-cas-server.md).
+	CASTicketLifetime time.Duration
 	// StartTimeout bounds how long serve waits at start for stores that
 	// are unavailable (refusing connections, out of slots): it retries
 	// with a growing wait until then (0: it does not wait).
@@ -199,6 +203,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		c.Import.guardFlags(fs, "import-")
 		fs.duration(&c.Timeouts.Request, "request-timeout", "LEDGER_REQUEST_TIMEOUT", web.DefaultRequestTimeout, "deadline of a request (uploads, exports and live sockets excepted): past it the request stops and answers 503")
 		fs.count(&c.SmallCount, "small-count", "LEDGER_SMALL_COUNT", projections.DefaultSmallCount, "smallest count of school-life acts the indicators show: smaller ones read \"< N\" (CSV, pages) or null (API); 1 shows every count")
+		fs.duration(&c.CASTicketLifetime, "cas-ticket-lifetime", "LEDGER_CAS_TICKET_LIFETIME", casserver.DefaultTicketLifetime, "how long a CAS service ticket may wait for the service to validate it, from 10s to 5m")
 		fs.duration(&c.Timeouts.Long, "long-request-timeout", "LEDGER_LONG_REQUEST_TIMEOUT", web.DefaultLongRequestTimeout, "deadline of uploads of directory feeds and of exports")
 	case scopeImport:
 		fs.days(&c.Import.Grace, "grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "how long an account missing from full feeds stays open before it is closed: 30d, 72h...")
@@ -253,6 +258,9 @@ func (c *Config) Validate() error {
 		}
 		if c.RetentionHour > 23 {
 			errs = append(errs, fmt.Errorf("retention hour %d is not an hour from 0 to 23", c.RetentionHour))
+		}
+		if c.CASTicketLifetime < casserver.MinTicketLifetime || c.CASTicketLifetime > casserver.MaxTicketLifetime {
+			errs = append(errs, fmt.Errorf("CAS ticket lifetime %s is not between %s and %s", c.CASTicketLifetime, casserver.MinTicketLifetime, casserver.MaxTicketLifetime))
 		}
 		if c.SmallCount < 1 {
 			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))

@@ -91,6 +91,9 @@ var settings = map[string]setting{
 	"request-timeout":      {"LEDGER_REQUEST_TIMEOUT", "1m", "45s", "1m0s", "45s", func(c *Config) string { return c.Timeouts.Request.String() }},
 	"long-request-timeout": {"LEDGER_LONG_REQUEST_TIMEOUT", "3h", "40m", "3h0m0s", "40m0s", func(c *Config) string { return c.Timeouts.Long.String() }},
 
+	// Single sign-on.
+	"cas-ticket-lifetime": {"LEDGER_CAS_TICKET_LIFETIME", "1m", "45s", "1m0s", "45s", func(c *Config) string { return c.CASTicketLifetime.String() }},
+
 	// Indicators.
 	"small-count": {"LEDGER_SMALL_COUNT", "10", " 3 ", "10", "3", func(c *Config) string { return fmt.Sprint(c.SmallCount) }},
 }

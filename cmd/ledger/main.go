@@ -176,6 +176,7 @@ func (m *Main) subcommands() []subcommand {
 		{"sanctions", "record the effacement of the sanctions whose date has come (efface-due)", (*Main).sanctions, true},
 		{"privacy", "a person's rights over their data: export everything held about them (export), erase it (erase); re-seal an old store (reseal)", (*Main).privacy, true},
 		{"retention", "how long each category of personal data is kept (set), what expires (plan), expire it (apply)", (*Main).retention, true},
+		{"services", "the school's services the ledger signs people in to (CAS): register, list, remove", (*Main).services, true},
 		{"backup", "copy a SQLite store, while it serves, into a backup file", (*Main).backup, false},
 		{"restore", "put a backup in place of a SQLite store, once checked", (*Main).restore, false},
 		{"version", "print the version, revision and schema of this binary (also --version)", (*Main).version, false},

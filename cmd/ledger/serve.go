@@ -15,6 +15,7 @@ import (
 	"github.com/schoollife/ledger/adapters/api"
 	"github.com/schoollife/ledger/adapters/auth"
 	"github.com/schoollife/ledger/adapters/bus"
+	"github.com/schoollife/ledger/adapters/casserver"
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/live"
 	"github.com/schoollife/ledger/adapters/portal"
@@ -130,7 +131,16 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The ledger as CAS server of the school's services: its tickets in
+	// the event store's database.
+	casTickets := openCASTickets(a.store)
+	if casTickets == nil {
+		log.Warn("the CAS server is off: this event store keeps no service tickets", "store", redact(cfg.Store))
+	} else {
+		defer func() { _ = casTickets.Close() }()
+	}
 	handler, err := webHandler(webDeps{
+		casTickets: casTickets, casTicketLifetime: cfg.CASTicketLifetime, logins: authSvc,
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs, timetables: timetables,
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
@@ -321,6 +331,11 @@ type webDeps struct {
 	smallCount int
 	// trail gathers the reads of children's files (nil: none).
 	trail *web.Trail
+	// casTickets keeps the CAS server's tickets (nil: no CAS server);
+	// casTicketLifetime is their lifetime, logins gives the login released.
+	casTickets        *casserver.Tickets
+	casTicketLifetime time.Duration
+	logins            casserver.Logins
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -329,9 +344,22 @@ type webDeps struct {
 // behind the request ids and the access log.
 func webHandler(d webDeps) (http.Handler, error) {
 	a := d.app
+	// A sign-out closes the session's live sockets and, once the CAS
+	// server is built below, ends its sessions on the school's services.
+	var cas *casserver.Server
+	sessionEnded := func(ctx context.Context, session string) error {
+		var errs []error
+		if d.sessionEnded != nil {
+			errs = append(errs, d.sessionEnded(ctx, session))
+		}
+		if cas != nil {
+			errs = append(errs, cas.SessionEnded(ctx, session))
+		}
+		return errors.Join(errs...)
+	}
 	sessions, err := web.NewSessions(web.SessionsConfig{
 		Auth: d.auth, Accounts: a.queries, Connections: a.commands, Logger: d.log, SecureCookies: d.secureCookies,
-		SessionEnded: d.sessionEnded,
+		SessionEnded: sessionEnded,
 		AuthErrors: web.AuthErrors{
 			BadCredentials: auth.ErrBadCredentials, RateLimited: auth.ErrRateLimited, Unauthenticated: auth.ErrUnauthenticated,
 		},
@@ -362,6 +390,16 @@ func webHandler(d webDeps) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	if d.casTickets != nil {
+		cas, err = casserver.New(casserver.Config{
+			Sessions: sessions, Directory: a.queries, Accesses: a.commands, Tickets: d.casTickets, Logins: d.logins,
+			TicketLifetime: d.casTicketLifetime, Logger: d.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/cas/", cas.Handler())
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))

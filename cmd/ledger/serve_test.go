@@ -162,11 +162,16 @@ func TestDeploymentNames(t *testing.T) {
 // is empty without one).
 func MustServe(t *testing.T, args ...string) (main, admin string) {
 	t.Helper()
+	return MustServeStore(t, "sqlite:"+filepath.Join(t.TempDir(), "ledger.db"), args...)
+}
+
+// MustServeStore is MustServe on store (several nodes may share one).
+func MustServeStore(t *testing.T, store string, args ...string) (main, admin string) {
+	t.Helper()
 	stderr := &logWatch{re: regexp.MustCompile(`msg=serving addr=`), seen: make(chan struct{})}
 	m := NewMain(&bytes.Buffer{}, stderr, func(string) string { return "" })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	go func() {
 		done <- m.Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--store", store, "--seal-every", "0"}, args...))
 	}()

@@ -130,6 +130,13 @@ func KindOf(typ string) (Kind, bool) {
 	case domain.StoreResealed{}.EventType():
 		// An operator's act on the whole store: delivered to nobody.
 		return Kind{Class: ClassHidden}, true
+	// Connected services: their registry is the establishment's business;
+	// an access counts like a sign-in.
+	case domain.ServiceRegistered{}.EventType(),
+		domain.ServiceUnregistered{}.EventType():
+		return Kind{Class: ClassOther}, true
+	case domain.ServiceAccessed{}.EventType():
+		return Kind{Class: ClassHidden}, true
 	}
 	return Kind{}, false
 }

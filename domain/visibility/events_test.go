@@ -41,9 +41,12 @@ func TestKindOf(t *testing.T) {
 		domain.AreaBooking:         visibility.ClassOther,
 		domain.AreaNews:            visibility.ClassOther,
 		domain.AreaPrivacy:         visibility.ClassHidden,
+		domain.AreaServices:        visibility.ClassOther,
 	}
 	exceptions := map[string]visibility.Class{
 		domain.UserConnected{}.EventType(): visibility.ClassHidden,
+		// An access to a service counts, like a sign-in.
+		domain.ServiceAccessed{}.EventType(): visibility.ClassHidden,
 		// The consultation trail is read by the head on its own page.
 		domain.ConsultationsRecorded{}.EventType(): visibility.ClassHidden,
 		domain.RollCallCompleted{}.EventType():     visibility.ClassOther,

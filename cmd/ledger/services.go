@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/schoollife/ledger/commands"
+	"github.com/schoollife/ledger/domain"
+)
+
+const servicesUsage = `usage: ledger services register|list|remove [FLAGS]
+
+The school's services the ledger signs people in to as their CAS server
+(docs/sso-cas-server.md). Only a registered service gets tickets.
+
+  ledger services register --establishment UAI --name NAME --url PATTERN [--url PATTERN...]
+                           [--attribute NAME...] [--single-logout]
+      registers a CAS service; a PATTERN is an exact URL
+      (https://pronote.example.fr/cas) or a prefix ending in "*"
+      (https://moodle.example.fr/*); prints its id
+  ledger services list --establishment UAI
+      lists the establishment's services, as the servers' read model holds them
+  ledger services remove --service ID
+      unregisters a service: it gets no ticket any more
+
+Attributes (all when none is named): ` + "ENTPersonLogin, displayName, ENTPersonProfils, ENTPersonStructRattachRNE, ENTEleveClasses, ENTPersonGroupes, ENTPersonJointure."
+
+// services runs `ledger services VERB`.
+func (m *Main) services(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(m.stderr, servicesUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	verb := args[0]
+	var (
+		cfg                Config
+		uai, name, service string
+		urls, attrs        []string
+		slo                bool
+	)
+	flags := func(fs *flagSet) {
+		fs.Usage = func() {
+			fmt.Fprintln(fs.Output(), servicesUsage)
+			fmt.Fprintln(fs.Output())
+			fs.printFlags()
+		}
+		switch verb {
+		case "register":
+			fs.StringVar(&uai, "establishment", "", "UAI of the establishment the service is for")
+			fs.StringVar(&name, "name", "", "the service's name, as people know it")
+			fs.Func("url", "a URL pattern of the service (repeatable)", func(s string) error { urls = append(urls, s); return nil })
+			fs.Func("attribute", "an attribute released to the service (repeatable; all when none)", func(s string) error { attrs = append(attrs, s); return nil })
+			fs.BoolVar(&slo, "single-logout", false, "post a logout request to the service when a person's session ends")
+		case "list":
+			fs.StringVar(&uai, "establishment", "", "UAI of the establishment")
+		case "remove":
+			fs.StringVar(&service, "service", "", "id of the service")
+		}
+	}
+	switch verb {
+	case "register", "list", "remove":
+	default:
+		fmt.Fprintln(m.stderr, servicesUsage)
+		return fmt.Errorf("unknown command %q", verb)
+	}
+	if err := m.parse(&cfg, "services "+verb, args[1:], false, flags); err != nil {
+		return err
+	}
+	log := cfg.logger(m.stderr)
+	a, err := openApp(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	req := commands.Request{System: true}
+	switch verb {
+	case "register":
+		if uai == "" || name == "" || len(urls) == 0 {
+			return usageErrorf("services register", "--establishment, --name and at least one --url are required")
+		}
+		if len(attrs) == 0 {
+			attrs = domain.ServiceAttributes
+		}
+		res, err := a.commands.RegisterService(ctx, req, domain.RegisterService{
+			Establishment: uai, Name: name, Kind: domain.ServiceCAS, URLs: urls, Attributes: attrs, SingleLogout: slo,
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.stdout, "service %s registered for %s\n", res.ID, uai)
+	case "list":
+		if uai == "" {
+			return usageErrorf("services list", "--establishment is required")
+		}
+		list, err := a.queries.Services(ctx, uai)
+		if err != nil {
+			return err
+		}
+		for _, s := range list {
+			slo := ""
+			if s.SingleLogout {
+				slo = " single-logout"
+			}
+			fmt.Fprintf(m.stdout, "%s\t%s\t%s\t%s\t%s%s\n", s.ID, s.Kind, s.Name, strings.Join(s.URLs, " "), strings.Join(s.Attributes, ","), slo)
+		}
+	case "remove":
+		id, err := uuid.Parse(service)
+		if err != nil {
+			return usageErrorf("services remove", "--service must be a service id")
+		}
+		if _, err := a.commands.UnregisterService(ctx, req, domain.UnregisterService{Service: id}); err != nil {
+			return err
+		}
+		fmt.Fprintf(m.stdout, "service %s removed\n", id)
+	}
+	return nil
+}
