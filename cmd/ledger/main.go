@@ -25,6 +25,7 @@ func main() {
 	hangups := make(chan os.Signal, 1)
 	signal.Notify(hangups, syscall.SIGHUP)
 	m.hangups = hangups
+	m.ownsProcess = true
 	code := m.Exit(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -141,6 +142,11 @@ type Main struct {
 	// hangups receives SIGHUP: serve then resumes the projections stopped
 	// at an event (nil: never).
 	hangups <-chan os.Signal
+	// ownsProcess: the program is the process (main), and serve may make
+	// its logger the process's default, where libraries that take no
+	// logger write (zitadel's op). Tests running Main in process leave
+	// it false.
+	ownsProcess bool
 	// tuneRunner, when set, edits the projection runner's configuration
 	// before serve builds it (tests shorten the attempts at an event).
 	tuneRunner func(*projector.RunnerConfig)

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/google/uuid"
+	"golang.org/x/oauth2"
+
+	"github.com/schoollife/ledger/adapters/oidcprovider"
+)
+
+// TestServeOIDCProvider: `ledger serve --demo` is the OpenID provider of
+// the services of --oidc-clients. A student signed in on the portal with
+// her password reaches a service, which gets her directory's claims
+// through discovery, the code with PKCE, the ID token and userinfo.
+// Someone not signed in is sent to the portal's sign-in
+// page, which brings them back.
+func TestServeOIDCProvider(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	issuer := "http://" + addr
+	const redirect = "http://service.invalid/callback"
+	clients := filepath.Join(t.TempDir(), "clients.json")
+	file := `{"clients": [{"client_id": "manuels", "name": "Manuels", "redirect_uris": ["` + redirect + `"],
+		"secret_hash": "` + oidcprovider.HashSecret("s3cret-du-service") + `"}]}`
+	if err := os.WriteFile(clients, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, _ := MustServe(t, "--demo", "--addr", addr, "--oidc-issuer", issuer, "--oidc-clients", clients)
+	if base != addr {
+		t.Fatalf("serving on %s, not %s", base, addr)
+	}
+
+	ctx := context.Background()
+	provider, err := gooidc.NewProvider(ctx, issuer)
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	conf := oauth2.Config{
+		ClientID: "manuels", ClientSecret: "s3cret-du-service", Endpoint: provider.Endpoint(),
+		RedirectURL: redirect, Scopes: []string{gooidc.ScopeOpenID, "profile"},
+	}
+	conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Host == "service.invalid" {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	get := func(u string) (*http.Response, string) {
+		t.Helper()
+		resp, err := browser.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b strings.Builder
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := resp.Body.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		return resp, b.String()
+	}
+
+	state, nonce, verifier := oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
+	authURL := conf.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier))
+
+	// Not signed in: the portal's sign-in page, which comes back to the
+	// authorization step.
+	resp, body := get(authURL)
+	next := resp.Request.URL.Query().Get("next")
+	if resp.Request.URL.Path != "/login" || !strings.HasPrefix(next, "/oidc/login?id=") {
+		t.Fatalf("not signed in, ended at %s", resp.Request.URL)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(body)
+	if csrf == nil {
+		t.Fatalf("no CSRF token on the sign-in page:\n%.500s", body)
+	}
+	form := url.Values{"login": {"lea.durand"}, "password": {DemoPassword}, "next": {next}, "csrf": {csrf[1]}}
+	// The directory is built in the background: the demo's accounts sign
+	// in once it is.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err = browser.PostForm(issuer+"/login", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusFound {
+			break
+		}
+		if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
+			t.Fatalf("sign-in answered %d at %s", resp.StatusCode, resp.Request.URL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	loc, err := resp.Location()
+	if err != nil || loc.Host != "service.invalid" || loc.Query().Get("state") != state || loc.Query().Get("code") == "" {
+		t.Fatalf("after sign-in, sent to %s", resp.Header.Get("Location"))
+	}
+
+	tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatalf("exchange: %v", err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := provider.Verifier(&gooidc.Config{ClientID: "manuels"}).Verify(ctx, raw)
+	if err != nil || idt.Nonce != nonce {
+		t.Fatalf("ID token: %v (nonce %q)", err, idt.Nonce)
+	}
+	ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		t.Fatalf("userinfo: %v", err)
+	}
+	var claims struct {
+		Sub, Name     string
+		Establishment string   `json:"ENTPersonStructRattachRNE"`
+		Profiles      string   `json:"ENTPersonProfils"`
+		Classes       []string `json:"ENTEleveClasses"`
+	}
+	if err := ui.Claims(&claims); err != nil {
+		t.Fatal(err)
+	}
+	if claims.Sub != idt.Subject || uuid.Validate(claims.Sub) != nil {
+		t.Errorf("userinfo's subject %q, the ID token's %q: not the account id", claims.Sub, idt.Subject)
+	}
+	if claims.Name != "Léa Durand" || claims.Profiles != "National_ELV" || claims.Establishment != DemoUAI || len(claims.Classes) != 1 {
+		t.Errorf("claims %+v", claims)
+	}
+
+	// Signed in: the next service's sign-in needs nothing more.
+	state2 := oauth2.GenerateVerifier()
+	resp, _ = get(conf.AuthCodeURL(state2, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+	if loc, err := resp.Location(); err != nil || loc.Query().Get("state") != state2 || loc.Query().Get("code") == "" {
+		t.Fatalf("signed in, sent to %s", resp.Header.Get("Location"))
+	}
+	// The code is spent once.
+	if _, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier)); err == nil {
+		t.Fatal("a code was taken twice")
+	}
+}
