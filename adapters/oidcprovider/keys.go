@@ -207,3 +207,16 @@ type publicKey struct{ signingKey }
 func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.ES256 }
 func (p publicKey) Use() string                        { return "sig" }
 func (p publicKey) Key() any                           { return &p.key.PublicKey }
+
+// RotateKeys makes the next signing key in store, outside a running
+// provider (`ledger oidc rotate-keys`): it is published at once and signs
+// after signsIn (0: at once, for a key thought exposed; services that
+// cached the keys fetch them again on a key id they do not know). The
+// keys it replaces stay published as the running nodes say.
+func RotateKeys(ctx context.Context, store *Store, signsIn time.Duration) (string, error) {
+	k := &Keys{
+		store: store, now: time.Now, rotateEvery: DefaultRotateEvery, publishAhead: signsIn,
+		retain: MaxTokenLifetime + skew, parsed: map[string]*ecdsa.PrivateKey{},
+	}
+	return k.Rotate(ctx)
+}

@@ -65,7 +65,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if cfg.AllowInsecure {
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p.op, err = op.NewProvider(config, &storage{p: p}, op.StaticIssuer(cfg.Issuer), opts...)
+	issuer := op.StaticIssuer(cfg.Issuer)
+	if cfg.Issuer == "" {
+		issuer = op.IssuerFromHost("")
+	}
+	p.op, err = op.NewProvider(config, &storage{p: p}, issuer, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("oidcprovider: %w", err)
 	}

@@ -181,6 +181,7 @@ func (m *Main) subcommands() []subcommand {
 		{"verify", "check the stored history for tampering (--seal to seal it)", (*Main).verify, false},
 		{"sanctions", "record the effacement of the sanctions whose date has come (efface-due)", (*Main).sanctions, true},
 		{"privacy", "a person's rights over their data: export everything held about them (export), erase it (erase)", (*Main).privacy, true},
+		{"oidc", "the OpenID provider's signing keys: make the next one (rotate-keys)", (*Main).oidc, true},
 		{"backup", "copy a SQLite store, while it serves, into a backup file", (*Main).backup, false},
 		{"restore", "put a backup in place of a SQLite store, once checked", (*Main).restore, false},
 		{"version", "print the version, revision and schema of this binary (also --version)", (*Main).version, false},

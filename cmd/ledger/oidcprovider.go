@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -54,16 +54,9 @@ func (a *app) oidcProvider(ctx context.Context, cfg *Config, sessions *web.Sessi
 }
 
 // oidcIssuer returns the provider's issuer: --oidc-issuer, or with --demo
-// http://localhost on the listen port.
+// none (the host each request came to), http allowed.
 func (c *Config) oidcIssuer() (issuer string, insecure bool) {
-	if c.OIDCIssuer != "" {
-		return c.OIDCIssuer, c.Demo
-	}
-	_, port, err := net.SplitHostPort(c.Addr)
-	if err != nil || port == "" {
-		port = "8080"
-	}
-	return "http://localhost:" + port, true
+	return c.OIDCIssuer, c.Demo
 }
 
 // loginsOf gives the login of an account (adapters/auth, once it tells).
@@ -154,5 +147,61 @@ type loggedAccesses struct{ log *slog.Logger }
 
 func (l loggedAccesses) RecordAccess(ctx context.Context, account uuid.UUID, clientID string) error {
 	l.log.InfoContext(ctx, "service accessed", "protocol", "oidc", "client", clientID, "account", account)
+	return nil
+}
+
+const oidcUsage = `usage: ledger oidc rotate-keys [--signs-in DURATION] [FLAGS]
+
+Makes the next key that signs the ID tokens of the OpenID provider
+(serve --oidc-provider). It is published at once and signs after
+--signs-in (default 1h, so that services see it first; 0 for a key thought
+exposed). The old key stays published until the tokens it signed expire.
+The running nodes also make a new key every 30 days on their own.`
+
+// oidc runs `ledger oidc rotate-keys`.
+func (m *Main) oidc(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(m.stderr, oidcUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	if args[0] != "rotate-keys" {
+		fmt.Fprintln(m.stderr, oidcUsage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	var cfg Config
+	var signsIn time.Duration
+	err := m.parse(&cfg, "oidc rotate-keys", args[1:], false, func(fs *flagSet) {
+		fs.DurationVar(&signsIn, "signs-in", oidcprovider.DefaultPublishAhead, "how long the new key is published before it signs (0: at once)")
+		fs.Usage = func() {
+			fmt.Fprintln(fs.Output(), oidcUsage)
+			fmt.Fprintln(fs.Output())
+			fs.printFlags()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if signsIn < 0 {
+		return fmt.Errorf("--signs-in %s is negative", signsIn)
+	}
+	log := cfg.logger(m.stderr)
+	a, err := openApp(ctx, &cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	store, err := openOIDCStore(a.store)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	id, err := oidcprovider.RotateKeys(ctx, store, signsIn)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.stdout, "signing key %s published; it signs from %s\n", id, time.Now().Add(signsIn).UTC().Format(time.RFC3339))
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -161,5 +162,46 @@ func TestServeOIDCProvider(t *testing.T) {
 	// The code is spent once.
 	if _, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier)); err == nil {
 		t.Fatal("a code was taken twice")
+	}
+}
+
+// TestOIDCRotateKeys: `ledger oidc rotate-keys` makes the next signing
+// key, each time another; a negative --signs-in is refused.
+func TestOIDCRotateKeys(t *testing.T) {
+	t.Parallel()
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	re := regexp.MustCompile(`^signing key ([0-9a-f]{24}) published; it signs from \S+\n$`)
+	var ids []string
+	for range 2 {
+		out, err := runLedger(t, "oidc", "rotate-keys", "--store", store, "--signs-in", "0")
+		m := re.FindStringSubmatch(out)
+		if err != nil || m == nil {
+			t.Fatalf("rotate-keys: %v\n%s", err, out)
+		}
+		ids = append(ids, m[1])
+	}
+	if ids[0] == ids[1] {
+		t.Fatalf("the same key twice: %v", ids)
+	}
+	if _, err := runLedger(t, "oidc", "rotate-keys", "--store", store, "--signs-in", "-1s"); err == nil {
+		t.Fatal("a negative --signs-in was taken")
+	}
+}
+
+// TestServeDemoOIDCProvider: `serve --demo` serves the provider without
+// more flags, its issuer the host the request came to.
+func TestServeDemoOIDCProvider(t *testing.T) {
+	t.Parallel()
+	addr, _ := MustServe(t, "--demo")
+	status, body := get(t, "http://"+addr+oidcprovider.DiscoveryPath)
+	var d struct {
+		Issuer string `json:"issuer"`
+		Keys   string `json:"jwks_uri"`
+	}
+	if err := json.Unmarshal([]byte(body), &d); status != http.StatusOK || err != nil {
+		t.Fatalf("discovery answered %d %q: %v", status, body, err)
+	}
+	if d.Issuer != "http://"+addr || d.Keys != "http://"+addr+"/oidc/keys" {
+		t.Fatalf("discovery: %+v", d)
 	}
 }
