@@ -177,7 +177,13 @@ func TestRefusals(t *testing.T) {
 			w.register(s, func(c *oidcprovider.Client) { c.SecretHash = "" })
 			refusedToService(t, signedIn(t, s), s, s.conf.AuthCodeURL("state", gooidc.Nonce("n")), "invalid_request")
 			refusedToService(t, signedIn(t, s), s, s.conf.AuthCodeURL("state", gooidc.Nonce("n"),
-				oauth2.SetAuthURLParam("code_challenge", "abc"), oauth2.SetAuthURLParam("code_challenge_method", "plain")), "invalid_request")
+				oauth2.SetAuthURLParam("code_challenge", oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("code_challenge_method", "plain")), "invalid_request")
+		})
+		t.Run("values not kept", func(t *testing.T) {
+			s := newService(t, w.issuer, "values", secret)
+			w.register(s)
+			refusedToService(t, signedIn(t, s), s, s.authURL(oauth2.SetAuthURLParam("nonce", strings.Repeat("n", 513))), "invalid_request")
+			refusedToService(t, signedIn(t, s), s, s.authURL(oauth2.SetAuthURLParam("nonce", "a\x00b")), "invalid_request")
 		})
 		t.Run("closed account", func(t *testing.T) {
 			s := newService(t, w.issuer, "closed", secret)
@@ -232,6 +238,44 @@ func TestCodeSingleUseAcrossNodes(t *testing.T) {
 		}
 		if got := w.accesses.recorded(); len(got) != 1 {
 			t.Fatalf("accesses recorded: %v", got)
+		}
+	})
+}
+
+// TestCodeRace: one code presented at once to two nodes many times over
+// gives tokens once.
+func TestCodeRace(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func() *oidcprovider.Store) {
+		w := newWorld(t, open)
+		second := w.secondNode(t)
+		s := newService(t, w.issuer, "grr", secret)
+		w.register(s)
+		b := newBrowser(t, s.isCallback)
+		w.mustSignInPortal(t, b)
+		q := mustCallback(t, b, s, s.authURL())
+		ctx := context.Background()
+		const tries = 8
+		results := make(chan error, tries)
+		for i := range tries {
+			conf := s.conf
+			if i%2 == 1 {
+				conf.Endpoint.TokenURL = second.URL + "/oidc/token"
+			}
+			go func() {
+				_, err := conf.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(s.pkce))
+				results <- err
+			}()
+		}
+		granted := 0
+		for range tries {
+			if err := <-results; err == nil {
+				granted++
+			} else if !strings.Contains(err.Error(), "invalid_grant") {
+				t.Errorf("a refusal that is not invalid_grant: %v", err)
+			}
+		}
+		if granted != 1 || len(w.accesses.recorded()) != 1 {
+			t.Fatalf("%d token requests granted, %d accesses recorded, want 1", granted, len(w.accesses.recorded()))
 		}
 	})
 }

@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
@@ -42,6 +45,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 	if err != nil {
 		return nil, oidc.ErrInvalidClient().WithParent(err)
 	}
+	if err := checkRequest(r); err != nil {
+		return nil, err
+	}
 	switch {
 	case r.CodeChallenge != "" && r.CodeChallengeMethod != oidc.CodeChallengeMethodS256:
 		return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
@@ -61,6 +67,37 @@ func (s *storage) CreateAuthRequest(ctx context.Context, r *oidc.AuthRequest, _ 
 		return nil, err
 	}
 	return &authRequest{req}, nil
+}
+
+// Bounds of what an authorization request may bring, which is kept.
+const (
+	maxParam    = 512
+	maxRedirect = 2048
+	maxScopes   = 20
+)
+
+// checkRequest refuses an authorization request whose values are too
+// long or not text: they are kept in the database.
+func checkRequest(r *oidc.AuthRequest) error {
+	bad := func(v string, max int) bool {
+		return len(v) > max || !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl)
+	}
+	switch {
+	case bad(r.State, maxParam), bad(r.Nonce, maxParam):
+		return oidc.ErrInvalidRequest().WithDescription("state or nonce too long or not text")
+	case bad(r.RedirectURI, maxRedirect):
+		return oidc.ErrInvalidRequest().WithDescription("redirect_uri too long or not text")
+	case r.CodeChallenge != "" && (len(r.CodeChallenge) < 43 || len(r.CodeChallenge) > 128 || bad(r.CodeChallenge, 128)):
+		return oidc.ErrInvalidRequest().WithDescription("code_challenge is not 43 to 128 characters")
+	case len(r.Scopes) > maxScopes:
+		return oidc.ErrInvalidScope().WithDescription("too many scopes")
+	}
+	for _, sc := range r.Scopes {
+		if bad(sc, 64) {
+			return oidc.ErrInvalidScope().WithDescription("scope too long or not text")
+		}
+	}
+	return nil
 }
 
 func (s *storage) AuthRequestByID(ctx context.Context, id string) (op.AuthRequest, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -336,5 +335,3 @@ func (b *browser) mustGet(t *testing.T, u string) (*http.Response, string) {
 	}
 	return resp, sb.String()
 }
-
-var errStop = errors.New("stop")
