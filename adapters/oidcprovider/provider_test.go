@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -433,4 +434,46 @@ func TestEndSession(t *testing.T) {
 			t.Fatal("the portal session outlived the logout")
 		}
 	})
+}
+
+// TestIssuerFromHost: without an issuer (the demo), the issuer is the
+// scheme and host the request came to; with https required, a provider
+// without issuer or with an http one does not start.
+func TestIssuerFromHost(t *testing.T) {
+	open := stores["sqlite"](t)
+	store := open()
+	base := oidcprovider.Config{
+		Store: store, Clients: &clients{m: map[string]oidcprovider.Client{}}, Accesses: &accesses{},
+		People: &people{m: map[uuid.UUID]oidcprovider.Person{}}, Sessions: &portal{sessions: map[string]uuid.UUID{}},
+	}
+	for _, issuer := range []string{"", "http://ent.example.fr", "https://ent.example.fr/ent", "ent.example.fr"} {
+		cfg := base
+		cfg.Issuer = issuer
+		if _, err := oidcprovider.New(context.Background(), cfg); err == nil {
+			t.Errorf("issuer %q taken", issuer)
+		}
+	}
+	cfg := base
+	cfg.AllowInsecure = true
+	p, err := oidcprovider.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Handler())
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + oidcprovider.DiscoveryPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d struct {
+		Issuer string `json:"issuer"`
+		Token  string `json:"token_endpoint"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Issuer != srv.URL || d.Token != srv.URL+"/oidc/token" {
+		t.Fatalf("discovery on %s: %+v", srv.URL, d)
+	}
 }

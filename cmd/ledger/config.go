@@ -255,9 +255,6 @@ func (c *Config) Validate() error {
 		if c.Demo {
 			c.OIDCProvider = true
 		}
-		if c.OIDCProvider && c.OIDCIssuer == "" && !c.Demo {
-			errs = append(errs, errors.New("the OpenID provider needs --oidc-issuer (LEDGER_OIDC_ISSUER), the ledger's public https URL"))
-		}
 		if c.SmallCount < 1 {
 			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))
 		}

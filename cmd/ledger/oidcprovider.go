@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/google/uuid"
@@ -40,6 +42,9 @@ func (a *app) oidcProvider(ctx context.Context, cfg *Config, sessions *web.Sessi
 	}
 	a.closers = append(a.closers, store.Close)
 	issuer, insecure := cfg.oidcIssuer()
+	if issuer == "" && !insecure {
+		return nil, errors.New("the OpenID provider needs --oidc-issuer (LEDGER_OIDC_ISSUER), the ledger's public https URL")
+	}
 	clients := &oidcprovider.StaticClients{}
 	if cfg.OIDCClients != "" {
 		if clients, err = oidcprovider.LoadClients(cfg.OIDCClients, insecure); err != nil {
@@ -54,9 +59,16 @@ func (a *app) oidcProvider(ctx context.Context, cfg *Config, sessions *web.Sessi
 }
 
 // oidcIssuer returns the provider's issuer: --oidc-issuer, or with --demo
-// none (the host each request came to), http allowed.
+// none (the host each request came to). http is allowed with --demo, and
+// for an issuer on the loopback (a trial on one's own machine).
 func (c *Config) oidcIssuer() (issuer string, insecure bool) {
-	return c.OIDCIssuer, c.Demo
+	u, err := url.Parse(c.OIDCIssuer)
+	loopback := false
+	if err == nil && u.Scheme == "http" {
+		ip := net.ParseIP(u.Hostname())
+		loopback = u.Hostname() == "localhost" || ip != nil && ip.IsLoopback()
+	}
+	return c.OIDCIssuer, c.Demo || loopback
 }
 
 // loginsOf gives the login of an account (adapters/auth, once it tells).

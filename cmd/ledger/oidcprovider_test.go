@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,9 +20,10 @@ import (
 	"github.com/schoollife/ledger/adapters/oidcprovider"
 )
 
-// TestServeOIDCProvider: `ledger serve --demo` is the OpenID provider of
-// the services of --oidc-clients. A student signed in on the portal with
-// her password reaches a service, which gets her directory's claims
+// TestServeOIDCProvider: `ledger serve --oidc-provider` is the OpenID
+// provider of the services of --oidc-clients (an issuer on the loopback
+// may be http). A teacher signed in on the portal with her password
+// reaches a service, which gets her directory's claims
 // through discovery, the code with PKCE, the ID token and userinfo.
 // Someone not signed in is sent to the portal's sign-in
 // page, which brings them back.
@@ -43,10 +43,13 @@ func TestServeOIDCProvider(t *testing.T) {
 	if err := os.WriteFile(clients, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base, _ := MustServe(t, "--demo", "--addr", addr, "--oidc-issuer", issuer, "--oidc-clients", clients)
-	if base != addr {
-		t.Fatalf("serving on %s, not %s", base, addr)
+	store := MustLedgerFile(t)
+	if _, err := runAccount(t, "create", "--store", store, "--establishment", testUAI, "--profile", "teacher",
+		"--name", "Marie Curie", "--login", "marie.curie", "--password-file", MustFile(t, "radium et polonium\n")); err != nil {
+		t.Fatal(err)
 	}
+	startServe(t, "--store", store, "--addr", addr, "--oidc-provider", "--oidc-issuer", issuer, "--oidc-clients", clients).
+		mustLog(t, `msg=serving addr=`+regexp.QuoteMeta(addr)+` `)
 
 	ctx := context.Background()
 	provider, err := gooidc.NewProvider(ctx, issuer)
@@ -101,9 +104,9 @@ func TestServeOIDCProvider(t *testing.T) {
 	if csrf == nil {
 		t.Fatalf("no CSRF token on the sign-in page:\n%.500s", body)
 	}
-	form := url.Values{"login": {"lea.durand"}, "password": {DemoPassword}, "next": {next}, "csrf": {csrf[1]}}
-	// The directory is built in the background: the demo's accounts sign
-	// in once it is.
+	form := url.Values{"login": {"marie.curie"}, "password": {"radium et polonium"}, "next": {next}, "csrf": {csrf[1]}}
+	// The directory is built in the background: the account signs in once
+	// it is.
 	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err = browser.PostForm(issuer+"/login", form)
@@ -149,7 +152,7 @@ func TestServeOIDCProvider(t *testing.T) {
 	if claims.Sub != idt.Subject || uuid.Validate(claims.Sub) != nil {
 		t.Errorf("userinfo's subject %q, the ID token's %q: not the account id", claims.Sub, idt.Subject)
 	}
-	if claims.Name != "Léa Durand" || claims.Profiles != "National_ELV" || claims.Establishment != DemoUAI || len(claims.Classes) != 1 {
+	if claims.Name != "Marie Curie" || claims.Profiles != "National_ENS" || claims.Establishment != testUAI {
 		t.Errorf("claims %+v", claims)
 	}
 
@@ -188,20 +191,42 @@ func TestOIDCRotateKeys(t *testing.T) {
 	}
 }
 
-// TestServeDemoOIDCProvider: `serve --demo` serves the provider without
-// more flags, its issuer the host the request came to.
-func TestServeDemoOIDCProvider(t *testing.T) {
+// TestOIDCProviderSettings: --demo turns the provider on, its issuer the
+// host each request comes to, http allowed; http is allowed otherwise for
+// an issuer on the loopback only.
+func TestOIDCProviderSettings(t *testing.T) {
 	t.Parallel()
-	addr, _ := MustServe(t, "--demo")
-	status, body := get(t, "http://"+addr+oidcprovider.DiscoveryPath)
-	var d struct {
-		Issuer string `json:"issuer"`
-		Keys   string `json:"jwks_uri"`
+	for _, c := range []struct {
+		args         []string
+		on           bool
+		issuer       string
+		allowingHTTP bool
+	}{
+		{[]string{"serve"}, false, "", false},
+		{[]string{"serve", "--demo"}, true, "", true},
+		{[]string{"serve", "--oidc-provider", "--oidc-issuer", "https://ent.example.fr"}, true, "https://ent.example.fr", false},
+		{[]string{"serve", "--oidc-provider", "--oidc-issuer", "http://ent.example.fr"}, true, "http://ent.example.fr", false},
+		{[]string{"serve", "--oidc-provider", "--oidc-issuer", "http://127.0.0.1:8080"}, true, "http://127.0.0.1:8080", true},
+		{[]string{"serve", "--oidc-provider", "--oidc-issuer", "http://localhost:8080"}, true, "http://localhost:8080", true},
+	} {
+		cfg, err := configOf(t, nil, c.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issuer, insecure := cfg.oidcIssuer()
+		if cfg.OIDCProvider != c.on || issuer != c.issuer || insecure != c.allowingHTTP {
+			t.Errorf("%v: provider %v, issuer %q, http %v", c.args, cfg.OIDCProvider, issuer, insecure)
+		}
 	}
-	if err := json.Unmarshal([]byte(body), &d); status != http.StatusOK || err != nil {
-		t.Fatalf("discovery answered %d %q: %v", status, body, err)
-	}
-	if d.Issuer != "http://"+addr || d.Keys != "http://"+addr+"/oidc/keys" {
-		t.Fatalf("discovery: %+v", d)
+}
+
+// TestServeOIDCProviderNeedsIssuer: outside the demo, the provider does
+// not start without its public URL.
+func TestServeOIDCProviderNeedsIssuer(t *testing.T) {
+	t.Parallel()
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	_, err := runLedger(t, "serve", "--oidc-provider", "--addr", "127.0.0.1:0", "--seal-every", "0", "--store", store)
+	if err == nil || !strings.Contains(err.Error(), "--oidc-issuer") {
+		t.Fatalf("serve without --oidc-issuer: %v", err)
 	}
 }
