@@ -62,6 +62,12 @@ type Config struct {
 	TrustedProxies []string
 	// Demo seeds the demo establishment when serving.
 	Demo bool
+	// OIDCProvider makes the ledger the OpenID provider of the school's
+	// services (on with Demo); OIDCIssuer is its public URL, OIDCClients
+	// the file of its registered clients (docs/sso-oidc-provider.md).
+	OIDCProvider bool
+	OIDCIssuer   string
+	OIDCClients  string
 	// Metrics serves the Prometheus metrics at /metrics: on AdminAddr when
 	// it is set (which implies Metrics), else on Addr.
 	Metrics   bool
@@ -184,6 +190,9 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.proxies(&c.TrustedProxies, "trusted-proxy", "LEDGER_TRUSTED_PROXIES", "a reverse proxy (10.0.0.5 or 10.0.0.0/8) whose X-Forwarded-For names the client, for sign-in throttling; repeatable (comma-separated in the variable)")
 		fs.list(&c.AllowedOrigins, "allowed-origin", "LEDGER_ALLOWED_ORIGINS", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (comma-separated in the variable)")
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
+		fs.boolean(&c.OIDCProvider, "oidc-provider", "LEDGER_OIDC_PROVIDER", "be the OpenID provider of the school's services at /.well-known/openid-configuration and /oidc/ (on with --demo)")
+		fs.string(&c.OIDCIssuer, "oidc-issuer", "LEDGER_OIDC_ISSUER", "", "the OpenID provider's issuer: the ledger's public https URL, without path (with --demo: the host each request comes to)")
+		fs.string(&c.OIDCClients, "oidc-clients", "LEDGER_OIDC_CLIENTS", "", "JSON file of the OpenID provider's registered clients (docs/sso-oidc-provider.md)")
 		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
 		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics and /readyz only (implies --metrics; then /metrics is not on --addr)")
 		c.AccessLog = true
@@ -261,6 +270,9 @@ func (c *Config) Validate() error {
 		}
 		if c.CASTicketLifetime < casserver.MinTicketLifetime || c.CASTicketLifetime > casserver.MaxTicketLifetime {
 			errs = append(errs, fmt.Errorf("CAS ticket lifetime %s is not between %s and %s", c.CASTicketLifetime, casserver.MinTicketLifetime, casserver.MaxTicketLifetime))
+		}
+		if c.Demo {
+			c.OIDCProvider = true
 		}
 		if c.SmallCount < 1 {
 			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))

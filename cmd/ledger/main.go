@@ -25,6 +25,7 @@ func main() {
 	hangups := make(chan os.Signal, 1)
 	signal.Notify(hangups, syscall.SIGHUP)
 	m.hangups = hangups
+	m.ownsProcess = true
 	code := m.Exit(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -141,6 +142,11 @@ type Main struct {
 	// hangups receives SIGHUP: serve then resumes the projections stopped
 	// at an event (nil: never).
 	hangups <-chan os.Signal
+	// ownsProcess: the program is the process (main), and serve may make
+	// its logger the process's default, where libraries that take no
+	// logger write (zitadel's op). Tests running Main in process leave
+	// it false.
+	ownsProcess bool
 	// tuneRunner, when set, edits the projection runner's configuration
 	// before serve builds it (tests shorten the attempts at an event).
 	tuneRunner func(*projector.RunnerConfig)
@@ -177,6 +183,7 @@ func (m *Main) subcommands() []subcommand {
 		{"privacy", "a person's rights over their data: export everything held about them (export), erase it (erase); re-seal an old store (reseal)", (*Main).privacy, true},
 		{"retention", "how long each category of personal data is kept (set), what expires (plan), expire it (apply)", (*Main).retention, true},
 		{"services", "the school's services the ledger signs people in to (CAS): register, list, remove", (*Main).services, true},
+		{"oidc", "the OpenID provider's signing keys: make the next one (rotate-keys)", (*Main).oidc, true},
 		{"backup", "copy a SQLite store, while it serves, into a backup file", (*Main).backup, false},
 		{"restore", "put a backup in place of a SQLite store, once checked", (*Main).restore, false},
 		{"version", "print the version, revision and schema of this binary (also --version)", (*Main).version, false},

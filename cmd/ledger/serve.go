@@ -18,6 +18,7 @@ import (
 	"github.com/schoollife/ledger/adapters/casserver"
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/live"
+	"github.com/schoollife/ledger/adapters/oidcprovider"
 	"github.com/schoollife/ledger/adapters/portal"
 	"github.com/schoollife/ledger/adapters/timetableimport"
 	"github.com/schoollife/ledger/adapters/web"
@@ -139,13 +140,29 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	} else {
 		defer func() { _ = casTickets.Close() }()
 	}
+	var oidc func(*web.Sessions) (http.Handler, error)
+	if cfg.OIDCProvider {
+		// zitadel's op writes its "request error" lines to the process's
+		// default logger whatever logger it is given: make it the ledger's.
+		if m.ownsProcess {
+			slog.SetDefault(log)
+		}
+		oidc = func(s *web.Sessions) (http.Handler, error) {
+			logins, _ := any(authSvc).(loginsOf)
+			p, err := a.oidcProvider(ctx, &cfg, s, logins)
+			if err != nil {
+				return nil, err
+			}
+			return p.Handler(), nil
+		}
+	}
 	handler, err := webHandler(webDeps{
 		casTickets: casTickets, casTicketLifetime: cfg.CASTicketLifetime, logins: authSvc,
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs, timetables: timetables,
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
-		proxies: proxies, smallCount: cfg.SmallCount, trail: trail,
+		proxies: proxies, smallCount: cfg.SmallCount, trail: trail, oidc: oidc,
 	})
 	if err != nil {
 		return err
@@ -336,6 +353,9 @@ type webDeps struct {
 	casTickets        *casserver.Tickets
 	casTicketLifetime time.Duration
 	logins            casserver.Logins
+	// oidc builds the OpenID provider on the portal's sessions (nil: not
+	// served).
+	oidc func(*web.Sessions) (http.Handler, error)
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -411,6 +431,14 @@ func webHandler(d webDeps) (http.Handler, error) {
 		mux.Handle("GET /metrics", d.metrics)
 	}
 	mux.Handle("/api/", apiSrv.Handler())
+	if d.oidc != nil {
+		provider, err := d.oidc(sessions)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(oidcprovider.DiscoveryPath, provider)
+		mux.Handle(oidcprovider.Prefix, provider)
+	}
 	mux.Handle("/", pages.Handler())
 	return d.proxies.Handler(web.Access(web.AccessConfig{Logger: d.accessLog, Observe: d.served}, mux)), nil
 }
