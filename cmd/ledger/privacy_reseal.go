@@ -388,7 +388,29 @@ func copyKeys(ctx context.Context, from, to *subjectkeys.SQL, erased []uuid.UUID
 	if err := to.Put(ctx, rows); err != nil {
 		return n, fmt.Errorf("copy the keys: %w", err)
 	}
-	return n + len(rows), nil
+	n += len(rows)
+	// The keys of a category and period, or of a record, likewise.
+	var scoped []subjectkeys.ScopedRow
+	err = from.ScopedRows(ctx, func(r subjectkeys.ScopedRow) error {
+		if r.Key != nil && slices.Contains(erased, r.Subject) {
+			r.Key, r.DestroyedAt = nil, now
+		}
+		scoped = append(scoped, r)
+		if len(scoped) < keysChunk {
+			return nil
+		}
+		n += len(scoped)
+		err := to.PutScoped(ctx, scoped)
+		scoped = scoped[:0]
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("copy the scoped keys: %w", err)
+	}
+	if err := to.PutScoped(ctx, scoped); err != nil {
+		return n, fmt.Errorf("copy the scoped keys: %w", err)
+	}
+	return n + len(scoped), nil
 }
 
 // copyCredentials copies the sign-in credentials, but those of erased
