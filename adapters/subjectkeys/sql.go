@@ -238,10 +238,19 @@ func (s *SQL) ScopedKey(ctx context.Context, ref Ref) ([]byte, error) {
 	}
 	erased := false
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		// The person's own row, created with their key when they have
+		// none, is locked until this transaction ends: an erasure (Destroy
+		// writes that row first) waits for it, then destroys the key
+		// created here; or it went first, and its destruction is read here.
+		own, err := newKey()
+		if err != nil {
+			return err
+		}
 		var at sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT destroyed_at FROM subject_keys WHERE subject = $1`, ref.Subject.String()).Scan(&at)
+		err = tx.QueryRowContext(ctx, `INSERT INTO subject_keys (subject, key, created_at) VALUES ($1, $2, $3)
+			ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject
+			RETURNING destroyed_at`, ref.Subject.String(), own, s.now().UnixMilli()).Scan(&at)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return err
 		case at.Valid:
