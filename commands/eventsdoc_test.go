@@ -73,6 +73,7 @@ var emitters = map[string][]string{
 	"news.withdrawn.v1":                  {commands.CmdWithdrawArticle},
 	"privacy.data_exported.v1":           {commands.CmdRecordDataExport},
 	"privacy.subject_erased.v1":          {commands.CmdEraseSubject},
+	"privacy.subject_scrubbed.v1":        {commands.CmdRecordScrub},
 }
 
 // streams says which stream each event family is stored in.

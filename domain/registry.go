@@ -167,6 +167,7 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	// Privacy.
 	register[DataExported](r, AreaPrivacy)
 	register[SubjectErased](r, AreaPrivacy)
+	register[SubjectScrubbed](r, AreaPrivacy)
 	// Retired names, once every current one is known.
 	for _, u := range append(upcasters(), extra...) {
 		r.retire(u)

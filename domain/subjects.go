@@ -30,6 +30,8 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	// Privacy.
 	case SubjectErased:
 		ids = append(ids, e.Subject)
+	case SubjectScrubbed:
+		ids = append(ids, e.Subject)
 	// Directory.
 	case EstablishmentRegistered:
 	case EstablishmentFeedKeyRecorded:

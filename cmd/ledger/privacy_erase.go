@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/erasure"
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/commands"
@@ -73,21 +74,69 @@ func (a *app) erase(ctx context.Context, cmd domain.EraseSubject, stdout, stderr
 // every projection, so that the read models replay with placeholders, then
 // purges the bus messages and compacts the database so that no byte of
 // what the keys protected remains in its files. Every act that destroys
-// keys runs it afterwards.
+// keys runs it afterwards; serve runs it as the erasures' background job
+// (scrubbing, erasures.go).
 func (a *app) scrub(ctx context.Context, stdout, stderr io.Writer) error {
-	total := countEvents(ctx, a.store)
-	for _, r := range a.runner.Reducers() {
-		name := r.Name()
-		p := newProgress(stderr, "rebuild "+name, total)
-		done := 0
-		err := a.runner.Rebuild(ctx, name, func(n int) { done = n; p.Update(n) })
+	var p *progress
+	done := 0
+	err := a.scrubbing(ctx, stdout, func(s erasure.Progress) {
+		if s.Step != stepRebuild {
+			return
+		}
+		if s.Events == 0 {
+			if p != nil {
+				p.Done(done)
+			}
+			p, done = newProgress(stderr, "rebuild "+s.Projection, s.Total), 0
+			return
+		}
+		done = s.Events
+		p.Update(done)
+	})
+	if p != nil {
 		p.Done(done)
+	}
+	return err
+}
+
+// Steps of a scrub, as its progress names them.
+const (
+	stepRebuild = "rebuild"
+	stepCompact = "compact"
+)
+
+// scrubbing is scrub, telling progress where it stands (a projection's
+// start with Events 0, then its events) and logging how long each step
+// took.
+func (a *app) scrubbing(ctx context.Context, stdout io.Writer, progress func(erasure.Progress)) error {
+	total := countEvents(ctx, a.store)
+	reducers := a.runner.Reducers()
+	began := time.Now()
+	for i, r := range reducers {
+		name := r.Name()
+		at := erasure.Progress{Step: stepRebuild, Projection: name, Index: i + 1, Projections: len(reducers), Total: total}
+		progress(at)
+		start := time.Now()
+		err := a.runner.Rebuild(ctx, name, func(n int) {
+			if n > 0 {
+				at.Events = n
+				progress(at)
+			}
+		})
 		if err != nil {
 			return fmt.Errorf("rebuild %s: %w", name, err)
 		}
+		a.log.InfoContext(ctx, "scrub: projection rebuilt", "projection", name, "events", at.Events, "took", time.Since(start))
 	}
-	fmt.Fprintf(stdout, "%d projections rebuilt\n", len(a.runner.Reducers()))
-	return a.compact(ctx, stdout)
+	fmt.Fprintf(stdout, "%d projections rebuilt\n", len(reducers))
+	a.log.InfoContext(ctx, "scrub: projections rebuilt", "projections", len(reducers), "took", time.Since(began))
+	progress(erasure.Progress{Step: stepCompact})
+	start := time.Now()
+	if err := a.compact(ctx, stdout); err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "scrub: database compacted", "store", fmt.Sprintf("%T", a.store), "took", time.Since(start))
+	return nil
 }
 
 // compact removes from the database files the bytes the erasure made
