@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Compact rewrites the database file so that no byte of a deleted or
@@ -17,10 +18,47 @@ func (s *Store) Compact(ctx context.Context) error {
 		return err
 	}
 	defer s.unlock()
-	for _, q := range []string{`PRAGMA secure_delete = ON`, `VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+	for _, q := range []string{`PRAGMA secure_delete = ON`, `VACUUM`} {
 		if _, err := s.w.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("compact: %s: %w", q, Classify(err))
 		}
 	}
-	return nil
+	return s.truncateLog(ctx)
+}
+
+// TruncateLog copies the write-ahead log into the database file and
+// truncates the log to nothing, so that no earlier image of a page (one
+// that held what was since deleted) stays in it. It is the compaction of
+// a serving store after an erasure: the writer runs with secure_delete,
+// so that what the erasure deleted is zeroed in the file already, and only
+// the log keeps old images; appends wait only while the log is copied,
+// not while the whole file is rewritten, as with Compact.
+func (s *Store) TruncateLog(ctx context.Context) error {
+	if err := s.lock(ctx); err != nil {
+		return err
+	}
+	defer s.unlock()
+	return s.truncateLog(ctx)
+}
+
+// truncateLog checkpoints and truncates the write-ahead log, the writer
+// lock held. A reader on an older snapshot makes the checkpoint stop short
+// (busy, which is no error): it is tried again until readers moved on.
+func (s *Store) truncateLog(ctx context.Context) error {
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		var busy, logged, copied int
+		if err := s.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &copied); err != nil {
+			return fmt.Errorf("compact: wal_checkpoint: %w", Classify(err))
+		}
+		if busy == 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("compact: the write-ahead log is still read: %w", ctx.Err())
+		case <-t.C:
+		}
+	}
 }

@@ -18,7 +18,7 @@ func (a *app) erasureJobs() (*erasure.Jobs, error) {
 	return erasure.New(erasure.Config{
 		Handlers: a.commands, Records: a.queries, Locker: a.docs, Logger: a.log,
 		Scrubber: erasure.ScrubFunc(func(ctx context.Context, progress func(erasure.Progress)) error {
-			return a.scrubbing(ctx, io.Discard, progress)
+			return a.scrubbing(ctx, io.Discard, online, progress)
 		}),
 		CaughtUp: func(ctx context.Context) (bool, error) {
 			lag, err := a.runner.Lag(ctx, projections.ProjectionErasures, nil)

@@ -79,7 +79,7 @@ func (a *app) erase(ctx context.Context, cmd domain.EraseSubject, stdout, stderr
 func (a *app) scrub(ctx context.Context, stdout, stderr io.Writer) error {
 	var p *progress
 	done := 0
-	err := a.scrubbing(ctx, stdout, func(s erasure.Progress) {
+	err := a.scrubbing(ctx, stdout, offline, func(s erasure.Progress) {
 		if s.Step != stepRebuild {
 			return
 		}
@@ -105,10 +105,19 @@ const (
 	stepCompact = "compact"
 )
 
+// How a scrub compacts the database.
+const (
+	// offline: the operator's command; the whole file is rewritten.
+	offline = false
+	// online: serve's background scrub, beside the requests.
+	online = true
+)
+
 // scrubbing is scrub, telling progress where it stands (a projection's
 // start with Events 0, then its events) and logging how long each step
-// took.
-func (a *app) scrubbing(ctx context.Context, stdout io.Writer, progress func(erasure.Progress)) error {
+// took. A scrub online spares a SQLite store's writers the rewrite of the
+// whole file (compact).
+func (a *app) scrubbing(ctx context.Context, stdout io.Writer, serving bool, progress func(erasure.Progress)) error {
 	total := countEvents(ctx, a.store)
 	reducers := a.runner.Reducers()
 	began := time.Now()
@@ -132,7 +141,7 @@ func (a *app) scrubbing(ctx context.Context, stdout io.Writer, progress func(era
 	a.log.InfoContext(ctx, "scrub: projections rebuilt", "projections", len(reducers), "took", time.Since(began))
 	progress(erasure.Progress{Step: stepCompact})
 	start := time.Now()
-	if err := a.compact(ctx, stdout); err != nil {
+	if err := a.compact(ctx, stdout, serving); err != nil {
 		return err
 	}
 	a.log.InfoContext(ctx, "scrub: database compacted", "store", fmt.Sprintf("%T", a.store), "took", time.Since(start))
@@ -141,9 +150,21 @@ func (a *app) scrubbing(ctx context.Context, stdout io.Writer, progress func(era
 
 // compact removes from the database files the bytes the erasure made
 // garbage: the read models' old generations, the key, the bus messages.
-func (a *app) compact(ctx context.Context, stdout io.Writer) error {
+// On SQLite, the writer zeroes what it deletes (secure_delete) and only
+// the write-ahead log keeps earlier images of pages: serving, the log is
+// truncated, which holds appends for milliseconds, where VACUUM, which
+// the operator's command runs (it also reclaims the space), holds them
+// for as long as it rewrites the file (docs/privacy.md, "Erasing").
+func (a *app) compact(ctx context.Context, stdout io.Writer, serving bool) error {
 	switch s := a.store.(type) {
 	case *sqlite.Store:
+		if serving {
+			if err := s.TruncateLog(ctx); err != nil {
+				return err
+			}
+			fmt.Fprintln(stdout, "write-ahead log truncated")
+			return nil
+		}
 		if err := s.Compact(ctx); err != nil {
 			return err
 		}
