@@ -56,7 +56,8 @@ func (m *Main) privacyErase(ctx context.Context, args []string) error {
 // recorded already: a run interrupted is finished by running it again),
 // rebuilds every projection so that the read models hold placeholders,
 // purges the bus messages and compacts the database so that no byte of
-// the erased data remains in its files.
+// the erased data remains in its files, then records the scrub
+// (privacy.subject_scrubbed.v1).
 func (a *app) erase(ctx context.Context, cmd domain.EraseSubject, stdout, stderr io.Writer) error {
 	res, err := a.commands.EraseSubject(ctx, commands.Request{System: true}, cmd)
 	switch {
@@ -67,7 +68,15 @@ func (a *app) erase(ctx context.Context, cmd domain.EraseSubject, stdout, stderr
 	default:
 		fmt.Fprintf(stdout, "erasure of %s recorded at %s; its key is destroyed\n", cmd.Subject, res.Position)
 	}
-	return a.scrub(ctx, stdout, stderr)
+	if err := a.scrub(ctx, stdout, stderr); err != nil {
+		return err
+	}
+	// Every node, and a serving node that starts, know the erasure is
+	// complete.
+	if _, err := a.commands.RecordScrub(ctx, commands.Request{System: true}, domain.RecordScrub{Subject: cmd.Subject}); err != nil {
+		return fmt.Errorf("the erasure is complete, its end is not recorded (run it again): %w", err)
+	}
+	return nil
 }
 
 // scrub makes destroyed keys effective in the database files: it rebuilds
