@@ -202,5 +202,9 @@ legal basis), destroys the key that encrypts the person's personal fields in
 the log, rebuilds every projection so that the read models show
 "[donnée effacée]", and compacts the database (SQLite: VACUUM and a
 truncated write-ahead log; Postgres: bus messages purged, VACUUM FULL of the
-read-model, bus and key tables). Every event stays and 'ledger verify'
-still passes. Running it again finishes an interrupted erasure.`
+read-model, bus and key tables), then records the end of it
+(privacy.subject_scrubbed.v1). Every event stays and 'ledger verify' still
+passes. Running it again finishes an interrupted erasure. Administrators
+erase from the portal (/privacy/erase) or the API (POST
+/api/v1/accounts/{account}/erasure): serve then rebuilds and compacts in
+the background.`
