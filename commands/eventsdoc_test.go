@@ -79,6 +79,7 @@ var emitters = map[string][]string{
 	"service.registered.v1":              {commands.CmdRegisterService},
 	"service.unregistered.v1":            {commands.CmdUnregisterService},
 	"service.accessed.v1":                {commands.CmdRecordServiceAccess},
+	"privacy.subject_scrubbed.v1":        {commands.CmdRecordScrub},
 }
 
 // streams says which stream each event family is stored in.

@@ -46,3 +46,29 @@ func (h *Handlers) EraseSubject(ctx context.Context, req Request, cmd domain.Era
 	}
 	return res, err
 }
+
+// CmdRecordScrub is the command name of RecordScrub.
+const CmdRecordScrub = "RecordScrub"
+
+// RecordScrub records that an erasure took effect in the database files
+// (privacy.subject_scrubbed.v1): the ledger issues it once every
+// projection is rebuilt and the database compacted after the erasure. A
+// scrub recorded already records nothing again.
+func (h *Handlers) RecordScrub(ctx context.Context, req Request, cmd domain.RecordScrub) (res Result, err error) {
+	defer h.observe(CmdRecordScrub, &res, &err)
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	c, err := h.begin(ctx, req, CmdRecordScrub, cmd)
+	if err != nil {
+		return Result{}, err
+	}
+	var subject domain.Account
+	if err := c.loadInto(ctx, domain.AccountStream(cmd.Subject), &subject); err != nil {
+		return Result{}, err
+	}
+	return execute(ctx, c, cmd.Subject, domain.PrivacyStream(cmd.Subject), func(_ context.Context, e *domain.Erasure) (string, []domain.Event, error) {
+		events, err := e.RecordScrub(c.actor, cmd)
+		return subject.Establishment, events, err
+	})
+}

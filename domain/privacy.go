@@ -7,6 +7,9 @@ import (
 // Privacy errors.
 var (
 	ErrSubjectErased = newError(CodeRule, "subject-erased", "this person's personal data has been erased")
+	// ErrErasureExists refuses a second erasure of a person whose first
+	// one is scrubbed, or being scrubbed.
+	ErrErasureExists = newError(CodeConflict, "erasure-exists", "this person was erased already")
 )
 
 // SubjectErased records that the personal data of an account was erased:
@@ -35,16 +38,52 @@ type EraseSubject struct {
 	Basis   string    `json:"basis" text:"reason"`
 }
 
+// SubjectScrubbed records that an erasure took effect in the database
+// files: every projection was rebuilt (the read models hold placeholders)
+// and the database compacted, after the subject's key was destroyed. The
+// ledger records it on the subject's privacy stream, so that every node
+// knows the erasure is complete, and a node that finds an erasure with no
+// scrub resumes it.
+type SubjectScrubbed struct {
+	Subject uuid.UUID `json:"subject"`
+}
+
+func (SubjectScrubbed) EventType() string { return "privacy.subject_scrubbed.v1" }
+
+// RecordScrub is the command that records the scrub of an erasure.
+type RecordScrub struct {
+	Subject uuid.UUID `json:"subject"`
+}
+
 // Erasure is the state of a person's privacy stream.
 type Erasure struct {
-	Erased bool
+	Erased   bool
+	Scrubbed bool
 }
 
 // Apply folds an event of the privacy stream.
 func (e *Erasure) Apply(ev Event) {
-	if _, ok := ev.(SubjectErased); ok {
+	switch ev.(type) {
+	case SubjectErased:
 		e.Erased = true
+	case SubjectScrubbed:
+		e.Scrubbed = true
 	}
+}
+
+// RecordScrub decides the record of a scrub: the ledger's alone, after an
+// erasure, once (a second record of the same scrub adds nothing).
+func (e *Erasure) RecordScrub(actor Actor, cmd RecordScrub) ([]Event, error) {
+	if !actor.IsSystem() {
+		return nil, Errorf(ErrForbidden, "only the ledger records a scrub")
+	}
+	if !e.Erased {
+		return nil, Errorf(ErrInvalid, "account %s was not erased", cmd.Subject)
+	}
+	if e.Scrubbed {
+		return nil, nil
+	}
+	return []Event{SubjectScrubbed{Subject: cmd.Subject}}, nil
 }
 
 // EraseSubject decides an erasure. subject is the erased account's state:

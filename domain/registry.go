@@ -175,6 +175,7 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[ServiceRegistered](r, AreaServices)
 	register[ServiceUnregistered](r, AreaServices)
 	register[ServiceAccessed](r, AreaServices)
+	register[SubjectScrubbed](r, AreaPrivacy)
 	// Retired names, once every current one is known.
 	for _, u := range append(upcasters(), extra...) {
 		r.retire(u)

@@ -31,6 +31,8 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	case SubjectErased:
 		ids = append(ids, e.Subject)
 	case RetentionSet, RetentionApplied:
+	case SubjectScrubbed:
+		ids = append(ids, e.Subject)
 	// Directory.
 	case EstablishmentRegistered:
 	case EstablishmentFeedKeyRecorded:

@@ -7,8 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/adapters/simulation"
+	"github.com/schoollife/ledger/adapters/subjectkeys"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
@@ -31,6 +34,9 @@ var benchHistory = sync.OnceValues(func() ([]domain.Record, error) {
 		return nil, err
 	}
 	if err := consultTheAbsent(ctx, store, reg); err != nil {
+		return nil, err
+	}
+	if err := eraseTwo(ctx, store, reg); err != nil {
 		return nil, err
 	}
 	return store.ReadAll(ctx, domain.Start, 0)
@@ -69,6 +75,46 @@ func consultTheAbsent(ctx context.Context, store *memory.Store, reg *domain.Regi
 	for uai, cs := range batches {
 		if _, err := h.RecordConsultations(ctx, commands.Request{System: true}, domain.RecordConsultations{Establishment: uai, Consultations: cs}); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// eraseTwo adds to a simulated history the erasure of its first two
+// students (which the simulation does not write), the first one's scrub
+// recorded.
+func eraseTwo(ctx context.Context, store *memory.Store, reg *domain.Registry) error {
+	recs, err := store.ReadAll(ctx, domain.Start, 0)
+	if err != nil {
+		return err
+	}
+	var students []uuid.UUID
+	for _, r := range recs {
+		if r.Type != (domain.AccountOpened{}).EventType() || len(students) == 2 {
+			continue
+		}
+		e, err := reg.DecodeRecord(r)
+		if err != nil {
+			return err
+		}
+		if a := e.(domain.AccountOpened); a.Profile == domain.ProfileStudent {
+			students = append(students, a.Account)
+		}
+	}
+	last := recs[len(recs)-1].Metadata.Time
+	h, err := commands.New(commands.Config{Store: store, Registry: reg, Shredder: subjectkeys.NewMemory(),
+		Now: func() time.Time { return last.Add(48 * time.Hour) }})
+	if err != nil {
+		return err
+	}
+	for i, s := range students {
+		if _, err := h.EraseSubject(ctx, commands.Request{System: true}, domain.EraseSubject{Subject: s, Reason: "demande", Basis: "RGPD art. 17"}); err != nil {
+			return err
+		}
+		if i == 0 {
+			if _, err := h.RecordScrub(ctx, commands.Request{System: true}, domain.RecordScrub{Subject: s}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

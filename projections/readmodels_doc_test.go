@@ -231,6 +231,7 @@ func sampleHistories(t *testing.T) []struct {
 		{bookingsHistory(t), []projections.Reducer{projections.NewBookings()}},
 		{newsHistory(t), []projections.Reducer{projections.NewNews()}},
 		{consultationsHistory(t), []projections.Reducer{projections.NewConsultations()}},
+		{erasuresHistory(t), []projections.Reducer{projections.NewErasures()}},
 	}
 }
 

@@ -17,5 +17,6 @@ func Reducers(loc *time.Location) []Reducer {
 		NewAudit(),
 		NewIndicators(loc),
 		NewConsultations(),
+		NewErasures(),
 	}
 }

@@ -202,6 +202,14 @@ func matrix(w *world) []cell {
 		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/export", want: who(ok, asInspector)},
 		{method: "GET", path: "/api/v1/accounts/" + student + "/export?format=html", want: who(ok, asStudent, asRelative, asAdmin)},
 		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/consultations", want: who(ok, asHead)},
+
+		// Erasures: the establishment's administrators only; the head,
+		// who decides on a request as the data controller, does not carry
+		// it out (web.MayErase).
+		{method: "POST", path: "/api/v1/accounts/" + student + "/erasure", want: who(http.StatusAccepted, asAdmin),
+			body: ErasureRequest{Reason: "demande de la famille du 3 décembre"}},
+		{method: "GET", path: "/api/v1/erasures", want: who(ok, asAdmin)},
+		{method: "GET", path: "/api/v1/erasures/" + student, want: who(http.StatusNotFound, asAdmin)},
 		{method: "GET", path: "/api/v1/indicators?from=2006-03-01&to=2006-03-31&granularity=week", want: who(ok, asEvaluator, asAdmin)},
 	}
 }

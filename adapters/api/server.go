@@ -55,6 +55,10 @@ type Config struct {
 	// Exports, when set, writes the exports of persons' data (GET
 	// /api/v1/accounts/{account}/export).
 	Exports *subjectexport.Exporter
+	// Erasures, when set, records the erasures of persons' data that
+	// administrators ask for and runs their scrubs (POST
+	// /api/v1/accounts/{account}/erasure, GET /api/v1/erasures).
+	Erasures web.ErasureJobs
 	// SmallCount is the smallest count of school-life acts the indicators
 	// show: smaller ones (from 1) are hidden (projections.SuppressSmallCounts;
 	// projections.DefaultSmallCount when 0, 1 hides nothing).
@@ -165,6 +169,7 @@ func (s *Server) routeTable() []route {
 		s.timetableImportRoutes(),
 		s.auditRoutes(),
 		s.privacyRoutes(),
+		s.erasureRoutes(),
 		s.consultationRoutes(),
 		s.indicatorRoutes(),
 		s.liveRoutes(),

@@ -85,7 +85,7 @@ func (w *world) serverWith(h *commands.Handlers, auth *webtest.FakeAuth, store *
 		w.T.Fatal(err)
 	}
 	cfg := Config{
-		Exports: exports, Timetables: timetables,
+		Exports: exports, Timetables: timetables, Erasures: w.ErasureJobs(h),
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports,
 		Now: w.Clock, Location: webtest.Paris,
 		Live: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

@@ -92,6 +92,9 @@ type Config struct {
 	// Trail, when set, gathers the reads of children's files by those who
 	// are neither the child nor their relatives (docs/privacy.md).
 	Trail *web.Trail
+	// Erasures, when set, records the erasures of persons' data
+	// administrators ask for on the erasure page and runs their scrubs.
+	Erasures web.ErasureJobs
 }
 
 // Validate checks the configuration and fills defaults.
@@ -233,6 +236,7 @@ func (p *Portal) routeTable() []page {
 		p.indicatorPages(),
 		p.importPages(),
 		p.privacyPages(),
+		p.erasurePages(),
 		p.consultationPages(),
 	} {
 		pages = append(pages, group...)

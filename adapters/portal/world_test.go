@@ -48,14 +48,17 @@ func newWorld(t *testing.T) *world {
 func (w *world) server(h *commands.Handlers, auth *webtest.FakeAuth, store *memory.Store) (*Portal, http.Handler) {
 	w.T.Helper()
 	d := w.Deps(h, auth, store)
+	erasures := w.ErasureJobs(h)
 	a, err := api.NewServer(api.Config{
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports, Now: w.Clock, Location: webtest.Paris,
+		Erasures: erasures,
 	})
 	if err != nil {
 		w.T.Fatal(err)
 	}
 	p, err := New(Config{
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports, Now: w.Clock, Location: webtest.Paris,
+		Erasures: erasures,
 	})
 	if err != nil {
 		w.T.Fatal(err)

@@ -143,7 +143,7 @@ func testErase(t *testing.T, store string, files func(t *testing.T) []string) {
 		t.Error("another person's message was erased too")
 	}
 	// The log reads with placeholders, and the erasure is in it.
-	erased := false
+	erased, scrubbed := false, false
 	for _, r := range d.records(t) {
 		e, err := a.reg.DecodeRecord(r)
 		if err != nil {
@@ -156,10 +156,12 @@ func testErase(t *testing.T, store string, files func(t *testing.T) []string) {
 			}
 		case domain.SubjectErased:
 			erased = e.Subject == lea && e.Basis == "RGPD art. 17" && r.Metadata.Command == commands.CmdEraseSubject
+		case domain.SubjectScrubbed:
+			scrubbed = e.Subject == lea && erased
 		}
 	}
-	if !erased {
-		t.Error("no privacy.subject_erased.v1 event in the log")
+	if !erased || !scrubbed {
+		t.Errorf("erasure in the log: %v, its scrub after it: %v", erased, scrubbed)
 	}
 	if after := indicators(t, a); !reflect.DeepEqual(before, after) {
 		t.Errorf("indicators changed by the erasure:\n before %+v\n after  %+v", before, after)

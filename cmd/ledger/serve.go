@@ -116,6 +116,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Administrators erase persons' data: each erasure is recorded at
+	// once, its scrub (every projection rebuilt, the database compacted)
+	// runs in the background (erasures.go). Not on a store that keeps
+	// personal data unencrypted.
+	var erasures web.ErasureJobs
+	if a.cipher != nil {
+		jobs, err := a.erasureJobs()
+		if err != nil {
+			return err
+		}
+		wg.Go(func() { jobs.Run(bg) })
+		erasures = jobs
+	}
 	var accessLog *slog.Logger
 	if cfg.AccessLog {
 		accessLog = log
@@ -162,7 +175,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
-		proxies: proxies, smallCount: cfg.SmallCount, trail: trail, oidc: oidc,
+		proxies: proxies, smallCount: cfg.SmallCount, trail: trail, oidc: oidc, erasures: erasures,
 	})
 	if err != nil {
 		return err
@@ -356,6 +369,9 @@ type webDeps struct {
 	// oidc builds the OpenID provider on the portal's sessions (nil: not
 	// served).
 	oidc func(*web.Sessions) (http.Handler, error)
+	// erasures records the erasures administrators ask for and scrubs
+	// after them (nil: none).
+	erasures web.ErasureJobs
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -398,6 +414,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 	apiSrv, err := api.NewServer(api.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Timetables: d.timetables, Live: d.live,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, Exports: exports, SmallCount: d.smallCount, Trail: d.trail,
+		Erasures: d.erasures,
 	})
 	if err != nil {
 		return nil, err
@@ -405,6 +422,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
+		Erasures: d.erasures,
 	})
 	if err != nil {
 		return nil, err

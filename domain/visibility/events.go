@@ -63,7 +63,7 @@ func KindOf(typ string) (Kind, bool) {
 		domain.ConsultationsRecorded{}.EventType():
 		return Kind{Class: ClassHidden}, true
 	// Privacy: an erasure is shown to nobody as it happens.
-	case domain.SubjectErased{}.EventType():
+	case domain.SubjectErased{}.EventType(), domain.SubjectScrubbed{}.EventType():
 		return Kind{Class: ClassHidden}, true
 	// Retention: an establishment's settings and expiries are the
 	// administrators' business, shown to nobody as they happen.

@@ -22,6 +22,7 @@ import (
 
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/subjectkeys"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
@@ -178,7 +179,7 @@ func NewWorld(t testing.TB) *World {
 		School: NewSchool(), T: t, Ctx: context.Background(), Reg: domain.NewRegistry(), Store: memory.New(),
 		Docs: projections.NewMemoryDocs(), Auth: NewFakeAuth(),
 	}
-	h, err := commands.New(commands.Config{Store: w.Store, Registry: w.Reg, Now: w.Clock})
+	h, err := commands.New(commands.Config{Store: w.Store, Registry: w.Reg, Now: w.Clock, Shredder: subjectkeys.NewMemory()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +275,7 @@ func (w *World) CatchUp() {
 	reducers := []projections.Reducer{
 		projections.NewDirectory(), projections.NewStudentFile(), projections.NewOffice(), projections.NewTextbook(),
 		projections.NewMailbox(), projections.NewNotifications(), projections.NewBookings(), projections.NewNews(),
-		projections.NewAudit(), projections.NewIndicators(Paris), projections.NewConsultations(),
+		projections.NewAudit(), projections.NewIndicators(Paris), projections.NewConsultations(), projections.NewErasures(),
 	}
 	run, err := projector.NewRunner(projector.RunnerConfig{
 		Log: w.Store, Docs: w.Docs, Gens: w.Docs, Registry: w.Reg, Reducers: reducers, Locker: w.Docs,
@@ -311,7 +312,7 @@ func (w *World) Fork(t *testing.T) (*commands.Handlers, *FakeAuth, *memory.Store
 			t.Fatal(err)
 		}
 	}
-	h, err := commands.New(commands.Config{Store: store, Registry: w.Reg, Now: w.Clock})
+	h, err := commands.New(commands.Config{Store: store, Registry: w.Reg, Now: w.Clock, Shredder: subjectkeys.NewMemory()})
 	if err != nil {
 		t.Fatal(err)
 	}
