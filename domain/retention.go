@@ -143,8 +143,12 @@ func (k Keep) Before(t time.Time) time.Time {
 // creation.
 func DefaultKeep(c RetentionCategory) Keep {
 	switch c {
-	case RetentionSchoolLife, RetentionMessages, RetentionConnections, RetentionDirectory:
+	case RetentionSchoolLife, RetentionMessages, RetentionConnections:
 		return "1y"
+	case RetentionDirectory:
+		// Arrêté du 30 novembre 2006 (ENT), art. 6: deleted within three
+		// months once the person no longer has a reason to hold an account.
+		return "3m"
 	case RetentionImportReports:
 		return "3m"
 	case RetentionBus:
