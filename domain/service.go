@@ -105,8 +105,8 @@ type ServiceUnregistered struct {
 func (ServiceUnregistered) EventType() string { return "service.unregistered.v1" }
 
 // ServiceAccessed records that a person reached a registered service
-// through the ledger (a validated CAS ticket): it feeds the indicators of
-// use per service. It is stored in the person's connections stream.
+// through the ledger (a validated CAS ticket, or an OpenID Connect code
+// exchanged for tokens): it feeds the indicators of use per service. It is stored in the person's connections stream.
 type ServiceAccessed struct {
 	Account       uuid.UUID `json:"account"`
 	Profile       Profile   `json:"profile"`

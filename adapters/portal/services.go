@@ -130,6 +130,8 @@ func (p *Portal) registerService(w http.ResponseWriter, r *http.Request, v *view
 	if cmd.Kind == domain.ServiceOIDC {
 		cmd.PostLogoutURIs = lines(r.PostForm.Get("post_logout_uris"))
 		cmd.Public = r.PostForm.Get("public") != ""
+		// The box is checked by default: back-channel logout is CAS's.
+		cmd.SingleLogout = false
 		if !cmd.Public {
 			secret, cmd.SecretHash = domain.NewClientSecret()
 		}
