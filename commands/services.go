@@ -14,7 +14,8 @@ const (
 )
 
 // RegisterService registers a service the ledger signs people in to; an
-// unset cmd.Service gets a new id.
+// unset cmd.Service gets a new id, which is an OpenID Connect client's
+// client id.
 func (h *Handlers) RegisterService(ctx context.Context, req Request, cmd domain.RegisterService) (res Result, err error) {
 	defer h.observe(CmdRegisterService, &res, &err)
 	if err := h.validate(cmd); err != nil {
@@ -25,6 +26,11 @@ func (h *Handlers) RegisterService(ctx context.Context, req Request, cmd domain.
 		return Result{}, err
 	}
 	cmd.Service = c.newID(cmd.Service)
+	if cmd.Kind == domain.ServiceOIDC {
+		// An OpenID Connect client's id is its service's: unique, and
+		// the same on a retry with the same idempotency key.
+		cmd.ClientID = cmd.Service.String()
+	}
 	var est domain.Establishment
 	if err := c.loadInto(ctx, domain.EstablishmentStream(cmd.Establishment), &est); err != nil {
 		return Result{}, err

@@ -61,6 +61,20 @@ func TestServicePatterns(t *testing.T) {
 	}
 }
 
+// oidc turns the command into a confidential OpenID Connect client's,
+// then applies edit.
+func oidc(edit func(c *domain.RegisterService)) func(c *domain.RegisterService) {
+	return func(c *domain.RegisterService) {
+		_, hash := domain.NewClientSecret()
+		c.Kind, c.ClientID, c.SecretHash = domain.ServiceOIDC, c.Service.String(), hash
+		c.URLs = []string{"https://pronote.example.fr/oidc/cb", "http://127.0.0.1:8080/cb"}
+		c.PostLogoutURIs = []string{"https://pronote.example.fr/"}
+		if edit != nil {
+			edit(c)
+		}
+	}
+}
+
 // TestRegisterService: administrators of the establishment register,
 // with safe patterns and known attributes; a removed service is gone.
 func TestRegisterService(t *testing.T) {
@@ -85,6 +99,17 @@ func TestRegisterService(t *testing.T) {
 		{"unknown kind", admin, func(c *domain.RegisterService) { c.Kind = "saml" }, domain.ErrInvalid},
 		{"oidc prefix", admin, func(c *domain.RegisterService) { c.Kind, c.ClientID = domain.ServiceOIDC, "moodle" }, domain.ErrUnsafeServiceURL},
 		{"no name", admin, func(c *domain.RegisterService) { c.Name = "  " }, domain.ErrInvalid},
+		{"oidc confidential", admin, oidc(nil), nil},
+		{"oidc public", admin, oidc(func(c *domain.RegisterService) { c.Public, c.SecretHash = true, "" }), nil},
+		{"oidc public with a secret", admin, oidc(func(c *domain.RegisterService) { c.Public = true }), domain.ErrInvalid},
+		{"oidc confidential without secret", admin, oidc(func(c *domain.RegisterService) { c.SecretHash = "" }), domain.ErrInvalid},
+		{"oidc malformed hash", admin, oidc(func(c *domain.RegisterService) { c.SecretHash = "s3cret" }), domain.ErrInvalid},
+		{"oidc client id not the service's", admin, oidc(func(c *domain.RegisterService) { c.ClientID = "moodle" }), domain.ErrInvalid},
+		{"oidc http off the loopback", admin, oidc(func(c *domain.RegisterService) { c.URLs = []string{"http://grr.example.fr/cb"} }), domain.ErrUnsafeServiceURL},
+		{"oidc logout prefix", admin, oidc(func(c *domain.RegisterService) { c.PostLogoutURIs = []string{"https://grr.example.fr/*"} }), domain.ErrUnsafeServiceURL},
+		{"oidc single logout", admin, oidc(func(c *domain.RegisterService) { c.SingleLogout = true }), domain.ErrInvalid},
+		{"cas with a secret", admin, func(c *domain.RegisterService) { _, c.SecretHash = domain.NewClientSecret() }, domain.ErrInvalid},
+		{"cas public", admin, func(c *domain.RegisterService) { c.Public = true }, domain.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,7 +126,7 @@ func TestRegisterService(t *testing.T) {
 				return
 			}
 			e := events[0].(domain.ServiceRegistered)
-			if e.Name != "Pronote" || len(e.URLs) != 1 {
+			if e.Name != "Pronote" || len(e.URLs) != 1 && e.Kind == domain.ServiceCAS || e.ClientID != c.ClientID || e.SecretHash != c.SecretHash {
 				t.Fatalf("registered %+v", e)
 			}
 			s.Apply(e)
@@ -121,5 +146,18 @@ func TestRegisterService(t *testing.T) {
 				t.Fatalf("access to a removed service: %v", err)
 			}
 		})
+	}
+}
+
+// TestNewClientSecret: each secret is another, long, and its hash has
+// the shape the registry checks.
+func TestNewClientSecret(t *testing.T) {
+	a, ha := domain.NewClientSecret()
+	b, hb := domain.NewClientSecret()
+	if a == b || ha == hb || len(a) < 43 || !domain.ValidSecretHash(ha) || domain.HashClientSecret(a) != ha {
+		t.Fatalf("secrets %q %q, hashes %q %q", a, b, ha, hb)
+	}
+	if domain.ValidSecretHash(a) || domain.ValidSecretHash("sha256:short") {
+		t.Fatal("a malformed hash is taken")
 	}
 }

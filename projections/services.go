@@ -43,6 +43,8 @@ type ServiceEntry struct {
 	SingleLogout  bool               `json:"single_logout,omitempty"`
 	ClientID      string             `json:"client_id,omitempty"`
 	SecretHash    string             `json:"secret_hash,omitempty"`
+	// PostLogoutURIs: an OpenID Connect client's logout returns.
+	PostLogoutURIs []string `json:"post_logout_uris,omitempty"`
 }
 
 // Match returns the pattern of the service that url matches, false if
@@ -90,7 +92,7 @@ func dirApplyService(ctx context.Context, b *Batch, e domain.Event) error {
 		s := &ServiceEntry{
 			ID: e.Service, Establishment: e.Establishment, Name: e.Name, Kind: e.Kind,
 			URLs: slices.Clone(e.URLs), Attributes: slices.Clone(e.Attributes), SingleLogout: e.SingleLogout,
-			ClientID: e.ClientID, SecretHash: e.SecretHash,
+			ClientID: e.ClientID, SecretHash: e.SecretHash, PostLogoutURIs: slices.Clone(e.PostLogoutURIs),
 		}
 		if s.URLs == nil {
 			s.URLs = []string{}

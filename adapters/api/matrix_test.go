@@ -186,6 +186,8 @@ func matrix(w *world) []cell {
 		// Connected services.
 		{method: "POST", path: "/api/v1/establishments/" + w.UAI + "/services", want: who(created, asAdmin),
 			body: domain.RegisterService{Name: "Moodle", Kind: domain.ServiceCAS, URLs: []string{"https://moodle.example.fr/login/index.php"}}},
+		{method: "POST", path: "/api/v1/establishments/" + w.UAI + "/services", want: who(created, asAdmin),
+			body: domain.RegisterService{Name: "GRR", Kind: domain.ServiceOIDC, URLs: []string{"https://grr.example.fr/oidc/callback"}}},
 		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/services", want: who(ok, asAdmin)},
 		{method: "DELETE", path: "/api/v1/services/" + w.Service.String(), want: who(ok, asAdmin)},
 

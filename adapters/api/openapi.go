@@ -109,7 +109,7 @@ func (s *Server) renderOpenAPI() ([]byte, error) {
 
 // operation describes one route.
 func operation(rt route, sc *schemas) obj {
-	isCommand := rt.response == typeOf[CommandResponse]()
+	isCommand := rt.response == typeOf[CommandResponse]() || rt.response == typeOf[ServiceRegistration]()
 	op := obj{
 		"operationId": operationID(rt),
 		"summary":     rt.summary,

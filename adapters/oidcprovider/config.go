@@ -2,9 +2,7 @@ package oidcprovider
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/schoollife/ledger/domain"
 )
 
 // Client is a service registered to sign people in through the ledger.
@@ -40,13 +39,9 @@ type Client struct {
 // Public tells whether the client has no secret.
 func (c Client) Public() bool { return c.SecretHash == "" }
 
-// HashSecret returns how a client's secret is kept: "sha256:" and the
-// base64url SHA-256 of the secret. Secrets are long random strings the
-// ledger generates, so a plain hash suffices (no password hashing).
-func HashSecret(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return "sha256:" + base64.RawURLEncoding.EncodeToString(sum[:])
-}
+// HashSecret returns how a client's secret is kept, as the registry of
+// connected services keeps it (domain.HashClientSecret).
+func HashSecret(secret string) string { return domain.HashClientSecret(secret) }
 
 // checkSecret compares secret with the client's hash in constant time.
 func (c Client) checkSecret(secret string) bool {

@@ -31,6 +31,19 @@ type servicesData struct {
 	Choose     bool
 	Services   []projections.ServiceEntry
 	Attributes []string
+	Kinds      []domain.ServiceKind
+	// Client is the OpenID Connect client just registered, whose secret
+	// this page shows once.
+	Client *registeredClient
+}
+
+// registeredClient is an OpenID Connect client just registered: its
+// client id and, for a confidential client, its secret, which no other
+// page shows again (the ledger keeps its hash). Replayed: the form was
+// sent again, the secret was on the first answer only.
+type registeredClient struct {
+	Name, ClientID, Secret string
+	Public, Replayed       bool
 }
 
 // servicesUAI is the establishment of the services page: the
@@ -59,7 +72,7 @@ func servicesPath(v *view, uai string) string {
 }
 
 var (
-	serviceForm        = formSpec{name: "service", fields: []string{"name", "urls", "attributes", "single_logout"}}
+	serviceForm        = formSpec{name: "service", fields: []string{"name", "kind", "urls", "post_logout_uris", "attributes", "single_logout", "public"}}
 	serviceRemovalForm = formSpec{name: "service-removal"}
 )
 
@@ -69,6 +82,12 @@ func (p *Portal) servicesPage(w http.ResponseWriter, r *http.Request, v *view) e
 
 // showServices renders the services with status (a refused form's).
 func (p *Portal) showServices(w http.ResponseWriter, r *http.Request, v *view, status int) error {
+	return p.renderServices(w, r, v, status, nil)
+}
+
+// renderServices renders the services, with the client just registered
+// (nil: none).
+func (p *Portal) renderServices(w http.ResponseWriter, r *http.Request, v *view, status int, client *registeredClient) error {
 	uai, err := servicesUAI(r, v)
 	if err != nil {
 		return err
@@ -76,7 +95,7 @@ func (p *Portal) showServices(w http.ResponseWriter, r *http.Request, v *view, s
 	if err := web.MayManageServices(v.principal, uai); err != nil {
 		return err
 	}
-	data := servicesData{UAI: uai, Choose: uai == "", Attributes: domain.ServiceAttributes}
+	data := servicesData{UAI: uai, Choose: uai == "", Attributes: domain.ServiceAttributes, Kinds: domain.ServiceKinds, Client: client}
 	if uai != "" {
 		if data.Services, err = p.cfg.Queries.Services(r.Context(), uai); err != nil {
 			return err
@@ -86,7 +105,9 @@ func (p *Portal) showServices(w http.ResponseWriter, r *http.Request, v *view, s
 	return nil
 }
 
-// registerService registers a CAS service: one URL pattern a line.
+// registerService registers a CAS service or an OpenID Connect client:
+// one URL a line. A confidential client's secret is generated here and
+// shown on the answer's page, once: it is never in a URL (no redirect).
 func (p *Portal) registerService(w http.ResponseWriter, r *http.Request, v *view) error {
 	uai, err := servicesUAI(r, v)
 	if err != nil {
@@ -94,16 +115,25 @@ func (p *Portal) registerService(w http.ResponseWriter, r *http.Request, v *view
 	}
 	f := web.FormOf(r)
 	cmd := domain.RegisterService{
-		Establishment: uai, Kind: domain.ServiceCAS,
+		Establishment: uai, Kind: domain.ServiceKind(r.PostForm.Get("kind")),
 		Name: f.Need("name"), Attributes: r.PostForm["attributes"], SingleLogout: r.PostForm.Get("single_logout") != "",
+	}
+	if cmd.Kind == "" {
+		cmd.Kind = domain.ServiceCAS
 	}
 	urls := f.Need("urls")
 	if f.Err() != nil {
 		return f.Err()
 	}
-	for line := range strings.Lines(urls) {
-		if line = strings.TrimSpace(line); line != "" {
-			cmd.URLs = append(cmd.URLs, line)
+	cmd.URLs = lines(urls)
+	var secret string
+	if cmd.Kind == domain.ServiceOIDC {
+		cmd.PostLogoutURIs = lines(r.PostForm.Get("post_logout_uris"))
+		cmd.Public = r.PostForm.Get("public") != ""
+		// The box is checked by default: back-channel logout is CAS's.
+		cmd.SingleLogout = false
+		if !cmd.Public {
+			secret, cmd.SecretHash = domain.NewClientSecret()
 		}
 	}
 	req, err := commandOf(r)
@@ -114,7 +144,25 @@ func (p *Portal) registerService(w http.ResponseWriter, r *http.Request, v *view
 	if err != nil {
 		return err
 	}
-	return done(w, r, servicesPath(v, uai), "service_registered", res)
+	if cmd.Kind != domain.ServiceOIDC {
+		return done(w, r, servicesPath(v, uai), "service_registered", res)
+	}
+	client := &registeredClient{Name: cmd.Name, ClientID: res.ID.String(), Public: cmd.Public, Replayed: res.Replayed}
+	if !res.Replayed {
+		client.Secret = secret
+	}
+	return p.renderServices(w, r, v, http.StatusOK, client)
+}
+
+// lines returns the lines of a text area that are not blank, trimmed.
+func lines(text string) []string {
+	var out []string
+	for line := range strings.Lines(text) {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // removeService unregisters a service.

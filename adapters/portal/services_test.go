@@ -3,6 +3,7 @@ package portal
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -52,6 +53,51 @@ func TestServicesPage(t *testing.T) {
 		if got.Name != "Moodle" || len(got.URLs) != 2 || !got.SingleLogout || len(got.Attributes) != 2 {
 			t.Fatalf("registered %+v", got)
 		}
+	})
+
+	t.Run("OpenID Connect client", func(t *testing.T) {
+		s, store := w.fork(t)
+		before := len(w.Records(store))
+		form := url.Values{
+			"establishment": {w.UAI}, "name": {"GRR"}, "kind": {"oidc"}, "urls": {"https://grr.example.fr/oidc/callback"},
+			"post_logout_uris": {"https://grr.example.fr/"}, "attributes": {domain.AttrDisplayName}, "single_logout": {"on"}, "idempotency_key": {"portal-grr-1"},
+		}
+		r := visit(t, s, post("/services", asAdmin, form))
+		// The secret is on this page, once: no redirect carries it.
+		mustPage(t, r, http.StatusOK, "Client OpenID Connect enregistré", "Identifiant du client", "Secret du client",
+			"il ne sera plus jamais affiché")
+		m := regexp.MustCompile(`<code id="client-secret">([^<]+)</code>`).FindStringSubmatch(r.body)
+		if m == nil {
+			t.Fatalf("no secret shown:\n%s", r.body)
+		}
+		recs := w.Records(store)[before:]
+		if len(recs) != 1 || recs[0].Type != "service.registered.v1" {
+			t.Fatalf("recorded %v", recs)
+		}
+		e, err := w.Reg.DecodeRecord(recs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := e.(domain.ServiceRegistered)
+		if got.Kind != domain.ServiceOIDC || got.SecretHash != domain.HashClientSecret(m[1]) || !strings.Contains(r.body, got.ClientID) {
+			t.Fatalf("registered %+v", got)
+		}
+		if strings.Contains(string(recs[0].Data), m[1]) {
+			t.Fatal("the secret is in the log")
+		}
+		// Sent again (the same form key): nothing more recorded, the
+		// secret not shown again, and the page says why.
+		again := visit(t, s, post("/services", asAdmin, form))
+		mustPage(t, again, http.StatusOK, "Ce formulaire avait déjà été envoyé")
+		if strings.Contains(again.body, m[1]) || strings.Contains(again.body, `id="client-secret"`) {
+			t.Fatal("the secret was shown twice")
+		}
+		if n := len(w.Records(store)) - before; n != 1 {
+			t.Fatalf("the second sending recorded %d events", n-1)
+		}
+		// A prefix is refused for a client, what was typed kept.
+		bad := visit(t, s, post("/services", asAdmin, url.Values{"establishment": {w.UAI}, "name": {"Manuels"}, "kind": {"oidc"}, "urls": {"https://manuels.example.fr/*"}}))
+		mustPage(t, bad, http.StatusBadRequest, `value="Manuels"`, `id="kind-oidc" name="kind" value="oidc" checked`)
 	})
 
 	t.Run("unsafe pattern refused", func(t *testing.T) {

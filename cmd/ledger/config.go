@@ -63,11 +63,10 @@ type Config struct {
 	// Demo seeds the demo establishment when serving.
 	Demo bool
 	// OIDCProvider makes the ledger the OpenID provider of the school's
-	// services (on with Demo); OIDCIssuer is its public URL, OIDCClients
-	// the file of its registered clients (docs/sso-oidc-provider.md).
+	// services (on with Demo); OIDCIssuer is its public URL. Its clients
+	// are the registry's (docs/sso-oidc-provider.md).
 	OIDCProvider bool
 	OIDCIssuer   string
-	OIDCClients  string
 	// Metrics serves the Prometheus metrics at /metrics: on AdminAddr when
 	// it is set (which implies Metrics), else on Addr.
 	Metrics   bool
@@ -192,7 +191,6 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
 		fs.boolean(&c.OIDCProvider, "oidc-provider", "LEDGER_OIDC_PROVIDER", "be the OpenID provider of the school's services at /.well-known/openid-configuration and /oidc/ (on with --demo)")
 		fs.string(&c.OIDCIssuer, "oidc-issuer", "LEDGER_OIDC_ISSUER", "", "the OpenID provider's issuer: the ledger's public https URL, without path (with --demo: the host each request comes to)")
-		fs.string(&c.OIDCClients, "oidc-clients", "LEDGER_OIDC_CLIENTS", "", "JSON file of the OpenID provider's registered clients (docs/sso-oidc-provider.md)")
 		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
 		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics and /readyz only (implies --metrics; then /metrics is not on --addr)")
 		c.AccessLog = true

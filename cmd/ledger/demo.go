@@ -119,6 +119,7 @@ func seedDemo(ctx context.Context, d demoDeps, now time.Time, w io.Writer) error
   inspector  inspecteur.blanc   (habilitated for %s)
   evaluator  evaluateur.noel
   admin      admin.demo         (administrator of %s: directory import at /imports)
+Demo service at /demo-service/ (Service de démonstration): signs in through the ledger's CAS and OpenID provider.
 `, DemoUAI, DemoPassword, DemoUAI, DemoUAI)
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -16,6 +15,7 @@ import (
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/adapters/web"
+	"github.com/schoollife/ledger/commands"
 	"github.com/schoollife/ledger/domain"
 	"github.com/schoollife/ledger/projections"
 )
@@ -33,8 +33,9 @@ func openOIDCStore(store eventStore) (*oidcprovider.Store, error) {
 }
 
 // oidcProvider builds the ledger's OpenID provider (serve --oidc-provider).
-// Its clients come from --oidc-clients until the registry of connected
-// services gives them; accesses are logged until they are events.
+// Its clients are the OpenID Connect services of the registry of
+// connected services (ledger services register --kind oidc); each access
+// appends service.accessed.v1, as the CAS server's do.
 func (a *app) oidcProvider(ctx context.Context, cfg *Config, sessions *web.Sessions, logins loginsOf) (*oidcprovider.Provider, error) {
 	store, err := openOIDCStore(a.store)
 	if err != nil {
@@ -45,15 +46,10 @@ func (a *app) oidcProvider(ctx context.Context, cfg *Config, sessions *web.Sessi
 	if issuer == "" && !insecure {
 		return nil, errors.New("the OpenID provider needs --oidc-issuer (LEDGER_OIDC_ISSUER), the ledger's public https URL")
 	}
-	clients := &oidcprovider.StaticClients{}
-	if cfg.OIDCClients != "" {
-		if clients, err = oidcprovider.LoadClients(cfg.OIDCClients, insecure); err != nil {
-			return nil, err
-		}
-	}
 	return oidcprovider.New(ctx, oidcprovider.Config{
-		Issuer: issuer, Store: store, Clients: clients, Accesses: loggedAccesses{log: a.log},
-		People: directoryPeople{accounts: a.queries, logins: logins}, Sessions: portalSessions{s: sessions},
+		Issuer: issuer, Store: store, Clients: registryClients{services: a.queries},
+		Accesses: registryAccesses{commands: a.commands},
+		People:   directoryPeople{accounts: a.queries, logins: logins}, Sessions: portalSessions{s: sessions},
 		Logger: a.log, AllowInsecure: insecure,
 	})
 }
@@ -153,12 +149,54 @@ func (p portalSessions) SignOut(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// loggedAccesses logs each access to a service: the service.accessed.v1
-// event of the registry of connected services takes its place once there.
-type loggedAccesses struct{ log *slog.Logger }
+// registryClients are the OpenID Connect services of the registry of
+// connected services: a client id is its service's id; a service
+// unregistered, or registered for CAS, is no client.
+type registryClients struct {
+	services interface {
+		Service(ctx context.Context, id uuid.UUID) (*projections.ServiceEntry, error)
+	}
+}
 
-func (l loggedAccesses) RecordAccess(ctx context.Context, account uuid.UUID, clientID string) error {
-	l.log.InfoContext(ctx, "service accessed", "protocol", "oidc", "client", clientID, "account", account)
+func (r registryClients) Client(ctx context.Context, clientID string) (oidcprovider.Client, error) {
+	id, err := uuid.Parse(clientID)
+	if err != nil || id.String() != clientID {
+		return oidcprovider.Client{}, oidcprovider.ErrUnknownClient
+	}
+	s, err := r.services.Service(ctx, id)
+	switch {
+	case errors.Is(err, domain.ErrUnknownService):
+		return oidcprovider.Client{}, oidcprovider.ErrUnknownClient
+	case err != nil:
+		return oidcprovider.Client{}, err
+	case s.Kind != domain.ServiceOIDC || s.ClientID != clientID:
+		return oidcprovider.Client{}, oidcprovider.ErrUnknownClient
+	}
+	return oidcprovider.Client{
+		ID: s.ClientID, Name: s.Name, Establishment: s.Establishment, RedirectURIs: s.URLs,
+		PostLogoutRedirectURIs: s.PostLogoutURIs, SecretHash: s.SecretHash, Attributes: s.Attributes,
+	}, nil
+}
+
+// registryAccesses record each access to an OpenID Connect service as
+// service.accessed.v1 (protocol oidc), in the person's connections
+// stream, as the CAS server does.
+type registryAccesses struct {
+	commands interface {
+		RecordServiceAccess(ctx context.Context, req commands.Request, cmd domain.RecordServiceAccess) (commands.Result, error)
+	}
+}
+
+func (r registryAccesses) RecordAccess(ctx context.Context, account uuid.UUID, clientID string) error {
+	id, err := uuid.Parse(clientID)
+	if err != nil {
+		return fmt.Errorf("client %q: %w", clientID, oidcprovider.ErrUnknownClient)
+	}
+	_, err = r.commands.RecordServiceAccess(ctx, commands.Request{Actor: account, CorrelationID: web.Correlation(ctx)},
+		domain.RecordServiceAccess{Service: id, Protocol: domain.AccessOIDC})
+	if err != nil {
+		return fmt.Errorf("access of %s to %s: %w", account, clientID, err)
+	}
 	return nil
 }
 

@@ -4,14 +4,11 @@ import (
 	"context"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"github.com/google/uuid"
@@ -20,13 +17,60 @@ import (
 	"github.com/schoollife/ledger/adapters/oidcprovider"
 )
 
+// mustOIDCClient registers an OpenID Connect client for the test's
+// establishment with `ledger services register --kind oidc` and returns
+// its client id and secret ("" for a public client).
+func mustOIDCClient(t *testing.T, store, name, redirect string, public bool) (id, secret string) {
+	t.Helper()
+	args := []string{"services", "register", "--kind", "oidc", "--store", store, "--establishment", testUAI, "--name", name,
+		"--redirect-uri", redirect, "--post-logout-uri", redirect + "/bye"}
+	if public {
+		args = append(args, "--public")
+	}
+	code, out, errOut, _ := exit(t, nil, nil, args...)
+	m := regexp.MustCompile(`(?m)^client_id: (\S+)$`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("register %s: %d %s %s", name, code, out, errOut)
+	}
+	if s := regexp.MustCompile(`(?m)^client_secret: (\S+)$`).FindStringSubmatch(out); s != nil {
+		secret = s[1]
+	}
+	if public != (secret == "") {
+		t.Fatalf("register %s (public %v): %s", name, public, out)
+	}
+	return m[1], secret
+}
+
+// authorizes tells whether the provider takes an authorization request of
+// client for redirect (it sends the browser on to sign in) rather than
+// refusing it; it follows no redirect.
+func authorizes(t *testing.T, issuer, client, redirect string) bool {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	u := issuer + oidcprovider.Prefix + "authorize?" + url.Values{
+		"client_id": {client}, "redirect_uri": {redirect}, "response_type": {"code"}, "scope": {"openid"}, "state": {"s"},
+		"code_challenge": {oauth2.S256ChallengeFromVerifier(oauth2.GenerateVerifier())}, "code_challenge_method": {"S256"},
+	}.Encode()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := resp.Location()
+	if loc != nil && loc.Query().Get("code") != "" {
+		t.Fatalf("a code without sign-in: %s", loc)
+	}
+	return resp.StatusCode == http.StatusFound && loc != nil && strings.HasPrefix(loc.Path, oidcprovider.Prefix)
+}
+
 // TestServeOIDCProvider: `ledger serve --oidc-provider` is the OpenID
-// provider of the services of --oidc-clients (an issuer on the loopback
-// may be http). A teacher signed in on the portal with her password
-// reaches a service, which gets her directory's claims
-// through discovery, the code with PKCE, the ID token and userinfo.
-// Someone not signed in is sent to the portal's sign-in
-// page, which brings them back.
+// provider of the OpenID Connect clients of the registry of connected
+// services (an issuer on the loopback may be http). A client registered
+// with `ledger services register --kind oidc` gets a teacher's claims
+// through discovery, the code with PKCE, the ID token and userinfo; each
+// code taken appends service.accessed.v1. An unregistered client, a CAS
+// service's id and, after `services remove`, a removed client are
+// refused; so is a wrong secret.
 func TestServeOIDCProvider(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -36,20 +80,20 @@ func TestServeOIDCProvider(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	issuer := "http://" + addr
-	const redirect = "http://service.invalid/callback"
-	clients := filepath.Join(t.TempDir(), "clients.json")
-	file := `{"clients": [{"client_id": "manuels", "name": "Manuels", "redirect_uris": ["` + redirect + `"],
-		"secret_hash": "` + oidcprovider.HashSecret("s3cret-du-service") + `"}]}`
-	if err := os.WriteFile(clients, []byte(file), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// The service's address: nothing answers there, the browser stops.
+	const redirect = "http://localhost:9/callback"
 	store := MustLedgerFile(t)
-	if _, err := runAccount(t, "create", "--store", store, "--establishment", testUAI, "--profile", "teacher",
-		"--name", "Marie Curie", "--login", "marie.curie", "--password-file", MustFile(t, "radium et polonium\n")); err != nil {
-		t.Fatal(err)
+	path := strings.TrimPrefix(store, "sqlite:")
+	ids := mustAccounts(t, store)
+	clientID, secret := mustOIDCClient(t, store, "Manuels", redirect, false)
+	removed, _ := mustOIDCClient(t, store, "Ancien service", redirect, true)
+	mustService(t, store, "Pronote", "https://pronote.example.fr/cas", false)
+	if uuid.Validate(clientID) != nil || len(secret) < 43 {
+		t.Fatalf("client id %q, secret of %d characters", clientID, len(secret))
 	}
-	startServe(t, "--store", store, "--addr", addr, "--oidc-provider", "--oidc-issuer", issuer, "--oidc-clients", clients).
+	startServe(t, "--store", store, "--addr", addr, "--oidc-provider", "--oidc-issuer", issuer).
 		mustLog(t, `msg=serving addr=`+regexp.QuoteMeta(addr)+` `)
+	waitFor(t, "the provider knows its clients", func() bool { return authorizes(t, issuer, clientID, redirect) })
 
 	ctx := context.Background()
 	provider, err := gooidc.NewProvider(ctx, issuer)
@@ -57,37 +101,16 @@ func TestServeOIDCProvider(t *testing.T) {
 		t.Fatalf("discovery: %v", err)
 	}
 	conf := oauth2.Config{
-		ClientID: "manuels", ClientSecret: "s3cret-du-service", Endpoint: provider.Endpoint(),
+		ClientID: clientID, ClientSecret: secret, Endpoint: provider.Endpoint(),
 		RedirectURL: redirect, Scopes: []string{gooidc.ScopeOpenID, "profile"},
 	}
 	conf.Endpoint.AuthStyle = oauth2.AuthStyleInHeader
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, _ []*http.Request) error {
-		if req.URL.Host == "service.invalid" {
+	b := newBrowser(t, issuer, true)
+	b.c.CheckRedirect = func(req *http.Request, _ []*http.Request) error {
+		if req.URL.Host == "localhost:9" {
 			return http.ErrUseLastResponse
 		}
 		return nil
-	}}
-	get := func(u string) (*http.Response, string) {
-		t.Helper()
-		resp, err := browser.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b strings.Builder
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := resp.Body.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		return resp, b.String()
 	}
 
 	state, nonce, verifier := oauth2.GenerateVerifier(), oauth2.GenerateVerifier(), oauth2.GenerateVerifier()
@@ -95,7 +118,7 @@ func TestServeOIDCProvider(t *testing.T) {
 
 	// Not signed in: the portal's sign-in page, which comes back to the
 	// authorization step.
-	resp, body := get(authURL)
+	resp, body := b.get(t, authURL)
 	next := resp.Request.URL.Query().Get("next")
 	if resp.Request.URL.Path != "/login" || !strings.HasPrefix(next, "/oidc/login?id=") {
 		t.Fatalf("not signed in, ended at %s", resp.Request.URL)
@@ -104,35 +127,24 @@ func TestServeOIDCProvider(t *testing.T) {
 	if csrf == nil {
 		t.Fatalf("no CSRF token on the sign-in page:\n%.500s", body)
 	}
-	form := url.Values{"login": {"marie.curie"}, "password": {"radium et polonium"}, "next": {next}, "csrf": {csrf[1]}}
-	// The directory is built in the background: the account signs in once
-	// it is.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		resp, err = browser.PostForm(issuer+"/login", form)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusFound {
-			break
-		}
-		if resp.StatusCode != http.StatusUnauthorized || time.Now().After(deadline) {
-			t.Fatalf("sign-in answered %d at %s", resp.StatusCode, resp.Request.URL)
-		}
-		time.Sleep(50 * time.Millisecond)
+	form := url.Values{"login": {"prof.martin"}, "password": {DemoPassword}, "next": {next}, "csrf": {csrf[1]}}
+	resp, err = b.c.PostForm(issuer+"/login", form)
+	if err != nil {
+		t.Fatal(err)
 	}
+	resp.Body.Close()
 	loc, err := resp.Location()
-	if err != nil || loc.Host != "service.invalid" || loc.Query().Get("state") != state || loc.Query().Get("code") == "" {
-		t.Fatalf("after sign-in, sent to %s", resp.Header.Get("Location"))
+	if err != nil || loc.Host != "localhost:9" || loc.Query().Get("state") != state || loc.Query().Get("code") == "" {
+		t.Fatalf("after sign-in (%d), sent to %s", resp.StatusCode, resp.Header.Get("Location"))
 	}
 
+	before := accesses(t, path)
 	tok, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {
 		t.Fatalf("exchange: %v", err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
-	idt, err := provider.Verifier(&gooidc.Config{ClientID: "manuels"}).Verify(ctx, raw)
+	idt, err := provider.Verifier(&gooidc.Config{ClientID: clientID}).Verify(ctx, raw)
 	if err != nil || idt.Nonce != nonce {
 		t.Fatalf("ID token: %v (nonce %q)", err, idt.Nonce)
 	}
@@ -142,29 +154,67 @@ func TestServeOIDCProvider(t *testing.T) {
 	}
 	var claims struct {
 		Sub, Name     string
-		Establishment string   `json:"ENTPersonStructRattachRNE"`
-		Profiles      string   `json:"ENTPersonProfils"`
-		Classes       []string `json:"ENTEleveClasses"`
+		Login         string `json:"ENTPersonLogin"`
+		Establishment string `json:"ENTPersonStructRattachRNE"`
+		Profiles      string `json:"ENTPersonProfils"`
 	}
 	if err := ui.Claims(&claims); err != nil {
 		t.Fatal(err)
 	}
-	if claims.Sub != idt.Subject || uuid.Validate(claims.Sub) != nil {
-		t.Errorf("userinfo's subject %q, the ID token's %q: not the account id", claims.Sub, idt.Subject)
+	if claims.Sub != idt.Subject || claims.Sub != ids["prof.martin"] {
+		t.Errorf("userinfo's subject %q, the ID token's %q: not the account id %s", claims.Sub, idt.Subject, ids["prof.martin"])
 	}
-	if claims.Name != "Marie Curie" || claims.Profiles != "National_ENS" || claims.Establishment != testUAI {
+	if claims.Name != "M. Martin" || claims.Login != "prof.martin" || claims.Profiles != "National_ENS" || claims.Establishment != testUAI {
 		t.Errorf("claims %+v", claims)
+	}
+	if got := accesses(t, path); got != before+1 {
+		t.Fatalf("%d accesses recorded for a code taken, want 1", got-before)
 	}
 
 	// Signed in: the next service's sign-in needs nothing more.
 	state2 := oauth2.GenerateVerifier()
-	resp, _ = get(conf.AuthCodeURL(state2, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
-	if loc, err := resp.Location(); err != nil || loc.Query().Get("state") != state2 || loc.Query().Get("code") == "" {
+	resp, _ = b.get(t, conf.AuthCodeURL(state2, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)))
+	loc2, err := resp.Location()
+	if err != nil || loc2.Query().Get("state") != state2 || loc2.Query().Get("code") == "" {
 		t.Fatalf("signed in, sent to %s", resp.Header.Get("Location"))
+	}
+	// A wrong secret gets no token, and records nothing.
+	wrong := conf
+	wrong.ClientSecret = secret + "x"
+	if _, err := wrong.Exchange(ctx, loc2.Query().Get("code"), oauth2.VerifierOption(verifier)); err == nil {
+		t.Fatal("a wrong secret got a token")
 	}
 	// The code is spent once.
 	if _, err := conf.Exchange(ctx, loc.Query().Get("code"), oauth2.VerifierOption(verifier)); err == nil {
 		t.Fatal("a code was taken twice")
+	}
+
+	// Refused: a client nobody registered, a CAS service's id, another
+	// redirect URI; a client once removed.
+	_, list, _, _ := exit(t, nil, nil, "services", "list", "--store", store, "--establishment", testUAI)
+	cas := regexp.MustCompile(`(?m)^(\S+)\tcas\t`).FindStringSubmatch(list)
+	if cas == nil {
+		t.Fatalf("no CAS service listed:\n%s", list)
+	}
+	for _, c := range []struct{ name, client, redirect string }{
+		{"unregistered", uuid.NewString(), redirect},
+		{"a CAS service", cas[1], "https://pronote.example.fr/cas"},
+		{"not a uuid", "manuels", redirect},
+		{"other redirect", clientID, "http://localhost:9/elsewhere"},
+	} {
+		if authorizes(t, issuer, c.client, c.redirect) {
+			t.Errorf("%s: authorized", c.name)
+		}
+	}
+	if !authorizes(t, issuer, removed, redirect) {
+		t.Fatal("the client to remove is refused before its removal")
+	}
+	if code, out, errOut, _ := exit(t, nil, nil, "services", "remove", "--store", store, "--service", removed); code != 0 {
+		t.Fatalf("remove: %s %s", out, errOut)
+	}
+	waitFor(t, "the removed client is refused", func() bool { return !authorizes(t, issuer, removed, redirect) })
+	if got := accesses(t, path); got != before+1 {
+		t.Fatalf("refusals recorded %d accesses", got-before-1)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/schoollife/ledger/adapters/auth"
 	"github.com/schoollife/ledger/adapters/bus"
 	"github.com/schoollife/ledger/adapters/casserver"
+	"github.com/schoollife/ledger/adapters/demoservice"
 	"github.com/schoollife/ledger/adapters/directoryimport"
 	"github.com/schoollife/ledger/adapters/live"
 	"github.com/schoollife/ledger/adapters/oidcprovider"
@@ -169,6 +170,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 			return p.Handler(), nil
 		}
 	}
+	// Listening before the handler is built: the demo service is
+	// registered at the address listened on (":0" included).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	var demoClient string
+	if cfg.Demo && casTickets != nil && cfg.OIDCProvider {
+		issuer, _ := cfg.oidcIssuer()
+		if demoClient, err = registerDemoServices(ctx, a.commands, demoServiceBases(issuer, ln.Addr()), log); err != nil {
+			return err
+		}
+	}
 	handler, err := webHandler(webDeps{
 		casTickets: casTickets, casTicketLifetime: cfg.CASTicketLifetime, logins: authSvc,
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs, timetables: timetables,
@@ -176,6 +191,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
 		proxies: proxies, smallCount: cfg.SmallCount, trail: trail, oidc: oidc, erasures: erasures,
+		demoClient: demoClient, oidcIssuer: cfg.OIDCIssuer,
 	})
 	if err != nil {
 		return err
@@ -198,10 +214,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// Stopped with the main server below; here too on the way out of an
 	// error (a second shutdown does nothing).
 	defer func() { _ = stopAdmin(context.WithoutCancel(ctx)) }()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
-	}
 	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", redact(cfg.Store))
 
 	errc := make(chan error, 1)
@@ -372,6 +384,9 @@ type webDeps struct {
 	// erasures records the erasures administrators ask for and scrubs
 	// after them (nil: none).
 	erasures web.ErasureJobs
+	// demoClient is the demo service's OpenID Connect client id (serve
+	// --demo; "": no demo service); oidcIssuer the provider's issuer.
+	demoClient, oidcIssuer string
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -456,6 +471,13 @@ func webHandler(d webDeps) (http.Handler, error) {
 		}
 		mux.Handle(oidcprovider.DiscoveryPath, provider)
 		mux.Handle(oidcprovider.Prefix, provider)
+	}
+	if d.demoClient != "" {
+		demo, err := demoservice.New(demoservice.Config{ClientID: d.demoClient, Issuer: d.oidcIssuer, Logger: d.log})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle(demoservice.Prefix, demo.Handler())
 	}
 	mux.Handle("/", pages.Handler())
 	return d.proxies.Handler(web.Access(web.AccessConfig{Logger: d.accessLog, Observe: d.served}, mux)), nil

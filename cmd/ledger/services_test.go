@@ -23,6 +23,19 @@ func TestServicesCommand(t *testing.T) {
 	if code, out, errOut := run("services", "register", "--establishment", testUAI, "--name", "Tout", "--url", "https://*"); code == 0 || !strings.Contains(errOut, "unsafe-service-url") && !strings.Contains(errOut, "refused") {
 		t.Fatalf("an unsafe pattern: %d %s %s", code, out, errOut)
 	}
+	for _, bad := range [][]string{
+		{"--kind", "oidc", "--url", "https://grr.example.fr/cb"},                             // a client has redirect URIs
+		{"--kind", "oidc", "--redirect-uri", "https://grr.example.fr/*"},                     // exact only
+		{"--kind", "oidc", "--redirect-uri", "http://grr.example.fr/cb"},                     // http on the loopback only
+		{"--kind", "cas", "--url", "https://grr.example.fr/", "--public"},                    // a CAS service has no client
+		{"--kind", "saml", "--url", "https://grr.example.fr/"},                               // unknown kind
+		{"--kind", "oidc", "--redirect-uri", "https://grr.example.fr/cb", "--single-logout"}, // CAS's
+	} {
+		args := append([]string{"services", "register", "--establishment", testUAI, "--name", "GRR"}, bad...)
+		if code, out, _ := run(args...); code == 0 || strings.Contains(out, "client_secret") {
+			t.Errorf("%v: registered: %s", bad, out)
+		}
+	}
 	if code, _, errOut := run("rebuild"); code != 0 {
 		t.Fatalf("rebuild: %s", errOut)
 	}
