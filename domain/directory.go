@@ -258,7 +258,7 @@ func checkDetails(profile Profile, main string, d AccountDetails) error {
 	if (d.MEF != "" || d.MEFLabel != "") && profile != ProfileStudent {
 		return Errorf(ErrInvalid, "only students have a MEF")
 	}
-	if d.StudentID != "" && (profile != ProfileStudent || !validStudentID(d.StudentID)) {
+	if d.StudentID != "" && (profile != ProfileStudent || !ValidStudentID(d.StudentID)) {
 		return Errorf(ErrInvalid, "only students have a student id, of letters, digits and dashes (%q)", d.StudentID)
 	}
 	return nil

@@ -106,9 +106,9 @@ func validIdentitySubject(s string) bool {
 	return s != "" && len(s) <= MaxIdentitySubject && utf8.ValidString(s) && strings.TrimSpace(s) == s
 }
 
-// validStudentID reports whether s looks like a student's id in a school's
+// ValidStudentID reports whether s looks like a student's id in a school's
 // software: 1 to 32 letters, digits and dashes.
-func validStudentID(s string) bool {
+func ValidStudentID(s string) bool {
 	if s == "" || len(s) > 32 {
 		return false
 	}
