@@ -199,6 +199,9 @@ func (p *Portal) nav(v *view) []navLink {
 		if v.Me.Profile == domain.ProfileAdmin && p.cfg.Imports != nil {
 			links = append(links, [2]string{"/imports", "nav.imports"})
 		}
+		if v.Me.Profile == domain.ProfileAdmin && p.cfg.SSO != nil {
+			links = append(links, [2]string{"/admin/sso", "nav.sso"})
+		}
 	case domain.ProfileInspector:
 		links = append(links, [2]string{"/audit", "nav.audit"})
 	}

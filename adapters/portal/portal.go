@@ -92,6 +92,9 @@ type Config struct {
 	// Trail, when set, gathers the reads of children's files by those who
 	// are neither the child nor their relatives (docs/privacy.md).
 	Trail *web.Trail
+	// SSO, when set, offers the identity providers on the sign-in page and
+	// their administration (sso.go).
+	SSO SSO
 }
 
 // Validate checks the configuration and fills defaults.
@@ -233,6 +236,7 @@ func (p *Portal) routeTable() []page {
 		p.importPages(),
 		p.privacyPages(),
 		p.consultationPages(),
+		p.ssoPages(),
 	} {
 		pages = append(pages, group...)
 	}

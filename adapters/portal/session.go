@@ -3,6 +3,7 @@ package portal
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/schoollife/ledger/adapters/web"
@@ -22,6 +23,8 @@ type loginData struct {
 	Login, Next, Token string
 	// Error is the key of the message of a failed sign-in.
 	Error string
+	// Providers are the identity providers offered above the form.
+	Providers []SSOProvider
 }
 
 // loginPage shows the sign-in form. Its CSRF token is a random value also
@@ -37,6 +40,14 @@ func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request, v *view) erro
 
 func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request, v *view, status int, d loginData) error {
 	d.Token = web.RandomToken()
+	if p.cfg.SSO != nil {
+		for _, pr := range p.cfg.SSO.Providers() {
+			if d.Next != "/" {
+				pr.Path += "?" + url.Values{"next": {d.Next}}.Encode()
+			}
+			d.Providers = append(d.Providers, pr)
+		}
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: loginCookie, Value: d.Token, Path: "/login", MaxAge: 3600,
 		HttpOnly: true, Secure: p.cfg.Sessions.SecureCookies(), SameSite: http.SameSiteStrictMode,

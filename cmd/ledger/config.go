@@ -58,6 +58,10 @@ type Config struct {
 	TrustedProxies []string
 	// Demo seeds the demo establishment when serving.
 	Demo bool
+	// SSO is the single sign-on configuration file (docs/sso-saml.md);
+	// sso is what it says, once read and checked.
+	SSO string
+	sso *ssoConfig
 	// Metrics serves the Prometheus metrics at /metrics: on AdminAddr when
 	// it is set (which implies Metrics), else on Addr.
 	Metrics   bool
@@ -175,6 +179,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.proxies(&c.TrustedProxies, "trusted-proxy", "LEDGER_TRUSTED_PROXIES", "a reverse proxy (10.0.0.5 or 10.0.0.0/8) whose X-Forwarded-For names the client, for sign-in throttling; repeatable (comma-separated in the variable)")
 		fs.list(&c.AllowedOrigins, "allowed-origin", "LEDGER_ALLOWED_ORIGINS", "an origin (https://ent.example.fr) whose pages may open live sockets; repeatable (comma-separated in the variable)")
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
+		fs.string(&c.SSO, "sso", "LEDGER_SSO", "", "single sign-on configuration file, YAML or JSON: identity providers and the service provider's key (docs/sso-saml.md)")
 		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
 		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics and /readyz only (implies --metrics; then /metrics is not on --addr)")
 		c.AccessLog = true
@@ -242,6 +247,13 @@ func (c *Config) Validate() error {
 		}
 		if c.AdminAddr != "" {
 			c.Metrics = true
+		}
+		if c.SSO != "" {
+			s, err := readSSOFile(c.SSO)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			c.sso = s
 		}
 		if c.SmallCount < 1 {
 			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))

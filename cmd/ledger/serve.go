@@ -74,6 +74,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeAuth()
+	// Single sign-on (--sso, or the demo's identity provider).
+	signOn, err := newSSOServe(&cfg, a.store, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = signOn.Close() }()
 	if cfg.Demo {
 		demo := demoDeps{handlersAt: a.handlersAt, creds: authSvc, log: a.store, plans: cfg.PlanWindow}
 		if err := seedDemo(ctx, demo, time.Now(), m.stdout); err != nil {
@@ -119,16 +125,25 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Listening before the pages are built: single sign-on without a
+	// base_url is served at the listener's address.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
 	handler, err := webHandler(webDeps{
 		app: a, auth: authSvc, live: liveHandler, sessionEnded: signOuts.SignedOut, importJobs: importJobs,
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
 		proxies: proxies, smallCount: cfg.SmallCount, trail: trail,
+		sso: signOn, ssoCtx: ctx, listener: listenerURL(ln.Addr()), revoker: authSvc,
 	})
 	if err != nil {
 		return err
 	}
+	wg.Go(func() { signOn.run(bg) })
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -147,10 +162,6 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	// Stopped with the main server below; here too on the way out of an
 	// error (a second shutdown does nothing).
 	defer func() { _ = stopAdmin(context.WithoutCancel(ctx)) }()
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
-	}
 	log.InfoContext(ctx, "serving", "addr", ln.Addr().String(), "store", redact(cfg.Store))
 
 	errc := make(chan error, 1)
@@ -309,6 +320,13 @@ type webDeps struct {
 	smallCount int
 	// trail gathers the reads of children's files (nil: none).
 	trail *web.Trail
+	// sso is single sign-on (nil: none), mounted with ssoCtx at listener's
+	// address unless its file names one; revoker ends the sessions of the
+	// people an identity provider logs out.
+	sso      *ssoServe
+	ssoCtx   context.Context
+	listener *url.URL
+	revoker  accountRevoker
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -342,14 +360,25 @@ func webHandler(d webDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	var signOn portal.SSO
+	if d.sso != nil {
+		signOn = d.sso
+	}
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
+		SSO: signOn,
 	})
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
+	if d.sso != nil {
+		w := ssoWeb{serve: d.sso, dir: a.queries, linker: a.commands, revoker: d.revoker, log: d.log}
+		if err := w.mount(d.ssoCtx, mux, d.listener, sessions, pages); err != nil {
+			return nil, err
+		}
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))

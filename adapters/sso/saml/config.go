@@ -29,11 +29,20 @@ type IdPConfig struct {
 	// Binding is how authentication requests are sent: "redirect"
 	// (HTTP-Redirect, the default) or "post" (HTTP-POST).
 	Binding string `json:"binding,omitempty" yaml:"binding,omitempty"`
+	// Metadata is the provider's metadata itself, for a provider in the
+	// same process (the demo's); never read from a file.
+	Metadata []byte `json:"-" yaml:"-"`
 }
 
 // Validate checks the provider's configuration.
 func (c IdPConfig) Validate() error {
-	if (c.MetadataFile == "") == (c.MetadataURL == "") {
+	n := 0
+	for _, set := range []bool{c.MetadataFile != "", c.MetadataURL != "", len(c.Metadata) > 0} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
 		return errors.New("saml: give metadata_file or metadata_url, one of them")
 	}
 	if c.MetadataURL != "" {

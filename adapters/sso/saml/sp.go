@@ -2,6 +2,7 @@ package saml
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -144,7 +145,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.providers[p.Name] = pr
 		s.names = append(s.names, p.Name)
 		if err := s.load(ctx, pr); err != nil {
-			if p.IdP.MetadataFile != "" {
+			if p.IdP.MetadataURL == "" {
 				return nil, fmt.Errorf("provider %s: %w", p.Name, err)
 			}
 			s.log.WarnContext(ctx, "saml: identity provider's metadata not loaded", "provider", p.Name, "err", err)
@@ -183,9 +184,12 @@ func (s *Service) newSP(idp *csaml.EntityDescriptor) *csaml.ServiceProvider {
 func (s *Service) load(ctx context.Context, p *provider) error {
 	var data []byte
 	var err error
-	if p.idp.MetadataFile != "" {
+	switch {
+	case len(p.idp.Metadata) > 0:
+		data = p.idp.Metadata
+	case p.idp.MetadataFile != "":
 		data, err = os.ReadFile(p.idp.MetadataFile)
-	} else {
+	default:
 		data, err = s.fetch(ctx, p.idp.MetadataURL)
 	}
 	var md *csaml.EntityDescriptor
@@ -278,7 +282,7 @@ func (s *Service) Status() []ProviderStatus {
 	for _, name := range s.names {
 		p := s.providers[name]
 		p.mu.Lock()
-		st := ProviderStatus{Name: name, EntityID: p.entityID, Source: p.idp.MetadataFile + p.idp.MetadataURL,
+		st := ProviderStatus{Name: name, EntityID: p.entityID, Source: cmp.Or(p.idp.MetadataFile, p.idp.MetadataURL, "in-process"),
 			Loaded: p.fetched, LastError: p.lastErr, LastErrorAt: p.lastErrAt}
 		p.mu.Unlock()
 		out = append(out, st)
@@ -579,3 +583,7 @@ func (s *Service) slo(w http.ResponseWriter, r *http.Request) {
 	s.log.WarnContext(ctx, "saml: logout request refused: no provider signed it")
 	http.Error(w, "bad request", http.StatusBadRequest)
 }
+
+// Metadata returns the service provider's metadata, as /saml/metadata
+// serves it.
+func (s *Service) Metadata() *csaml.EntityDescriptor { return s.base.Metadata() }
