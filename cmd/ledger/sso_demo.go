@@ -123,7 +123,9 @@ func (d *demoIdP) config() *ssoConfig {
 		Name: "demo", Protocol: sso.ProtocolSAML, Label: demoIdPLabel,
 		Profiles: []domain.Profile{domain.ProfileStudent, domain.ProfileRelative, domain.ProfileTeacher, domain.ProfilePersonnel},
 		Match:    sso.MatchRules{ExternalID: sso.AttrPersonJointure, Vector: sso.AttrVector},
-		SAML:     &ssosaml.IdPConfig{Metadata: d.metadata},
+		// The HTTP-POST binding: the request's signature is in the XML,
+		// which the demo provider's login form posts back.
+		SAML: &ssosaml.IdPConfig{Metadata: d.metadata, Binding: "post"},
 	}
 	return &ssoConfig{key: d.spKey, cert: d.spCert, saml: []ssoProvider{p}}
 }
