@@ -162,6 +162,10 @@ func (p *Portal) SignInRefused(w http.ResponseWriter, r *http.Request, provider,
 	case "unavailable":
 		status, msg = http.StatusServiceUnavailable, "sso.refused.unavailable"
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	// The protocol handlers' routes are not the portal's: its headers are
+	// set here.
+	for k, vs := range pageHeaders() {
+		w.Header()[k] = vs
+	}
 	p.render(w, r, status, v, "sso_refused", "title.sso_refused", ssoRefusedData{Message: msg})
 }

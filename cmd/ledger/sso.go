@@ -137,6 +137,7 @@ func (w ssoWeb) mount(ctx context.Context, mux *http.ServeMux, listener *url.URL
 		EndSessions: func(ctx context.Context, provider, subject string) error {
 			acc, err := w.dir.AccountByIdentity(ctx, provider, subject)
 			if errors.Is(err, domain.ErrUnknownAccount) {
+				w.log.InfoContext(ctx, "single logout of an identity linked to no account", "provider", provider)
 				return nil
 			}
 			if err != nil {

@@ -192,18 +192,20 @@ func newIdPServer(u url.URL, key *rsa.PrivateKey, cert *x509.Certificate, users 
 	if err != nil {
 		return nil, err
 	}
-	srv.IDP.SessionProvider = attributeSessions{inner: srv, attrs: attrs}
+	srv.IDP.SessionProvider = attributeSessions{Server: srv, attrs: attrs}
 	return srv, nil
 }
 
-// attributeSessions adds the attributes of a user to their sessions.
+// attributeSessions adds the attributes of a user to their sessions; the
+// rest of the server's sessions (which services took part in them, for
+// single logout) is the server's.
 type attributeSessions struct {
-	inner csaml.SessionProvider
+	*samlidp.Server
 	attrs map[string]map[string][]string
 }
 
 func (a attributeSessions) GetSession(w http.ResponseWriter, r *http.Request, req *csaml.IdpAuthnRequest) *csaml.Session {
-	s := a.inner.GetSession(w, r, req)
+	s := a.Server.GetSession(w, r, req)
 	if s == nil {
 		return nil
 	}

@@ -758,3 +758,61 @@ func mustCloseAccount(t *testing.T, node ssoNode, login string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestSAMLLogoutFromProvider: the provider's single logout ends the portal
+// session of the person it names, and the ledger answers it.
+func TestSAMLLogoutFromProvider(t *testing.T) {
+	t.Parallel()
+	idp := newTestIdP(t)
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	node := mustSSONode(t, store, writeSSOFile(t, idp), idp)
+	b := newBrowser(t)
+	b.signIn(node, idp, "parent.durand", "/")
+	if resp, _ := b.get(node.URL + "/"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("signed in: %d", resp.StatusCode)
+	}
+	waitLinked(t, node, demoID("account", "parent.durand"), "educonnect", "parent.durand@idp.invalid")
+	// The browser goes where the provider sends it: the ledger's logout
+	// service (reached at the node), then back to the provider.
+	at, _ := url.Parse(idp.ts.URL)
+	nodeURL, _ := url.Parse(node.URL)
+	visit := func(u *url.URL) *url.URL {
+		if u.Host == "ent.test" {
+			u.Scheme, u.Host = nodeURL.Scheme, nodeURL.Host
+		}
+		return u
+	}
+	next, _ := url.Parse(idp.ts.URL + "/logout")
+	sawLedger := false
+	for range 10 {
+		resp, body := b.get(visit(next).String())
+		if next.Host == nodeURL.Host && strings.HasPrefix(next.Path, "/saml/slo") {
+			sawLedger = true
+		}
+		switch {
+		case resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusFound:
+			next, _ = next.Parse(resp.Header.Get("Location"))
+			continue
+		case resp.StatusCode == http.StatusOK && formAction.MatchString(body):
+			action, fields := form(t, body)
+			target, _ := url.Parse(action)
+			r2, body2 := b.post(visit(target).String(), fields)
+			if target.Host == nodeURL.Host {
+				sawLedger = true
+			}
+			if r2.StatusCode/100 == 3 {
+				next, _ = target.Parse(r2.Header.Get("Location"))
+				continue
+			}
+			body = body2
+		}
+		_ = at
+		break
+	}
+	if !sawLedger {
+		t.Fatal("the provider's logout never reached the ledger")
+	}
+	if resp, _ := b.get(node.URL + "/"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+		t.Fatalf("after the provider's logout the session still opens the portal: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), node.Log)
+	}
+}
