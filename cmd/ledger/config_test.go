@@ -62,6 +62,7 @@ var settings = map[string]setting{
 	"trusted-proxy":       {"LEDGER_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7", "::1", "10.0.0.0/8|192.0.2.7", "::1", func(c *Config) string { return strings.Join(c.TrustedProxies, "|") }},
 	"allowed-origin":      {"LEDGER_ALLOWED_ORIGINS", "https://a.example, https://b.example", "https://c.example", "https://a.example|https://b.example", "https://c.example", func(c *Config) string { return strings.Join(c.AllowedOrigins, "|") }},
 	"demo":                {"LEDGER_DEMO", "yes", "off", "true", "false", func(c *Config) string { return fmt.Sprint(c.Demo) }},
+	"sso":                 {"LEDGER_SSO", "testdata/sso/env.yaml", "testdata/sso/flag.json", "testdata/sso/env.yaml", "testdata/sso/flag.json", func(c *Config) string { return c.SSO }},
 	"metrics":             {"LEDGER_METRICS", "1", "0", "true", "false", func(c *Config) string { return fmt.Sprint(c.Metrics) }},
 	"admin-addr":          {"LEDGER_ADMIN_ADDR", "127.0.0.1:9091", "127.0.0.1:9092", "127.0.0.1:9091", "127.0.0.1:9092", func(c *Config) string { return c.AdminAddr }},
 	"access-log":          {"LEDGER_ACCESS_LOG", "off", "on", "false", "true", func(c *Config) string { return fmt.Sprint(c.AccessLog) }},
