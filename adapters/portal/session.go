@@ -91,11 +91,19 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *view) error {
 // logout revokes the session and clears its cookie.
 func (p *Portal) logout(w http.ResponseWriter, r *http.Request, _ *view) error {
 	token, _ := web.RequestToken(r)
+	next := "/login?ok=signedout"
+	if p.cfg.SSO != nil && token != "" {
+		// Signed in through a provider: its single logout next, which
+		// comes back to the sign-in page.
+		if u, ok := p.cfg.SSO.SignOutURL(r.Context(), web.SessionID(token)); ok {
+			next = u
+		}
+	}
 	if err := p.cfg.Sessions.SignOut(r, token); err != nil {
 		return err
 	}
 	http.SetCookie(w, p.cfg.Sessions.ClearCookie())
-	http.Redirect(w, r, "/login?ok=signedout", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 

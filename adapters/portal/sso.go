@@ -29,6 +29,9 @@ type SSO interface {
 	// first; Forget removes one once linked.
 	Unmatched(ctx context.Context) ([]sso.Unmatched, error)
 	Forget(ctx context.Context, provider, subject string) error
+	// SignOutURL is where a person signing out goes next when a provider
+	// opened their session (its single logout); false: nowhere.
+	SignOutURL(ctx context.Context, session string) (string, bool)
 }
 
 // SSOProvider is a provider on the sign-in page.

@@ -136,6 +136,12 @@ func (c *Complete) Complete(w http.ResponseWriter, r *http.Request, id Identity,
 		c.cfg.Refusals.SignInRefused(w, r, id.Provider, "")
 		return
 	}
+	// Kept so that signing out of the portal signs out of the provider
+	// too; a sign-in does not fail for it.
+	ps := ProviderSession{Session: web.SessionID(in.Token), Provider: id.Provider, Subject: id.Subject, SessionIndex: id.SessionIndex}
+	if err := c.cfg.Store.SaveSession(ctx, ps, in.Expires); err != nil {
+		log.WarnContext(ctx, "single sign-on: provider's session not kept: no single logout for it", "err", err)
+	}
 	http.SetCookie(w, c.cfg.Sessions.Cookie(in.Token, in.Expires))
 	http.Redirect(w, r, LocalPath(returnTo), http.StatusSeeOther)
 }

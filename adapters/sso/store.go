@@ -235,3 +235,51 @@ WHERE provider = $1 AND subject = $2`, provider, subject).Scan(&u.Reason, &u.Nam
 	u.FirstSeen, u.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
 	return u, true, nil
 }
+
+// ProviderSession is a portal session an identity provider opened.
+type ProviderSession struct {
+	// Session is the portal session's id (web.SessionID of its token).
+	Session      string
+	Provider     string
+	Subject      string
+	SessionIndex string
+}
+
+// SaveSession records a portal session an identity provider opened, until
+// it expires. Expired ones are dropped on the way.
+func (s *Store) SaveSession(ctx context.Context, ps ProviderSession, expires time.Time) error {
+	now := s.now().UnixMilli()
+	return s.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sso_sessions WHERE expires_at < $1`, now); err != nil {
+			return fmt.Errorf("drop expired sessions: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sso_sessions (session, provider, subject, session_index, expires_at) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (session) DO UPDATE SET provider = excluded.provider, subject = excluded.subject,
+	session_index = excluded.session_index, expires_at = excluded.expires_at`,
+			ps.Session, ps.Provider, ps.Subject, ps.SessionIndex, expires.UnixMilli())
+		if err != nil {
+			return fmt.Errorf("save session: %w", err)
+		}
+		return nil
+	})
+}
+
+// TakeSession removes and returns the provider's session of a portal
+// session (false when a provider opened none, or it expired).
+func (s *Store) TakeSession(ctx context.Context, session string) (ProviderSession, bool, error) {
+	ps := ProviderSession{Session: session}
+	var found bool
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `DELETE FROM sso_sessions WHERE session = $1 AND expires_at >= $2
+RETURNING provider, subject, session_index`, session, s.now().UnixMilli()).Scan(&ps.Provider, &ps.Subject, &ps.SessionIndex)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("take session: %w", err)
+		}
+		found = true
+		return nil
+	})
+	return ps, found, err
+}

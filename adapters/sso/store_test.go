@@ -156,3 +156,31 @@ func TestStore(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreSessions: a provider's session is taken once at sign-out, and
+// not after it expired.
+func TestStoreSessions(t *testing.T) {
+	for name, open := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c := newClock(time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC))
+			s := open(t).WithClock(c.Now)
+			ps := sso.ProviderSession{Session: "sess-1", Provider: "educonnect", Subject: "nameid", SessionIndex: "idx"}
+			mustNil(t, s.SaveSession(ctx, ps, c.Now().Add(time.Hour)))
+			got, ok, err := s.TakeSession(ctx, "sess-1")
+			mustNil(t, err)
+			if !ok || got != ps {
+				t.Fatalf("taken %+v %v", got, ok)
+			}
+			if _, ok, err := s.TakeSession(ctx, "sess-1"); err != nil || ok {
+				t.Fatalf("taken twice: %v %v", ok, err)
+			}
+			mustNil(t, s.SaveSession(ctx, sso.ProviderSession{Session: "sess-2", Provider: "p", Subject: "s"}, c.Now().Add(time.Hour)))
+			c.Add(2 * time.Hour)
+			if _, ok, err := s.TakeSession(ctx, "sess-2"); err != nil || ok {
+				t.Fatalf("an expired session taken: %v %v", ok, err)
+			}
+		})
+	}
+}

@@ -225,3 +225,11 @@ func listenerURL(addr net.Addr) *url.URL {
 	}
 	return &url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
 }
+
+// SignOutURL implements portal.SSO.
+func (s *ssoServe) SignOutURL(ctx context.Context, session string) (string, bool) {
+	if s.saml == nil {
+		return "", false
+	}
+	return s.saml.LogoutURL(ctx, session)
+}

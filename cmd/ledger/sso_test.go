@@ -816,3 +816,53 @@ func TestSAMLLogoutFromProvider(t *testing.T) {
 		t.Fatalf("after the provider's logout the session still opens the portal: %d %s\n%s", resp.StatusCode, resp.Header.Get("Location"), node.Log)
 	}
 }
+
+// TestSAMLLogoutFromPortal: signing out of the portal after a sign-in
+// through a provider signs out of the provider too (a signed
+// LogoutRequest), and comes back to the sign-in page.
+func TestSAMLLogoutFromPortal(t *testing.T) {
+	t.Parallel()
+	idp := newTestIdP(t)
+	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
+	node := mustSSONode(t, store, writeSSOFile(t, idp), idp)
+	b := newBrowser(t)
+	_, home := b.signIn(node, idp, "parent.durand", "/")
+	i := strings.Index(home, `action="/logout"`)
+	if i < 0 {
+		t.Fatalf("no sign-out form:\n%s", home)
+	}
+	_, fields := form(t, home[strings.LastIndex(home[:i], "<form"):])
+	resp, body := b.post(node.URL+"/logout", fields)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d\n%s", resp.StatusCode, body)
+	}
+	slo, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil || !strings.HasPrefix(slo.String(), idp.ts.URL+"/slo?") || slo.Query().Get("Signature") == "" {
+		t.Fatalf("sign-out goes to %s, not to the provider's logout with a signed request", slo)
+	}
+	resp, body = b.get(slo.String())
+	if resp.StatusCode/100 != 3 {
+		t.Fatalf("provider's logout: %d\n%s", resp.StatusCode, body)
+	}
+	back, _ := url.Parse(resp.Header.Get("Location"))
+	if back.Host != "ent.test" || back.Path != "/saml/slo" || back.Query().Get("SAMLResponse") == "" {
+		t.Fatalf("the provider answers to %s", back)
+	}
+	nodeURL, _ := url.Parse(node.URL)
+	back.Scheme, back.Host = nodeURL.Scheme, nodeURL.Host
+	resp, _ = b.get(back.String())
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?ok=signedout" {
+		t.Fatalf("the ledger's answer to the provider's response: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	// Signed out of both: the portal sends to the sign-in page, the
+	// provider asks for the password again.
+	if resp, _ := b.get(node.URL + "/"); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the portal after sign-out: %d", resp.StatusCode)
+	}
+	u := b.startLogin(node, "/")
+	at, _ := url.Parse(idp.ts.URL)
+	u.Scheme, u.Host = at.Scheme, at.Host
+	if _, page := b.get(u.String()); !strings.Contains(page, `name="user"`) {
+		t.Fatalf("the provider still has a session:\n%s", page)
+	}
+}

@@ -32,3 +32,14 @@ CREATE TABLE sso_unmatched (
     last_seen  bigint  NOT NULL,
     PRIMARY KEY (provider, subject)
 );
+-- sso_sessions: the portal sessions an identity provider opened (by the
+-- session's id, a hash of its token), so that signing out of the portal
+-- signs out of the provider too (single logout); dropped at sign-out or
+-- once expired.
+CREATE TABLE sso_sessions (
+    session       text    PRIMARY KEY,
+    provider      text    NOT NULL,
+    subject       text    NOT NULL,
+    session_index text    NOT NULL,
+    expires_at    bigint  NOT NULL
+);

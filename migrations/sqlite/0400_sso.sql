@@ -32,3 +32,14 @@ CREATE TABLE sso_unmatched (
     last_seen  INTEGER NOT NULL,
     PRIMARY KEY (provider, subject)
 );
+-- sso_sessions: the portal sessions an identity provider opened (by the
+-- session's id, a hash of its token), so that signing out of the portal
+-- signs out of the provider too (single logout); dropped at sign-out or
+-- once expired.
+CREATE TABLE sso_sessions (
+    session       TEXT    PRIMARY KEY,
+    provider      TEXT    NOT NULL,
+    subject       TEXT    NOT NULL,
+    session_index TEXT    NOT NULL,
+    expires_at    INTEGER NOT NULL
+);

@@ -32,6 +32,7 @@ type Requests interface {
 	PeekRequest(ctx context.Context, id string) (sso.PendingRequest, error)
 	ConsumeRequest(ctx context.Context, id string) error
 	ConsumeAssertion(ctx context.Context, id string, expires time.Time) error
+	TakeSession(ctx context.Context, session string) (sso.ProviderSession, bool, error)
 }
 
 // Refusals shows a person, in French, that a sign-in failed (the portal).
@@ -587,3 +588,36 @@ func (s *Service) slo(w http.ResponseWriter, r *http.Request) {
 // Metadata returns the service provider's metadata, as /saml/metadata
 // serves it.
 func (s *Service) Metadata() *csaml.EntityDescriptor { return s.base.Metadata() }
+
+// LogoutURL returns where to send a person signing out of the portal
+// session whose id is session (web.SessionID), when a provider opened it:
+// the provider's single logout service with a signed LogoutRequest
+// (HTTP-Redirect binding); false when there is nothing to tell a provider.
+func (s *Service) LogoutURL(ctx context.Context, session string) (string, bool) {
+	ps, ok, err := s.cfg.Requests.TakeSession(ctx, session)
+	if err != nil {
+		s.log.WarnContext(ctx, "saml: provider's session not read: no single logout", "err", err)
+		return "", false
+	}
+	if !ok {
+		return "", false
+	}
+	p, ok := s.providers[ps.Provider]
+	if !ok {
+		return "", false
+	}
+	sp := p.sp.Load()
+	if sp == nil || sp.GetSLOBindingLocation(csaml.HTTPRedirectBinding) == "" {
+		return "", false
+	}
+	var opts []csaml.LogoutRequestOption
+	if ps.SessionIndex != "" {
+		opts = append(opts, csaml.WithSessionIndex(ps.SessionIndex))
+	}
+	u, err := sp.MakeRedirectLogoutRequest(ps.Subject, "", opts...)
+	if err != nil {
+		s.log.WarnContext(ctx, "saml: logout request", "provider", ps.Provider, "err", err)
+		return "", false
+	}
+	return u.String(), true
+}
