@@ -41,8 +41,6 @@ type SSOProvider struct {
 	Label string
 	// Path starts the sign-in (/sso/saml/educonnect/login).
 	Path string
-	// Demo marks the demo identity provider of `serve --demo`.
-	Demo bool
 }
 
 // SSOStatus is a provider's status.

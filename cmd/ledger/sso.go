@@ -173,7 +173,7 @@ func (s *ssoServe) run(ctx context.Context) {
 func (s *ssoServe) Providers() []portal.SSOProvider {
 	var out []portal.SSOProvider
 	for _, p := range s.cfg.saml {
-		out = append(out, portal.SSOProvider{Name: p.Name, Label: p.Label, Path: "/sso/saml/" + p.Name + "/login", Demo: s.demo != nil})
+		out = append(out, portal.SSOProvider{Name: p.Name, Label: p.Label, Path: "/sso/saml/" + p.Name + "/login"})
 	}
 	return out
 }
