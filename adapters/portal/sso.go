@@ -26,8 +26,10 @@ type SSO interface {
 	// Status is the providers' status, for administrators.
 	Status() []SSOStatus
 	// Unmatched lists the identities that matched no account, the latest
-	// first; Forget removes one once linked.
-	Unmatched(ctx context.Context) ([]sso.Unmatched, error)
+	// first: those naming establishment, or all when it is "" (an
+	// administrator of every establishment); Forget removes one once
+	// linked.
+	Unmatched(ctx context.Context, establishment string) ([]sso.Unmatched, error)
 	Forget(ctx context.Context, provider, subject string) error
 	// SignOutURL is where a person signing out goes next when a provider
 	// opened their session (its single logout); false: nowhere.
@@ -83,7 +85,7 @@ func (p *Portal) showSSOAdmin(w http.ResponseWriter, r *http.Request, v *view, s
 	if err := mayAdministerSSO(v.principal); err != nil {
 		return err
 	}
-	un, err := p.cfg.SSO.Unmatched(r.Context())
+	un, err := p.cfg.SSO.Unmatched(r.Context(), v.principal.Actor().Establishment)
 	if err != nil {
 		return err
 	}

@@ -102,7 +102,8 @@ func (c *Complete) Complete(w http.ResponseWriter, r *http.Request, id Identity,
 	if m.Reason != "" {
 		log.InfoContext(ctx, "single sign-on: identity not matched", "reason", m.Reason)
 		if m.Reason != ReasonClosed {
-			u := Unmatched{Provider: id.Provider, Subject: id.Subject, Reason: m.Reason, Name: truncate(m.Name, 200), Hint: truncate(m.Hint, 500)}
+			u := Unmatched{Provider: id.Provider, Subject: id.Subject, Reason: m.Reason, Name: truncate(m.Name, 200), Hint: truncate(m.Hint, 500),
+				Establishment: m.Establishment}
 			if err := c.cfg.Store.NoteUnmatched(ctx, u); err != nil {
 				log.WarnContext(ctx, "single sign-on: unmatched identity not listed", "err", err)
 			}

@@ -73,8 +73,9 @@ type Match struct {
 	// ReasonClosed); empty on a match.
 	Reason string
 	// Name and Hint are what administrators are shown of an unmatched
-	// identity: the asserted name, and what matching looked for.
-	Name, Hint string
+	// identity: the asserted name, and what matching looked for;
+	// Establishment the UAI its first vector names ("" when none).
+	Name, Hint, Establishment string
 }
 
 // Vector is one FrEduVecteur value.
@@ -175,18 +176,24 @@ func (m *Matcher) Match(ctx context.Context, id Identity, rules MatchRules) (Mat
 			found[acc.ID], attr = acc, rules.ExternalID
 		}
 	}
-	var name string
+	var name, uai string
 	if rules.Vector != "" && len(found) == 0 {
 		accs, n, h, err := m.byVectors(ctx, id.Attributes[rules.Vector])
 		if err != nil {
 			return Match{}, err
 		}
 		name, hints = n, append(hints, h...)
+		for _, s := range id.Attributes[rules.Vector] {
+			if v, err := ParseVector(s); err == nil {
+				uai = v.UAI
+				break
+			}
+		}
 		for _, a := range accs {
 			found[a.ID], attr = a, rules.Vector
 		}
 	}
-	out := Match{Name: name, Hint: strings.Join(hints, ", ")}
+	out := Match{Name: name, Hint: strings.Join(hints, ", "), Establishment: uai}
 	switch len(found) {
 	case 0:
 		out.Reason = ReasonNone

@@ -161,10 +161,14 @@ type Unmatched struct {
 	// to link.
 	Name string
 	// Hint is what matching looked for (profile, establishment, ids).
-	Hint      string
-	Attempts  int
-	FirstSeen time.Time
-	LastSeen  time.Time
+	Hint string
+	// Establishment is the UAI the assertion named ("" when none): only
+	// its administrators, and those of every establishment, see the
+	// identity.
+	Establishment string
+	Attempts      int
+	FirstSeen     time.Time
+	LastSeen      time.Time
 }
 
 // NoteUnmatched lists an unmatched identity, or counts one more attempt of
@@ -175,11 +179,11 @@ func (s *Store) NoteUnmatched(ctx context.Context, u Unmatched) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sso_unmatched WHERE last_seen < $1`, now-UnmatchedRetention.Milliseconds()); err != nil {
 			return fmt.Errorf("drop old unmatched identities: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sso_unmatched (provider, subject, reason, name, hint, attempts, first_seen, last_seen)
-VALUES ($1, $2, $3, $4, $5, 1, $6, $6)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sso_unmatched (provider, subject, reason, name, hint, establishment, attempts, first_seen, last_seen)
+VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7)
 ON CONFLICT (provider, subject) DO UPDATE SET reason = excluded.reason, name = excluded.name, hint = excluded.hint,
-	attempts = sso_unmatched.attempts + 1, last_seen = excluded.last_seen`,
-			u.Provider, u.Subject, u.Reason, u.Name, u.Hint, now)
+	establishment = excluded.establishment, attempts = sso_unmatched.attempts + 1, last_seen = excluded.last_seen`,
+			u.Provider, u.Subject, u.Reason, u.Name, u.Hint, u.Establishment, now)
 		if err != nil {
 			return fmt.Errorf("note unmatched identity: %w", err)
 		}
@@ -198,11 +202,12 @@ func (s *Store) ForgetUnmatched(ctx context.Context, provider, subject string) e
 }
 
 // ListUnmatched returns the unmatched identities of the last
-// UnmatchedRetention, the latest first, at most limit.
-func (s *Store) ListUnmatched(ctx context.Context, limit int) ([]Unmatched, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT provider, subject, reason, name, hint, attempts, first_seen, last_seen
-FROM sso_unmatched WHERE last_seen >= $1 ORDER BY last_seen DESC, provider, subject LIMIT $2`,
-		s.now().UnixMilli()-UnmatchedRetention.Milliseconds(), limit)
+// UnmatchedRetention, the latest first, at most limit: those naming
+// establishment, or every one when establishment is "".
+func (s *Store) ListUnmatched(ctx context.Context, establishment string, limit int) ([]Unmatched, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT provider, subject, reason, name, hint, establishment, attempts, first_seen, last_seen
+FROM sso_unmatched WHERE last_seen >= $1 AND ($2 = '' OR establishment = $2) ORDER BY last_seen DESC, provider, subject LIMIT $3`,
+		s.now().UnixMilli()-UnmatchedRetention.Milliseconds(), establishment, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list unmatched identities: %w", err)
 	}
@@ -211,7 +216,7 @@ FROM sso_unmatched WHERE last_seen >= $1 ORDER BY last_seen DESC, provider, subj
 	for rows.Next() {
 		var u Unmatched
 		var first, last int64
-		if err := rows.Scan(&u.Provider, &u.Subject, &u.Reason, &u.Name, &u.Hint, &u.Attempts, &first, &last); err != nil {
+		if err := rows.Scan(&u.Provider, &u.Subject, &u.Reason, &u.Name, &u.Hint, &u.Establishment, &u.Attempts, &first, &last); err != nil {
 			return nil, fmt.Errorf("list unmatched identities: %w", err)
 		}
 		u.FirstSeen, u.LastSeen = time.UnixMilli(first).UTC(), time.UnixMilli(last).UTC()
@@ -224,8 +229,8 @@ FROM sso_unmatched WHERE last_seen >= $1 ORDER BY last_seen DESC, provider, subj
 func (s *Store) UnmatchedOne(ctx context.Context, provider, subject string) (Unmatched, bool, error) {
 	u := Unmatched{Provider: provider, Subject: subject}
 	var first, last int64
-	err := s.db.QueryRowContext(ctx, `SELECT reason, name, hint, attempts, first_seen, last_seen FROM sso_unmatched
-WHERE provider = $1 AND subject = $2`, provider, subject).Scan(&u.Reason, &u.Name, &u.Hint, &u.Attempts, &first, &last)
+	err := s.db.QueryRowContext(ctx, `SELECT reason, name, hint, establishment, attempts, first_seen, last_seen FROM sso_unmatched
+WHERE provider = $1 AND subject = $2`, provider, subject).Scan(&u.Reason, &u.Name, &u.Hint, &u.Establishment, &u.Attempts, &first, &last)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Unmatched{}, false, nil
 	}

@@ -126,16 +126,22 @@ func TestStore(t *testing.T) {
 			})
 
 			t.Run("unmatched", func(t *testing.T) {
-				u := sso.Unmatched{Provider: "educonnect", Subject: "s1", Reason: sso.ReasonNone, Name: "Agnès MARTIN", Hint: "profil 2"}
+				u := sso.Unmatched{Provider: "educonnect", Subject: "s1", Reason: sso.ReasonNone, Name: "Agnès MARTIN", Hint: "profil 2", Establishment: "0130001A"}
 				mustNil(t, s.NoteUnmatched(ctx, u))
 				c.Add(time.Hour)
 				u.Reason = sso.ReasonSeveral
 				mustNil(t, s.NoteUnmatched(ctx, u))
 				mustNil(t, s.NoteUnmatched(ctx, sso.Unmatched{Provider: "educonnect", Subject: "s2", Reason: sso.ReasonNone}))
-				list, err := s.ListUnmatched(ctx, 10)
+				list, err := s.ListUnmatched(ctx, "", 10)
 				mustNil(t, err)
 				if len(list) != 2 || list[0].Subject != "s1" || list[1].Subject != "s2" {
 					t.Fatalf("list %+v", list)
+				}
+				// An establishment's administrators see what names it.
+				list, err = s.ListUnmatched(ctx, "0130001A", 10)
+				mustNil(t, err)
+				if len(list) != 1 || list[0].Subject != "s1" || list[0].Establishment != "0130001A" {
+					t.Fatalf("list of 0130001A %+v", list)
 				}
 				one, ok, err := s.UnmatchedOne(ctx, "educonnect", "s1")
 				mustNil(t, err)
@@ -144,7 +150,7 @@ func TestStore(t *testing.T) {
 				}
 				mustNil(t, s.ForgetUnmatched(ctx, "educonnect", "s2"))
 				c.Add(sso.UnmatchedRetention + time.Minute)
-				if list, err := s.ListUnmatched(ctx, 10); err != nil || len(list) != 0 {
+				if list, err := s.ListUnmatched(ctx, "", 10); err != nil || len(list) != 0 {
 					t.Fatalf("after the retention: %+v %v", list, err)
 				}
 				// The next note drops the old rows for good.

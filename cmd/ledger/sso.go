@@ -198,11 +198,11 @@ func (s *ssoServe) Status() []portal.SSOStatus {
 }
 
 // Unmatched implements portal.SSO.
-func (s *ssoServe) Unmatched(ctx context.Context) ([]sso.Unmatched, error) {
+func (s *ssoServe) Unmatched(ctx context.Context, establishment string) ([]sso.Unmatched, error) {
 	if s.store == nil {
 		return nil, nil
 	}
-	return s.store.ListUnmatched(ctx, 200)
+	return s.store.ListUnmatched(ctx, establishment, 200)
 }
 
 // Forget implements portal.SSO.

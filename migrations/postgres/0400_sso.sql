@@ -19,14 +19,17 @@ CREATE TABLE sso_assertions (
 );
 -- sso_unmatched: the identities that matched no account, or several, for
 -- administrators to link by hand. What the provider asserted is reduced
--- to what linking needs (a name, the identifiers matching used); a row
--- goes when its identity is linked, or 30 days after its last attempt.
+-- to what linking needs (a name, the identifiers matching used, the
+-- establishment they name, '' when none: then only administrators of every
+-- establishment see the row); a row goes when its identity is linked, or
+-- 30 days after its last attempt.
 CREATE TABLE sso_unmatched (
     provider   text    NOT NULL,
     subject    text    NOT NULL,
     reason     text    NOT NULL,
     name       text    NOT NULL,
     hint       text    NOT NULL,
+    establishment text    NOT NULL,
     attempts   bigint  NOT NULL,
     first_seen bigint  NOT NULL,
     last_seen  bigint  NOT NULL,

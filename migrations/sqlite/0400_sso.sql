@@ -19,14 +19,17 @@ CREATE TABLE sso_assertions (
 );
 -- sso_unmatched: the identities that matched no account, or several, for
 -- administrators to link by hand. What the provider asserted is reduced
--- to what linking needs (a name, the identifiers matching used); a row
--- goes when its identity is linked, or 30 days after its last attempt.
+-- to what linking needs (a name, the identifiers matching used, the
+-- establishment they name, '' when none: then only administrators of every
+-- establishment see the row); a row goes when its identity is linked, or
+-- 30 days after its last attempt.
 CREATE TABLE sso_unmatched (
     provider   TEXT    NOT NULL,
     subject    TEXT    NOT NULL,
     reason     TEXT    NOT NULL,
     name       TEXT    NOT NULL,
     hint       TEXT    NOT NULL,
+    establishment TEXT    NOT NULL,
     attempts   INTEGER NOT NULL,
     first_seen INTEGER NOT NULL,
     last_seen  INTEGER NOT NULL,
