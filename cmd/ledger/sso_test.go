@@ -38,7 +38,9 @@ import (
 // The SAML service provider through the real binary: `serve --demo --sso
 // FILE` with an identity provider of the test (crewjam's samlidp) whose
 // users are the demo's people, a browser played by an HTTP client with a
-// cookie jar that follows the HTTP-POST binding's forms by hand.
+// cookie jar that follows the HTTP-POST binding's forms by hand. The tests
+// do not run in parallel: each seeds the demo, which on a loaded machine
+// under the race detector takes most of serve's start limit.
 
 // testBase is the ledger's public address in the tests' configuration:
 // the responses name it, and the client posts them to the node under test
@@ -434,7 +436,6 @@ func mustRecordNothing(t *testing.T, node ssoNode, want int, attempt func() (*ht
 // and lands on the page of her children; her identity is linked once, and
 // each sign-in is a connection by SAML.
 func TestSAMLParentSignsIn(t *testing.T) {
-	t.Parallel()
 	idp := newTestIdP(t)
 	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	node := mustSSONode(t, store, writeSSOFile(t, idp), idp)
@@ -500,7 +501,6 @@ func mustMethod(t *testing.T, store, method string) {
 // TestSAMLRefusals: every response that fails a check is refused with the
 // French page, opens no session and records nothing.
 func TestSAMLRefusals(t *testing.T) {
-	t.Parallel()
 	idp := newTestIdP(t)
 	idp.plain = true
 	impostor := idp.impostor(t)
@@ -610,7 +610,6 @@ func readKeyPairOf(t *testing.T, file string) (*rsa.PrivateKey, *x509.Certificat
 // TestSAMLReplayedOnAnotherNode: two nodes on one Postgres database; a
 // response accepted by one is refused by the other, recording nothing.
 func TestSAMLReplayedOnAnotherNode(t *testing.T) {
-	t.Parallel()
 	idp := newTestIdP(t)
 	store := pgtest.MustDatabase(t)
 	file := writeSSOFile(t, idp)
@@ -634,7 +633,6 @@ func TestSAMLReplayedOnAnotherNode(t *testing.T) {
 // than asserted; the administrator links her by hand, then she signs in.
 // A closed account cannot sign in.
 func TestSAMLUnmatchedThenLinked(t *testing.T) {
-	t.Parallel()
 	stranger := idpUser{login: "inconnue", given: "Agnès", family: "MARTIN", attrs: map[string][]string{
 		sso.AttrVector: {"2|MARTIN|Agnès|9999999|" + DemoUAI}}}
 	idp := newTestIdP(t, stranger)
@@ -762,7 +760,6 @@ func mustCloseAccount(t *testing.T, node ssoNode, login string) {
 // TestSAMLLogoutFromProvider: the provider's single logout ends the portal
 // session of the person it names, and the ledger answers it.
 func TestSAMLLogoutFromProvider(t *testing.T) {
-	t.Parallel()
 	idp := newTestIdP(t)
 	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	node := mustSSONode(t, store, writeSSOFile(t, idp), idp)
@@ -821,7 +818,6 @@ func TestSAMLLogoutFromProvider(t *testing.T) {
 // through a provider signs out of the provider too (a signed
 // LogoutRequest), and comes back to the sign-in page.
 func TestSAMLLogoutFromPortal(t *testing.T) {
-	t.Parallel()
 	idp := newTestIdP(t)
 	store := "sqlite:" + filepath.Join(t.TempDir(), "ledger.db")
 	node := mustSSONode(t, store, writeSSOFile(t, idp), idp)
