@@ -97,6 +97,10 @@ func (s *Server) directoryRoutes() []route {
 			summary: "Link an external identity (single sign-on) to an account, by hand", profiles: admin,
 			fill: func(r *http.Request, c *LinkIdentityRequest) error { return web.SetPathID(r, "account", &c.Account) },
 			run: func(ctx context.Context, req commands.Request, c LinkIdentityRequest) (commands.Result, error) {
+				// One identity, one account (the directory knows the others').
+				if other, err := s.cfg.Queries.AccountByIdentity(ctx, c.Provider, c.Subject); err == nil && other.ID != c.Account {
+					return commands.Result{}, domain.Errorf(domain.ErrIdentityLinked, "%s is linked to another account", c.Provider)
+				}
 				return h.LinkIdentity(ctx, req, domain.LinkIdentity{
 					Account: c.Account, Provider: c.Provider, Subject: c.Subject, How: domain.IdentityByAdministrator,
 				})

@@ -127,6 +127,11 @@ func (p *Portal) linkIdentity(w http.ResponseWriter, r *http.Request, v *view) e
 	if err != nil {
 		return err
 	}
+	// One identity, one account: the streams are the accounts', so the
+	// directory tells whether another has it.
+	if other, err := p.cfg.Queries.AccountByIdentity(r.Context(), provider, subject); err == nil && other.ID != acc.ID {
+		return domain.Errorf(domain.ErrIdentityLinked, "%s is linked to another account", provider)
+	}
 	res, err := p.cfg.Commands.LinkIdentity(r.Context(), req, domain.LinkIdentity{
 		Account: acc.ID, Provider: provider, Subject: subject, How: domain.IdentityByAdministrator,
 	})
