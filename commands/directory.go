@@ -24,6 +24,8 @@ const (
 	CmdRecordConnection      = "RecordConnection"
 	CmdRecordFeedKey         = "RecordFeedKey"
 	CmdLabelGroup            = "LabelGroup"
+	CmdLinkIdentity          = "LinkIdentity"
+	CmdUnlinkIdentity        = "UnlinkIdentity"
 )
 
 // RegisterEstablishment opens an establishment.
@@ -318,5 +320,29 @@ func (h *Handlers) UnscheduleLesson(ctx context.Context, req Request, cmd domain
 		g.ID = cmd.Group
 		events, err := g.Unschedule(c.actor, cmd.Entry)
 		return g.Establishment, events, err
+	})
+}
+
+// LinkIdentity links an external identity (a provider's identifier of a
+// person) to an account: the ledger itself when a sign-in's assertion
+// matched it (req.System), or an administrator by hand.
+func (h *Handlers) LinkIdentity(ctx context.Context, req Request, cmd domain.LinkIdentity) (res Result, err error) {
+	defer h.observe(CmdLinkIdentity, &res, &err)
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	return h.accountCommand(ctx, req, CmdLinkIdentity, cmd, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.LinkIdentity(c.actor, cmd)
+	})
+}
+
+// UnlinkIdentity removes an external identity's link to an account.
+func (h *Handlers) UnlinkIdentity(ctx context.Context, req Request, cmd domain.UnlinkIdentity) (res Result, err error) {
+	defer h.observe(CmdUnlinkIdentity, &res, &err)
+	if err := h.validate(cmd); err != nil {
+		return Result{}, err
+	}
+	return h.accountCommand(ctx, req, CmdUnlinkIdentity, cmd, cmd.Account, func(c *call, acc *domain.Account) ([]domain.Event, error) {
+		return acc.UnlinkIdentity(c.actor, cmd)
 	})
 }

@@ -38,6 +38,8 @@ var emitters = map[string][]string{
 	"timetable.lesson_scheduled.v1":      {commands.CmdScheduleLesson},
 	"timetable.lesson_unscheduled.v1":    {commands.CmdUnscheduleLesson},
 	"user.connected.v1":                  {commands.CmdRecordConnection},
+	"account.identity_linked.v1":         {commands.CmdLinkIdentity},
+	"account.identity_unlinked.v1":       {commands.CmdUnlinkIdentity},
 	"consultations.recorded.v1":          {commands.CmdRecordConsultations},
 	"account.missing_from_feed.v1":       {commands.CmdFlagMissingFromFeed},
 	"account.back_in_feed.v1":            {commands.CmdMarkBackInFeed},

@@ -174,6 +174,8 @@ type Account struct {
 	Habilitations []string
 	// Relatives of a student: relative account -> link.
 	Relatives map[uuid.UUID]RelativeLink
+	// Identities are the external identities linked to the account.
+	Identities map[ExternalIdentity]IdentityLinked
 }
 
 // Apply folds an event.
@@ -201,6 +203,13 @@ func (a *Account) Apply(e Event) {
 			Financial: e.Financial, Contact: e.Contact}
 	case RelativeUnlinked:
 		delete(a.Relatives, e.Relative)
+	case IdentityLinked:
+		if a.Identities == nil {
+			a.Identities = make(map[ExternalIdentity]IdentityLinked)
+		}
+		a.Identities[ExternalIdentity{Provider: e.Provider, Subject: e.Subject}] = e
+	case IdentityUnlinked:
+		delete(a.Identities, ExternalIdentity{Provider: e.Provider, Subject: e.Subject})
 	}
 }
 
@@ -248,6 +257,9 @@ func checkDetails(profile Profile, main string, d AccountDetails) error {
 	}
 	if (d.MEF != "" || d.MEFLabel != "") && profile != ProfileStudent {
 		return Errorf(ErrInvalid, "only students have a MEF")
+	}
+	if d.StudentID != "" && (profile != ProfileStudent || !ValidStudentID(d.StudentID)) {
+		return Errorf(ErrInvalid, "only students have a student id, of letters, digits and dashes (%q)", d.StudentID)
 	}
 	return nil
 }
@@ -687,7 +699,7 @@ func (a *Account) RecordConnection(method SignInMethod) ([]Event, error) {
 		return nil, err
 	}
 	switch method {
-	case SignInPassword, SignInSSO, SignInToken:
+	case SignInPassword, SignInSSO, SignInToken, SignInSAML, SignInOIDC, SignInCAS:
 	default:
 		return nil, Errorf(ErrInvalid, "sign-in method %q is unknown", method)
 	}

@@ -124,17 +124,23 @@ type AccountDetails struct {
 	// level (CP, CE1...); MEFLabel its label.
 	MEF      string `json:"mef,omitempty" text:"code"`
 	MEFLabel string `json:"mef_label,omitempty" text:"name"`
+	// StudentID is a student's id in their school's own software (SIECLE,
+	// ONDE), as the AAF feed gives it (ENTEleveStructRattachId): the
+	// fourth field of ÉduConnect's FrEduVecteur names the student by it,
+	// which is how parents and students signing in through ÉduConnect are
+	// matched to their accounts (docs/sso-saml.md).
+	StudentID string `json:"student_id,omitempty" text:"code"`
 }
 
 // IsZero reports whether the details are empty.
 func (d AccountDetails) IsZero() bool {
-	return len(d.Establishments) == 0 && len(d.Posts) == 0 && d.MEF == "" && d.MEFLabel == ""
+	return len(d.Establishments) == 0 && len(d.Posts) == 0 && d.MEF == "" && d.MEFLabel == "" && d.StudentID == ""
 }
 
 // Equal reports whether d and o say the same.
 func (d AccountDetails) Equal(o AccountDetails) bool {
 	return slices.Equal(d.Establishments, o.Establishments) && slices.Equal(d.Posts, o.Posts) &&
-		d.MEF == o.MEF && d.MEFLabel == o.MEFLabel
+		d.MEF == o.MEF && d.MEFLabel == o.MEFLabel && d.StudentID == o.StudentID
 }
 
 // Clone returns a copy that shares no slice with d.
@@ -325,6 +331,12 @@ const (
 	SignInPassword SignInMethod = "password"
 	SignInSSO      SignInMethod = "sso"
 	SignInToken    SignInMethod = "token"
+	// The single sign-on protocols, since they are told apart: ÉduConnect
+	// and académies' providers over SAML 2.0, OpenID Connect providers, an
+	// académie's CAS. SignInSSO is the older value of any of them.
+	SignInSAML SignInMethod = "saml"
+	SignInOIDC SignInMethod = "oidc"
+	SignInCAS  SignInMethod = "cas"
 )
 
 // UserConnected records a successful sign-in; it feeds the connection

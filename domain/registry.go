@@ -124,6 +124,8 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[MemberJoined](r, AreaDirectory)
 	register[MemberLeft](r, AreaDirectory)
 	register[UserConnected](r, AreaDirectory)
+	register[IdentityLinked](r, AreaDirectory)
+	register[IdentityUnlinked](r, AreaDirectory)
 	register[ConsultationsRecorded](r, AreaDirectory)
 	register[LessonScheduled](r, AreaDirectory)
 	register[LessonUnscheduled](r, AreaDirectory)

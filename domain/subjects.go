@@ -60,6 +60,10 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 		ids = append(ids, e.Group, e.Account)
 	case UserConnected:
 		ids = append(ids, e.Account)
+	case IdentityLinked:
+		ids = append(ids, e.Account)
+	case IdentityUnlinked:
+		ids = append(ids, e.Account)
 	case ConsultationsRecorded:
 		// The establishment's trail: read through its own read model
 		// (consultations.v1) and the establishment's export, not through

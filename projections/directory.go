@@ -18,6 +18,11 @@ package projections
 //	                     student's classes, a teacher's groups with the
 //	                     subject taught, each with the group's label)
 //	external_ids         external id -> {"account": id} (directory import)
+//	identities           "provider|subject" -> {"account": id}: the external
+//	                     identities linked to accounts (single sign-on)
+//	student_ids          "UAI|student id|account id" -> {"account": id}: the
+//	                     students by their id in the school's software
+//	                     (ÉduConnect's FrEduVecteur names them by it)
 //	groups               group id -> GroupEntry: establishment, kind, name,
 //	                     members by role (with display names), timetable
 //	                     entries sorted by weekday and slot
@@ -66,13 +71,15 @@ const (
 	dirEstablishmentGroups = "establishment_groups"
 	dirTimetable           = "timetable"
 	dirTeacherTimetable    = "teacher_timetable"
+	dirIdentities          = "identities"
+	dirStudentIDs          = "student_ids"
 )
 
 // directoryCollections lists the collections of directory.v1 (tests dump
 // them).
 var directoryCollections = []string{
 	dirAccounts, dirEstablishmentGroups, dirEstablishments, dirExternalIDs,
-	dirGroups, dirTeacherTimetable, dirTimetable,
+	dirGroups, dirIdentities, dirStudentIDs, dirTeacherTimetable, dirTimetable,
 	dirServices, dirEstablishmentServices, dirServiceHosts,
 }
 
@@ -98,8 +105,10 @@ type AccountEntry struct {
 	// Posts are the functions a feed gives (codes, labels, disciplines).
 	Posts []domain.Post `json:"posts,omitempty"`
 	// MEF and MEFLabel: a student's course of study and year (or level).
-	MEF           string   `json:"mef,omitempty"`
-	MEFLabel      string   `json:"mef_label,omitempty"`
+	MEF      string `json:"mef,omitempty"`
+	MEFLabel string `json:"mef_label,omitempty"`
+	// StudentID is a student's id in the school's software.
+	StudentID     string   `json:"student_id,omitempty"`
 	ExternalID    string   `json:"external_id,omitempty"`
 	DisplayName   string   `json:"display_name"`
 	Activated     bool     `json:"activated"`
@@ -111,6 +120,17 @@ type AccountEntry struct {
 	Children []AccountLink `json:"children,omitempty"`
 	// Groups the account belongs to, in any role, sorted by group name.
 	Groups []Membership `json:"groups,omitempty"`
+	// Identities are the external identities linked to the account, sorted
+	// by provider and subject.
+	Identities []IdentityRef `json:"identities,omitempty"`
+}
+
+// IdentityRef is an external identity linked to an account.
+type IdentityRef struct {
+	Provider  string               `json:"provider"`
+	Subject   string               `json:"subject"`
+	How       domain.IdentityMatch `json:"how"`
+	Attribute string               `json:"attribute,omitempty"`
 }
 
 // HasChild reports whether student is a child of this (relative's)
@@ -306,6 +326,10 @@ func (directory) Prefetch(_ context.Context, _ *Batch, _ domain.Record, e domain
 		want(dirAccounts, e.Account.String())
 	case domain.InspectorHabilitated:
 		want(dirAccounts, e.Account.String())
+	case domain.IdentityLinked:
+		want(dirAccounts, e.Account.String())
+	case domain.IdentityUnlinked:
+		want(dirAccounts, e.Account.String())
 	case domain.RelativeLinked:
 		want(dirAccounts, e.Student.String())
 		want(dirAccounts, e.Relative.String())
@@ -347,6 +371,7 @@ func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.
 		}
 		a.setDetails(e.Details)
 		b.Put(dirAccounts, e.Account.String(), a)
+		dirIndexStudentID(b, a, "", "")
 		if e.ExternalID != "" {
 			b.Put(dirExternalIDs, e.ExternalID, &externalRef{Account: e.Account})
 		}
@@ -360,6 +385,13 @@ func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.
 		return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) { a.Habilitations = slices.Clone(e.Establishments) })
 	case domain.RelativeLinked:
 		return dirLink(ctx, b, e)
+	case domain.IdentityLinked:
+		return dirLinkIdentity(ctx, b, e)
+	case domain.IdentityUnlinked:
+		b.Delete(dirIdentities, e.Provider+"|"+e.Subject)
+		return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) {
+			a.Identities = slices.DeleteFunc(a.Identities, func(r IdentityRef) bool { return r.Provider == e.Provider && r.Subject == e.Subject })
+		})
 	case domain.RelativeUnlinked:
 		if err := dirEditAccount(ctx, b, e.Student, func(a *AccountEntry) { a.Relatives = dirRemoveLink(a.Relatives, e.Relative) }); err != nil {
 			return err
@@ -391,6 +423,33 @@ func (directory) Apply(ctx context.Context, b *Batch, _ domain.Record, e domain.
 func (a *AccountEntry) setDetails(d domain.AccountDetails) {
 	d = d.Clone()
 	a.Establishments, a.Posts, a.MEF, a.MEFLabel = d.Establishments, d.Posts, d.MEF, d.MEFLabel
+	a.StudentID = d.StudentID
+}
+
+// dirIndexStudentID moves a student's entry in student_ids from its old
+// establishment and id to its current ones.
+func dirIndexStudentID(b *Batch, a *AccountEntry, oldUAI, oldStudentID string) {
+	if oldUAI == a.Establishment && oldStudentID == a.StudentID {
+		return
+	}
+	if oldStudentID != "" {
+		b.Delete(dirStudentIDs, oldUAI+"|"+oldStudentID+"|"+a.ID.String())
+	}
+	if a.StudentID != "" {
+		b.Put(dirStudentIDs, a.Establishment+"|"+a.StudentID+"|"+a.ID.String(), &externalRef{Account: a.ID})
+	}
+}
+
+// dirLinkIdentity records an external identity's link.
+func dirLinkIdentity(ctx context.Context, b *Batch, e domain.IdentityLinked) error {
+	b.Put(dirIdentities, e.Provider+"|"+e.Subject, &externalRef{Account: e.Account})
+	return dirEditAccount(ctx, b, e.Account, func(a *AccountEntry) {
+		a.Identities = slices.DeleteFunc(a.Identities, func(r IdentityRef) bool { return r.Provider == e.Provider && r.Subject == e.Subject })
+		a.Identities = append(a.Identities, IdentityRef{Provider: e.Provider, Subject: e.Subject, How: e.How, Attribute: e.Attribute})
+		slices.SortFunc(a.Identities, func(x, y IdentityRef) int {
+			return cmp.Or(cmp.Compare(x.Provider, y.Provider), cmp.Compare(x.Subject, y.Subject))
+		})
+	})
 }
 
 // dirLabelGroup changes a group's label and its copies: its summary, its
@@ -465,9 +524,11 @@ func dirUpdateAccount(ctx context.Context, b *Batch, e domain.AccountUpdated) er
 		return err
 	}
 	renamed := a.DisplayName != e.DisplayName
+	oldUAI, oldStudentID := a.Establishment, a.StudentID
 	a.Establishment, a.Function, a.DisplayName = e.Establishment, e.Function, e.DisplayName
 	a.setDetails(e.Details)
 	b.Put(dirAccounts, e.Account.String(), a)
+	dirIndexStudentID(b, a, oldUAI, oldStudentID)
 	if !renamed {
 		return nil
 	}
@@ -694,6 +755,47 @@ func (q *Queries) AccountByExternalID(ctx context.Context, external string) (*Ac
 		return nil, err
 	}
 	return q.Account(ctx, ref.Account)
+}
+
+// AccountByIdentity returns the account an external identity is linked to
+// (domain.ErrUnknownAccount if there is none).
+func (q *Queries) AccountByIdentity(ctx context.Context, provider, subject string) (*AccountEntry, error) {
+	ref, err := dirGet[externalRef](ctx, q, dirIdentities, provider+"|"+subject, domain.ErrUnknownAccount)
+	if err != nil {
+		return nil, err
+	}
+	return q.Account(ctx, ref.Account)
+}
+
+// StudentsByID returns the students of establishment uai whose id in the
+// school's software is studentID (none, one, or several when a feed gave
+// the same id twice).
+func (q *Queries) StudentsByID(ctx context.Context, uai, studentID string) ([]AccountEntry, error) {
+	r, err := q.directory(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var refs []uuid.UUID
+	prefix := uai + "|" + studentID + "|"
+	err = ScanJSON(ctx, r, dirStudentIDs, prefix, PrefixEnd(prefix), func(_ string, ref externalRef) error {
+		refs = append(refs, ref.Account)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []AccountEntry
+	for _, id := range refs {
+		a, err := q.Account(ctx, id)
+		if errors.Is(err, domain.ErrUnknownAccount) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *a)
+	}
+	return out, nil
 }
 
 // Group returns a group (domain.ErrUnknownGroup if there is none).

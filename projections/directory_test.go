@@ -219,3 +219,41 @@ func TestDirectoryEntriesForVisibility(t *testing.T) {
 		t.Errorf("Resource = %+v", r)
 	}
 }
+
+// TestDirectoryIdentities: external identities linked to accounts, and
+// students by their id in the school's software, follow the events.
+func TestDirectoryIdentities(t *testing.T) {
+	w := school(t)
+	sys := system(uaiLycee)
+	w.emit(sys, domain.AccountStream(alice), domain.AccountUpdated{Account: alice, Establishment: uaiLycee, DisplayName: "Alice Martin",
+		Details: domain.AccountDetails{StudentID: "1234567"}})
+	w.emit(sys, domain.AccountStream(chloe), domain.AccountUpdated{Account: chloe, Establishment: uaiLycee, DisplayName: "Chloé Petit",
+		Details: domain.AccountDetails{StudentID: "1234567"}})
+	// Chloé's id is corrected: she leaves the index under the old one.
+	w.emit(sys, domain.AccountStream(chloe), domain.AccountUpdated{Account: chloe, Establishment: uaiLycee, DisplayName: "Chloé Petit",
+		Details: domain.AccountDetails{StudentID: "7654321"}})
+	w.emit(sys, domain.AccountStream(bruno), domain.IdentityLinked{Account: bruno, Provider: "educonnect", Subject: "s-bruno", How: domain.IdentityMatched, Attribute: "FrEduVecteur"})
+	w.emit(sys, domain.AccountStream(bruno), domain.IdentityLinked{Account: bruno, Provider: "agents", Subject: "s-bruno-2", How: domain.IdentityByAdministrator})
+	w.emit(sys, domain.AccountStream(bruno), domain.IdentityUnlinked{Account: bruno, Provider: "agents", Subject: "s-bruno-2"})
+	forEachStore(t, func(t *testing.T, docs DocStoreAll) {
+		ctx := context.Background()
+		q := w.MustProject(t, docs, 2, projections.NewDirectory())
+		ids := func(uai, sid string) []uuid.UUID {
+			var out []uuid.UUID
+			for _, a := range mustOK[[]projections.AccountEntry](t)(q.StudentsByID(ctx, uai, sid)) {
+				out = append(out, a.ID)
+			}
+			return out
+		}
+		mustEqualJSON(t, "students 1234567", ids(uaiLycee, "1234567"), []uuid.UUID{alice})
+		mustEqualJSON(t, "students 7654321", ids(uaiLycee, "7654321"), []uuid.UUID{chloe})
+		mustEqualJSON(t, "students of another establishment", ids(uaiCollege, "1234567"), []uuid.UUID(nil))
+		b := mustOK[*projections.AccountEntry](t)(q.AccountByIdentity(ctx, "educonnect", "s-bruno"))
+		if b.ID != bruno || len(b.Identities) != 1 || b.Identities[0].Attribute != "FrEduVecteur" {
+			t.Errorf("bruno by identity: %+v", b)
+		}
+		if _, err := q.AccountByIdentity(ctx, "agents", "s-bruno-2"); !errors.Is(err, domain.ErrUnknownAccount) {
+			t.Errorf("an unlinked identity: %v", err)
+		}
+	})
+}

@@ -26,6 +26,14 @@ type (
 		Account        uuid.UUID `json:"-"`
 		Establishments []string  `json:"establishments"`
 	}
+	// LinkIdentityRequest links an external identity (an identity
+	// provider's name and its identifier of the person, as the portal's
+	// list of unmatched identities shows them) to the account of the path.
+	LinkIdentityRequest struct {
+		Account  uuid.UUID `json:"-"`
+		Provider string    `json:"provider"`
+		Subject  string    `json:"subject"`
+	}
 	// pathAccount, pathLink, pathMembership, pathEntry: commands named by
 	// their path alone.
 	pathAccount    struct{ Account uuid.UUID }
@@ -82,6 +90,20 @@ func (s *Server) directoryRoutes() []route {
 			fill: func(r *http.Request, c *CloseAccountRequest) error { return web.SetPathID(r, "account", &c.Account) },
 			run: func(ctx context.Context, req commands.Request, c CloseAccountRequest) (commands.Result, error) {
 				return h.CloseAccount(ctx, req, domain.CloseAccount{Account: c.Account, Reason: c.Reason})
+			},
+		}),
+		commandRoute(s, cmd[LinkIdentityRequest]{
+			method: "POST", path: "/api/v1/accounts/{account}/identities", tag: "directory", status: http.StatusCreated,
+			summary: "Link an external identity (single sign-on) to an account, by hand", profiles: admin,
+			fill: func(r *http.Request, c *LinkIdentityRequest) error { return web.SetPathID(r, "account", &c.Account) },
+			run: func(ctx context.Context, req commands.Request, c LinkIdentityRequest) (commands.Result, error) {
+				// One identity, one account (the directory knows the others').
+				if other, err := s.cfg.Queries.AccountByIdentity(ctx, c.Provider, c.Subject); err == nil && other.ID != c.Account {
+					return commands.Result{}, domain.Errorf(domain.ErrIdentityLinked, "%s is linked to another account", c.Provider)
+				}
+				return h.LinkIdentity(ctx, req, domain.LinkIdentity{
+					Account: c.Account, Provider: c.Provider, Subject: c.Subject, How: domain.IdentityByAdministrator,
+				})
 			},
 		}),
 		commandRoute(s, cmd[HabilitationsRequest]{

@@ -83,6 +83,8 @@ func matrix(w *world) []cell {
 		{method: "POST", path: "/api/v1/accounts/" + student + "/activation", want: who(ok, asStudent, asAdmin)},
 		{method: "POST", path: "/api/v1/accounts/" + w.Student2.String() + "/closure", want: who(ok, asAdmin),
 			body: CloseAccountRequest{Reason: "moved"}},
+		{method: "POST", path: "/api/v1/accounts/" + student + "/identities", want: who(created, asAdmin),
+			body: LinkIdentityRequest{Provider: "educonnect", Subject: "f1e2d3c4-educonnect"}},
 		{method: "PUT", path: "/api/v1/accounts/" + a[asOtherInspector].String() + "/habilitations", want: who(ok, asAdmin),
 			body: HabilitationsRequest{Establishments: []string{w.OtherUAI, w.UAI}}},
 		{method: "POST", path: "/api/v1/students/" + w.Student2.String() + "/relatives", want: who(created, asAdmin),

@@ -539,6 +539,15 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 		if rec.has("ENTEleveMEF") || rec.has("ENTEleveLibelleMEF") || rec.has("ENTEleveNiveau") {
 			r.known |= aspMEF
 		}
+		// ENTEleveStructRattachId: the student's id in the school's
+		// software, by which ÉduConnect's FrEduVecteur names them.
+		if rec.has("ENTEleveStructRattachId") {
+			r.known |= aspStudentID
+			r.studentID = rec.first("ENTEleveStructRattachId")
+			if r.studentID != "" && !domain.ValidStudentID(r.studentID) {
+				bad = append(bad, &badValue{"ENTEleveStructRattachId", r.studentID, "1 to 32 letters, digits and dashes"})
+			}
+		}
 		r.mef = rec.first("ENTEleveMEF")
 		r.mefLabel = cmp.Or(rec.first("ENTEleveLibelleMEF"), rec.first("ENTEleveNiveau"))
 		r.known &^= aspFunction | aspTeachClasses | aspTeachGroups | aspHeadOf
@@ -583,7 +592,7 @@ func (b *builder) aafPerson(rec *aafRecord, cat Category) {
 			r.profile, r.function = educNatProfile(posts, home,
 				yes(rec.first("ENTPersonCategorieEnseignant")) || yes(rec.first("PersEducNatPresenceDevantEleves")))
 		}
-		r.known &^= aspStudentClasses | aspStudentGroups | aspRelatives | aspMEF
+		r.known &^= aspStudentClasses | aspStudentGroups | aspRelatives | aspMEF | aspStudentID
 	}
 	if len(bad) > 0 {
 		// The first malformed value says why: one rejection per record.

@@ -66,6 +66,13 @@ func TestAAFFullThenDelta(t *testing.T) {
 	}
 	checkStrings(t, "E001 groups", groupsOf(e001), "6A/student", "LATIN/student")
 	checkStrings(t, "E001 relatives", relatives(e001), "R001*", "R002*")
+	// ENTEleveStructRattachId: the id ÉduConnect's FrEduVecteur names her by.
+	if e001.Details.StudentID != "31541" {
+		t.Errorf("E001 student id %q, want ENTEleveStructRattachId 31541", e001.Details.StudentID)
+	}
+	if d := x.account("T001").Details; d.StudentID != "" {
+		t.Errorf("a teacher with a student id: %+v", d)
+	}
 	checkStrings(t, "E003 relatives", relatives(x.account("E003")), "R003*", "R004")
 	checkStrings(t, "T001 groups", groupsOf(x.account("T001")),
 		"6A/head_teacher", "6A/teacher/FRANCAIS", "6B/teacher/FRANCAIS", "LATIN/teacher/LATIN")

@@ -167,6 +167,9 @@ func writeDetails(b *strings.Builder, d domain.AccountDetails) {
 	if d.MEF != "" || d.MEFLabel != "" {
 		fmt.Fprintf(b, " mef=%s", cmp.Or(d.MEF, d.MEFLabel))
 	}
+	if d.StudentID != "" {
+		fmt.Fprintf(b, " student_id=%s", d.StudentID)
+	}
 }
 
 // idempotencyKey derives the change's command key from what it does and the
@@ -675,8 +678,11 @@ func (p *planner) details(pe *Person, profile domain.Profile, uai string, cur *A
 				d.MEF, d.MEFLabel = pe.MEF, pe.MEFLabel
 			}
 		}
+		if pe.knows(aspStudentID) {
+			d.StudentID = pe.StudentID
+		}
 	case domain.ProfileTeacher, domain.ProfilePersonnel:
-		d.MEF, d.MEFLabel = "", ""
+		d.MEF, d.MEFLabel, d.StudentID = "", "", ""
 		if pe.knows(aspFunction) {
 			d.Posts = p.posts(pe)
 		}
@@ -696,7 +702,7 @@ func (p *planner) details(pe *Person, profile domain.Profile, uai string, cur *A
 			}
 		}
 	default:
-		d.Posts, d.MEF, d.MEFLabel = nil, "", ""
+		d.Posts, d.MEF, d.MEFLabel, d.StudentID = nil, "", "", ""
 	}
 	d.Establishments = p.otherEstablishments(others, uai)
 	return d

@@ -94,10 +94,11 @@ const (
 	aspTeachGroups
 	aspHeadOf
 	aspRelatives
-	aspMEF // a student's MEF or level
+	aspMEF       // a student's MEF or level
+	aspStudentID // a student's id in the school's software
 
 	aspAll = aspName | aspEstablishment | aspFunction | aspStudentClasses | aspStudentGroups |
-		aspTeachClasses | aspTeachGroups | aspHeadOf | aspRelatives | aspMEF
+		aspTeachClasses | aspTeachGroups | aspHeadOf | aspRelatives | aspMEF | aspStudentID
 )
 
 // membershipAspect returns the aspect that states memberships of kind in
@@ -201,10 +202,13 @@ type Person struct {
 	// Others are the person's other establishments the record names (its
 	// other attachment structures, the structures of its functions);
 	// otherStructs those whose structure ids did not resolve.
-	Others      []string      `json:"others,omitempty"`
-	Posts       []PostRef     `json:"posts,omitempty"`
-	MEF         string        `json:"mef,omitempty"`
-	MEFLabel    string        `json:"mef_label,omitempty"`
+	Others   []string  `json:"others,omitempty"`
+	Posts    []PostRef `json:"posts,omitempty"`
+	MEF      string    `json:"mef,omitempty"`
+	MEFLabel string    `json:"mef_label,omitempty"`
+	// StudentID is a student's id in the school's software
+	// (ENTEleveStructRattachId).
+	StudentID   string        `json:"student_id,omitempty"`
 	Memberships []Membership  `json:"memberships,omitempty"`
 	Relatives   []RelativeRef `json:"relatives,omitempty"`
 	// Deleted is set by an AAF deleteRequest.
@@ -355,6 +359,7 @@ type personRecord struct {
 	relatives []RelativeRef
 	mef       string
 	mefLabel  string
+	studentID string
 	// children are student join ids a relative's record names
 	// (ENTAuxPersRelEleveEleve, CSV children): they give a relative without
 	// an establishment the establishment of a child.
@@ -458,6 +463,9 @@ func (p *personRecord) merge(m *personRecord) {
 	}
 	if m.known&aspMEF != 0 {
 		p.mef, p.mefLabel = m.mef, m.mefLabel
+	}
+	if m.known&aspStudentID != 0 {
+		p.studentID = m.studentID
 	}
 	if m.known&aspRelatives != 0 {
 		p.relatives = m.relatives
@@ -564,6 +572,9 @@ func (b *builder) build(mode Mode) *Feed {
 		}
 		if p.knows(aspMEF) {
 			p.MEF, p.MEFLabel = r.mef, cmp.Or(b.mefs[r.mef], r.mefLabel)
+		}
+		if p.knows(aspStudentID) {
+			p.StudentID = r.studentID
 		}
 		p.Memberships = memberships(r, p.UAI, resolve)
 		if bad := p.badText(); bad != "" {

@@ -30,7 +30,7 @@ var enumKinds = map[string]string{
 	"BookingState": "booking", "GroupKind": "group_kind", "EstablishmentKind": "establishment_kind",
 	"SignInMethod": "signin", "FieldRule": "form.rule",
 	"SanctionAuthority": "authority", "EffacementBasis": "effacement",
-	"ExportFormat": "export_format", "RetentionCategory": "retention", "ServiceKind": "service_kind",
+	"ExportFormat": "export_format", "RetentionCategory": "retention", "ServiceKind": "service_kind", "IdentityMatch": "identity_match",
 }
 
 // enumsOffPages are the domain's enumerations that never reach a page:

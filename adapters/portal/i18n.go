@@ -202,6 +202,9 @@ func (p *Portal) nav(v *view) []navLink {
 		if web.MayManageServices(v.principal, v.Me.Establishment) == nil {
 			links = append(links, [2]string{"/services", "nav.services"})
 		}
+		if v.Me.Profile == domain.ProfileAdmin && p.cfg.SSO != nil {
+			links = append(links, [2]string{"/admin/sso", "nav.sso"})
+		}
 	case domain.ProfileInspector:
 		links = append(links, [2]string{"/audit", "nav.audit"})
 	}

@@ -95,6 +95,9 @@ type Config struct {
 	// Erasures, when set, records the erasures of persons' data
 	// administrators ask for on the erasure page and runs their scrubs.
 	Erasures web.ErasureJobs
+	// SSO, when set, offers the identity providers on the sign-in page and
+	// their administration (sso.go).
+	SSO SSO
 }
 
 // Validate checks the configuration and fills defaults.
@@ -238,6 +241,7 @@ func (p *Portal) routeTable() []page {
 		p.privacyPages(),
 		p.erasurePages(),
 		p.consultationPages(),
+		p.ssoPages(),
 	} {
 		pages = append(pages, group...)
 	}

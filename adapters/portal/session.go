@@ -3,6 +3,7 @@ package portal
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/schoollife/ledger/adapters/web"
@@ -22,6 +23,8 @@ type loginData struct {
 	Login, Next, Token string
 	// Error is the key of the message of a failed sign-in.
 	Error string
+	// Providers are the identity providers offered above the form.
+	Providers []SSOProvider
 }
 
 // loginPage shows the sign-in form. Its CSRF token is a random value also
@@ -37,6 +40,14 @@ func (p *Portal) loginPage(w http.ResponseWriter, r *http.Request, v *view) erro
 
 func (p *Portal) showLogin(w http.ResponseWriter, r *http.Request, v *view, status int, d loginData) error {
 	d.Token = web.RandomToken()
+	if p.cfg.SSO != nil {
+		for _, pr := range p.cfg.SSO.Providers() {
+			if d.Next != "/" {
+				pr.Path += "?" + url.Values{"next": {d.Next}}.Encode()
+			}
+			d.Providers = append(d.Providers, pr)
+		}
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: loginCookie, Value: d.Token, Path: "/login", MaxAge: 3600,
 		HttpOnly: true, Secure: p.cfg.Sessions.SecureCookies(), SameSite: http.SameSiteStrictMode,
@@ -80,11 +91,19 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request, v *view) error {
 // logout revokes the session and clears its cookie.
 func (p *Portal) logout(w http.ResponseWriter, r *http.Request, _ *view) error {
 	token, _ := web.RequestToken(r)
+	next := "/login?ok=signedout"
+	if p.cfg.SSO != nil && token != "" {
+		// Signed in through a provider: its single logout next, which
+		// comes back to the sign-in page.
+		if u, ok := p.cfg.SSO.SignOutURL(r.Context(), web.SessionID(token)); ok {
+			next = u
+		}
+	}
 	if err := p.cfg.Sessions.SignOut(r, token); err != nil {
 		return err
 	}
 	http.SetCookie(w, p.cfg.Sessions.ClearCookie())
-	http.Redirect(w, r, "/login?ok=signedout", http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
 

@@ -104,6 +104,10 @@ func (d *describer) describe(ctx context.Context, it *Item, n *names) (string, e
 		parts = append(parts, `<span class="body">`+esc(e.Body)+`</span>`)
 	case domain.UserConnected:
 		add(t.Label("signin", e.Method))
+	case domain.IdentityLinked:
+		add(e.Provider + ", " + t.Label("identity_match", e.How))
+	case domain.IdentityUnlinked:
+		add(e.Provider)
 	case domain.BookingRequested:
 		add(fmt.Sprintf("%s – %s", d.x.when(e.Start), d.x.when(e.End)))
 		add(e.Purpose)

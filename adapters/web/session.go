@@ -45,6 +45,22 @@ func (s *Sessions) SignIn(r *http.Request, login, password, kind string) (*Signe
 	case err != nil:
 		return nil, err
 	}
+	return s.open(r, id, domain.SignInPassword, kind)
+}
+
+// SignInAccount opens a session of kind for an account that an identity
+// provider vouched for (adapters/sso matched the identity to it), the way
+// SignIn does after checking a password: it records the connection with
+// method and the account's first use. An unknown or closed account is
+// ErrBadCredentials.
+func (s *Sessions) SignInAccount(r *http.Request, id uuid.UUID, method domain.SignInMethod, kind string) (*SignedIn, error) {
+	return s.open(r, id, method, kind)
+}
+
+// open is the part of a sign-in after the person was authenticated:
+// record the connection and the activation, open the session.
+func (s *Sessions) open(r *http.Request, id uuid.UUID, method domain.SignInMethod, kind string) (*SignedIn, error) {
+	ctx := r.Context()
 	acc, err := s.openAccount(ctx, id)
 	if errors.Is(err, ErrUnauthenticated) {
 		return nil, ErrBadCredentials
@@ -61,7 +77,7 @@ func (s *Sessions) SignIn(r *http.Request, login, password, kind string) (*Signe
 	}
 	req := commands.Request{Actor: id, CorrelationID: corr}
 	recorded := true
-	if _, err := s.cfg.Connections.RecordConnection(ctx, req, domain.RecordConnection{Method: domain.SignInPassword}); err != nil {
+	if _, err := s.cfg.Connections.RecordConnection(ctx, req, domain.RecordConnection{Method: method}); err != nil {
 		switch {
 		case domain.IsUnavailable(err):
 			// The log cannot take the connection (full, unreachable): the

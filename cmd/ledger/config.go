@@ -67,6 +67,10 @@ type Config struct {
 	// are the registry's (docs/sso-oidc-provider.md).
 	OIDCProvider bool
 	OIDCIssuer   string
+	// SSO is the single sign-on configuration file (docs/sso-saml.md);
+	// sso is what it says, once read and checked.
+	SSO string
+	sso *ssoConfig
 	// Metrics serves the Prometheus metrics at /metrics: on AdminAddr when
 	// it is set (which implies Metrics), else on Addr.
 	Metrics   bool
@@ -191,6 +195,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
 		fs.boolean(&c.OIDCProvider, "oidc-provider", "LEDGER_OIDC_PROVIDER", "be the OpenID provider of the school's services at /.well-known/openid-configuration and /oidc/ (on with --demo)")
 		fs.string(&c.OIDCIssuer, "oidc-issuer", "LEDGER_OIDC_ISSUER", "", "the OpenID provider's issuer: the ledger's public https URL, without path (with --demo: the host each request comes to)")
+		fs.string(&c.SSO, "sso", "LEDGER_SSO", "", "single sign-on configuration file, YAML or JSON: identity providers and the service provider's key (docs/sso-saml.md)")
 		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
 		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics and /readyz only (implies --metrics; then /metrics is not on --addr)")
 		c.AccessLog = true
@@ -271,6 +276,13 @@ func (c *Config) Validate() error {
 		}
 		if c.Demo {
 			c.OIDCProvider = true
+		}
+		if c.SSO != "" {
+			s, err := readSSOFile(c.SSO)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			c.sso = s
 		}
 		if c.SmallCount < 1 {
 			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))

@@ -64,6 +64,7 @@ var settings = map[string]setting{
 	"demo":                {"LEDGER_DEMO", "yes", "off", "true", "false", func(c *Config) string { return fmt.Sprint(c.Demo) }},
 	"oidc-provider":       {"LEDGER_OIDC_PROVIDER", "on", "false", "true", "false", func(c *Config) string { return fmt.Sprint(c.OIDCProvider) }},
 	"oidc-issuer":         {"LEDGER_OIDC_ISSUER", "https://env.example", "https://flag.example", "https://env.example", "https://flag.example", func(c *Config) string { return c.OIDCIssuer }},
+	"sso":                 {"LEDGER_SSO", "testdata/sso/env.yaml", "testdata/sso/flag.json", "testdata/sso/env.yaml", "testdata/sso/flag.json", func(c *Config) string { return c.SSO }},
 	"metrics":             {"LEDGER_METRICS", "1", "0", "true", "false", func(c *Config) string { return fmt.Sprint(c.Metrics) }},
 	"admin-addr":          {"LEDGER_ADMIN_ADDR", "127.0.0.1:9091", "127.0.0.1:9092", "127.0.0.1:9091", "127.0.0.1:9092", func(c *Config) string { return c.AdminAddr }},
 	"access-log":          {"LEDGER_ACCESS_LOG", "off", "on", "false", "true", func(c *Config) string { return fmt.Sprint(c.AccessLog) }},

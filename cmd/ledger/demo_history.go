@@ -185,9 +185,18 @@ func (p *demoPlan) planDirectory(first, last domain.Date, plans domain.DateWindo
 	}})
 	open := func(a demoAccount, uai string) {
 		id := demoID("account", a.login)
+		// The ids the demo's identity provider asserts (sso_demo.go).
+		external, details := "", domain.AccountDetails{}
+		if uai != "" {
+			external = demoExternalID(a.login)
+		}
+		if i := slices.IndexFunc(demoStudents, func(n string) bool { return n == a.name }); i >= 0 && a.profile == domain.ProfileStudent {
+			details.StudentID = demoStudentIDInSchool(i)
+		}
 		sys("account:"+a.login, func(ctx context.Context, h *commands.Handlers, req commands.Request) (commands.Result, error) {
 			return h.OpenAccount(ctx, req, domain.OpenAccount{
 				Account: id, Establishment: uai, Profile: a.profile, Function: a.function, DisplayName: a.name,
+				ExternalID: external, Details: details,
 			})
 		})
 		p.steps[len(p.steps)-1].opens = a.login

@@ -82,6 +82,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer closeAuth()
+	// Single sign-on (--sso, or the demo's identity provider).
+	signOn, err := newSSOServe(&cfg, a.store, log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = signOn.Close() }()
 	if cfg.Demo {
 		demo := demoDeps{handlersAt: a.handlersAt, creds: authSvc, log: a.store, plans: cfg.PlanWindow}
 		if err := seedDemo(ctx, demo, time.Now(), m.stdout); err != nil {
@@ -171,7 +177,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		}
 	}
 	// Listening before the handler is built: the demo service is
-	// registered at the address listened on (":0" included).
+	// registered at the address listened on (":0" included), and single
+	// sign-on without a base_url is served there.
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Addr, err)
@@ -192,10 +199,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
 		proxies: proxies, smallCount: cfg.SmallCount, trail: trail, oidc: oidc, erasures: erasures,
 		demoClient: demoClient, oidcIssuer: cfg.OIDCIssuer,
+		sso: signOn, ssoCtx: ctx, listener: listenerURL(ln.Addr()), revoker: authSvc,
 	})
 	if err != nil {
 		return err
 	}
+	wg.Go(func() { signOn.run(bg) })
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -387,6 +396,13 @@ type webDeps struct {
 	// demoClient is the demo service's OpenID Connect client id (serve
 	// --demo; "": no demo service); oidcIssuer the provider's issuer.
 	demoClient, oidcIssuer string
+	// sso is single sign-on (nil: none), mounted with ssoCtx at listener's
+	// address unless its file names one; revoker ends the sessions of the
+	// people an identity provider logs out.
+	sso      *ssoServe
+	ssoCtx   context.Context
+	listener *url.URL
+	revoker  accountRevoker
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -434,10 +450,15 @@ func webHandler(d webDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	var signOn portal.SSO
+	if d.sso != nil {
+		signOn = d.sso
+	}
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
 		Erasures: d.erasures,
+		SSO:      signOn,
 	})
 	if err != nil {
 		return nil, err
@@ -452,6 +473,12 @@ func webHandler(d webDeps) (http.Handler, error) {
 			return nil, err
 		}
 		mux.Handle("/cas/", cas.Handler())
+	}
+	if d.sso != nil {
+		w := ssoWeb{serve: d.sso, dir: a.queries, linker: a.commands, revoker: d.revoker, log: d.log}
+		if err := w.mount(d.ssoCtx, mux, d.listener, sessions, pages); err != nil {
+			return nil, err
+		}
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -57,7 +57,9 @@ func KindOf(typ string) (Kind, bool) {
 		domain.MemberJoined{}.EventType(),
 		domain.MemberLeft{}.EventType(),
 		domain.LessonScheduled{}.EventType(),
-		domain.LessonUnscheduled{}.EventType():
+		domain.LessonUnscheduled{}.EventType(),
+		domain.IdentityLinked{}.EventType(),
+		domain.IdentityUnlinked{}.EventType():
 		return Kind{Class: ClassOther}, true
 	case domain.UserConnected{}.EventType(),
 		domain.ConsultationsRecorded{}.EventType():
