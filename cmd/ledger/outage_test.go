@@ -29,6 +29,17 @@ import (
 // limit bounds every wait of these tests: generous, for a loaded machine.
 const limit = 2 * time.Minute
 
+// startLimit bounds the wait for serve to start: seeding the demo under
+// the race detector, beside the package's other tests on a loaded 2-core
+// machine, can take minutes. It is the test's own deadline (less time to
+// report), else ten minutes: serve starting is the condition waited on.
+func startLimit(t *testing.T) time.Duration {
+	if d, ok := t.Deadline(); ok {
+		return max(time.Until(d)-30*time.Second, limit)
+	}
+	return 10 * time.Minute
+}
+
 // served is a `ledger serve` running in process.
 type served struct {
 	URL  string
@@ -63,7 +74,7 @@ func MustServeEdited(t *testing.T, edit func(*Main), args ...string) *served {
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve stopped at start: %v\n%s", err, stderr)
-	case <-time.After(limit):
+	case <-time.After(startLimit(t)):
 		cancel()
 		<-done
 		t.Fatalf("serve did not start\n%s", stderr)

@@ -80,7 +80,7 @@ func TestServeWithPoolParameters(t *testing.T) {
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve stopped at start: %v\n%s", err, stderr)
-	case <-time.After(2 * time.Minute):
+	case <-time.After(startLimit(t)):
 		cancel()
 		<-done
 		t.Fatalf("serve did not start\n%s", stderr)
@@ -186,7 +186,7 @@ func MustServeStore(t *testing.T, store string, args ...string) (main, admin str
 	case err := <-done:
 		done <- err
 		t.Fatalf("serve stopped at start: %v\n%s", err, stderr)
-	case <-time.After(2 * time.Minute):
+	case <-time.After(startLimit(t)):
 		t.Fatalf("serve did not start\n%s", stderr)
 	}
 	addr := func(msg string) string {

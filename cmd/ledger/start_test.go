@@ -46,7 +46,7 @@ func startServe(t *testing.T, args ...string) *running {
 func (r *running) mustLog(t *testing.T, re string) {
 	t.Helper()
 	want := regexp.MustCompile(re)
-	deadline := time.Now().Add(limit)
+	deadline := time.Now().Add(startLimit(t))
 	for !want.MatchString(r.log.String()) {
 		select {
 		case <-r.done:
