@@ -13,23 +13,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/schoollife/ledger/adapters/postgres"
+	"github.com/schoollife/ledger/domain"
 )
 
 // Channel is a way to reach a person.
-type Channel string
+type Channel = domain.NotifyChannel
 
 // Channels.
 const (
-	Push  Channel = "push"
-	Email Channel = "email"
-	SMS   Channel = "sms"
+	Push  = domain.ChannelPush
+	Email = domain.ChannelEmail
+	SMS   = domain.ChannelSMS
 )
-
-// Channels lists the channels in the order a process tries them.
-func Channels() []Channel { return []Channel{Push, Email, SMS} }
-
-// Valid reports whether c is a known channel.
-func (c Channel) Valid() bool { return c == Push || c == Email || c == SMS }
 
 // State is where a delivery stands.
 type State string
