@@ -94,7 +94,7 @@ var streams = map[string]string{
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",
 	"import": "import-ID", "privacy": "privacy-ACCOUNT (a re-sealed copy: privacy-COPY; retention: retention-UAI)",
-	"service": "service-ID (accesses: connections-ACCOUNT)",
+	"service":      "service-ID (accesses: connections-ACCOUNT)",
 	"notification": "notifications-ACCOUNT (outcomes: deliveries-UAI)",
 }
 

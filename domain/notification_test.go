@@ -27,8 +27,12 @@ func TestNotificationPreferences(t *testing.T) {
 		t.Fatalf("another's preferences: %v", err)
 	}
 	for name, edit := range map[string]func(p *domain.NotificationPreferences){
-		"category":   func(p *domain.NotificationPreferences) { p.Modes = map[domain.NotifyCategory]domain.NotifyMode{"weather": domain.NotifyOff} },
-		"mode":       func(p *domain.NotificationPreferences) { p.Modes = map[domain.NotifyCategory]domain.NotifyMode{domain.NotifyNews: "weekly"} },
+		"category": func(p *domain.NotificationPreferences) {
+			p.Modes = map[domain.NotifyCategory]domain.NotifyMode{"weather": domain.NotifyOff}
+		},
+		"mode": func(p *domain.NotificationPreferences) {
+			p.Modes = map[domain.NotifyCategory]domain.NotifyMode{domain.NotifyNews: "weekly"}
+		},
 		"channel":    func(p *domain.NotificationPreferences) { p.Channels = []domain.NotifyChannel{"fax"} },
 		"twice":      func(p *domain.NotificationPreferences) { p.Channels = []domain.NotifyChannel{"sms", "sms"} },
 		"lang":       func(p *domain.NotificationPreferences) { p.Lang = "de" },
