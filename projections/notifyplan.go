@@ -29,6 +29,7 @@ package projections
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -189,4 +190,23 @@ func (q *Queries) Plan(ctx context.Context, after string, limit int) ([]Planned,
 		return nil, after, fmt.Errorf("read the delivery plan: %w", err)
 	}
 	return out, last, nil
+}
+
+// NotificationPreferences returns a person's notification preferences as
+// last set, the defaults when they never chose (or notifications are not
+// running: the plan is then empty).
+func (q *Queries) NotificationPreferences(ctx context.Context, account uuid.UUID) (domain.NotificationPreferences, error) {
+	r, err := q.reader(ctx, ProjectionNotifyPlan)
+	if err != nil {
+		return domain.NotificationPreferences{}, err
+	}
+	doc, ok, err := r.Get(ctx, npPrefs, account.String())
+	if err != nil || !ok {
+		return domain.DefaultNotificationPreferences(), err
+	}
+	var p domain.NotificationPreferences
+	if err := json.Unmarshal(doc, &p); err != nil {
+		return domain.NotificationPreferences{}, fmt.Errorf("preferences of %s: %w", account, err)
+	}
+	return p, nil
 }

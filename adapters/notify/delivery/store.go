@@ -422,3 +422,10 @@ func (s *Store) Forget(ctx context.Context, recipient uuid.UUID) error {
 		return nil
 	})
 }
+
+// DeadLetters returns up to limit dead deliveries of acts of establishment
+// uai, oldest first: what the school-life office may resend.
+func (s *Store) DeadLetters(ctx context.Context, uai string, limit int) ([]Delivery, error) {
+	return s.query(ctx, `SELECT `+deliveryColumns+` FROM notify_deliveries WHERE state = 'dead' AND establishment = $1
+		ORDER BY updated_at, notification, channel, recipient LIMIT $2`, uai, limit)
+}
