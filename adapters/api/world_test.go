@@ -69,7 +69,6 @@ func (w *world) notifications(h *commands.Handlers) *web.Notifications {
 // testVAPIDPublic is a VAPID public key as the API hands it out.
 const testVAPIDPublic = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
 
-
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{World: webtest.NewWorld(t), Service: webtest.ID("service")}
