@@ -76,6 +76,11 @@ type Config struct {
 	// Batch bounds the deliveries claimed, and the plan's entries read, at
 	// once (200 when 0); Workers the messages sent at once (8 when 0).
 	Batch, Workers int
+	// MaxAge is how old an act may be and still be sent (2 days when 0):
+	// the plan of a ledger whose notifications are turned on late, or
+	// rebuilt, starts at the beginning of the log, and nobody is told
+	// today of last year's absences.
+	MaxAge time.Duration
 	// Poll is how often an idle process looks for work (1 s when 0).
 	Poll   time.Duration
 	Logger *slog.Logger
@@ -95,7 +100,7 @@ func (c *Config) Validate() error {
 	if c.DigestHour < 0 || c.DigestHour > 23 {
 		errs = append(errs, fmt.Errorf("delivery: digest hour %d, want 0 to 23", c.DigestHour))
 	}
-	if c.Lease < 0 || c.Attempts < 0 || c.Backoff < 0 || c.MaxBackoff < 0 || c.Batch < 0 || c.Workers < 0 || c.Poll < 0 {
+	if c.Lease < 0 || c.Attempts < 0 || c.Backoff < 0 || c.MaxBackoff < 0 || c.Batch < 0 || c.Workers < 0 || c.Poll < 0 || c.MaxAge < 0 {
 		errs = append(errs, errors.New("delivery: negative setting"))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -114,6 +119,7 @@ func (c *Config) Validate() error {
 	c.Backoff = or(c.Backoff, 30*time.Second)
 	c.MaxBackoff = or(c.MaxBackoff, time.Hour)
 	c.Poll = or(c.Poll, time.Second)
+	c.MaxAge = or(c.MaxAge, 48*time.Hour)
 	if c.Attempts == 0 {
 		c.Attempts = 6
 	}
@@ -225,7 +231,11 @@ func (p *Process) PlanOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var ds []Delivery
+	oldest := p.cfg.Now().Add(-p.cfg.MaxAge)
 	for _, e := range entries {
+		if e.Time.Before(oldest) {
+			continue
+		}
 		due, digest := p.due(e)
 		data, err := json.Marshal(e)
 		if err != nil {
