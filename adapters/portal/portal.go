@@ -95,6 +95,9 @@ type Config struct {
 	// Erasures, when set, records the erasures of persons' data
 	// administrators ask for on the erasure page and runs their scrubs.
 	Erasures web.ErasureJobs
+	// Notifications, when set, serves "Mes notifications" and the office's
+	// undelivered notifications (docs/notifications.md).
+	Notifications *web.Notifications
 }
 
 // Validate checks the configuration and fills defaults.
@@ -238,6 +241,7 @@ func (p *Portal) routeTable() []page {
 		p.privacyPages(),
 		p.erasurePages(),
 		p.consultationPages(),
+		p.notificationPages(),
 	} {
 		pages = append(pages, group...)
 	}

@@ -115,9 +115,16 @@ func CheckEmail(s string) (string, error) {
 	if err := domain.TextCode.Check("email", s); err != nil {
 		return "", err
 	}
+	if strings.ContainsAny(s, "<>\"") {
+		e := domain.Errorf(domain.ErrInvalid, "email: %q is not a bare e-mail address", s)
+		e.Field = "email"
+		return "", e
+	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
-		return "", domain.Errorf(domain.ErrInvalid, "email: %q is not an e-mail address", s)
+		e := domain.Errorf(domain.ErrInvalid, "email: %q is not an e-mail address", s)
+		e.Field = "email"
+		return "", e
 	}
 	return s, nil
 }
@@ -138,7 +145,9 @@ func CheckPhone(s string) (string, error) {
 		s = "+33" + s[1:]
 	}
 	if err := sms.ValidateNumber(s); err != nil {
-		return "", domain.Errorf(domain.ErrInvalid, "phone: %q is not a phone number", s)
+		e := domain.Errorf(domain.ErrInvalid, "phone: %q is not a phone number", s)
+		e.Field = "phone"
+		return "", e
 	}
 	return s, nil
 }

@@ -431,7 +431,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
-		Erasures: d.erasures,
+		Erasures: d.erasures, Notifications: d.notifications,
 	})
 	if err != nil {
 		return nil, err
