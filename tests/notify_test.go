@@ -29,6 +29,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -230,7 +231,9 @@ func TestFamilyReachedByEmailAndPush(t *testing.T) {
 			absence = p
 		}
 	}
-	if !strings.HasPrefix(absence.Title, "Absence de ") || !strings.Contains(absence.URL, "/absences/") || !strings.HasSuffix(absence.URL, "/reason") {
+	link, err := url.Parse(absence.URL)
+	if err != nil || !strings.HasPrefix(absence.Title, "Absence de ") || !strings.HasPrefix(link.Path, "/n/") ||
+		!strings.Contains(link.Query().Get("next"), "/absences/") || !strings.HasSuffix(link.Query().Get("next"), "/reason") {
 		t.Fatalf("the push says %+v", absence)
 	}
 	t.Logf("push: %s — %s (%s); e-mail: %q", absence.Title, absence.Body, absence.URL, smtpRelay.subjects("famille.durand@example.fr"))

@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 
@@ -23,6 +24,7 @@ func (p *Portal) notificationPages() []page {
 	return []page{
 		{method: "GET", path: "/notifications", handle: p.notificationsPage},
 		{method: "POST", path: "/notifications", handle: p.onForm(notifyForm, p.showNotifications, p.setNotifications)},
+		{method: "GET", path: "/n/{notification}/{channel}", handle: p.opened},
 		{method: "GET", path: "/office/notifications", profiles: staff, handle: p.undeliveredPage},
 		{method: "POST", path: "/office/notifications/resend", profiles: staff, handle: p.onForm(resendForm, p.showUndelivered, p.resend)},
 	}
@@ -140,5 +142,21 @@ func (p *Portal) resend(w http.ResponseWriter, r *http.Request, v *view) error {
 		return err
 	}
 	http.Redirect(w, r, "/office/notifications?ok=resent", http.StatusSeeOther)
+	return nil
+}
+
+// opened is the link of a notification: it records that its recipient
+// opened it (notification.opened.v1, once) and goes on to the page it is
+// about. Whatever happens, the person reaches the page.
+func (p *Portal) opened(w http.ResponseWriter, r *http.Request, v *view) error {
+	next := localPath(r.URL.Query().Get("next"))
+	id, err := uuid.Parse(r.PathValue("notification"))
+	ch := delivery.Channel(r.PathValue("channel"))
+	if err == nil && ch.Valid() {
+		if err := p.cfg.Notifications.Opened(r.Context(), v.principal, id, ch); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			p.log.WarnContext(r.Context(), "notification opened: not recorded", "err", err)
+		}
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }

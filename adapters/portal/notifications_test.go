@@ -89,3 +89,43 @@ func TestUndeliveredNotifications(t *testing.T) {
 	}))
 	mustPage(t, r, http.StatusNotFound)
 }
+
+// TestNotificationOpened: following a sent notification's link records
+// that its recipient opened it, once, and leads to its page; another
+// account's click records nothing.
+func TestNotificationOpened(t *testing.T) {
+	w := newWorld(t)
+	parent := w.Accounts[asRelative]
+	d := delivery.Delivery{
+		Key:       delivery.Key{Notification: uuid.New(), Channel: delivery.Push, Recipient: parent},
+		EventType: "absence.recorded.v1", Category: "absences", Establishment: w.UAI,
+		Students: []uuid.UUID{w.Accounts[asStudent]}, Due: w.Now,
+	}
+	if _, err := w.notify.Enqueue(w.Ctx, "", "", []delivery.Delivery{d}, w.Now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.notify.Claim(w.Ctx, "test", w.Now, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := w.notify.Finish(w.Ctx, "test", d.Key, delivery.Sent, "", w.Now); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	s, store := w.fork(t)
+	before := len(w.Records(store))
+	link := delivery.OpenPath(d.Notification, delivery.Push, "/students/"+w.Accounts[asStudent].String())
+	for range 2 {
+		r := visit(t, s, get(link, asRelative))
+		mustPage(t, r, http.StatusSeeOther)
+		if loc := r.header.Get("Location"); loc != "/students/"+w.Accounts[asStudent].String() {
+			t.Fatalf("Location %q", loc)
+		}
+	}
+	mustPage(t, visit(t, s, get(link, asTeacher)), http.StatusSeeOther)
+	recs := w.Records(store)[before:]
+	if len(recs) != 1 || recs[0].Type != (domain.NotificationOpened{}).EventType() {
+		t.Fatalf("recorded %v", recs)
+	}
+	if got := visit(t, s, get("/n/"+d.Notification.String()+"/push?next=https://evil.example/", asRelative)); got.header.Get("Location") != "/" {
+		t.Fatalf("the link leads elsewhere: %q", got.header.Get("Location"))
+	}
+}

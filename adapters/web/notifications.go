@@ -6,6 +6,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/mail"
 	"strings"
 	"time"
@@ -230,4 +231,33 @@ func (n *Notifications) Resend(ctx context.Context, p *Principal, uai string, k 
 		return err
 	}
 	return nil
+}
+
+// Opened records that p followed the link of the message a delivery sent
+// them (notification.opened.v1), once: a delivery that is not theirs, or
+// not sent, records nothing (ErrNotFound when there is no such delivery).
+func (n *Notifications) Opened(ctx context.Context, p *Principal, notification uuid.UUID, ch delivery.Channel) error {
+	k := delivery.Key{Notification: notification, Channel: ch, Recipient: p.Actor().Account}
+	d, ok, err := n.Store.Get(ctx, k)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return domain.Errorf(domain.ErrNotFound, "no such notification")
+	}
+	if d.State != delivery.Sent || !domain.ValidUAI(d.Establishment) {
+		return nil
+	}
+	req := commands.Request{System: true, IdempotencyKey: "notify-opened:" + k.ID()}
+	_, err = n.Commands.RecordNotificationOutcomes(ctx, req, domain.RecordNotificationOutcomes{
+		Establishment: d.Establishment,
+		Outcomes: []domain.NotificationOutcome{{
+			Kind: domain.OutcomeOpened, Notification: notification, Channel: ch, Recipient: k.Recipient,
+			Students: d.Students, At: n.now(),
+		}},
+	})
+	if errors.Is(err, domain.ErrIdempotencyKey) {
+		return nil // opened before: recorded then
+	}
+	return err
 }

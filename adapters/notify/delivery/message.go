@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -168,4 +169,11 @@ func path(p projections.Planned) string {
 		return "/students/" + p.Students[0].String()
 	}
 	return "/feed"
+}
+
+// OpenPath is the link of a message: the portal's /n/ page, which records
+// that the recipient opened it (notification.opened.v1) and goes on to
+// next.
+func OpenPath(notification uuid.UUID, ch Channel, next string) string {
+	return "/n/" + notification.String() + "/" + string(ch) + "?next=" + url.QueryEscape(next)
 }

@@ -360,6 +360,7 @@ func (p *Process) message(ctx context.Context, g *group) (Message, error) {
 		}
 		m := p.w.write(e, name)
 		m.Key = d.Key
+		m.Path = OpenPath(d.Notification, d.Channel, m.Path)
 		lang = m.Lang
 		items = append(items, m)
 	}

@@ -192,8 +192,9 @@ func TestDeliveryProcess(t *testing.T) {
 		t.Fatalf("parent's e-mails: %q", got)
 	}
 	for _, s := range f.push.sent() {
-		if s.m.Title == "Absence de Léa" && s.m.Path != "/students/"+student.String()+"/absences/"+f.w.Lesson.String()+"/reason" {
-			t.Errorf("the absence opens %s", s.m.Path)
+		want := delivery.OpenPath(s.m.Key.Notification, delivery.Push, "/students/"+student.String()+"/absences/"+f.w.Lesson.String()+"/reason")
+		if s.m.Title == "Absence de Léa" && s.m.Path != want {
+			t.Errorf("the absence opens %s, want %s", s.m.Path, want)
 		}
 	}
 	before := len(f.push.sent()) + len(f.email.sent())
