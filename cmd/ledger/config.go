@@ -279,7 +279,7 @@ func (c *Config) Validate() error {
 		if c.Demo {
 			c.OIDCProvider = true
 		}
-		if err := c.Notify.check(c.Demo); err != nil {
+		if err := c.Notify.check(c.Demo, c.Store); err != nil {
 			errs = append(errs, err)
 		}
 		if c.SmallCount < 1 {

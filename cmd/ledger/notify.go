@@ -44,7 +44,7 @@ type NotifyConfig struct {
 	DigestHour int
 	// Outbox is a directory where e-mails and text messages are written
 	// instead of sent (development, demonstrations; --demo's default:
-	// notify-outbox).
+	// notify-outbox beside a SQLite store).
 	Outbox string
 }
 
@@ -68,7 +68,7 @@ func (n *NotifyConfig) flags(fs *flagSet) {
 	fs.string(&n.SMSAuth, "sms-auth", "LEDGER_SMS_AUTH", "", "text messages: the value of that header (better given in the variable)")
 	fs.string(&n.PortalURL, "portal-url", "LEDGER_PORTAL_URL", "", "the portal's public address (https://ent.example.fr), for the links of e-mails")
 	fs.count(&n.DigestHour, "notify-digest-hour", "LEDGER_NOTIFY_DIGEST_HOUR", 18, "the hour (0 to 23, school time) the daily digest leaves")
-	fs.string(&n.Outbox, "notify-outbox", "LEDGER_NOTIFY_OUTBOX", "", "a directory where e-mails and text messages are written instead of sent (default with --demo: notify-outbox)")
+	fs.string(&n.Outbox, "notify-outbox", "LEDGER_NOTIFY_OUTBOX", "", "a directory where e-mails and text messages are written instead of sent (default with --demo: notify-outbox beside the SQLite store)")
 }
 
 // on reports whether any channel is configured.
@@ -77,10 +77,14 @@ func (n *NotifyConfig) on() bool {
 }
 
 // check checks each setting alone (at parse), and gives --demo its
-// outbox.
-func (n *NotifyConfig) check(demo bool) error {
+// outbox: notify-outbox beside a SQLite store's file, else in the
+// temporary directory.
+func (n *NotifyConfig) check(demo bool, store string) error {
 	if demo && n.Outbox == "" {
-		n.Outbox = "notify-outbox"
+		n.Outbox = filepath.Join(os.TempDir(), "ledger-notify-outbox")
+		if kind, path, err := parseStore(store); err == nil && kind == storeSQLite {
+			n.Outbox = filepath.Join(filepath.Dir(path), "notify-outbox")
+		}
 	}
 	var errs []error
 	if n.DigestHour > 23 {
