@@ -215,11 +215,13 @@ func TestFamilyReachedByEmailAndPush(t *testing.T) {
 	parent.MustCall("POST", "/api/v1/push-subscriptions", push.subscription(), nil, http.StatusCreated)
 
 	teacher := MustSignIn(t, s.URL, "prof.martin")
+	sent := time.Now()
 	rollCall(t, teacher, lea, "07:10", "07:55")
 	wantBody := "07:10 Mathématiques"
 	eventually(t, 30*time.Second, "the e-mail and the push reach the family", func() bool {
 		return count(smtpRelay.subjects("famille.durand@example.fr"), wantBody) == 1 && countPushes(push.received(), wantBody) == 1
 	})
+	t.Logf("the e-mail and the push reached the family within %s of the roll call", time.Since(sent).Round(time.Millisecond))
 	for _, p := range push.received() {
 		if p.Err != nil {
 			t.Fatalf("the push service refused a message: %v", p.Err)
