@@ -82,6 +82,10 @@ var emitters = map[string][]string{
 	"service.unregistered.v1":            {commands.CmdUnregisterService},
 	"service.accessed.v1":                {commands.CmdRecordServiceAccess},
 	"privacy.subject_scrubbed.v1":        {commands.CmdRecordScrub},
+	"notification.preferences_set.v1":    {commands.CmdSetNotificationPreferences},
+	"notification.sent.v1":               {commands.CmdRecordNotificationOutcomes},
+	"notification.failed.v1":             {commands.CmdRecordNotificationOutcomes},
+	"notification.opened.v1":             {commands.CmdRecordNotificationOutcomes},
 }
 
 // streams says which stream each event family is stored in.
@@ -92,7 +96,8 @@ var streams = map[string]string{
 	"punishment": "discipline-STUDENT", "sanction": "discipline-STUDENT", "homework": "homework-ID",
 	"message": "message-ID", "resource": "resource-ID", "booking": "resource-ID", "news": "article-ID",
 	"import": "import-ID", "privacy": "privacy-ACCOUNT (a re-sealed copy: privacy-COPY; retention: retention-UAI)",
-	"service": "service-ID (accesses: connections-ACCOUNT)",
+	"service":      "service-ID (accesses: connections-ACCOUNT)",
+	"notification": "notifications-ACCOUNT (outcomes: deliveries-UAI)",
 }
 
 func TestEventsDoc(t *testing.T) {

@@ -21,6 +21,7 @@ const (
 	AreaNews            Area = "news"
 	AreaPrivacy         Area = "privacy"
 	AreaServices        Area = "services"
+	AreaNotifications   Area = "notifications"
 )
 
 // Registry maps wire names to event types. Build one with NewRegistry and
@@ -173,6 +174,11 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[StoreResealed](r, AreaPrivacy)
 	register[RetentionSet](r, AreaPrivacy)
 	register[RetentionApplied](r, AreaPrivacy)
+	// Notifications.
+	register[NotificationPreferencesSet](r, AreaNotifications)
+	register[NotificationSent](r, AreaNotifications)
+	register[NotificationFailed](r, AreaNotifications)
+	register[NotificationOpened](r, AreaNotifications)
 	// Connected services.
 	register[ServiceRegistered](r, AreaServices)
 	register[ServiceUnregistered](r, AreaServices)

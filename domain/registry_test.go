@@ -14,7 +14,7 @@ func TestRegistryAreas(t *testing.T) {
 	areas := []domain.Area{
 		domain.AreaDirectory, domain.AreaDirectoryImport, domain.AreaSchoolLife,
 		domain.AreaTextbook, domain.AreaMessaging, domain.AreaBooking, domain.AreaNews,
-		domain.AreaPrivacy, domain.AreaServices,
+		domain.AreaPrivacy, domain.AreaServices, domain.AreaNotifications,
 	}
 	var all []string
 	for _, c := range areas {

@@ -27,6 +27,11 @@ const (
 	// CategoryRetention is an establishment's retention settings and
 	// expiries.
 	CategoryRetention = "retention"
+	// CategoryNotifications is a person's notification preferences.
+	CategoryNotifications = "notifications"
+	// CategoryDeliveries is the outcomes of the messages sent about an
+	// establishment's acts.
+	CategoryDeliveries = "deliveries"
 )
 
 // StreamPrefix is put before every stream name so that the ledger's streams

@@ -155,6 +155,16 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 	case ServiceUnregistered:
 	case ServiceAccessed:
 		ids = append(ids, e.Account)
+	// Notifications: a person's preferences are theirs; an outcome is on
+	// the file of the students it was about, and the recipient's.
+	case NotificationPreferencesSet:
+		ids = append(ids, e.Account)
+	case NotificationSent:
+		ids = append(append(ids, e.Students...), e.Recipient)
+	case NotificationFailed:
+		ids = append(append(ids, e.Students...), e.Recipient)
+	case NotificationOpened:
+		ids = append(append(ids, e.Students...), e.Recipient)
 	default:
 		return nil, false
 	}

@@ -215,8 +215,29 @@ func matrix(w *world) []cell {
 		{method: "GET", path: "/api/v1/erasures", want: who(ok, asAdmin)},
 		{method: "GET", path: "/api/v1/erasures/" + student, want: who(http.StatusNotFound, asAdmin)},
 		{method: "GET", path: "/api/v1/indicators?from=2006-03-01&to=2006-03-31&granularity=week", want: who(ok, asEvaluator, asAdmin)},
+
+		// Notifications: each person's own settings; the dead letters,
+		// the school-life office's.
+		{method: "GET", path: "/api/v1/notification-preferences", want: who(ok, everyone...)},
+		{method: "PUT", path: "/api/v1/notification-preferences", want: who(ok, asStudent, asRelative, asTeacher, asCPE, asHead, asGuest, asAdmin),
+			body: web.NotifySettings{Preferences: domain.DefaultNotificationPreferences(), Email: "famille@example.fr", Phone: "06 12 34 56 78"}},
+		{method: "POST", path: "/api/v1/push-subscriptions", want: who(created, everyone...), body: matrixSubscription},
+		{method: "DELETE", path: "/api/v1/push-subscriptions", want: who(http.StatusNotFound, everyone...),
+			body: PushUnsubscription{Endpoint: "https://push.example.fr/never-subscribed"}},
+		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/undelivered-notifications", want: who(ok, staff...)},
+		{method: "POST", path: "/api/v1/establishments/" + w.UAI + "/undelivered-notifications/" + w.Message.String() + "/email/" + relative + "/resend",
+			want: who(http.StatusNotFound, staff...)},
 	}
 }
+
+// matrixSubscription is a browser's push subscription.
+var matrixSubscription = func() PushSubscription {
+	var s PushSubscription
+	s.Endpoint = "https://push.example.fr/send/abc"
+	s.Keys.P256DH = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4"
+	s.Keys.Auth = "BTBZMqHH6r4Tts7J_aSIgg"
+	return s
+}()
 
 // TestRouteMatrix calls every route as every profile and checks the status
 // each gets. Writes run on a copy of the log each, and must append nothing

@@ -66,6 +66,9 @@ type Config struct {
 	// Trail, when set, gathers the reads of children's files by those who
 	// are neither the child nor their relatives (docs/privacy.md).
 	Trail *web.Trail
+	// Notifications, when set, serves notification preferences, push
+	// subscriptions and dead letters (docs/notifications.md).
+	Notifications *web.Notifications
 }
 
 // Validate checks the configuration and fills defaults.
@@ -171,6 +174,7 @@ func (s *Server) routeTable() []route {
 		s.privacyRoutes(),
 		s.erasureRoutes(),
 		s.consultationRoutes(),
+		s.notificationRoutes(),
 		s.indicatorRoutes(),
 		s.liveRoutes(),
 		s.openAPIRoutes(),

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"testing"
 
 	"github.com/schoollife/ledger/adapters/portal"
@@ -19,6 +20,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/notify/delivery"
+	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/adapters/web/webtest"
 	"github.com/schoollife/ledger/commands"
@@ -45,7 +48,26 @@ type world struct {
 	srv *Server
 	// Service is a CAS service registered for the school.
 	Service uuid.UUID
+	// notify keeps subscriptions, addresses and deliveries, on SQLite.
+	notify *delivery.Store
 }
+
+// notifications returns the notification settings over handlers h.
+func (w *world) notifications(h *commands.Handlers) *web.Notifications {
+	w.T.Helper()
+	if w.notify == nil {
+		s, err := sqlite.Open(w.Ctx, filepath.Join(w.T.TempDir(), "notify.db"))
+		if err != nil {
+			w.T.Fatal(err)
+		}
+		w.T.Cleanup(func() { _ = s.Close() })
+		w.notify = delivery.NewSQLiteStore(s.DB(), s.WithTx)
+	}
+	return &web.Notifications{Store: w.notify, Commands: h, Queries: w.Queries, VAPIDPublicKey: testVAPIDPublic, Now: w.Clock}
+}
+
+// testVAPIDPublic is a VAPID public key as the API hands it out.
+const testVAPIDPublic = "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM"
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
@@ -85,7 +107,7 @@ func (w *world) serverWith(h *commands.Handlers, auth *webtest.FakeAuth, store *
 		w.T.Fatal(err)
 	}
 	cfg := Config{
-		Exports: exports, Timetables: timetables, Erasures: w.ErasureJobs(h),
+		Exports: exports, Timetables: timetables, Erasures: w.ErasureJobs(h), Notifications: w.notifications(h),
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports,
 		Now: w.Clock, Location: webtest.Paris,
 		Live: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {

@@ -31,6 +31,8 @@ var enumKinds = map[string]string{
 	"SignInMethod": "signin", "FieldRule": "form.rule",
 	"SanctionAuthority": "authority", "EffacementBasis": "effacement",
 	"ExportFormat": "export_format", "RetentionCategory": "retention", "ServiceKind": "service_kind", "IdentityMatch": "identity_match",
+	"NotifyCategory": "notify_category", "NotifyMode": "notify_mode", "NotifyChannel": "notify_channel",
+	"NotifyLang": "notify_lang",
 }
 
 // enumsOffPages are the domain's enumerations that never reach a page:

@@ -208,6 +208,14 @@ func (p *Portal) nav(v *view) []navLink {
 	case domain.ProfileInspector:
 		links = append(links, [2]string{"/audit", "nav.audit"})
 	}
+	if p.cfg.Notifications != nil {
+		switch v.Me.Profile {
+		case domain.ProfileRelative, domain.ProfileStudent:
+			links = append(links, [2]string{"/notifications", "nav.notifications"})
+		case domain.ProfilePersonnel:
+			links = append(links, [2]string{"/office/notifications", "nav.undelivered"})
+		}
+	}
 	out := make([]navLink, 0, len(links))
 	for _, l := range links {
 		cur := v.Path == l[0] || (l[0] != "/" && strings.HasPrefix(v.Path, l[0]+"/"))

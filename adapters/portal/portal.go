@@ -98,6 +98,9 @@ type Config struct {
 	// SSO, when set, offers the identity providers on the sign-in page and
 	// their administration (sso.go).
 	SSO SSO
+	// Notifications, when set, serves "Mes notifications" and the office's
+	// undelivered notifications (docs/notifications.md).
+	Notifications *web.Notifications
 }
 
 // Validate checks the configuration and fills defaults.
@@ -242,6 +245,7 @@ func (p *Portal) routeTable() []page {
 		p.erasurePages(),
 		p.consultationPages(),
 		p.ssoPages(),
+		p.notificationPages(),
 	} {
 		pages = append(pages, group...)
 	}

@@ -5,10 +5,14 @@ package portal
 
 import (
 	"net/http"
+	"path/filepath"
 	"testing"
 
 	"github.com/schoollife/ledger/adapters/api"
 	"github.com/schoollife/ledger/adapters/memory"
+	"github.com/schoollife/ledger/adapters/notify/delivery"
+	"github.com/schoollife/ledger/adapters/sqlite"
+	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/adapters/web/webtest"
 	"github.com/schoollife/ledger/commands"
 )
@@ -34,6 +38,22 @@ type world struct {
 	// srv serves portal at / and the API under /api/.
 	srv    http.Handler
 	portal *Portal
+	// notify keeps subscriptions, addresses and deliveries, on SQLite.
+	notify *delivery.Store
+}
+
+// notifications returns the notification settings over handlers h.
+func (w *world) notifications(h *commands.Handlers) *web.Notifications {
+	w.T.Helper()
+	if w.notify == nil {
+		s, err := sqlite.Open(w.Ctx, filepath.Join(w.T.TempDir(), "notify.db"))
+		if err != nil {
+			w.T.Fatal(err)
+		}
+		w.T.Cleanup(func() { _ = s.Close() })
+		w.notify = delivery.NewSQLiteStore(s.DB(), s.WithTx)
+	}
+	return &web.Notifications{Store: w.notify, Commands: h, Queries: w.Queries, Now: w.Clock}
 }
 
 func newWorld(t *testing.T) *world {
@@ -58,7 +78,7 @@ func (w *world) server(h *commands.Handlers, auth *webtest.FakeAuth, store *memo
 	}
 	p, err := New(Config{
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports, Now: w.Clock, Location: webtest.Paris,
-		Erasures: erasures,
+		Erasures: erasures, Notifications: w.notifications(h),
 	})
 	if err != nil {
 		w.T.Fatal(err)

@@ -104,9 +104,14 @@ func openWired(ctx context.Context, cfg *Config, log *slog.Logger, w wiring) (*a
 		return nil, err
 	}
 	a.queries = projections.NewQueries(docs, docs, store, a.reg, a.loc)
+	reducers := projections.Reducers(a.loc)
+	if cfg.Notify.on() {
+		// The delivery process's plan (notify.go), only where it runs.
+		reducers = append(reducers, projections.NewNotifyPlan())
+	}
 	rc := projector.RunnerConfig{
 		Log: store, Docs: docs, Gens: docs, Registry: a.reg, Locker: docs,
-		Reducers: projections.Reducers(a.loc), Logger: log,
+		Reducers: reducers, Logger: log,
 	}
 	if w.tuneRunner != nil {
 		w.tuneRunner(&rc)

@@ -97,6 +97,10 @@ type Config struct {
 	// and uploads and exports.
 	Timeouts web.Timeouts
 
+	// Notify configures the channels that reach families outside the
+	// portal (notify.go); all off unless configured.
+	Notify NotifyConfig
+
 	// SmallCount is the smallest count of school-life acts the evaluators'
 	// indicators show: smaller ones are hidden (docs/privacy.md, "Small
 	// counts"); 1 hides nothing.
@@ -217,6 +221,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.count(&c.SmallCount, "small-count", "LEDGER_SMALL_COUNT", projections.DefaultSmallCount, "smallest count of school-life acts the indicators show: smaller ones read \"< N\" (CSV, pages) or null (API); 1 shows every count")
 		fs.duration(&c.CASTicketLifetime, "cas-ticket-lifetime", "LEDGER_CAS_TICKET_LIFETIME", casserver.DefaultTicketLifetime, "how long a CAS service ticket may wait for the service to validate it, from 10s to 5m")
 		fs.duration(&c.Timeouts.Long, "long-request-timeout", "LEDGER_LONG_REQUEST_TIMEOUT", web.DefaultLongRequestTimeout, "deadline of uploads of directory feeds and of exports")
+		c.Notify.flags(fs)
 	case scopeImport:
 		fs.days(&c.Import.Grace, "grace", "LEDGER_IMPORT_GRACE", directoryimport.DefaultGrace, "how long an account missing from full feeds stays open before it is closed: 30d, 72h...")
 		fs.share(&c.Import.MaxRejected, "max-rejected", "LEDGER_IMPORT_MAX_REJECTED", directoryimport.DefaultMaxRejected, "refuse the whole feed when more than this share of records is malformed: 5% or 0.05")
@@ -283,6 +288,9 @@ func (c *Config) Validate() error {
 				errs = append(errs, err)
 			}
 			c.sso = s
+		}
+		if err := c.Notify.check(c.Demo, c.Store); err != nil {
+			errs = append(errs, err)
 		}
 		if c.SmallCount < 1 {
 			errs = append(errs, fmt.Errorf("small count %d is not at least 1 (1 shows every count)", c.SmallCount))

@@ -97,6 +97,27 @@ var settings = map[string]setting{
 	// Single sign-on.
 	"cas-ticket-lifetime": {"LEDGER_CAS_TICKET_LIFETIME", "1m", "45s", "1m0s", "45s", func(c *Config) string { return c.CASTicketLifetime.String() }},
 
+	// Notifications.
+	"vapid-public-key":   {"LEDGER_VAPID_PUBLIC_KEY", "env-pub", "flag-pub", "env-pub", "flag-pub", func(c *Config) string { return c.Notify.VAPIDPublic }},
+	"vapid-private-key":  {"LEDGER_VAPID_PRIVATE_KEY", "env-priv", "flag-priv", "env-priv", "flag-priv", func(c *Config) string { return c.Notify.VAPIDPrivate }},
+	"notify-contact":     {"LEDGER_NOTIFY_CONTACT", "mailto:env@example.fr", "mailto:flag@example.fr", "mailto:env@example.fr", "mailto:flag@example.fr", func(c *Config) string { return c.Notify.Contact }},
+	"smtp-host":          {"LEDGER_SMTP_HOST", "smtp.env.example", "smtp.flag.example", "smtp.env.example", "smtp.flag.example", func(c *Config) string { return c.Notify.SMTPHost }},
+	"smtp-port":          {"LEDGER_SMTP_PORT", "25", "2525", "25", "2525", func(c *Config) string { return fmt.Sprint(c.Notify.SMTPPort) }},
+	"smtp-tls":           {"LEDGER_SMTP_TLS", "none", "opportunistic", "none", "opportunistic", func(c *Config) string { return c.Notify.SMTPTLS }},
+	"smtp-user":          {"LEDGER_SMTP_USER", "env-user", "flag-user", "env-user", "flag-user", func(c *Config) string { return c.Notify.SMTPUser }},
+	"smtp-password":      {"LEDGER_SMTP_PASSWORD", "env-pw", "flag-pw", "env-pw", "flag-pw", func(c *Config) string { return c.Notify.SMTPPassword }},
+	"smtp-from":          {"LEDGER_SMTP_FROM", "env@example.fr", "flag@example.fr", "env@example.fr", "flag@example.fr", func(c *Config) string { return c.Notify.SMTPFrom }},
+	"smtp-from-name":     {"LEDGER_SMTP_FROM_NAME", "Collège env", "Collège flag", "Collège env", "Collège flag", func(c *Config) string { return c.Notify.SMTPFromName }},
+	"sms-url":            {"LEDGER_SMS_URL", "https://sms.env.example", "https://sms.flag.example", "https://sms.env.example", "https://sms.flag.example", func(c *Config) string { return c.Notify.SMSURL }},
+	"sms-method":         {"LEDGER_SMS_METHOD", "PUT", "POST", "PUT", "POST", func(c *Config) string { return c.Notify.SMSMethod }},
+	"sms-format":         {"LEDGER_SMS_FORMAT", "form", "json", "form", "json", func(c *Config) string { return c.Notify.SMSFormat }},
+	"sms-payload":        {"LEDGER_SMS_PAYLOAD", "to={{to}}&text={{text}}", "n={{to}}&t={{text}}", "to={{to}}&text={{text}}", "n={{to}}&t={{text}}", func(c *Config) string { return c.Notify.SMSPayload }},
+	"sms-auth-header":    {"LEDGER_SMS_AUTH_HEADER", "X-Env-Key", "X-Flag-Key", "X-Env-Key", "X-Flag-Key", func(c *Config) string { return c.Notify.SMSAuthHeader }},
+	"sms-auth":           {"LEDGER_SMS_AUTH", "env-secret", "flag-secret", "env-secret", "flag-secret", func(c *Config) string { return c.Notify.SMSAuth }},
+	"portal-url":         {"LEDGER_PORTAL_URL", "https://env.example", "https://flag.example", "https://env.example", "https://flag.example", func(c *Config) string { return c.Notify.PortalURL }},
+	"notify-digest-hour": {"LEDGER_NOTIFY_DIGEST_HOUR", "7", "20", "7", "20", func(c *Config) string { return fmt.Sprint(c.Notify.DigestHour) }},
+	"notify-outbox":      {"LEDGER_NOTIFY_OUTBOX", "env-outbox", "flag-outbox", "env-outbox", "flag-outbox", func(c *Config) string { return c.Notify.Outbox }},
+
 	// Indicators.
 	"small-count": {"LEDGER_SMALL_COUNT", "10", " 3 ", "10", "3", func(c *Config) string { return fmt.Sprint(c.SmallCount) }},
 }

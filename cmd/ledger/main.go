@@ -184,6 +184,7 @@ func (m *Main) subcommands() []subcommand {
 		{"retention", "how long each category of personal data is kept (set), what expires (plan), expire it (apply)", (*Main).retention, true},
 		{"services", "the school's services the ledger signs people in to (CAS): register, list, remove", (*Main).services, true},
 		{"oidc", "the OpenID provider's signing keys: make the next one (rotate-keys)", (*Main).oidc, true},
+		{"notify", "notifications to families: make the Web Push keys (vapid-keys)", (*Main).notify, true},
 		{"backup", "copy a SQLite store, while it serves, into a backup file", (*Main).backup, false},
 		{"restore", "put a backup in place of a SQLite store, once checked", (*Main).restore, false},
 		{"version", "print the version, revision and schema of this binary (also --version)", (*Main).version, false},

@@ -136,6 +136,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		wg.Go(func() { jobs.Run(bg) })
 		erasures = jobs
 	}
+	// Families are reached outside the portal when a channel is
+	// configured (notify.go).
+	notifications, err := a.startNotify(bg, &cfg, &wg)
+	if err != nil {
+		return err
+	}
 	var accessLog *slog.Logger
 	if cfg.AccessLog {
 		accessLog = log
@@ -197,7 +203,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		log: log, secureCookies: cfg.SecureCookies,
 		maxImport: cfg.Import.MaxBytes, importOpts: &importDefaults, timeouts: cfg.Timeouts,
 		metrics: a.metrics.onMain(), ready: ready, accessLog: accessLog, served: a.metrics.served(),
-		proxies: proxies, smallCount: cfg.SmallCount, trail: trail, oidc: oidc, erasures: erasures,
+		proxies: proxies, smallCount: cfg.SmallCount, trail: trail, oidc: oidc, erasures: erasures, notifications: notifications,
 		demoClient: demoClient, oidcIssuer: cfg.OIDCIssuer,
 		sso: signOn, ssoCtx: ctx, listener: listenerURL(ln.Addr()), revoker: authSvc,
 	})
@@ -403,6 +409,9 @@ type webDeps struct {
 	ssoCtx   context.Context
 	listener *url.URL
 	revoker  accountRevoker
+	// notifications serves notification settings and dead letters (nil:
+	// notifications are off).
+	notifications *web.Notifications
 }
 
 // webHandler mounts the JSON API under /api/ and the portal at /, sharing
@@ -445,7 +454,7 @@ func webHandler(d webDeps) (http.Handler, error) {
 	apiSrv, err := api.NewServer(api.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports, Timetables: d.timetables, Live: d.live,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, Exports: exports, SmallCount: d.smallCount, Trail: d.trail,
-		Erasures: d.erasures,
+		Erasures: d.erasures, Notifications: d.notifications,
 	})
 	if err != nil {
 		return nil, err
@@ -457,8 +466,8 @@ func webHandler(d webDeps) (http.Handler, error) {
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
-		Erasures: d.erasures,
-		SSO:      signOn,
+		Erasures: d.erasures, Notifications: d.notifications,
+		SSO: signOn,
 	})
 	if err != nil {
 		return nil, err

@@ -139,6 +139,14 @@ func KindOf(typ string) (Kind, bool) {
 		return Kind{Class: ClassOther}, true
 	case domain.ServiceAccessed{}.EventType():
 		return Kind{Class: ClassHidden}, true
+	// Notifications: a person's preferences are theirs alone; the outcomes
+	// of deliveries (thousands at the morning peak) are news to nobody,
+	// read through the student's history and the office's pages.
+	case domain.NotificationPreferencesSet{}.EventType(),
+		domain.NotificationSent{}.EventType(),
+		domain.NotificationFailed{}.EventType(),
+		domain.NotificationOpened{}.EventType():
+		return Kind{Class: ClassHidden}, true
 	}
 	return Kind{}, false
 }

@@ -42,6 +42,7 @@ func TestKindOf(t *testing.T) {
 		domain.AreaNews:            visibility.ClassOther,
 		domain.AreaPrivacy:         visibility.ClassHidden,
 		domain.AreaServices:        visibility.ClassOther,
+		domain.AreaNotifications:   visibility.ClassHidden,
 	}
 	exceptions := map[string]visibility.Class{
 		domain.UserConnected{}.EventType(): visibility.ClassHidden,

@@ -31,6 +31,11 @@ type Message struct {
 	UnsubscribeURL string
 	// UnsubscribeMailto is an optional mailto: address that does the same.
 	UnsubscribeMailto string
+	// Key, when set, makes the Message-ID stable: the same key gives the
+	// same id, so that a message a delivery process sends again (a crash
+	// between sending and recording it) is one message to mail clients.
+	// 16 to 64 letters, digits and hyphens.
+	Key string
 }
 
 // Status is what became of a message.
@@ -250,6 +255,9 @@ func (s *Sender) build(m Message) (*gomail.Msg, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	if m.Key != "" {
+		id = m.Key + "@" + s.domain
+	}
 	msg.SetMessageIDWithValue(id)
 	msg.SetDate()
 	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
@@ -276,6 +284,9 @@ func (s *Sender) messageID() (string, error) {
 
 func (m Message) validate() error {
 	var errs []error
+	if m.Key != "" && !validKey(m.Key) {
+		errs = append(errs, fmt.Errorf("the message key %q is not 16 to 64 letters, digits and hyphens", m.Key))
+	}
 	if a, err := mail.ParseAddress(m.To.Address); err != nil || a.Address != m.To.Address {
 		errs = append(errs, fmt.Errorf("the recipient %q is not an e-mail address", m.To.Address))
 	}
@@ -345,4 +356,17 @@ func oneLine(s string) string {
 
 func isControl(r rune) bool {
 	return unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+}
+
+// validKey reports whether k may stand before the @ of a Message-ID.
+func validKey(k string) bool {
+	if len(k) < 16 || len(k) > 64 {
+		return false
+	}
+	for _, c := range k {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
