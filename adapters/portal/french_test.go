@@ -31,6 +31,8 @@ var enumKinds = map[string]string{
 	"SignInMethod": "signin", "FieldRule": "form.rule",
 	"SanctionAuthority": "authority", "EffacementBasis": "effacement",
 	"ExportFormat": "export_format", "RetentionCategory": "retention", "ServiceKind": "service_kind",
+	"AlertKind": "alert_kind", "AlertAction": "alert_action", "LatenessPeriod": "lateness_period",
+	"HalfDayCounting": "half_day_rule", "LetterTemplate": "letter_template", "LetterChannel": "letter_channel",
 }
 
 // enumsOffPages are the domain's enumerations that never reach a page:
