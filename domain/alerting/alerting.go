@@ -62,6 +62,8 @@ type Facts struct {
 	Attendance    []LessonAttendance
 	Lateness      []Lateness
 	Lessons       []ScheduledLesson
+	// Open are the ids of the establishment's open alerts.
+	Open map[uuid.UUID]bool
 }
 
 // Month names the calendar month of d: "2026-11".
@@ -186,4 +188,21 @@ func lessonEnd(l ScheduledLesson, loc *time.Location) (time.Time, error) {
 	hm, _ := time.Parse("15:04", l.Slot.End) // checked by Validate
 	day := l.Date.In(loc)
 	return time.Date(day.Year(), day.Month(), day.Day(), hm.Hour(), hm.Minute(), 0, 0, loc), nil
+}
+
+// Resolved returns the open forgotten-roll-call alerts whose roll was
+// called since: the process records them handled (roll call done).
+func Resolved(f Facts) []uuid.UUID {
+	var out []uuid.UUID
+	for _, l := range f.Lessons {
+		if !l.Called {
+			continue
+		}
+		for _, k := range []domain.AlertKind{domain.AlertRollCallTeacher, domain.AlertRollCallOffice} {
+			if id := domain.AlertID(f.Establishment, k, l.Lesson, l.Date.String()); f.Open[id] {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
