@@ -165,6 +165,7 @@ func (s *Server) routeTable() []route {
 		s.servicesRoutes(),
 		s.fileRoutes(),
 		s.officeRoutes(),
+		s.alertRoutes(),
 		s.importRoutes(),
 		s.timetableImportRoutes(),
 		s.auditRoutes(),

@@ -45,6 +45,8 @@ type world struct {
 	srv *Server
 	// Service is a CAS service registered for the school.
 	Service uuid.UUID
+	// Alert is an open alert about the student's unjustified half-days.
+	Alert uuid.UUID
 }
 
 func newWorld(t *testing.T) *world {
@@ -54,6 +56,10 @@ func newWorld(t *testing.T) *world {
 		Service: w.Service, Establishment: w.UAI, Name: "Pronote", Kind: domain.ServiceCAS,
 		URLs: []string{"https://pronote.example.fr/cas/*"}, Attributes: domain.ServiceAttributes,
 	}))
+	raise := domain.RaiseAlert{Establishment: w.UAI, Kind: domain.AlertHalfDays, Student: w.Accounts[asStudent],
+		Group: w.Class, Period: "2006-03", Count: 4, Threshold: 4}
+	w.Must(w.H.RaiseAlert(w.Ctx, webtest.System(), raise))
+	w.Alert = raise.ID()
 	w.CatchUp()
 	w.srv = w.server(w.H, w.Auth, w.Store)
 	return w
