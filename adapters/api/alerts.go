@@ -50,8 +50,8 @@ func (s *Server) alertRoutes() []route {
 			summary: "Record how an open alert was handled (appel à la famille, courrier, convocation, signalement au DASEN...); " +
 				"the signed-in account is who handled it",
 			profiles: "personnel of the alert's establishment",
-			fill: func(r *http.Request, c *domain.HandleAlert) error { return web.SetPathID(r, "alert", &c.Alert) },
-			run:  h.HandleAlert,
+			fill:     func(r *http.Request, c *domain.HandleAlert) error { return web.SetPathID(r, "alert", &c.Alert) },
+			run:      h.HandleAlert,
 		}),
 		{
 			method: "GET", path: "/api/v1/establishments/{uai}/alert-settings", tag: "office", status: http.StatusOK,
