@@ -184,6 +184,7 @@ func (p *Portal) nav(v *view) []navLink {
 	case domain.ProfilePersonnel:
 		links = append(links, [2]string{"/discipline", "nav.discipline"}, [2]string{"/messages", "nav.messages"},
 			[2]string{"/bookings", "nav.bookings"}, [2]string{"/news", "nav.news"})
+		links = append(links, [2]string{"/office/alerts", "nav.alerts"})
 		if web.MayReadConsultations(v.principal, v.Me.Establishment) == nil {
 			links = append(links, [2]string{"/consultations", "nav.consultations"})
 		}

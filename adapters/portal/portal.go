@@ -227,6 +227,7 @@ func (p *Portal) routeTable() []page {
 		p.teacherPages(),
 		p.familyPages(),
 		p.officePages(),
+		p.alertPages(),
 		p.disciplinePages(),
 		p.messagePages(),
 		p.bookingPages(),
