@@ -48,6 +48,7 @@ type AlertRollCall struct {
 	Group   uuid.UUID   `json:"group"`
 	Date    domain.Date `json:"date"`
 	Slot    domain.Slot `json:"slot"`
+	Subject string      `json:"subject"`
 	Teacher uuid.UUID   `json:"teacher"`
 }
 
@@ -94,7 +95,7 @@ func (alertsModel) Apply(ctx context.Context, b *Batch, rec domain.Record, e dom
 	switch e := e.(type) {
 	case domain.RollCallCompleted:
 		b.Put(alRollCalls, uai+"|"+e.Date.String()+"|"+e.Lesson.String(), &AlertRollCall{
-			Lesson: e.Lesson, Group: e.Group, Date: e.Date, Slot: e.Slot, Teacher: e.Teacher,
+			Lesson: e.Lesson, Group: e.Group, Date: e.Date, Slot: e.Slot, Subject: e.Subject, Teacher: e.Teacher,
 		})
 	case domain.MemberJoined:
 		if e.Role == domain.RoleStudent {
@@ -156,49 +157,12 @@ func (q *Queries) AlertFacts(ctx context.Context, uai string, now time.Time) (al
 		return f, err
 	}
 	lo, hi := uai+"|"+from.String(), PrefixEnd(uai+"|"+today.String())
-	var calls []AlertRollCall
-	called := map[uuid.UUID]bool{}
-	if err := ScanJSON(ctx, r, alRollCalls, lo, hi, func(_ string, rc AlertRollCall) error {
-		calls = append(calls, rc)
-		called[rc.Lesson] = true
-		return nil
-	}); err != nil {
+	att, called, err := alAttendance(ctx, r, uai, from, today)
+	if err != nil {
 		return f, err
 	}
-	members := map[uuid.UUID][]uuid.UUID{}
-	for _, rc := range calls {
-		students, ok := members[rc.Group]
-		if !ok {
-			prefix := rc.Group.String() + "|"
-			if err := r.Scan(ctx, alMembers, prefix, PrefixEnd(prefix), func(key string, _ []byte) error {
-				id, err := uuid.Parse(key[len(prefix):])
-				if err == nil {
-					students = append(students, id)
-				}
-				return nil
-			}); err != nil {
-				return f, err
-			}
-			members[rc.Group] = students
-		}
-		for _, s := range students {
-			var a AlertAbsence
-			ok, err := GetJSON(ctx, r, alAbsences, rc.Lesson.String()+"|"+s.String(), &a)
-			if err != nil {
-				return f, err
-			}
-			mark := alerting.Present
-			if ok {
-				switch a.State {
-				case domain.AbsenceJustified:
-					mark = alerting.Justified
-				case domain.AbsenceCancelledState:
-				default:
-					mark = alerting.Unjustified
-				}
-			}
-			f.Attendance = append(f.Attendance, alerting.LessonAttendance{Student: s, Group: rc.Group, Date: rc.Date, Slot: rc.Slot, Mark: mark})
-		}
+	for _, a := range att {
+		f.Attendance = append(f.Attendance, a.LessonAttendance)
 	}
 	if err := ScanJSON(ctx, r, alLateness, lo, hi, func(_ string, l AlertLateness) error {
 		f.Lateness = append(f.Lateness, alerting.Lateness{Student: l.Student, Group: l.Group, Date: l.Date})
@@ -293,5 +257,167 @@ func (q *Queries) TeacherAlerts(ctx context.Context, uai string, teacher uuid.UU
 			out = append(out, a)
 		}
 	}
+	return out, nil
+}
+
+// attended is a student's mark at a lesson, with the lesson.
+type attended struct {
+	alerting.LessonAttendance
+	Lesson  uuid.UUID
+	Subject string
+}
+
+// alAttendance returns the mark of every member of each group whose roll
+// was called in establishment uai from from to to, and the lessons
+// called.
+func alAttendance(ctx context.Context, r DocReader, uai string, from, to domain.Date) ([]attended, map[uuid.UUID]bool, error) {
+	var calls []AlertRollCall
+	called := map[uuid.UUID]bool{}
+	if err := ScanJSON(ctx, r, alRollCalls, uai+"|"+from.String(), PrefixEnd(uai+"|"+to.String()), func(_ string, rc AlertRollCall) error {
+		calls = append(calls, rc)
+		called[rc.Lesson] = true
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	var out []attended
+	members := map[uuid.UUID][]uuid.UUID{}
+	for _, rc := range calls {
+		students, ok := members[rc.Group]
+		if !ok {
+			prefix := rc.Group.String() + "|"
+			if err := r.Scan(ctx, alMembers, prefix, PrefixEnd(prefix), func(key string, _ []byte) error {
+				if id, err := uuid.Parse(key[len(prefix):]); err == nil {
+					students = append(students, id)
+				}
+				return nil
+			}); err != nil {
+				return nil, nil, err
+			}
+			members[rc.Group] = students
+		}
+		for _, s := range students {
+			var a AlertAbsence
+			ok, err := GetJSON(ctx, r, alAbsences, rc.Lesson.String()+"|"+s.String(), &a)
+			if err != nil {
+				return nil, nil, err
+			}
+			mark := alerting.Present
+			if ok {
+				switch a.State {
+				case domain.AbsenceJustified:
+					mark = alerting.Justified
+				case domain.AbsenceCancelledState:
+				default:
+					mark = alerting.Unjustified
+				}
+			}
+			out = append(out, attended{LessonAttendance: alerting.LessonAttendance{Student: s, Group: rc.Group, Date: rc.Date, Slot: rc.Slot, Mark: mark},
+				Lesson: rc.Lesson, Subject: rc.Subject})
+		}
+	}
+	return out, called, nil
+}
+
+// LetterFilter selects the students a letter is written about.
+type LetterFilter struct {
+	From, To domain.Date
+	// Threshold is the fewest unjustified half-days in the period
+	// (counted by the establishment's rule).
+	Threshold int
+	// Group, when set, keeps the students of that class or group.
+	Group uuid.UUID
+}
+
+// LetterCandidate is a student with unjustified absences in a period.
+type LetterCandidate struct {
+	Student     uuid.UUID       `json:"student"`
+	StudentName string          `json:"student_name"`
+	Group       uuid.UUID       `json:"group"`
+	GroupName   string          `json:"group_name"`
+	HalfDays    int             `json:"half_days"`
+	Absences    []LetterAbsence `json:"absences"`
+	Guardians   []AccountLink   `json:"guardians"`
+}
+
+// LetterAbsence is a lesson missed without justification.
+type LetterAbsence struct {
+	Date    domain.Date `json:"date"`
+	Slot    domain.Slot `json:"slot"`
+	Subject string      `json:"subject"`
+}
+
+// LetterCandidates returns the students of establishment uai with at
+// least f.Threshold unjustified half-days from f.From to f.To, by the
+// establishment's half-day rule in s, sorted by class and name, with their unjustified absences and
+// their legal guardians from the directory.
+func (q *Queries) LetterCandidates(ctx context.Context, uai string, f LetterFilter, s domain.AlertSettings) ([]LetterCandidate, error) {
+	r, err := q.reader(ctx, ProjectionAlerts)
+	if err != nil {
+		return nil, err
+	}
+	att, _, err := alAttendance(ctx, r, uai, f.From, f.To)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		student uuid.UUID
+		date    domain.Date
+	}
+	days := map[key][]alerting.LessonAttendance{}
+	missed := map[uuid.UUID][]LetterAbsence{}
+	groups := map[uuid.UUID]uuid.UUID{}
+	for _, a := range att {
+		if f.Group != uuid.Nil && a.Group != f.Group {
+			continue
+		}
+		days[key{a.Student, a.Date}] = append(days[key{a.Student, a.Date}], a.LessonAttendance)
+		if a.Mark == alerting.Unjustified {
+			missed[a.Student] = append(missed[a.Student], LetterAbsence{Date: a.Date, Slot: a.Slot, Subject: a.Subject})
+		}
+		groups[a.Student] = a.Group
+	}
+	halfDays := map[uuid.UUID]int{}
+	for k, lessons := range days {
+		counts, _, err := alerting.UnjustifiedHalfDays(lessons, alerting.Policy(s))
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range counts {
+			halfDays[k.student] += n
+		}
+	}
+	names, err := q.newDirNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	threshold := max(f.Threshold, 1)
+	out := []LetterCandidate{}
+	for student, n := range halfDays {
+		if n < threshold {
+			continue
+		}
+		c := LetterCandidate{Student: student, Group: groups[student], HalfDays: n, Absences: missed[student]}
+		slices.SortFunc(c.Absences, func(a, b LetterAbsence) int {
+			return cmp.Or(a.Date.Compare(b.Date), cmp.Compare(a.Slot.Start, b.Slot.Start))
+		})
+		if c.GroupName, err = names.group(ctx, c.Group); err != nil {
+			return nil, err
+		}
+		acc, err := q.Account(ctx, student)
+		if err != nil {
+			return nil, err
+		}
+		c.StudentName = acc.DisplayName
+		for _, l := range acc.Relatives {
+			if l.LegalGuardian {
+				c.Guardians = append(c.Guardians, l)
+			}
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b LetterCandidate) int {
+		return cmp.Or(cmp.Compare(a.GroupName, b.GroupName), cmp.Compare(a.StudentName, b.StudentName), cmp.Compare(a.Student.String(), b.Student.String()))
+	})
 	return out, nil
 }

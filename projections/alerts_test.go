@@ -221,3 +221,51 @@ func alertsHistory(t *testing.T) *world {
 		Alert: halfDays.Alert, Establishment: uaiLycee, Kind: domain.AlertHalfDays, Student: bruno, Action: domain.ActionFamilyCall})
 	return w
 }
+
+func TestLetterCandidates(t *testing.T) {
+	w := school(t)
+	forEachStore(t, func(t *testing.T, docs DocStoreAll) {
+		ctx := context.Background()
+		q := w.MustProject(t, docs, 512, projections.NewDirectory(), projections.NewAlerts())
+		march := projections.LetterFilter{From: domain.MustDate("2006-03-01"), To: domain.MustDate("2006-03-13"), Threshold: 1}
+		got, err := q.LetterCandidates(ctx, uaiLycee, march, domain.DefaultAlertSettings())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Alice: 13 March morning (6 March morning had a justified
+		// absence); her two unjustified absences listed. Bruno: 7 March;
+		// his relative's link was undone, so no guardian.
+		if len(got) != 2 || got[0].Student != alice || got[1].Student != bruno {
+			t.Fatalf("candidates: %+v, want Alice then Bruno", got)
+		}
+		a := got[0]
+		if a.StudentName != "Alice Martin-Dupont" || a.GroupName != "2nde A" || a.HalfDays != 1 || len(a.Absences) != 2 ||
+			a.Absences[0].Date != domain.MustDate("2006-03-06") || a.Absences[0].Subject != "francais" ||
+			a.Absences[1].Date != domain.MustDate("2006-03-13") || a.Absences[1].Subject != "maths" {
+			t.Errorf("Alice: %+v", a)
+		}
+		if len(a.Guardians) != 1 || a.Guardians[0].Account != mother || a.Guardians[0].DisplayName != "Claire Martin" {
+			t.Errorf("Alice's guardians: %+v, want her mother", a.Guardians)
+		}
+		if len(got[1].Guardians) != 0 {
+			t.Errorf("Bruno's guardians: %+v, want none", got[1].Guardians)
+		}
+		// Counting any lesson, Alice has two half-days; a threshold of 2
+		// keeps her alone.
+		s := domain.DefaultAlertSettings()
+		s.HalfDayRule = domain.CountAnyLesson
+		march.Threshold = 2
+		if got, err = q.LetterCandidates(ctx, uaiLycee, march, s); err != nil || len(got) != 1 || got[0].Student != alice || got[0].HalfDays != 2 {
+			t.Errorf("threshold 2, any lesson: %+v %v, want Alice with 2", got, err)
+		}
+		// Another group, or a period before, selects nobody.
+		march.Group = latin
+		if got, err = q.LetterCandidates(ctx, uaiLycee, march, s); err != nil || len(got) != 0 {
+			t.Errorf("Latin: %+v %v, want nobody", got, err)
+		}
+		feb := projections.LetterFilter{From: domain.MustDate("2006-02-01"), To: domain.MustDate("2006-02-28"), Threshold: 1}
+		if got, err = q.LetterCandidates(ctx, uaiLycee, feb, s); err != nil || len(got) != 0 {
+			t.Errorf("February: %+v %v, want nobody", got, err)
+		}
+	})
+}

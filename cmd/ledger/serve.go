@@ -60,6 +60,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	// Sanctions leave the students' files on their day (docs/discipline.md).
 	wg.Go(func() { a.effaceDaily(bg, time.Hour) })
+	// Alerts of the school-life office (docs/notifications.md).
+	wg.Go(func() { a.raiseAlerts(bg, alertEvery, time.Now) })
 	// Personal data past its retention expires every night (docs/privacy.md).
 	if cfg.Retention && a.cipher != nil {
 		wg.Go(func() { a.retainDaily(bg, cfg.RetentionHour, time.Now) })
