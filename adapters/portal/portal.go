@@ -32,6 +32,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/letters"
 	"github.com/schoollife/ledger/adapters/portal/chart"
 	"github.com/schoollife/ledger/adapters/portal/i18n"
 	"github.com/schoollife/ledger/adapters/web"
@@ -95,6 +96,9 @@ type Config struct {
 	// Erasures, when set, records the erasures of persons' data
 	// administrators ask for on the erasure page and runs their scrubs.
 	Erasures web.ErasureJobs
+	// Letters, when set, writes the office's letters to families (the
+	// pages under /office/letters).
+	Letters *letters.Office
 }
 
 // Validate checks the configuration and fills defaults.
@@ -228,6 +232,7 @@ func (p *Portal) routeTable() []page {
 		p.familyPages(),
 		p.officePages(),
 		p.alertPages(),
+		p.letterPages(),
 		p.disciplinePages(),
 		p.messagePages(),
 		p.bookingPages(),
