@@ -421,10 +421,16 @@ func webHandler(d webDeps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Letters by e-mail wait for the guardians' addresses and a mail
+	// relay (docs/notifications.md, "Letters"): the PDF alone until then.
+	letterOffice, err := a.newLetterOffice(nil)
+	if err != nil {
+		return nil, err
+	}
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
-		Erasures: d.erasures,
+		Erasures: d.erasures, Letters: letterOffice,
 	})
 	if err != nil {
 		return nil, err
