@@ -11,6 +11,7 @@ package projections
 //	absences   "lesson id|student id" -> AlertAbsence (the absence as it stands)
 //	lateness   "UAI|date|lesson id|student id" -> AlertLateness
 //	alerts     "UAI|alert id" -> AlertEntry
+//	letters    "student id|sent at (UTC, RFC 3339)|letter id" -> LetterEntry
 //
 // A group's members are the members as they stand when the process reads
 // them: a student who joined a class mid-month is counted on the roll
@@ -38,9 +39,21 @@ const (
 	alAbsences  = "absences"
 	alLateness  = "lateness"
 	alAlerts    = "alerts"
+	alLetters   = "letters"
 )
 
-var alertsCollections = []string{alRollCalls, alMembers, alAbsences, alLateness, alAlerts}
+var alertsCollections = []string{alRollCalls, alMembers, alAbsences, alLateness, alAlerts, alLetters}
+
+// LetterEntry is a letter sent to a student's family.
+type LetterEntry struct {
+	Letter   uuid.UUID             `json:"letter"`
+	Template domain.LetterTemplate `json:"template"`
+	Channel  domain.LetterChannel  `json:"channel"`
+	SentAt   time.Time             `json:"sent_at"`
+	SentBy   uuid.UUID             `json:"sent_by"`
+	From     domain.Date           `json:"from"`
+	To       domain.Date           `json:"to"`
+}
 
 // AlertRollCall is a lesson whose roll was called.
 type AlertRollCall struct {
@@ -116,6 +129,11 @@ func (alertsModel) Apply(ctx context.Context, b *Batch, rec domain.Record, e dom
 	case domain.LatenessRecorded:
 		b.Put(alLateness, uai+"|"+e.Date.String()+"|"+e.Lesson.String()+"|"+e.Student.String(), &AlertLateness{
 			Student: e.Student, Group: e.Group, Date: e.Date,
+		})
+	case domain.LetterSent:
+		at := rec.Metadata.Time.UTC()
+		b.Put(alLetters, e.Student.String()+"|"+at.Format(time.RFC3339)+"|"+e.Letter.String(), &LetterEntry{
+			Letter: e.Letter, Template: e.Template, Channel: e.Channel, SentAt: at, SentBy: rec.Metadata.Actor, From: e.From, To: e.To,
 		})
 	case domain.AlertRaised:
 		b.Put(alAlerts, e.Establishment+"|"+e.Alert.String(), &AlertEntry{AlertRaised: e, RaisedAt: rec.Metadata.Time.UTC()})
@@ -338,6 +356,9 @@ type LetterCandidate struct {
 	HalfDays    int             `json:"half_days"`
 	Absences    []LetterAbsence `json:"absences"`
 	Guardians   []AccountLink   `json:"guardians"`
+	// Letters are the letters sent to the family so far, the latest
+	// first.
+	Letters []LetterEntry `json:"letters"`
 }
 
 // LetterAbsence is a lesson missed without justification.
@@ -409,6 +430,9 @@ func (q *Queries) LetterCandidates(ctx context.Context, uai string, f LetterFilt
 			return nil, err
 		}
 		c.StudentName = acc.DisplayName
+		if c.Letters, err = alLettersOf(ctx, r, student); err != nil {
+			return nil, err
+		}
 		for _, l := range acc.Relatives {
 			if l.LegalGuardian {
 				c.Guardians = append(c.Guardians, l)
@@ -420,4 +444,16 @@ func (q *Queries) LetterCandidates(ctx context.Context, uai string, f LetterFilt
 		return cmp.Or(cmp.Compare(a.GroupName, b.GroupName), cmp.Compare(a.StudentName, b.StudentName), cmp.Compare(a.Student.String(), b.Student.String()))
 	})
 	return out, nil
+}
+
+// alLettersOf returns the letters sent about a student, the latest first.
+func alLettersOf(ctx context.Context, r DocReader, student uuid.UUID) ([]LetterEntry, error) {
+	out := []LetterEntry{}
+	prefix := student.String() + "|"
+	err := ScanJSON(ctx, r, alLetters, prefix, PrefixEnd(prefix), func(_ string, l LetterEntry) error {
+		out = append(out, l)
+		return nil
+	})
+	slices.Reverse(out)
+	return out, err
 }

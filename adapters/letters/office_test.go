@@ -97,6 +97,15 @@ func TestOfficePrintsAndRecordsLetters(t *testing.T) {
 		sent.Recipients[0] != parent || sent.HalfDays != 1 || recs[0].Metadata.Actor != cpe.Actor {
 		t.Fatalf("recorded: %+v by %s", sent, recs[0].Metadata.Actor)
 	}
+	// The office sees the letter sent when it looks again.
+	w.CatchUp()
+	again, err := o.Select(w.Ctx, marchRequest(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := again.Candidates[0].Letters; len(l) != 1 || l[0].Channel != domain.ChannelPrint || l[0].SentBy != cpe.Actor {
+		t.Fatalf("letters sent: %+v", l)
+	}
 	// The event holds no letter text.
 	if bytes.Contains(recs[0].Data, []byte("Madame")) || bytes.Contains(recs[0].Data, []byte("Mathématiques")) {
 		t.Fatalf("the letter's text is in the log: %s", recs[0].Data)
