@@ -93,6 +93,14 @@ type AlertEntry struct {
 	HandledAt   time.Time          `json:"handled_at,omitzero"`
 }
 
+// AboutStudent reports whether the alert is about a student (thresholds),
+// not a lesson (forgotten roll calls).
+func (a AlertEntry) AboutStudent() bool { return a.Student != uuid.Nil }
+
+// ByLedger reports whether the ledger handled the alert (a roll call
+// taken late).
+func (a AlertEntry) ByLedger() bool { return a.Handled && a.HandledBy == uuid.Nil }
+
 type alertsModel struct{}
 
 // NewAlerts returns the reducer of alerts.v1.

@@ -37,6 +37,9 @@ func TestAlertsPage(t *testing.T) {
 		"Seuil : 4 demi-journées non justifiées par mois", `href="/office/alerts"`,
 		"Aucune alerte traitée pour l&#39;instant.")
 	frenchOnly(t, r.body)
+	if strings.Contains(r.body, "6A <strong>6A</strong>") || strings.Contains(r.body, "· –") {
+		t.Error("an alert shows both a student's and a lesson's line")
+	}
 	mustPage(t, visit(t, w.srv, get("/office/alerts", asHead)), http.StatusOK, "Alertes à traiter")
 	for _, p := range []string{asTeacher, asRelative, asStudent} {
 		mustPage(t, visit(t, w.srv, get("/office/alerts", p)), http.StatusForbidden)
