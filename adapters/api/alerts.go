@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/domain"
@@ -70,6 +71,54 @@ func (s *Server) alertRoutes() []route {
 					return err
 				}
 				return reply(w, http.StatusOK, set)
+			},
+		},
+		{
+			method: "GET", path: "/api/v1/establishments/{uai}/letter-candidates", tag: "office", status: http.StatusOK,
+			summary: "The students with unjustified absences in a period, for letters to their families: their unjustified " +
+				"half-days (by the establishment's rule), their absences, their legal guardians and the letters sent so far",
+			profiles: office, response: typeOf[[]projections.LetterCandidate](),
+			query: []param{
+				{name: "from", format: "date", doc: "the period's first day (required)"},
+				{name: "to", format: "date", doc: "its last day (required; a year at most)"},
+				{name: "threshold", format: "integer", doc: "the fewest unjustified half-days (default 1)"},
+				{name: "group", format: "uuid", doc: "the students of this class or group only"},
+			},
+			handle: func(w http.ResponseWriter, r *http.Request) error {
+				uai, err := web.PathUAI(r, "uai")
+				if err != nil {
+					return err
+				}
+				q := s.dec.Query(r)
+				f := projections.LetterFilter{From: q.Date("from"), To: q.Date("to"), Threshold: 1}
+				if v := q.Str("threshold"); v != "" {
+					n, err := strconv.Atoi(v)
+					if err != nil || n < 1 || n > 200 {
+						q.Fail("threshold", "a whole number from 1 to 200")
+					}
+					f.Threshold = n
+				}
+				if q.Str("group") != "" {
+					f.Group = q.ID("group")
+				}
+				if q.Err() != nil {
+					return q.Err()
+				}
+				if f.From.IsZero() || f.To.IsZero() || f.To.Before(f.From) || f.To.Compare(f.From.AddDays(366)) > 0 {
+					return domain.Errorf(domain.ErrInvalid, "from and to: a period of a year at most")
+				}
+				if err := web.MayReadOffice(web.PrincipalOf(r), uai); err != nil {
+					return err
+				}
+				set, err := h.AlertSettings(r.Context(), uai)
+				if err != nil {
+					return err
+				}
+				list, err := s.cfg.Queries.LetterCandidates(r.Context(), uai, f, set)
+				if err != nil {
+					return err
+				}
+				return reply(w, http.StatusOK, list)
 			},
 		},
 		commandRoute(s, cmd[domain.SetAlertSettings]{

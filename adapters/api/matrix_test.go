@@ -199,6 +199,7 @@ func matrix(w *world) []cell {
 		{method: "POST", path: "/api/v1/alerts/" + w.Alert.String() + "/handling", want: who(ok, staff...),
 			body: domain.HandleAlert{Action: domain.ActionFamilyCall}},
 		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/alert-settings", want: who(ok, asCPE, asHead, asInspector)},
+		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/letter-candidates?from=2006-03-01&to=2006-03-31&threshold=1", want: who(ok, asCPE, asHead, asInspector)},
 		{method: "PUT", path: "/api/v1/establishments/" + w.UAI + "/alert-settings", want: who(ok, asHead, asAdmin),
 			body: domain.AlertSettings{HalfDaysPerMonth: 3, HalfDayCut: "12:30", HalfDayRule: domain.CountAnyLesson,
 				LatenessCount: 4, LatenessPeriod: domain.PeriodWeek, OfficeDelayMinutes: 30}},
