@@ -57,6 +57,10 @@ var emitters = map[string][]string{
 	"sanction.annulled.v1":               {commands.CmdAnnulSanction},
 	"sanction.sursis_revoked.v1":         {commands.CmdRevokeSursis},
 	"sanction.effaced.v1":                {commands.CmdEffaceSanction},
+	"alert.raised.v1":                    {commands.CmdRaiseAlert},
+	"alert.handled.v1":                   {commands.CmdHandleAlert},
+	"alert.settings_set.v1":              {commands.CmdSetAlertSettings},
+	"letter.sent.v1":                     {commands.CmdRecordLetter},
 	"lesson.content_recorded.v1":         {commands.CmdRecordLessonContent},
 	"homework.assigned.v1":               {commands.CmdAssignHomework},
 	"homework.amended.v1":                {commands.CmdAmendHomework},
@@ -98,6 +102,7 @@ var streams = map[string]string{
 	"import": "import-ID", "privacy": "privacy-ACCOUNT (a re-sealed copy: privacy-COPY; retention: retention-UAI)",
 	"service":      "service-ID (accesses: connections-ACCOUNT)",
 	"notification": "notifications-ACCOUNT (outcomes: deliveries-UAI)",
+	"alert":        "alert-ID (settings: alertsettings-UAI)", "letter": "letters-STUDENT",
 }
 
 func TestEventsDoc(t *testing.T) {

@@ -148,6 +148,10 @@ func NewRegistry(extra ...Upcaster) *Registry {
 	register[SanctionAnnulled](r, AreaSchoolLife)
 	register[SursisRevoked](r, AreaSchoolLife)
 	register[SanctionEffaced](r, AreaSchoolLife)
+	register[AlertRaised](r, AreaSchoolLife)
+	register[AlertHandled](r, AreaSchoolLife)
+	register[AlertSettingsSet](r, AreaSchoolLife)
+	register[LetterSent](r, AreaSchoolLife)
 	// Cahier de textes.
 	register[LessonContentRecorded](r, AreaTextbook)
 	register[HomeworkAssigned](r, AreaTextbook)

@@ -108,6 +108,14 @@ func subjects(e Event) ([]uuid.UUID, bool) {
 		ids = append(ids, e.Student)
 	case SanctionEffaced:
 		ids = append(ids, e.Student)
+	case AlertRaised:
+		ids = append(ids, e.Student, e.Group, e.Teacher)
+	case AlertHandled:
+		ids = append(ids, e.Student)
+	case AlertSettingsSet:
+	case LetterSent:
+		ids = append(ids, e.Student)
+		ids = append(ids, e.Recipients...)
 	// Cahier de textes.
 	case LessonContentRecorded:
 		ids = append(ids, e.Group)

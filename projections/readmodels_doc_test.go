@@ -232,6 +232,7 @@ func sampleHistories(t *testing.T) []struct {
 		{newsHistory(t), []projections.Reducer{projections.NewNews()}},
 		{consultationsHistory(t), []projections.Reducer{projections.NewConsultations()}},
 		{erasuresHistory(t), []projections.Reducer{projections.NewErasures()}},
+		{alertsHistory(t), []projections.Reducer{projections.NewAlerts()}},
 	}
 }
 

@@ -18,5 +18,6 @@ func Reducers(loc *time.Location) []Reducer {
 		NewIndicators(loc),
 		NewConsultations(),
 		NewErasures(),
+		NewAlerts(),
 	}
 }

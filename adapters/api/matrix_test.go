@@ -199,6 +199,14 @@ func matrix(w *world) []cell {
 		{method: "GET", path: "/api/v1/teachers/" + teacher + "/view", want: who(ok, asTeacher, asCPE, asHead, asInspector)},
 		{method: "GET", path: "/api/v1/relatives/" + relative + "/view", want: who(ok, asRelative)},
 		{method: "GET", path: "/api/v1/office?uai=" + w.UAI, want: who(ok, asCPE, asHead, asInspector)},
+		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/alerts?open=true", want: who(ok, asCPE, asHead, asInspector)},
+		{method: "POST", path: "/api/v1/alerts/" + w.Alert.String() + "/handling", want: who(ok, staff...),
+			body: domain.HandleAlert{Action: domain.ActionFamilyCall}},
+		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/alert-settings", want: who(ok, asCPE, asHead, asInspector)},
+		{method: "GET", path: "/api/v1/establishments/" + w.UAI + "/letter-candidates?from=2006-03-01&to=2006-03-31&threshold=1", want: who(ok, asCPE, asHead, asInspector)},
+		{method: "PUT", path: "/api/v1/establishments/" + w.UAI + "/alert-settings", want: who(ok, asHead, asAdmin),
+			body: domain.AlertSettings{HalfDaysPerMonth: 3, HalfDayCut: "12:30", HalfDayRule: domain.CountAnyLesson,
+				LatenessCount: 4, LatenessPeriod: domain.PeriodWeek, OfficeDelayMinutes: 30}},
 
 		// Audit and indicators.
 		{method: "GET", path: "/api/v1/history/" + student, want: who(ok, asInspector)},

@@ -168,6 +168,7 @@ func (s *Server) routeTable() []route {
 		s.servicesRoutes(),
 		s.fileRoutes(),
 		s.officeRoutes(),
+		s.alertRoutes(),
 		s.importRoutes(),
 		s.timetableImportRoutes(),
 		s.auditRoutes(),

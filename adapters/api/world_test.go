@@ -50,6 +50,8 @@ type world struct {
 	Service uuid.UUID
 	// notify keeps subscriptions, addresses and deliveries, on SQLite.
 	notify *delivery.Store
+	// Alert is an open alert about the student's unjustified half-days.
+	Alert uuid.UUID
 }
 
 // notifications returns the notification settings over handlers h.
@@ -76,6 +78,10 @@ func newWorld(t *testing.T) *world {
 		Service: w.Service, Establishment: w.UAI, Name: "Pronote", Kind: domain.ServiceCAS,
 		URLs: []string{"https://pronote.example.fr/cas/*"}, Attributes: domain.ServiceAttributes,
 	}))
+	raise := domain.RaiseAlert{Establishment: w.UAI, Kind: domain.AlertHalfDays, Student: w.Accounts[asStudent],
+		Group: w.Class, Period: "2006-03", Count: 4, Threshold: 4}
+	w.Must(w.H.RaiseAlert(w.Ctx, webtest.System(), raise))
+	w.Alert = raise.ID()
 	w.CatchUp()
 	w.srv = w.server(w.H, w.Auth, w.Store)
 	return w

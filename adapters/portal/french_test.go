@@ -33,6 +33,8 @@ var enumKinds = map[string]string{
 	"ExportFormat": "export_format", "RetentionCategory": "retention", "ServiceKind": "service_kind", "IdentityMatch": "identity_match",
 	"NotifyCategory": "notify_category", "NotifyMode": "notify_mode", "NotifyChannel": "notify_channel",
 	"NotifyLang": "notify_lang",
+	"AlertKind":  "alert_kind", "AlertAction": "alert_action", "LatenessPeriod": "lateness_period",
+	"HalfDayCounting": "half_day_rule", "LetterTemplate": "letter_template", "LetterChannel": "letter_channel",
 }
 
 // enumsOffPages are the domain's enumerations that never reach a page:

@@ -184,6 +184,10 @@ func (p *Portal) nav(v *view) []navLink {
 	case domain.ProfilePersonnel:
 		links = append(links, [2]string{"/discipline", "nav.discipline"}, [2]string{"/messages", "nav.messages"},
 			[2]string{"/bookings", "nav.bookings"}, [2]string{"/news", "nav.news"})
+		links = append(links, [2]string{"/office/alerts", "nav.alerts"})
+		if p.cfg.Letters != nil {
+			links = append(links, [2]string{"/office/letters", "nav.letters"})
+		}
 		if web.MayReadConsultations(v.principal, v.Me.Establishment) == nil {
 			links = append(links, [2]string{"/consultations", "nav.consultations"})
 		}

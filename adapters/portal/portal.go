@@ -32,6 +32,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/schoollife/ledger/adapters/letters"
 	"github.com/schoollife/ledger/adapters/portal/chart"
 	"github.com/schoollife/ledger/adapters/portal/i18n"
 	"github.com/schoollife/ledger/adapters/web"
@@ -101,6 +102,9 @@ type Config struct {
 	// Notifications, when set, serves "Mes notifications" and the office's
 	// undelivered notifications (docs/notifications.md).
 	Notifications *web.Notifications
+	// Letters, when set, writes the office's letters to families (the
+	// pages under /office/letters).
+	Letters *letters.Office
 }
 
 // Validate checks the configuration and fills defaults.
@@ -233,6 +237,8 @@ func (p *Portal) routeTable() []page {
 		p.teacherPages(),
 		p.familyPages(),
 		p.officePages(),
+		p.alertPages(),
+		p.letterPages(),
 		p.disciplinePages(),
 		p.messagePages(),
 		p.bookingPages(),

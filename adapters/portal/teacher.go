@@ -40,6 +40,9 @@ type teacherHomeData struct {
 	Date, Prev, Next domain.Date
 	IsToday          bool
 	View             *projections.TeacherView
+	// Forgotten are the teacher's lessons ended without a roll call
+	// whose alert is open.
+	Forgotten []projections.AlertEntry
 }
 
 // RollCallURL is the roll-call page of one of the day's lessons.
@@ -65,8 +68,13 @@ func (p *Portal) teacherHome(w http.ResponseWriter, r *http.Request, v *view) er
 	if err != nil {
 		return err
 	}
+	forgotten, err := p.cfg.Queries.TeacherAlerts(r.Context(), v.Me.Establishment, v.Me.ID)
+	if err != nil {
+		return err
+	}
 	return p.ok(w, r, v, "teacher_home", "title.teacher", teacherHomeData{
 		Date: d, Prev: d.AddDays(-1), Next: d.AddDays(1), IsToday: d == today(p.now(), p.cfg.Location), View: tv,
+		Forgotten: forgotten,
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/schoollife/ledger/adapters/api"
+	"github.com/schoollife/ledger/adapters/letters"
 	"github.com/schoollife/ledger/adapters/memory"
 	"github.com/schoollife/ledger/adapters/notify/delivery"
 	"github.com/schoollife/ledger/adapters/sqlite"
@@ -38,6 +39,8 @@ type world struct {
 	// srv serves portal at / and the API under /api/.
 	srv    http.Handler
 	portal *Portal
+	// mailed keeps the letters sent by e-mail.
+	mailed *letterBox
 	// notify keeps subscriptions, addresses and deliveries, on SQLite.
 	notify *delivery.Store
 }
@@ -76,9 +79,16 @@ func (w *world) server(h *commands.Handlers, auth *webtest.FakeAuth, store *memo
 	if err != nil {
 		w.T.Fatal(err)
 	}
+	lw, err := letters.NewWriter(w.Clock)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	lw.Compress = false
+	w.mailed = &letterBox{}
 	p, err := New(Config{
 		Commands: h, Queries: w.Queries, Sessions: d.Sessions, Imports: d.Imports, Now: w.Clock, Location: webtest.Paris,
 		Erasures: erasures, Notifications: w.notifications(h),
+		Letters: &letters.Office{Writer: lw, Sources: w.Queries, Recorder: h, Mailer: w.mailed, Now: w.Clock, Loc: webtest.Paris},
 	})
 	if err != nil {
 		w.T.Fatal(err)

@@ -61,6 +61,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	// Sanctions leave the students' files on their day (docs/discipline.md).
 	wg.Go(func() { a.effaceDaily(bg, time.Hour) })
+	// Alerts of the school-life office (docs/notifications.md).
+	wg.Go(func() { a.raiseAlerts(bg, alertEvery, time.Now) })
 	// Personal data past its retention expires every night (docs/privacy.md).
 	if cfg.Retention && a.cipher != nil {
 		wg.Go(func() { a.retainDaily(bg, cfg.RetentionHour, time.Now) })
@@ -463,10 +465,16 @@ func webHandler(d webDeps) (http.Handler, error) {
 	if d.sso != nil {
 		signOn = d.sso
 	}
+	// Letters by e-mail wait for the guardians' addresses and a mail
+	// relay (docs/notifications.md, "Letters"): the PDF alone until then.
+	letterOffice, err := a.newLetterOffice(nil)
+	if err != nil {
+		return nil, err
+	}
 	pages, err := portal.New(portal.Config{
 		Commands: a.commands, Queries: a.queries, Sessions: sessions, Imports: imports,
 		Logger: d.log, Location: a.loc, Timeouts: d.timeouts, SmallCount: d.smallCount, Trail: d.trail,
-		Erasures: d.erasures, Notifications: d.notifications,
+		Erasures: d.erasures, Notifications: d.notifications, Letters: letterOffice,
 		SSO: signOn,
 	})
 	if err != nil {

@@ -97,6 +97,17 @@ func KindOf(typ string) (Kind, bool) {
 	case domain.AbsenceReasonDeclared{}.EventType():
 		// The family declared it: nobody is told what they did.
 		return Kind{Class: ClassStudentAct}, true
+	// Alerts are the office's and the head's work list, read through the
+	// office's pages: delivered live to nobody (not to the family, not to
+	// the group's teachers).
+	case domain.AlertRaised{}.EventType(),
+		domain.AlertHandled{}.EventType(),
+		domain.AlertSettingsSet{}.EventType():
+		return Kind{Class: ClassHidden}, true
+	case domain.LetterSent{}.EventType():
+		// On the student's file; the family has the letter itself, so it
+		// is not notified of it.
+		return Kind{Class: ClassStudentAct}, true
 	// Cahier de textes.
 	case domain.LessonContentRecorded{}.EventType():
 		return Kind{Class: ClassGroupWork}, true

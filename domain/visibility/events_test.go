@@ -52,6 +52,10 @@ func TestKindOf(t *testing.T) {
 		domain.ConsultationsRecorded{}.EventType(): visibility.ClassHidden,
 		domain.RollCallCompleted{}.EventType():     visibility.ClassOther,
 		domain.HomeworkDone{}.EventType():          visibility.ClassStudentAct,
+		// Alerts are the office's work list, read on its own pages.
+		domain.AlertRaised{}.EventType():      visibility.ClassHidden,
+		domain.AlertHandled{}.EventType():     visibility.ClassHidden,
+		domain.AlertSettingsSet{}.EventType(): visibility.ClassHidden,
 	}
 	notified := []string{
 		"absence.recorded.v1", "lateness.recorded.v1", "absence.cancelled.v1",

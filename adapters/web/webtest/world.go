@@ -276,6 +276,7 @@ func (w *World) CatchUp() {
 		projections.NewDirectory(), projections.NewStudentFile(), projections.NewOffice(), projections.NewTextbook(),
 		projections.NewMailbox(), projections.NewNotifications(), projections.NewBookings(), projections.NewNews(),
 		projections.NewAudit(), projections.NewIndicators(Paris), projections.NewConsultations(), projections.NewErasures(),
+		projections.NewAlerts(),
 	}
 	run, err := projector.NewRunner(projector.RunnerConfig{
 		Log: w.Store, Docs: w.Docs, Gens: w.Docs, Registry: w.Reg, Reducers: reducers, Locker: w.Docs,
