@@ -20,7 +20,7 @@ import (
 )
 
 // ssoFile is the single sign-on configuration `serve --sso FILE`
-// (LEDGER_SSO) reads, YAML or JSON (docs/sso-saml.md):
+// (LEDGER_SSO) reads, YAML or JSON (docs/sso.md):
 //
 //	base_url: https://ent.example.fr
 //	saml_sp: {key_file: sp.key, cert_file: sp.crt}
