@@ -196,10 +196,6 @@ providers:
     profiles: [student, relative]
     match: {vector: FrEduVecteur, external_id: ENTPersonJointure}
     saml: {metadata_file: %s}
-  - name: agents-test
-    protocol: oidc
-    label: "Personnel de l'Éducation nationale"
-    oidc: {issuer: https://agents.example/}
 `, testBase, keyFile, certFile, mdFile))
 }
 
@@ -446,9 +442,6 @@ func TestSAMLParentSignsIn(t *testing.T) {
 		if !strings.Contains(login, want) {
 			t.Fatalf("the sign-in page lacks %q:\n%s", want, login)
 		}
-	}
-	if strings.Contains(login, "Personnel de l'Éducation nationale") {
-		t.Fatal("the sign-in page offers a provider whose protocol is not wired")
 	}
 	where, page := b.signIn(node, idp, "parent.durand", "/")
 	if where != "/" || !strings.Contains(page, "Léa Durand") || !strings.Contains(page, "Claire Durand") {
