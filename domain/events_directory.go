@@ -128,7 +128,7 @@ type AccountDetails struct {
 	// ONDE), as the AAF feed gives it (ENTEleveStructRattachId): the
 	// fourth field of ÉduConnect's FrEduVecteur names the student by it,
 	// which is how parents and students signing in through ÉduConnect are
-	// matched to their accounts (docs/sso-saml.md).
+	// matched to their accounts (docs/sso.md).
 	StudentID string `json:"student_id,omitempty" text:"code"`
 }
 

@@ -11,7 +11,7 @@ import (
 // External identities: a person as an identity provider outside the
 // ledger knows them (ÉduConnect, an académie's provider, an OpenID
 // provider, a CAS), linked to their account once, by an event. The
-// matching rules are adapters/sso's (docs/sso-saml.md); the domain keeps
+// matching rules are adapters/sso's (docs/sso.md); the domain keeps
 // which identity belongs to which account and who linked it.
 
 // Identity errors.

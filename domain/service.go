@@ -40,7 +40,7 @@ var ServiceKinds = []ServiceKind{ServiceCAS, ServiceOIDC}
 // Service attributes: what the ledger may release about the signed-in
 // person to a service, named as the national ENT directory schema (SDET)
 // names them and French ENTs release them to their connected services
-// (docs/sso-cas-server.md). Groups other than classes have no national
+// (docs/sso.md). Groups other than classes have no national
 // name: "ENTPersonGroupes" carries them.
 const (
 	AttrLogin             = "ENTPersonLogin"

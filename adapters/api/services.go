@@ -9,7 +9,7 @@ import (
 )
 
 // servicesRoutes: the school's services the ledger signs people in to
-// (docs/sso-cas-server.md).
+// (docs/sso.md).
 func (s *Server) servicesRoutes() []route {
 	h := s.cfg.Commands
 	const admins = "administrators of the establishment"

@@ -6,5 +6,5 @@
 // portal's sign-out) ends their sessions on those services too
 // (back-channel single logout). Only services an administrator
 // registered get tickets; each validated ticket records the access
-// (service.accessed.v1). See docs/sso-cas-server.md.
+// (service.accessed.v1). See docs/sso.md.
 package casserver

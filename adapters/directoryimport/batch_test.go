@@ -28,7 +28,7 @@ type batchProbe struct {
 	// the batches' boundaries on this run.
 	failAtEvent int
 	// sizes are the events of each batch (written one at a time).
-	sizes []int
+	sizes  []int
 	events int
 }
 

@@ -10,5 +10,5 @@
 // the nodes, access tokens short-lived and kept as hashes, ID tokens
 // signed with keys kept in the database and rotated (Keys). Each token
 // given records the person's access to the service (Accesses). See
-// docs/sso-oidc-provider.md.
+// docs/sso.md.
 package oidcprovider

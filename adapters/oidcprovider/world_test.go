@@ -27,7 +27,7 @@ import (
 
 // TestMain silences the process-wide default logger: zitadel's op writes
 // its "request error" lines there whatever the provider's logger (see
-// docs/sso-oidc-provider.md), and the negative tests make many.
+// docs/sso.md), and the negative tests make many.
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.DiscardHandler))
 	os.Exit(m.Run())

@@ -13,7 +13,7 @@ import (
 )
 
 // servicesPages: the services the ledger signs people in to (CAS), for
-// the administrators of the establishment (docs/sso-cas-server.md).
+// the administrators of the establishment (docs/sso.md).
 func (p *Portal) servicesPages() []page {
 	admins := []domain.Profile{domain.ProfileAdmin}
 	return []page{

@@ -50,6 +50,9 @@ type SSOStatus struct {
 	Name, Label, Protocol string
 	// Wired is false for a provider whose protocol serve does not run yet.
 	Wired bool
+	// NoMetadata: the provider has no metadata to read (OpenID Connect
+	// is discovered at the first sign-in, CAS needs none).
+	NoMetadata bool
 	// Loaded is when its metadata in use was read (zero: never).
 	Loaded time.Time
 	// LastError is the last failure to read it, after Loaded.
@@ -169,6 +172,12 @@ func (p *Portal) SignInRefused(w http.ResponseWriter, r *http.Request, provider,
 		status, msg = http.StatusBadRequest, "sso.refused.invalid"
 	case "unavailable":
 		status, msg = http.StatusServiceUnavailable, "sso.refused.unavailable"
+	case "denied":
+		status, msg = http.StatusForbidden, "sso.refused.denied"
+	case "expired":
+		status, msg = http.StatusBadRequest, "sso.refused.expired"
+	case "unknown-provider":
+		status, msg = http.StatusNotFound, "sso.refused.unknown"
 	}
 	// The protocol handlers' routes are not the portal's: its headers are
 	// set here.

@@ -44,7 +44,7 @@ type Config struct {
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration
 	// CASTicketLifetime is how long a CAS service ticket waits for its
-	// validation (docs/sso-cas-server.md).
+	// validation (docs/sso.md).
 	CASTicketLifetime time.Duration
 	// StartTimeout bounds how long serve waits at start for stores that
 	// are unavailable (refusing connections, out of slots): it retries
@@ -64,10 +64,10 @@ type Config struct {
 	Demo bool
 	// OIDCProvider makes the ledger the OpenID provider of the school's
 	// services (on with Demo); OIDCIssuer is its public URL. Its clients
-	// are the registry's (docs/sso-oidc-provider.md).
+	// are the registry's (docs/sso.md).
 	OIDCProvider bool
 	OIDCIssuer   string
-	// SSO is the single sign-on configuration file (docs/sso-saml.md);
+	// SSO is the single sign-on configuration file (docs/sso.md);
 	// sso is what it says, once read and checked.
 	SSO string
 	sso *ssoConfig
@@ -199,7 +199,7 @@ func (c *Config) flags(fs *flagSet, sc scope) {
 		fs.boolean(&c.Demo, "demo", "LEDGER_DEMO", "seed a demo establishment whose accounts can sign in at once")
 		fs.boolean(&c.OIDCProvider, "oidc-provider", "LEDGER_OIDC_PROVIDER", "be the OpenID provider of the school's services at /.well-known/openid-configuration and /oidc/ (on with --demo)")
 		fs.string(&c.OIDCIssuer, "oidc-issuer", "LEDGER_OIDC_ISSUER", "", "the OpenID provider's issuer: the ledger's public https URL, without path (with --demo: the host each request comes to)")
-		fs.string(&c.SSO, "sso", "LEDGER_SSO", "", "single sign-on configuration file, YAML or JSON: identity providers and the service provider's key (docs/sso-saml.md)")
+		fs.string(&c.SSO, "sso", "LEDGER_SSO", "", "single sign-on configuration file, YAML or JSON: identity providers and the service provider's key (docs/sso.md)")
 		fs.boolean(&c.Metrics, "metrics", "LEDGER_METRICS", "serve Prometheus metrics at /metrics, on the listen address unless --admin-addr is set")
 		fs.string(&c.AdminAddr, "admin-addr", "LEDGER_ADMIN_ADDR", "", "a second listen address, for /metrics and /readyz only (implies --metrics; then /metrics is not on --addr)")
 		c.AccessLog = true

@@ -85,7 +85,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	defer closeAuth()
 	// Single sign-on (--sso, or the demo's identity provider).
-	signOn, err := newSSOServe(&cfg, a.store, log)
+	signOn, err := newSSOServe(&cfg, a.store, log, m.getenv)
 	if err != nil {
 		return err
 	}

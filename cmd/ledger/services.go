@@ -14,7 +14,7 @@ import (
 const servicesUsage = `usage: ledger services register|list|remove [FLAGS]
 
 The school's services the ledger signs people in to as their CAS server
-(docs/sso-cas-server.md) or their OpenID provider (docs/sso-oidc-provider.md).
+or their OpenID provider (docs/sso.md).
 Only a registered service gets tickets or codes.
 
   ledger services register --establishment UAI --name NAME --url PATTERN [--url PATTERN...]

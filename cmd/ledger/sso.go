@@ -15,16 +15,20 @@ import (
 	"github.com/schoollife/ledger/adapters/postgres"
 	"github.com/schoollife/ledger/adapters/sqlite"
 	"github.com/schoollife/ledger/adapters/sso"
+	"github.com/schoollife/ledger/adapters/sso/casclient"
+	"github.com/schoollife/ledger/adapters/sso/oidcclient"
 	ssosaml "github.com/schoollife/ledger/adapters/sso/saml"
+	"github.com/schoollife/ledger/adapters/sso/upstream"
 	"github.com/schoollife/ledger/adapters/web"
 	"github.com/schoollife/ledger/domain"
 )
 
-// Single sign-on in serve: the SAML service provider of the providers of
-// --sso (or of the demo's identity provider with --demo), its store in the
-// ledger's database (migration 0400_sso), the Completer that matches
+// Single sign-on in serve: the SAML service provider, the OpenID Connect
+// relying party and the CAS client of the providers of --sso (or the
+// demo's identity provider with --demo), their store in the ledger's
+// database (migration 0400_sso), the Completer they share, which matches
 // identities to accounts and opens portal sessions, and what the portal
-// shows of it.
+// shows of it (docs/sso.md).
 
 // accountRevoker ends every session of an account (auth.Service).
 type accountRevoker interface {
@@ -39,8 +43,8 @@ type ssoServe struct {
 	// --sso).
 	demo *demoIdP
 	saml *ssosaml.Service
-	// labels are the providers' labels by name, in order.
-	providers []ssoProvider
+	// getenv reads the variables that hold OpenID Connect client secrets.
+	getenv func(string) string
 }
 
 // openSSOStore opens the single sign-on store in the event store's
@@ -57,7 +61,7 @@ func openSSOStore(store eventStore) (*sso.Store, error) {
 
 // newSSOServe prepares single sign-on for serve: nil when neither --sso
 // nor --demo asks for it.
-func newSSOServe(cfg *Config, store eventStore, log *slog.Logger) (*ssoServe, error) {
+func newSSOServe(cfg *Config, store eventStore, log *slog.Logger, getenv func(string) string) (*ssoServe, error) {
 	c := cfg.sso
 	var demo *demoIdP
 	if c == nil && cfg.Demo {
@@ -70,17 +74,14 @@ func newSSOServe(cfg *Config, store eventStore, log *slog.Logger) (*ssoServe, er
 	if c == nil {
 		return nil, nil
 	}
-	for _, p := range c.pending {
-		log.Warn("single sign-on: provider not wired yet, left out", "provider", p.Name, "protocol", p.Protocol)
-	}
-	if len(c.saml) == 0 {
-		return &ssoServe{cfg: c, providers: c.pending}, nil
+	if len(c.all) == 0 {
+		return &ssoServe{cfg: c}, nil
 	}
 	st, err := openSSOStore(store)
 	if err != nil {
 		return nil, err
 	}
-	return &ssoServe{cfg: c, store: st, demo: demo, providers: append(append([]ssoProvider(nil), c.saml...), c.pending...)}, nil
+	return &ssoServe{cfg: c, store: st, demo: demo, getenv: getenv}, nil
 }
 
 // Close releases the store.
@@ -100,9 +101,10 @@ type ssoWeb struct {
 	log     *slog.Logger
 }
 
-// mount builds the Completer and the SAML service provider on the
-// listener's address (or the file's base_url) and mounts their routes on
-// mux, with the demo's identity provider when there is one.
+// mount builds the Completer, the SAML service provider, the OpenID
+// Connect relying party and the CAS client on the listener's address (or
+// the file's base_url) and mounts their routes on mux, with the demo's
+// identity provider when there is one.
 func (w ssoWeb) mount(ctx context.Context, mux *http.ServeMux, listener *url.URL, sessions *web.Sessions, pages *portal.Portal) error {
 	s := w.serve
 	if s.store == nil {
@@ -120,16 +122,24 @@ func (w ssoWeb) mount(ctx context.Context, mux *http.ServeMux, listener *url.URL
 		s.cfg = s.demo.config()
 	}
 	rules := map[string]sso.MatchRules{}
-	var providers []ssosaml.Provider
-	for _, p := range s.cfg.saml {
+	for _, p := range s.cfg.all {
 		rules[p.Name] = p.Match
-		providers = append(providers, ssosaml.Provider{Name: p.Name, IdP: *p.SAML})
 	}
 	completer, err := sso.NewCompleter(sso.CompleterConfig{
 		Directory: w.dir, Linker: w.linker, Sessions: sessions, Refusals: pages, Store: s.store, Rules: rules, Logger: w.log,
 	})
 	if err != nil {
 		return err
+	}
+	if err := w.mountUpstream(ctx, mux, base, completer, pages); err != nil {
+		return err
+	}
+	if len(s.cfg.saml) == 0 {
+		return nil
+	}
+	var providers []ssosaml.Provider
+	for _, p := range s.cfg.saml {
+		providers = append(providers, ssosaml.Provider{Name: p.Name, IdP: *p.SAML})
 	}
 	svc, err := ssosaml.New(ctx, ssosaml.Config{
 		SP:        ssosaml.SPConfig{BaseURL: base, EntityID: s.cfg.entityID, Key: s.cfg.key, Certificate: s.cfg.cert},
@@ -162,6 +172,63 @@ func (w ssoWeb) mount(ctx context.Context, mux *http.ServeMux, listener *url.URL
 	return nil
 }
 
+// mountUpstream mounts the OpenID Connect relying party at /sso/oidc/ and
+// the CAS client at /sso/cas/ when the file names such providers. The
+// cookies of sign-ins in progress are sealed under the store's secret, the
+// same on every node; failures are the portal's French page.
+func (w ssoWeb) mountUpstream(ctx context.Context, mux *http.ServeMux, base *url.URL, completer sso.Completer, pages *portal.Portal) error {
+	s := w.serve
+	if len(s.cfg.oidc) == 0 && len(s.cfg.cas) == 0 {
+		return nil
+	}
+	key, err := s.store.StateSecret(ctx)
+	if err != nil {
+		return err
+	}
+	fail := func(rw http.ResponseWriter, r *http.Request, f upstream.Failure) {
+		pages.SignInRefused(rw, r, f.Provider, string(f.Reason))
+	}
+	if len(s.cfg.oidc) > 0 {
+		cfg := oidcclient.Config{BaseURL: base.String()}
+		for _, p := range s.cfg.oidc {
+			cfg.Providers = append(cfg.Providers, oidcclient.Provider{Name: p.Name, OIDC: *p.OIDC})
+		}
+		h, err := oidcclient.New(cfg, completer, oidcclient.WithLogger(w.log), oidcclient.WithStateKey(key),
+			oidcclient.WithFailure(fail), oidcclient.WithGetenv(s.getenv))
+		if err != nil {
+			return err
+		}
+		mux.Handle("/sso/oidc/", nextAsReturnTo(h))
+	}
+	if len(s.cfg.cas) > 0 {
+		cfg := casclient.Config{BaseURL: base.String()}
+		for _, p := range s.cfg.cas {
+			cfg.Providers = append(cfg.Providers, casclient.Provider{Name: p.Name, CAS: *p.CAS})
+		}
+		h, err := casclient.New(cfg, completer, casclient.WithLogger(w.log), casclient.WithStateKey(key), casclient.WithFailure(fail))
+		if err != nil {
+			return err
+		}
+		mux.Handle("/sso/cas/", nextAsReturnTo(h))
+	}
+	return nil
+}
+
+// nextAsReturnTo passes the sign-in page's "next" (the page to land on)
+// as the "returnTo" the OpenID Connect and CAS handlers read.
+func nextAsReturnTo(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if next := q.Get("next"); next != "" && q.Get("returnTo") == "" {
+			q.Set("returnTo", next)
+			q.Del("next")
+			r = r.Clone(r.Context())
+			r.URL.RawQuery = q.Encode()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // run refreshes the providers' metadata until ctx ends.
 func (s *ssoServe) run(ctx context.Context) {
 	if s != nil && s.saml != nil {
@@ -171,9 +238,12 @@ func (s *ssoServe) run(ctx context.Context) {
 
 // Providers implements portal.SSO.
 func (s *ssoServe) Providers() []portal.SSOProvider {
+	if s.store == nil {
+		return nil
+	}
 	var out []portal.SSOProvider
-	for _, p := range s.cfg.saml {
-		out = append(out, portal.SSOProvider{Name: p.Name, Label: p.Label, Path: "/sso/saml/" + p.Name + "/login"})
+	for _, p := range s.cfg.all {
+		out = append(out, portal.SSOProvider{Name: p.Name, Label: p.Label, Path: "/sso/" + p.Protocol + "/" + p.Name + "/login"})
 	}
 	return out
 }
@@ -187,8 +257,8 @@ func (s *ssoServe) Status() []portal.SSOStatus {
 			loaded[st.Name] = st
 		}
 	}
-	for _, p := range s.providers {
-		st := portal.SSOStatus{Name: p.Name, Label: p.Label, Protocol: p.Protocol, Wired: p.Protocol == sso.ProtocolSAML}
+	for _, p := range s.cfg.all {
+		st := portal.SSOStatus{Name: p.Name, Label: p.Label, Protocol: p.Protocol, Wired: true, NoMetadata: p.Protocol != sso.ProtocolSAML}
 		if l, ok := loaded[p.Name]; ok {
 			st.Loaded, st.LastError, st.LastErrorAt = l.Loaded, l.LastError, l.LastErrorAt
 		}

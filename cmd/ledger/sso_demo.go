@@ -127,7 +127,7 @@ func (d *demoIdP) config() *ssoConfig {
 		// which the demo provider's login form posts back.
 		SAML: &ssosaml.IdPConfig{Metadata: d.metadata, Binding: "post"},
 	}
-	return &ssoConfig{key: d.spKey, cert: d.spCert, saml: []ssoProvider{p}}
+	return &ssoConfig{key: d.spKey, cert: d.spCert, saml: []ssoProvider{p}, all: []ssoProvider{p}}
 }
 
 // start builds the identity provider under base's /demo-idp.

@@ -15,12 +15,14 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/schoollife/ledger/adapters/sso"
+	"github.com/schoollife/ledger/adapters/sso/casclient"
+	"github.com/schoollife/ledger/adapters/sso/oidcclient"
 	ssosaml "github.com/schoollife/ledger/adapters/sso/saml"
 	"github.com/schoollife/ledger/domain"
 )
 
 // ssoFile is the single sign-on configuration `serve --sso FILE`
-// (LEDGER_SSO) reads, YAML or JSON (docs/sso-saml.md):
+// (LEDGER_SSO) reads, YAML or JSON (docs/sso.md):
 //
 //	base_url: https://ent.example.fr
 //	saml_sp: {key_file: sp.key, cert_file: sp.crt}
@@ -31,6 +33,11 @@ import (
 //	    profiles: [student, relative]
 //	    match: {vector: FrEduVecteur}
 //	    saml: {metadata_url: https://..., refresh: 6h}
+//	  - name: agents
+//	    protocol: oidc
+//	    label: "Personnel de l'Éducation nationale"
+//	    match: {external_id: ENTPersonJointure}
+//	    oidc: {issuer: https://..., client_id: ent, client_secret_env: AGENTS_SECRET}
 type ssoFile struct {
 	// BaseURL is the ledger's public address; when empty, serve uses its
 	// listener's (http://127.0.0.1:PORT: demos and tests).
@@ -54,10 +61,10 @@ type ssoProvider struct {
 	Profiles []domain.Profile   `yaml:"profiles" json:"profiles"`
 	Match    sso.MatchRules     `yaml:"match" json:"match"`
 	SAML     *ssosaml.IdPConfig `yaml:"saml" json:"saml"`
-	// OIDC and CAS are kept as they are written until their protocols are
-	// wired into serve.
-	OIDC yaml.Node `yaml:"oidc" json:"oidc"`
-	CAS  yaml.Node `yaml:"cas" json:"cas"`
+	// OIDC is the block of an OpenID provider, CAS of an académie's CAS
+	// server (docs/sso.md).
+	OIDC *oidcclient.Settings `yaml:"oidc" json:"oidc"`
+	CAS  *casclient.Settings  `yaml:"cas" json:"cas"`
 }
 
 // ssoConfig is the file once read and checked.
@@ -67,10 +74,10 @@ type ssoConfig struct {
 	cert    *x509.Certificate
 	// entityID of the service provider ("" for BaseURL/saml/metadata).
 	entityID string
-	// saml are the SAML providers; pending the OIDC and CAS ones, which
-	// are not wired yet.
-	saml    []ssoProvider
-	pending []ssoProvider
+	// saml, oidc and cas are the providers of each protocol; all of them
+	// in the file's order.
+	saml, oidc, cas []ssoProvider
+	all             []ssoProvider
 }
 
 // readSSOFile reads and checks a configuration file.
@@ -137,10 +144,40 @@ func (f *ssoFile) validate() (*ssoConfig, error) {
 				errs = append(errs, fmt.Errorf("%s: %w", where, err))
 			}
 			c.saml = append(c.saml, p)
-		case sso.ProtocolOIDC, sso.ProtocolCAS:
-			c.pending = append(c.pending, p)
+		case sso.ProtocolOIDC:
+			if p.OIDC == nil {
+				errs = append(errs, fmt.Errorf("%s: an oidc section is required", where))
+				continue
+			}
+			cfg := oidcclient.Config{BaseURL: checkBase(c.baseURL), Providers: []oidcclient.Provider{{Name: p.Name, OIDC: *p.OIDC}}}
+			if err := cfg.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
+			if err := p.Match.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
+			c.oidc = append(c.oidc, p)
+		case sso.ProtocolCAS:
+			if p.CAS == nil {
+				errs = append(errs, fmt.Errorf("%s: a cas section is required", where))
+				continue
+			}
+			cfg := casclient.Config{BaseURL: checkBase(c.baseURL), Providers: []casclient.Provider{{Name: p.Name, CAS: *p.CAS}}}
+			if err := cfg.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
+			if err := p.Match.Validate(); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", where, err))
+			}
+			c.cas = append(c.cas, p)
 		default:
 			errs = append(errs, fmt.Errorf("%s: protocol %q is not saml, oidc or cas", where, p.Protocol))
+		}
+	}
+	for _, p := range f.Providers {
+		if (p.Protocol == sso.ProtocolSAML && p.SAML != nil) || (p.Protocol == sso.ProtocolOIDC && p.OIDC != nil) ||
+			(p.Protocol == sso.ProtocolCAS && p.CAS != nil) {
+			c.all = append(c.all, p)
 		}
 	}
 	if len(c.saml) > 0 {
@@ -158,6 +195,16 @@ func (f *ssoFile) validate() (*ssoConfig, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkBase is the base URL the OpenID Connect and CAS settings are
+// checked against: the file's, else a loopback address standing for the
+// listener's (serve's own address when the file has no base_url).
+func checkBase(u *url.URL) string {
+	if u == nil {
+		return "http://127.0.0.1"
+	}
+	return u.String()
 }
 
 // readKeyPair reads a PEM private key (PKCS#8 or PKCS#1 RSA) and its

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,9 +55,39 @@ providers:
 			}
 		})
 	}
-	// OIDC and CAS providers are kept aside, not refused.
-	c, err := readSSOFile(write("pending.yaml", "providers:\n  - {name: agents, protocol: oidc, label: Agents, oidc: {issuer: https://x/}}\n"))
-	if err != nil || len(c.pending) != 1 || len(c.saml) != 0 {
+	// OpenID Connect and CAS providers are read with their blocks, in the
+	// file's order.
+	c, err := readSSOFile(write("upstream.yaml", `providers:
+  - {name: agents, protocol: oidc, label: Agents, match: {external_id: ENTPersonJointure},
+     oidc: {issuer: "https://x/", client_id: ent, client_secret_env: AGENTS}}
+  - {name: cas-academie, protocol: cas, label: CAS, match: {external_id: ENTPersonJointure}, cas: {url: "https://cas.x/cas"}}
+`))
+	if err != nil || len(c.oidc) != 1 || len(c.cas) != 1 || len(c.all) != 2 || c.all[0].OIDC.ClientID != "ent" || c.all[1].CAS.URL != "https://cas.x/cas" {
 		t.Fatalf("%+v %v", c, err)
+	}
+}
+
+// TestSSOFileUpstreamErrors: OpenID Connect and CAS entries are checked
+// when the file is read, before serve starts.
+func TestSSOFileUpstreamErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for i, c := range []struct{ text, want string }{
+		{"providers:\n  - {name: agents, protocol: oidc, label: A, match: {external_id: X}}\n", "an oidc section is required"},
+		{"providers:\n  - {name: agents, protocol: oidc, label: A, match: {external_id: X}, oidc: {issuer: \"https://x/\"}}\n", "client_id"},
+		{"providers:\n  - {name: agents, protocol: oidc, label: A, oidc: {issuer: \"https://x/\", client_id: e, client_secret_env: S}}\n", "match"},
+		{"base_url: http://ent.example\nproviders:\n  - {name: agents, protocol: oidc, label: A, match: {external_id: X}, oidc: {issuer: \"https://x/\", client_id: e, client_secret_env: S}}\n", "https"},
+		{"providers:\n  - {name: cas-a, protocol: cas, label: A, match: {external_id: X}, cas: {url: \"http://cas.example/cas\"}}\n", "https"},
+		{"providers:\n  - {name: cas-a, protocol: cas, label: A, match: {external_id: X}, cas: {url: \"https://cas.example/cas\", version: 4}}\n", "version"},
+		{"providers:\n  - {name: cas-a, protocol: cas, label: A, match: {external_id: X}}\n", "a cas section is required"},
+	} {
+		p := filepath.Join(dir, fmt.Sprintf("f%d.yaml", i))
+		if err := os.WriteFile(p, []byte(c.text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := readSSOFile(p)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.text, err, c.want)
+		}
 	}
 }

@@ -1,4 +1,4 @@
--- Single sign-on (adapters/sso, docs/sso-saml.md). Times are Unix
+-- Single sign-on (adapters/sso, docs/sso.md). Times are Unix
 -- milliseconds (UTC).
 --
 -- sso_requests: the authentication requests this ledger sent to identity

@@ -1,4 +1,4 @@
--- The ledger as CAS server (adapters/casserver, docs/sso-cas-server.md).
+-- The ledger as CAS server (adapters/casserver, docs/sso.md).
 -- Service tickets live here, not in memory, so that a ticket issued by one
 -- node is validated by another, once: validation deletes its row and reads
 -- it in one statement. Only the SHA-256 of a ticket is kept while it can

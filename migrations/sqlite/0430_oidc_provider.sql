@@ -1,5 +1,5 @@
 -- The ledger as the OpenID provider of the school's services
--- (adapters/oidcprovider, docs/sso-oidc-provider.md). Everything here is
+-- (adapters/oidcprovider, docs/sso.md). Everything here is
 -- shared by the nodes of one deployment: a code or a token given by one
 -- node is honoured, once, by any other. Codes and access tokens are kept
 -- as their SHA-256, never as such. Times are Unix milliseconds (UTC).

@@ -4,7 +4,7 @@
 // back with at the server's serviceValidate endpoint over HTTPS, and
 // hands the user and attributes to a sso.Completer. Routes:
 // /sso/cas/{provider}/login and /sso/cas/{provider}/callback. See
-// docs/sso-upstream.md.
+// docs/sso.md.
 package casclient
 
 import (

@@ -3,7 +3,7 @@
 // state and nonce bound to the browser, ID token verified against the
 // provider's published keys), and hands the checked identity to a
 // sso.Completer. Routes: /sso/oidc/{provider}/login and
-// /sso/oidc/{provider}/callback. See docs/sso-upstream.md.
+// /sso/oidc/{provider}/callback. See docs/sso.md.
 package oidcclient
 
 import (

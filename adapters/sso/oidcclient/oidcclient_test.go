@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/schoollife/ledger/adapters/sso"
-	"github.com/schoollife/ledger/adapters/sso/internal/oidctest"
 	"github.com/schoollife/ledger/adapters/sso/oidcclient"
+	"github.com/schoollife/ledger/adapters/sso/oidctest"
 	"github.com/schoollife/ledger/adapters/sso/upstream"
 )
 

@@ -1,7 +1,7 @@
 // Package saml is the ledger as a SAML 2.0 service provider: ÉduConnect
 // (parents and students) and the académies' identity providers (staff)
 // sign people in, and the ledger hands each checked identity to an
-// sso.Completer. See docs/sso-saml.md.
+// sso.Completer. See docs/sso.md.
 package saml
 
 import (
