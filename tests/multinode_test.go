@@ -57,7 +57,13 @@ func TestTwoNodes(t *testing.T) {
 						t.Fatalf("projection %s runs on %d nodes", name, n)
 					}
 				}
-				return len(running) == len(projections.Reducers(time.UTC))
+				// Node A serves the demo, whose notifications are on:
+				// the delivery plan runs beside the read models.
+				want := len(projections.Reducers(time.UTC)) + 1
+				if _, ok := running[projections.NewNotifyPlan().Name()]; !ok {
+					return false
+				}
+				return len(running) == want
 			})
 
 			// Kill node A without warning; node B takes over and loses nothing.
