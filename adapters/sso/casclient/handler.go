@@ -51,11 +51,7 @@ func New(cfg Config, completer sso.Completer, opts ...Option) (http.Handler, err
 		opt(&o)
 	}
 	base, _ := upstream.CheckURL("base_url", cfg.BaseURL)
-	key := o.stateKey
-	if key == nil {
-		key = upstream.RandomKey()
-	}
-	cookies, err := upstream.NewStateCookies(key, "ledger_cas", base.Scheme == "https", o.stateTTL, o.now)
+	cookies, err := upstream.StateCookiesFor(o.stateKey, "ledger_cas", base, o.stateTTL, o.now)
 	if err != nil {
 		return nil, fmt.Errorf("cas: %w", err)
 	}

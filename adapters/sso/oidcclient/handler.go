@@ -70,11 +70,7 @@ func New(cfg Config, completer sso.Completer, opts ...Option) (http.Handler, err
 		opt(&o)
 	}
 	base, _ := upstream.CheckURL("base_url", cfg.BaseURL)
-	key := o.stateKey
-	if key == nil {
-		key = upstream.RandomKey()
-	}
-	cookies, err := upstream.NewStateCookies(key, "ledger_oidc", base.Scheme == "https", o.stateTTL, o.now)
+	cookies, err := upstream.StateCookiesFor(o.stateKey, "ledger_oidc", base, o.stateTTL, o.now)
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -62,6 +63,16 @@ func NewStateCookies(secret []byte, prefix string, secure bool, ttl time.Duratio
 		return nil, fmt.Errorf("state key: %w", err)
 	}
 	return &StateCookies{aead: aead, prefix: prefix, secure: secure, ttl: ttl, now: now}, nil
+}
+
+// StateCookiesFor returns the state cookies of the site at base (Secure
+// over https), sealed under key, or under a random key when key is nil
+// (a single node: nodes serving one site must share theirs).
+func StateCookiesFor(key []byte, prefix string, base *url.URL, ttl time.Duration, now func() time.Time) (*StateCookies, error) {
+	if key == nil {
+		key = RandomKey()
+	}
+	return NewStateCookies(key, prefix, base.Scheme == "https", ttl, now)
 }
 
 // RandomKey returns a fresh random state key, for a single node that has
